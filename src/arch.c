@@ -1,0 +1,300 @@
+/*
+ * arch.c -- SE-ResNet architectures: named presets, inference from a weight file, and the
+ * derived shape of every residual block.
+ *
+ * Inference reads only names and shapes; it forms a hypothesis that model.c then checks tensor
+ * by tensor. Rules (each matches the project that publishes that layout):
+ *   layout  layer0.conv1.weight -> legacy (Cadene); *.se.fc.0.weight -> moskomule; else timm
+ *   stem    stem kernel 3 -> small (no pool); kernel 7 -> caffe pool for legacy, imagenet else
+ *   block   layer1.0.conv3.weight present -> bottleneck, else basic
+ *   stride  legacy SE-ResNet bottlenecks (groups 1) stride the first 1x1 like the Caffe release;
+ *           everything else strides the 3x3 (timm, torchvision, Cadene's SE-ResNeXt)
+ * The __metadata__ keys "sekit.stem" (imagenet|caffe|small) and "sekit.stride_on" (1x1|3x3)
+ * override the stem and stride rules for files whose names cannot tell.
+ */
+#include "sekit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *sekit_layout_name(enum sekit_layout l)
+{
+    switch (l) {
+    case SEKIT_LAYOUT_TIMM: return "timm";
+    case SEKIT_LAYOUT_LEGACY: return "legacy";
+    case SEKIT_LAYOUT_MOSKOMULE: return "moskomule";
+    }
+    return "?";
+}
+
+const char *sekit_stem_name(enum sekit_stem s)
+{
+    switch (s) {
+    case SEKIT_STEM_IMAGENET: return "imagenet";
+    case SEKIT_STEM_CAFFE: return "caffe";
+    case SEKIT_STEM_SMALL: return "small";
+    }
+    return "?";
+}
+
+static int expansion(const struct sekit_arch *a)
+{
+    return a->block == SEKIT_BLOCK_BOTTLENECK ? 4 : 1;
+}
+
+static int block_width(const struct sekit_arch *a, int s)
+{
+    if (a->block == SEKIT_BLOCK_BASIC) return a->planes[s];
+    return a->planes[s] * a->base_width / 64 * a->groups;
+}
+
+int sekit_arch_features(const struct sekit_arch *a)
+{
+    return a->planes[a->nstages - 1] * expansion(a);
+}
+
+struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int b)
+{
+    SEKIT_ASSERT(s >= 0 && s < a->nstages && b >= 0 && b < a->blocks[s]);
+    struct sekit_block_shape k = {0};
+    k.stage_index = s;
+    k.block_index = b;
+    k.out_c = a->planes[s] * expansion(a);
+    k.in_c = b > 0 ? k.out_c : s > 0 ? a->planes[s - 1] * expansion(a) : a->stem_width;
+    k.width = block_width(a, s);
+    k.stride = (b == 0 && s > 0) ? 2 : 1;
+    k.groups = a->block == SEKIT_BLOCK_BOTTLENECK ? a->groups : 1;
+    k.se_reduced = a->se_reduced[s][b];
+    k.has_downsample = a->has_downsample[s][b];
+    k.downsample_kernel = a->downsample_kernel[s][b];
+    return k;
+}
+
+/* timm's make_divisible(C / 16, 8): round to a multiple of 8, at least 8, and never more than
+ * 10% below the exact value. */
+static int timm_reduced(int c)
+{
+    double v = c / 16.0;
+    int r = (int)(v + 4) / 8 * 8;
+    if (r < 8) r = 8;
+    if (r < 0.9 * v) r += 8;
+    return r;
+}
+
+/* Fills the per-block tables of a preset: standard projection rule and SE width. */
+static void fill_blocks(struct sekit_arch *a)
+{
+    for (int s = 0; s < a->nstages; s++)
+        for (int b = 0; b < a->blocks[s]; b++) {
+            int out = a->planes[s] * expansion(a);
+            int in = b > 0 ? out : s > 0 ? a->planes[s - 1] * expansion(a) : a->stem_width;
+            int stride = (b == 0 && s > 0) ? 2 : 1;
+            a->has_downsample[s][b] = stride != 1 || in != out;
+            a->downsample_kernel[s][b] = 1;
+            a->se_reduced[s][b] = a->layout == SEKIT_LAYOUT_TIMM ? timm_reduced(out) : out / 16;
+        }
+}
+
+struct preset {
+    const char *name;
+    enum sekit_layout layout;
+    enum sekit_block_kind block;
+    int b[4];
+    int groups, base_width;
+};
+
+static const struct preset presets[] = {
+    {"seresnet18", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BASIC, {2, 2, 2, 2}, 1, 64},
+    {"seresnet34", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BASIC, {3, 4, 6, 3}, 1, 64},
+    {"seresnet50", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
+    {"seresnet101", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 1, 64},
+    {"seresnet152", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 8, 36, 3}, 1, 64},
+    {"seresnext50_32x4d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 32, 4},
+    {"seresnext101_32x4d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 32, 4},
+    {"seresnext101_32x8d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 32, 8},
+    {"legacy_seresnet18", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BASIC, {2, 2, 2, 2}, 1, 64},
+    {"legacy_seresnet34", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BASIC, {3, 4, 6, 3}, 1, 64},
+    {"legacy_seresnet50", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
+    {"legacy_seresnet101", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 1, 64},
+    {"legacy_seresnet152", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 8, 36, 3}, 1, 64},
+    {"legacy_seresnext50_32x4d", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 32, 4},
+    {"moskomule_se_resnet50", SEKIT_LAYOUT_MOSKOMULE, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
+};
+#define NPRESETS ((int)(sizeof presets / sizeof presets[0]))
+
+const char *const *sekit_arch_preset_names(void)
+{
+    static const char *names[NPRESETS + 1];
+    for (int i = 0; i < NPRESETS; i++)
+        names[i] = presets[i].name;
+    return names;
+}
+
+int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *e)
+{
+    const struct preset *p = NULL;
+    for (int i = 0; i < NPRESETS; i++)
+        if (strcmp(presets[i].name, name) == 0) p = &presets[i];
+    if (!p) {
+        char list[512] = "";
+        for (int i = 0; i < NPRESETS; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, presets[i].name, sizeof list - strlen(list) - 1);
+        }
+        return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%s' (known: %s)", name, list);
+    }
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", p->name);
+    a->layout = p->layout;
+    a->stem = p->layout == SEKIT_LAYOUT_LEGACY ? SEKIT_STEM_CAFFE : SEKIT_STEM_IMAGENET;
+    a->block = p->block;
+    a->stride_on_3x3 = !(p->layout == SEKIT_LAYOUT_LEGACY && p->groups == 1);
+    a->in_chans = 3;
+    a->num_classes = 1000;
+    a->stem_width = 64;
+    a->nstages = 4;
+    for (int s = 0; s < 4; s++) {
+        a->blocks[s] = p->b[s];
+        a->planes[s] = 64 << s;
+    }
+    a->groups = p->groups;
+    a->base_width = p->base_width;
+    a->se_bias = p->layout != SEKIT_LAYOUT_MOSKOMULE;
+    a->se_linear = p->layout == SEKIT_LAYOUT_MOSKOMULE;
+    fill_blocks(a);
+    return SEKIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* inference */
+
+static const struct sekit_st_tensor *findf(const struct sekit_st *st, const char *fmt, int s,
+                                           int b, const char *suffix)
+{
+    char name[128];
+    snprintf(name, sizeof name, fmt, s, b, suffix);
+    return sekit_st_find(st, name);
+}
+
+int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "inferred");
+    const struct sekit_st_tensor *stem = sekit_st_find(st, "layer0.conv1.weight");
+    if (stem) {
+        a->layout = SEKIT_LAYOUT_LEGACY;
+    } else if ((stem = sekit_st_find(st, "conv1.weight"))) {
+        a->layout = findf(st, "layer%d.%d.se.fc.0.weight%s", 1, 0, "") ? SEKIT_LAYOUT_MOSKOMULE
+                                                                         : SEKIT_LAYOUT_TIMM;
+    } else {
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: no stem convolution (conv1.weight or layer0.conv1.weight): not an "
+                          "SE-ResNet weight file",
+                          path);
+    }
+    if (stem->ndim != 4 || stem->shape[2] != stem->shape[3] ||
+        (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 ||
+        stem->shape[1] < 1 || stem->shape[0] > 65536 || stem->shape[1] > 65536)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]",
+                          path, stem->name);
+    a->stem_width = (int)stem->shape[0];
+    a->in_chans = (int)stem->shape[1];
+    if (stem->shape[2] == 3)
+        a->stem = SEKIT_STEM_SMALL;
+    else
+        a->stem = a->layout == SEKIT_LAYOUT_LEGACY ? SEKIT_STEM_CAFFE : SEKIT_STEM_IMAGENET;
+
+    while (a->nstages < SEKIT_MAX_STAGES &&
+           findf(st, "layer%d.%d.conv1.weight%s", a->nstages + 1, 0, ""))
+        a->nstages++;
+    if (a->nstages == 0)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: no residual stage (layer1.0.conv1.weight)", path);
+    a->block = findf(st, "layer%d.%d.conv3.weight%s", 1, 0, "") ? SEKIT_BLOCK_BOTTLENECK
+                                                                  : SEKIT_BLOCK_BASIC;
+    a->groups = 1;
+    a->base_width = 64;
+    const char *se_w = a->layout == SEKIT_LAYOUT_LEGACY      ? "layer%d.%d.se_module.fc1.%s"
+                       : a->layout == SEKIT_LAYOUT_MOSKOMULE ? "layer%d.%d.se.fc.0.%s"
+                                                             : "layer%d.%d.se.fc1.%s";
+    for (int s = 0; s < a->nstages; s++) {
+        while (a->blocks[s] < SEKIT_MAX_BLOCKS &&
+               findf(st, "layer%d.%d.conv1.weight%s", s + 1, a->blocks[s], ""))
+            a->blocks[s]++;
+        const struct sekit_st_tensor *t =
+            findf(st, a->block == SEKIT_BLOCK_BOTTLENECK ? "layer%d.%d.conv3.weight%s"
+                                                         : "layer%d.%d.conv2.weight%s",
+                  s + 1, 0, "");
+        if (!t || t->ndim != 4 || t->shape[0] < 1 || t->shape[0] > 65536)
+            return sekit_errf(e, SEKIT_ESHAPE, "%s: layer%d.0 has no usable last convolution",
+                              path, s + 1);
+        int out = (int)t->shape[0];
+        if (a->block == SEKIT_BLOCK_BOTTLENECK) {
+            if (out % 4)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: tensor '%s' has %d outputs, not a multiple of 4", path,
+                                  t->name, out);
+            a->planes[s] = out / 4;
+            const struct sekit_st_tensor *c2 = findf(st, "layer%d.%d.conv2.weight%s", s + 1, 0, "");
+            if (!c2 || c2->ndim != 4 || c2->shape[1] < 1 || c2->shape[0] % c2->shape[1])
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: layer%d.0.conv2.weight is missing or "
+                                  "not a grouped 3x3 convolution", path, s + 1);
+            int width = (int)c2->shape[0], groups = (int)(c2->shape[0] / c2->shape[1]);
+            if (s == 0) {
+                a->groups = groups;
+                a->base_width = width / groups * 64 / a->planes[0];
+            }
+        } else {
+            a->planes[s] = out;
+        }
+        for (int b = 0; b < a->blocks[s]; b++) {
+            const struct sekit_st_tensor *fc1 = findf(st, se_w, s + 1, b, "weight");
+            if (!fc1 || fc1->ndim < 1 || fc1->shape[0] < 1 || fc1->shape[0] > 65536) {
+                char name[128];
+                snprintf(name, sizeof name, se_w, s + 1, b, "weight");
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: block layer%d.%d has no SE excitation weight '%s'", path,
+                                  s + 1, b, name);
+            }
+            if (s == 0 && b == 0) {
+                a->se_linear = fc1->ndim == 2;
+                a->se_bias = findf(st, se_w, s + 1, b, "bias") != NULL;
+            }
+            a->se_reduced[s][b] = (int)fc1->shape[0];
+            const struct sekit_st_tensor *ds =
+                findf(st, "layer%d.%d.downsample.0.weight%s", s + 1, b, "");
+            a->has_downsample[s][b] = ds != NULL;
+            a->downsample_kernel[s][b] = 1;
+            if (ds && ds->ndim == 4 && (ds->shape[2] == 1 || ds->shape[2] == 3))
+                a->downsample_kernel[s][b] = (unsigned char)ds->shape[2];
+        }
+    }
+    const struct sekit_st_tensor *head =
+        sekit_st_find(st, a->layout == SEKIT_LAYOUT_LEGACY ? "last_linear.weight" : "fc.weight");
+    if (!head || head->ndim != 2 || head->shape[0] < 1 || head->shape[0] > 1000000)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: no classifier (%s [classes, features])", path,
+                          a->layout == SEKIT_LAYOUT_LEGACY ? "last_linear.weight" : "fc.weight");
+    a->num_classes = (int)head->shape[0];
+    a->stride_on_3x3 = !(a->layout == SEKIT_LAYOUT_LEGACY && a->groups == 1 &&
+                         a->block == SEKIT_BLOCK_BOTTLENECK);
+
+    const char *v;
+    if ((v = sekit_st_meta(st, "sekit.stem"))) {
+        if (strcmp(v, "imagenet") == 0) a->stem = SEKIT_STEM_IMAGENET;
+        else if (strcmp(v, "caffe") == 0) a->stem = SEKIT_STEM_CAFFE;
+        else if (strcmp(v, "small") == 0) a->stem = SEKIT_STEM_SMALL;
+        else
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s: __metadata__ sekit.stem is '%s' (imagenet, caffe or small)",
+                              path, v);
+    }
+    if ((v = sekit_st_meta(st, "sekit.stride_on"))) {
+        if (strcmp(v, "1x1") == 0) a->stride_on_3x3 = 0;
+        else if (strcmp(v, "3x3") == 0) a->stride_on_3x3 = 1;
+        else
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s: __metadata__ sekit.stride_on is '%s' (1x1 or 3x3)", path, v);
+    }
+    return SEKIT_OK;
+}

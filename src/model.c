@@ -1,0 +1,624 @@
+/*
+ * model.c -- an SE-ResNet built from weights, and its forward pass.
+ *
+ * Building walks the architecture in network order and asks a weight source for each tensor by
+ * its name in the file's layout (timm, legacy, moskomule). A file source checks presence, shape
+ * and dtype, and afterwards that the file holds nothing the architecture does not use; a
+ * synthetic source draws seeded values instead. BatchNorm (eval mode, eps 1e-5 as PyTorch) is
+ * folded into the preceding convolution as it is read:
+ *   w'[k] = w[k] * gamma[k] / sqrt(var[k] + eps),   b'[k] = beta[k] - mean[k] * that scale.
+ *
+ * Forward of one block (paper Fig. 3): branch = convs with BN and ReLU, the last without ReLU;
+ * z = mean of branch over H x W; s = sigmoid(fc2(relu(fc1(z)))); out = relu(branch * s + shortcut).
+ */
+#include "sekit.h"
+#include "ops/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BN_EPS 1e-5
+
+struct conv {
+    int cin, cout, k, stride, pad, groups, relu;
+    float *w; /* (cout, cin/groups, k, k), BN folded */
+    float *b; /* (cout) */
+};
+
+struct se_block {
+    struct sekit_se_info info;
+    float *w1, *b1; /* (CR, C), (CR) or NULL */
+    float *w2, *b2; /* (C, CR), (C) or NULL */
+    enum sekit_se_mode mode;
+    float *fixed;             /* (C) for SEKIT_SE_FIXED */
+    float *gate, *squeeze;    /* (max_n, C): the last batch's vectors */
+    float *hidden;            /* (max_n, CR) scratch */
+};
+
+struct block {
+    struct sekit_block_shape shape;
+    struct conv c1, c2, c3, ds; /* c3 unused by basic blocks, ds without projection */
+    struct se_block se;
+};
+
+struct sekit_model {
+    struct sekit_arch arch;
+    struct sekit_st *st; /* the weight file, kept for its metadata; NULL when synthetic */
+    struct conv stem;
+    int pool_k, pool_stride, pool_pad, pool_ceil; /* pool_k == 0: no pool */
+    struct block *blocks;
+    int nblocks;
+    float *fc_w, *fc_b; /* (K, F), (K) */
+    int features;
+    int64_t params;
+    /* activation buffers, sized by sekit_model_prepare */
+    int max_n, H, W;
+    float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* weight sources */
+
+enum wkind { W_CONV, W_LINEAR, W_BIAS, W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR };
+
+struct wsrc {
+    const struct sekit_st *st; /* NULL: synthetic */
+    unsigned char *used;       /* per file tensor */
+    uint64_t rng;
+    int64_t params;
+    struct sekit_err *e;
+};
+
+static double rng_uniform(uint64_t *s)
+{
+    /* splitmix64: tiny, seedable, good enough for synthetic weights */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+    size_t o = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < ndim && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (o < n) snprintf(buf + o, n - o, "]");
+}
+
+/* Fills dst with the tensor called name, which must have the given shape. */
+static int take(struct wsrc *w, float *dst, const char *name, int ndim, const int64_t *shape,
+                enum wkind kind)
+{
+    uint64_t numel = 1;
+    for (int i = 0; i < ndim; i++)
+        numel *= (uint64_t)shape[i];
+    if (kind != W_BN_MEAN && kind != W_BN_VAR) w->params += (int64_t)numel;
+    if (!w->st) {
+        double fan_in = ndim > 1 ? (double)(numel / (uint64_t)shape[0]) : 1.0;
+        double bound = sqrt(3.0 / fan_in); /* unit-variance outputs for unit-variance inputs */
+        for (uint64_t i = 0; i < numel; i++) {
+            double u = rng_uniform(&w->rng);
+            switch (kind) {
+            case W_CONV:
+            case W_LINEAR: dst[i] = (float)((2 * u - 1) * bound); break;
+            case W_BIAS:
+            case W_BN_BIAS:
+            case W_BN_MEAN: dst[i] = (float)(0.2 * u - 0.1); break;
+            case W_BN_WEIGHT:
+            case W_BN_VAR: dst[i] = (float)(0.5 + u); break;
+            }
+        }
+        return SEKIT_OK;
+    }
+    const char *path = sekit_st_path(w->st);
+    const struct sekit_st_tensor *t = sekit_st_find(w->st, name);
+    char want[160], have[160];
+    shape_str(want, sizeof want, ndim, shape);
+    if (!t)
+        return sekit_errf(w->e, SEKIT_ESHAPE,
+                          "%s: missing tensor '%s' %s that the inferred architecture needs", path,
+                          name, want);
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = t->shape[i] == shape[i];
+    if (!same) {
+        shape_str(have, sizeof have, t->ndim, t->shape);
+        return sekit_errf(w->e, SEKIT_ESHAPE,
+                          "%s: tensor '%s' has shape %s but the architecture needs %s", path, name,
+                          have, want);
+    }
+    w->used[t - sekit_st_tensor(w->st, 0)] = 1;
+    int rc = sekit_st_read_f32(w->st, t, dst, w->e);
+    if (rc) return rc;
+    for (uint64_t i = 0; i < numel; i++)
+        if (!isfinite(dst[i]) || (kind == W_BN_VAR && dst[i] < 0))
+            return sekit_errf(w->e, SEKIT_EFORMAT, "%s: tensor '%s' holds %s value %g at %llu",
+                              path, name, kind == W_BN_VAR ? "an invalid variance" : "a non-finite",
+                              (double)dst[i], (unsigned long long)i);
+    return SEKIT_OK;
+}
+
+static float *falloc(size_t n)
+{
+    return malloc((n ? n : 1) * sizeof(float));
+}
+
+/* Reads conv weight `wname` and BN `bnprefix`.{weight,bias,running_mean,running_var}, folds. */
+static int load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const char *bnprefix)
+{
+    const int cpg = c->cin / c->groups;
+    const int64_t wshape[4] = {c->cout, cpg, c->k, c->k};
+    const int64_t vshape[1] = {c->cout};
+    size_t wn = (size_t)c->cout * cpg * c->k * c->k;
+    c->w = falloc(wn);
+    c->b = falloc((size_t)c->cout);
+    float *bn = falloc(4 * (size_t)c->cout);
+    if (!c->w || !c->b || !bn) {
+        free(bn);
+        return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", wname);
+    }
+    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
+    int rc = take(w, c->w, wname, 4, wshape, W_CONV);
+    for (int i = 0; i < 4 && !rc; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
+        rc = take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
+    }
+    if (!rc) {
+        const float *gamma = bn, *beta = bn + c->cout, *mean = bn + 2 * c->cout,
+                    *var = bn + 3 * c->cout;
+        const size_t per = wn / (size_t)c->cout;
+        for (int k = 0; k < c->cout; k++) {
+            double scale = gamma[k] / sqrt((double)var[k] + BN_EPS);
+            for (size_t i = 0; i < per; i++)
+                c->w[(size_t)k * per + i] = (float)(c->w[(size_t)k * per + i] * scale);
+            c->b[k] = (float)(beta[k] - mean[k] * scale);
+        }
+    }
+    free(bn);
+    return rc;
+}
+
+static void conv_init(struct conv *c, int cin, int cout, int k, int stride, int groups, int relu)
+{
+    *c = (struct conv){cin, cout, k, stride, k / 2, groups, relu, NULL, NULL};
+}
+
+static int load_se(struct wsrc *w, struct se_block *se, const struct sekit_arch *a,
+                   const struct sekit_block_shape *k)
+{
+    const int C = k->out_c, CR = k->se_reduced, s = k->stage_index, b = k->block_index;
+    struct sekit_se_info *in = &se->info;
+    snprintf(in->name, sizeof in->name, "SE_%d_%d", s + 2, b + 1);
+    snprintf(in->module, sizeof in->module, "layer%d.%d.%s", s + 1, b,
+             a->layout == SEKIT_LAYOUT_LEGACY ? "se_module" : "se");
+    in->stage = s + 2;
+    in->block = b + 1;
+    in->channels = C;
+    in->reduced = CR;
+    in->params = 2 * (int64_t)C * CR + (a->se_bias ? C + CR : 0);
+    se->w1 = falloc((size_t)C * CR);
+    se->w2 = falloc((size_t)C * CR);
+    se->b1 = a->se_bias ? falloc((size_t)CR) : NULL;
+    se->b2 = a->se_bias ? falloc((size_t)C) : NULL;
+    se->fixed = falloc((size_t)C);
+    if (!se->w1 || !se->w2 || !se->fixed || (a->se_bias && (!se->b1 || !se->b2)))
+        return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for %s", in->module);
+    const char *fc1 = a->layout == SEKIT_LAYOUT_MOSKOMULE ? "fc.0" : "fc1";
+    const char *fc2 = a->layout == SEKIT_LAYOUT_MOSKOMULE ? "fc.2" : "fc2";
+    const int nd = a->se_linear ? 2 : 4;
+    const int64_t s1[4] = {CR, C, 1, 1}, s2[4] = {C, CR, 1, 1}, v1[1] = {CR}, v2[1] = {C};
+    char name[160];
+    int rc;
+    snprintf(name, sizeof name, "%s.%s.weight", in->module, fc1);
+    if ((rc = take(w, se->w1, name, nd, s1, W_LINEAR))) return rc;
+    if (a->se_bias) {
+        snprintf(name, sizeof name, "%s.%s.bias", in->module, fc1);
+        if ((rc = take(w, se->b1, name, 1, v1, W_BIAS))) return rc;
+    }
+    snprintf(name, sizeof name, "%s.%s.weight", in->module, fc2);
+    if ((rc = take(w, se->w2, name, nd, s2, W_LINEAR))) return rc;
+    if (a->se_bias) {
+        snprintf(name, sizeof name, "%s.%s.bias", in->module, fc2);
+        if ((rc = take(w, se->b2, name, 1, v2, W_BIAS))) return rc;
+    }
+    se->mode = SEKIT_SE_NORMAL;
+    return SEKIT_OK;
+}
+
+static int build(struct sekit_model *m, struct wsrc *w)
+{
+    const struct sekit_arch *a = &m->arch;
+    const int legacy = a->layout == SEKIT_LAYOUT_LEGACY;
+    int rc;
+    if (a->nstages < 1 || a->nstages > SEKIT_MAX_STAGES || a->in_chans < 1 || a->stem_width < 1 ||
+        a->num_classes < 1 || a->groups < 1)
+        return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
+    int small = a->stem == SEKIT_STEM_SMALL;
+    conv_init(&m->stem, a->in_chans, a->stem_width, small ? 3 : 7, small ? 1 : 2, 1, 1);
+    if ((rc = load_conv_bn(w, &m->stem, legacy ? "layer0.conv1.weight" : "conv1.weight",
+                           legacy ? "layer0.bn1" : "bn1")))
+        return rc;
+    m->pool_k = small ? 0 : 3;
+    m->pool_stride = 2;
+    m->pool_pad = a->stem == SEKIT_STEM_IMAGENET ? 1 : 0;
+    m->pool_ceil = a->stem == SEKIT_STEM_CAFFE;
+
+    m->nblocks = 0;
+    for (int s = 0; s < a->nstages; s++) {
+        if (a->blocks[s] < 1 || a->blocks[s] > SEKIT_MAX_BLOCKS)
+            return sekit_errf(w->e, SEKIT_EINVAL, "stage %d has %d blocks", s + 2, a->blocks[s]);
+        m->nblocks += a->blocks[s];
+    }
+    m->blocks = calloc((size_t)m->nblocks, sizeof *m->blocks);
+    if (!m->blocks) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
+    int i = 0;
+    for (int s = 0; s < a->nstages; s++) {
+        for (int b = 0; b < a->blocks[s]; b++, i++) {
+            struct block *bl = &m->blocks[i];
+            struct sekit_block_shape k = sekit_arch_block(a, s, b);
+            bl->shape = k;
+            if (k.width < 1 || k.out_c < 1 || k.width % k.groups || k.se_reduced < 1)
+                return sekit_errf(w->e, SEKIT_ESHAPE, "layer%d.%d: inconsistent widths", s + 1, b);
+            char pre[64], wn[160], bn[160];
+            snprintf(pre, sizeof pre, "layer%d.%d", s + 1, b);
+            if (a->block == SEKIT_BLOCK_BOTTLENECK) {
+                int s1 = a->stride_on_3x3 ? 1 : k.stride, s3 = a->stride_on_3x3 ? k.stride : 1;
+                conv_init(&bl->c1, k.in_c, k.width, 1, s1, 1, 1);
+                conv_init(&bl->c2, k.width, k.width, 3, s3, k.groups, 1);
+                conv_init(&bl->c3, k.width, k.out_c, 1, 1, 1, 0);
+            } else {
+                conv_init(&bl->c1, k.in_c, k.width, 3, k.stride, 1, 1);
+                conv_init(&bl->c2, k.width, k.out_c, 3, 1, 1, 0);
+            }
+            struct conv *cv[3] = {&bl->c1, &bl->c2, &bl->c3};
+            int nconv = a->block == SEKIT_BLOCK_BOTTLENECK ? 3 : 2;
+            for (int j = 0; j < nconv; j++) {
+                snprintf(wn, sizeof wn, "%s.conv%d.weight", pre, j + 1);
+                snprintf(bn, sizeof bn, "%s.bn%d", pre, j + 1);
+                if ((rc = load_conv_bn(w, cv[j], wn, bn))) return rc;
+            }
+            if ((rc = load_se(w, &bl->se, a, &k))) return rc;
+            if (k.has_downsample) {
+                conv_init(&bl->ds, k.in_c, k.out_c, k.downsample_kernel, k.stride, 1, 0);
+                snprintf(wn, sizeof wn, "%s.downsample.0.weight", pre);
+                snprintf(bn, sizeof bn, "%s.downsample.1", pre);
+                if ((rc = load_conv_bn(w, &bl->ds, wn, bn))) return rc;
+            } else if (k.in_c != k.out_c || k.stride != 1) {
+                return sekit_errf(w->e, SEKIT_ESHAPE,
+                                  "%s: block %s changes shape but has no projection shortcut "
+                                  "(%s.downsample.0.weight)",
+                                  w->st ? sekit_st_path(w->st) : a->name, pre, pre);
+            }
+        }
+    }
+    m->features = sekit_arch_features(a);
+    const int64_t hw[2] = {a->num_classes, m->features}, hb[1] = {a->num_classes};
+    m->fc_w = falloc((size_t)a->num_classes * m->features);
+    m->fc_b = falloc((size_t)a->num_classes);
+    if (!m->fc_w || !m->fc_b) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
+    if ((rc = take(w, m->fc_w, legacy ? "last_linear.weight" : "fc.weight", 2, hw, W_LINEAR)))
+        return rc;
+    if ((rc = take(w, m->fc_b, legacy ? "last_linear.bias" : "fc.bias", 1, hb, W_BIAS)))
+        return rc;
+    m->params = w->params;
+    if (w->st) {
+        for (int t = 0; t < sekit_st_count(w->st); t++) {
+            const struct sekit_st_tensor *x = sekit_st_tensor(w->st, t);
+            size_t nl = strlen(x->name);
+            const char *bt = ".num_batches_tracked";
+            int ignorable = x->dtype == SEKIT_DT_I64 && x->numel <= 1 && nl > strlen(bt) &&
+                            strcmp(x->name + nl - strlen(bt), bt) == 0;
+            if (!w->used[t] && !ignorable)
+                return sekit_errf(w->e, SEKIT_ESHAPE,
+                                  "%s: tensor '%s' does not belong to the inferred architecture "
+                                  "(%s layout, %d stages)",
+                                  sekit_st_path(w->st), x->name, sekit_layout_name(a->layout),
+                                  a->nstages);
+        }
+    }
+    return SEKIT_OK;
+}
+
+int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e)
+{
+    *out = NULL;
+    struct sekit_model *m = calloc(1, sizeof *m);
+    if (!m) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    int rc = sekit_st_open(&m->st, path, e);
+    if (!rc) rc = sekit_arch_infer(&m->arch, m->st, e);
+    if (!rc) {
+        struct wsrc w = {.st = m->st, .e = e};
+        w.used = calloc((size_t)sekit_st_count(m->st) + 1, 1);
+        rc = w.used ? build(m, &w) : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        free(w.used);
+    }
+    if (rc) {
+        sekit_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return SEKIT_OK;
+}
+
+int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, uint64_t seed,
+                          struct sekit_err *e)
+{
+    *out = NULL;
+    struct sekit_model *m = calloc(1, sizeof *m);
+    if (!m) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    m->arch = *a;
+    struct wsrc w = {.rng = seed, .e = e};
+    int rc = build(m, &w);
+    if (rc) {
+        sekit_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return SEKIT_OK;
+}
+
+static void free_buffers(struct sekit_model *m)
+{
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3,
+                      &m->sc,     &m->col,    &m->tmp, &m->pooled};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        free(*bufs[i]);
+        *bufs[i] = NULL;
+    }
+    for (int i = 0; m->blocks && i < m->nblocks; i++) {
+        struct se_block *se = &m->blocks[i].se;
+        free(se->gate);
+        free(se->squeeze);
+        free(se->hidden);
+        se->gate = se->squeeze = se->hidden = NULL;
+    }
+    m->max_n = 0;
+}
+
+static void free_conv(struct conv *c)
+{
+    free(c->w);
+    free(c->b);
+}
+
+void sekit_model_free(struct sekit_model *m)
+{
+    if (!m) return;
+    free_buffers(m);
+    free_conv(&m->stem);
+    for (int i = 0; m->blocks && i < m->nblocks; i++) {
+        struct block *b = &m->blocks[i];
+        free_conv(&b->c1);
+        free_conv(&b->c2);
+        free_conv(&b->c3);
+        free_conv(&b->ds);
+        free(b->se.w1);
+        free(b->se.b1);
+        free(b->se.w2);
+        free(b->se.b2);
+        free(b->se.fixed);
+    }
+    free(m->blocks);
+    free(m->fc_w);
+    free(m->fc_b);
+    sekit_st_close(m->st);
+    free(m);
+}
+
+const struct sekit_arch *sekit_model_arch(const struct sekit_model *m)
+{
+    return &m->arch;
+}
+
+int64_t sekit_model_params(const struct sekit_model *m)
+{
+    return m->params;
+}
+
+const char *sekit_model_meta(const struct sekit_model *m, const char *key)
+{
+    return m->st ? sekit_st_meta(m->st, key) : NULL;
+}
+
+int sekit_model_se_count(const struct sekit_model *m)
+{
+    return m->nblocks;
+}
+
+const struct sekit_se_info *sekit_model_se_info(const struct sekit_model *m, int i)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
+    return &m->blocks[i].se.info;
+}
+
+int sekit_model_se_find(const struct sekit_model *m, const char *name)
+{
+    for (int i = 0; i < m->nblocks; i++)
+        if (strcmp(m->blocks[i].se.info.name, name) == 0 ||
+            strcmp(m->blocks[i].se.info.module, name) == 0)
+            return i;
+    return -1;
+}
+
+void sekit_model_se_set(struct sekit_model *m, int i, enum sekit_se_mode mode, const float *gate)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
+    struct se_block *se = &m->blocks[i].se;
+    se->mode = mode;
+    if (mode == SEKIT_SE_FIXED) {
+        SEKIT_ASSERT(gate != NULL);
+        memcpy(se->fixed, gate, sizeof(float) * (size_t)se->info.channels);
+    }
+}
+
+const float *sekit_model_gate(const struct sekit_model *m, int i)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
+    return m->blocks[i].se.gate;
+}
+
+const float *sekit_model_squeeze(const struct sekit_model *m, int i)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
+    return m->blocks[i].se.squeeze;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* shapes, buffers, forward */
+
+struct sizes {
+    size_t act, col;
+    int64_t macs;
+};
+
+/* Accounts one conv applied at (*h, *w); updates them to the output size. */
+static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int *w)
+{
+    int oh = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
+    int ow = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+    size_t out = (size_t)n * c->cout * oh * ow;
+    size_t col = sekit_conv2d_col_size(n, c->cin, c->k, c->k, oh, ow);
+    if (out > z->act) z->act = out;
+    if (col > z->col) z->col = col;
+    z->macs += (int64_t)c->cout * (c->cin / c->groups) * c->k * c->k * oh * ow;
+    *h = oh;
+    *w = ow;
+}
+
+/* Walks the network at batch n and input H x W; 0 if some map would vanish. */
+static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct sizes *z)
+{
+    memset(z, 0, sizeof *z);
+    int h = H, w = W;
+    size_t in = (size_t)n * m->arch.in_chans * H * W;
+    z->act = in;
+    size_conv(z, &m->stem, n, &h, &w);
+    if (m->pool_k) {
+        h = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        w = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+    }
+    if (h < 1 || w < 1) return 0;
+    for (int i = 0; i < m->nblocks; i++) {
+        const struct block *b = &m->blocks[i];
+        int h0 = h, w0 = w;
+        size_conv(z, &b->c1, n, &h, &w);
+        size_conv(z, &b->c2, n, &h, &w);
+        if (b->c3.w) size_conv(z, &b->c3, n, &h, &w);
+        if (b->ds.w) size_conv(z, &b->ds, n, &h0, &w0);
+        if (h < 1 || w < 1) return 0;
+        z->macs += 2 * (int64_t)b->se.info.channels * b->se.info.reduced;
+    }
+    z->macs += (int64_t)m->features * m->arch.num_classes;
+    return 1;
+}
+
+int64_t sekit_model_macs(const struct sekit_model *m, int H, int W)
+{
+    struct sizes z;
+    return walk_sizes(m, 1, H, W, &z) ? z.macs : 0;
+}
+
+int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct sekit_err *e)
+{
+    free_buffers(m);
+    if (max_n < 1 || H < 1 || W < 1 || H > 16384 || W > 16384)
+        return sekit_errf(e, SEKIT_EINVAL, "invalid batch %d or input size %dx%d", max_n, H, W);
+    struct sizes z;
+    if (!walk_sizes(m, max_n, H, W, &z))
+        return sekit_errf(e, SEKIT_EINVAL, "input %dx%d is too small for this network", H, W);
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc, &m->tmp};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (!(*bufs[i] = falloc(z.act))) goto oom;
+    if (!(m->col = falloc(z.col))) goto oom;
+    if (!(m->pooled = falloc((size_t)max_n * m->features))) goto oom;
+    for (int i = 0; i < m->nblocks; i++) {
+        struct se_block *se = &m->blocks[i].se;
+        size_t c = (size_t)max_n * se->info.channels;
+        se->gate = falloc(c);
+        se->squeeze = falloc(c);
+        se->hidden = falloc((size_t)max_n * se->info.reduced);
+        if (!se->gate || !se->squeeze || !se->hidden) goto oom;
+    }
+    m->max_n = max_n;
+    m->H = H;
+    m->W = W;
+    return SEKIT_OK;
+oom:
+    free_buffers(m);
+    return sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations of %d images of %dx%d",
+                      max_n, H, W);
+}
+
+/* out (N, cout, OH, OW) = conv(in (N, cin, *h, *w)); updates *h, *w. */
+static void run_conv(struct sekit_model *m, const struct conv *c, float *out, const float *in,
+                     int N, int *h, int *w)
+{
+    sekit_conv2d_forward(out, in, c->w, c->b, m->col, m->tmp, N, c->cin, *h, *w, c->cout, c->k,
+                         c->k, c->stride, c->pad, c->groups, c->relu);
+    *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
+    *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+}
+
+void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)
+{
+    SEKIT_ASSERT(N >= 1 && N <= m->max_n);
+    int h = m->H, w = m->W, cur = 0;
+    run_conv(m, &m->stem, m->act[0], x, N, &h, &w);
+    if (m->pool_k) {
+        int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        sekit_maxpool2d_forward(m->act[1], m->act[0], N, m->stem.cout, h, w, m->pool_k,
+                                m->pool_stride, m->pool_pad, oh, ow);
+        h = oh;
+        w = ow;
+        cur = 1;
+    }
+    for (int i = 0; i < m->nblocks; i++) {
+        struct block *b = &m->blocks[i];
+        struct se_block *se = &b->se;
+        const float *in = m->act[cur];
+        int hb = h, wb = w, hs = h, ws = w;
+        if (b->c3.w) {
+            run_conv(m, &b->c1, m->t1, in, N, &hb, &wb);
+            run_conv(m, &b->c2, m->t2, m->t1, N, &hb, &wb);
+            run_conv(m, &b->c3, m->t3, m->t2, N, &hb, &wb);
+        } else {
+            run_conv(m, &b->c1, m->t1, in, N, &hb, &wb);
+            run_conv(m, &b->c2, m->t3, m->t1, N, &hb, &wb);
+        }
+        const float *shortcut = in;
+        if (b->ds.w) {
+            run_conv(m, &b->ds, m->sc, in, N, &hs, &ws);
+            shortcut = m->sc;
+        }
+        const int C = se->info.channels, P = hb * wb;
+        sekit_global_avgpool_forward(se->squeeze, m->t3, N, C, P);
+        switch (se->mode) {
+        case SEKIT_SE_NORMAL:
+            sekit_se_excite(se->gate, se->hidden, se->squeeze, se->w1, se->b1, se->w2, se->b2, N,
+                            C, se->info.reduced);
+            break;
+        case SEKIT_SE_REMOVED:
+            for (size_t j = 0; j < (size_t)N * C; j++)
+                se->gate[j] = 1.0f;
+            break;
+        case SEKIT_SE_FIXED:
+            for (int n = 0; n < N; n++)
+                memcpy(se->gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
+            break;
+        }
+        sekit_se_scale_add_relu(m->act[1 - cur], m->t3, se->gate, shortcut, N, C, P);
+        cur = 1 - cur;
+        h = hb;
+        w = wb;
+    }
+    sekit_global_avgpool_forward(m->pooled, m->act[cur], N, m->features, h * w);
+    sekit_linear_forward(logits, m->pooled, m->fc_w, m->fc_b, N, m->features,
+                         m->arch.num_classes);
+}

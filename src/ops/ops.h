@@ -1,0 +1,51 @@
+/*
+ * ops.h -- the engine's kernels: plain functions over raw float pointers.
+ *
+ * Kernels never allocate, never print and never fail; callers pass scratch buffers sized as
+ * each comment says. Shapes: N images, C input channels, H x W input, K output channels,
+ * KH x KW kernel, OH x OW output, G groups, P = OH * OW, CR an SE block's reduced width.
+ * All tensors are contiguous float32; images are NCHW.
+ */
+#ifndef SEKIT_OPS_H
+#define SEKIT_OPS_H
+
+#include <stddef.h>
+
+/* Output size of a convolution or pooling window along one axis, PyTorch's rule (ceil mode
+ * drops a last window that would start in the right padding). */
+int sekit_out_size(int in, int k, int stride, int pad, int ceil_mode);
+
+/* conv2d.c: convolution with a per-output-channel bias (BN folded in) and optional ReLU.
+ *   out (N, K, OH, OW)   in (N, C, H, W)   w (K, C/G, KH, KW)   b (K)
+ *   col scratch: sekit_conv2d_col_size() floats   tmp scratch: K * N * OH * OW floats */
+size_t sekit_conv2d_col_size(int N, int C, int KH, int KW, int OH, int OW);
+void sekit_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
+                          float *tmp, int N, int C, int H, int W, int K, int KH, int KW,
+                          int stride, int pad, int G, int relu);
+
+/* pool.c: max pooling, padding counts as -inf.
+ *   out (N, C, OH, OW)   in (N, C, H, W) */
+void sekit_maxpool2d_forward(float *out, const float *in, int N, int C, int H, int W, int k,
+                             int stride, int pad, int OH, int OW);
+
+/* pool.c: global average pooling (the SE squeeze, and the head's pool).
+ *   out (N, C)   in (N, C, P) */
+void sekit_global_avgpool_forward(float *out, const float *in, int N, int C, int P);
+
+/* linear.c: out = in w^T + b.   out (N, OUT)   in (N, IN)   w (OUT, IN)   b (OUT) or NULL */
+void sekit_linear_forward(float *out, const float *in, const float *w, const float *b, int N,
+                          int IN, int OUT);
+
+/* se.c: the excitation, s = sigmoid(w2 relu(w1 z + b1) + b2).
+ *   s (N, C) out   hidden (N, CR) scratch   z (N, C)   w1 (CR, C) b1 (CR) or NULL
+ *   w2 (C, CR) b2 (C) or NULL */
+void sekit_se_excite(float *s, float *hidden, const float *z, const float *w1, const float *b1,
+                     const float *w2, const float *b2, int N, int C, int CR);
+
+/* se.c: the SE scale fused with the residual sum and the block's ReLU:
+ *   out = relu(x * s[n, c] + shortcut).   out, x, shortcut (N, C, P)   s (N, C)
+ * out may alias x. */
+void sekit_se_scale_add_relu(float *out, const float *x, const float *s, const float *shortcut,
+                             int N, int C, int P);
+
+#endif

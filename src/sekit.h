@@ -1,0 +1,248 @@
+/*
+ * sekit.h -- the public contract of the sekit engine (libsekit).
+ *
+ * sekit runs trained Squeeze-and-Excitation ResNets (Hu et al., "Squeeze-and-Excitation
+ * Networks") on the CPU in float32, batched NCHW, and exposes every SE block's squeeze and
+ * excitation vectors so that later stages (record, analysis, plots) can study them.
+ *
+ * Conventions
+ *  - Every function that can fail returns an int status (SEKIT_OK == 0) and fills the
+ *    struct sekit_err the caller passes in with a one-line message that names the file and
+ *    the problem. The library never prints and never exits; only the CLI does.
+ *  - Programming errors (a violated precondition) abort with file:line (SEKIT_ASSERT).
+ *  - X_open/X_build allocate, X_free/X_close release and accept NULL. Pointers returned by
+ *    accessors are borrowed and stay valid until the owning object is freed.
+ *  - Shapes are written (N, C, H, W): N images, C channels, H x W spatial; K classes;
+ *    CR the reduced width of an SE block.
+ */
+#ifndef SEKIT_H
+#define SEKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEKIT_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------------------------------- */
+/* status and errors */
+
+enum sekit_status {
+    SEKIT_OK = 0,
+    SEKIT_EINVAL,  /* a bad argument (CLI value, out-of-range option) */
+    SEKIT_ENOMEM,  /* an allocation failed */
+    SEKIT_EIO,     /* a file could not be opened, read or written */
+    SEKIT_EFORMAT, /* a file is not what it claims to be (corrupt, truncated, malformed) */
+    SEKIT_ESHAPE,  /* tensors do not fit the architecture */
+    SEKIT_EHDF5,   /* the HDF5 library reported an error */
+    SEKIT_ECAIRO,  /* cairo reported an error */
+};
+
+#define SEKIT_ERRMSG_MAX 512
+
+struct sekit_err {
+    int code;
+    char msg[SEKIT_ERRMSG_MAX];
+};
+
+/* Sets e (if not NULL) to code and a printf-formatted message; returns code. */
+int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short constant text for a status code. */
+const char *sekit_strerror(int code);
+
+/* Prints "file:line: assertion failed: expr" to stderr and aborts. Stays on in release builds:
+ * it guards cheap invariants whose violation means a bug in sekit, not bad input. */
+#define SEKIT_ASSERT(x)                                                                            \
+    do {                                                                                           \
+        if (!(x)) sekit_abort(__FILE__, __LINE__, #x);                                             \
+    } while (0)
+_Noreturn void sekit_abort(const char *file, int line, const char *expr);
+
+/* ---------------------------------------------------------------------------------------- */
+/* threads */
+
+/* Sets the number of threads the engine uses (the OpenBLAS GEMMs).
+ * n <= 0 means all online cores. Returns the number in effect. */
+int sekit_set_threads(int n);
+
+/* ---------------------------------------------------------------------------------------- */
+/* safetensors reader (src/safetensors.c)
+ *
+ * The whole header is validated before anything is allocated from it: length, JSON syntax
+ * (duplicate keys rejected), dtype names, shapes, offsets (contiguous from 0, no gap, no
+ * overlap, the buffer ends exactly at end of file), sizes checked for overflow. */
+
+enum sekit_dtype {
+    SEKIT_DT_BOOL,
+    SEKIT_DT_U8,
+    SEKIT_DT_I8,
+    SEKIT_DT_F8_E5M2,
+    SEKIT_DT_F8_E4M3,
+    SEKIT_DT_I16,
+    SEKIT_DT_U16,
+    SEKIT_DT_F16,
+    SEKIT_DT_BF16,
+    SEKIT_DT_I32,
+    SEKIT_DT_U32,
+    SEKIT_DT_F32,
+    SEKIT_DT_F64,
+    SEKIT_DT_I64,
+    SEKIT_DT_U64,
+};
+
+#define SEKIT_ST_MAX_RANK 8
+
+struct sekit_st_tensor {
+    const char *name;
+    enum sekit_dtype dtype;
+    int ndim;
+    int64_t shape[SEKIT_ST_MAX_RANK];
+    uint64_t numel;
+    uint64_t begin, end; /* byte offsets relative to the data buffer */
+};
+
+struct sekit_st;
+
+int sekit_st_open(struct sekit_st **out, const char *path, struct sekit_err *e);
+void sekit_st_close(struct sekit_st *st);
+const char *sekit_st_path(const struct sekit_st *st);
+int sekit_st_count(const struct sekit_st *st);
+/* i in [0, count): tensors in the order of their data offsets. */
+const struct sekit_st_tensor *sekit_st_tensor(const struct sekit_st *st, int i);
+/* NULL when absent. */
+const struct sekit_st_tensor *sekit_st_find(const struct sekit_st *st, const char *name);
+/* A __metadata__ value, or NULL. */
+const char *sekit_st_meta(const struct sekit_st *st, const char *key);
+/* Reads t into dst (t->numel floats), converting F32, F16 or BF16; other dtypes: SEKIT_EFORMAT. */
+int sekit_st_read_f32(const struct sekit_st *st, const struct sekit_st_tensor *t, float *dst,
+                      struct sekit_err *e);
+const char *sekit_dtype_name(enum sekit_dtype dt);
+
+/* ---------------------------------------------------------------------------------------- */
+/* architecture (src/arch.c) */
+
+/* Weight-name layouts of the projects that publish SE-ResNet weights. */
+enum sekit_layout {
+    SEKIT_LAYOUT_TIMM,      /* conv1, layerX.Y.se.fc1/fc2 (1x1 conv, bias), fc */
+    SEKIT_LAYOUT_LEGACY,    /* Cadene / timm legacy: layer0.conv1, se_module.fc1/fc2, last_linear */
+    SEKIT_LAYOUT_MOSKOMULE, /* torchvision names, se.fc.0/.2 (Linear, no bias) */
+};
+
+enum sekit_stem {
+    SEKIT_STEM_IMAGENET, /* 7x7/2 conv, BN, ReLU, 3x3/2 max-pool padding 1 (timm) */
+    SEKIT_STEM_CAFFE,    /* 7x7/2 conv, BN, ReLU, 3x3/2 max-pool ceil mode, no padding */
+    SEKIT_STEM_SMALL,    /* 3x3/1 conv, BN, ReLU, no pool (28x28, 32x32 inputs) */
+};
+
+enum sekit_block_kind {
+    SEKIT_BLOCK_BASIC,      /* 3x3, 3x3; expansion 1 */
+    SEKIT_BLOCK_BOTTLENECK, /* 1x1, 3x3 (grouped), 1x1; expansion 4 */
+};
+
+#define SEKIT_MAX_STAGES 8
+#define SEKIT_MAX_BLOCKS 64 /* per stage */
+
+struct sekit_arch {
+    char name[64]; /* preset name, or "inferred" */
+    enum sekit_layout layout;
+    enum sekit_stem stem;
+    enum sekit_block_kind block;
+    int stride_on_3x3; /* 1: stride on the 3x3 conv (timm, torchvision); 0: on the first 1x1 */
+    int in_chans, num_classes, stem_width;
+    int nstages;
+    int blocks[SEKIT_MAX_STAGES];
+    int planes[SEKIT_MAX_STAGES]; /* stage output = planes * expansion */
+    int groups, base_width;       /* ResNeXt: width = floor(planes * base_width / 64) * groups */
+    int se_bias;                  /* the SE FCs have biases */
+    int se_linear;                /* the SE FC weights are 2-D Linear [CR, C] (else [CR, C, 1, 1]) */
+    /* Per block: reduced SE width, projection shortcut, its kernel size. */
+    int se_reduced[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
+    unsigned char has_downsample[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
+    unsigned char downsample_kernel[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
+};
+
+/* The derived shape of one residual block. */
+struct sekit_block_shape {
+    int stage_index, block_index; /* 0-based: layer(stage_index+1).block_index */
+    int in_c, width, out_c, stride, groups;
+    int se_reduced, has_downsample, downsample_kernel;
+};
+
+const char *sekit_layout_name(enum sekit_layout l);
+const char *sekit_stem_name(enum sekit_stem s);
+
+/* Fills a with a named preset (seresnet18/34/50/101/152, seresnext50_32x4d, seresnext101_32x4d,
+ * legacy_seresnet50, ...). SEKIT_EINVAL with the list of names when unknown. */
+int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *e);
+/* A NULL-terminated list of preset names. */
+const char *const *sekit_arch_preset_names(void);
+
+/* Infers the architecture from a weight file's names and shapes. The result is only a
+ * hypothesis: sekit_model_load checks every tensor against it. */
+int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e);
+
+/* Shape of block (s, b); s, b 0-based. */
+struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int b);
+/* Channels entering the classifier. */
+int sekit_arch_features(const struct sekit_arch *a);
+
+/* ---------------------------------------------------------------------------------------- */
+/* model (src/model.c) */
+
+enum sekit_se_mode {
+    SEKIT_SE_NORMAL,  /* the block's own gate */
+    SEKIT_SE_REMOVED, /* gate := 1: the block is the identity on its branch */
+    SEKIT_SE_FIXED,   /* a caller-supplied gate vector [C], the same for every image */
+};
+
+struct sekit_se_info {
+    char name[32];   /* the paper's name: SE_<stage>_<block>, stage 2 = first residual stage */
+    char module[64]; /* weight-name prefix, e.g. layer3.5.se */
+    int stage, block; /* as in the name */
+    int channels, reduced;
+    int64_t params; /* FC weights and biases */
+};
+
+struct sekit_model;
+
+/* Builds a model from a safetensors file: infers the architecture, checks every tensor's
+ * name and shape (the first that does not fit is named), folds BN into the convolutions. */
+int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e);
+/* Builds a model of architecture a with seeded synthetic weights (benchmarks, tests). */
+int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, uint64_t seed,
+                          struct sekit_err *e);
+void sekit_model_free(struct sekit_model *m);
+
+const struct sekit_arch *sekit_model_arch(const struct sekit_model *m);
+/* Parameters as PyTorch's parameters() counts them: weights, biases, BN weight and bias; not BN
+ * running statistics. */
+int64_t sekit_model_params(const struct sekit_model *m);
+/* Multiply-accumulate operations of one forward pass at H x W (SE FCs included). */
+int64_t sekit_model_macs(const struct sekit_model *m, int H, int W);
+/* The safetensors __metadata__ value for key, or NULL (synthetic models have none). */
+const char *sekit_model_meta(const struct sekit_model *m, const char *key);
+
+int sekit_model_se_count(const struct sekit_model *m);
+const struct sekit_se_info *sekit_model_se_info(const struct sekit_model *m, int i);
+/* Index of the SE block with the given paper name or module prefix, or -1. */
+int sekit_model_se_find(const struct sekit_model *m, const char *name);
+
+/* Sets block i's mode before a forward pass. gate ([C] floats) is copied for SEKIT_SE_FIXED and
+ * ignored otherwise. */
+void sekit_model_se_set(struct sekit_model *m, int i, enum sekit_se_mode mode, const float *gate);
+
+/* Allocates the activation buffers for batches of up to max_n images of C x H x W (C =
+ * in_chans). Must be called before sekit_model_forward; calling again re-sizes. */
+int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct sekit_err *e);
+
+/* Runs x (N, in_chans, H, W) through the network; writes logits (N, K). N <= max_n and H, W as
+ * prepared. Afterwards every SE block's gate and squeeze vectors of this batch can be read. */
+void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits);
+
+/* After a forward pass of N images: block i's excitation (the applied gate) and squeeze
+ * vectors, each (N, C), row n for image n. */
+const float *sekit_model_gate(const struct sekit_model *m, int i);
+const float *sekit_model_squeeze(const struct sekit_model *m, int i);
+
+#endif

@@ -1,0 +1,40 @@
+/* status.c -- status codes, error messages and the abort path for bugs. */
+#include "sekit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+        e->code = code;
+    }
+    return code;
+}
+
+const char *sekit_strerror(int code)
+{
+    switch (code) {
+    case SEKIT_OK: return "ok";
+    case SEKIT_EINVAL: return "invalid argument";
+    case SEKIT_ENOMEM: return "out of memory";
+    case SEKIT_EIO: return "input/output error";
+    case SEKIT_EFORMAT: return "malformed file";
+    case SEKIT_ESHAPE: return "tensors do not fit the architecture";
+    case SEKIT_EHDF5: return "HDF5 error";
+    case SEKIT_ECAIRO: return "cairo error";
+    }
+    return "unknown status";
+}
+
+_Noreturn void sekit_abort(const char *file, int line, const char *expr)
+{
+    fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
+    fflush(stderr);
+    abort();
+}
