@@ -5,8 +5,7 @@
  * its name in the file's layout (timm, legacy, moskomule). A file source checks presence, shape
  * and dtype, and afterwards that the file holds nothing the architecture does not use; a
  * synthetic source draws seeded values instead. BatchNorm (eval mode, eps 1e-5 as PyTorch) is
- * folded into the preceding convolution as it is read:
- *   w'[k] = w[k] * gamma[k] / sqrt(var[k] + eps),   b'[k] = beta[k] - mean[k] * that scale.
+ * folded into the preceding convolution as it is read (ops/bn.c).
  *
  * Forward of one block (paper Fig. 3): branch = convs with BN and ReLU, the last without ReLU;
  * z = mean of branch over H x W; s = sigmoid(fc2(relu(fc1(z)))); out = relu(branch * s + shortcut).
@@ -169,17 +168,9 @@ static int load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const
         snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
         rc = take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
     }
-    if (!rc) {
-        const float *gamma = bn, *beta = bn + c->cout, *mean = bn + 2 * c->cout,
-                    *var = bn + 3 * c->cout;
-        const size_t per = wn / (size_t)c->cout;
-        for (int k = 0; k < c->cout; k++) {
-            double scale = gamma[k] / sqrt((double)var[k] + BN_EPS);
-            for (size_t i = 0; i < per; i++)
-                c->w[(size_t)k * per + i] = (float)(c->w[(size_t)k * per + i] * scale);
-            c->b[k] = (float)(beta[k] - mean[k] * scale);
-        }
-    }
+    if (!rc)
+        sekit_bn_fold(c->w, c->b, bn, bn + c->cout, bn + 2 * c->cout, bn + 3 * c->cout, c->cout,
+                      wn / (size_t)c->cout, BN_EPS);
     free(bn);
     return rc;
 }

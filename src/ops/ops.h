@@ -23,6 +23,11 @@ void sekit_conv2d_forward(float *out, const float *in, const float *w, const flo
                           float *tmp, int N, int C, int H, int W, int K, int KH, int KW,
                           int stride, int pad, int G, int relu);
 
+/* bn.c: folds eval-mode BatchNorm into a convolution in place.
+ *   w (K, per) in/out   b (K) out   gamma, beta, mean, var (K) */
+void sekit_bn_fold(float *w, float *b, const float *gamma, const float *beta, const float *mean,
+                   const float *var, int K, size_t per, double eps);
+
 /* pool.c: max pooling, padding counts as -inf.
  *   out (N, C, OH, OW)   in (N, C, H, W) */
 void sekit_maxpool2d_forward(float *out, const float *in, int N, int C, int H, int W, int k,

@@ -1,0 +1,185 @@
+/*
+ * t-model.c -- architecture presets against the paper and PyTorch's counts, and the hooks later
+ * stages rely on: gate and squeeze read-back, removed and fixed gates, batch consistency.
+ */
+#include "sekit.h"
+#include "tap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Batch composition and thread count change only the GEMM summation order. */
+#define TOL_ORDER 1e-5
+
+static void presets(void)
+{
+    struct sekit_arch a;
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    ok(sekit_arch_preset(&a, "seresnet50", &e) == SEKIT_OK, "seresnet50 preset exists");
+    ok(sekit_model_synthetic(&m, &a, 7, &e) == SEKIT_OK, "seresnet50 builds with synthetic weights");
+    /* sum(p.numel() for p in model.parameters()) of timm's seresnet50 */
+    is_int(sekit_model_params(m), 28088024, "SE-ResNet-50 has PyTorch's 28,088,024 parameters");
+    int64_t se_w = 0;
+    for (int i = 0; i < sekit_model_se_count(m); i++) {
+        const struct sekit_se_info *s = sekit_model_se_info(m, i);
+        se_w += 2 * (int64_t)s->channels * s->reduced;
+    }
+    /* paper Eq. 5 with r = 16: (2/r) sum N_s C_s^2 */
+    is_int(se_w, 2514944, "SE FC weights match paper Eq. 5 (2,514,944)");
+    is_int(sekit_model_se_count(m), 16, "16 SE blocks (3 + 4 + 6 + 3)");
+    int i46 = sekit_model_se_find(m, "SE_4_6");
+    ok(i46 >= 0 && strcmp(sekit_model_se_info(m, i46)->module, "layer3.5.se") == 0,
+       "SE_4_6 is layer3.5.se");
+    is_int(sekit_model_se_find(m, "layer4.0.se"), sekit_model_se_find(m, "SE_5_1"),
+           "blocks can be found by module prefix too");
+    is_int(sekit_model_se_info(m, 15)->channels, 2048, "SE_5_3 has 2048 channels");
+    is_int(sekit_model_se_info(m, 15)->reduced, 128, "and reduces to 128");
+    sekit_model_free(m);
+
+    ok(sekit_arch_preset(&a, "legacy_seresnet50", &e) == SEKIT_OK &&
+           sekit_model_synthetic(&m, &a, 7, &e) == SEKIT_OK,
+       "legacy_seresnet50 builds");
+    double gmacs = sekit_model_macs(m, 224, 224) / 1e9;
+    /* paper Sec. 4: 3.87 GFLOPs (multiply-adds) for SE-ResNet-50 with the Caffe stride */
+    ok(fabs(gmacs - 3.87) / 3.87 < 0.005, "legacy SE-ResNet-50 costs %.4f GMACs (paper: 3.87)",
+       gmacs);
+    sekit_model_free(m);
+
+    ok(sekit_arch_preset(&a, "seresnext50_32x4d", &e) == SEKIT_OK &&
+           sekit_model_synthetic(&m, &a, 7, &e) == SEKIT_OK,
+       "seresnext50_32x4d builds");
+    is_int(sekit_model_params(m), 27559896, "SE-ResNeXt-50 32x4d has timm's 27,559,896");
+    sekit_model_free(m);
+
+    ok(sekit_arch_preset(&a, "resnet50", &e) == SEKIT_EINVAL && strstr(e.msg, "seresnet50"),
+       "an unknown preset is refused with the list of known ones");
+}
+
+/* A small network: small stem, basic blocks 2-2, 16/32 channels. */
+static struct sekit_model *small_model(void)
+{
+    struct sekit_arch a = {0};
+    snprintf(a.name, sizeof a.name, "small");
+    a.layout = SEKIT_LAYOUT_TIMM;
+    a.stem = SEKIT_STEM_SMALL;
+    a.block = SEKIT_BLOCK_BASIC;
+    a.stride_on_3x3 = 1;
+    a.in_chans = 1;
+    a.num_classes = 5;
+    a.stem_width = 16;
+    a.nstages = 2;
+    a.groups = 1;
+    a.base_width = 64;
+    a.se_bias = 1;
+    for (int s = 0; s < 2; s++) {
+        a.blocks[s] = 2;
+        a.planes[s] = 16 << s;
+        for (int b = 0; b < 2; b++) {
+            a.se_reduced[s][b] = 4;
+            a.has_downsample[s][b] = s == 1 && b == 0;
+            a.downsample_kernel[s][b] = 1;
+        }
+    }
+    struct sekit_model *m = NULL;
+    struct sekit_err e = {0};
+    if (sekit_model_synthetic(&m, &a, 99, &e)) diag("%s", e.msg);
+    return m;
+}
+
+static void hooks(void)
+{
+    struct sekit_model *m = small_model();
+    struct sekit_err e = {0};
+    const int N = 4, H = 12, W = 12, K = 5;
+    float x[4 * 144], logits[20], one[5], base[20], removed[20], fixed[20];
+    uint64_t s = 5;
+    for (int i = 0; i < N * H * W; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((double)(s >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+    }
+    ok(sekit_model_prepare(m, N, H, W, &e) == SEKIT_OK, "prepare for 4 images of 12x12");
+    sekit_model_forward(m, x, N, base);
+    int nse = sekit_model_se_count(m);
+    is_int(nse, 4, "4 SE blocks");
+    float *gates[4];
+    for (int i = 0; i < nse; i++) {
+        int C = sekit_model_se_info(m, i)->channels;
+        gates[i] = malloc(sizeof(float) * N * C);
+        memcpy(gates[i], sekit_model_gate(m, i), sizeof(float) * N * C);
+    }
+    int in01 = 1, varied = 0;
+    for (int i = 0; i < nse; i++) {
+        const float *g = sekit_model_gate(m, i);
+        int C = sekit_model_se_info(m, i)->channels;
+        for (int j = 0; j < N * C; j++) {
+            in01 &= g[j] > 0 && g[j] < 1;
+            varied |= fabsf(g[j] - g[0]) > 1e-3f;
+        }
+    }
+    ok(in01 && varied, "gates lie in (0, 1) and differ between channels");
+
+    /* each image alone gives the same logits and gates as within the batch */
+    float single[5];
+    int same = 1;
+    for (int n = 0; n < N; n++) {
+        sekit_model_forward(m, x + n * H * W, 1, single);
+        for (int k = 0; k < K; k++)
+            same &= fabsf(single[k] - base[n * K + k]) <= TOL_ORDER * (1 + fabsf(base[n * K + k]));
+        const float *g = sekit_model_gate(m, 3);
+        for (int c = 0; c < 32; c++)
+            same &= fabsf(g[c] - gates[3][n * 32 + c]) <= TOL_ORDER;
+    }
+    ok(same, "one image at a time matches the batch");
+
+    sekit_model_se_set(m, 2, SEKIT_SE_REMOVED, NULL);
+    sekit_model_forward(m, x, N, removed);
+    const float *g2 = sekit_model_gate(m, 2);
+    int ones = 1;
+    for (int j = 0; j < N * 32; j++)
+        ones &= g2[j] == 1.0f;
+    ok(ones, "a removed block applies gate 1");
+    is_close(sekit_model_gate(m, 1), gates[1], (size_t)N * 16, 0.0,
+             "blocks before it are unchanged");
+    float maxd = 0;
+    for (int j = 0; j < N * K; j++)
+        maxd = fmaxf(maxd, fabsf(removed[j] - base[j]));
+    ok(maxd > 1e-4f, "removing SE_3_1 changes the logits (max change %.3g)", (double)maxd);
+
+    float ones_v[32];
+    for (int c = 0; c < 32; c++)
+        ones_v[c] = 1.0f;
+    sekit_model_se_set(m, 2, SEKIT_SE_FIXED, ones_v);
+    sekit_model_forward(m, x, N, fixed);
+    is_close(fixed, removed, (size_t)N * K, 0.0, "a fixed gate of ones equals removal");
+
+    /* a fixed gate equal to image 0's own gate reproduces image 0 exactly */
+    sekit_model_se_set(m, 2, SEKIT_SE_FIXED, gates[2]);
+    sekit_model_forward(m, x, 1, one);
+    is_close(one, base, (size_t)K, TOL_ORDER, "fixing image 0's own gate reproduces its logits");
+    sekit_model_se_set(m, 2, SEKIT_SE_NORMAL, NULL);
+    sekit_model_forward(m, x, N, logits);
+    is_close(logits, base, (size_t)N * K, 0.0, "back to normal gives the original logits");
+
+    sekit_set_threads(1);
+    sekit_model_forward(m, x, N, logits);
+    is_close(logits, base, (size_t)N * K, TOL_ORDER, "one thread matches all threads");
+    sekit_set_threads(0);
+
+    const float *sq = sekit_model_squeeze(m, 0);
+    ok(sq != NULL && isfinite(sq[0]), "squeeze vectors are readable");
+    ok(sekit_model_prepare(m, 0, 12, 12, &e) == SEKIT_EINVAL, "a batch of 0 is refused: %s", e.msg);
+    for (int i = 0; i < nse; i++)
+        free(gates[i]);
+    sekit_model_free(m);
+}
+
+int main(void)
+{
+    presets();
+    hooks();
+    return tap_done();
+}

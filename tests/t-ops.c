@@ -1,0 +1,218 @@
+/*
+ * t-ops.c -- every kernel against a brute-force reference written as the definition reads
+ * (direct loops, double accumulation): convolution (padded, strided, 1x1 on both code paths,
+ * grouped, 7x7/2), max pooling (padding and ceil mode), global pooling, linear, SE, BN folding.
+ */
+#include "ops/ops.h"
+#include "tap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* float32 GEMMs sum in another order than the double reference: sums of up to ~600 products of
+ * values in [-1, 1] stay within 1e-5 relative; 2e-5 absolute on outputs of magnitude <= ~10. */
+#define TOL_CONV 2e-5
+#define TOL_EXACT 0.0 /* max pooling selects values: no rounding at all */
+#define TOL_SE 1e-6   /* sigmoid outputs in (0,1) after two small FCs */
+
+static uint64_t rng = 12345;
+static float frand(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(rng >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+}
+static float *randv(size_t n)
+{
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand();
+    return v;
+}
+
+static void conv_ref(float *out, const float *in, const float *w, const float *b, int N, int C,
+                     int H, int W, int K, int KH, int KW, int s, int p, int G, int relu)
+{
+    int OH = (H + 2 * p - KH) / s + 1, OW = (W + 2 * p - KW) / s + 1, CG = C / G, KG = K / G;
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    double acc = b[k];
+                    int g = k / KG;
+                    for (int c = 0; c < CG; c++)
+                        for (int i = 0; i < KH; i++)
+                            for (int j = 0; j < KW; j++) {
+                                int ih = oh * s - p + i, iw = ow * s - p + j;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                acc += (double)w[((k * CG + c) * KH + i) * KW + j] *
+                                       in[((n * C + g * CG + c) * H + ih) * W + iw];
+                            }
+                    if (relu && acc < 0) acc = 0;
+                    out[((n * K + k) * OH + oh) * OW + ow] = (float)acc;
+                }
+}
+
+static void check_conv(int N, int C, int H, int W, int K, int KH, int s, int p, int G, int relu)
+{
+    int OH = (H + 2 * p - KH) / s + 1, OW = (W + 2 * p - KH) / s + 1;
+    size_t nout = (size_t)N * K * OH * OW;
+    float *in = randv((size_t)N * C * H * W), *w = randv((size_t)K * (C / G) * KH * KH),
+          *b = randv((size_t)K), *out = randv(nout), *ref = malloc(nout * sizeof *ref);
+    float *col = malloc((sekit_conv2d_col_size(N, C, KH, KH, OH, OW) + 1) * sizeof *col);
+    float *tmp = malloc((nout + 1) * sizeof *tmp);
+    sekit_conv2d_forward(out, in, w, b, col, tmp, N, C, H, W, K, KH, KH, s, p, G, relu);
+    conv_ref(ref, in, w, b, N, C, H, W, K, KH, KH, s, p, G, relu);
+    is_int(sekit_out_size(H, KH, s, p, 0), OH, "conv out size H=%d k=%d s=%d p=%d", H, KH, s, p);
+    is_close(out, ref, nout, TOL_CONV,
+             "conv N=%d C=%d %dx%d K=%d k=%d stride %d pad %d groups %d relu %d", N, C, H, W, K,
+             KH, s, p, G, relu);
+    free(in), free(w), free(b), free(out), free(ref), free(col), free(tmp);
+}
+
+static void check_maxpool(int N, int C, int H, int W, int k, int s, int p, int ceil_mode,
+                          int want_oh)
+{
+    int OH = sekit_out_size(H, k, s, p, ceil_mode), OW = sekit_out_size(W, k, s, p, ceil_mode);
+    is_int(OH, want_oh, "pool out size H=%d k=%d s=%d p=%d ceil=%d (PyTorch's value)", H, k, s,
+           p, ceil_mode);
+    size_t nout = (size_t)N * C * OH * OW;
+    float *in = randv((size_t)N * C * H * W), *out = randv(nout), *ref = malloc(nout * sizeof *ref);
+    sekit_maxpool2d_forward(out, in, N, C, H, W, k, s, p, OH, OW);
+    for (int nc = 0; nc < N * C; nc++)
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float m = -INFINITY;
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) {
+                        int ih = oh * s - p + i, iw = ow * s - p + j;
+                        if (ih >= 0 && ih < H && iw >= 0 && iw < W && in[(nc * H + ih) * W + iw] > m)
+                            m = in[(nc * H + ih) * W + iw];
+                    }
+                ref[(nc * OH + oh) * OW + ow] = m;
+            }
+    is_close(out, ref, nout, TOL_EXACT, "maxpool %dx%d k=%d s=%d p=%d ceil=%d", H, W, k, s, p,
+             ceil_mode);
+    free(in), free(out), free(ref);
+}
+
+static void check_se(int N, int C, int CR, int P, int bias)
+{
+    float *x = randv((size_t)N * C * P), *sc = randv((size_t)N * C * P);
+    float *w1 = randv((size_t)CR * C), *w2 = randv((size_t)C * CR);
+    float *b1 = bias ? randv((size_t)CR) : NULL, *b2 = bias ? randv((size_t)C) : NULL;
+    float *z = malloc(sizeof(float) * N * C), *s = malloc(sizeof(float) * N * C),
+          *h = malloc(sizeof(float) * N * CR), *out = malloc(sizeof(float) * N * C * P);
+    float *zr = malloc(sizeof(float) * N * C), *sr = malloc(sizeof(float) * N * C),
+          *outr = malloc(sizeof(float) * N * C * P);
+    sekit_global_avgpool_forward(z, x, N, C, P);
+    sekit_se_excite(s, h, z, w1, b1, w2, b2, N, C, CR);
+    sekit_se_scale_add_relu(out, x, s, sc, N, C, P);
+    for (int n = 0; n < N; n++) {
+        for (int c = 0; c < C; c++) {
+            double acc = 0;
+            for (int p = 0; p < P; p++)
+                acc += x[(n * C + c) * P + p];
+            zr[n * C + c] = (float)(acc / P);
+        }
+        double hid[256];
+        for (int r = 0; r < CR; r++) {
+            double a = bias ? b1[r] : 0;
+            for (int c = 0; c < C; c++)
+                a += (double)w1[r * C + c] * zr[n * C + c];
+            hid[r] = a > 0 ? a : 0;
+        }
+        for (int c = 0; c < C; c++) {
+            double a = bias ? b2[c] : 0;
+            for (int r = 0; r < CR; r++)
+                a += w2[c * CR + r] * hid[r];
+            sr[n * C + c] = (float)(1 / (1 + exp(-a)));
+            for (int p = 0; p < P; p++) {
+                double v = (double)x[(n * C + c) * P + p] * sr[n * C + c] + sc[(n * C + c) * P + p];
+                outr[(n * C + c) * P + p] = (float)(v > 0 ? v : 0);
+            }
+        }
+    }
+    is_close(z, zr, (size_t)N * C, 1e-6, "squeeze (global average) N=%d C=%d P=%d", N, C, P);
+    is_close(s, sr, (size_t)N * C, TOL_SE, "excitation N=%d C=%d CR=%d bias=%d", N, C, CR, bias);
+    is_close(out, outr, (size_t)N * C * P, 1e-5, "scale + shortcut + ReLU N=%d C=%d P=%d", N, C, P);
+    int in01 = 1;
+    for (int i = 0; i < N * C; i++)
+        in01 &= s[i] > 0 && s[i] < 1;
+    ok(in01, "every gate lies in (0, 1)");
+    free(x), free(sc), free(w1), free(w2), free(b1), free(b2), free(z), free(s), free(h);
+    free(out), free(zr), free(sr), free(outr);
+}
+
+static void check_bn_fold(void)
+{
+    const int N = 2, C = 5, H = 6, W = 6, K = 7;
+    float *in = randv((size_t)N * C * H * W), *w = randv((size_t)K * C * 9), *zero = calloc(K, 4);
+    float gamma[7], beta[7], mean[7], var[7], b[7];
+    for (int k = 0; k < K; k++) {
+        gamma[k] = 1.0f + frand() * 0.5f;
+        beta[k] = frand();
+        mean[k] = frand();
+        var[k] = 1.25f + frand(); /* far from identity: 0.25 .. 2.25 */
+    }
+    size_t nout = (size_t)N * K * H * W;
+    float *raw = malloc(nout * 4), *folded = malloc(nout * 4), *ref = malloc(nout * 4);
+    conv_ref(raw, in, w, zero, N, C, H, W, K, 3, 3, 1, 1, 1, 0);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++)
+            for (int p = 0; p < H * W; p++) {
+                size_t i = ((size_t)n * K + k) * H * W + p;
+                double y = (raw[i] - mean[k]) / sqrt(var[k] + 1e-5) * gamma[k] + beta[k];
+                ref[i] = (float)(y > 0 ? y : 0);
+            }
+    sekit_bn_fold(w, b, gamma, beta, mean, var, K, (size_t)C * 9, 1e-5);
+    float *col = malloc(sekit_conv2d_col_size(N, C, 3, 3, H, W) * 4), *tmp = malloc(nout * 4);
+    sekit_conv2d_forward(folded, in, w, b, col, tmp, N, C, H, W, K, 3, 3, 1, 1, 1, 1);
+    is_close(folded, ref, nout, TOL_CONV, "conv with folded BN + ReLU equals conv, BN, ReLU");
+    free(in), free(w), free(zero), free(raw), free(folded), free(ref), free(col), free(tmp);
+}
+
+static void check_linear(void)
+{
+    const int N = 3, IN = 37, OUT = 11;
+    float *x = randv(N * IN), *w = randv(OUT * IN), *b = randv(OUT), out[33], ref[33];
+    sekit_linear_forward(out, x, w, b, N, IN, OUT);
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OUT; o++) {
+            double a = b[o];
+            for (int i = 0; i < IN; i++)
+                a += (double)x[n * IN + i] * w[o * IN + i];
+            ref[n * OUT + o] = (float)a;
+        }
+    is_close(out, ref, N * OUT, 1e-5, "linear N=%d %d->%d", N, IN, OUT);
+    sekit_linear_forward(out, x, w, NULL, N, IN, OUT);
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OUT; o++)
+            ref[n * OUT + o] -= b[o];
+    is_close(out, ref, N * OUT, 1e-5, "linear without bias");
+    free(x), free(w), free(b);
+}
+
+int main(void)
+{
+    check_conv(2, 3, 9, 7, 4, 3, 1, 1, 1, 1);   /* padded 3x3 */
+    check_conv(2, 3, 9, 7, 4, 3, 2, 1, 1, 0);   /* strided 3x3, odd sizes */
+    check_conv(1, 3, 23, 23, 8, 7, 2, 3, 1, 1); /* the 7x7/2 stem */
+    check_conv(1, 16, 5, 5, 8, 1, 1, 0, 1, 0);  /* 1x1, one image: GEMM straight into output */
+    check_conv(3, 16, 5, 5, 8, 1, 1, 0, 1, 1);  /* 1x1, batch: transposing path */
+    check_conv(2, 16, 8, 8, 32, 1, 2, 0, 1, 0); /* strided 1x1 (projection, Caffe stride) */
+    check_conv(2, 8, 6, 6, 12, 3, 1, 1, 4, 1);  /* grouped (ResNeXt) */
+    check_conv(2, 8, 7, 7, 8, 3, 2, 1, 8, 0);   /* depthwise, strided */
+    check_conv(2, 4, 2, 2, 5, 3, 1, 1, 1, 0);   /* map smaller than the kernel */
+    check_maxpool(2, 3, 112, 112, 3, 2, 1, 0, 56);
+    check_maxpool(2, 3, 34, 34, 3, 2, 0, 1, 17); /* Caffe stem at 67x67 input */
+    check_maxpool(1, 2, 10, 9, 3, 2, 0, 1, 5);
+    check_maxpool(1, 2, 5, 5, 2, 2, 1, 1, 3); /* ceil mode drops a window starting in padding */
+    check_maxpool(1, 2, 7, 7, 3, 2, 1, 0, 4);
+    check_se(3, 32, 4, 49, 1);
+    check_se(2, 16, 1, 9, 0);
+    check_bn_fold();
+    check_linear();
+    return tap_done();
+}
