@@ -9,6 +9,7 @@
  *   block   layer1.0.conv3.weight present -> bottleneck, else basic
  *   stride  legacy SE-ResNet bottlenecks (groups 1) stride the first 1x1 like the Caffe release;
  *           everything else strides the 3x3 (timm, torchvision, Cadene's SE-ResNeXt)
+ *   relu    Cadene's basic block (legacy_seresnet18/34) applies a ReLU to the branch before SE
  * The __metadata__ keys "sekit.stem" (imagenet|caffe|small) and "sekit.stride_on" (1x1|3x3)
  * override the stem and stride rules for files whose names cannot tell.
  */
@@ -161,6 +162,7 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     a->base_width = p->base_width;
     a->se_bias = p->layout != SEKIT_LAYOUT_MOSKOMULE;
     a->se_linear = p->layout == SEKIT_LAYOUT_MOSKOMULE;
+    a->relu_before_se = p->layout == SEKIT_LAYOUT_LEGACY && p->block == SEKIT_BLOCK_BASIC;
     fill_blocks(a);
     return SEKIT_OK;
 }
@@ -278,6 +280,7 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
     a->num_classes = (int)head->shape[0];
     a->stride_on_3x3 = !(a->layout == SEKIT_LAYOUT_LEGACY && a->groups == 1 &&
                          a->block == SEKIT_BLOCK_BOTTLENECK);
+    a->relu_before_se = a->layout == SEKIT_LAYOUT_LEGACY && a->block == SEKIT_BLOCK_BASIC;
 
     const char *v;
     if ((v = sekit_st_meta(st, "sekit.stem"))) {

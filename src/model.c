@@ -265,7 +265,7 @@ static int build(struct sekit_model *m, struct wsrc *w)
                 conv_init(&bl->c3, k.width, k.out_c, 1, 1, 1, 0);
             } else {
                 conv_init(&bl->c1, k.in_c, k.width, 3, k.stride, 1, 1);
-                conv_init(&bl->c2, k.width, k.out_c, 3, 1, 1, 0);
+                conv_init(&bl->c2, k.width, k.out_c, 3, 1, 1, a->relu_before_se);
             }
             struct conv *cv[3] = {&bl->c1, &bl->c2, &bl->c3};
             int nconv = a->block == SEKIT_BLOCK_BOTTLENECK ? 3 : 2;

@@ -156,6 +156,7 @@ struct sekit_arch {
     int groups, base_width;       /* ResNeXt: width = floor(planes * base_width / 64) * groups */
     int se_bias;                  /* the SE FCs have biases */
     int se_linear;                /* the SE FC weights are 2-D Linear [CR, C] (else [CR, C, 1, 1]) */
+    int relu_before_se;           /* a ReLU on the branch before SE (Cadene's basic SEResNetBlock) */
     /* Per block: reduced SE width, projection shortcut, its kernel size. */
     int se_reduced[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
     unsigned char has_downsample[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];

@@ -1,2 +1,158 @@
+/*
+ * t-golden.c -- whole networks against PyTorch.
+ *
+ * tests/reference/make_golden.py (run by hand) wrote, for every family and block type, a weight
+ * file CASE.safetensors in that project's layout and CASE.expected.safetensors with the inputs,
+ * PyTorch's logits and every SE block's gate and squeeze vectors, computed in float64 from the
+ * float32 weights. sekit must infer the architecture the metadata describes and match every
+ * output within GOLDEN_REL of the largest reference magnitude.
+ */
+#include "sekit.h"
 #include "tap.h"
-int main(void){ return tap_done(); }
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The bound: max |sekit - PyTorch| <= 1e-4 x max |reference|, for logits and gates. */
+#define GOLDEN_REL 1e-4
+
+static float *read_tensor(struct sekit_st *st, const char *name, const struct sekit_st_tensor **t)
+{
+    struct sekit_err e = {0};
+    *t = sekit_st_find(st, name);
+    if (!*t) return NULL;
+    float *v = malloc(((*t)->numel + 1) * sizeof *v);
+    if (sekit_st_read_f32(st, *t, v, &e)) {
+        diag("%s", e.msg);
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void check_meta(const char *c, struct sekit_st *ex, const char *key, const char *got)
+{
+    const char *want = sekit_st_meta(ex, key);
+    is_str(got, want, "%s: %s", c, key);
+}
+
+static void run_case(const char *dir, const char *c)
+{
+    char mpath[1200], epath[1200], buf[64];
+    snprintf(mpath, sizeof mpath, "%s/%s.safetensors", dir, c);
+    snprintf(epath, sizeof epath, "%s/%s.expected.safetensors", dir, c);
+    struct sekit_err e = {0};
+    struct sekit_st *ex = NULL;
+    struct sekit_model *m = NULL;
+    if (!ok(sekit_st_open(&ex, epath, &e) == SEKIT_OK, "%s: expected values open", c)) {
+        diag("%s", e.msg);
+        return;
+    }
+    if (!ok(sekit_model_load(&m, mpath, &e) == SEKIT_OK, "%s: model loads", c)) {
+        diag("%s", e.msg);
+        sekit_st_close(ex);
+        return;
+    }
+    const struct sekit_arch *a = sekit_model_arch(m);
+    check_meta(c, ex, "layout", sekit_layout_name(a->layout));
+    check_meta(c, ex, "stem", sekit_stem_name(a->stem));
+    check_meta(c, ex, "block", a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic");
+    if (a->block == SEKIT_BLOCK_BOTTLENECK)
+        check_meta(c, ex, "stride_on", a->stride_on_3x3 ? "3x3" : "1x1");
+    char blocks[128] = "";
+    for (int s = 0; s < a->nstages; s++)
+        snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), "%s%d", s ? "," : "",
+                 a->blocks[s]);
+    check_meta(c, ex, "blocks", blocks);
+    snprintf(buf, sizeof buf, "%d", a->groups);
+    check_meta(c, ex, "groups", buf);
+    snprintf(buf, sizeof buf, "%d", a->se_bias);
+    check_meta(c, ex, "se_bias", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)sekit_model_params(m));
+    check_meta(c, ex, "num_params", buf);
+    long long se_params = 0;
+    for (int i = 0; i < sekit_model_se_count(m); i++)
+        se_params += sekit_model_se_info(m, i)->params;
+    snprintf(buf, sizeof buf, "%lld", se_params);
+    check_meta(c, ex, "se_params", buf);
+
+    const struct sekit_st_tensor *ti, *tl, *tg;
+    float *x = read_tensor(ex, "input", &ti), *want = read_tensor(ex, "logits", &tl);
+    if (!ok(x && want && ti->ndim == 4 && tl->ndim == 2, "%s: input and logits present", c))
+        goto out;
+    int N = (int)ti->shape[0], H = (int)ti->shape[2], W = (int)ti->shape[3];
+    is_int(ti->shape[1], a->in_chans, "%s: input channels", c);
+    is_int(tl->shape[1], a->num_classes, "%s: classes", c);
+    if (sekit_model_prepare(m, N, H, W, &e)) {
+        ok(0, "%s: prepare: %s", c, e.msg);
+        goto out;
+    }
+    float *logits = malloc(sizeof(float) * (size_t)N * a->num_classes);
+    sekit_model_forward(m, x, N, logits);
+    size_t nl = (size_t)N * a->num_classes;
+    is_close(logits, want, nl, GOLDEN_REL * tap_maxabs(want, nl), "%s: logits (%dx%d input)", c, H,
+             W);
+    free(logits);
+    int checked = 0;
+    for (int i = 0; i < sekit_model_se_count(m); i++) {
+        const struct sekit_se_info *s = sekit_model_se_info(m, i);
+        char name[64];
+        size_t n = (size_t)N * s->channels;
+        snprintf(name, sizeof name, "gate.%s", s->name);
+        float *g = read_tensor(ex, name, &tg);
+        if (ok(g && tg->numel == n, "%s: %s has a reference gate [%d, %d]", c, s->name, N,
+               s->channels)) {
+            is_close(sekit_model_gate(m, i), g, n, GOLDEN_REL * tap_maxabs(g, n), "%s: gate %s", c,
+                     s->name);
+            checked++;
+        }
+        free(g);
+        snprintf(name, sizeof name, "squeeze.%s", s->name);
+        g = read_tensor(ex, name, &tg);
+        if (g && tg->numel == n)
+            is_close(sekit_model_squeeze(m, i), g, n, GOLDEN_REL * tap_maxabs(g, n),
+                     "%s: squeeze %s", c, s->name);
+        free(g);
+    }
+    int ref_gates = 0;
+    for (int i = 0; i < sekit_st_count(ex); i++)
+        ref_gates += strncmp(sekit_st_tensor(ex, i)->name, "gate.", 5) == 0;
+    is_int(checked, ref_gates, "%s: every reference gate was compared", c);
+out:
+    free(x);
+    free(want);
+    sekit_model_free(m);
+    sekit_st_close(ex);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/reference/data", tap_srcdir());
+    DIR *d = opendir(dir);
+    if (!ok(d != NULL, "golden data directory %s exists", dir)) return tap_done();
+    char *cases[64];
+    int n = 0;
+    const char *suffix = ".expected.safetensors";
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 64) {
+        size_t l = strlen(de->d_name), sl = strlen(suffix);
+        if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0)
+            cases[n++] = strndup(de->d_name, l - sl);
+    }
+    closedir(d);
+    qsort(cases, (size_t)n, sizeof *cases, cmp_str);
+    ok(n >= 8, "%d golden cases found (every family and block type)", n);
+    for (int i = 0; i < n; i++) {
+        run_case(dir, cases[i]);
+        free(cases[i]);
+    }
+    return tap_done();
+}

@@ -1,0 +1,657 @@
+/*
+ * record.c -- the journal and the HDF5 recording file. See record.h for the crash-safety design
+ * and docs/record-format.md for the schema.
+ */
+#include "record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define JOURNAL_MAGIC "SEKITJ01"
+#define DEFLATE_LEVEL 4
+#define CHUNK_BYTES (256 * 1024) /* target size of one HDF5 chunk */
+#define CONVERT_ROWS 2048        /* journal rows converted per HDF5 write */
+
+struct sekit_rec {
+    const struct sekit_rec_spec *spec;
+    char *out, *journal, *tmp;
+    char *desc;
+    int fd;
+    uint64_t data_start;
+    size_t rec_bytes;
+    int64_t sum_c;
+    int64_t rows; /* rows in the journal */
+    int complete_already;
+    unsigned char *buf; /* one batch of records */
+    size_t buf_rows;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* helpers */
+
+static char *strcat3(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s%s", a, b);
+    return p;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_full_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        g_checksum_update(c, buf, (gssize)n);
+    int bad = ferror(f);
+    fclose(f);
+    if (!bad) snprintf(hex, 65, "%s", g_checksum_get_string(c));
+    g_checksum_free(c);
+    return bad ? sekit_errf(e, SEKIT_EIO, "%s: read error", path) : SEKIT_OK;
+}
+
+/* The run's description: what must be equal for --resume to continue a journal. */
+static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
+{
+    GString *g = g_string_new("");
+    g_string_append_printf(g, "model_sha256=%s\ndataset=%s\ndataset_format=%s\nsplit=%s\n",
+                           s->model_sha256, s->dataset, s->dataset_format, s->split);
+    g_string_append(g, "classes=");
+    for (int i = 0; i < s->nsel_classes; i++)
+        g_string_append_printf(g, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
+    g_string_append_printf(g, "\nper_class=%lld\nseed=%llu\npreprocessing=%s\nblocks=",
+                           (long long)s->per_class, (unsigned long long)s->seed,
+                           s->preprocessing);
+    for (int i = 0; i < s->nblocks; i++)
+        g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
+    g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
+                           (long long)s->n, rec_bytes);
+    return g_string_free(g, FALSE);
+}
+
+/* Names the first line where two descriptions differ. */
+static int explain_mismatch(struct sekit_err *e, const char *journal, const char *old,
+                            const char *now)
+{
+    const char *a = old, *b = now;
+    while (*a && *b) {
+        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+        if (la != lb || memcmp(a, b, la) != 0)
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "%s: --resume refused: the interrupted run had %.*s, this one has "
+                              "%.*s (use --force to start over)",
+                              journal, (int)(la > 200 ? 200 : la), a, (int)(lb > 200 ? 200 : lb),
+                              b);
+        a += la + (a[la] == '\n');
+        b += lb + (b[lb] == '\n');
+    }
+    return sekit_errf(e, SEKIT_EINVAL, "%s: --resume refused: it describes another run", journal);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* HDF5 boundary: errors become one-line messages */
+
+static herr_t first_error(unsigned n, const H5E_error2_t *err, void *data)
+{
+    char *msg = data;
+    if (n == 0) snprintf(msg, 200, "%s", err->desc ? err->desc : "unknown");
+    return 0;
+}
+
+static int h5fail(struct sekit_err *e, const char *path, const char *what)
+{
+    char msg[200] = "unknown HDF5 error";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error, msg);
+    H5Eclear2(H5E_DEFAULT);
+    return sekit_errf(e, SEKIT_EHDF5, "%s: cannot %s: %s", path, what, msg);
+}
+
+static int attr_str(hid_t obj, const char *name, const char *v)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(v) ? strlen(v) : 1);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, strlen(v) ? v : "");
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc < 0;
+}
+
+static int attr_i64(hid_t obj, const char *name, const int64_t *v, hsize_t n)
+{
+    hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
+    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc < 0;
+}
+
+/* A chunked, shuffled, deflated dataset of rows x cols (cols 0: 1-D). */
+static hid_t make_dataset(hid_t loc, const char *name, hid_t type, hsize_t rows, hsize_t cols)
+{
+    int rank = cols ? 2 : 1;
+    hsize_t dims[2] = {rows, cols};
+    size_t row_bytes = H5Tget_size(type) * (cols ? cols : 1);
+    hsize_t crow = CHUNK_BYTES / row_bytes;
+    if (crow < 1) crow = 1;
+    if (crow > rows) crow = rows ? rows : 1;
+    hsize_t chunk[2] = {crow, cols};
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, rank, chunk);
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, DEFLATE_LEVEL);
+    hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return d;
+}
+
+static int write_rows(hid_t d, hid_t memtype, hsize_t first, hsize_t n, hsize_t cols,
+                      const void *data)
+{
+    int rank = cols ? 2 : 1;
+    hsize_t start[2] = {first, 0}, count[2] = {n, cols};
+    hid_t fs = H5Dget_space(d);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t ms = H5Screate_simple(rank, count, NULL);
+    herr_t rc = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, data);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0;
+}
+
+/* A dimension scale dataset holding 0..n-1. */
+static hid_t make_scale(hid_t loc, const char *name, hsize_t n)
+{
+    hid_t d = make_dataset(loc, name, H5T_STD_I64LE, n, 0);
+    if (d < 0) return d;
+    int64_t *v = malloc(sizeof(int64_t) * (n ? n : 1));
+    if (!v) {
+        H5Dclose(d);
+        return -1;
+    }
+    for (hsize_t i = 0; i < n; i++)
+        v[i] = (int64_t)i;
+    int bad = n && write_rows(d, H5T_NATIVE_INT64, 0, n, 0, v);
+    free(v);
+    if (bad || H5DSset_scale(d, name) < 0) {
+        H5Dclose(d);
+        return -1;
+    }
+    return d;
+}
+
+static int write_strings(hid_t loc, const char *name, const char *const *v, hsize_t n, hid_t *out)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t d = make_dataset(loc, name, t, n, 0);
+    int bad = d < 0 || (n && write_rows(d, t, 0, n, 0, v));
+    H5Tclose(t);
+    if (out && !bad) *out = d;
+    else if (d >= 0) H5Dclose(d);
+    return bad;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static int h5_complete(const char *path, int64_t n)
+{
+    int64_t rows = -1, fv = -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        hid_t a = H5Aopen(f, "n_images", H5P_DEFAULT);
+        if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &rows), H5Aclose(a);
+        a = H5Aopen(f, "format_version", H5P_DEFAULT);
+        if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &fv), H5Aclose(a);
+        H5Fclose(f);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return rows == n && fv == SEKIT_RECORD_FORMAT_VERSION;
+}
+
+static uint32_t crc_of(const unsigned char *p, size_t n)
+{
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
+}
+
+/* Validates the journal's records; truncates after the last whole, correct one. */
+static int resume_journal(struct sekit_rec *r, struct sekit_err *e)
+{
+    struct stat sb;
+    char head[16];
+    if (fstat(r->fd, &sb) || read_full_at(r->fd, head, 16, 0) || memcmp(head, JOURNAL_MAGIC, 8))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: not a sekit journal", r->journal);
+    uint64_t dl;
+    memcpy(&dl, head + 8, 8);
+    if (dl > (1u << 24) || 16 + dl > (uint64_t)sb.st_size)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: corrupt journal header", r->journal);
+    char *old = malloc(dl + 1);
+    if (!old) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (read_full_at(r->fd, old, dl, 16)) {
+        free(old);
+        return sekit_errf(e, SEKIT_EIO, "%s: read error", r->journal);
+    }
+    old[dl] = 0;
+    int rc = SEKIT_OK;
+    if (strcmp(old, r->desc) != 0) rc = explain_mismatch(e, r->journal, old, r->desc);
+    free(old);
+    if (rc) return rc;
+    r->data_start = 16 + dl;
+    int64_t whole = (int64_t)(((uint64_t)sb.st_size - r->data_start) / r->rec_bytes), good = 0;
+    unsigned char *rec = malloc(r->rec_bytes);
+    if (!rec) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (; good < whole && good < r->spec->n; good++) {
+        if (read_full_at(r->fd, rec, r->rec_bytes, r->data_start + (uint64_t)good * r->rec_bytes))
+            break;
+        uint64_t row;
+        uint32_t crc;
+        memcpy(&row, rec, 8);
+        memcpy(&crc, rec + r->rec_bytes - 4, 4);
+        if (row != (uint64_t)good || crc != crc_of(rec, r->rec_bytes - 4)) break;
+    }
+    free(rec);
+    if (ftruncate(r->fd, (off_t)(r->data_start + (uint64_t)good * r->rec_bytes)) ||
+        lseek(r->fd, 0, SEEK_END) < 0)
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot truncate: %s", r->journal, strerror(errno));
+    r->rows = good;
+    return SEKIT_OK;
+}
+
+int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume,
+                   int force, int64_t *done, struct sekit_err *e)
+{
+    *out = NULL;
+    *done = 0;
+    struct sekit_rec *r = calloc(1, sizeof *r);
+    if (!r) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    r->fd = -1;
+    r->spec = spec;
+    for (int i = 0; i < spec->nblocks; i++)
+        r->sum_c += spec->blocks[i].channels;
+    r->rec_bytes = 8 + 4 + 4 + 4 * (size_t)spec->num_classes +
+                   4 * (size_t)r->sum_c * (spec->squeeze ? 2 : 1) + 4;
+    r->out = strdup(spec->out_path);
+    r->journal = strcat3(spec->out_path, ".journal");
+    r->tmp = strcat3(spec->out_path, ".tmp");
+    r->desc = describe(spec, r->rec_bytes);
+    int rc = SEKIT_OK;
+    if (!r->out || !r->journal || !r->tmp || !r->desc) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    {
+        char *dircopy = strdup(spec->out_path);
+        const char *dir = dircopy ? dirname(dircopy) : ".";
+        struct stat sb;
+        if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+            rc = sekit_errf(e, SEKIT_EIO, "%s: output directory does not exist", dir);
+        else if (access(dir, W_OK))
+            rc = sekit_errf(e, SEKIT_EIO, "%s: output directory is not writable", dir);
+        free(dircopy);
+        if (rc) goto fail;
+    }
+    int have_out = access(r->out, F_OK) == 0, have_journal = access(r->journal, F_OK) == 0;
+    if (force) {
+        if ((have_out && unlink(r->out)) || (have_journal && unlink(r->journal))) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot remove the old recording: %s", r->out,
+                            strerror(errno));
+            goto fail;
+        }
+        have_out = have_journal = 0;
+    }
+    if (have_out) {
+        if (!resume) {
+            rc = sekit_errf(e, SEKIT_EINVAL, "%s: exists (--force overwrites it)", r->out);
+            goto fail;
+        }
+        if (!h5_complete(r->out, spec->n)) {
+            rc = sekit_errf(e, SEKIT_EINVAL,
+                            "%s: exists and is not a complete recording of %lld images; "
+                            "--resume refused (--force overwrites it)",
+                            r->out, (long long)spec->n);
+            goto fail;
+        }
+        /* the rename happened but the journal was not yet removed */
+        if (have_journal) unlink(r->journal);
+        r->complete_already = 1;
+        *done = spec->n;
+        *out = r;
+        return SEKIT_OK;
+    }
+    if (have_journal && !resume) {
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: an interrupted recording is in progress (--resume continues it, "
+                        "--force starts over)",
+                        r->journal);
+        goto fail;
+    }
+    if (have_journal) {
+        r->fd = open(r->journal, O_RDWR | O_CLOEXEC);
+        if (r->fd < 0) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", r->journal, strerror(errno));
+            goto fail;
+        }
+        if ((rc = resume_journal(r, e))) goto fail;
+    } else {
+        r->fd = open(r->journal, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (r->fd < 0) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", r->journal, strerror(errno));
+            goto fail;
+        }
+        uint64_t dl = strlen(r->desc);
+        char head[16];
+        memcpy(head, JOURNAL_MAGIC, 8);
+        memcpy(head + 8, &dl, 8);
+        if (write_full(r->fd, head, 16) || write_full(r->fd, r->desc, dl)) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: write error: %s", r->journal, strerror(errno));
+            goto fail;
+        }
+        r->data_start = 16 + dl;
+    }
+    *done = r->rows;
+    *out = r;
+    return SEKIT_OK;
+fail:
+    sekit_rec_close(r);
+    return rc;
+}
+
+int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t first, int nb,
+                     const int *labels, const int *predictions, const float *logits,
+                     struct sekit_err *e)
+{
+    const struct sekit_rec_spec *s = r->spec;
+    SEKIT_ASSERT(!r->complete_already && first == r->rows && first + nb <= s->n);
+    if ((size_t)nb > r->buf_rows) {
+        free(r->buf);
+        r->buf = malloc(r->rec_bytes * (size_t)nb);
+        if (!r->buf) {
+            r->buf_rows = 0;
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        }
+        r->buf_rows = (size_t)nb;
+    }
+    const int K = s->num_classes;
+    for (int i = 0; i < nb; i++) {
+        unsigned char *p = r->buf + r->rec_bytes * (size_t)i;
+        uint64_t row = (uint64_t)(first + i);
+        int32_t lab = labels[i], pred = predictions[i];
+        memcpy(p, &row, 8), p += 8;
+        memcpy(p, &lab, 4), p += 4;
+        memcpy(p, &pred, 4), p += 4;
+        memcpy(p, logits + (size_t)i * K, 4 * (size_t)K), p += 4 * (size_t)K;
+        for (int pass = 0; pass < (s->squeeze ? 2 : 1); pass++)
+            for (int b = 0; b < s->nblocks; b++) {
+                int C = s->blocks[b].channels, mi = s->blocks[b].model_index;
+                const float *v = pass ? sekit_model_squeeze(m, mi) : sekit_model_gate(m, mi);
+                memcpy(p, v + (size_t)i * C, 4 * (size_t)C);
+                p += 4 * (size_t)C;
+            }
+        uint32_t crc = crc_of(r->buf + r->rec_bytes * (size_t)i, r->rec_bytes - 4);
+        memcpy(p, &crc, 4);
+    }
+    if (write_full(r->fd, r->buf, r->rec_bytes * (size_t)nb))
+        return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", r->journal, strerror(errno));
+    r->rows += nb;
+    return SEKIT_OK;
+}
+
+/* Writes OUT.tmp from the journal. */
+static int convert(struct sekit_rec *r, struct sekit_err *e)
+{
+    const struct sekit_rec_spec *s = r->spec;
+    const hsize_t N = (hsize_t)s->n;
+    const int K = s->num_classes, nb = s->nblocks, nsets = s->squeeze ? 2 : 1;
+    int rc = SEKIT_OK;
+    hid_t f = -1, groups[2] = {-1, -1}, sample = -1, cls = -1, labels = -1, preds = -1,
+          logits = -1, sidx = -1, names = -1, paths = -1;
+    hid_t *blockd = calloc((size_t)(2 * nb + 1), sizeof(hid_t));
+    hid_t *chan = calloc((size_t)(nb + 1), sizeof(hid_t));
+    unsigned char *rows = malloc(r->rec_bytes * CONVERT_ROWS);
+    int32_t *ibuf = malloc(sizeof(int32_t) * CONVERT_ROWS * 2);
+    float *fbuf = malloc(sizeof(float) * CONVERT_ROWS * (size_t)(K > 1 ? K : 1));
+    float *gbuf = NULL;
+    int maxc = 1;
+    for (int b = 0; b < nb; b++)
+        if (s->blocks[b].channels > maxc) maxc = s->blocks[b].channels;
+    gbuf = malloc(sizeof(float) * CONVERT_ROWS * (size_t)maxc);
+    if (!blockd || !chan || !rows || !ibuf || !fbuf || !gbuf) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < 2 * nb + 1; i++)
+        blockd[i] = -1;
+    for (int i = 0; i < nb + 1; i++)
+        chan[i] = -1;
+    unlink(r->tmp);
+    f = H5Fcreate(r->tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        rc = h5fail(e, r->tmp, "create the recording");
+        goto out;
+    }
+    /* dimension scales: sample, class, and one channel axis per distinct width */
+    if ((sample = make_scale(f, "sample", N)) < 0 || (cls = make_scale(f, "class", (hsize_t)K)) < 0)
+        goto h5err;
+    for (int b = 0; b < nb; b++) {
+        int C = s->blocks[b].channels, found = -1;
+        for (int j = 0; j < b; j++)
+            if (s->blocks[j].channels == C) found = j;
+        if (found >= 0) {
+            chan[b] = chan[found];
+            continue;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "channel_%d", C);
+        if ((chan[b] = make_scale(f, name, (hsize_t)C)) < 0) goto h5err;
+    }
+    if ((labels = make_dataset(f, "labels", H5T_STD_I32LE, N, 0)) < 0 ||
+        (preds = make_dataset(f, "predictions", H5T_STD_I32LE, N, 0)) < 0 ||
+        (logits = make_dataset(f, "logits", H5T_IEEE_F32LE, N, (hsize_t)K)) < 0 ||
+        (sidx = make_dataset(f, "sample_index", H5T_STD_I64LE, N, 0)) < 0)
+        goto h5err;
+    if (N && write_rows(sidx, H5T_NATIVE_INT64, 0, N, 0, s->sample_index)) goto h5err;
+    if (write_strings(f, "class_names", s->class_names, (hsize_t)K, &names)) goto h5err;
+    if (s->paths && write_strings(f, "paths", s->paths, N, &paths)) goto h5err;
+    const char *gname[2] = {"excitation", "squeeze"};
+    for (int g = 0; g < nsets; g++) {
+        if ((groups[g] = H5Gcreate2(f, gname[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+            goto h5err;
+        for (int b = 0; b < nb; b++) {
+            const struct sekit_rec_block *bl = &s->blocks[b];
+            hid_t d = make_dataset(groups[g], bl->name, H5T_IEEE_F32LE, N, (hsize_t)bl->channels);
+            blockd[g * nb + b] = d;
+            if (d < 0) goto h5err;
+            int64_t st = bl->stage, bk = bl->block, ch = bl->channels, rd = bl->reduced;
+            if (attr_str(d, "module", bl->module) || attr_i64(d, "stage", &st, 1) ||
+                attr_i64(d, "block", &bk, 1) || attr_i64(d, "channels", &ch, 1) ||
+                attr_i64(d, "reduced", &rd, 1) ||
+                attr_str(d, "long_name",
+                         g ? "squeeze: spatial mean of the residual branch"
+                           : "excitation: SE gate (sigmoid output) per channel") ||
+                H5DSattach_scale(d, sample, 0) < 0 || H5DSattach_scale(d, chan[b], 1) < 0)
+                goto h5err;
+        }
+    }
+    hid_t per_sample[] = {labels, preds, sidx, paths};
+    for (size_t i = 0; i < sizeof per_sample / sizeof per_sample[0]; i++)
+        if (per_sample[i] >= 0 && H5DSattach_scale(per_sample[i], sample, 0) < 0) goto h5err;
+    if (H5DSattach_scale(logits, sample, 0) < 0 || H5DSattach_scale(logits, cls, 1) < 0 ||
+        H5DSattach_scale(names, cls, 0) < 0)
+        goto h5err;
+
+    /* stream the journal into the datasets */
+    for (hsize_t first = 0; first < N; first += CONVERT_ROWS) {
+        hsize_t n = N - first < CONVERT_ROWS ? N - first : CONVERT_ROWS;
+        if (read_full_at(r->fd, rows, r->rec_bytes * n, r->data_start + first * r->rec_bytes)) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: read error", r->journal);
+            goto out;
+        }
+        for (hsize_t i = 0; i < n; i++) {
+            memcpy(&ibuf[i], rows + r->rec_bytes * i + 8, 4);
+            memcpy(&ibuf[CONVERT_ROWS + i], rows + r->rec_bytes * i + 12, 4);
+            memcpy(fbuf + i * K, rows + r->rec_bytes * i + 16, 4 * (size_t)K);
+        }
+        if (write_rows(labels, H5T_NATIVE_INT32, first, n, 0, ibuf) ||
+            write_rows(preds, H5T_NATIVE_INT32, first, n, 0, ibuf + CONVERT_ROWS) ||
+            write_rows(logits, H5T_NATIVE_FLOAT, first, n, (hsize_t)K, fbuf))
+            goto h5err;
+        size_t off = 16 + 4 * (size_t)K;
+        for (int g = 0; g < nsets; g++)
+            for (int b = 0; b < nb; b++) {
+                size_t C = (size_t)s->blocks[b].channels;
+                for (hsize_t i = 0; i < n; i++)
+                    memcpy(gbuf + i * C, rows + r->rec_bytes * i + off, 4 * C);
+                if (write_rows(blockd[g * nb + b], H5T_NATIVE_FLOAT, first, n, C, gbuf))
+                    goto h5err;
+                off += 4 * C;
+            }
+    }
+
+    /* root attributes, written last */
+    {
+        int64_t fv = SEKIT_RECORD_FORMAT_VERSION, n64 = s->n, pc = s->per_class,
+                seed = (int64_t)s->seed, nk = K;
+        int64_t *sel = malloc(sizeof(int64_t) * (size_t)(s->nsel_classes + 1));
+        GString *cn = g_string_new("");
+        for (int i = 0; sel && i < s->nsel_classes; i++) {
+            sel[i] = s->sel_classes[i];
+            g_string_append_printf(cn, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
+        }
+        char when[64];
+        time_t now = time(NULL);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        int bad = !sel || attr_i64(f, "format_version", &fv, 1) ||
+                  attr_str(f, "sekit_version", SEKIT_VERSION) ||
+                  attr_str(f, "model_path", s->model_path) ||
+                  attr_str(f, "model_sha256", s->model_sha256) ||
+                  attr_str(f, "architecture", s->architecture) ||
+                  attr_str(f, "dataset", s->dataset) ||
+                  attr_str(f, "dataset_format", s->dataset_format) ||
+                  attr_str(f, "split", s->split) || attr_str(f, "classes", cn->str) ||
+                  attr_i64(f, "class_indices", sel, (hsize_t)s->nsel_classes) ||
+                  attr_i64(f, "per_class", &pc, 1) || attr_i64(f, "seed", &seed, 1) ||
+                  attr_i64(f, "num_classes", &nk, 1) ||
+                  attr_str(f, "preprocessing", s->preprocessing) ||
+                  attr_str(f, "created", when) || attr_i64(f, "n_images", &n64, 1);
+        free(sel);
+        g_string_free(cn, TRUE);
+        if (bad) goto h5err;
+    }
+    goto out;
+h5err:
+    rc = h5fail(e, r->tmp, "write the recording");
+out:
+    for (int i = 0; blockd && i < 2 * nb; i++)
+        if (blockd[i] >= 0) H5Dclose(blockd[i]);
+    for (int b = 0; chan && b < nb; b++) {
+        int first_use = 1;
+        for (int j = 0; j < b; j++)
+            first_use &= chan[j] != chan[b];
+        if (chan[b] >= 0 && first_use) H5Dclose(chan[b]);
+    }
+    hid_t ds[] = {sample, cls, labels, preds, logits, sidx, names, paths};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
+        if (ds[i] >= 0) H5Dclose(ds[i]);
+    for (int g = 0; g < 2; g++)
+        if (groups[g] >= 0) H5Gclose(groups[g]);
+    if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = h5fail(e, r->tmp, "close the recording");
+    free(blockd);
+    free(chan);
+    free(rows);
+    free(ibuf);
+    free(fbuf);
+    free(gbuf);
+    if (rc) unlink(r->tmp);
+    return rc;
+}
+
+static int fsync_path(const char *path, int dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
+{
+    if (r->complete_already) return SEKIT_OK;
+    SEKIT_ASSERT(r->rows == r->spec->n);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int rc = convert(r, e);
+    if (rc) return rc;
+    char *dircopy = strdup(r->out);
+    if (fsync_path(r->tmp, 0) || rename(r->tmp, r->out)) {
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place: %s", r->out, strerror(errno));
+        unlink(r->tmp);
+    } else {
+        if (dircopy) fsync_path(dirname(dircopy), 1);
+        close(r->fd);
+        r->fd = -1;
+        unlink(r->journal);
+    }
+    free(dircopy);
+    return rc;
+}
+
+void sekit_rec_close(struct sekit_rec *r)
+{
+    if (!r) return;
+    if (r->fd >= 0) close(r->fd);
+    free(r->out);
+    free(r->journal);
+    free(r->tmp);
+    free(r->desc);
+    free(r->buf);
+    free(r);
+}

@@ -1,0 +1,75 @@
+/*
+ * record.h -- writing a recording: SE excitations (and optionally squeeze vectors), labels,
+ * predictions and logits of a run, as one HDF5 file (schema: docs/record-format.md).
+ *
+ * Crash safety. While a run is under way nothing exists at the output path. Rows are appended
+ * to OUT.journal, a flat file of fixed-size records, each carrying its row number and a CRC-32;
+ * a write cut short by a kill leaves at most one torn record at the end, which --resume drops.
+ * When every row is in, the journal is converted into OUT.tmp (HDF5), which is fsync'ed and
+ * renamed onto OUT, and only then is the journal removed. So at any instant OUT is either
+ * absent or complete, and the journal holds every row written so far exactly once.
+ *
+ * The journal begins with the run's description (model hash, data, classes, preprocessing,
+ * blocks...); --resume refuses a journal whose description differs from the new run's.
+ */
+#ifndef SEKIT_RECORD_H
+#define SEKIT_RECORD_H
+
+#include "sekit.h"
+
+#include <stdint.h>
+
+#define SEKIT_RECORD_FORMAT_VERSION 1
+
+struct sekit_rec_block {
+    char name[32], module[64];
+    int stage, block, channels, reduced;
+    int model_index; /* index for sekit_model_gate */
+};
+
+/* What a recording is: written into the journal header (and compared on resume) and into the
+ * HDF5 root attributes. Strings are borrowed for the writer's lifetime. */
+struct sekit_rec_spec {
+    const char *out_path;
+    const char *model_path, *model_sha256, *architecture;
+    const char *dataset, *dataset_format, *split, *preprocessing;
+    int num_classes;
+    const char *const *class_names; /* [num_classes] */
+    int nsel_classes;
+    const int *sel_classes; /* [nsel_classes] the recorded classes */
+    int64_t per_class;      /* 0: all images of each class */
+    uint64_t seed;
+    int64_t n;                    /* rows */
+    const int64_t *sample_index;  /* [n] */
+    const char *const *paths;     /* [n] for folder datasets, else NULL */
+    int nblocks;
+    const struct sekit_rec_block *blocks;
+    int squeeze;
+};
+
+struct sekit_rec;
+
+/* Opens a recording. Without resume and force, an existing OUT or OUT.journal is refused. force
+ * removes them first. resume continues OUT.journal (refusing one of another description) and
+ * reports in *done how many rows it already holds; if OUT itself already exists and is complete,
+ * *done == n. */
+int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume,
+                   int force, int64_t *done, struct sekit_err *e);
+
+/* Appends rows [first, first + nb): labels (nb), predictions (nb), logits (nb, K) and, per
+ * recorded block, gates and squeeze vectors read from the model after its forward pass. Rows must
+ * come in order. */
+int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t first, int nb,
+                     const int *labels, const int *predictions, const float *logits,
+                     struct sekit_err *e);
+
+/* When all n rows are in: converts the journal to OUT atomically and removes the journal. */
+int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e);
+
+/* Releases r; an unfinished journal stays on disk for --resume. */
+void sekit_rec_close(struct sekit_rec *r);
+
+/* SHA-256 of a file as 64 hex digits. */
+int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e);
+
+#endif
