@@ -71,15 +71,12 @@ struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int
     return k;
 }
 
-/* timm's make_divisible(C / 16, 8): round to a multiple of 8, at least 8, and never more than
- * 10% below the exact value. */
+/* timm's SEModule width: make_divisible(C / 16, 8, round_limit=0), i.e. the nearest multiple of
+ * 8, at least 8 (round_limit 0 disables make_divisible's "not 10% below" bump). */
 static int timm_reduced(int c)
 {
-    double v = c / 16.0;
-    int r = (int)(v + 4) / 8 * 8;
-    if (r < 8) r = 8;
-    if (r < 0.9 * v) r += 8;
-    return r;
+    int r = (int)(c / 16.0 + 4) / 8 * 8;
+    return r < 8 ? 8 : r;
 }
 
 /* Fills the per-block tables of a preset: standard projection rule and SE width. */
