@@ -147,14 +147,15 @@ static int h5fail(struct sekit_err *e, const char *path, const char *what)
     return sekit_errf(e, SEKIT_EHDF5, "%s: cannot %s: %s", path, what, msg);
 }
 
+/* Variable-length UTF-8, so h5py reads str rather than bytes. */
 static int attr_str(hid_t obj, const char *name, const char *v)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) ? strlen(v) : 1);
+    H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, strlen(v) ? v : "");
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &v);
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     H5Tclose(t);
@@ -382,7 +383,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         }
         if ((rc = resume_journal(r, e))) goto fail;
     } else {
-        r->fd = open(r->journal, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        r->fd = open(r->journal, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (r->fd < 0) {
             rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", r->journal, strerror(errno));
             goto fail;

@@ -23,5 +23,7 @@ double cli_now(void);
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

@@ -9,5 +9,7 @@
 int cli_open_model(struct sekit_model **m, const char *path, const char *arch);
 /* The input side the model expects: its metadata's input_size, else 224 (32 for small stems). */
 int cli_default_size(const struct sekit_model *m);
+/* One line describing an architecture (recorded in output files). */
+void cli_arch_summary(const struct sekit_arch *a, char *buf, size_t n);
 
 #endif

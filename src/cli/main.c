@@ -11,6 +11,8 @@ static const struct {
 } commands[] = {
     {"info", cmd_info, "architecture, SE blocks and parameter counts of a model"},
     {"bench", cmd_bench, "engine throughput on random inputs"},
+    {"eval", cmd_eval, "top-1 / top-5 accuracy on a labelled image set"},
+    {"record", cmd_record, "record every SE block's excitations into HDF5"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,822 @@
+/*
+ * dataset.c -- opening, validating, selecting and loading labelled images. See dataset.h.
+ */
+#include "dataset.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+#include <zlib.h>
+
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                              "Bag",         "Ankle boot"};
+
+struct sekit_ds {
+    enum sekit_ds_format format;
+    char *path, *split;
+    int64_t count;
+    int nclasses;
+    char **class_names;
+    int *labels;
+    int c, h, w; /* native geometry (idx, cifar) */
+    /* idx: decompressed pixels, count * h * w */
+    unsigned char *pixels;
+    /* cifar: the batch files and their record layout */
+    int nfiles;
+    int fds[6];
+    int64_t file_first[7]; /* item index where each file starts */
+    int label_bytes;       /* 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine) */
+    /* folder */
+    char **items;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* helpers */
+
+static int is_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int is_file(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static char *joinpath(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* Reads a whole (possibly gzip-compressed) file; gzread passes plain files through. */
+static int read_gz(const char *path, unsigned char **out, size_t *len, size_t limit,
+                   struct sekit_err *e)
+{
+    gzFile g = gzopen(path, "rb");
+    if (!g) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 20, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        gzclose(g);
+        return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", path);
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap >= limit) {
+                free(buf);
+                gzclose(g);
+                return sekit_errf(e, SEKIT_EFORMAT, "%s: larger than %zu MB", path, limit >> 20);
+            }
+            unsigned char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                gzclose(g);
+                return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        int r = gzread(g, buf + n, (unsigned)(cap - n > (1u << 30) ? (1u << 30) : cap - n));
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(g, &zerr);
+            sekit_errf(e, SEKIT_EFORMAT, "%s: corrupt compressed data: %s", path, msg);
+            free(buf);
+            gzclose(g);
+            return SEKIT_EFORMAT;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    gzclose(g);
+    *out = buf;
+    *len = n;
+    return SEKIT_OK;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int set_names(struct sekit_ds *ds, int n, const char *const *names, struct sekit_err *e)
+{
+    ds->nclasses = n;
+    ds->class_names = calloc((size_t)n, sizeof *ds->class_names);
+    if (!ds->class_names) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int k = 0; k < n; k++) {
+        char tmp[32];
+        if (!names) snprintf(tmp, sizeof tmp, "%d", k);
+        if (!(ds->class_names[k] = strdup(names ? names[k] : tmp)))
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    return SEKIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* IDX (MNIST, Fashion-MNIST) */
+
+/* Finds "<prefix>-<kind>-ubyte" or ".gz" in dir. */
+static char *idx_file(const char *dir, const char *prefix, const char *kind)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s-%s-ubyte.gz", prefix, kind);
+    char *p = joinpath(dir, name);
+    if (p && is_file(p)) return p;
+    free(p);
+    snprintf(name, sizeof name, "%s-%s-ubyte", prefix, kind);
+    p = joinpath(dir, name);
+    if (p && is_file(p)) return p;
+    free(p);
+    return NULL;
+}
+
+static int open_idx(struct sekit_ds *ds, struct sekit_err *e)
+{
+    const char *prefix = strcmp(ds->split, "train") == 0 ? "train" : "t10k";
+    char *ip = idx_file(ds->path, prefix, "images-idx3"), *lp = idx_file(ds->path, prefix,
+                                                                          "labels-idx1");
+    unsigned char *img = NULL, *lab = NULL;
+    size_t ni = 0, nl = 0;
+    int rc;
+    if (!ip || !lp) {
+        rc = sekit_errf(e, SEKIT_EIO, "%s: no %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte"
+                        "[.gz] for split '%s'", ds->path, prefix, prefix, ds->split);
+        goto out;
+    }
+    if ((rc = read_gz(ip, &img, &ni, (size_t)1 << 32, e))) goto out;
+    if ((rc = read_gz(lp, &lab, &nl, (size_t)1 << 28, e))) goto out;
+    if (ni < 16 || be32(img) != 0x00000803) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: not an IDX image file (magic %08x, want 00000803)",
+                        ip, ni >= 4 ? be32(img) : 0);
+        goto out;
+    }
+    if (nl < 8 || be32(lab) != 0x00000801) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: not an IDX label file (magic %08x, want 00000801)",
+                        lp, nl >= 4 ? be32(lab) : 0);
+        goto out;
+    }
+    uint64_t n = be32(img + 4), h = be32(img + 8), w = be32(img + 12);
+    if (h < 1 || w < 1 || h > 4096 || w > 4096 || n < 1) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: implausible geometry %llu images of %llux%llu", ip,
+                        (unsigned long long)n, (unsigned long long)h, (unsigned long long)w);
+        goto out;
+    }
+    if (ni - 16 != n * h * w) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: truncated or padded: %llu images of %llux%llu need "
+                        "%llu bytes of pixels, file has %zu", ip, (unsigned long long)n,
+                        (unsigned long long)h, (unsigned long long)w,
+                        (unsigned long long)(n * h * w), ni - 16);
+        goto out;
+    }
+    if (be32(lab + 4) != n || nl - 8 != n) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %u labels (%zu stored) for %llu images in %s", lp,
+                        be32(lab + 4), nl - 8, (unsigned long long)n, ip);
+        goto out;
+    }
+    ds->labels = malloc(n * sizeof *ds->labels);
+    if (!ds->labels) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    int maxl = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        ds->labels[i] = lab[8 + i];
+        if (ds->labels[i] > maxl) maxl = ds->labels[i];
+    }
+    if (maxl > 9) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: label %d outside 0..9", lp, maxl);
+        goto out;
+    }
+    ds->count = (int64_t)n;
+    ds->c = 1;
+    ds->h = (int)h;
+    ds->w = (int)w;
+    ds->pixels = malloc(n * h * w);
+    if (!ds->pixels) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(ds->pixels, img + 16, n * h * w);
+    /* Fashion-MNIST and MNIST share the format; the names of the former are the useful default
+     * (the Debian package and sekit's bundled model), digits otherwise. */
+    rc = set_names(ds, 10, strstr(ds->path, "mnist") && !strstr(ds->path, "fashion") ? NULL
+                                                                                     : fashion_names,
+                   e);
+out:
+    free(ip);
+    free(lp);
+    free(img);
+    free(lab);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* CIFAR binary batches */
+
+static int read_lines(const char *path, char ***lines, int *n, struct sekit_err *e)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc = read_gz(path, &buf, &len, (size_t)1 << 24, e);
+    if (rc) return rc;
+    *n = 0;
+    *lines = NULL;
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && buf[j] != '\n')
+            j++;
+        size_t k = j;
+        while (k > i && isspace(buf[k - 1]))
+            k--;
+        if (k > i) {
+            char **nl = realloc(*lines, (size_t)(*n + 1) * sizeof **lines);
+            if (!nl) {
+                free(buf);
+                return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            }
+            *lines = nl;
+            (*lines)[(*n)++] = strndup((char *)buf + i, k - i);
+        }
+        i = j + 1;
+    }
+    free(buf);
+    return SEKIT_OK;
+}
+
+static void free_lines(char **l, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+static int open_cifar(struct sekit_ds *ds, struct sekit_err *e)
+{
+    int train = strcmp(ds->split, "train") == 0;
+    char *names[6] = {0};
+    int cifar100 = 0;
+    char *probe = joinpath(ds->path, "test_batch.bin");
+    if (probe && !is_file(probe)) {
+        free(probe);
+        probe = joinpath(ds->path, "test.bin");
+        cifar100 = probe && is_file(probe);
+    }
+    free(probe);
+    if (cifar100) {
+        names[0] = joinpath(ds->path, train ? "train.bin" : "test.bin");
+        ds->nfiles = 1;
+    } else if (train) {
+        for (int i = 0; i < 5; i++) {
+            char b[32];
+            snprintf(b, sizeof b, "data_batch_%d.bin", i + 1);
+            names[i] = joinpath(ds->path, b);
+        }
+        ds->nfiles = 5;
+    } else {
+        names[0] = joinpath(ds->path, "test_batch.bin");
+        ds->nfiles = 1;
+    }
+    ds->label_bytes = cifar100 ? 2 : 1;
+    const int64_t rec = ds->label_bytes + 3072;
+    int rc = SEKIT_OK;
+    ds->c = 3;
+    ds->h = ds->w = 32;
+    int64_t total = 0;
+    for (int f = 0; f < ds->nfiles && !rc; f++) {
+        ds->fds[f] = open(names[f], O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (ds->fds[f] < 0 || fstat(ds->fds[f], &sb) != 0) {
+            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", names[f], strerror(errno));
+            break;
+        }
+        if (sb.st_size == 0 || sb.st_size % rec) {
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %lld bytes is not a whole number of %lld-byte "
+                            "CIFAR-%d records", names[f], (long long)sb.st_size, (long long)rec,
+                            cifar100 ? 100 : 10);
+            break;
+        }
+        ds->file_first[f] = total;
+        total += sb.st_size / rec;
+    }
+    ds->file_first[ds->nfiles] = total;
+    if (!rc) {
+        ds->count = total;
+        ds->labels = malloc((size_t)total * sizeof *ds->labels);
+        if (!ds->labels) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    const int maxlabel = cifar100 ? 99 : 9;
+    for (int f = 0; f < ds->nfiles && !rc; f++) {
+        for (int64_t i = ds->file_first[f]; i < ds->file_first[f + 1] && !rc; i++) {
+            unsigned char lb[2];
+            if (pread(ds->fds[f], lb, (size_t)ds->label_bytes,
+                      (off_t)((i - ds->file_first[f]) * rec)) != ds->label_bytes) {
+                rc = sekit_errf(e, SEKIT_EIO, "%s: read error", names[f]);
+                break;
+            }
+            int l = lb[ds->label_bytes - 1];
+            if (l > maxlabel)
+                rc = sekit_errf(e, SEKIT_EFORMAT, "%s: record %lld has label %d outside 0..%d",
+                                names[f], (long long)(i - ds->file_first[f]), l, maxlabel);
+            ds->labels[i] = l;
+        }
+    }
+    if (!rc) {
+        char *mp = joinpath(ds->path, cifar100 ? "fine_label_names.txt" : "batches.meta.txt");
+        char **lines = NULL;
+        int nl = 0;
+        if (mp && is_file(mp)) rc = read_lines(mp, &lines, &nl, e);
+        if (!rc) {
+            if (lines && nl != maxlabel + 1)
+                rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %d class names for %d classes", mp, nl,
+                                maxlabel + 1);
+            else
+                rc = set_names(ds, maxlabel + 1, (const char *const *)lines, e);
+        }
+        free_lines(lines, nl);
+        free(mp);
+    }
+    for (int f = 0; f < 6; f++)
+        free(names[f]);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* image folders */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int image_ext(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot) return 0;
+    return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png");
+}
+
+/* Lists the entries of dir (sorted) that satisfy want (1: directories, 0: image files). */
+static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct sekit_err *e)
+{
+    DIR *d = opendir(dir);
+    if (!d) return sekit_errf(e, SEKIT_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+    *out = NULL;
+    *n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char *full = joinpath(dir, de->d_name);
+        int keep = full && (want_dirs ? is_dir(full) : (is_file(full) && image_ext(de->d_name)));
+        free(full);
+        if (!keep) continue;
+        char **nl = realloc(*out, (size_t)(*n + 1) * sizeof **out);
+        if (!nl || !(nl[*n] = strdup(de->d_name))) {
+            closedir(d);
+            if (nl) *out = nl;
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        }
+        *out = nl;
+        (*n)++;
+    }
+    closedir(d);
+    qsort(*out, (size_t)*n, sizeof **out, cmp_str);
+    return SEKIT_OK;
+}
+
+static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_err *e)
+{
+    if (VIPS_INIT("sekit")) return sekit_errf(e, SEKIT_EIO, "cannot start libvips");
+    /* one image at a time: no operation cache to grow, no threads to fight OpenBLAS's */
+    vips_cache_set_max(0);
+    vips_concurrency_set(1);
+    char **dirs = NULL, **display = NULL;
+    int nd = 0, rc;
+    if (class_map) {
+        char **lines;
+        int nl;
+        if ((rc = read_lines(class_map, &lines, &nl, e))) return rc;
+        if (nl == 0) {
+            free_lines(lines, nl);
+            return sekit_errf(e, SEKIT_EFORMAT, "%s: empty class mapping", class_map);
+        }
+        dirs = calloc((size_t)nl, sizeof *dirs);
+        display = calloc((size_t)nl, sizeof *display);
+        for (int i = 0; i < nl; i++) {
+            char *s = lines[i], *sp = s + strcspn(s, " \t");
+            dirs[i] = strndup(s, (size_t)(sp - s));
+            while (*sp == ' ' || *sp == '\t')
+                sp++;
+            display[i] = strdup(*sp ? sp : dirs[i]);
+            char *full = joinpath(ds->path, dirs[i]);
+            int ok = full && is_dir(full);
+            free(full);
+            if (!ok) {
+                rc = sekit_errf(e, SEKIT_EIO, "%s: line %d names folder '%s', which is not in %s",
+                                class_map, i + 1, dirs[i], ds->path);
+                free_lines(lines, nl);
+                free_lines(dirs, nl);
+                free_lines(display, nl);
+                return rc;
+            }
+        }
+        nd = nl;
+        free_lines(lines, nl);
+    } else {
+        if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
+        if (nd == 0) {
+            free(dirs);
+            return sekit_errf(e, SEKIT_EFORMAT, "%s: no class sub-folders", ds->path);
+        }
+    }
+    rc = set_names(ds, nd, (const char *const *)(display ? display : dirs), e);
+    int64_t cap = 0;
+    for (int k = 0; k < nd && !rc; k++) {
+        char *sub = joinpath(ds->path, dirs[k]);
+        char **files = NULL;
+        int nf = 0;
+        rc = list_dir(sub, 0, &files, &nf, e);
+        for (int i = 0; i < nf && !rc; i++) {
+            if (ds->count == cap) {
+                cap = cap ? cap * 2 : 1024;
+                char **ni = realloc(ds->items, (size_t)cap * sizeof *ni);
+                int *nlb = realloc(ds->labels, (size_t)cap * sizeof *nlb);
+                if (ni) ds->items = ni;
+                if (nlb) ds->labels = nlb;
+                if (!ni || !nlb) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            }
+            if (!rc) {
+                ds->items[ds->count] = joinpath(sub, files[i]);
+                ds->labels[ds->count++] = k;
+            }
+        }
+        free_lines(files, nf);
+        free(sub);
+    }
+    if (!rc && ds->count == 0)
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: no .jpg, .jpeg or .png files in its class folders",
+                        ds->path);
+    free_lines(dirs, nd);
+    if (display) free_lines(display, nd);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct sekit_err *e)
+{
+    *out = NULL;
+    if (!o->path) return sekit_errf(e, SEKIT_EINVAL, "no dataset path given");
+    const char *split = o->split ? o->split : "test";
+    if (strcmp(split, "train") && strcmp(split, "test"))
+        return sekit_errf(e, SEKIT_EINVAL, "split '%s' is neither train nor test", split);
+    if (!is_dir(o->path))
+        return sekit_errf(e, SEKIT_EIO, "%s: %s", o->path,
+                          access(o->path, F_OK) ? "no such dataset directory"
+                                                : "not a directory");
+    struct sekit_ds *ds = calloc(1, sizeof *ds);
+    if (!ds) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int f = 0; f < 6; f++)
+        ds->fds[f] = -1;
+    ds->path = strdup(o->path);
+    ds->split = strdup(split);
+    enum sekit_ds_format fmt = o->format;
+    if (fmt == SEKIT_DS_AUTO) {
+        char *a = idx_file(o->path, "t10k", "images-idx3"), *b = idx_file(o->path, "train",
+                                                                          "images-idx3");
+        char *c1 = joinpath(o->path, "test_batch.bin"), *c2 = joinpath(o->path, "test.bin"),
+             *c3 = joinpath(o->path, "data_batch_1.bin");
+        if (a || b) fmt = SEKIT_DS_IDX;
+        else if (is_file(c1) || is_file(c2) || is_file(c3)) fmt = SEKIT_DS_CIFAR;
+        else fmt = SEKIT_DS_FOLDER;
+        free(a), free(b), free(c1), free(c2), free(c3);
+    }
+    ds->format = fmt;
+    int rc = !ds->path || !ds->split ? sekit_errf(e, SEKIT_ENOMEM, "out of memory")
+             : fmt == SEKIT_DS_IDX   ? open_idx(ds, e)
+             : fmt == SEKIT_DS_CIFAR ? open_cifar(ds, e)
+                                     : open_folder(ds, o->class_map, e);
+    if (rc) {
+        sekit_ds_close(ds);
+        return rc;
+    }
+    *out = ds;
+    return SEKIT_OK;
+}
+
+void sekit_ds_close(struct sekit_ds *ds)
+{
+    if (!ds) return;
+    for (int f = 0; f < 6; f++)
+        if (ds->fds[f] >= 0) close(ds->fds[f]);
+    for (int k = 0; ds->class_names && k < ds->nclasses; k++)
+        free(ds->class_names[k]);
+    free(ds->class_names);
+    for (int64_t i = 0; ds->items && i < ds->count; i++)
+        free(ds->items[i]);
+    free(ds->items);
+    free(ds->labels);
+    free(ds->pixels);
+    free(ds->path);
+    free(ds->split);
+    free(ds);
+}
+
+const char *sekit_ds_path(const struct sekit_ds *ds)
+{
+    return ds->path;
+}
+
+const char *sekit_ds_format_name(const struct sekit_ds *ds)
+{
+    return ds->format == SEKIT_DS_IDX ? "idx" : ds->format == SEKIT_DS_CIFAR ? "cifar" : "folder";
+}
+
+const char *sekit_ds_split(const struct sekit_ds *ds)
+{
+    return ds->format == SEKIT_DS_FOLDER ? "folder" : ds->split;
+}
+
+int64_t sekit_ds_count(const struct sekit_ds *ds)
+{
+    return ds->count;
+}
+
+int sekit_ds_num_classes(const struct sekit_ds *ds)
+{
+    return ds->nclasses;
+}
+
+const char *sekit_ds_class_name(const struct sekit_ds *ds, int k)
+{
+    SEKIT_ASSERT(k >= 0 && k < ds->nclasses);
+    return ds->class_names[k];
+}
+
+int sekit_ds_label(const struct sekit_ds *ds, int64_t i)
+{
+    SEKIT_ASSERT(i >= 0 && i < ds->count);
+    return ds->labels[i];
+}
+
+const char *sekit_ds_item_path(const struct sekit_ds *ds, int64_t i)
+{
+    SEKIT_ASSERT(i >= 0 && i < ds->count);
+    return ds->items ? ds->items[i] : NULL;
+}
+
+void sekit_ds_native(const struct sekit_ds *ds, int *c, int *h, int *w)
+{
+    *c = ds->c;
+    *h = ds->h;
+    *w = ds->w;
+}
+
+int sekit_ds_out_size(const struct sekit_ds *ds, const struct sekit_preproc *pp)
+{
+    return pp->crop ? pp->crop : ds->h;
+}
+
+/* dst (C, S, S) from interleaved 8-bit pixels src (H, W, sc) at offset (y0, x0), normalised. */
+static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
+                   const struct sekit_preproc *pp)
+{
+    for (int c = 0; c < pp->channels; c++) {
+        int from = sc == 1 ? 0 : pp->bgr ? 2 - c : c;
+        float scale = pp->scale255 ? 1.0f : 1.0f / 255.0f;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                float v = src[((size_t)(y + y0) * W + (x + x0)) * sc + from] * scale;
+                dst[((size_t)c * S + y) * S + x] = (v - pp->mean[c]) / pp->std[c];
+            }
+    }
+}
+
+static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp,
+                       float *dst, struct sekit_err *e)
+{
+    const char *p = ds->items[i];
+    VipsImage *img = vips_image_new_from_file(p, "access", VIPS_ACCESS_SEQUENTIAL, NULL), *t = NULL;
+    int rc = SEKIT_OK;
+    if (!img) goto verr;
+    /* colour images to sRGB 8-bit, drop alpha; gray stays one band unless 3 are wanted */
+    if (img->Bands >= 3 || pp->channels == 3) {
+        if (vips_colourspace(img, &t, VIPS_INTERPRETATION_sRGB, NULL)) goto verr;
+        g_object_unref(img), img = t, t = NULL;
+    } else if (img->Type != VIPS_INTERPRETATION_B_W) {
+        if (vips_colourspace(img, &t, VIPS_INTERPRETATION_B_W, NULL)) goto verr;
+        g_object_unref(img), img = t, t = NULL;
+    }
+    int want = pp->channels == 3 ? 3 : 1;
+    if (img->Bands > want) {
+        if (vips_extract_band(img, &t, 0, "n", want, NULL)) goto verr;
+        g_object_unref(img), img = t, t = NULL;
+    }
+    if (img->BandFmt != VIPS_FORMAT_UCHAR) {
+        if (vips_cast(img, &t, VIPS_FORMAT_UCHAR, NULL)) goto verr;
+        g_object_unref(img), img = t, t = NULL;
+    }
+    int W = img->Xsize, H = img->Ysize;
+    if (pp->resize) {
+        /* torchvision Resize(int): the shorter side becomes resize, the longer keeps the aspect
+         * ratio, truncated */
+        int nw = W <= H ? pp->resize : (int)((int64_t)pp->resize * W / H);
+        int nh = H <= W ? pp->resize : (int)((int64_t)pp->resize * H / W);
+        if (vips_resize(img, &t, (double)nw / W, "vscale", (double)nh / H, "kernel",
+                        pp->bicubic ? VIPS_KERNEL_CUBIC : VIPS_KERNEL_LINEAR, NULL))
+            goto verr;
+        g_object_unref(img), img = t, t = NULL;
+        W = img->Xsize, H = img->Ysize;
+    }
+    int S = pp->crop ? pp->crop : (W < H ? W : H);
+    if (W < S || H < S) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %dx%d image is smaller than the %dx%d crop", p, W,
+                        H, S, S);
+        goto out;
+    }
+    size_t len;
+    unsigned char *pix = vips_image_write_to_memory(img, &len);
+    if (!pix) goto verr;
+    /* torchvision CenterCrop: offsets rounded to nearest */
+    int y0 = (int)((H - S) / 2.0 + 0.5), x0 = (int)((W - S) / 2.0 + 0.5);
+    if (pp->channels == 3 && img->Bands == 1) {
+        to_chw(dst, pix, 1, W, y0, x0, S, pp);
+    } else {
+        to_chw(dst, pix, img->Bands, W, y0, x0, S, pp);
+    }
+    g_free(pix);
+    goto out;
+verr: {
+    /* libvips keeps a multi-line log; its first line says what went wrong */
+    const char *vb = vips_error_buffer();
+    int len = (int)strcspn(vb, "\n");
+    rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot decode image: %.*s", p, len ? len : 13,
+                    len ? vb : "unknown error");
+    vips_error_clear();
+}
+out:
+    if (img) g_object_unref(img);
+    if (t) g_object_unref(t);
+    return rc;
+}
+
+int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp, float *dst,
+                  struct sekit_err *e)
+{
+    SEKIT_ASSERT(i >= 0 && i < ds->count);
+    SEKIT_ASSERT(pp->channels == 1 || pp->channels == 3);
+    if (ds->format == SEKIT_DS_FOLDER) return load_folder(ds, i, pp, dst, e);
+    int S = sekit_ds_out_size(ds, pp);
+    if (S > ds->h || S > ds->w)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images",
+                          ds->path, S, ds->h, ds->w);
+    int y0 = (ds->h - S) / 2, x0 = (ds->w - S) / 2;
+    if (ds->format == SEKIT_DS_IDX) {
+        to_chw(dst, ds->pixels + (size_t)i * ds->h * ds->w, 1, ds->w, y0, x0, S, pp);
+        return SEKIT_OK;
+    }
+    int f = 0;
+    while (i >= ds->file_first[f + 1])
+        f++;
+    unsigned char rec[3074], hwc[3072];
+    const int64_t rl = ds->label_bytes + 3072;
+    if (pread(ds->fds[f], rec, (size_t)rl, (off_t)((i - ds->file_first[f]) * rl)) != rl)
+        return sekit_errf(e, SEKIT_EIO, "%s: read error at record %lld", ds->path, (long long)i);
+    /* CIFAR stores planes (R, G, B); interleave so one conversion path serves all formats */
+    for (int p = 0; p < 1024; p++)
+        for (int c = 0; c < 3; c++)
+            hwc[p * 3 + c] = rec[ds->label_bytes + c * 1024 + p];
+    if (pp->channels == 1)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: a 1-channel model cannot take colour CIFAR images",
+                          ds->path);
+    to_chw(dst, hwc, 3, 32, y0, x0, S, pp);
+    return SEKIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* class subsets */
+
+int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **classes, int *n,
+                           struct sekit_err *e)
+{
+    *classes = NULL;
+    *n = 0;
+    int *out = malloc(sizeof(int) * (size_t)ds->nclasses);
+    if (!out) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (!spec || strcmp(spec, "all") == 0) {
+        for (int k = 0; k < ds->nclasses; k++)
+            out[k] = k;
+        *classes = out;
+        *n = ds->nclasses;
+        return SEKIT_OK;
+    }
+    char *copy = strdup(spec), *save = NULL;
+    int cnt = 0, rc = SEKIT_OK;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        int k = -1;
+        for (int j = 0; j < ds->nclasses; j++)
+            if (strcasecmp(tok, ds->class_names[j]) == 0) k = j;
+        if (k < 0) {
+            char *end;
+            long v = strtol(tok, &end, 10);
+            if (*tok && !*end && v >= 0 && v < ds->nclasses) k = (int)v;
+        }
+        if (k < 0) {
+            char list[1024] = "";
+            for (int j = 0; j < ds->nclasses && strlen(list) < sizeof list - 64; j++) {
+                strcat(list, j ? ", " : "");
+                strncat(list, ds->class_names[j], 48);
+            }
+            if (strlen(list) >= sizeof list - 64) strcat(list, ", ...");
+            rc = sekit_errf(e, SEKIT_EINVAL, "%s: no class '%s' (classes: %s)", ds->path, tok,
+                            list);
+            break;
+        }
+        for (int j = 0; j < cnt; j++)
+            if (out[j] == k) {
+                rc = sekit_errf(e, SEKIT_EINVAL, "class '%s' is listed twice", tok);
+                break;
+            }
+        if (cnt >= ds->nclasses) break;
+        if (!rc) out[cnt++] = k;
+    }
+    free(copy);
+    if (!rc && cnt == 0) rc = sekit_errf(e, SEKIT_EINVAL, "empty class list '%s'", spec);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    *classes = out;
+    *n = cnt;
+    return SEKIT_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int sekit_ds_select(const struct sekit_ds *ds, const int *classes, int n, int64_t per_class,
+                    uint64_t seed, int64_t **idx, int64_t *count, struct sekit_err *e)
+{
+    *idx = NULL;
+    *count = 0;
+    int64_t *members = malloc(sizeof(int64_t) * (size_t)(ds->count + 1));
+    int64_t *out = malloc(sizeof(int64_t) * (size_t)(ds->count + 1));
+    if (!members || !out) {
+        free(members);
+        free(out);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    int64_t total = 0;
+    for (int j = 0; j < n; j++) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < ds->count; i++)
+            if (ds->labels[i] == classes[j]) members[m++] = i;
+        int64_t take = per_class ? per_class : m;
+        if (m < take) {
+            free(members);
+            free(out);
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "%s: class '%s' has %lld images in split '%s', %lld asked for",
+                              ds->path, ds->class_names[classes[j]], (long long)m,
+                              sekit_ds_split(ds), (long long)take);
+        }
+        if (seed) {
+            /* partial Fisher-Yates with a seeded splitmix64, then back to dataset order */
+            uint64_t s = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(classes[j] + 1));
+            for (int64_t i = 0; i < take; i++) {
+                uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+                z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+                z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+                z ^= z >> 31;
+                int64_t r = i + (int64_t)(z % (uint64_t)(m - i));
+                int64_t t = members[i];
+                members[i] = members[r];
+                members[r] = t;
+            }
+            qsort(members, (size_t)take, sizeof *members, cmp_i64);
+        }
+        memcpy(out + total, members, sizeof(int64_t) * (size_t)take);
+        total += take;
+    }
+    free(members);
+    *idx = out;
+    *count = total;
+    return SEKIT_OK;
+}
