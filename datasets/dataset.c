@@ -398,12 +398,19 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct 
     return SEKIT_OK;
 }
 
+static void silence(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+    (void)domain, (void)level, (void)msg, (void)data;
+}
+
 static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_err *e)
 {
     if (VIPS_INIT("sekit")) return sekit_errf(e, SEKIT_EIO, "cannot start libvips");
     /* one image at a time: no operation cache to grow, no threads to fight OpenBLAS's */
     vips_cache_set_max(0);
     vips_concurrency_set(1);
+    /* failures reach the user as one error line; libvips' own warnings would add more */
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, silence, NULL);
     char **dirs = NULL, **display = NULL;
     int nd = 0, rc;
     if (class_map) {
@@ -610,7 +617,10 @@ static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_prepro
                        float *dst, struct sekit_err *e)
 {
     const char *p = ds->items[i];
-    VipsImage *img = vips_image_new_from_file(p, "access", VIPS_ACCESS_SEQUENTIAL, NULL), *t = NULL;
+    /* fail_on warning: a truncated JPEG is an error, not a half-grey image */
+    VipsImage *img = vips_image_new_from_file(p, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                              VIPS_FAIL_ON_WARNING, NULL),
+              *t = NULL;
     int rc = SEKIT_OK;
     if (!img) goto verr;
     /* colour images to sRGB 8-bit, drop alpha; gray stays one band unless 3 are wanted */
@@ -681,6 +691,9 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
     SEKIT_ASSERT(pp->channels == 1 || pp->channels == 3);
     if (ds->format == SEKIT_DS_FOLDER) return load_folder(ds, i, pp, dst, e);
     int S = sekit_ds_out_size(ds, pp);
+    if (!pp->crop && ds->h != ds->w)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: %dx%d images need a square crop (--crop)",
+                          ds->path, ds->w, ds->h);
     if (S > ds->h || S > ds->w)
         return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images",
                           ds->path, S, ds->h, ds->w);

@@ -105,8 +105,8 @@ static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
                            s->preprocessing);
     for (int i = 0; i < s->nblocks; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
-    g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
-                           (long long)s->n, rec_bytes);
+    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n",
+                           s->squeeze, s->batch, (long long)s->n, rec_bytes);
     return g_string_free(g, FALSE);
 }
 
@@ -300,6 +300,7 @@ static int resume_journal(struct sekit_rec *r, struct sekit_err *e)
         if (row != (uint64_t)good || crc != crc_of(rec, r->rec_bytes - 4)) break;
     }
     free(rec);
+    good -= good % r->spec->batch;
     if (ftruncate(r->fd, (off_t)(r->data_start + (uint64_t)good * r->rec_bytes)) ||
         lseek(r->fd, 0, SEEK_END) < 0)
         return sekit_errf(e, SEKIT_EIO, "%s: cannot truncate: %s", r->journal, strerror(errno));
@@ -316,6 +317,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
     if (!r) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     r->fd = -1;
     r->spec = spec;
+    SEKIT_ASSERT(spec->batch >= 1);
     for (int i = 0; i < spec->nblocks; i++)
         r->sum_c += spec->blocks[i].channels;
     r->rec_bytes = 8 + 4 + 4 + 4 * (size_t)spec->num_classes +

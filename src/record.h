@@ -10,7 +10,8 @@
  * absent or complete, and the journal holds every row written so far exactly once.
  *
  * The journal begins with the run's description (model hash, data, classes, preprocessing,
- * blocks...); --resume refuses a journal whose description differs from the new run's.
+ * blocks, batch size...); --resume refuses a journal whose description differs from the new
+ * run's, and continues from the last whole batch.
  */
 #ifndef SEKIT_RECORD_H
 #define SEKIT_RECORD_H
@@ -45,6 +46,8 @@ struct sekit_rec_spec {
     int nblocks;
     const struct sekit_rec_block *blocks;
     int squeeze;
+    int batch; /* images per forward pass: resuming restarts at a multiple of it, so a resumed
+                  run batches images exactly as an uninterrupted one and gives the same bits */
 };
 
 struct sekit_rec;

@@ -79,6 +79,17 @@ int is_close(const float *got, const float *want, size_t n, double tol, const ch
     return cond;
 }
 
+void skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("ok %d # SKIP ", ++tests_run);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+}
+
 void diag(const char *fmt, ...)
 {
     va_list ap;

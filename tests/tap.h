@@ -19,6 +19,8 @@ int is_str(const char *got, const char *want, const char *fmt, ...)
  * values and the maximum difference. */
 int is_close(const float *got, const float *want, size_t n, double tol, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* One check skipped: "ok N # SKIP reason". */
+void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Skips the whole program ("1..0 # SKIP reason") and exits 0. */
 _Noreturn void skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

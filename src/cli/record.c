@@ -154,6 +154,7 @@ int cmd_record(int argc, char **argv)
         .nblocks = nrb,
         .blocks = rb,
         .squeeze = squeeze,
+        .batch = p.batch,
     };
     int64_t done = 0;
     if (!(rc = sekit_rec_open(&rec, &spec, resume, force, &done, &e))) {

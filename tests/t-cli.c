@@ -1,0 +1,282 @@
+/*
+ * t-cli.c -- `sekit eval` and `sekit record` end to end, on an IDX dataset this test writes and
+ * the golden timm_basic_small model (1 input channel, 10 classes, 28x28):
+ *   - a recording killed with SIGKILL part-way and resumed equals an uninterrupted one, value for
+ *     value, in every dataset;
+ *   - bad input gets one line on stderr naming the problem, a non-zero exit, and no output file;
+ *   - h5py and xarray (Debian's python3-h5py, python3-xarray, python3-h5netcdf) read the file
+ *     with named dimensions (skipped when they are not installed).
+ */
+#include "tap.h"
+
+#include <hdf5.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+extern char **environ;
+
+enum { NIMG = 4000 };
+
+static char data[600], model[800], errfile[600];
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* NIMG images of 28x28 with class-dependent stripes, so the classes differ. */
+static void write_dataset(void)
+{
+    snprintf(data, sizeof data, "%s/fashion-mnist", tap_tmpdir());
+    mkdir(data, 0755);
+    unsigned char *img = malloc(16 + (size_t)NIMG * 784), lab[8 + NIMG];
+    put_be32(img, 0x803), put_be32(img + 4, NIMG), put_be32(img + 8, 28), put_be32(img + 12, 28);
+    put_be32(lab, 0x801), put_be32(lab + 4, NIMG);
+    uint64_t s = 1;
+    for (int i = 0; i < NIMG; i++) {
+        int c = i % 10;
+        lab[8 + i] = (unsigned char)c;
+        for (int p = 0; p < 784; p++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            int stripe = ((p / 28) / (c + 2)) % 2 ? 160 : 20;
+            img[16 + (size_t)i * 784 + p] = (unsigned char)(stripe + (int)(s >> 59));
+        }
+    }
+    char p[700];
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte.gz", data);
+    gzFile g = gzopen(p, "wb1");
+    gzwrite(g, img, 16 + NIMG * 784);
+    gzclose(g);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte.gz", data);
+    g = gzopen(p, "wb1");
+    gzwrite(g, lab, sizeof lab);
+    gzclose(g);
+    free(img);
+}
+
+/* Runs sekit with args (a shell-quoted string); returns the exit status and the number of
+ * stderr lines; stderr is kept in errfile. */
+static int run(const char *args, int *lines)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", tap_sekit(), args, errfile);
+    int st = system(cmd);
+    FILE *f = fopen(errfile, "r");
+    int c;
+    *lines = 0;
+    while (f && (c = fgetc(f)) != EOF)
+        *lines += c == '\n';
+    if (f) fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int stderr_has(const char *needle)
+{
+    char buf[4096] = "";
+    FILE *f = fopen(errfile, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+    if (!strstr(buf, needle)) diag("stderr: %s", buf);
+    return strstr(buf, needle) != NULL;
+}
+
+static int exists(const char *p)
+{
+    return access(p, F_OK) == 0;
+}
+
+/* Every dataset of a and b holds the same bytes. */
+static int same_datasets(const char *a, const char *b)
+{
+    static const char *const names[] = {
+        "labels",        "predictions",   "logits",        "sample_index",  "excitation/SE_2_1",
+        "excitation/SE_2_2", "excitation/SE_3_1", "excitation/SE_3_2", "excitation/SE_4_1",
+        "excitation/SE_4_2", "squeeze/SE_4_2"};
+    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT), fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int same = fa >= 0 && fb >= 0;
+    for (size_t i = 0; same && i < sizeof names / sizeof names[0]; i++) {
+        hid_t da = H5Dopen2(fa, names[i], H5P_DEFAULT), db = H5Dopen2(fb, names[i], H5P_DEFAULT);
+        hid_t sa = H5Dget_space(da), sb = H5Dget_space(db);
+        hsize_t na = (hsize_t)H5Sget_simple_extent_npoints(sa);
+        hsize_t nb = (hsize_t)H5Sget_simple_extent_npoints(sb);
+        H5Sclose(sa), H5Sclose(sb);
+        hid_t t = H5Dget_type(da);
+        size_t sz = H5Tget_size(t);
+        char *ba = malloc(na * sz + 1), *bb = malloc(nb * sz + 1);
+        same = da >= 0 && db >= 0 && na == nb && na > 0 &&
+               H5Dread(da, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ba) >= 0 &&
+               H5Dread(db, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, bb) >= 0 && memcmp(ba, bb, na * sz) == 0;
+        if (!same) diag("dataset %s differs", names[i]);
+        free(ba), free(bb);
+        H5Tclose(t), H5Dclose(da), H5Dclose(db);
+    }
+    if (fa >= 0) H5Fclose(fa);
+    if (fb >= 0) H5Fclose(fb);
+    return same;
+}
+
+static off_t fsize(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* Starts a recording into out and SIGKILLs it once its journal has grown past min_bytes. */
+static int kill_midway(const char *out, off_t min_bytes)
+{
+    char journal[700];
+    snprintf(journal, sizeof journal, "%s.journal", out);
+    char *argv[] = {(char *)tap_sekit(), "record", "--model", model, "--data", data, "--out",
+                    (char *)out, "--batch", "16", "--squeeze", "--quiet", "--resume", NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, tap_sekit(), NULL, NULL, argv, environ) != 0) return -1;
+    struct timespec ts = {0, 200000};
+    for (int i = 0; i < 200000 && fsize(journal) < min_bytes; i++)
+        nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+static void record_kill_resume(void)
+{
+    char full[700], cut[700], cmd[2400];
+    int lines;
+    snprintf(full, sizeof full, "%s/full.h5", tap_tmpdir());
+    snprintf(cut, sizeof cut, "%s/cut.h5", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze",
+             model, data, full);
+    is_int(run(cmd, &lines), 0, "an uninterrupted recording of %d images succeeds", NIMG);
+    ok(exists(full), "it leaves the file");
+
+    char journal[720];
+    snprintf(journal, sizeof journal, "%s.journal", cut);
+    int killed = kill_midway(cut, 200000);
+    ok(killed && !exists(cut) && exists(journal),
+       "SIGKILL part-way leaves a journal (%lld bytes) and no file", (long long)fsize(journal));
+    killed = kill_midway(cut, fsize(journal) + 300000);
+    ok(killed && !exists(cut), "killed a second time, further on (%lld bytes)",
+       (long long)fsize(journal));
+    snprintf(cmd, sizeof cmd,
+             "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --resume", model,
+             data, cut);
+    is_int(run(cmd, &lines), 0, "--resume completes it");
+    ok(exists(cut) && !exists(journal), "the file is in place and the journal gone");
+    ok(same_datasets(full, cut), "the resumed recording equals the uninterrupted one exactly");
+
+    snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' --batch 16", model, data,
+             full);
+    ok(run(cmd, &lines) == 2 && lines == 1 && stderr_has("--force"),
+       "an existing recording is refused in one line");
+}
+
+static void bad_input(void)
+{
+    char cmd[2400], out[700];
+    int lines;
+    snprintf(out, sizeof out, "%s/bad.h5", tap_tmpdir());
+    struct {
+        const char *what, *args, *needle;
+    } cases[] = {
+        {"missing dataset path", "--data /nonexistent/fashion-mnist", "/nonexistent/fashion-mnist"},
+        {"unknown class", "--classes Trouser,Jumper", "Ankle boot"},
+        {"more images per class than exist", "--classes Bag --per-class 401", "has 400 images"},
+        {"unknown block", "--blocks SE_9_9", "SE_4_2"},
+        {"bad per-class value", "--per-class many", "--per-class"},
+        {"missing model", "--model /nonexistent.safetensors", "/nonexistent.safetensors"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' %s", model, data, out,
+                 cases[i].args);
+        int st = run(cmd, &lines);
+        ok(st != 0 && lines == 1 && stderr_has(cases[i].needle) && !exists(out),
+           "%s: exit %d, one line, no output", cases[i].what, st);
+    }
+    snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out /dev/null/x.h5", model, data);
+    int st = run(cmd, &lines);
+    ok(st != 0 && lines == 1 && stderr_has("/dev/null"), "unwritable output directory: exit %d",
+       st);
+
+    /* a journal of other arguments is not resumed */
+    char journal[720];
+    snprintf(journal, sizeof journal, "%s.journal", out);
+    kill_midway(out, 100000);
+    snprintf(cmd, sizeof cmd,
+             "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --per-class 50 "
+             "--resume",
+             model, data, out);
+    st = run(cmd, &lines);
+    ok(st != 0 && lines == 1 && stderr_has("per_class") && exists(journal) && !exists(out),
+       "--resume with other arguments is refused and the journal kept");
+}
+
+static void eval_json(void)
+{
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --data '%s' --classes 3,4 --json 2>&1",
+             tap_sekit(), model, data);
+    FILE *p = popen(cmd, "r");
+    char buf[8192] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = 0;
+    int st = pclose(p);
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "\"images\": 800") &&
+           strstr(buf, "\"top5\"") && strstr(buf, "\"class\": \"Coat\""),
+       "eval --json reports 800 images with per-class entries");
+}
+
+static void interop(void)
+{
+    char full[700], cmd[3000];
+    snprintf(full, sizeof full, "%s/full.h5", tap_tmpdir());
+    if (system("/usr/bin/python3 -c 'import h5py, xarray, h5netcdf' >/dev/null 2>&1") != 0) {
+        skip("python3-h5py, python3-xarray or python3-h5netcdf not installed");
+        return;
+    }
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 - '%s' <<'EOF'\n"
+             "import sys, h5py, numpy as np, xarray as xr\n"
+             "p = sys.argv[1]\n"
+             "with h5py.File(p) as f:\n"
+             "    assert f.attrs['format_version'] == 1\n"
+             "    assert f['excitation/SE_4_2'].shape == (%d, 64)\n"
+             "    assert f['excitation/SE_4_2'].dims[1].keys() == ['channel_64']\n"
+             "    g = f['excitation/SE_2_1'][:]\n"
+             "    assert ((g > 0) & (g < 1)).all()\n"
+             "    assert list(f['class_names'].asstr()[:3]) == ['T-shirt/top', 'Trouser', 'Pullover']\n"
+             "root = xr.open_dataset(p, engine='h5netcdf')\n"
+             "assert root['logits'].dims == ('sample', 'class'), root['logits'].dims\n"
+             "ex = xr.open_dataset(p, engine='h5netcdf', group='excitation')\n"
+             "assert ex['SE_3_1'].dims == ('sample', 'channel_32'), ex['SE_3_1'].dims\n"
+             "m = ex['SE_4_2'].groupby(root['labels']).mean()\n"
+             "assert m.shape == (10, 64), m.shape\n"
+             "EOF",
+             full, NIMG);
+    ok(system(cmd) == 0, "h5py and xarray read the recording with named dimensions");
+}
+
+int main(void)
+{
+    snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
+             tap_srcdir());
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tap_tmpdir());
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    write_dataset();
+    record_kill_resume();
+    bad_input();
+    eval_json();
+    interop();
+    return tap_done();
+}
