@@ -13,6 +13,7 @@ static const struct {
     {"bench", cmd_bench, "engine throughput on random inputs"},
     {"eval", cmd_eval, "top-1 / top-5 accuracy on a labelled image set"},
     {"record", cmd_record, "record every SE block's excitations into HDF5"},
+    {"stats", cmd_stats, "per-class statistics of a recording"},
 };
 
 static void usage(FILE *f)
