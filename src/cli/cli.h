@@ -26,6 +26,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 /* RUN.h5 -> RUN.stats.h5 (malloc'd) */
 char *cli_stats_path(const char *rec);
 

@@ -1,0 +1,49 @@
+/*
+ * figures.h -- the paper's figures built from statistics (plots/figures.c):
+ *   inter-class  Fig. 6: per panel (SE block) the mean gate of each class over up to 50
+ *                channels sampled at evenly spaced indices, plus the all-classes curve;
+ *   intra-class  Fig. 7: for two classes, the mean gate with a +/- 1 std band per channel;
+ *   depth        class specificity and saturation of every block in network order;
+ *   ablation     the change in top-1 of every ablation variant (from `sekit ablate`).
+ * A figure owns its memory: sekit_fig_free releases everything a builder allocated.
+ */
+#ifndef SEKIT_FIGURES_H
+#define SEKIT_FIGURES_H
+
+#include "../analysis/analysis.h"
+#include "plot.h"
+
+#define SEKIT_FIG_MAX_CHANNELS 50
+
+struct sekit_fig {
+    struct sekit_figure f;
+    void **owned;
+    int nowned;
+    char title[256], note[256];
+};
+
+void sekit_fig_free(struct sekit_fig *fig);
+
+/* The paper's panel choice generalised: the last block of every stage, plus every block of the
+ * last stage, in network order. Returns the count; idx[] gets block indices. */
+int sekit_fig_default_blocks(const struct sekit_block_stats *st, int nblocks, int *idx);
+
+/* Evenly spaced channel indices: min(C, 50) of them, round(i * (C - 1) / (n - 1)). */
+int sekit_fig_channels(int C, int *idx);
+
+/* rows: indices into each block's class rows (stats.classes) to draw; all: per panel block an
+ * optional all-classes curve [C] (NULL: the blocks' own all_mean). */
+int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
+                          const int *blocks, int nb, const int *rows, int nrows,
+                          char *const *class_names, const float *const *all, const char *what,
+                          struct sekit_err *e);
+int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
+                          const int *blocks, int nb, const int *rows, int nrows,
+                          char *const *class_names, const char *what, struct sekit_err *e);
+int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
+                    const char *what, struct sekit_err *e);
+/* names[n] variants, delta[n] change in top-1 (points). */
+int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *delta, int n,
+                       const char *what, struct sekit_err *e);
+
+#endif

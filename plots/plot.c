@@ -1,0 +1,331 @@
+/*
+ * plot.c -- the cairo renderer behind every figure. See plot.h.
+ */
+#include "plot.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FONT "DejaVu Sans"
+#define PANEL_W 380.0
+#define PANEL_H 260.0
+#define PAD_L 58.0 /* inside a panel: room for y ticks and label */
+#define PAD_R 14.0
+#define PAD_T 30.0
+#define PAD_B 44.0
+#define BAR_LABEL_W 190.0
+
+void sekit_plot_color(int i, double rgb[3])
+{
+    /* Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies */
+    static const unsigned char pal[8][3] = {{0, 114, 178},  {230, 159, 0}, {0, 158, 115},
+                                            {204, 121, 167}, {86, 180, 233}, {213, 94, 0},
+                                            {240, 228, 66},  {120, 120, 120}};
+    if (i < 0) {
+        rgb[0] = rgb[1] = rgb[2] = 0;
+        return;
+    }
+    for (int c = 0; c < 3; c++)
+        rgb[c] = pal[i % 8][c] / 255.0;
+}
+
+static void text(cairo_t *cr, double x, double y, const char *s, double size, int bold,
+                 double align /* 0 left, 0.5 centre, 1 right */, double rot)
+{
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t ext;
+    cairo_text_extents(cr, s, &ext);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_rotate(cr, rot);
+    cairo_move_to(cr, -ext.x_advance * align, 0);
+    cairo_show_text(cr, s);
+    cairo_restore(cr);
+}
+
+/* Tick step: 1, 2 or 5 times a power of ten, about n ticks over range. */
+static double nice_step(double range, int n)
+{
+    double raw = range / n, p = pow(10, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+static void data_range(const struct sekit_panel *p, double *xmin, double *xmax, double *ymin,
+                       double *ymax)
+{
+    *xmin = INFINITY, *xmax = -INFINITY, *ymin = INFINITY, *ymax = -INFINITY;
+    for (int s = 0; s < p->nseries; s++) {
+        const struct sekit_series *se = &p->series[s];
+        for (int i = 0; i < se->n; i++) {
+            double x = se->x ? se->x[i] : i;
+            double lo = se->lo ? se->lo[i] : se->y[i], hi = se->hi ? se->hi[i] : se->y[i];
+            *xmin = fmin(*xmin, x), *xmax = fmax(*xmax, x);
+            *ymin = fmin(*ymin, fmin(lo, se->y[i])), *ymax = fmax(*ymax, fmax(hi, se->y[i]));
+        }
+    }
+    if (!(*xmax > *xmin) || p->xticklabels) *xmin -= 0.5, *xmax += 0.5; /* categories: room */
+    if (p->ymin < p->ymax) {
+        *ymin = p->ymin, *ymax = p->ymax;
+    } else {
+        double pad = (*ymax - *ymin) * 0.06;
+        if (!(pad > 0)) pad = fabs(*ymax) * 0.1 + 1e-3;
+        *ymin -= pad, *ymax += pad;
+    }
+}
+
+static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, double oy)
+{
+    double x0 = ox + PAD_L, y0 = oy + PAD_T, w = PANEL_W - PAD_L - PAD_R,
+           h = PANEL_H - PAD_T - PAD_B;
+    double xmin, xmax, ymin, ymax;
+    data_range(p, &xmin, &xmax, &ymin, &ymax);
+#define PX(v) (x0 + ((v) - xmin) / (xmax - xmin) * w)
+#define PY(v) (y0 + h - ((v) - ymin) / (ymax - ymin) * h)
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, ox + PAD_L + w / 2, oy + 18, p->title ? p->title : "", 13, 1, 0.5, 0);
+    /* grid and ticks */
+    cairo_set_line_width(cr, 0.6);
+    double ys = nice_step(ymax - ymin, 5);
+    for (double v = ceil(ymin / ys) * ys; v <= ymax + 1e-9; v += ys) {
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_move_to(cr, x0, PY(v));
+        cairo_line_to(cr, x0 + w, PY(v));
+        cairo_stroke(cr);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%g", fabs(v) < ys * 1e-6 ? 0.0 : v);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text(cr, x0 - 5, PY(v) + 3.5, lab, 9.5, 0, 1, 0);
+    }
+    if (p->xticklabels) {
+        int n = p->series[0].n, every = n > 16 ? (n + 15) / 16 : 1;
+        for (int i = 0; i < n; i += every) {
+            double x = p->series[0].x ? p->series[0].x[i] : i;
+            text(cr, PX(x) + 3, y0 + h + 8, p->xticklabels[i], 8.5, 0, 1, -M_PI / 4);
+        }
+    } else {
+        double xs = nice_step(xmax - xmin, 6);
+        if (xs < 1) xs = 1;
+        for (double v = ceil(xmin / xs) * xs; v <= xmax + 1e-9; v += xs) {
+            char lab[32];
+            snprintf(lab, sizeof lab, "%g", v);
+            cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+            text(cr, PX(v), y0 + h + 14, lab, 9.5, 0, 0.5, 0);
+        }
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_stroke(cr);
+    if (p->xlabel && !p->xticklabels) text(cr, x0 + w / 2, oy + PANEL_H - 8, p->xlabel, 10.5, 0, 0.5, 0);
+    if (p->ylabel) text(cr, ox + 14, y0 + h / 2, p->ylabel, 10.5, 0, 0.5, -M_PI / 2);
+    /* series: bands first so every line stays visible */
+    cairo_save(cr);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_clip(cr);
+    for (int s = 0; s < p->nseries; s++) {
+        const struct sekit_series *se = &p->series[s];
+        if (!se->lo || !se->hi || se->n < 1) continue;
+        double rgb[3];
+        sekit_plot_color(se->color, rgb);
+        cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.22);
+        for (int i = 0; i < se->n; i++) {
+            double x = se->x ? se->x[i] : i;
+            if (i == 0) cairo_move_to(cr, PX(x), PY(se->hi[i]));
+            else cairo_line_to(cr, PX(x), PY(se->hi[i]));
+        }
+        for (int i = se->n - 1; i >= 0; i--) {
+            double x = se->x ? se->x[i] : i;
+            cairo_line_to(cr, PX(x), PY(se->lo[i]));
+        }
+        cairo_close_path(cr);
+        cairo_fill(cr);
+    }
+    for (int s = 0; s < p->nseries; s++) {
+        const struct sekit_series *se = &p->series[s];
+        double rgb[3];
+        sekit_plot_color(se->color, rgb);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_set_line_width(cr, se->color < 0 ? 1.6 : 1.4);
+        double dash[2] = {5, 3};
+        cairo_set_dash(cr, dash, se->dashed ? 2 : 0, 0);
+        for (int i = 0; i < se->n; i++) {
+            double x = se->x ? se->x[i] : i;
+            if (i == 0) cairo_move_to(cr, PX(x), PY(se->y[i]));
+            else cairo_line_to(cr, PX(x), PY(se->y[i]));
+        }
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        for (int i = 0; se->points && i < se->n; i++) {
+            double x = se->x ? se->x[i] : i;
+            cairo_arc(cr, PX(x), PY(se->y[i]), 2.6, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
+    }
+    cairo_restore(cr);
+#undef PX
+#undef PY
+}
+
+/* Horizontal bars: one category per row (series 0 of the panel), signed values about zero. */
+static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, double oy, double W,
+                      double H)
+{
+    const struct sekit_series *se = &p->series[0];
+    double x0 = ox + BAR_LABEL_W, y0 = oy + PAD_T, w = W - BAR_LABEL_W - 30, h = H - PAD_T - PAD_B;
+    double lo = 0, hi = 0;
+    for (int i = 0; i < se->n; i++)
+        lo = fmin(lo, se->y[i]), hi = fmax(hi, se->y[i]);
+    double pad = (hi - lo) * 0.08 + 1e-3;
+    lo -= lo < 0 ? pad : 0, hi += pad;
+#define PX(v) (x0 + ((v) - lo) / (hi - lo) * w)
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, x0 + w / 2, oy + 18, p->title ? p->title : "", 13, 1, 0.5, 0);
+    double xs = nice_step(hi - lo, 6);
+    cairo_set_line_width(cr, 0.6);
+    for (double v = ceil(lo / xs) * xs; v <= hi + 1e-9; v += xs) {
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_move_to(cr, PX(v), y0);
+        cairo_line_to(cr, PX(v), y0 + h);
+        cairo_stroke(cr);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%g", fabs(v) < xs * 1e-6 ? 0.0 : v);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text(cr, PX(v), y0 + h + 14, lab, 9.5, 0, 0.5, 0);
+    }
+    double row = h / (se->n ? se->n : 1);
+    for (int i = 0; i < se->n; i++) {
+        double rgb[3];
+        sekit_plot_color(se->y[i] < 0 ? 5 : 0, rgb);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        double a = PX(0), b = PX(se->y[i]);
+        cairo_rectangle(cr, fmin(a, b), y0 + row * i + row * 0.18, fabs(b - a), row * 0.64);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        if (p->xticklabels)
+            text(cr, x0 - 6, y0 + row * i + row * 0.5 + 3.5, p->xticklabels[i],
+                 row < 13 ? row * 0.75 : 9.5, 0, 1, 0);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, PX(0), y0);
+    cairo_line_to(cr, PX(0), y0 + h);
+    cairo_stroke(cr);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_stroke(cr);
+    if (p->xlabel) text(cr, x0 + w / 2, oy + H - 8, p->xlabel, 10.5, 0, 0.5, 0);
+#undef PX
+}
+
+/* The legend: one entry per series label of the first panel. Returns its height. */
+static double draw_legend(cairo_t *cr, const struct sekit_panel *p, double x, double y, double W)
+{
+    double cx = x, cy = y + 12;
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 11);
+    for (int s = 0; s < p->nseries; s++) {
+        const struct sekit_series *se = &p->series[s];
+        if (!se->label) continue;
+        cairo_text_extents_t ext;
+        cairo_text_extents(cr, se->label, &ext);
+        double need = 34 + ext.x_advance + 18;
+        if (cx + need > x + W && cx > x) {
+            cx = x;
+            cy += 18;
+        }
+        double rgb[3];
+        sekit_plot_color(se->color, rgb);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_set_line_width(cr, 2.2);
+        double dash[2] = {5, 3};
+        cairo_set_dash(cr, dash, se->dashed ? 2 : 0, 0);
+        cairo_move_to(cr, cx, cy - 4);
+        cairo_line_to(cr, cx + 26, cy - 4);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        text(cr, cx + 32, cy, se->label, 11, 0, 0, 0);
+        cx += need;
+    }
+    return cy - y + 10;
+}
+
+int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sekit_err *e)
+{
+    const char *ext = strrchr(path, '.');
+    int png = ext && !strcasecmp(ext, ".png"), pdf = ext && !strcasecmp(ext, ".pdf"),
+        svg = ext && !strcasecmp(ext, ".svg");
+    if (!png && !pdf && !svg)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)",
+                          path);
+    if (f->npanels < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: nothing to draw", path);
+    int cols = f->bars ? 1 : (f->columns > 0 ? f->columns : 3);
+    if (cols > f->npanels) cols = f->npanels;
+    int rows = (f->npanels + cols - 1) / cols;
+    double bar_h = f->bars ? fmax(260, 40 + 16.0 * f->panels[0].series[0].n + PAD_B) : 0;
+    int note_lines = 0;
+    for (const char *c = f->note; c && *c; c++)
+        note_lines += *c == '\n';
+    if (f->note && *f->note) note_lines++;
+    double W = f->bars ? 760 : cols * PANEL_W + 20, head = 40 + 16 * note_lines, legend = 0;
+    /* measure the legend on a scratch surface */
+    if (!f->bars) {
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 8, 8);
+        cairo_t *cr = cairo_create(s);
+        legend = draw_legend(cr, &f->panels[0], 20, 0, W - 40);
+        cairo_destroy(cr);
+        cairo_surface_destroy(s);
+    }
+    double H = head + legend + (f->bars ? bar_h : rows * PANEL_H) + 10;
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 5);
+    if (!tmp) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    snprintf(tmp, pl + 5, "%s.tmp", path);
+    const double scale = png ? 2.0 : 1.0; /* PNG at twice the point size, for print */
+    cairo_surface_t *surf =
+        png   ? cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)(W * scale), (int)(H * scale))
+        : pdf ? cairo_pdf_surface_create(tmp, W, H)
+              : cairo_svg_surface_create(tmp, W, H);
+    cairo_t *cr = cairo_create(surf);
+    cairo_scale(cr, scale, scale);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, W / 2, 24, f->title ? f->title : "", 16, 1, 0.5, 0);
+    for (int i = 0, off = 0; f->note && i < note_lines; i++) {
+        int len = (int)strcspn(f->note + off, "\n");
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", len, f->note + off);
+        text(cr, W / 2, 42 + 16 * i, line, 10.5, 0, 0.5, 0);
+        off += len + 1;
+    }
+    if (!f->bars) draw_legend(cr, &f->panels[0], 20, head - 4, W - 40);
+    double top = head + legend;
+    if (f->bars) {
+        draw_bars(cr, &f->panels[0], 10, top, W - 20, bar_h);
+    } else {
+        for (int i = 0; i < f->npanels; i++)
+            draw_panel(cr, &f->panels[i], 10 + (i % cols) * PANEL_W, top + (i / cols) * PANEL_H);
+    }
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    if (st == CAIRO_STATUS_SUCCESS && png) st = cairo_surface_write_to_png(surf, tmp);
+    cairo_surface_finish(surf);
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surf);
+    cairo_surface_destroy(surf);
+    int rc = SEKIT_OK;
+    if (st != CAIRO_STATUS_SUCCESS)
+        rc = sekit_errf(e, SEKIT_ECAIRO, "%s: cannot draw: %s", path, cairo_status_to_string(st));
+    else if (rename(tmp, path) != 0)
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place", path);
+    if (rc) unlink(tmp);
+    free(tmp);
+    return rc;
+}

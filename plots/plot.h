@@ -1,0 +1,53 @@
+/*
+ * plot.h -- the paper's figures drawn with cairo (libsekit_plot), and their gnuplot twins.
+ *
+ * Every figure is a grid of panels with axes, ticks, a title per panel (the SE block's name) and
+ * one legend, in the Okabe-Ito colour-blind-safe palette. The output type follows the file name:
+ * .png (rendered at 2x for print), .pdf or .svg. Files are written to NAME.tmp and renamed, so a
+ * failed figure leaves nothing behind.
+ */
+#ifndef SEKIT_PLOT_H
+#define SEKIT_PLOT_H
+
+#include "sekit.h"
+
+/* One curve: y[n] at x[n] (NULL: 0..n-1); band (lo, hi) drawn under it when set. */
+struct sekit_series {
+    const char *label;
+    int n;
+    const double *x, *y, *lo, *hi;
+    int color;  /* palette index; -1 black */
+    int dashed;
+    int points; /* draw markers */
+};
+
+struct sekit_panel {
+    const char *title, *xlabel, *ylabel;
+    double ymin, ymax; /* ymin == ymax: from the data */
+    int nseries;
+    const struct sekit_series *series;
+    const char *const *xticklabels; /* categorical x axis (n of series 0), or NULL */
+};
+
+struct sekit_figure {
+    const char *title, *note; /* note: a line under the title (e.g. how channels were sampled) */
+    int npanels, columns;
+    const struct sekit_panel *panels;
+    int bars; /* draw series 0 of each panel as horizontal bars with xticklabels as categories */
+};
+
+/* The palette: 8 colour-blind-safe colours (Okabe & Ito). */
+void sekit_plot_color(int i, double rgb[3]);
+
+/* Renders f to path (.png, .pdf or .svg). */
+int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sekit_err *e);
+
+/* Writes DIR/NAME.dat and DIR/NAME.gp that redraw f in gnuplot (terminal chosen from the
+ * extension of out, the figure file the script writes). */
+int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char *name,
+                       const char *out, struct sekit_err *e);
+
+/* Runs gnuplot on script; SEKIT_EINVAL with a clear message when gnuplot is not installed. */
+int sekit_plot_run_gnuplot(const char *script, struct sekit_err *e);
+
+#endif
