@@ -5,8 +5,8 @@ This is data, not a build step: it was run once by hand and its output,
 models/fashion_mnist_seresnet.safetensors, is committed. Re-running it with the same seed and
 PyTorch version reproduces the recipe (not necessarily bit for bit across machines).
 
-Network: timm layout (conv1/bn1, layerX.Y.se.fc1/fc2, fc), small stem (3x3/1 conv, 32 channels,
-no pool), three residual stages of two basic blocks each (32, 64, 128 channels at 28x28, 14x14,
+Network: timm layout (conv1/bn1, layerX.Y.se.fc1/fc2, fc), small stem (3x3/1 conv, 24 channels,
+no pool), three residual stages of two basic blocks each (24, 48, 96 channels at 28x28, 14x14,
 7x7), an SE block in every residual block (timm width: C/16 rounded to a multiple of 8, at least
 8), global average pool, 10-way classifier. Its SE blocks are SE_2_1 .. SE_4_2.
 
@@ -18,7 +18,7 @@ learning rate peaking at 0.1, label smoothing 0.05; seeded. On 2 cores it takes 
 The test accuracy measured at the end (eval mode, the 10,000 test images, no augmentation) goes
 into the file's __metadata__, with the class names, mean/std and input size that sekit reads.
 
-    /usr/bin/python3 models/train_fashion_mnist.py [--epochs 12] [--data DIR] [--out FILE]
+    /usr/bin/python3 models/train_fashion_mnist.py [--epochs 10] [--data DIR] [--out FILE]
 """
 import argparse
 import gzip
@@ -41,7 +41,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
 CONFIG = {"layout": "timm", "stem": "small", "block": "basic", "blocks": (2, 2, 2),
-          "planes": (32, 64, 128), "stem_width": 32, "in_chans": 1, "num_classes": 10}
+          "planes": (24, 48, 96), "stem_width": 24, "in_chans": 1, "num_classes": 10}
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -90,7 +90,7 @@ def main() -> int:
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--out", default=os.path.join(ROOT, "models",
                                                   "fashion_mnist_seresnet.safetensors"))
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=20261128)

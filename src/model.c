@@ -40,6 +40,8 @@ struct block {
     struct sekit_block_shape shape;
     struct conv c1, c2, c3, ds; /* c3 unused by basic blocks, ds without projection */
     struct se_block se;
+    int in_h, in_w, out_h, out_w; /* at the prepared input size */
+    float *capture;               /* where forward copies this block's input, or NULL */
 };
 
 struct sekit_model {
@@ -466,6 +468,7 @@ const float *sekit_model_squeeze(const struct sekit_model *m, int i)
 struct sizes {
     size_t act, col;
     int64_t macs;
+    int (*hw)[4]; /* per block: input h, w and output h, w */
 };
 
 /* Accounts one conv applied at (*h, *w); updates them to the output size. */
@@ -485,7 +488,9 @@ static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int 
 /* Walks the network at batch n and input H x W; 0 if some map would vanish. */
 static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct sizes *z)
 {
+    int (*hw)[4] = z->hw;
     memset(z, 0, sizeof *z);
+    z->hw = hw;
     int h = H, w = W;
     size_t in = (size_t)n * m->arch.in_chans * H * W;
     z->act = in;
@@ -498,11 +503,13 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
     for (int i = 0; i < m->nblocks; i++) {
         const struct block *b = &m->blocks[i];
         int h0 = h, w0 = w;
+        z->hw[i][0] = h, z->hw[i][1] = w;
         size_conv(z, &b->c1, n, &h, &w);
         size_conv(z, &b->c2, n, &h, &w);
         if (b->c3.w) size_conv(z, &b->c3, n, &h, &w);
         if (b->ds.w) size_conv(z, &b->ds, n, &h0, &w0);
         if (h < 1 || w < 1) return 0;
+        z->hw[i][2] = h, z->hw[i][3] = w;
         z->macs += 2 * (int64_t)b->se.info.channels * b->se.info.reduced;
     }
     z->macs += (int64_t)m->features * m->arch.num_classes;
@@ -512,7 +519,10 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
 int64_t sekit_model_macs(const struct sekit_model *m, int H, int W)
 {
     struct sizes z;
-    return walk_sizes(m, 1, H, W, &z) ? z.macs : 0;
+    z.hw = malloc(sizeof *z.hw * (size_t)m->nblocks);
+    int64_t macs = z.hw && walk_sizes(m, 1, H, W, &z) ? z.macs : 0;
+    free(z.hw);
+    return macs;
 }
 
 int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct sekit_err *e)
@@ -521,8 +531,17 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     if (max_n < 1 || H < 1 || W < 1 || H > 16384 || W > 16384)
         return sekit_errf(e, SEKIT_EINVAL, "invalid batch %d or input size %dx%d", max_n, H, W);
     struct sizes z;
-    if (!walk_sizes(m, max_n, H, W, &z))
+    z.hw = malloc(sizeof *z.hw * (size_t)m->nblocks);
+    if (!z.hw) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (!walk_sizes(m, max_n, H, W, &z)) {
+        free(z.hw);
         return sekit_errf(e, SEKIT_EINVAL, "input %dx%d is too small for this network", H, W);
+    }
+    for (int i = 0; i < m->nblocks; i++) {
+        struct block *b = &m->blocks[i];
+        b->in_h = z.hw[i][0], b->in_w = z.hw[i][1], b->out_h = z.hw[i][2], b->out_w = z.hw[i][3];
+    }
+    free(z.hw);
     float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc, &m->tmp};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = falloc(z.act))) goto oom;
@@ -556,24 +575,16 @@ static void run_conv(struct sekit_model *m, const struct conv *c, float *out, co
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
-void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)
+/* Blocks [from, end) and the head; the input of block `from` is in m->act[cur]. */
+static void run_blocks(struct sekit_model *m, int from, int cur, int N, float *logits)
 {
-    SEKIT_ASSERT(N >= 1 && N <= m->max_n);
-    int h = m->H, w = m->W, cur = 0;
-    run_conv(m, &m->stem, m->act[0], x, N, &h, &w);
-    if (m->pool_k) {
-        int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        sekit_maxpool2d_forward(m->act[1], m->act[0], N, m->stem.cout, h, w, m->pool_k,
-                                m->pool_stride, m->pool_pad, oh, ow);
-        h = oh;
-        w = ow;
-        cur = 1;
-    }
-    for (int i = 0; i < m->nblocks; i++) {
+    int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
+    for (int i = from; i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
         struct se_block *se = &b->se;
         const float *in = m->act[cur];
+        if (b->capture)
+            memcpy(b->capture, in, sizeof(float) * (size_t)N * b->shape.in_c * h * w);
         int hb = h, wb = w, hs = h, ws = w;
         if (b->c3.w) {
             run_conv(m, &b->c1, m->t1, in, N, &hb, &wb);
@@ -612,4 +623,47 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
     sekit_global_avgpool_forward(m->pooled, m->act[cur], N, m->features, h * w);
     sekit_linear_forward(logits, m->pooled, m->fc_w, m->fc_b, N, m->features,
                          m->arch.num_classes);
+}
+
+void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)
+{
+    SEKIT_ASSERT(N >= 1 && N <= m->max_n);
+    int h = m->H, w = m->W, cur = 0;
+    run_conv(m, &m->stem, m->act[0], x, N, &h, &w);
+    if (m->pool_k) {
+        int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        sekit_maxpool2d_forward(m->act[1], m->act[0], N, m->stem.cout, h, w, m->pool_k,
+                                m->pool_stride, m->pool_pad, oh, ow);
+        cur = 1;
+    }
+    run_blocks(m, 0, cur, N, logits);
+}
+
+size_t sekit_model_block_input_size(const struct sekit_model *m, int i)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
+    const struct block *b = &m->blocks[i];
+    return (size_t)b->shape.in_c * b->in_h * b->in_w;
+}
+
+void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
+    *h = m->blocks[i].out_h;
+    *w = m->blocks[i].out_w;
+}
+
+void sekit_model_capture(struct sekit_model *m, int i, float *dst)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
+    m->blocks[i].capture = dst;
+}
+
+void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N,
+                              float *logits)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
+    memcpy(m->act[0], act, sizeof(float) * (size_t)N * sekit_model_block_input_size(m, i));
+    run_blocks(m, i, 0, N, logits);
 }

@@ -241,6 +241,17 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
  * prepared. Afterwards every SE block's gate and squeeze vectors of this batch can be read. */
 void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits);
 
+/* Sharing computation between variants of the network (ablations). After
+ * sekit_model_capture(m, i, dst), every forward pass copies block i's input activation into dst
+ * (N x sekit_model_block_input_size floats; NULL stops it). sekit_model_forward_from then runs
+ * blocks i.. and the head from such an activation, with the SE modes then in force. */
+size_t sekit_model_block_input_size(const struct sekit_model *m, int i);
+void sekit_model_capture(struct sekit_model *m, int i, float *dst);
+void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N,
+                              float *logits);
+/* Block i's output height and width at the prepared input size. */
+void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w);
+
 /* After a forward pass of N images: block i's excitation (the applied gate) and squeeze
  * vectors, each (N, C), row n for image n. */
 const float *sekit_model_gate(const struct sekit_model *m, int i);

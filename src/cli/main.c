@@ -14,6 +14,7 @@ static const struct {
     {"eval", cmd_eval, "top-1 / top-5 accuracy on a labelled image set"},
     {"record", cmd_record, "record every SE block's excitations into HDF5"},
     {"stats", cmd_stats, "per-class statistics of a recording"},
+    {"ablate", cmd_ablate, "accuracy with SE blocks removed or frozen (block ablations)"},
     {"plot", cmd_plot, "the paper's figures (Fig. 6, Fig. 7, depth trend, ablation)"},
 };
 

@@ -332,8 +332,35 @@ fail:
     return rc;
 }
 
+char *const *pipeline_class_names(struct pipeline *p)
+{
+    if (p->class_names) return p->class_names;
+    const int K = sekit_model_arch(p->m)->num_classes;
+    p->class_names = calloc((size_t)K, sizeof *p->class_names);
+    p->numbered = calloc((size_t)K, sizeof *p->numbered);
+    if (!p->class_names || !p->numbered) {
+        free(p->class_names), free(p->numbered);
+        p->class_names = p->numbered = NULL;
+        return NULL;
+    }
+    for (int k = 0; k < K; k++) {
+        if (k < sekit_ds_num_classes(p->ds)) {
+            p->class_names[k] = (char *)sekit_ds_class_name(p->ds, k);
+        } else {
+            p->numbered[k] = malloc(16);
+            if (p->numbered[k]) snprintf(p->numbered[k], 16, "%d", k);
+            p->class_names[k] = p->numbered[k] ? p->numbered[k] : "?";
+        }
+    }
+    return p->class_names;
+}
+
 void pipeline_close(struct pipeline *p)
 {
+    for (int k = 0; p->numbered && p->m && k < sekit_model_arch(p->m)->num_classes; k++)
+        free(p->numbered[k]);
+    free(p->numbered);
+    free(p->class_names);
     sekit_model_free(p->m);
     sekit_ds_close(p->ds);
     free(p->classes);

@@ -31,6 +31,7 @@ struct pipeline {
     /* per batch */
     float *x, *logits;
     int *labels, *preds;
+    char **class_names, **numbered; /* per model class (pipeline_class_names) */
 };
 
 /* Fills o's defaults (bundled model, Fashion-MNIST test split, batch 64, all threads). */
@@ -44,6 +45,10 @@ extern const char pipeline_help[];
 /* Opens model and data, resolves preprocessing, selects the images. Prints nothing. */
 int pipeline_open(struct pipeline *p, const struct pipeline_opts *o, struct sekit_err *e);
 void pipeline_close(struct pipeline *p);
+
+/* The name of every model class: the dataset's where it has the class, else the number.
+ * Owned by p. */
+char *const *pipeline_class_names(struct pipeline *p);
 
 /* Called after each batch's forward pass: rows [first, first + nb) of the selection; p->labels,
  * p->preds, p->logits hold the batch, and the model's SE vectors can be read. */

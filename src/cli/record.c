@@ -112,21 +112,10 @@ int cmd_record(int argc, char **argv)
     if ((rc = sekit_sha256_file(o.model, sha, &e))) goto out;
     cli_arch_summary(sekit_model_arch(p.m), arch, sizeof arch);
     const int K = sekit_model_arch(p.m)->num_classes;
-    names = calloc((size_t)K, sizeof *names);
+    names = (const char **)pipeline_class_names(&p);
     if (!names) {
         rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
         goto out;
-    }
-    /* the model's classes take the dataset's names where the dataset has them */
-    char **numbered = calloc((size_t)K, sizeof *numbered);
-    for (int k = 0; k < K; k++) {
-        if (k < sekit_ds_num_classes(p.ds)) {
-            names[k] = sekit_ds_class_name(p.ds, k);
-        } else {
-            numbered[k] = malloc(16);
-            snprintf(numbered[k], 16, "%d", k);
-            names[k] = numbered[k];
-        }
     }
     if (sekit_ds_item_path(p.ds, 0)) {
         paths = malloc(sizeof *paths * (size_t)(p.n + 1));
@@ -164,16 +153,12 @@ int cmd_record(int argc, char **argv)
         if (!(rc = pipeline_run(&p, done, append, rec, o.quiet, &e)))
             rc = sekit_rec_finish(rec, &e);
     }
-    for (int k = 0; numbered && k < K; k++)
-        free(numbered[k]);
-    free(numbered);
     if (!rc && !o.quiet)
         fprintf(stderr, "sekit record: %lld images, %d SE blocks -> %s\n", (long long)p.n, nrb,
                 out);
 out:
     sekit_rec_close(rec);
     free(rb);
-    free(names);
     free(paths);
     pipeline_close(&p);
     return rc ? cli_fail(&e) : CLI_OK;

@@ -1,0 +1,58 @@
+/*
+ * ablation.h -- inference-time SE block ablations (analysis/ablation.c).
+ *
+ * A variant is a set of SE blocks and a mode:
+ *   remove  gate := 1, the block is the identity on its residual branch (what dropping SE from
+ *           those blocks does to a trained network, paper Sec. 4);
+ *   mean    gate := the block's mean excitation over the evaluated images, class-agnostic (keeps
+ *           the average recalibration, drops the input-dependent part).
+ * Presets: single (each block alone), stage (each stage), last-stage (the paper's Sec. 4 claim),
+ * cumulative (the last k blocks, k = 1..all), all.
+ *
+ * Cost accounting per image, for a block of C channels, reduced width CR, output H x W:
+ *   SE parameters: the FC weights and biases;
+ *   SE FLOPs: 2 (C CR + CR C) for the FCs (a multiply-add counts 2), C H W for the squeeze
+ *     (additions), C H W for the scale (multiplications); remove saves all of it, mean mode
+ *     saves the FCs and the squeeze (the scale by a constant vector stays).
+ */
+#ifndef SEKIT_ABLATION_H
+#define SEKIT_ABLATION_H
+
+#include "sekit.h"
+
+#include <stdint.h>
+
+enum sekit_ablation_mode { SEKIT_ABLATE_REMOVE, SEKIT_ABLATE_MEAN };
+
+struct sekit_variant {
+    char name[96];
+    enum sekit_ablation_mode mode;
+    int nblocks, *blocks; /* model SE block indices, ascending */
+    int64_t se_params;    /* removed */
+    double flops;         /* removed per image */
+    int64_t *n, *top1, *top5; /* per class of the model: images, top-1 hits, top-5 hits */
+};
+
+/* SE FLOPs per image of block i at its prepared size (see above). */
+double sekit_ablation_se_flops(const struct sekit_model *m, int i, enum sekit_ablation_mode mode);
+
+/* Builds the variants: presets is a comma list of single, stage, last-stage, cumulative, all
+ * (or NULL for none); each drops[j] a comma list of block names forming one more variant; modes
+ * a mask (1 remove, 2 mean). Identical block sets of the same mode appear once. The model must
+ * be prepared. */
+int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
+                            const char *const *drops, int ndrops, int modes,
+                            struct sekit_variant **out, int *n, struct sekit_err *e);
+void sekit_ablation_free(struct sekit_variant *v, int n);
+
+/* Adds one batch's logits (nb, K) against labels to v's tallies. */
+void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const int *labels, int nb,
+                          int K);
+
+/* Writes PREFIX.csv, PREFIX.md and PREFIX.h5: variant 0 must be the full model (no block). */
+int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
+                         const struct sekit_model *m, char *const *class_names,
+                         const int *classes, int nclasses, const char *what,
+                         struct sekit_err *e);
+
+#endif
