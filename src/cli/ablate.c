@@ -155,19 +155,26 @@ int cmd_ablate(int argc, char **argv)
                                               : "--mode is remove, mean or both");
     }
     if (strcmp(presets, "none") == 0) presets = NULL;
-    struct pipeline p;
     struct sekit_err e = {0};
-    if (pipeline_open(&p, &o, &e)) {
-        free(drops);
-        return cli_fail(&e);
-    }
+    int rc = ablate_run(&o, out, presets, drops, ndrops, modes, means_path, &e);
+    free(drops);
+    return rc ? cli_fail(&e) : CLI_OK;
+}
+
+int ablate_run(const struct pipeline_opts *o, const char *out, const char *presets,
+               const char *const *drops, int ndrops, int modes, const char *means_path,
+               struct sekit_err *e)
+{
+    struct pipeline p;
+    int rc = pipeline_open(&p, o, e);
+    if (rc) return rc;
     const int nse = sekit_model_se_count(p.m), K = sekit_model_arch(p.m)->num_classes;
     struct ctx c = {0};
-    int rc = sekit_ablation_variants(p.m, presets, drops, ndrops, modes, &c.v, &c.nv, &e);
+    rc = sekit_ablation_variants(p.m, presets, drops, ndrops, modes, &c.v, &c.nv, e);
     c.firsts = calloc((size_t)nse, sizeof(int));
     c.cap = calloc((size_t)nse, sizeof(float *));
     c.lg = malloc(sizeof(float) * (size_t)p.batch * K);
-    if (!rc && (!c.firsts || !c.cap || !c.lg)) rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
+    if (!rc && (!c.firsts || !c.cap || !c.lg)) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (int i = 1; !rc && i < c.nv; i++) {
         int b = c.v[i].blocks[0], seen = 0;
         for (int f = 0; f < c.nfirst; f++)
@@ -175,7 +182,7 @@ int cmd_ablate(int argc, char **argv)
         if (seen) continue;
         c.firsts[c.nfirst] = b;
         c.cap[c.nfirst] = malloc(sizeof(float) * (size_t)p.batch * sekit_model_block_input_size(p.m, b));
-        if (!c.cap[c.nfirst]) rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory for activations");
+        if (!c.cap[c.nfirst]) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations");
         else sekit_model_capture(p.m, b, c.cap[c.nfirst]);
         c.nfirst++;
     }
@@ -187,28 +194,28 @@ int cmd_ablate(int argc, char **argv)
             c.sums[i] = calloc((size_t)sekit_model_se_info(p.m, i)->channels, sizeof(double));
             if (!c.means[i] || !c.sums[i]) rc = SEKIT_ENOMEM;
         }
-        if (rc || !c.means || !c.sums) rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
-        else if (means_path) rc = means_from_recording(&c, p.m, means_path, &e);
-        else if (!(rc = pipeline_run(&p, 0, first_pass, &c, o.quiet, &e)))
+        if (rc || !c.means || !c.sums) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        else if (means_path) rc = means_from_recording(&c, p.m, means_path, e);
+        else if (!(rc = pipeline_run(&p, 0, first_pass, &c, o->quiet, e)))
             for (int i = 0; i < nse; i++)
                 for (int k = 0; k < sekit_model_se_info(p.m, i)->channels; k++)
                     c.means[i][k] = (float)(c.sums[i][k] / (double)c.summed);
     }
-    if (!rc) rc = pipeline_run(&p, 0, variants_pass, &c, o.quiet, &e);
+    if (!rc) rc = pipeline_run(&p, 0, variants_pass, &c, o->quiet, e);
     if (!rc) {
         char what[512];
-        snprintf(what, sizeof what, "%s on %s (%s), %lld images", o.model, o.data,
+        snprintf(what, sizeof what, "%s on %s (%s), %lld images", o->model, o->data,
                  sekit_ds_split(p.ds), (long long)p.n);
         rc = sekit_ablation_write(out, c.v, c.nv, p.m, pipeline_class_names(&p), p.classes,
-                                  p.nclasses, what, &e);
+                                  p.nclasses, what, e);
     }
     if (!rc) {
         char h5[4096], png[4096];
         snprintf(h5, sizeof h5, "%s.h5", out);
         snprintf(png, sizeof png, "%s.png", out);
         struct figure_request q = {.input = h5, .figure = "ablation", .out = png};
-        rc = figure_make(&q, &e);
-        if (!rc && !o.quiet)
+        rc = figure_make(&q, e);
+        if (!rc && !o->quiet)
             fprintf(stderr, "sekit ablate: %d variants -> %s.{csv,md,h5,png}\n", c.nv, out);
     }
     for (int f = 0; f < c.nfirst; f++)
@@ -220,6 +227,5 @@ int cmd_ablate(int argc, char **argv)
     free(c.means), free(c.sums), free(c.cap), free(c.firsts), free(c.lg);
     sekit_ablation_free(c.v, c.nv);
     pipeline_close(&p);
-    free(drops);
-    return rc ? cli_fail(&e) : CLI_OK;
+    return rc;
 }

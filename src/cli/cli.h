@@ -28,6 +28,7 @@ int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_ablate(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 /* RUN.h5 -> RUN.stats.h5 (malloc'd) */
 char *cli_stats_path(const char *rec);
 

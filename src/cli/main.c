@@ -15,6 +15,7 @@ static const struct {
     {"record", cmd_record, "record every SE block's excitations into HDF5"},
     {"stats", cmd_stats, "per-class statistics of a recording"},
     {"ablate", cmd_ablate, "accuracy with SE blocks removed or frozen (block ablations)"},
+    {"reproduce", cmd_reproduce, "the paper's analysis end to end, with a report"},
     {"plot", cmd_plot, "the paper's figures (Fig. 6, Fig. 7, depth trend, ablation)"},
 };
 

@@ -60,4 +60,13 @@ typedef int (*pipeline_fn)(struct pipeline *p, int64_t first, int nb, void *ctx,
 int pipeline_run(struct pipeline *p, int64_t from, pipeline_fn fn, void *ctx, int quiet,
                  struct sekit_err *e);
 
+/* The work of `sekit record` (record.c), `sekit ablate` (ablate.c) and `sekit stats` (stats.c),
+ * callable from other commands. */
+int record_run(const struct pipeline_opts *o, const char *out, const char *blocks, int squeeze,
+               int resume, int force, struct sekit_err *e);
+int ablate_run(const struct pipeline_opts *o, const char *out, const char *presets,
+               const char *const *drops, int ndrops, int modes, const char *means_path,
+               struct sekit_err *e);
+int stats_run(const char *in, const char *out, int print, struct sekit_err *e);
+
 #endif

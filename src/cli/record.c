@@ -100,21 +100,29 @@ int cmd_record(int argc, char **argv)
     }
     if (!out) return cli_usage_error("record", "--out RUN.h5 is required");
     if (resume && force) return cli_usage_error("record", "--resume and --force exclude each other");
-    struct pipeline p;
     struct sekit_err e = {0};
-    if (pipeline_open(&p, &o, &e)) return cli_fail(&e);
+    return record_run(&o, out, blocks, squeeze, resume, force, &e) ? cli_fail(&e) : CLI_OK;
+}
+
+int record_run(const struct pipeline_opts *po, const char *out, const char *blocks, int squeeze,
+               int resume, int force, struct sekit_err *e)
+{
+    const struct pipeline_opts o = *po;
+    struct pipeline p;
+    int rc = pipeline_open(&p, &o, e);
+    if (rc) return rc;
     struct sekit_rec_block *rb = NULL;
-    int nrb = 0, rc;
+    int nrb = 0;
     char sha[65], arch[512];
     const char **names = NULL, **paths = NULL;
     struct sekit_rec *rec = NULL;
-    if ((rc = select_blocks(p.m, blocks, &rb, &nrb, &e))) goto out;
-    if ((rc = sekit_sha256_file(o.model, sha, &e))) goto out;
+    if ((rc = select_blocks(p.m, blocks, &rb, &nrb, e))) goto out;
+    if ((rc = sekit_sha256_file(o.model, sha, e))) goto out;
     cli_arch_summary(sekit_model_arch(p.m), arch, sizeof arch);
     const int K = sekit_model_arch(p.m)->num_classes;
     names = (const char **)pipeline_class_names(&p);
     if (!names) {
-        rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
     if (sekit_ds_item_path(p.ds, 0)) {
@@ -146,12 +154,12 @@ int cmd_record(int argc, char **argv)
         .batch = p.batch,
     };
     int64_t done = 0;
-    if (!(rc = sekit_rec_open(&rec, &spec, resume, force, &done, &e))) {
+    if (!(rc = sekit_rec_open(&rec, &spec, resume, force, &done, e))) {
         if (done > 0 && done < p.n && !o.quiet)
             fprintf(stderr, "sekit record: resuming at image %lld of %lld\n", (long long)done,
                     (long long)p.n);
-        if (!(rc = pipeline_run(&p, done, append, rec, o.quiet, &e)))
-            rc = sekit_rec_finish(rec, &e);
+        if (!(rc = pipeline_run(&p, done, append, rec, o.quiet, e)))
+            rc = sekit_rec_finish(rec, e);
     }
     if (!rc && !o.quiet)
         fprintf(stderr, "sekit record: %lld images, %d SE blocks -> %s\n", (long long)p.n, nrb,
@@ -161,5 +169,5 @@ out:
     free(rb);
     free(paths);
     pipeline_close(&p);
-    return rc ? cli_fail(&e) : CLI_OK;
+    return rc;
 }

@@ -1,6 +1,6 @@
 /* stats.c -- `sekit stats`: per-class, per-channel statistics of a recording. */
 #include "../../analysis/analysis.h"
-#include "cli.h"
+#include "pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,14 +43,20 @@ int cmd_stats(int argc, char **argv)
     }
     if (!in) return cli_usage_error("stats", "give a recording (RUN.h5)");
     struct sekit_err e = {0};
+    return stats_run(in, out, 1, &e) ? cli_fail(&e) : CLI_OK;
+}
+
+int stats_run(const char *in, const char *out, int print, struct sekit_err *e)
+{
     struct sekit_recording *r;
-    if (sekit_recording_open(&r, in, &e)) return cli_fail(&e);
+    int rc = sekit_recording_open(&r, in, e);
+    if (rc) return rc;
     char *def = out ? NULL : cli_stats_path(in);
     const char *path = out ? out : def;
     struct sekit_block_stats *st = calloc((size_t)r->nblocks, sizeof *st);
-    int rc = st ? sekit_stats_recording(r, st, &e) : sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
-    if (!rc) rc = sekit_stats_write(path, r, st, &e);
-    if (!rc) {
+    rc = st ? sekit_stats_recording(r, st, e) : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (!rc) rc = sekit_stats_write(path, r, st, e);
+    if (!rc && print) {
         printf("%-9s %5s %11s %9s %11s %8s %8s\n", "block", "C", "specificity", "distance",
                "correlation", "sat>.99", "sat<.01");
         for (int b = 0; b < r->nblocks; b++)
@@ -64,5 +70,5 @@ int cmd_stats(int argc, char **argv)
     free(st);
     free(def);
     sekit_recording_close(r);
-    return rc ? cli_fail(&e) : CLI_OK;
+    return rc;
 }
