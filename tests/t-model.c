@@ -3,6 +3,7 @@
  * stages rely on: gate and squeeze read-back, removed and fixed gates, batch consistency.
  */
 #include "sekit.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <math.h>
@@ -59,35 +60,9 @@ static void presets(void)
        "an unknown preset is refused with the list of known ones");
 }
 
-/* A small network: small stem, basic blocks 2-2, 16/32 channels. */
 static struct sekit_model *small_model(void)
 {
-    struct sekit_arch a = {0};
-    snprintf(a.name, sizeof a.name, "small");
-    a.layout = SEKIT_LAYOUT_TIMM;
-    a.stem = SEKIT_STEM_SMALL;
-    a.block = SEKIT_BLOCK_BASIC;
-    a.stride_on_3x3 = 1;
-    a.in_chans = 1;
-    a.num_classes = 5;
-    a.stem_width = 16;
-    a.nstages = 2;
-    a.groups = 1;
-    a.base_width = 64;
-    a.se_bias = 1;
-    for (int s = 0; s < 2; s++) {
-        a.blocks[s] = 2;
-        a.planes[s] = 16 << s;
-        for (int b = 0; b < 2; b++) {
-            a.se_reduced[s][b] = 4;
-            a.has_downsample[s][b] = s == 1 && b == 0;
-            a.downsample_kernel[s][b] = 1;
-        }
-    }
-    struct sekit_model *m = NULL;
-    struct sekit_err e = {0};
-    if (sekit_model_synthetic(&m, &a, 99, &e)) diag("%s", e.msg);
-    return m;
+    return fixture_small_model(16, 5, 99);
 }
 
 static void hooks(void)

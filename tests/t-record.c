@@ -4,6 +4,7 @@
  * of another run's journal and of an existing output.
  */
 #include "record.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <hdf5.h>
@@ -18,32 +19,9 @@ enum { N = 37, B = 8, H = 10 };
 
 static struct sekit_model *small_model(void)
 {
-    struct sekit_arch a = {0};
-    snprintf(a.name, sizeof a.name, "small");
-    a.layout = SEKIT_LAYOUT_TIMM;
-    a.stem = SEKIT_STEM_SMALL;
-    a.block = SEKIT_BLOCK_BASIC;
-    a.stride_on_3x3 = 1;
-    a.in_chans = 1;
-    a.num_classes = 4;
-    a.stem_width = 8;
-    a.nstages = 2;
-    a.groups = 1;
-    a.base_width = 64;
-    a.se_bias = 1;
-    for (int s = 0; s < 2; s++) {
-        a.blocks[s] = 2;
-        a.planes[s] = 8 << s;
-        for (int b = 0; b < 2; b++) {
-            a.se_reduced[s][b] = 4;
-            a.has_downsample[s][b] = s == 1 && b == 0;
-            a.downsample_kernel[s][b] = 1;
-        }
-    }
-    struct sekit_model *m = NULL;
+    struct sekit_model *m = fixture_small_model(8, 4, 3);
     struct sekit_err e = {0};
-    if (sekit_model_synthetic(&m, &a, 3, &e) || sekit_model_prepare(m, B, H, H, &e))
-        diag("%s", e.msg);
+    if (m && sekit_model_prepare(m, B, H, H, &e)) diag("%s", e.msg);
     return m;
 }
 
