@@ -88,6 +88,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
     for (int mode = 0; mode < 2; mode++) {
         if (!(modes & (1 << mode))) continue;
         char *copy = strdup(presets ? presets : ""), *save = NULL;
+        if (!copy) goto oom;
         for (char *p = strtok_r(copy, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
             char name[96];
             if (strcmp(p, "single") == 0) {
@@ -131,6 +132,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
         free(copy);
         for (int d = 0; d < ndrops && !rc; d++) {
             char *dc = strdup(drops[d]), *sv = NULL;
+            if (!dc) goto oom;
             int k = 0;
             for (char *t = strtok_r(dc, ",", &sv); t && !rc; t = strtok_r(NULL, ",", &sv)) {
                 int i = sekit_model_se_find(m, t);

@@ -394,7 +394,7 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct 
         (*n)++;
     }
     closedir(d);
-    qsort(*out, (size_t)*n, sizeof **out, cmp_str);
+    if (*n > 1) qsort(*out, (size_t)*n, sizeof **out, cmp_str);
     return SEKIT_OK;
 }
 

@@ -162,6 +162,7 @@ static int find_gnuplot(char *out, size_t n)
     const char *path = getenv("PATH");
     char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
     int found = 0;
+    if (!copy) return 0;
     for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
         snprintf(out, n, "%s/gnuplot", dir);
         found = access(out, X_OK) == 0;

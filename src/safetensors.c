@@ -229,7 +229,7 @@ static int parse_header(struct sekit_st *st, const char *hdr, size_t n, uint64_t
         np += kl;
         st->count++;
     }
-    qsort(st->tensors, (size_t)st->count, sizeof *st->tensors, cmp_begin);
+    if (st->count > 1) qsort(st->tensors, (size_t)st->count, sizeof *st->tensors, cmp_begin);
     uint64_t pos = 0;
     for (int i = 0; i < st->count; i++) {
         const struct sekit_st_tensor *t = &st->tensors[i];

@@ -20,6 +20,7 @@ static int pick_blocks(const struct sekit_recording *r, const struct sekit_block
         return SEKIT_OK;
     }
     char *copy = strdup(spec), *save = NULL;
+    if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     *n = 0;
     for (char *t = strtok_r(copy, ",", &save); t && *n < r->nblocks; t = strtok_r(NULL, ",", &save)) {
         int b = sekit_recording_find(r, t);
@@ -28,9 +29,10 @@ static int pick_blocks(const struct sekit_recording *r, const struct sekit_block
             for (int j = 0; j < r->nblocks && strlen(list) < sizeof list - 40; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
                          r->blocks[j].name);
+            int rc = sekit_errf(e, SEKIT_EINVAL, "%s: no block '%s' recorded (blocks: %s)",
+                                r->path, t, list);
             free(copy);
-            return sekit_errf(e, SEKIT_EINVAL, "%s: no block '%s' recorded (blocks: %s)", r->path,
-                              t, list);
+            return rc;
         }
         idx[(*n)++] = b;
     }
@@ -49,6 +51,7 @@ static int pick_rows(const struct sekit_recording *r, const char *spec, int dflt
         return SEKIT_OK;
     }
     char *copy = strdup(spec), *save = NULL;
+    if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (char *t = strtok_r(copy, ",", &save); t && *n < r->nsel; t = strtok_r(NULL, ",", &save)) {
         int k = sekit_recording_class(r, t), row = -1;
         for (int i = 0; k >= 0 && i < r->nsel; i++)
@@ -58,9 +61,11 @@ static int pick_rows(const struct sekit_recording *r, const char *spec, int dflt
             for (int j = 0; j < r->nsel && strlen(list) < sizeof list - 60; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
                          r->class_names[r->sel_classes[j]]);
+            int rc = sekit_errf(e, SEKIT_EINVAL,
+                                "%s: class '%s' is not in the recording (recorded: %s)", r->path,
+                                t, list);
             free(copy);
-            return sekit_errf(e, SEKIT_EINVAL, "%s: class '%s' is not in the recording "
-                              "(recorded: %s)", r->path, t, list);
+            return rc;
         }
         rows[(*n)++] = row;
     }

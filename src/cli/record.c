@@ -37,6 +37,10 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
     if (!b) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     int cnt = 0;
     char *copy = strdup(spec ? spec : "all"), *save = NULL;
+    if (!copy) {
+        free(b);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int lo = 0, hi = total - 1;
         if (strcmp(tok, "all") != 0) {
@@ -46,9 +50,10 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
                 for (int i = 0; i < total && strlen(list) < sizeof list - 40; i++)
                     snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                              i ? ", " : "", sekit_model_se_info(m, i)->name);
+                int rc = sekit_errf(e, SEKIT_EINVAL, "no SE block '%s' (blocks: %s)", tok, list);
                 free(copy);
                 free(b);
-                return sekit_errf(e, SEKIT_EINVAL, "no SE block '%s' (blocks: %s)", tok, list);
+                return rc;
             }
         }
         for (int i = lo; i <= hi; i++) {
