@@ -59,9 +59,12 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     float *col = malloc(sizeof(float) * (size_t)(n + 1));
     int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n + 1));
     double *sum = calloc((size_t)C, sizeof(double)), *sum2 = calloc((size_t)C, sizeof(double));
+    /* the block indices use the class means in double: differences between class means can be
+     * small next to the means themselves */
+    double *dm = calloc(kc, sizeof(double)), *cm = calloc((size_t)nclasses, sizeof(double));
     if (!s->classes || !s->count || !s->mean || !s->std || !s->median || !s->q1 || !s->q3 ||
-        !s->all_mean || !col || !rows || !sum || !sum2) {
-        free(col), free(rows), free(sum), free(sum2);
+        !s->all_mean || !col || !rows || !sum || !sum2 || !dm || !cm) {
+        free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
         sekit_stats_free(s);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory for statistics");
     }
@@ -89,6 +92,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
             sum2[c] += a2; /* within-class sum of squares */
             qsort(col, (size_t)m, sizeof *col, cmp_float);
             size_t at = (size_t)k * C + c;
+            dm[at] = mu;
             s->mean[at] = (float)mu;
             s->std[at] = (float)sqrt(a2 / (double)m);
             s->median[at] = quantile(col, m, 0.5);
@@ -102,7 +106,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     for (int c = 0; c < C; c++) {
         double a = 0;
         for (int k = 0; k < nclasses; k++)
-            if (s->count[k]) a += s->mean[(size_t)k * C + c];
+            if (s->count[k]) a += dm[(size_t)k * C + c];
         s->all_mean[c] = present ? (float)(a / present) : 0;
     }
     /* eta^2 per channel: between / (between + within), over the images of the present classes */
@@ -110,7 +114,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     for (int c = 0; c < C && total > 0; c++) {
         double grand = sum[c] / (double)total, between = 0;
         for (int k = 0; k < nclasses; k++) {
-            double d = s->mean[(size_t)k * C + c] - grand;
+            double d = dm[(size_t)k * C + c] - grand;
             between += (double)s->count[k] * d * d;
         }
         double tot = between + sum2[c];
@@ -119,16 +123,15 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     s->specificity = C ? spec / C : 0;
     double dist = 0, corr = 0;
     int pairs = 0;
-    double *cm = calloc((size_t)nclasses, sizeof(double));
-    for (int k = 0; cm && k < nclasses; k++)
+    for (int k = 0; k < nclasses; k++)
         for (int c = 0; c < C; c++)
-            cm[k] += s->mean[(size_t)k * C + c] / C;
+            cm[k] += dm[(size_t)k * C + c] / C;
     for (int a = 0; a < nclasses; a++)
         for (int b = a + 1; b < nclasses; b++) {
             if (!s->count[a] || !s->count[b]) continue;
             double d2 = 0, sab = 0, saa = 0, sbb = 0;
             for (int c = 0; c < C; c++) {
-                double x = s->mean[(size_t)a * C + c], y = s->mean[(size_t)b * C + c];
+                double x = dm[(size_t)a * C + c], y = dm[(size_t)b * C + c];
                 d2 += (x - y) * (x - y);
                 sab += (x - cm[a]) * (y - cm[b]);
                 saa += (x - cm[a]) * (x - cm[a]);
@@ -141,16 +144,15 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     s->distance = pairs ? dist / pairs : 0;
     s->correlation = pairs ? corr / pairs : 1;
     double mm = 0, mv = 0;
-    for (int k = 0; cm && k < nclasses; k++)
+    for (int k = 0; k < nclasses; k++)
         if (s->count[k]) mm += cm[k] / present;
-    for (int k = 0; cm && k < nclasses; k++)
+    for (int k = 0; k < nclasses; k++)
         if (s->count[k]) mv += (cm[k] - mm) * (cm[k] - mm) / present;
     s->scale_spread = mm > 0 ? sqrt(mv) / mm : 0;
-    free(cm);
     int64_t nv = total * C;
     s->sat_high = nv ? (double)high / (double)nv : 0;
     s->sat_low = nv ? (double)low / (double)nv : 0;
-    free(col), free(rows), free(sum), free(sum2);
+    free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
     return SEKIT_OK;
 }
 

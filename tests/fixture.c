@@ -2,7 +2,14 @@
 #include "fixture.h"
 #include "tap.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
 
 struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed)
 {
@@ -32,4 +39,92 @@ struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed)
     struct sekit_err e = {0};
     if (sekit_model_synthetic(&m, &a, seed, &e)) diag("%s", e.msg);
     return m;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static int write_gz(const char *path, const void *buf, size_t n)
+{
+    gzFile g = gzopen(path, "wb1");
+    int ok = g && gzwrite(g, buf, (unsigned)n) == (int)n;
+    return (g && gzclose(g) == Z_OK) && ok;
+}
+
+const char *fixture_idx_dataset(int nimg)
+{
+    static char dir[600];
+    snprintf(dir, sizeof dir, "%s/fashion-mnist", tap_tmpdir());
+    mkdir(dir, 0755);
+    unsigned char *img = malloc(16 + (size_t)nimg * 784), *lab = malloc(8 + (size_t)nimg);
+    if (!img || !lab) {
+        diag("out of memory for the test dataset");
+        free(img), free(lab);
+        return dir;
+    }
+    put_be32(img, 0x803), put_be32(img + 4, (uint32_t)nimg), put_be32(img + 8, 28);
+    put_be32(img + 12, 28);
+    put_be32(lab, 0x801), put_be32(lab + 4, (uint32_t)nimg);
+    uint64_t s = 1;
+    for (int i = 0; i < nimg; i++) {
+        int c = i % 10;
+        lab[8 + i] = (unsigned char)c;
+        for (int p = 0; p < 784; p++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            int stripe = ((p / 28) / (c + 2)) % 2 ? 160 : 20;
+            img[16 + (size_t)i * 784 + p] = (unsigned char)(stripe + (int)(s >> 59));
+        }
+    }
+    char p[700];
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte.gz", dir);
+    int good = write_gz(p, img, 16 + (size_t)nimg * 784);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    good &= write_gz(p, lab, 8 + (size_t)nimg);
+    if (!good) diag("cannot write the test dataset under %s", dir);
+    free(img), free(lab);
+    return dir;
+}
+
+static char errbuf[8192];
+
+int fixture_run(const char *args, int *lines)
+{
+    char cmd[8192], errfile[700];
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", tap_sekit(), args, errfile);
+    int st = system(cmd);
+    FILE *f = fopen(errfile, "r");
+    size_t n = f ? fread(errbuf, 1, sizeof errbuf - 1, f) : 0;
+    errbuf[n] = 0;
+    if (f) fclose(f);
+    *lines = 0;
+    for (size_t i = 0; i < n; i++)
+        *lines += errbuf[i] == '\n';
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int fixture_stderr_has(const char *needle)
+{
+    int has = strstr(errbuf, needle) != NULL;
+    if (!has) diag("stderr lacks '%s'; it was: %s", needle, errbuf);
+    return has;
+}
+
+const char *fixture_stderr(void)
+{
+    return errbuf;
+}
+
+int fixture_clean_failure(int st, int lines, const char *needle, const char *out)
+{
+    int left = out && access(out, F_OK) == 0;
+    int good = st != 0 && st < 128 && lines == 1 && strstr(errbuf, needle) && !left;
+    if (!good)
+        diag("want: non-zero exit, one stderr line containing '%s', no %s; got: exit %d, %d "
+             "lines, %s left behind, stderr: %s",
+             needle, out ? out : "output", st, lines, left ? "output" : "nothing", errbuf);
+    return good;
 }

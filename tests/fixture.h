@@ -7,4 +7,19 @@
 
 struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed);
 
+/* Writes nimg 28x28 images (class i % 10, class-dependent stripes plus noise, so classes
+ * differ) as a gzip'd Fashion-MNIST test split under the temporary directory; returns its path. */
+const char *fixture_idx_dataset(int nimg);
+
+/* Runs build/sekit with args (shell-quoted); returns its exit status (128 + signal when killed)
+ * and the number of lines it wrote to stderr, which is kept for fixture_stderr_has. */
+int fixture_run(const char *args, int *lines);
+/* The last fixture_run's stderr contains needle; if not, prints it as a diagnostic. */
+int fixture_stderr_has(const char *needle);
+/* The last fixture_run failed as bad input must: exit status 1..127, exactly one stderr line
+ * containing needle, and no file at out (NULL: not checked). Prints both sides when not. */
+int fixture_clean_failure(int st, int lines, const char *needle, const char *out);
+/* The last fixture_run's stderr, for diagnostics. */
+const char *fixture_stderr(void);
+
 #endif

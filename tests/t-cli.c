@@ -7,6 +7,7 @@
  *   - h5py and xarray (Debian's python3-h5py, python3-xarray, python3-h5netcdf) read the file
  *     with named dimensions (skipped when they are not installed).
  */
+#include "fixture.h"
 #include "tap.h"
 
 #include <hdf5.h>
@@ -26,70 +27,7 @@ extern char **environ;
 
 enum { NIMG = 4000 };
 
-static char data[600], model[800], errfile[600];
-
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
-
-/* NIMG images of 28x28 with class-dependent stripes, so the classes differ. */
-static void write_dataset(void)
-{
-    snprintf(data, sizeof data, "%s/fashion-mnist", tap_tmpdir());
-    mkdir(data, 0755);
-    unsigned char *img = malloc(16 + (size_t)NIMG * 784), lab[8 + NIMG];
-    put_be32(img, 0x803), put_be32(img + 4, NIMG), put_be32(img + 8, 28), put_be32(img + 12, 28);
-    put_be32(lab, 0x801), put_be32(lab + 4, NIMG);
-    uint64_t s = 1;
-    for (int i = 0; i < NIMG; i++) {
-        int c = i % 10;
-        lab[8 + i] = (unsigned char)c;
-        for (int p = 0; p < 784; p++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            int stripe = ((p / 28) / (c + 2)) % 2 ? 160 : 20;
-            img[16 + (size_t)i * 784 + p] = (unsigned char)(stripe + (int)(s >> 59));
-        }
-    }
-    char p[700];
-    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte.gz", data);
-    gzFile g = gzopen(p, "wb1");
-    gzwrite(g, img, 16 + NIMG * 784);
-    gzclose(g);
-    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte.gz", data);
-    g = gzopen(p, "wb1");
-    gzwrite(g, lab, sizeof lab);
-    gzclose(g);
-    free(img);
-}
-
-/* Runs sekit with args (a shell-quoted string); returns the exit status and the number of
- * stderr lines; stderr is kept in errfile. */
-static int run(const char *args, int *lines)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", tap_sekit(), args, errfile);
-    int st = system(cmd);
-    FILE *f = fopen(errfile, "r");
-    int c;
-    *lines = 0;
-    while (f && (c = fgetc(f)) != EOF)
-        *lines += c == '\n';
-    if (f) fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int stderr_has(const char *needle)
-{
-    char buf[4096] = "";
-    FILE *f = fopen(errfile, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = 0;
-    if (f) fclose(f);
-    if (!strstr(buf, needle)) diag("stderr: %s", buf);
-    return strstr(buf, needle) != NULL;
-}
+static char data[600], model[800];
 
 static int exists(const char *p)
 {
@@ -158,7 +96,7 @@ static void record_kill_resume(void)
     snprintf(cut, sizeof cut, "%s/cut.h5", tap_tmpdir());
     snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze",
              model, data, full);
-    is_int(run(cmd, &lines), 0, "an uninterrupted recording of %d images succeeds", NIMG);
+    is_int(fixture_run(cmd, &lines), 0, "an uninterrupted recording of %d images succeeds", NIMG);
     ok(exists(full), "it leaves the file");
 
     char journal[720];
@@ -172,13 +110,13 @@ static void record_kill_resume(void)
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --resume", model,
              data, cut);
-    is_int(run(cmd, &lines), 0, "--resume completes it");
+    is_int(fixture_run(cmd, &lines), 0, "--resume completes it");
     ok(exists(cut) && !exists(journal), "the file is in place and the journal gone");
     ok(same_datasets(full, cut), "the resumed recording equals the uninterrupted one exactly");
 
     snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' --batch 16", model, data,
              full);
-    ok(run(cmd, &lines) == 2 && lines == 1 && stderr_has("--force"),
+    ok(fixture_run(cmd, &lines) == 2 && lines == 1 && fixture_stderr_has("--force"),
        "an existing recording is refused in one line");
 }
 
@@ -200,13 +138,13 @@ static void bad_input(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out '%s' %s", model, data, out,
                  cases[i].args);
-        int st = run(cmd, &lines);
-        ok(st != 0 && lines == 1 && stderr_has(cases[i].needle) && !exists(out),
+        int st = fixture_run(cmd, &lines);
+        ok(fixture_clean_failure(st, lines, cases[i].needle, out),
            "%s: exit %d, one line, no output", cases[i].what, st);
     }
     snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out /dev/null/x.h5", model, data);
-    int st = run(cmd, &lines);
-    ok(st != 0 && lines == 1 && stderr_has("/dev/null"), "unwritable output directory: exit %d",
+    int st = fixture_run(cmd, &lines);
+    ok(st != 0 && lines == 1 && fixture_stderr_has("/dev/null"), "unwritable output directory: exit %d",
        st);
 
     /* a journal of other arguments is not resumed */
@@ -217,8 +155,8 @@ static void bad_input(void)
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --per-class 50 "
              "--resume",
              model, data, out);
-    st = run(cmd, &lines);
-    ok(st != 0 && lines == 1 && stderr_has("per_class") && exists(journal) && !exists(out),
+    st = fixture_run(cmd, &lines);
+    ok(st != 0 && lines == 1 && fixture_stderr_has("per_class") && exists(journal) && !exists(out),
        "--resume with other arguments is refused and the journal kept");
 }
 
@@ -271,9 +209,8 @@ int main(void)
 {
     snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
              tap_srcdir());
-    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tap_tmpdir());
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    write_dataset();
+    snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
     record_kill_resume();
     bad_input();
     eval_json();

@@ -1,0 +1,461 @@
+/*
+ * t-analysis.c -- the statistics and the ablation accounting of analysis/, checked against
+ * independent computations:
+ *   - per-class statistics on a hand-made case with values worked out on paper, and on a random
+ *     synthetic recording against a brute-force (two-pass, sort-based) computation;
+ *   - `sekit stats` on a real recording: the statistics file holds the brute-force values of
+ *     the recorded gates;
+ *   - SE parameter and FLOP accounting against hand counts for the small fixture model and
+ *     against paper Eq. 5 for SE-ResNet-50; the preset variants and their de-duplication.
+ */
+#include "../analysis/ablation.h"
+#include "../analysis/analysis.h"
+#include "fixture.h"
+#include "tap.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* float32 statistics of float32 data summed in double: agreement to float rounding */
+#define STATS_TOL 2e-6
+
+struct brute {
+    double mean, std, median, q1, q3;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* numpy.quantile (method 'linear') of v[n], by its textbook definition */
+static double np_quantile(double *v, int n, double q)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double h = (n - 1) * q;
+    int lo = (int)h;
+    return lo + 1 < n ? v[lo] + (h - lo) * (v[lo + 1] - v[lo]) : v[lo];
+}
+
+/* Column c of g (n, C) over the rows labelled k: two-pass mean and population std. */
+static struct brute brute_column(const float *g, const int32_t *lab, int n, int C, int k, int c)
+{
+    double *v = malloc(sizeof(double) * (size_t)n);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (lab[i] == k) v[m++] = g[(size_t)i * C + c];
+    struct brute b = {0};
+    for (int i = 0; i < m; i++)
+        b.mean += v[i] / m;
+    for (int i = 0; i < m; i++)
+        b.std += (v[i] - b.mean) * (v[i] - b.mean) / m;
+    b.std = sqrt(b.std);
+    b.median = np_quantile(v, m, 0.5);
+    b.q1 = np_quantile(v, m, 0.25);
+    b.q3 = np_quantile(v, m, 0.75);
+    free(v);
+    return b;
+}
+
+/* Block indices straight from their definitions (analysis.h). */
+static void brute_indices(const float *g, const int32_t *lab, int n, int C, const int *cls,
+                          int K, double out[6])
+{
+    double *cm = calloc((size_t)K * C, sizeof(double));
+    int *cnt = calloc((size_t)K, sizeof(int));
+    for (int k = 0; k < K; k++)
+        for (int c = 0; c < C; c++)
+            cm[k * C + c] = brute_column(g, lab, n, C, cls[k], c).mean;
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < K; k++)
+            if (lab[i] == cls[k]) cnt[k]++, total++;
+    double spec = 0;
+    for (int c = 0; c < C; c++) {
+        double grand = 0, tot = 0, between = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < K; k++)
+                if (lab[i] == cls[k]) grand += g[(size_t)i * C + c] / total;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < K; k++)
+                if (lab[i] == cls[k])
+                    tot += (g[(size_t)i * C + c] - grand) * (g[(size_t)i * C + c] - grand);
+        for (int k = 0; k < K; k++)
+            between += cnt[k] * (cm[k * C + c] - grand) * (cm[k * C + c] - grand);
+        spec += between / tot / C;
+    }
+    double dist = 0, corr = 0;
+    int pairs = 0;
+    for (int a = 0; a < K; a++)
+        for (int b = a + 1; b < K; b++) {
+            double d2 = 0, ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+            for (int c = 0; c < C; c++) {
+                d2 += pow(cm[a * C + c] - cm[b * C + c], 2) / C;
+                ma += cm[a * C + c] / C;
+                mb += cm[b * C + c] / C;
+            }
+            for (int c = 0; c < C; c++) {
+                sab += (cm[a * C + c] - ma) * (cm[b * C + c] - mb);
+                saa += pow(cm[a * C + c] - ma, 2);
+                sbb += pow(cm[b * C + c] - mb, 2);
+            }
+            dist += sqrt(d2);
+            corr += sab / sqrt(saa * sbb);
+            pairs++;
+        }
+    double hi = 0, lo = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < K; k++)
+            for (int c = 0; lab[i] == cls[k] && c < C; c++) {
+                hi += g[(size_t)i * C + c] > 0.99;
+                lo += g[(size_t)i * C + c] < 0.01;
+            }
+    out[0] = spec;
+    out[1] = dist / pairs;
+    out[2] = corr / pairs;
+    out[3] = hi / ((double)total * C);
+    out[4] = lo / ((double)total * C);
+    double mm = 0, mv = 0, *vm = calloc((size_t)K, sizeof(double));
+    for (int k = 0; k < K; k++) {
+        for (int c = 0; c < C; c++)
+            vm[k] += cm[k * C + c] / C;
+        mm += vm[k] / K;
+    }
+    for (int k = 0; k < K; k++)
+        mv += (vm[k] - mm) * (vm[k] - mm) / K;
+    out[5] = sqrt(mv) / mm;
+    free(vm), free(cm), free(cnt);
+}
+
+/* Compares s (computed by the library) with the brute force on g. */
+static void check_stats(const struct sekit_block_stats *s, const float *g, const int32_t *lab,
+                        int n, int C, const int *cls, int K, const char *what)
+{
+    size_t kc = (size_t)K * C;
+    float *want[5], *am = calloc((size_t)C, sizeof(float));
+    for (int f = 0; f < 5; f++)
+        want[f] = malloc(sizeof(float) * kc);
+    for (int k = 0; k < K; k++)
+        for (int c = 0; c < C; c++) {
+            struct brute b = brute_column(g, lab, n, C, cls[k], c);
+            double v[5] = {b.mean, b.std, b.median, b.q1, b.q3};
+            for (int f = 0; f < 5; f++)
+                want[f][k * C + c] = (float)v[f];
+            am[c] += (float)(b.mean / K);
+        }
+    const float *got[5] = {s->mean, s->std, s->median, s->q1, s->q3};
+    const char *names[5] = {"mean", "std", "median", "q1", "q3"};
+    for (int f = 0; f < 5; f++)
+        is_close(got[f], want[f], kc, STATS_TOL, "%s: %s of every class and channel", what,
+                 names[f]);
+    is_close(s->all_mean, am, (size_t)C, STATS_TOL, "%s: all_mean is the mean of class means",
+             what);
+    double ix[6];
+    brute_indices(g, lab, n, C, cls, K, ix);
+    float gotx[6] = {(float)s->specificity, (float)s->distance, (float)s->correlation,
+                     (float)s->sat_high, (float)s->sat_low, (float)s->scale_spread};
+    float wantx[6];
+    for (int i = 0; i < 6; i++)
+        wantx[i] = (float)ix[i];
+    is_close(gotx, wantx, 6, 1e-6,
+             "%s: specificity, distance, correlation, saturation high/low, scale spread", what);
+    for (int f = 0; f < 5; f++)
+        free(want[f]);
+    free(am);
+}
+
+/* Two classes, two channels, values chosen so every statistic is exact on paper. */
+static void hand_case(void)
+{
+    /* class 3: channel 0 = 0.1 0.2 0.3 0.4, channel 1 = 0.5 each; class 7: channel 0 = 0.995
+     * twice, channel 1 = 0.005 twice */
+    const float g[] = {0.1f, 0.5f, 0.2f, 0.5f, 0.995f, 0.005f, 0.3f, 0.5f,
+                       0.4f, 0.5f, 0.995f, 0.005f};
+    const int32_t lab[] = {3, 3, 7, 3, 3, 7};
+    const int cls[] = {3, 7};
+    struct sekit_block_stats s;
+    struct sekit_err e = {0};
+    if (!ok(sekit_stats_compute(&s, g, lab, 6, 2, cls, 2, &e) == 0, "hand case computes"))
+        return;
+    const float mean[] = {0.25f, 0.5f, 0.995f, 0.005f};
+    /* std of 0.1..0.4: sqrt(0.0125) */
+    const float std[] = {0.111803399f, 0, 0, 0};
+    /* numpy: q1 at position 0.75 -> 0.175, median 0.25, q3 at 2.25 -> 0.325 */
+    const float q1[] = {0.175f, 0.5f, 0.995f, 0.005f}, q3[] = {0.325f, 0.5f, 0.995f, 0.005f};
+    const float med[] = {0.25f, 0.5f, 0.995f, 0.005f};
+    is_close(s.mean, mean, 4, 1e-7, "hand case: class means");
+    is_close(s.std, std, 4, 1e-7, "hand case: population std");
+    is_close(s.q1, q1, 4, 1e-7, "hand case: first quartile (numpy linear)");
+    is_close(s.median, med, 4, 1e-7, "hand case: median");
+    is_close(s.q3, q3, 4, 1e-7, "hand case: third quartile");
+    const float am[] = {(0.25f + 0.995f) / 2, (0.5f + 0.005f) / 2};
+    is_close(s.all_mean, am, 2, 1e-7, "hand case: all_mean weighs each class once (4 vs 2 images)");
+    is_int(s.count[0] * 10 + s.count[1], 42, "hand case: counts 4 and 2");
+    /* 12 values: two > 0.99 and two < 0.01 */
+    float sat[2] = {(float)s.sat_high, (float)s.sat_low}, want_sat[2] = {2 / 12.0f, 2 / 12.0f};
+    is_close(sat, want_sat, 2, 1e-7, "hand case: saturation 2/12 high and low");
+    /* distance: RMS of (0.745, -0.495) = sqrt((0.555025 + 0.245025) / 2) */
+    float d = (float)s.distance, want_d = (float)sqrt((0.555025 + 0.245025) / 2);
+    is_close(&d, &want_d, 1, 1e-7, "hand case: distance between the class means");
+    /* channel 1 is decided by the class alone (eta^2 = 1); channel 0: between = 4 (0.25 -
+     * 0.498333)^2 + 2 (0.995 - 0.498333)^2 = 0.74003, within = 0.05 */
+    double grand = (1.0 + 1.99) / 6;
+    double between = 4 * pow(0.25 - grand, 2) + 2 * pow(0.995 - grand, 2);
+    float sp = (float)s.specificity, want_sp = (float)((between / (between + 0.05) + 1) / 2);
+    is_close(&sp, &want_sp, 1, 1e-6, "hand case: specificity");
+    sekit_stats_free(&s);
+}
+
+static uint64_t rng = 88172645463325252ull;
+static double urand(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static void synthetic(void)
+{
+    enum { N = 457, C = 13 };
+    const int cls[] = {5, 0, 2, 9}; /* recording order, not sorted; class 9 has one image */
+    float *g = malloc(sizeof(float) * N * C);
+    int32_t lab[N];
+    for (int i = 0; i < N; i++) {
+        lab[i] = i == N - 1 ? 9 : i % 7 == 0 ? 4 /* not selected */ : cls[i % 3];
+        for (int c = 0; c < C; c++) {
+            double u = urand();
+            /* saturated tails on some channels, a class-dependent level on others */
+            g[(size_t)i * C + c] = c % 4 == 0 ? (float)(u < 0.3 ? u * 0.02 : u > 0.7 ? 0.99 + u * 0.009 : u)
+                                              : (float)(0.1 * (lab[i] % 5) + 0.5 * u);
+        }
+    }
+    struct sekit_block_stats s;
+    struct sekit_err e = {0};
+    if (ok(sekit_stats_compute(&s, g, lab, N, C, cls, 4, &e) == 0, "synthetic: computes")) {
+        check_stats(&s, g, lab, N, C, cls, 4, "synthetic 457 x 13, 4 classes");
+        is_int(s.count[3], 1, "synthetic: a one-image class counts 1");
+        sekit_stats_free(&s);
+    }
+    free(g);
+}
+
+/* Reads a whole dataset of type mt; returns malloc'd data or NULL. */
+static void *read_all(hid_t f, const char *name, hid_t mt, size_t elem, hsize_t *count)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) {
+        diag("cannot open %s", name);
+        return NULL;
+    }
+    hid_t sp = H5Dget_space(d);
+    hsize_t n = (hsize_t)H5Sget_simple_extent_npoints(sp);
+    void *buf = malloc(elem * (size_t)n + 1);
+    if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) free(buf), buf = NULL;
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (count) *count = n;
+    return buf;
+}
+
+static void stats_file(const char *model, const char *data)
+{
+    char rec[700], st[700], cmd[3000];
+    int lines;
+    snprintf(rec, sizeof rec, "%s/run.h5", tap_tmpdir());
+    snprintf(st, sizeof st, "%s/run.stats.h5", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "record --model '%s' --data '%s' --classes Sneaker,Trouser,Bag --per-class 30 "
+             "--out '%s' --quiet",
+             model, data, rec);
+    if (!is_int(fixture_run(cmd, &lines), 0, "record 3 classes x 30 images")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "stats '%s'", rec);
+    if (!is_int(fixture_run(cmd, &lines), 0, "sekit stats writes RUN.stats.h5 by default")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    hid_t fr = H5Fopen(rec, H5F_ACC_RDONLY, H5P_DEFAULT), fs = H5Fopen(st, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (!ok(fr >= 0 && fs >= 0, "both files open")) return;
+    hsize_t n, nc;
+    int32_t *lab = read_all(fr, "labels", H5T_NATIVE_INT32, 4, &n);
+    int *cls = read_all(fs, "stats/classes", H5T_NATIVE_INT, sizeof(int), &nc);
+    const int want_cls[3] = {7, 1, 8};
+    ok(cls && nc == 3 && !memcmp(cls, want_cls, sizeof want_cls),
+       "/stats/classes lists the recorded classes in recording order (7, 1, 8)");
+    const char *blocks[] = {"SE_2_1", "SE_3_2", "SE_4_2"};
+    for (int b = 0; lab && cls && nc == 3 && b < 3; b++) {
+        char p[96];
+        hsize_t gn;
+        snprintf(p, sizeof p, "excitation/%s", blocks[b]);
+        float *g = read_all(fr, p, H5T_NATIVE_FLOAT, 4, &gn);
+        int C = g ? (int)(gn / n) : 0;
+        struct sekit_block_stats s = {0};
+        float *f[6];
+        const char *fn[6] = {"mean", "std", "median", "q1", "q3", "all_mean"};
+        for (int i = 0; i < 6; i++) {
+            snprintf(p, sizeof p, "stats/%s/%s", blocks[b], fn[i]);
+            f[i] = read_all(fs, p, H5T_NATIVE_FLOAT, 4, NULL);
+        }
+        s.mean = f[0], s.std = f[1], s.median = f[2], s.q1 = f[3], s.q3 = f[4], s.all_mean = f[5];
+        double ix[6];
+        if (g && f[0] && f[1] && f[2] && f[3] && f[4] && f[5]) {
+            brute_indices(g, lab, (int)n, C, cls, 3, ix);
+            snprintf(p, sizeof p, "stats file %s (C = %d)", blocks[b], C);
+            /* the file's summary table carries the per-block indices */
+            double *spec = read_all(fs, "stats/summary/specificity", H5T_NATIVE_DOUBLE, 8, NULL);
+            double *sat = read_all(fs, "stats/summary/saturation_high", H5T_NATIVE_DOUBLE, 8, NULL);
+            int row = b == 0 ? 0 : b == 1 ? 3 : 5; /* SE_2_1, SE_3_2, SE_4_2 of six blocks */
+            s.specificity = spec ? spec[row] : -1;
+            s.sat_high = sat ? sat[row] : -1;
+            float got2[2] = {(float)s.specificity, (float)s.sat_high}, want2[2] = {(float)ix[0], (float)ix[3]};
+            is_close(got2, want2, 2, 1e-6, "%s: summary specificity and saturation", p);
+            free(spec), free(sat);
+            /* the per-class arrays against the brute force */
+            size_t kc = (size_t)3 * C;
+            float *w = malloc(sizeof(float) * kc * 5);
+            for (int k = 0; k < 3; k++)
+                for (int c = 0; c < C; c++) {
+                    struct brute br = brute_column(g, lab, (int)n, C, cls[k], c);
+                    double v[5] = {br.mean, br.std, br.median, br.q1, br.q3};
+                    for (int i = 0; i < 5; i++)
+                        w[i * kc + (size_t)k * C + c] = (float)v[i];
+                }
+            for (int i = 0; i < 5; i++)
+                is_close(f[i], w + i * kc, kc, STATS_TOL, "%s: %s", p, fn[i]);
+            free(w);
+        } else {
+            ok(0, "stats file %s: every dataset present", blocks[b]);
+        }
+        for (int i = 0; i < 6; i++)
+            free(f[i]);
+        free(g);
+    }
+    free(lab), free(cls);
+    H5Fclose(fr), H5Fclose(fs);
+}
+
+static void accounting_small(void)
+{
+    /* fixture: stem 8, stage 2 = 2 basic blocks of 8 channels at 28x28, stage 3 = 2 blocks of
+     * 16 channels at 14x14, SE width 4, FC biases */
+    struct sekit_model *m = fixture_small_model(8, 10, 3);
+    struct sekit_err e = {0};
+    if (!ok(m && sekit_model_prepare(m, 2, 28, 28, &e) == 0, "fixture model prepared")) return;
+    /* parameters: fc1 C*4 + 4, fc2 4*C + C */
+    const int64_t p8 = 8 * 4 + 4 + 4 * 8 + 8, p16 = 16 * 4 + 4 + 4 * 16 + 16;
+    /* remove: FCs 2 (C*4 + 4*C), squeeze C*H*W additions, scale C*H*W multiplications */
+    const double f8 = 2.0 * (8 * 4 + 4 * 8) + 2.0 * 8 * 28 * 28;
+    const double f16 = 2.0 * (16 * 4 + 4 * 16) + 2.0 * 16 * 14 * 14;
+    const double m8 = f8 - 8 * 28 * 28, m16 = f16 - 16 * 14 * 14; /* mean mode keeps the scale */
+    struct sekit_variant *v;
+    int n;
+    int rc = sekit_ablation_variants(m, "single,stage,last-stage,cumulative,all", NULL, 0, 3, &v,
+                                     &n, &e);
+    if (!ok(rc == 0, "variants built")) {
+        diag("%s", e.msg);
+        sekit_model_free(m);
+        return;
+    }
+    /* full; single x4, stage x2 (last-stage is stage 3 again), cumulative adds the last three
+     * (last one = single SE_3_2, last two = stage 3, last four = all): 4 + 2 + 1 + 1 per mode */
+    is_int(n, 1 + 2 * 8, "full model + 8 distinct variants per mode");
+    for (int i = 0; i < n; i++) {
+        int64_t wp = 0;
+        double wf = 0;
+        for (int j = 0; j < v[i].nblocks; j++) {
+            int C = sekit_model_se_info(m, v[i].blocks[j])->channels;
+            wp += C == 8 ? p8 : p16;
+            wf += v[i].mode == SEKIT_ABLATE_MEAN ? (C == 8 ? m8 : m16) : (C == 8 ? f8 : f16);
+        }
+        if (!is_int(v[i].se_params, wp, "%s: SE parameters removed", v[i].name) ||
+            !ok(v[i].flops == wf, "%s: FLOPs removed %.0f (hand count %.0f)", v[i].name,
+                v[i].flops, wf))
+            break;
+    }
+    ok(v[n - 1].mode == SEKIT_ABLATE_MEAN && v[n - 1].nblocks == 4,
+       "the last variant drops all four blocks in mean mode ('%s')", v[n - 1].name);
+    is_int((int64_t)v[n - 1].flops, (int64_t)(2 * m8 + 2 * m16), "all, mean mode: %.0f FLOPs",
+           2 * m8 + 2 * m16);
+    sekit_ablation_free(v, n);
+
+    const char *drops[] = {"SE_3_2,SE_2_1,SE_3_2"};
+    rc = sekit_ablation_variants(m, NULL, drops, 1, 1, &v, &n, &e);
+    ok(rc == 0 && n == 2 && v[1].nblocks == 2 && v[1].blocks[0] == 0 && v[1].blocks[1] == 3,
+       "--drop: a listed set is de-duplicated and sorted into network order");
+    if (rc == 0) sekit_ablation_free(v, n);
+    const char *bad[] = {"SE_3_2,SE_9_9"};
+    rc = sekit_ablation_variants(m, NULL, bad, 1, 1, &v, &n, &e);
+    ok(rc != 0 && strstr(e.msg, "SE_9_9") && strstr(e.msg, "SE_2_1, SE_2_2, SE_3_1, SE_3_2"),
+       "--drop of an unknown block lists the model's blocks: %s", e.msg);
+    sekit_model_free(m);
+}
+
+static void accounting_seresnet50(void)
+{
+    struct sekit_arch a;
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    if (!ok(sekit_arch_preset(&a, "seresnet50", &e) == 0 &&
+                sekit_model_synthetic(&m, &a, 1, &e) == 0 &&
+                sekit_model_prepare(m, 1, 224, 224, &e) == 0,
+            "SE-ResNet-50 prepared at 224x224")) {
+        diag("%s", e.msg);
+        sekit_model_free(m);
+        return;
+    }
+    struct sekit_variant *v;
+    int n;
+    if (!ok(sekit_ablation_variants(m, "all,last-stage", NULL, 0, 1, &v, &n, &e) == 0 && n == 3,
+            "variants all and last-stage")) {
+        sekit_model_free(m);
+        return;
+    }
+    /* paper Eq. 5: 2/r sum_s N_s C_s^2 with r = 16, N = (3, 4, 6, 3), C = (256 .. 2048) */
+    const int N[4] = {3, 4, 6, 3};
+    int64_t eq5 = 0, bias = 0;
+    double flops = 0;
+    for (int s = 0; s < 4; s++) {
+        int64_t C = 256 << s, hw = 56 >> s;
+        eq5 += 2 * N[s] * C * C / 16;
+        bias += N[s] * (C + C / 16);
+        flops += N[s] * (4.0 * C * (C / 16) + 2.0 * C * hw * hw);
+    }
+    is_int(eq5, 2514944, "paper Eq. 5 for SE-ResNet-50: 2,514,944 FC weights (~2.5M)");
+    int all = strcmp(v[1].name, "all SE blocks") == 0 ? 1 : 2;
+    is_int(v[all].se_params, eq5 + bias, "removing every SE block removes Eq. 5's weights + %lld "
+           "biases", (long long)bias);
+    is_int((int64_t)v[all].flops, (int64_t)flops,
+           "and %.0f FLOPs per image (FCs and squeeze + scale at 56/28/14/7)", flops);
+    /* the paper: 3.86 vs 3.87 GFLOPs (multiply-adds) with and without SE */
+    ok(fabs(v[all].flops / 2 / 1e9 - 0.01) < 0.005,
+       "SE's cost is about the paper's 0.01 GMACs (%.4f)", v[all].flops / 2 / 1e9);
+    int last = 3 - all;
+    is_int(v[last].se_params, 3 * (2 * 2048 * 128 + 2048 + 128),
+           "the last stage holds 1,579,392 SE parameters");
+    float share = (float)((double)v[last].se_params / (double)sekit_model_params(m)),
+          want = 1579392.0f / 28088024.0f;
+    is_close(&share, &want, 1, 1e-7, "the last stage's share of all parameters (%.2f%%)",
+             100 * share);
+    sekit_ablation_free(v, n);
+    sekit_model_free(m);
+}
+
+int main(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    char model[800];
+    snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
+             tap_srcdir());
+    hand_case();
+    synthetic();
+    stats_file(model, fixture_idx_dataset(400));
+    accounting_small();
+    accounting_seresnet50();
+    return tap_done();
+}
