@@ -575,15 +575,18 @@ static void run_conv(struct sekit_model *m, const struct conv *c, float *out, co
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
-/* Blocks [from, end) and the head; the input of block `from` is in m->act[cur]. */
-static void run_blocks(struct sekit_model *m, int from, int cur, int N, float *logits)
+/* Blocks [from, end) and the head; the input of block `from` is in m->act[cur]. Only full
+ * passes (capture set) copy block inputs out: a pass from a block runs a modified network whose
+ * activations must not replace the captured ones other variants restart from. */
+static void run_blocks(struct sekit_model *m, int from, int cur, int N, float *logits,
+                       int capture)
 {
     int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
     for (int i = from; i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
         struct se_block *se = &b->se;
         const float *in = m->act[cur];
-        if (b->capture)
+        if (capture && b->capture)
             memcpy(b->capture, in, sizeof(float) * (size_t)N * b->shape.in_c * h * w);
         int hb = h, wb = w, hs = h, ws = w;
         if (b->c3.w) {
@@ -637,7 +640,7 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
                                 m->pool_stride, m->pool_pad, oh, ow);
         cur = 1;
     }
-    run_blocks(m, 0, cur, N, logits);
+    run_blocks(m, 0, cur, N, logits, 1);
 }
 
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i)
@@ -665,5 +668,5 @@ void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, in
 {
     SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
     memcpy(m->act[0], act, sizeof(float) * (size_t)N * sekit_model_block_input_size(m, i));
-    run_blocks(m, i, 0, N, logits);
+    run_blocks(m, i, 0, N, logits, 0);
 }

@@ -244,7 +244,8 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
 /* Sharing computation between variants of the network (ablations). After
  * sekit_model_capture(m, i, dst), every forward pass copies block i's input activation into dst
  * (N x sekit_model_block_input_size floats; NULL stops it). sekit_model_forward_from then runs
- * blocks i.. and the head from such an activation, with the SE modes then in force. */
+ * blocks i.. and the head from such an activation, with the SE modes then in force; it never
+ * captures, so every captured activation stays that of the last full pass. */
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i);
 void sekit_model_capture(struct sekit_model *m, int i, float *dst);
 void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N,

@@ -1,0 +1,403 @@
+/*
+ * t-ablate.c -- `sekit ablate` against the engine API, on an IDX dataset this test writes and
+ * the golden timm_basic_small model:
+ *   - remove mode: every variant's per-class top-1 equals full forward passes with the dropped
+ *     blocks' gates fixed at 1 (SEKIT_SE_FIXED with a vector of ones), and SEKIT_SE_REMOVED
+ *     gives exactly those logits;
+ *   - mean mode with --means RUN.h5: equals forward passes with each dropped gate fixed at the
+ *     block's mean over the recording's images; without --means, at its mean over the evaluated
+ *     images;
+ *   - the output files (CSV, Markdown, HDF5, chart) are all written, and bad arguments are
+ *     refused in one line with nothing written.
+ */
+#include "../datasets/dataset.h"
+#include "fixture.h"
+#include "tap.h"
+
+#include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { NIMG = 400, BATCH = 40, K = 10 };
+
+static char model[800], data[600];
+
+struct table {
+    int n, nse;
+    int8_t *dropped; /* [n, nse] */
+    double *top1;    /* [n, K] per class, percent */
+};
+
+static void table_free(struct table *t)
+{
+    free(t->dropped), free(t->top1);
+    memset(t, 0, sizeof *t);
+}
+
+static int read_table(const char *path, struct table *t)
+{
+    memset(t, 0, sizeof *t);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 0;
+    hid_t d = H5Dopen2(f, "ablation/dropped", H5P_DEFAULT), sp = d >= 0 ? H5Dget_space(d) : -1;
+    hsize_t dims[2] = {0, 0};
+    int good = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+               H5Sget_simple_extent_dims(sp, dims, NULL) == 2;
+    t->n = (int)dims[0], t->nse = (int)dims[1];
+    t->dropped = malloc(dims[0] * dims[1] + 1);
+    t->top1 = malloc(sizeof(double) * (dims[0] * K + 1));
+    good = good && t->dropped && t->top1 &&
+           H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->dropped) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    d = H5Dopen2(f, "ablation/top1_per_class", H5P_DEFAULT);
+    good = good && d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->top1) >= 0;
+    if (d >= 0) H5Dclose(d);
+    H5Fclose(f);
+    if (!good) table_free(t);
+    return good;
+}
+
+/* The engine side: the dataset in the order `sekit ablate` evaluates it (every class, class
+ * order, first images), in batches of BATCH. */
+struct engine {
+    struct sekit_model *m;
+    struct sekit_ds *ds;
+    struct sekit_preproc pp;
+    int64_t *idx, n;
+    float *x, *logits;
+    int32_t *labels;
+};
+
+static int engine_open(struct engine *g)
+{
+    memset(g, 0, sizeof *g);
+    struct sekit_err e = {0};
+    struct sekit_ds_opts o = {.path = data};
+    int classes[K];
+    for (int k = 0; k < K; k++)
+        classes[k] = k;
+    g->pp.channels = 1;
+    g->pp.std[0] = 1;
+    int rc = sekit_model_load(&g->m, model, &e);
+    if (!rc) rc = sekit_model_prepare(g->m, BATCH, 28, 28, &e);
+    if (!rc) rc = sekit_ds_open(&g->ds, &o, &e);
+    if (!rc) rc = sekit_ds_select(g->ds, classes, K, 0, 0, &g->idx, &g->n, &e);
+    g->x = malloc(sizeof(float) * BATCH * 784);
+    g->logits = malloc(sizeof(float) * BATCH * K);
+    g->labels = malloc(sizeof(int32_t) * NIMG);
+    if (rc || !g->x || !g->logits || !g->labels) {
+        diag("engine set-up: %s", e.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static void engine_close(struct engine *g)
+{
+    sekit_model_free(g->m);
+    sekit_ds_close(g->ds);
+    free(g->idx), free(g->x), free(g->logits), free(g->labels);
+}
+
+/* Loads batch b (BATCH images) into g->x and g->labels. */
+static int load_batch(struct engine *g, int b)
+{
+    struct sekit_err e = {0};
+    for (int i = 0; i < BATCH; i++) {
+        int64_t j = g->idx[b * BATCH + i];
+        if (sekit_ds_load(g->ds, j, &g->pp, g->x + (size_t)i * 784, &e)) {
+            diag("%s", e.msg);
+            return 0;
+        }
+        g->labels[i] = sekit_ds_label(g->ds, j);
+    }
+    return 1;
+}
+
+static int argmax(const float *v)
+{
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (v[k] > v[best]) best = k;
+    return best;
+}
+
+/* Per-class top-1 (percent) of the network with the blocks of `drop` set to gates[block] (a
+ * fixed vector) or removed (gates NULL). */
+static void engine_top1(struct engine *g, const int8_t *drop, int nse, float *const *gates,
+                        double *top1)
+{
+    int64_t hit[K] = {0}, cnt[K] = {0};
+    for (int i = 0; i < nse; i++)
+        if (drop[i])
+            sekit_model_se_set(g->m, i, gates ? SEKIT_SE_FIXED : SEKIT_SE_REMOVED,
+                               gates ? gates[i] : NULL);
+    for (int b = 0; b * BATCH < g->n; b++) {
+        if (!load_batch(g, b)) break;
+        sekit_model_forward(g->m, g->x, BATCH, g->logits);
+        for (int i = 0; i < BATCH; i++) {
+            cnt[g->labels[i]]++;
+            hit[g->labels[i]] += argmax(g->logits + (size_t)i * K) == g->labels[i];
+        }
+    }
+    for (int i = 0; i < nse; i++)
+        sekit_model_se_set(g->m, i, SEKIT_SE_NORMAL, NULL);
+    for (int k = 0; k < K; k++)
+        top1[k] = cnt[k] ? 100.0 * (double)hit[k] / (double)cnt[k] : 0;
+}
+
+static int same_row(const double *got, const double *want, const char *what)
+{
+    for (int k = 0; k < K; k++)
+        if (got[k] != want[k]) {
+            diag("%s: class %d top-1 %.4f%% from sekit ablate, %.4f%% from the engine", what, k,
+                 got[k], want[k]);
+            return 0;
+        }
+    return 1;
+}
+
+static const char *dropped_names(struct engine *g, const int8_t *d, int nse, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (int i = 0; i < nse; i++)
+        if (d[i])
+            snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", buf[0] ? "," : "",
+                     sekit_model_se_info(g->m, i)->name);
+    return buf[0] ? buf : "none";
+}
+
+/* Every variant of a table against the engine with the given gates (NULL: fixed at 1). */
+static void compare_variants(struct engine *g, const struct table *t, float *const *means,
+                             const char *mode)
+{
+    int nse = sekit_model_se_count(g->m), bad = 0;
+    float **ones = calloc((size_t)nse, sizeof *ones);
+    for (int i = 0; i < nse; i++) {
+        int C = sekit_model_se_info(g->m, i)->channels;
+        ones[i] = malloc(sizeof(float) * (size_t)C);
+        for (int c = 0; c < C; c++)
+            ones[i][c] = 1.0f;
+    }
+    for (int v = 0; v < t->n; v++) {
+        double want[K];
+        char names[256];
+        engine_top1(g, t->dropped + (size_t)v * nse, nse, means ? means : ones, want);
+        bad += !same_row(t->top1 + (size_t)v * K, want,
+                        dropped_names(g, t->dropped + (size_t)v * nse, nse, names, sizeof names));
+    }
+    ok(!bad, "%s: all %d variants' per-class top-1 equal the engine's with fixed gates", mode,
+       t->n);
+    for (int i = 0; i < nse; i++)
+        free(ones[i]);
+    free(ones);
+}
+
+static void remove_mode(struct engine *g)
+{
+    char prefix[700], cmd[3000], p[760];
+    int lines;
+    snprintf(prefix, sizeof prefix, "%s/rm", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "ablate --model '%s' --data '%s' --out '%s' --batch %d --quiet "
+             "--drop SE_2_2,SE_4_1",
+             model, data, prefix, BATCH);
+    if (!is_int(fixture_run(cmd, &lines), 0, "sekit ablate, remove mode, default presets")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    const char *ext[4] = {"csv", "md", "h5", "png"};
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s.%s", prefix, ext[i]);
+        all &= access(p, F_OK) == 0;
+    }
+    ok(all, "PREFIX.csv, .md, .h5 and .png written");
+    struct table t;
+    snprintf(p, sizeof p, "%s.h5", prefix);
+    if (!ok(read_table(p, &t), "the ablation file reads")) return;
+    /* six blocks: full, single x6, stage x3 (last-stage = stage 4), cumulative last 3..5
+     * (last 1, 2 and 6 coincide with single, stage 4 and all), all, the --drop set */
+    is_int(t.n, 1 + 6 + 3 + 3 + 1 + 1, "full model + 14 distinct variants");
+    int customs = 0;
+    for (int v = 0; v < t.n; v++)
+        customs += t.dropped[v * t.nse + 1] && t.dropped[v * t.nse + 4] &&
+                   t.dropped[v * t.nse] + t.dropped[v * t.nse + 2] + t.dropped[v * t.nse + 3] +
+                           t.dropped[v * t.nse + 5] == 0;
+    is_int(customs, 1, "the --drop SE_2_2,SE_4_1 variant is there once");
+    compare_variants(g, &t, NULL, "remove");
+    table_free(&t);
+
+    /* SEKIT_SE_REMOVED and a fixed gate of ones compute the same logits */
+    int nse = sekit_model_se_count(g->m);
+    float *a = malloc(sizeof(float) * BATCH * K), *ones = malloc(sizeof(float) * 64);
+    for (int c = 0; c < 64; c++)
+        ones[c] = 1;
+    load_batch(g, 3);
+    for (int i = 0; i < nse; i++) {
+        sekit_model_se_set(g->m, i, SEKIT_SE_REMOVED, NULL);
+        sekit_model_forward(g->m, g->x, BATCH, a);
+        sekit_model_se_set(g->m, i, SEKIT_SE_FIXED, ones);
+        sekit_model_forward(g->m, g->x, BATCH, g->logits);
+        sekit_model_se_set(g->m, i, SEKIT_SE_NORMAL, NULL);
+        is_close(a, g->logits, BATCH * K, 0, "%s removed == %s gate fixed at 1, exactly",
+                 sekit_model_se_info(g->m, i)->name, sekit_model_se_info(g->m, i)->name);
+    }
+    free(a), free(ones);
+}
+
+/* Block means of every recorded gate in path (per block, [C]), as `--means` defines them. */
+static float **recorded_means(struct engine *g, const char *path)
+{
+    int nse = sekit_model_se_count(g->m);
+    float **mu = calloc((size_t)nse, sizeof *mu);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    for (int i = 0; f >= 0 && i < nse; i++) {
+        const struct sekit_se_info *s = sekit_model_se_info(g->m, i);
+        char name[64];
+        snprintf(name, sizeof name, "excitation/%s", s->name);
+        hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[2];
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        float *v = malloc(sizeof(float) * dims[0] * dims[1]);
+        H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+        mu[i] = calloc((size_t)s->channels, sizeof(float));
+        for (int c = 0; c < s->channels; c++) {
+            double a = 0;
+            for (hsize_t j = 0; j < dims[0]; j++)
+                a += v[j * dims[1] + (hsize_t)c];
+            mu[i][c] = (float)(a / (double)dims[0]);
+        }
+        free(v);
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    if (f >= 0) H5Fclose(f);
+    return mu;
+}
+
+/* Block means of the gates over the evaluated images, from normal forward passes. */
+static float **evaluated_means(struct engine *g)
+{
+    int nse = sekit_model_se_count(g->m);
+    float **mu = calloc((size_t)nse, sizeof *mu);
+    double **sum = calloc((size_t)nse, sizeof *sum);
+    for (int i = 0; i < nse; i++)
+        sum[i] = calloc((size_t)sekit_model_se_info(g->m, i)->channels, sizeof(double));
+    for (int b = 0; b * BATCH < g->n && load_batch(g, b); b++) {
+        sekit_model_forward(g->m, g->x, BATCH, g->logits);
+        for (int i = 0; i < nse; i++) {
+            int C = sekit_model_se_info(g->m, i)->channels;
+            const float *gate = sekit_model_gate(g->m, i);
+            for (int n = 0; n < BATCH; n++)
+                for (int c = 0; c < C; c++)
+                    sum[i][c] += gate[n * C + c];
+        }
+    }
+    for (int i = 0; i < nse; i++) {
+        int C = sekit_model_se_info(g->m, i)->channels;
+        mu[i] = malloc(sizeof(float) * (size_t)C);
+        for (int c = 0; c < C; c++)
+            mu[i][c] = (float)(sum[i][c] / (double)g->n);
+        free(sum[i]);
+    }
+    free(sum);
+    return mu;
+}
+
+static void mean_mode(struct engine *g)
+{
+    char rec[700], prefix[700], cmd[3000], p[760];
+    int lines, nse = sekit_model_se_count(g->m);
+    snprintf(rec, sizeof rec, "%s/run.h5", tap_tmpdir());
+    snprintf(prefix, sizeof prefix, "%s/mean", tap_tmpdir());
+    /* the recording holds other images than the evaluation: Trouser and Bag, 20 each */
+    snprintf(cmd, sizeof cmd,
+             "record --model '%s' --data '%s' --classes Trouser,Bag --per-class 20 --out '%s' "
+             "--quiet",
+             model, data, rec);
+    if (!is_int(fixture_run(cmd, &lines), 0, "record 40 images for --means")) return;
+    snprintf(cmd, sizeof cmd,
+             "ablate --model '%s' --data '%s' --out '%s' --batch %d --quiet --mode mean "
+             "--variants single,all --means '%s'",
+             model, data, prefix, BATCH, rec);
+    if (!is_int(fixture_run(cmd, &lines), 0, "sekit ablate --mode mean --means RUN.h5")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    struct table t;
+    snprintf(p, sizeof p, "%s.h5", prefix);
+    float **mu = recorded_means(g, rec);
+    if (ok(read_table(p, &t), "the mean-mode ablation file reads")) {
+        is_int(t.n, 1 + 6 + 1, "full model + 6 single blocks + all");
+        compare_variants(g, &t, mu, "mean mode, recorded means");
+        table_free(&t);
+    }
+    for (int i = 0; i < nse; i++)
+        free(mu[i]);
+    free(mu);
+
+    snprintf(cmd, sizeof cmd,
+             "ablate --model '%s' --data '%s' --out '%s' --batch %d --quiet --mode mean "
+             "--variants single,all",
+             model, data, prefix, BATCH);
+    if (!is_int(fixture_run(cmd, &lines), 0, "sekit ablate --mode mean (means of this pass)")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    mu = evaluated_means(g);
+    if (ok(read_table(p, &t), "the mean-mode ablation file reads")) {
+        compare_variants(g, &t, mu, "mean mode, means over the evaluated images");
+        table_free(&t);
+    }
+    for (int i = 0; i < nse; i++)
+        free(mu[i]);
+    free(mu);
+}
+
+static void bad_input(void)
+{
+    char prefix[700], cmd[3000], p[760];
+    int lines;
+    snprintf(prefix, sizeof prefix, "%s/bad", tap_tmpdir());
+    snprintf(p, sizeof p, "%s.h5", prefix);
+    struct {
+        const char *what, *args, *needle;
+    } cases[] = {
+        {"unknown block in --drop", "--drop SE_2_1,SE_7_7", "SE_4_2"},
+        {"unknown preset", "--variants single,first", "cumulative"},
+        {"unknown mode", "--mode average", "--mode"},
+        {"--means file that is not a recording", "--mode mean --means /nonexistent.h5",
+         "/nonexistent.h5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "ablate --model '%s' --data '%s' --out '%s' --quiet %s", model,
+                 data, prefix, cases[i].args);
+        int st = fixture_run(cmd, &lines);
+        ok(fixture_clean_failure(st, lines, cases[i].needle, p), "%s: exit %d, one line, nothing written",
+           cases[i].what, st);
+    }
+}
+
+int main(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
+             tap_srcdir());
+    snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
+    struct engine g;
+    if (engine_open(&g)) {
+        remove_mode(&g);
+        mean_mode(&g);
+    } else {
+        ok(0, "the engine opens the model and the dataset");
+    }
+    engine_close(&g);
+    bad_input();
+    return tap_done();
+}
