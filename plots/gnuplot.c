@@ -171,7 +171,13 @@ static int find_gnuplot(char *out, size_t n)
     return found;
 }
 
-int sekit_plot_run_gnuplot(const char *script, struct sekit_err *e)
+int sekit_plot_have_gnuplot(void)
+{
+    char exe[4096];
+    return find_gnuplot(exe, sizeof exe);
+}
+
+int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e)
 {
     char exe[4096];
     if (!find_gnuplot(exe, sizeof exe))
@@ -181,19 +187,22 @@ int sekit_plot_run_gnuplot(const char *script, struct sekit_err *e)
                           script);
     char log[4200];
     snprintf(log, sizeof log, "%s.log", script);
+    /* gnuplot resolves the script's data file names from its working directory: the child
+     * starts in the script's directory (the library never changes its own) */
+    char *dir = strdup(script), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (!dir) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     char *argv[] = {exe, (char *)script, NULL};
+    if (slash) {
+        *slash = 0;
+        posix_spawn_file_actions_addchdir_np(&fa, slash == dir ? "/" : dir);
+        argv[1] = slash + 1;
+    }
     pid_t pid;
-    /* gnuplot resolves the script's data file names from its working directory */
-    char *dir = strdup(script), *slash = dir ? strrchr(dir, '/') : NULL;
-    char cwd[4096];
-    int moved = slash && getcwd(cwd, sizeof cwd) && (*slash = 0, chdir(dir) == 0);
-    if (moved) argv[1] = slash + 1;
     int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
-    if (moved && chdir(cwd) != 0) rc = -1;
     posix_spawn_file_actions_destroy(&fa);
     int st = 0;
     if (rc == 0) waitpid(pid, &st, 0);
@@ -207,6 +216,8 @@ int sekit_plot_run_gnuplot(const char *script, struct sekit_err *e)
             fclose(f);
         }
         first[strcspn(first, "\n")] = 0;
+        /* whatever gnuplot wrote of the figure is not a figure */
+        if (out) unlink(out);
         return sekit_errf(e, SEKIT_EIO, "%s: gnuplot failed: %s", script,
                           first[0] ? first : "no message");
     }

@@ -47,7 +47,11 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
 int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char *name,
                        const char *out, struct sekit_err *e);
 
-/* Runs gnuplot on script; SEKIT_EINVAL with a clear message when gnuplot is not installed. */
-int sekit_plot_run_gnuplot(const char *script, struct sekit_err *e);
+/* gnuplot is on PATH. */
+int sekit_plot_have_gnuplot(void);
+/* Runs gnuplot on script (in the script's directory), which writes out; SEKIT_EINVAL with a
+ * clear message when gnuplot is not installed; when gnuplot fails, out is removed and the
+ * first line gnuplot printed is the message. */
+int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e);
 
 #endif

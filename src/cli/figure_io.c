@@ -116,6 +116,11 @@ static int emit(const struct figure_request *q, const struct sekit_figure *f, st
     int rc = SEKIT_OK;
     const char *dir = q->gnuplot_dir;
     char tmpdir[4096] = "";
+    if (q->use_gnuplot && !sekit_plot_have_gnuplot())
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "gnuplot is not installed (apt-get install gnuplot-nox); "
+                          "--engine cairo draws %s without it",
+                          q->out);
     if (q->use_gnuplot && !dir) {
         /* the script still has to live somewhere: next to the figure */
         snprintf(tmpdir, sizeof tmpdir, "%s", q->out);
@@ -128,7 +133,7 @@ static int emit(const struct figure_request *q, const struct sekit_figure *f, st
     if (q->use_gnuplot) {
         char script[4200];
         snprintf(script, sizeof script, "%s/%s.gp", dir, q->figure);
-        return sekit_plot_run_gnuplot(script, e);
+        return sekit_plot_run_gnuplot(script, q->out, e);
     }
     return sekit_plot_render(f, q->out, e);
 }
