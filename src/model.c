@@ -12,6 +12,7 @@
  */
 #include "sekit.h"
 #include "ops/ops.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,7 +57,15 @@ struct sekit_model {
     int64_t params;
     /* activation buffers, sized by sekit_model_prepare */
     int max_n, H, W;
+    size_t act_pi, col_pi; /* floats per image of the act-sized buffers and of col */
     float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+};
+
+/* One thread's share of the buffers: images [n0, n0 + n) of the batch. Every buffer holds
+ * max_n images' worth, so shares at n0 * (floats per image) never overlap. */
+struct ws {
+    float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+    int n0;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -542,6 +551,9 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
         b->in_h = z.hw[i][0], b->in_w = z.hw[i][1], b->out_h = z.hw[i][2], b->out_w = z.hw[i][3];
     }
     free(z.hw);
+    /* walk_sizes at max_n images: every size is max_n times a per-image size */
+    m->act_pi = z.act / (size_t)max_n;
+    m->col_pi = z.col / (size_t)max_n;
     float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc, &m->tmp};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = falloc(z.act))) goto oom;
@@ -565,82 +577,135 @@ oom:
                       max_n, H, W);
 }
 
-/* out (N, cout, OH, OW) = conv(in (N, cin, *h, *w)); updates *h, *w. */
-static void run_conv(struct sekit_model *m, const struct conv *c, float *out, const float *in,
-                     int N, int *h, int *w)
+static struct ws share(const struct sekit_model *m, int n0)
 {
-    sekit_conv2d_forward(out, in, c->w, c->b, m->col, m->tmp, N, c->cin, *h, *w, c->cout, c->k,
+    const size_t a = (size_t)n0 * m->act_pi;
+    return (struct ws){.act = {m->act[0] + a, m->act[1] + a},
+                       .t1 = m->t1 + a,
+                       .t2 = m->t2 + a,
+                       .t3 = m->t3 + a,
+                       .sc = m->sc + a,
+                       .tmp = m->tmp + a,
+                       .col = m->col + (size_t)n0 * m->col_pi,
+                       .pooled = m->pooled + (size_t)n0 * m->features,
+                       .n0 = n0};
+}
+
+/* out (N, cout, OH, OW) = conv(in (N, cin, *h, *w)); updates *h, *w. */
+static void run_conv(const struct ws *s, const struct conv *c, float *out, const float *in, int N,
+                     int *h, int *w)
+{
+    sekit_conv2d_forward(out, in, c->w, c->b, s->col, s->tmp, N, c->cin, *h, *w, c->cout, c->k,
                          c->k, c->stride, c->pad, c->groups, c->relu);
     *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
-/* Blocks [from, end) and the head; the input of block `from` is in m->act[cur]. Only full
- * passes (capture set) copy block inputs out: a pass from a block runs a modified network whose
- * activations must not replace the captured ones other variants restart from. */
-static void run_blocks(struct sekit_model *m, int from, int cur, int N, float *logits,
-                       int capture)
+/* Blocks [from, end) and the head for the N images of share s; the input of block `from` is in
+ * s->act[cur]. Only full passes (capture set) copy block inputs out: a pass from a block runs a
+ * modified network whose activations must not replace the captured ones other variants restart
+ * from. logits (N, K) of this share. */
+static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int cur, int N,
+                       float *logits, int capture)
 {
     int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
     for (int i = from; i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
         struct se_block *se = &b->se;
-        const float *in = m->act[cur];
+        const float *in = s->act[cur];
+        const size_t in_pi = (size_t)b->shape.in_c * h * w;
         if (capture && b->capture)
-            memcpy(b->capture, in, sizeof(float) * (size_t)N * b->shape.in_c * h * w);
+            memcpy(b->capture + (size_t)s->n0 * in_pi, in, sizeof(float) * (size_t)N * in_pi);
         int hb = h, wb = w, hs = h, ws = w;
         if (b->c3.w) {
-            run_conv(m, &b->c1, m->t1, in, N, &hb, &wb);
-            run_conv(m, &b->c2, m->t2, m->t1, N, &hb, &wb);
-            run_conv(m, &b->c3, m->t3, m->t2, N, &hb, &wb);
+            run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
+            run_conv(s, &b->c2, s->t2, s->t1, N, &hb, &wb);
+            run_conv(s, &b->c3, s->t3, s->t2, N, &hb, &wb);
         } else {
-            run_conv(m, &b->c1, m->t1, in, N, &hb, &wb);
-            run_conv(m, &b->c2, m->t3, m->t1, N, &hb, &wb);
+            run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
+            run_conv(s, &b->c2, s->t3, s->t1, N, &hb, &wb);
         }
         const float *shortcut = in;
         if (b->ds.w) {
-            run_conv(m, &b->ds, m->sc, in, N, &hs, &ws);
-            shortcut = m->sc;
+            run_conv(s, &b->ds, s->sc, in, N, &hs, &ws);
+            shortcut = s->sc;
         }
         const int C = se->info.channels, P = hb * wb;
-        sekit_global_avgpool_forward(se->squeeze, m->t3, N, C, P);
+        float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
+        sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
         switch (se->mode) {
         case SEKIT_SE_NORMAL:
-            sekit_se_excite(se->gate, se->hidden, se->squeeze, se->w1, se->b1, se->w2, se->b2, N,
-                            C, se->info.reduced);
+            sekit_se_excite(gate, se->hidden + (size_t)s->n0 * se->info.reduced, squeeze, se->w1,
+                            se->b1, se->w2, se->b2, N, C, se->info.reduced);
             break;
         case SEKIT_SE_REMOVED:
             for (size_t j = 0; j < (size_t)N * C; j++)
-                se->gate[j] = 1.0f;
+                gate[j] = 1.0f;
             break;
         case SEKIT_SE_FIXED:
             for (int n = 0; n < N; n++)
-                memcpy(se->gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
+                memcpy(gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
             break;
         }
-        sekit_se_scale_add_relu(m->act[1 - cur], m->t3, se->gate, shortcut, N, C, P);
+        sekit_se_scale_add_relu(s->act[1 - cur], s->t3, gate, shortcut, N, C, P);
         cur = 1 - cur;
         h = hb;
         w = wb;
     }
-    sekit_global_avgpool_forward(m->pooled, m->act[cur], N, m->features, h * w);
-    sekit_linear_forward(logits, m->pooled, m->fc_w, m->fc_b, N, m->features,
+    sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
+    sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features,
                          m->arch.num_classes);
+}
+
+/* A forward pass split into shares of the batch. from < 0: from the input x; else from block
+ * `from`'s input activation act. */
+struct pass {
+    struct sekit_model *m;
+    const float *x;
+    int from, N, shares;
+    float *logits;
+};
+
+static void run_share(void *ctx, int t)
+{
+    const struct pass *p = ctx;
+    struct sekit_model *m = p->m;
+    const int n0 = (int)((int64_t)p->N * t / p->shares);
+    const int N = (int)((int64_t)p->N * (t + 1) / p->shares) - n0;
+    const struct ws s = share(m, n0);
+    float *logits = p->logits + (size_t)n0 * m->arch.num_classes;
+    if (p->from >= 0) {
+        const size_t pi = sekit_model_block_input_size(m, p->from);
+        memcpy(s.act[0], p->x + (size_t)n0 * pi, sizeof(float) * (size_t)N * pi);
+        run_blocks(m, &s, p->from, 0, N, logits, 0);
+        return;
+    }
+    int h = m->H, w = m->W, cur = 0;
+    run_conv(&s, &m->stem, s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h,
+             &w);
+    if (m->pool_k) {
+        int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
+        sekit_maxpool2d_forward(s.act[1], s.act[0], N, m->stem.cout, h, w, m->pool_k,
+                                m->pool_stride, m->pool_pad, oh, ow);
+        cur = 1;
+    }
+    run_blocks(m, &s, 0, cur, N, logits, 1);
+}
+
+static void run_pass(struct sekit_model *m, const float *x, int from, int N, float *logits)
+{
+    const int T = sekit_threads();
+    struct pass p = {.m = m, .x = x, .from = from, .N = N, .shares = N >= T ? T : 1,
+                     .logits = logits};
+    sekit_blas_threads(p.shares > 1 ? 1 : T);
+    sekit_parallel(p.shares, run_share, &p);
 }
 
 void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)
 {
     SEKIT_ASSERT(N >= 1 && N <= m->max_n);
-    int h = m->H, w = m->W, cur = 0;
-    run_conv(m, &m->stem, m->act[0], x, N, &h, &w);
-    if (m->pool_k) {
-        int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        sekit_maxpool2d_forward(m->act[1], m->act[0], N, m->stem.cout, h, w, m->pool_k,
-                                m->pool_stride, m->pool_pad, oh, ow);
-        cur = 1;
-    }
-    run_blocks(m, 0, cur, N, logits, 1);
+    run_pass(m, x, -1, N, logits);
 }
 
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i)
@@ -667,6 +732,5 @@ void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, in
                               float *logits)
 {
     SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
-    memcpy(m->act[0], act, sizeof(float) * (size_t)N * sekit_model_block_input_size(m, i));
-    run_blocks(m, i, 0, N, logits, 0);
+    run_pass(m, act, i, N, logits);
 }

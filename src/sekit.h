@@ -62,8 +62,9 @@ _Noreturn void sekit_abort(const char *file, int line, const char *expr);
 /* ---------------------------------------------------------------------------------------- */
 /* threads */
 
-/* Sets the number of threads the engine uses (the OpenBLAS GEMMs).
- * n <= 0 means all online cores. Returns the number in effect. */
+/* Sets the number of threads the engine uses: a batch of at least n images is split into n
+ * shares run in parallel; a smaller batch runs its GEMMs on n OpenBLAS threads. n <= 0 means
+ * all online cores (at most 256). Returns the number in effect. */
 int sekit_set_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */

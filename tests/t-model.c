@@ -142,6 +142,30 @@ static void hooks(void)
     sekit_set_threads(1);
     sekit_model_forward(m, x, N, logits);
     is_close(logits, base, (size_t)N * K, TOL_ORDER, "one thread matches all threads");
+
+    /* 3 threads split the 4 images into shares of 1, 1 and 2: logits, gates, captured block
+     * inputs and passes from a captured block agree with one thread's */
+    const size_t in2 = sekit_model_block_input_size(m, 2);
+    float *cap1 = malloc(sizeof(float) * N * in2), *cap3 = malloc(sizeof(float) * N * in2);
+    float from1[20], from3[20];
+    sekit_model_capture(m, 2, cap1);
+    sekit_model_forward(m, x, N, logits);
+    sekit_model_se_set(m, 2, SEKIT_SE_REMOVED, NULL);
+    sekit_model_forward_from(m, 2, cap1, N, from1);
+    sekit_model_se_set(m, 2, SEKIT_SE_NORMAL, NULL);
+    is_int(sekit_set_threads(3), 3, "3 threads on any machine");
+    sekit_model_capture(m, 2, cap3);
+    sekit_model_forward(m, x, N, logits);
+    is_close(logits, base, (size_t)N * K, TOL_ORDER, "3 uneven shares: logits");
+    is_close(sekit_model_gate(m, 3), gates[3], (size_t)N * 32, TOL_ORDER, "3 uneven shares: gates");
+    is_close(cap3, cap1, (size_t)N * in2, TOL_ORDER, "3 uneven shares: captured block input");
+    sekit_model_se_set(m, 2, SEKIT_SE_REMOVED, NULL);
+    sekit_model_forward_from(m, 2, cap3, N, from3);
+    sekit_model_se_set(m, 2, SEKIT_SE_NORMAL, NULL);
+    sekit_model_capture(m, 2, NULL);
+    is_close(from3, from1, (size_t)N * K, TOL_ORDER, "3 uneven shares: a pass from SE_3_1");
+    is_close(from3, removed, (size_t)N * K, TOL_ORDER, "which equals the full pass with it removed");
+    free(cap1), free(cap3);
     sekit_set_threads(0);
 
     const float *sq = sekit_model_squeeze(m, 0);
