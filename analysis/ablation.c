@@ -311,6 +311,21 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
               put1(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)nclasses, 0, cls);
         for (int c = 0; !bad && c < 7; c++)
             bad |= put1(g, cn[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)n, 0, cols[c]);
+        if (!bad) {
+            /* what was evaluated, and the schema version (docs/record-format.md, "Ablations") */
+            hid_t sp = H5Screate(H5S_SCALAR);
+            hid_t a = H5Acreate2(g, "description", st, sp, H5P_DEFAULT, H5P_DEFAULT);
+            bad |= a < 0 || H5Awrite(a, st, &what) < 0;
+            if (a >= 0) H5Aclose(a);
+            const int64_t fv = 1, tp = total_params;
+            a = H5Acreate2(f, "ablation_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+            bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &fv) < 0;
+            if (a >= 0) H5Aclose(a);
+            a = H5Acreate2(g, "total_params", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+            bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &tp) < 0;
+            if (a >= 0) H5Aclose(a);
+            H5Sclose(sp);
+        }
         /* block membership as a variants x blocks 0/1 matrix */
         const int nse = sekit_model_se_count(m);
         int8_t *mem = calloc((size_t)n * (size_t)nse, 1);

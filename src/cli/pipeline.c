@@ -36,7 +36,7 @@ const char pipeline_help[] =
     "  --class-map FILE    image folders: one folder name per line fixes class order\n"
     "  --preset P          timm|legacy|caffe|none preprocessing for image folders\n"
     "  --resize N --crop N --mean a,b,c --std a,b,c   override the preprocessing\n"
-    "  --batch B           images per forward pass (default 64)\n"
+    "  --batch B           images per forward pass (default 16)\n"
     "  --threads T         engine threads (default: all cores)\n";
 
 void pipeline_defaults(struct pipeline_opts *o)
@@ -46,7 +46,7 @@ void pipeline_defaults(struct pipeline_opts *o)
     o->data = SEKIT_DEFAULT_DATA;
     o->split = "test";
     o->classes = "all";
-    o->batch = 64;
+    o->batch = 16;
 }
 
 int pipeline_flag(struct pipeline_opts *o, const char *cmd, int argc, char **argv, int *i)

@@ -174,7 +174,7 @@ static int write_report(const char *dir, const struct pipeline_opts *o, const ch
                "distance between class means | correlation of class means | gates > 0.99 | "
                "gates < 0.01 |\n|---|---|---|---|---|---|---|\n");
     for (int b = 0; b < nb; b++)
-        fprintf(f, "| %s | %d | %.3f | %.4f | %.3f | %.1f%% | %.1f%% |\n", st[b].name,
+        fprintf(f, "| %s | %d | %.3f | %.4f | %.3f | %.2f%% | %.2f%% |\n", st[b].name,
                 st[b].channels, st[b].specificity, st[b].distance, st[b].correlation,
                 100 * st[b].sat_high, 100 * st[b].sat_low);
     fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
@@ -197,8 +197,8 @@ static int write_report(const char *dir, const struct pipeline_opts *o, const ch
                 : "This model does not follow the paper here.");
     fprintf(f, "3. **Saturation in the last stage** (paper: SE_5_2 tends to a state where most "
                "activations are close to one, where an SE block is the identity). The most "
-               "saturated last-stage block, %s, has %.1f%% of its gates above 0.99 (and %.1f%% "
-               "below 0.01); the most saturated earlier block has %.1f%% above 0.99. %s\n",
+               "saturated last-stage block, %s, has %.2f%% of its gates above 0.99 (and %.2f%% "
+               "below 0.01); the most saturated earlier block has %.2f%% above 0.99. %s\n",
             st[sat_arg].name, 100 * sat_last, 100 * st[sat_arg].sat_low, 100 * sat_rest,
             sat_last >= 0.5 ? "This model agrees: that block is close to the identity."
             : sat_last > sat_rest && sat_last >= 0.05
