@@ -3,6 +3,7 @@
  * and docs/record-format.md for the schema.
  */
 #include "record.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,16 +173,21 @@ static int attr_i64(hid_t obj, const char *name, const int64_t *v, hsize_t n)
     return rc < 0;
 }
 
+/* Rows per chunk of a dataset of rows x row_bytes. */
+static hsize_t chunk_rows(hsize_t rows, size_t row_bytes)
+{
+    hsize_t crow = CHUNK_BYTES / row_bytes;
+    if (crow < 1) crow = 1;
+    if (crow > rows) crow = rows ? rows : 1;
+    return crow;
+}
+
 /* A chunked, shuffled, deflated dataset of rows x cols (cols 0: 1-D). */
 static hid_t make_dataset(hid_t loc, const char *name, hid_t type, hsize_t rows, hsize_t cols)
 {
     int rank = cols ? 2 : 1;
     hsize_t dims[2] = {rows, cols};
-    size_t row_bytes = H5Tget_size(type) * (cols ? cols : 1);
-    hsize_t crow = CHUNK_BYTES / row_bytes;
-    if (crow < 1) crow = 1;
-    if (crow > rows) crow = rows ? rows : 1;
-    hsize_t chunk[2] = {crow, cols};
+    hsize_t chunk[2] = {chunk_rows(rows, H5Tget_size(type) * (cols ? cols : 1)), cols};
     hid_t sp = H5Screate_simple(rank, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, rank, chunk);
@@ -449,6 +455,65 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
 }
 
 /* Writes OUT.tmp from the journal. */
+/*
+ * The gate datasets are most of a recording, and deflating them was most of the time `record`
+ * spends beyond `eval`. HDF5 filters run on one thread, so sekit applies the same two filters
+ * itself, chunk by chunk on all cores, and hands HDF5 the finished chunks (H5Dwrite_chunk):
+ * shuffle (byte k of every element, then byte k + 1, ...) and deflate (zlib's compress2), as
+ * HDF5's H5Z_shuffle and H5Z_deflate do, so any HDF5 reader decodes them.
+ */
+struct zchunk {
+    hid_t d;
+    hsize_t row0;            /* first row of the chunk */
+    unsigned char *raw, *z;  /* full chunk (rows past the end are zero), compressed */
+    size_t raw_bytes, z_bytes;
+    int failed;
+};
+
+struct zbatch {
+    struct zchunk *c;
+    int n, shares;
+};
+
+static void compress_share(void *ctx, int t)
+{
+    struct zbatch *b = ctx;
+    for (int i = t; i < b->n; i += b->shares) {
+        struct zchunk *c = &b->c[i];
+        const size_t n = c->raw_bytes / 4;
+        unsigned char *sh = malloc(c->raw_bytes);
+        uLongf zl = compressBound((uLong)c->raw_bytes);
+        c->z = malloc(zl);
+        if (!sh || !c->z) {
+            free(sh);
+            c->failed = 1;
+            continue;
+        }
+        for (size_t k = 0; k < 4; k++)
+            for (size_t j = 0; j < n; j++)
+                sh[k * n + j] = c->raw[j * 4 + k];
+        c->failed = compress2(c->z, &zl, sh, (uLong)c->raw_bytes, DEFLATE_LEVEL) != Z_OK;
+        c->z_bytes = zl;
+        free(sh);
+    }
+}
+
+/* Compresses the pending chunks in parallel, writes them in order and frees them. */
+static int flush_chunks(struct zchunk *c, int n)
+{
+    int shares = sekit_threads() < n ? sekit_threads() : n, bad = 0;
+    struct zbatch b = {c, n, shares};
+    if (n > 0) sekit_parallel(shares, compress_share, &b);
+    for (int i = 0; i < n; i++) {
+        hsize_t off[2] = {c[i].row0, 0};
+        bad |= c[i].failed ||
+               H5Dwrite_chunk(c[i].d, H5P_DEFAULT, 0, off, c[i].z_bytes, c[i].z) < 0;
+        free(c[i].raw);
+        free(c[i].z);
+    }
+    return bad;
+}
+
 static int convert(struct sekit_rec *r, struct sekit_err *e)
 {
     const struct sekit_rec_spec *s = r->spec;
@@ -462,12 +527,19 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
     unsigned char *rows = malloc(r->rec_bytes * CONVERT_ROWS);
     int32_t *ibuf = malloc(sizeof(int32_t) * CONVERT_ROWS * 2);
     float *fbuf = malloc(sizeof(float) * CONVERT_ROWS * (size_t)(K > 1 ? K : 1));
-    float *gbuf = NULL;
-    int maxc = 1;
-    for (int b = 0; b < nb; b++)
-        if (s->blocks[b].channels > maxc) maxc = s->blocks[b].channels;
-    gbuf = malloc(sizeof(float) * CONVERT_ROWS * (size_t)maxc);
-    if (!blockd || !chan || !rows || !ibuf || !fbuf || !gbuf) {
+    /* per gate dataset: rows per chunk, the chunk being filled and how many rows it has */
+    const int nd = nsets * nb;
+    hsize_t *crow = calloc((size_t)nd + 1, sizeof *crow), *filled = calloc((size_t)nd + 1, sizeof *filled);
+    unsigned char **cbuf = calloc((size_t)nd + 1, sizeof *cbuf);
+    /* chunks completed within one window of CONVERT_ROWS rows: at most rows / crow + 1 each */
+    size_t maxpend = 0;
+    for (int i = 0; i < nd; i++) {
+        size_t C = (size_t)s->blocks[i % nb].channels;
+        crow[i] = chunk_rows(N, 4 * C);
+        maxpend += CONVERT_ROWS / crow[i] + 2;
+    }
+    struct zchunk *pend = calloc(maxpend + 1, sizeof *pend);
+    if (!blockd || !chan || !rows || !ibuf || !fbuf || !crow || !filled || !cbuf || !pend) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
@@ -548,15 +620,29 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
             write_rows(logits, H5T_NATIVE_FLOAT, first, n, (hsize_t)K, fbuf))
             goto h5err;
         size_t off = 16 + 4 * (size_t)K;
-        for (int g = 0; g < nsets; g++)
-            for (int b = 0; b < nb; b++) {
-                size_t C = (size_t)s->blocks[b].channels;
-                for (hsize_t i = 0; i < n; i++)
-                    memcpy(gbuf + i * C, rows + r->rec_bytes * i + off, 4 * C);
-                if (write_rows(blockd[g * nb + b], H5T_NATIVE_FLOAT, first, n, C, gbuf))
-                    goto h5err;
-                off += 4 * C;
+        int np = 0;
+        for (int i = 0; i < nd; i++) {
+            const size_t C = (size_t)s->blocks[i % nb].channels, cb = 4 * C * crow[i];
+            for (hsize_t j = 0; j < n; j++) {
+                if (!cbuf[i] && !(cbuf[i] = calloc(1, cb))) {
+                    rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+                    goto out;
+                }
+                memcpy(cbuf[i] + 4 * C * filled[i], rows + r->rec_bytes * j + off, 4 * C);
+                /* a full chunk, or the last (partial, zero-padded) one */
+                if (++filled[i] == crow[i] || first + j + 1 == N) {
+                    hsize_t row_end = first + j + 1;
+                    pend[np++] = (struct zchunk){.d = blockd[i],
+                                                 .row0 = row_end - filled[i],
+                                                 .raw = cbuf[i],
+                                                 .raw_bytes = cb};
+                    cbuf[i] = NULL;
+                    filled[i] = 0;
+                }
             }
+            off += 4 * C;
+        }
+        if (flush_chunks(pend, np)) goto h5err;
     }
 
     /* root attributes, written last */
@@ -593,6 +679,9 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
 h5err:
     rc = h5fail(e, r->tmp, "write the recording");
 out:
+    for (int i = 0; cbuf && i < nsets * nb; i++)
+        free(cbuf[i]);
+    free(cbuf), free(crow), free(filled), free(pend);
     for (int i = 0; blockd && i < 2 * nb; i++)
         if (blockd[i] >= 0) H5Dclose(blockd[i]);
     for (int b = 0; chan && b < nb; b++) {
@@ -612,7 +701,6 @@ out:
     free(rows);
     free(ibuf);
     free(fbuf);
-    free(gbuf);
     if (rc) unlink(r->tmp);
     return rc;
 }
