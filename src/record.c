@@ -20,7 +20,7 @@
 #include <zlib.h>
 
 #define JOURNAL_MAGIC "SEKITJ01"
-#define DEFLATE_LEVEL 4
+#define DEFLATE_LEVEL 1
 #define CHUNK_BYTES (256 * 1024) /* target size of one HDF5 chunk */
 #define CONVERT_ROWS 2048        /* journal rows converted per HDF5 write */
 
@@ -531,14 +531,10 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
     const int nd = nsets * nb;
     hsize_t *crow = calloc((size_t)nd + 1, sizeof *crow), *filled = calloc((size_t)nd + 1, sizeof *filled);
     unsigned char **cbuf = calloc((size_t)nd + 1, sizeof *cbuf);
-    /* chunks completed within one window of CONVERT_ROWS rows: at most rows / crow + 1 each */
-    size_t maxpend = 0;
-    for (int i = 0; i < nd; i++) {
-        size_t C = (size_t)s->blocks[i % nb].channels;
-        crow[i] = chunk_rows(N, 4 * C);
-        maxpend += CONVERT_ROWS / crow[i] + 2;
-    }
-    struct zchunk *pend = calloc(maxpend + 1, sizeof *pend);
+    for (int i = 0; i < nd; i++)
+        crow[i] = chunk_rows(N, 4 * (size_t)s->blocks[i % nb].channels);
+    struct zchunk *pend = calloc(2 * (size_t)sekit_threads(), sizeof *pend);
+    int np = 0; /* chunks in pend */
     if (!blockd || !chan || !rows || !ibuf || !fbuf || !crow || !filled || !cbuf || !pend) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
@@ -620,7 +616,6 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
             write_rows(logits, H5T_NATIVE_FLOAT, first, n, (hsize_t)K, fbuf))
             goto h5err;
         size_t off = 16 + 4 * (size_t)K;
-        int np = 0;
         for (int i = 0; i < nd; i++) {
             const size_t C = (size_t)s->blocks[i % nb].channels, cb = 4 * C * crow[i];
             for (hsize_t j = 0; j < n; j++) {
@@ -638,11 +633,19 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
                                                  .raw_bytes = cb};
                     cbuf[i] = NULL;
                     filled[i] = 0;
+                    /* a few chunks in flight at a time: memory stays flat whatever N */
+                    if (np == 2 * sekit_threads()) {
+                        int bad = flush_chunks(pend, np);
+                        np = 0;
+                        if (bad) goto h5err;
+                    }
                 }
             }
             off += 4 * C;
         }
-        if (flush_chunks(pend, np)) goto h5err;
+        int bad = flush_chunks(pend, np);
+        np = 0;
+        if (bad) goto h5err;
     }
 
     /* root attributes, written last */
@@ -681,6 +684,8 @@ h5err:
 out:
     for (int i = 0; cbuf && i < nsets * nb; i++)
         free(cbuf[i]);
+    for (int i = 0; i < np; i++)
+        free(pend[i].raw);
     free(cbuf), free(crow), free(filled), free(pend);
     for (int i = 0; blockd && i < 2 * nb; i++)
         if (blockd[i] >= 0) H5Dclose(blockd[i]);
