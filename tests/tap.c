@@ -92,12 +92,18 @@ void skip(const char *fmt, ...)
 
 void diag(const char *fmt, ...)
 {
+    /* every line of a multi-line message (a child's stderr) gets the "# " a TAP line needs */
+    char buf[16384];
     va_list ap;
     va_start(ap, fmt);
-    printf("# ");
-    vprintf(fmt, ap);
-    printf("\n");
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    for (char *line = buf, *nl; line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        if (nl && !nl[1]) nl = NULL; /* no empty comment for a trailing newline */
+        printf("# %s\n", line);
+    }
     fflush(stdout);
 }
 
