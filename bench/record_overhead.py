@@ -21,8 +21,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_rss(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process."""
+def run_rss(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one child process."""
     t0 = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -34,7 +34,7 @@ def run_rss(cmd: list[str]) -> tuple[float, int]:
     el = time.perf_counter() - t0
     if status != 0:
         sys.exit(f"{' '.join(cmd)} failed with status {status}")
-    return el, ru.ru_maxrss
+    return el, ru.ru_maxrss, ru.ru_utime + ru.ru_stime
 
 
 def main() -> int:
@@ -49,10 +49,12 @@ def main() -> int:
     common = ["--batch", a.batch, "--quiet"]
     ev = [a.sekit, "eval"] + common
     rec = [a.sekit, "record", "--out", out, "--force"] + common + (["--squeeze"] if a.squeeze else [])
-    t_eval, t_rec = [], []
+    t_eval, t_rec, c_eval, c_rec = [], [], [], []
     for _ in range(a.repeat):
-        t_eval.append(run_rss(ev)[0])
-        t_rec.append(run_rss(rec)[0])
+        w, _, c = run_rss(ev)
+        t_eval.append(w), c_eval.append(c)
+        w, _, c = run_rss(rec)
+        t_rec.append(w), c_rec.append(c)
     me, mr = statistics.median(t_eval), statistics.median(t_rec)
     size = os.path.getsize(out)
     print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, bundled model, Fashion-MNIST "
@@ -64,9 +66,12 @@ def main() -> int:
     print(f"record overhead over eval: {100 * pairs:+.2f}% (median of back-to-back pairs), "
           f"{100 * (mr - me) / me:+.2f}% (medians), "
           f"{100 * (min(t_rec) - min(t_eval)) / min(t_eval):+.2f}% (fastest runs)")
+    cpu = statistics.median((r - e) / e for e, r in zip(c_eval, c_rec))
+    print(f"CPU time (user + system), median of pairs: {100 * cpu:+.2f}% "
+          f"(eval {statistics.median(c_eval):.2f} s, record {statistics.median(c_rec):.2f} s)")
     rss = {}
     for n in (100, 1000):  # per class: N = 1,000 and 10,000
-        _, rss[n] = run_rss([a.sekit, "record", "--out", out, "--force", "--per-class", str(n)]
+        _, rss[n], _ = run_rss([a.sekit, "record", "--out", out, "--force", "--per-class", str(n)]
                             + common)
     print(f"peak RSS  N=1,000: {rss[100] / 1024:.1f} MiB   N=10,000: {rss[1000] / 1024:.1f} MiB"
           f"   ratio {rss[1000] / rss[100]:.3f}")
