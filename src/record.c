@@ -11,6 +11,8 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,10 @@ struct sekit_rec {
     int complete_already;
     unsigned char *buf; /* one batch of records */
     size_t buf_rows;
+    char *side;         /* OUT.journal.z: gate chunks compressed ahead */
+    struct ahead *ah;   /* NULL: everything is compressed by the finish step */
+    int nd, *dchan;     /* gate datasets (excitation, then squeeze) and their channels */
+    hsize_t *crow;      /* rows per chunk of each gate dataset */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -314,6 +320,227 @@ static int resume_journal(struct sekit_rec *r, struct sekit_err *e)
     return SEKIT_OK;
 }
 
+/*
+ * The gate datasets are most of a recording, and deflating them was most of the time `record`
+ * spends beyond `eval`. HDF5 filters run on one thread, so sekit applies the same two filters
+ * itself, chunk by chunk on all cores, and hands HDF5 the finished chunks (H5Dwrite_chunk):
+ * shuffle (byte k of every element, then byte k + 1, ...) and deflate (zlib's compress2), as
+ * HDF5's H5Z_shuffle and H5Z_deflate do, so any HDF5 reader decodes them.
+ */
+struct zchunk {
+    int di;                  /* gate dataset: excitation blocks, then squeeze blocks */
+    hsize_t row0;            /* first row of the chunk */
+    unsigned char *raw, *z;  /* full chunk (rows past the end are zero), compressed */
+    size_t raw_bytes, z_bytes;
+    int failed;
+};
+
+struct zbatch {
+    struct zchunk *c;
+    int n, shares;
+};
+
+static void compress_one(struct zchunk *c)
+{
+    const size_t n = c->raw_bytes / 4;
+    unsigned char *sh = malloc(c->raw_bytes);
+    uLongf zl = compressBound((uLong)c->raw_bytes);
+    c->z = malloc(zl);
+    if (!sh || !c->z) {
+        free(sh);
+        c->failed = 1;
+        return;
+    }
+    for (size_t k = 0; k < 4; k++)
+        for (size_t j = 0; j < n; j++)
+            sh[k * n + j] = c->raw[j * 4 + k];
+    c->failed = compress2(c->z, &zl, sh, (uLong)c->raw_bytes, DEFLATE_LEVEL) != Z_OK;
+    c->z_bytes = zl;
+    free(sh);
+}
+
+static void compress_share(void *ctx, int t)
+{
+    struct zbatch *b = ctx;
+    for (int i = t; i < b->n; i += b->shares)
+        compress_one(&b->c[i]);
+}
+
+/* Compresses the pending chunks in parallel, writes them to their datasets (d[di]) in order
+ * and frees them. */
+static int flush_chunks(struct zchunk *c, int n, const hid_t *d)
+{
+    int shares = sekit_threads() < n ? sekit_threads() : n, bad = 0;
+    struct zbatch b = {c, n, shares};
+    if (n > 0) sekit_parallel(shares, compress_share, &b);
+    for (int i = 0; i < n; i++) {
+        hsize_t off[2] = {c[i].row0, 0};
+        bad |= c[i].failed ||
+               H5Dwrite_chunk(d[c[i].di], H5P_DEFAULT, 0, off, c[i].z_bytes, c[i].z) < 0;
+        free(c[i].raw);
+        free(c[i].z);
+    }
+    return bad;
+}
+
+/*
+ * Compressing ahead. While the network runs, a background thread at the lowest scheduling
+ * priority (SCHED_IDLE: it only gets cycles no other thread wants, such as the gaps between
+ * batches) compresses each gate chunk as soon as its rows are in the journal and appends it to
+ * OUT.journal.z: records of {dataset, first row, bytes} and the compressed chunk. The finish
+ * step copies those into the HDF5 file and compresses only what is left. The side file is a
+ * cache, never needed for correctness: a run that is resumed, or whose compressor falls behind
+ * or fails, compresses the rest from the journal at the end. Memory stays flat: at most
+ * AHEAD_QUEUE chunks wait, and a chunk that finds the queue full is left to the finish step
+ * (and so are all later chunks of its dataset, so each dataset's ahead chunks stay a prefix).
+ */
+#define AHEAD_QUEUE 8
+
+struct ahead {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    struct zchunk q[AHEAD_QUEUE];
+    int head, len, stop, failed;
+    int fd;
+    int nd;
+    hsize_t *crow, *filled;
+    unsigned char **cbuf;
+    int *gave_up;   /* dataset no longer fed (a full queue): the rest is the finish step's */
+    int64_t *done;  /* leading chunks of each dataset in the side file */
+    int64_t records;
+};
+
+struct zhead {
+    int32_t di, pad;
+    uint64_t row0, bytes;
+};
+
+static void *ahead_main(void *p)
+{
+    struct ahead *a = p;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        while (!a->len && !a->stop)
+            pthread_cond_wait(&a->work, &a->mu);
+        if (a->stop || a->failed) {
+            pthread_mutex_unlock(&a->mu);
+            return NULL;
+        }
+        struct zchunk c = a->q[a->head];
+        pthread_mutex_unlock(&a->mu);
+        compress_one(&c);
+        struct zhead h = {c.di, 0, c.row0, c.z_bytes};
+        int bad = c.failed || write_full(a->fd, &h, sizeof h) || write_full(a->fd, c.z, c.z_bytes);
+        free(c.raw);
+        free(c.z);
+        pthread_mutex_lock(&a->mu);
+        a->head = (a->head + 1) % AHEAD_QUEUE;
+        a->len--;
+        if (bad) a->failed = 1;
+        else a->done[c.di]++, a->records++;
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+/* Starts compressing ahead for a fresh run; NULL (no error: the finish step does it all) when
+ * it cannot. */
+static struct ahead *ahead_start(const char *side, int nd, const hsize_t *crow)
+{
+    struct ahead *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->nd = nd;
+    a->crow = malloc(sizeof *a->crow * (size_t)nd);
+    a->filled = calloc((size_t)nd, sizeof *a->filled);
+    a->cbuf = calloc((size_t)nd, sizeof *a->cbuf);
+    a->gave_up = calloc((size_t)nd, sizeof *a->gave_up);
+    a->done = calloc((size_t)nd, sizeof *a->done);
+    a->fd = open(side, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!a->crow || !a->filled || !a->cbuf || !a->gave_up || !a->done || a->fd < 0) goto fail;
+    memcpy(a->crow, crow, sizeof *a->crow * (size_t)nd);
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->work, NULL);
+    if (pthread_create(&a->tid, NULL, ahead_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->work);
+        goto fail;
+    }
+    struct sched_param sp = {0};
+    pthread_setschedparam(a->tid, SCHED_IDLE, &sp); /* best effort */
+    return a;
+fail:
+    if (a->fd >= 0) close(a->fd);
+    unlink(side);
+    free(a->crow), free(a->filled), free(a->cbuf), free(a->gave_up), free(a->done);
+    free(a);
+    return NULL;
+}
+
+/* Feeds nb journal records (rows first..) to the chunks being filled; queues full chunks. */
+static void ahead_feed(struct ahead *a, const unsigned char *recs, size_t rec_bytes, int64_t first,
+                       int nb, size_t off0, const int *channels)
+{
+    for (int j = 0; j < nb; j++) {
+        size_t off = off0;
+        for (int i = 0; i < a->nd; i++) {
+            const size_t C = (size_t)channels[i];
+            if (!a->gave_up[i]) {
+                if (!a->cbuf[i] && !(a->cbuf[i] = malloc(4 * C * a->crow[i]))) a->gave_up[i] = 1;
+            }
+            if (!a->gave_up[i]) {
+                memcpy(a->cbuf[i] + 4 * C * a->filled[i], recs + rec_bytes * (size_t)j + off, 4 * C);
+                if (++a->filled[i] == a->crow[i]) {
+                    pthread_mutex_lock(&a->mu);
+                    if (a->len < AHEAD_QUEUE && !a->failed) {
+                        a->q[(a->head + a->len) % AHEAD_QUEUE] = (struct zchunk){
+                            .di = i,
+                            .row0 = (hsize_t)(first + j + 1) - a->crow[i],
+                            .raw = a->cbuf[i],
+                            .raw_bytes = 4 * C * a->crow[i]};
+                        a->len++;
+                        a->cbuf[i] = NULL;
+                        a->filled[i] = 0;
+                        pthread_cond_signal(&a->work);
+                    } else {
+                        a->gave_up[i] = 1;
+                    }
+                    pthread_mutex_unlock(&a->mu);
+                }
+            }
+            off += 4 * C;
+        }
+    }
+}
+
+/* Stops the compressor (it finishes the chunk in hand) and drops what it had not started. */
+static void ahead_stop(struct ahead *a)
+{
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_signal(&a->work);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->tid, NULL);
+    for (int k = 0; k < a->len; k++)
+        free(a->q[(a->head + k) % AHEAD_QUEUE].raw);
+    a->len = 0;
+    for (int i = 0; i < a->nd; i++) {
+        free(a->cbuf[i]);
+        a->cbuf[i] = NULL;
+    }
+    close(a->fd);
+    a->fd = -1;
+}
+
+static void ahead_free(struct ahead *a)
+{
+    if (!a) return;
+    if (a->fd >= 0) ahead_stop(a);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->work);
+    free(a->crow), free(a->filled), free(a->cbuf), free(a->gave_up), free(a->done);
+    free(a);
+}
+
 int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume,
                    int force, int64_t *done, struct sekit_err *e)
 {
@@ -331,9 +558,17 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
     r->out = strdup(spec->out_path);
     r->journal = strcat3(spec->out_path, ".journal");
     r->tmp = strcat3(spec->out_path, ".tmp");
+    r->side = strcat3(spec->out_path, ".journal.z");
     r->desc = describe(spec, r->rec_bytes);
+    r->nd = spec->nblocks * (spec->squeeze ? 2 : 1);
+    r->dchan = malloc(sizeof *r->dchan * (size_t)(r->nd + 1));
+    r->crow = malloc(sizeof *r->crow * (size_t)(r->nd + 1));
+    for (int i = 0; r->dchan && r->crow && i < r->nd; i++) {
+        r->dchan[i] = spec->blocks[i % spec->nblocks].channels;
+        r->crow[i] = chunk_rows((hsize_t)spec->n, 4 * (size_t)r->dchan[i]);
+    }
     int rc = SEKIT_OK;
-    if (!r->out || !r->journal || !r->tmp || !r->desc) {
+    if (!r->out || !r->journal || !r->tmp || !r->side || !r->desc || !r->dchan || !r->crow) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto fail;
     }
@@ -348,6 +583,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         free(dircopy);
         if (rc) goto fail;
     }
+    unlink(r->side); /* a cache of a run that did not finish */
     int have_out = access(r->out, F_OK) == 0, have_journal = access(r->journal, F_OK) == 0;
     if (force) {
         if ((have_out && unlink(r->out)) || (have_journal && unlink(r->journal))) {
@@ -405,6 +641,8 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
             goto fail;
         }
         r->data_start = 16 + dl;
+        /* a resumed run compresses everything at the end: its first rows never passed here */
+        r->ah = ahead_start(r->side, r->nd, r->crow);
     }
     *done = r->rows;
     *out = r;
@@ -450,68 +688,49 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
     }
     if (write_full(r->fd, r->buf, r->rec_bytes * (size_t)nb))
         return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", r->journal, strerror(errno));
+    if (r->ah) ahead_feed(r->ah, r->buf, r->rec_bytes, first, nb, 16 + 4 * (size_t)K, r->dchan);
     r->rows += nb;
     return SEKIT_OK;
 }
 
 /* Writes OUT.tmp from the journal. */
-/*
- * The gate datasets are most of a recording, and deflating them was most of the time `record`
- * spends beyond `eval`. HDF5 filters run on one thread, so sekit applies the same two filters
- * itself, chunk by chunk on all cores, and hands HDF5 the finished chunks (H5Dwrite_chunk):
- * shuffle (byte k of every element, then byte k + 1, ...) and deflate (zlib's compress2), as
- * HDF5's H5Z_shuffle and H5Z_deflate do, so any HDF5 reader decodes them.
- */
-struct zchunk {
-    hid_t d;
-    hsize_t row0;            /* first row of the chunk */
-    unsigned char *raw, *z;  /* full chunk (rows past the end are zero), compressed */
-    size_t raw_bytes, z_bytes;
-    int failed;
-};
-
-struct zbatch {
-    struct zchunk *c;
-    int n, shares;
-};
-
-static void compress_share(void *ctx, int t)
+/* Writes the chunks of the side file into the gate datasets d[]; cov[i] gets the rows of
+ * dataset i they hold. A side file that does not read back as written is ignored (cov stays 0,
+ * and the journal path rewrites whatever chunks were copied). Non-zero: an HDF5 write failed. */
+static int copy_ahead(const struct sekit_rec *r, const hid_t *d, hsize_t *cov)
 {
-    struct zbatch *b = ctx;
-    for (int i = t; i < b->n; i += b->shares) {
-        struct zchunk *c = &b->c[i];
-        const size_t n = c->raw_bytes / 4;
-        unsigned char *sh = malloc(c->raw_bytes);
-        uLongf zl = compressBound((uLong)c->raw_bytes);
-        c->z = malloc(zl);
-        if (!sh || !c->z) {
-            free(sh);
-            c->failed = 1;
-            continue;
+    const struct ahead *a = r->ah;
+    int fd = open(r->side, O_RDONLY | O_CLOEXEC), bad = fd < 0;
+    unsigned char *z = NULL;
+    uint64_t pos = 0;
+    for (int64_t k = 0; !bad && k < a->records; k++) {
+        struct zhead h;
+        if (read_full_at(fd, &h, sizeof h, pos) || h.di < 0 || h.di >= r->nd ||
+            h.row0 % r->crow[h.di] || h.row0 >= (uint64_t)r->spec->n ||
+            h.bytes > compressBound((uLong)(4 * (size_t)r->dchan[h.di] * r->crow[h.di]))) {
+            bad = 1;
+            break;
         }
-        for (size_t k = 0; k < 4; k++)
-            for (size_t j = 0; j < n; j++)
-                sh[k * n + j] = c->raw[j * 4 + k];
-        c->failed = compress2(c->z, &zl, sh, (uLong)c->raw_bytes, DEFLATE_LEVEL) != Z_OK;
-        c->z_bytes = zl;
-        free(sh);
+        unsigned char *nz = realloc(z, h.bytes ? h.bytes : 1);
+        if (!nz || read_full_at(fd, nz, h.bytes, pos + sizeof h)) {
+            if (nz) z = nz;
+            bad = 1;
+            break;
+        }
+        z = nz;
+        pos += sizeof h + h.bytes;
+        hsize_t off[2] = {h.row0, 0};
+        if (H5Dwrite_chunk(d[h.di], H5P_DEFAULT, 0, off, h.bytes, z) < 0) {
+            free(z);
+            close(fd);
+            return 1;
+        }
     }
-}
-
-/* Compresses the pending chunks in parallel, writes them in order and frees them. */
-static int flush_chunks(struct zchunk *c, int n)
-{
-    int shares = sekit_threads() < n ? sekit_threads() : n, bad = 0;
-    struct zbatch b = {c, n, shares};
-    if (n > 0) sekit_parallel(shares, compress_share, &b);
-    for (int i = 0; i < n; i++) {
-        hsize_t off[2] = {c[i].row0, 0};
-        bad |= c[i].failed ||
-               H5Dwrite_chunk(c[i].d, H5P_DEFAULT, 0, off, c[i].z_bytes, c[i].z) < 0;
-        free(c[i].raw);
-        free(c[i].z);
-    }
-    return bad;
+    free(z);
+    if (fd >= 0) close(fd);
+    for (int i = 0; !bad && i < r->nd; i++)
+        cov[i] = (hsize_t)a->done[i] * r->crow[i];
+    return 0;
 }
 
 static int convert(struct sekit_rec *r, struct sekit_err *e)
@@ -527,15 +746,14 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
     unsigned char *rows = malloc(r->rec_bytes * CONVERT_ROWS);
     int32_t *ibuf = malloc(sizeof(int32_t) * CONVERT_ROWS * 2);
     float *fbuf = malloc(sizeof(float) * CONVERT_ROWS * (size_t)(K > 1 ? K : 1));
-    /* per gate dataset: rows per chunk, the chunk being filled and how many rows it has */
-    const int nd = nsets * nb;
-    hsize_t *crow = calloc((size_t)nd + 1, sizeof *crow), *filled = calloc((size_t)nd + 1, sizeof *filled);
+    /* per gate dataset: rows already compressed ahead, the chunk being filled and its rows */
+    const int nd = r->nd;
+    const hsize_t *crow = r->crow;
+    hsize_t *filled = calloc((size_t)nd + 1, sizeof *filled), *cov = calloc((size_t)nd + 1, sizeof *cov);
     unsigned char **cbuf = calloc((size_t)nd + 1, sizeof *cbuf);
-    for (int i = 0; i < nd; i++)
-        crow[i] = chunk_rows(N, 4 * (size_t)s->blocks[i % nb].channels);
     struct zchunk *pend = calloc(2 * (size_t)sekit_threads(), sizeof *pend);
     int np = 0; /* chunks in pend */
-    if (!blockd || !chan || !rows || !ibuf || !fbuf || !crow || !filled || !cbuf || !pend) {
+    if (!blockd || !chan || !rows || !ibuf || !fbuf || !filled || !cov || !cbuf || !pend) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
@@ -599,6 +817,9 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
         H5DSattach_scale(names, cls, 0) < 0)
         goto h5err;
 
+    /* chunks compressed ahead go in as they are */
+    if (r->ah && copy_ahead(r, blockd, cov)) goto h5err;
+
     /* stream the journal into the datasets */
     for (hsize_t first = 0; first < N; first += CONVERT_ROWS) {
         hsize_t n = N - first < CONVERT_ROWS ? N - first : CONVERT_ROWS;
@@ -619,6 +840,7 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
         for (int i = 0; i < nd; i++) {
             const size_t C = (size_t)s->blocks[i % nb].channels, cb = 4 * C * crow[i];
             for (hsize_t j = 0; j < n; j++) {
+                if (first + j < cov[i]) continue;
                 if (!cbuf[i] && !(cbuf[i] = calloc(1, cb))) {
                     rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
                     goto out;
@@ -627,7 +849,7 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
                 /* a full chunk, or the last (partial, zero-padded) one */
                 if (++filled[i] == crow[i] || first + j + 1 == N) {
                     hsize_t row_end = first + j + 1;
-                    pend[np++] = (struct zchunk){.d = blockd[i],
+                    pend[np++] = (struct zchunk){.di = i,
                                                  .row0 = row_end - filled[i],
                                                  .raw = cbuf[i],
                                                  .raw_bytes = cb};
@@ -635,7 +857,7 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
                     filled[i] = 0;
                     /* a few chunks in flight at a time: memory stays flat whatever N */
                     if (np == 2 * sekit_threads()) {
-                        int bad = flush_chunks(pend, np);
+                        int bad = flush_chunks(pend, np, blockd);
                         np = 0;
                         if (bad) goto h5err;
                     }
@@ -643,7 +865,7 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
             }
             off += 4 * C;
         }
-        int bad = flush_chunks(pend, np);
+        int bad = flush_chunks(pend, np, blockd);
         np = 0;
         if (bad) goto h5err;
     }
@@ -686,7 +908,7 @@ out:
         free(cbuf[i]);
     for (int i = 0; i < np; i++)
         free(pend[i].raw);
-    free(cbuf), free(crow), free(filled), free(pend);
+    free(cbuf), free(filled), free(cov), free(pend);
     for (int i = 0; blockd && i < 2 * nb; i++)
         if (blockd[i] >= 0) H5Dclose(blockd[i]);
     for (int b = 0; chan && b < nb; b++) {
@@ -724,7 +946,9 @@ int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
     if (r->complete_already) return SEKIT_OK;
     SEKIT_ASSERT(r->rows == r->spec->n);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (r->ah) ahead_stop(r->ah);
     int rc = convert(r, e);
+    unlink(r->side);
     if (rc) return rc;
     char *dircopy = strdup(r->out);
     if (fsync_path(r->tmp, 0) || rename(r->tmp, r->out)) {
@@ -744,6 +968,11 @@ void sekit_rec_close(struct sekit_rec *r)
 {
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
+    if (r->ah) {
+        ahead_free(r->ah);
+        unlink(r->side);
+    }
+    free(r->side), free(r->dchan), free(r->crow);
     free(r->out);
     free(r->journal);
     free(r->tmp);
