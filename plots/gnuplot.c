@@ -97,13 +97,38 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         snprintf(absout, sizeof absout, "%s", out);
     else
         snprintf(absout + strlen(absout), sizeof absout - strlen(absout), "/%s", out);
-    fprintf(s, "set terminal %s size %d,%d\nset output ", term,
-            ext && !strcasecmp(ext, ".pdf") ? 4 * cols : 420 * cols,
-            ext && !strcasecmp(ext, ".pdf") ? 3 * rows + 1 : 300 * rows + 90);
+    /* a bar chart's category names need the width a panel grid does not, rotated category
+     * labels and per-panel legends the height */
+    int tall = 0;
+    for (int p = 0; p < f->npanels; p++)
+        tall |= f->panels[p].xticklabels != NULL && !f->bars;
+    const int pdf = ext && !strcasecmp(ext, ".pdf"), wide = f->bars ? 2 : cols;
+    fprintf(s, "set terminal %s size %d,%d\nset output ", term, pdf ? 4 * wide : 420 * wide,
+            pdf ? 3 * rows + 1 + tall : 300 * rows + 90 + 130 * tall);
     quoted(s, absout);
-    fprintf(s, "\nset datafile separator whitespace\nset grid lc rgb '#dddddd'\n"
-               "set key outside top center horizontal\n");
-    fprintf(s, "set multiplot layout %d,%d title ", rows, cols);
+    /* When every panel draws the same series (Fig. 6, Fig. 7), one legend sits under the title,
+     * in screen coordinates so that it does not shrink the first panel; otherwise each panel
+     * carries its own. */
+    int shared = 1, cat = 0;
+    for (int p = 0; p < f->npanels; p++) {
+        const struct sekit_panel *pa = &f->panels[p];
+        cat |= pa->xticklabels != NULL;
+        shared &= pa->nseries == f->panels[0].nseries;
+        for (int k = 0; shared && k < pa->nseries; k++) {
+            const char *a = pa->series[k].label, *b = f->panels[0].series[k].label;
+            shared &= (!a && !b) || (a && b && !strcmp(a, b));
+        }
+    }
+    fprintf(s, "\nset datafile separator whitespace\nset grid lc rgb '#dddddd'\n");
+    if (shared)
+        fprintf(s, "set key at screen 0.5, screen %.3f center center horizontal samplen 2.5\n",
+                rows > 1 ? 0.915 : 0.86);
+    else
+        fprintf(s, "set key inside top left opaque Left reverse samplen 2 font ',9'\n");
+    /* rotated category labels need room under the axes */
+    fprintf(s, "set multiplot layout %d,%d margins %.2f,%.2f,%.2f,%.2f spacing 0.1,0.16 title ",
+            rows, cols, f->bars ? 0.3 : 0.1, cat ? 0.94 : 0.97, cat && !f->bars ? 0.22 : 0.14,
+            rows > 1 ? 0.84 : 0.8);
     quoted(s, f->title ? f->title : "");
     fputc('\n', s);
     int ti = 0; /* tick-label column shifts data columns by one */
@@ -120,13 +145,26 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         if (pa->ymin < pa->ymax) fprintf(s, "set yrange [%g:%g]\n", pa->ymin, pa->ymax);
         else fprintf(s, "set autoscale y\n");
         if (f->bars) {
-            fprintf(s, "set style fill solid 0.9\nunset key\nset ytics nomirror\n");
+            /* first variant on top, as in the cairo chart */
+            fprintf(s, "set style fill solid 0.9\nunset key\nset ytics nomirror\n"
+                       "set yrange [-0.6:%d.6] reverse\n",
+                    pa->series[0].n - 1);
             fprintf(s, "plot '%s.dat' index %d using 3:0:(0):3:($0-0.32):($0+0.32):ytic(1) "
                        "with boxxyerror lc rgb '#0072b2' notitle\n",
                     name, p);
             continue;
         }
         fprintf(s, "%s", ti ? "set xtics rotate by -45\n" : "set xtics autofreq norotate\n");
+        /* the axis spans the channels drawn, as the cairo figure's does */
+        double x0 = 0, x1 = 0;
+        for (int k = 0; !ti && k < pa->nseries; k++)
+            for (int i = 0; i < pa->series[k].n; i++) {
+                double x = pa->series[k].x ? pa->series[k].x[i] : i;
+                if ((k == 0 && i == 0) || x < x0) x0 = x;
+                if ((k == 0 && i == 0) || x > x1) x1 = x;
+            }
+        if (!ti && x1 > x0) fprintf(s, "set xrange [%g:%g]\n", x0, x1);
+        else fprintf(s, "set autoscale x\n");
         fprintf(s, "plot ");
         int col = 2 + ti;
         int first = 1;
@@ -145,10 +183,10 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
             fprintf(s, "'%s.dat' index %d using %d:%d%s with %s lw 1.5 dt %d lc rgb '%s' title ",
                     name, p, 1 + ti, col, ti ? ":xtic(1)" : "", se->points ? "linespoints pt 7 ps 0.5" : "lines",
                     se->dashed ? 2 : 1, hex);
-            quoted(s, p == 0 && se->label ? se->label : "");
+            quoted(s, (p == 0 || !shared) && se->label ? se->label : "");
             col += se->lo ? 3 : 1;
         }
-        fprintf(s, "\n%s", p == 0 ? "unset key\n" : "");
+        fprintf(s, "\n%s", p == 0 && shared ? "unset key\n" : "");
     }
     fprintf(s, "unset multiplot\n");
     int bad = ferror(d) || ferror(s);
