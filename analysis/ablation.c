@@ -57,7 +57,9 @@ static int add(struct vlist *l, const struct sekit_model *m, const char *name, c
     }
     l->n++;
     snprintf(v->name, sizeof v->name, "%.80s%s", name,
-             nb == 0 ? "" : mode == SEKIT_ABLATE_MEAN ? " [mean]" : "");
+             nb == 0                     ? ""
+             : mode == SEKIT_ABLATE_MEAN ? " [mean]"
+                                         : "");
     v->mode = mode;
     v->nblocks = nb;
     memcpy(v->blocks, blocks, sizeof(int) * (size_t)nb);
@@ -211,9 +213,8 @@ static int put1(hid_t g, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_
 }
 
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
-                         const struct sekit_model *m, char *const *class_names,
-                         const int *classes, int nclasses, const char *what,
-                         struct sekit_err *e)
+                         const struct sekit_model *m, char *const *class_names, const int *classes,
+                         int nclasses, const char *what, struct sekit_err *e)
 {
     const int64_t total_params = sekit_model_params(m);
     char path[3][4096], tmp[3][4104];
@@ -243,8 +244,9 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
     for (int i = 0; i < n; i++) {
         double t1 = pct(v[i].top1, v[i].n, classes, nclasses),
                t5 = pct(v[i].top5, v[i].n, classes, nclasses);
-        const char *mode = v[i].nblocks == 0 ? "-" : v[i].mode == SEKIT_ABLATE_MEAN ? "mean"
-                                                                                    : "remove";
+        const char *mode = v[i].nblocks == 0                ? "-"
+                           : v[i].mode == SEKIT_ABLATE_MEAN ? "mean"
+                                                            : "remove";
         fprintf(csv, "\"%s\",%s,\"", v[i].name, mode);
         for (int j = 0; j < v[i].nblocks; j++)
             fprintf(csv, "%s%s", j ? " " : "", sekit_model_se_info(m, v[i].blocks[j])->name);
@@ -256,12 +258,13 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
             fprintf(csv, ",%.2f", v[i].n[k] ? 100.0 * v[i].top1[k] / v[i].n[k] : 0.0);
         }
         fputc('\n', csv);
-        fprintf(md, "| %s | %s | %.2f | %.2f | %+.2f | %+.2f | %lld | %.2f%% | %.0f |\n",
-                v[i].name, mode, t1, t5, t1 - base1, t5 - base5, (long long)v[i].se_params,
+        fprintf(md, "| %s | %s | %.2f | %.2f | %+.2f | %+.2f | %lld | %.2f%% | %.0f |\n", v[i].name,
+                mode, t1, t5, t1 - base1, t5 - base5, (long long)v[i].se_params,
                 100.0 * (double)v[i].se_params / (double)total_params, v[i].flops);
     }
-    fprintf(md, "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
-                "%.2f top-5).\n",
+    fprintf(md,
+            "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
+            "%.2f top-5).\n",
             what, (long long)total_params, base1, base5);
     int bad = ferror(csv) | ferror(md);
     bad |= fclose(csv) != 0;
@@ -278,7 +281,8 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
         for (int c = 0; c < 7; c++)
             cols[c] = malloc(sizeof(double) * (size_t)n);
         double *per = malloc(sizeof(double) * (size_t)n * (size_t)nclasses);
-        int32_t *mode = malloc(sizeof(int32_t) * (size_t)n), *cls = malloc(sizeof(int32_t) * (size_t)nclasses);
+        int32_t *mode = malloc(sizeof(int32_t) * (size_t)n),
+                *cls = malloc(sizeof(int32_t) * (size_t)nclasses);
         bad |= !names || !per || !mode || !cls;
         for (int c = 0; c < 7; c++)
             bad |= !cols[c];
@@ -299,8 +303,13 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
         }
         for (int c = 0; c < nclasses && cls; c++)
             cls[c] = classes[c];
-        const char *cn[7] = {"top1", "top5", "delta_top1", "delta_top5", "se_params_removed",
-                             "share_of_params", "flops_removed"};
+        const char *cn[7] = {"top1",
+                             "top5",
+                             "delta_top1",
+                             "delta_top5",
+                             "se_params_removed",
+                             "share_of_params",
+                             "flops_removed"};
         hid_t st = H5Tcopy(H5T_C_S1);
         H5Tset_size(st, H5T_VARIABLE);
         H5Tset_cset(st, H5T_CSET_UTF8);
@@ -318,7 +327,8 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
             bad |= a < 0 || H5Awrite(a, st, &what) < 0;
             if (a >= 0) H5Aclose(a);
             const int64_t fv = 1, tp = total_params;
-            a = H5Acreate2(f, "ablation_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+            a = H5Acreate2(f, "ablation_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT,
+                           H5P_DEFAULT);
             bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &fv) < 0;
             if (a >= 0) H5Aclose(a);
             a = H5Acreate2(g, "total_params", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);

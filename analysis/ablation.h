@@ -27,9 +27,9 @@ enum sekit_ablation_mode { SEKIT_ABLATE_REMOVE, SEKIT_ABLATE_MEAN };
 struct sekit_variant {
     char name[96];
     enum sekit_ablation_mode mode;
-    int nblocks, *blocks; /* model SE block indices, ascending */
-    int64_t se_params;    /* removed */
-    double flops;         /* removed per image */
+    int nblocks, *blocks;     /* model SE block indices, ascending */
+    int64_t se_params;        /* removed */
+    double flops;             /* removed per image */
     int64_t *n, *top1, *top5; /* per class of the model: images, top-1 hits, top-5 hits */
 };
 
@@ -51,8 +51,7 @@ void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const in
 
 /* Writes PREFIX.csv, PREFIX.md and PREFIX.h5: variant 0 must be the full model (no block). */
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
-                         const struct sekit_model *m, char *const *class_names,
-                         const int *classes, int nclasses, const char *what,
-                         struct sekit_err *e);
+                         const struct sekit_model *m, char *const *class_names, const int *classes,
+                         int nclasses, const char *what, struct sekit_err *e);
 
 #endif

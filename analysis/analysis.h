@@ -67,8 +67,8 @@ struct sekit_block_stats {
     char name[32], module[64];
     int stage, block, channels;
     int nclasses;
-    int *classes;   /* [nclasses] model class index of each row */
-    int64_t *count; /* [nclasses] images per class */
+    int *classes;                         /* [nclasses] model class index of each row */
+    int64_t *count;                       /* [nclasses] images per class */
     float *mean, *std, *median, *q1, *q3; /* [nclasses, channels] */
     float *all_mean;                      /* [channels] */
     double specificity, distance, correlation, scale_spread, sat_high, sat_low;

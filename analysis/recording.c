@@ -142,9 +142,9 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
     }
     hid_t f = (hid_t)r->file;
     if (attr_int(f, "format_version", &fv) != 0 || attr_int(f, "n_images", &n) != 0) {
-        rc = sekit_errf(e, SEKIT_EFORMAT,
-                        "%s: not a sekit recording (no format_version / n_images attributes)",
-                        path);
+        rc =
+            sekit_errf(e, SEKIT_EFORMAT,
+                       "%s: not a sekit recording (no format_version / n_images attributes)", path);
         goto fail;
     }
     if (fv > SEKIT_RECORD_FORMAT_VERSION || fv < 1) {
@@ -173,8 +173,7 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
     }
     if (read_1d(f, "labels", H5T_NATIVE_INT32, n, r->labels) ||
         read_1d(f, "predictions", H5T_NATIVE_INT32, n, r->preds)) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: missing or malformed /labels or /predictions",
-                        path);
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: missing or malformed /labels or /predictions", path);
         goto fail;
     }
     for (int64_t i = 0; i < n; i++)

@@ -163,8 +163,9 @@ int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_st
     for (int b = 0; b < r->nblocks; b++)
         if (r->blocks[b].channels > maxc) maxc = r->blocks[b].channels;
     float *g = malloc(sizeof(float) * (size_t)r->n * (size_t)maxc);
-    if (!g) return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %lld x %d gates", r->path,
-                              (long long)r->n, maxc);
+    if (!g)
+        return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %lld x %d gates", r->path,
+                          (long long)r->n, maxc);
     int rc = SEKIT_OK, b = 0;
     for (; b < r->nblocks && !rc; b++) {
         const struct sekit_rec_block_info *bi = &r->blocks[b];
@@ -200,8 +201,7 @@ static hid_t write_2d(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t r
     return d;
 }
 
-static int put(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_t c,
-               const void *v)
+static int put(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_t c, const void *v)
 {
     hid_t d = write_2d(loc, name, ft, mt, r, c, v);
     if (d < 0) return 1;
@@ -263,20 +263,20 @@ int sekit_stats_write(const char *path, const struct sekit_recording *r,
         for (int i = 0; !bad && i < 5; i++)
             bad |= put(bg, names[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)K,
                        (hsize_t)s->channels, arrs[i]);
-        bad |= bad || put(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                          (hsize_t)s->channels, 0, s->all_mean);
+        bad |= bad || put(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels, 0,
+                          s->all_mean);
         bad |= bad || put(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)K, 0, s->count);
         bad |= bad || put_attr_str(bg, "module", s->module);
-        double v[6] = {s->specificity, s->distance, s->correlation, s->scale_spread, s->sat_high,
-                       s->sat_low};
+        double v[6] = {s->specificity,  s->distance, s->correlation,
+                       s->scale_spread, s->sat_high, s->sat_low};
         memcpy(tab + (size_t)b * 6, v, sizeof v);
         if (bg >= 0) H5Gclose(bg);
     }
     if (!bad) {
         bad |= put(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, (hsize_t)K, 0, stats[0].classes);
         /* the summary table: one row per block in network order */
-        const char *cols[6] = {"specificity", "distance", "correlation", "scale_spread",
-                               "saturation_high", "saturation_low"};
+        const char *cols[6] = {"specificity",  "distance",        "correlation",
+                               "scale_spread", "saturation_high", "saturation_low"};
         hid_t sg = H5Gcreate2(g, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         double *col = malloc(sizeof(double) * (size_t)nb);
         bad |= sg < 0 || !col;
@@ -300,8 +300,8 @@ int sekit_stats_write(const char *path, const struct sekit_recording *r,
                put_attr_str(f, "model_sha256", r->model_sha256 ? r->model_sha256 : "");
         int64_t fv = 1;
         hid_t sp = H5Screate(H5S_SCALAR);
-        hid_t a = H5Acreate2(f, "stats_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT,
-                             H5P_DEFAULT);
+        hid_t a =
+            H5Acreate2(f, "stats_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
         bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &fv) < 0;
         if (a >= 0) H5Aclose(a);
         H5Sclose(sp);

@@ -15,8 +15,8 @@
 #include <vips/vips.h>
 #include <zlib.h>
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                               "Bag",         "Ankle boot"};
 
 struct sekit_ds {
@@ -147,14 +147,16 @@ static char *idx_file(const char *dir, const char *prefix, const char *kind)
 static int open_idx(struct sekit_ds *ds, struct sekit_err *e)
 {
     const char *prefix = strcmp(ds->split, "train") == 0 ? "train" : "t10k";
-    char *ip = idx_file(ds->path, prefix, "images-idx3"), *lp = idx_file(ds->path, prefix,
-                                                                          "labels-idx1");
+    char *ip = idx_file(ds->path, prefix, "images-idx3"),
+         *lp = idx_file(ds->path, prefix, "labels-idx1");
     unsigned char *img = NULL, *lab = NULL;
     size_t ni = 0, nl = 0;
     int rc;
     if (!ip || !lp) {
-        rc = sekit_errf(e, SEKIT_EIO, "%s: no %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte"
-                        "[.gz] for split '%s'", ds->path, prefix, prefix, ds->split);
+        rc = sekit_errf(e, SEKIT_EIO,
+                        "%s: no %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte"
+                        "[.gz] for split '%s'",
+                        ds->path, prefix, prefix, ds->split);
         goto out;
     }
     if ((rc = read_gz(ip, &img, &ni, (size_t)1 << 32, e))) goto out;
@@ -176,9 +178,10 @@ static int open_idx(struct sekit_ds *ds, struct sekit_err *e)
         goto out;
     }
     if (ni - 16 != n * h * w) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: truncated or padded: %llu images of %llux%llu need "
-                        "%llu bytes of pixels, file has %zu", ip, (unsigned long long)n,
-                        (unsigned long long)h, (unsigned long long)w,
+        rc = sekit_errf(e, SEKIT_EFORMAT,
+                        "%s: truncated or padded: %llu images of %llux%llu need "
+                        "%llu bytes of pixels, file has %zu",
+                        ip, (unsigned long long)n, (unsigned long long)h, (unsigned long long)w,
                         (unsigned long long)(n * h * w), ni - 16);
         goto out;
     }
@@ -213,8 +216,8 @@ static int open_idx(struct sekit_ds *ds, struct sekit_err *e)
     memcpy(ds->pixels, img + 16, n * h * w);
     /* Fashion-MNIST and MNIST share the format; the names of the former are the useful default
      * (the Debian package and sekit's bundled model), digits otherwise. */
-    rc = set_names(ds, 10, strstr(ds->path, "mnist") && !strstr(ds->path, "fashion") ? NULL
-                                                                                     : fashion_names,
+    rc = set_names(ds, 10,
+                   strstr(ds->path, "mnist") && !strstr(ds->path, "fashion") ? NULL : fashion_names,
                    e);
 out:
     free(ip);
@@ -305,9 +308,10 @@ static int open_cifar(struct sekit_ds *ds, struct sekit_err *e)
             break;
         }
         if (sb.st_size == 0 || sb.st_size % rec) {
-            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %lld bytes is not a whole number of %lld-byte "
-                            "CIFAR-%d records", names[f], (long long)sb.st_size, (long long)rec,
-                            cifar100 ? 100 : 10);
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: %lld bytes is not a whole number of %lld-byte "
+                            "CIFAR-%d records",
+                            names[f], (long long)sb.st_size, (long long)rec, cifar100 ? 100 : 10);
             break;
         }
         ds->file_first[f] = total;
@@ -493,8 +497,7 @@ int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct s
         return sekit_errf(e, SEKIT_EINVAL, "split '%s' is neither train nor test", split);
     if (!is_dir(o->path))
         return sekit_errf(e, SEKIT_EIO, "%s: %s", o->path,
-                          access(o->path, F_OK) ? "no such dataset directory"
-                                                : "not a directory");
+                          access(o->path, F_OK) ? "no such dataset directory" : "not a directory");
     struct sekit_ds *ds = calloc(1, sizeof *ds);
     if (!ds) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (int f = 0; f < 6; f++)
@@ -503,13 +506,16 @@ int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct s
     ds->split = strdup(split);
     enum sekit_ds_format fmt = o->format;
     if (fmt == SEKIT_DS_AUTO) {
-        char *a = idx_file(o->path, "t10k", "images-idx3"), *b = idx_file(o->path, "train",
-                                                                          "images-idx3");
+        char *a = idx_file(o->path, "t10k", "images-idx3"),
+             *b = idx_file(o->path, "train", "images-idx3");
         char *c1 = joinpath(o->path, "test_batch.bin"), *c2 = joinpath(o->path, "test.bin"),
              *c3 = joinpath(o->path, "data_batch_1.bin");
-        if (a || b) fmt = SEKIT_DS_IDX;
-        else if (is_file(c1) || is_file(c2) || is_file(c3)) fmt = SEKIT_DS_CIFAR;
-        else fmt = SEKIT_DS_FOLDER;
+        if (a || b)
+            fmt = SEKIT_DS_IDX;
+        else if (is_file(c1) || is_file(c2) || is_file(c3))
+            fmt = SEKIT_DS_CIFAR;
+        else
+            fmt = SEKIT_DS_FOLDER;
         free(a), free(b), free(c1), free(c2), free(c3);
     }
     ds->format = fmt;
@@ -613,8 +619,8 @@ static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, 
     }
 }
 
-static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp,
-                       float *dst, struct sekit_err *e)
+static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp, float *dst,
+                       struct sekit_err *e)
 {
     const char *p = ds->items[i];
     /* fail_on warning: a truncated JPEG is an error, not a half-grey image */
@@ -654,8 +660,8 @@ static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_prepro
     }
     int S = pp->crop ? pp->crop : (W < H ? W : H);
     if (W < S || H < S) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %dx%d image is smaller than the %dx%d crop", p, W,
-                        H, S, S);
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %dx%d image is smaller than the %dx%d crop", p, W, H,
+                        S, S);
         goto out;
     }
     size_t len;
@@ -670,7 +676,7 @@ static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_prepro
     }
     g_free(pix);
     goto out;
-verr: {
+verr : {
     /* libvips keeps a multi-line log; its first line says what went wrong */
     const char *vb = vips_error_buffer();
     int len = (int)strcspn(vb, "\n");
@@ -692,11 +698,11 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
     if (ds->format == SEKIT_DS_FOLDER) return load_folder(ds, i, pp, dst, e);
     int S = sekit_ds_out_size(ds, pp);
     if (!pp->crop && ds->h != ds->w)
-        return sekit_errf(e, SEKIT_EINVAL, "%s: %dx%d images need a square crop (--crop)",
-                          ds->path, ds->w, ds->h);
+        return sekit_errf(e, SEKIT_EINVAL, "%s: %dx%d images need a square crop (--crop)", ds->path,
+                          ds->w, ds->h);
     if (S > ds->h || S > ds->w)
-        return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images",
-                          ds->path, S, ds->h, ds->w);
+        return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images", ds->path,
+                          S, ds->h, ds->w);
     int y0 = (ds->h - S) / 2, x0 = (ds->w - S) / 2;
     if (ds->format == SEKIT_DS_IDX) {
         to_chw(dst, ds->pixels + (size_t)i * ds->h * ds->w, 1, ds->w, y0, x0, S, pp);
@@ -755,8 +761,8 @@ int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **cl
                 strncat(list, ds->class_names[j], 48);
             }
             if (strlen(list) >= sizeof list - 64) strcat(list, ", ...");
-            rc = sekit_errf(e, SEKIT_EINVAL, "%s: no class '%s' (classes: %s)", ds->path, tok,
-                            list);
+            rc =
+                sekit_errf(e, SEKIT_EINVAL, "%s: no class '%s' (classes: %s)", ds->path, tok, list);
             break;
         }
         for (int j = 0; j < cnt; j++)

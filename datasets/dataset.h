@@ -34,12 +34,12 @@ struct sekit_ds_opts {
 
 /* How an image becomes the network's input. */
 struct sekit_preproc {
-    int channels;       /* what the model takes: 1 or 3 (gray images are replicated) */
-    int resize;         /* shorter side after resizing, 0: keep (folders) */
-    int crop;           /* centre crop side, 0: none (native size for idx / cifar) */
-    int bicubic;        /* folder resize kernel: 1 bicubic, 0 bilinear */
-    int bgr;            /* Caffe: channels in BGR order */
-    int scale255;       /* Caffe: pixel values 0..255 instead of 0..1 */
+    int channels;          /* what the model takes: 1 or 3 (gray images are replicated) */
+    int resize;            /* shorter side after resizing, 0: keep (folders) */
+    int crop;              /* centre crop side, 0: none (native size for idx / cifar) */
+    int bicubic;           /* folder resize kernel: 1 bicubic, 0 bilinear */
+    int bgr;               /* Caffe: channels in BGR order */
+    int scale255;          /* Caffe: pixel values 0..255 instead of 0..1 */
     float mean[3], std[3]; /* per channel (in the model's channel order) */
 };
 

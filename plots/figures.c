@@ -86,8 +86,8 @@ int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats 
             if (!y) return oom(fig, e);
             for (int i = 0; i < n; i++)
                 y[i] = s->mean[(size_t)rows[r] * s->channels + idx[i]];
-            se[r] = (struct sekit_series){class_names[s->classes[rows[r]]], n, x, y, NULL, NULL,
-                                          r, 0, 0};
+            se[r] = (struct sekit_series){
+                class_names[s->classes[rows[r]]], n, x, y, NULL, NULL, r, 0, 0};
         }
         double *ya = own(fig, sizeof(double) * (size_t)n);
         if (!ya) return oom(fig, e);
@@ -95,8 +95,8 @@ int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats 
         for (int i = 0; i < n; i++)
             ya[i] = src[idx[i]];
         se[nrows] = (struct sekit_series){"all", n, x, ya, NULL, NULL, -1, 1, 0};
-        panels[p] = (struct sekit_panel){s->name, "channel index", "mean excitation", 0, 1,
-                                         nrows + 1, se, NULL};
+        panels[p] = (struct sekit_panel){
+            s->name, "channel index", "mean excitation", 0, 1, nrows + 1, se, NULL};
     }
     snprintf(fig->title, sizeof fig->title, "Excitation by class (inter-class, cf. paper Fig. 6)");
     snprintf(fig->note, sizeof fig->note,
@@ -126,7 +126,8 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
         if (!x || !se) return oom(fig, e);
         if (n > maxn) maxn = n;
         for (int r = 0; r < nrows; r++) {
-            double *y = own(fig, sizeof(double) * (size_t)n), *lo = own(fig, sizeof(double) * (size_t)n),
+            double *y = own(fig, sizeof(double) * (size_t)n),
+                   *lo = own(fig, sizeof(double) * (size_t)n),
                    *hi = own(fig, sizeof(double) * (size_t)n);
             if (!y || !lo || !hi) return oom(fig, e);
             for (int i = 0; i < n; i++) {
@@ -140,10 +141,11 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
             snprintf(label, 96, "%s (mean \xc2\xb1 std)", class_names[s->classes[rows[r]]]);
             se[r] = (struct sekit_series){label, n, x, y, lo, hi, r == 0 ? 0 : 5, 0, 0};
         }
-        panels[p] = (struct sekit_panel){s->name, "channel index", "excitation", 0, 1, nrows, se,
-                                         NULL};
+        panels[p] =
+            (struct sekit_panel){s->name, "channel index", "excitation", 0, 1, nrows, se, NULL};
     }
-    snprintf(fig->title, sizeof fig->title, "Excitation within a class (intra-class, cf. paper Fig. 7)");
+    snprintf(fig->title, sizeof fig->title,
+             "Excitation within a class (intra-class, cf. paper Fig. 7)");
     snprintf(fig->note, sizeof fig->note,
              "%s\nband: one standard deviation over the class's images; up to %d channels at "
              "evenly spaced indices",
@@ -158,8 +160,10 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
     memset(fig, 0, sizeof *fig);
     struct sekit_panel *panels = own(fig, sizeof *panels * 2);
     struct sekit_series *se = own(fig, sizeof *se * 3);
-    double *x = own(fig, sizeof(double) * (size_t)nblocks), *spec = own(fig, sizeof(double) * (size_t)nblocks),
-           *hi = own(fig, sizeof(double) * (size_t)nblocks), *lo = own(fig, sizeof(double) * (size_t)nblocks);
+    double *x = own(fig, sizeof(double) * (size_t)nblocks),
+           *spec = own(fig, sizeof(double) * (size_t)nblocks),
+           *hi = own(fig, sizeof(double) * (size_t)nblocks),
+           *lo = own(fig, sizeof(double) * (size_t)nblocks);
     const char **names = own(fig, sizeof(char *) * (size_t)nblocks);
     if (!panels || !se || !x || !spec || !hi || !lo || !names) return oom(fig, e);
     for (int b = 0; b < nblocks; b++) {
@@ -169,14 +173,27 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
         lo[b] = 100 * st[b].sat_low;
         names[b] = st[b].name;
     }
-    se[0] = (struct sekit_series){"class specificity (between-class / total variance)", nblocks,
-                                  x, spec, NULL, NULL, 0, 0, 1};
+    se[0] = (struct sekit_series){"class specificity (between-class / total variance)",
+                                  nblocks,
+                                  x,
+                                  spec,
+                                  NULL,
+                                  NULL,
+                                  0,
+                                  0,
+                                  1};
     se[1] = (struct sekit_series){"gates > 0.99 (%)", nblocks, x, hi, NULL, NULL, 1, 0, 1};
     se[2] = (struct sekit_series){"gates < 0.01 (%)", nblocks, x, lo, NULL, NULL, 2, 1, 1};
-    panels[0] = (struct sekit_panel){"class specificity", "SE block", "eta squared", 0, 0, 1, se,
+    panels[0] = (struct sekit_panel){
+        "class specificity", "SE block", "eta squared", 0, 0, 1, se, (const char *const *)names};
+    panels[1] = (struct sekit_panel){"saturation",
+                                     "SE block",
+                                     "share of gates (%)",
+                                     0,
+                                     0,
+                                     2,
+                                     se + 1,
                                      (const char *const *)names};
-    panels[1] = (struct sekit_panel){"saturation", "SE block", "share of gates (%)", 0, 0, 2,
-                                     se + 1, (const char *const *)names};
     snprintf(fig->title, sizeof fig->title, "Class specificity and saturation with depth");
     snprintf(fig->note, sizeof fig->note, "%s\nblocks in network order", what);
     /* the legend lists the first panel's series only: give it all three */
@@ -201,9 +218,15 @@ int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *
     if (!panel || !se || !y) return oom(fig, e);
     memcpy(y, delta, sizeof(double) * (size_t)n);
     *se = (struct sekit_series){"change in top-1", n, NULL, y, NULL, NULL, 0, 0, 0};
-    *panel = (struct sekit_panel){"SE blocks removed at inference", "change in top-1 accuracy "
-                                                                    "(points)",
-                                  NULL, 0, 0, 1, se, (const char *const *)names};
+    *panel = (struct sekit_panel){"SE blocks removed at inference",
+                                  "change in top-1 accuracy "
+                                  "(points)",
+                                  NULL,
+                                  0,
+                                  0,
+                                  1,
+                                  se,
+                                  (const char *const *)names};
     snprintf(fig->title, sizeof fig->title, "Block ablation");
     snprintf(fig->note, sizeof fig->note, "%s", what);
     fig->f = (struct sekit_figure){fig->title, fig->note, 1, 1, panel, 1};

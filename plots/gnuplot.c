@@ -44,13 +44,13 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
     snprintf(dat, sizeof dat, "%s/%s.dat", dir, name);
     snprintf(gp, sizeof gp, "%s/%s.gp", dir, name);
     const char *ext = strrchr(out, '.');
-    const char *term = ext && !strcasecmp(ext, ".pdf")   ? "pdfcairo noenhanced font 'DejaVu Sans,9'"
+    const char *term = ext && !strcasecmp(ext, ".pdf") ? "pdfcairo noenhanced font 'DejaVu Sans,9'"
                        : ext && !strcasecmp(ext, ".svg") ? "svg noenhanced font 'DejaVu Sans,11'"
-                       : ext && !strcasecmp(ext, ".png") ? "pngcairo noenhanced font 'DejaVu Sans,11'"
-                                                         : NULL;
+                       : ext && !strcasecmp(ext, ".png")
+                           ? "pngcairo noenhanced font 'DejaVu Sans,11'"
+                           : NULL;
     if (!term)
-        return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)",
-                          out);
+        return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)", out);
     FILE *d = fopen(dat, "w"), *s = d ? fopen(gp, "w") : NULL;
     if (!d || !s) {
         if (d) fclose(d);
@@ -142,15 +142,19 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         fprintf(s, "\nset ylabel ");
         quoted(s, pa->ylabel ? pa->ylabel : "");
         fputc('\n', s);
-        if (pa->ymin < pa->ymax) fprintf(s, "set yrange [%g:%g]\n", pa->ymin, pa->ymax);
-        else fprintf(s, "set autoscale y\n");
+        if (pa->ymin < pa->ymax)
+            fprintf(s, "set yrange [%g:%g]\n", pa->ymin, pa->ymax);
+        else
+            fprintf(s, "set autoscale y\n");
         if (f->bars) {
             /* first variant on top, as in the cairo chart */
-            fprintf(s, "set style fill solid 0.9\nunset key\nset ytics nomirror\n"
-                       "set yrange [-0.6:%d.6] reverse\n",
+            fprintf(s,
+                    "set style fill solid 0.9\nunset key\nset ytics nomirror\n"
+                    "set yrange [-0.6:%d.6] reverse\n",
                     pa->series[0].n - 1);
-            fprintf(s, "plot '%s.dat' index %d using 3:0:(0):3:($0-0.32):($0+0.32):ytic(1) "
-                       "with boxxyerror lc rgb '#0072b2' notitle\n",
+            fprintf(s,
+                    "plot '%s.dat' index %d using 3:0:(0):3:($0-0.32):($0+0.32):ytic(1) "
+                    "with boxxyerror lc rgb '#0072b2' notitle\n",
                     name, p);
             continue;
         }
@@ -163,8 +167,10 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
                 if ((k == 0 && i == 0) || x < x0) x0 = x;
                 if ((k == 0 && i == 0) || x > x1) x1 = x;
             }
-        if (!ti && x1 > x0) fprintf(s, "set xrange [%g:%g]\n", x0, x1);
-        else fprintf(s, "set autoscale x\n");
+        if (!ti && x1 > x0)
+            fprintf(s, "set xrange [%g:%g]\n", x0, x1);
+        else
+            fprintf(s, "set autoscale x\n");
         fprintf(s, "plot ");
         int col = 2 + ti;
         int first = 1;
@@ -176,13 +182,14 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
             if (!first) fprintf(s, ", \\\n     ");
             first = 0;
             if (se->lo) {
-                fprintf(s, "'%s.dat' index %d using %d:%d:%d with filledcurves fs transparent "
-                           "solid 0.22 lc rgb '%s' notitle, \\\n     ",
+                fprintf(s,
+                        "'%s.dat' index %d using %d:%d:%d with filledcurves fs transparent "
+                        "solid 0.22 lc rgb '%s' notitle, \\\n     ",
                         name, p, 1 + ti, col + 1, col + 2, hex);
             }
             fprintf(s, "'%s.dat' index %d using %d:%d%s with %s lw 1.5 dt %d lc rgb '%s' title ",
-                    name, p, 1 + ti, col, ti ? ":xtic(1)" : "", se->points ? "linespoints pt 7 ps 0.5" : "lines",
-                    se->dashed ? 2 : 1, hex);
+                    name, p, 1 + ti, col, ti ? ":xtic(1)" : "",
+                    se->points ? "linespoints pt 7 ps 0.5" : "lines", se->dashed ? 2 : 1, hex);
             quoted(s, (p == 0 || !shared) && se->label ? se->label : "");
             col += se->lo ? 3 : 1;
         }

@@ -24,7 +24,7 @@
 void sekit_plot_color(int i, double rgb[3])
 {
     /* Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies */
-    static const unsigned char pal[8][3] = {{0, 114, 178},  {230, 159, 0}, {0, 158, 115},
+    static const unsigned char pal[8][3] = {{0, 114, 178},   {230, 159, 0},  {0, 158, 115},
                                             {204, 121, 167}, {86, 180, 233}, {213, 94, 0},
                                             {240, 228, 66},  {120, 120, 120}};
     if (i < 0) {
@@ -87,8 +87,8 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
            h = PANEL_H - PAD_T - PAD_B;
     double xmin, xmax, ymin, ymax;
     data_range(p, &xmin, &xmax, &ymin, &ymax);
-#define PX(v) (x0 + ((v) - xmin) / (xmax - xmin) * w)
-#define PY(v) (y0 + h - ((v) - ymin) / (ymax - ymin) * h)
+#define PX(v) (x0 + ((v)-xmin) / (xmax - xmin) * w)
+#define PY(v) (y0 + h - ((v)-ymin) / (ymax - ymin) * h)
     cairo_set_source_rgb(cr, 0, 0, 0);
     text(cr, ox + PAD_L + w / 2, oy + 18, p->title ? p->title : "", 13, 1, 0.5, 0);
     /* grid and ticks */
@@ -124,7 +124,8 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
     cairo_set_line_width(cr, 1);
     cairo_rectangle(cr, x0, y0, w, h);
     cairo_stroke(cr);
-    if (p->xlabel && !p->xticklabels) text(cr, x0 + w / 2, oy + PANEL_H - 8, p->xlabel, 10.5, 0, 0.5, 0);
+    if (p->xlabel && !p->xticklabels)
+        text(cr, x0 + w / 2, oy + PANEL_H - 8, p->xlabel, 10.5, 0, 0.5, 0);
     if (p->ylabel) text(cr, ox + 14, y0 + h / 2, p->ylabel, 10.5, 0, 0.5, -M_PI / 2);
     /* series: bands first so every line stays visible */
     cairo_save(cr);
@@ -138,8 +139,10 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
         cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.22);
         for (int i = 0; i < se->n; i++) {
             double x = se->x ? se->x[i] : i;
-            if (i == 0) cairo_move_to(cr, PX(x), PY(se->hi[i]));
-            else cairo_line_to(cr, PX(x), PY(se->hi[i]));
+            if (i == 0)
+                cairo_move_to(cr, PX(x), PY(se->hi[i]));
+            else
+                cairo_line_to(cr, PX(x), PY(se->hi[i]));
         }
         for (int i = se->n - 1; i >= 0; i--) {
             double x = se->x ? se->x[i] : i;
@@ -158,8 +161,10 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
         cairo_set_dash(cr, dash, se->dashed ? 2 : 0, 0);
         for (int i = 0; i < se->n; i++) {
             double x = se->x ? se->x[i] : i;
-            if (i == 0) cairo_move_to(cr, PX(x), PY(se->y[i]));
-            else cairo_line_to(cr, PX(x), PY(se->y[i]));
+            if (i == 0)
+                cairo_move_to(cr, PX(x), PY(se->y[i]));
+            else
+                cairo_line_to(cr, PX(x), PY(se->y[i]));
         }
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
@@ -185,7 +190,7 @@ static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, doubl
         lo = fmin(lo, se->y[i]), hi = fmax(hi, se->y[i]);
     double pad = (hi - lo) * 0.08 + 1e-3;
     lo -= lo < 0 ? pad : 0, hi += pad;
-#define PX(v) (x0 + ((v) - lo) / (hi - lo) * w)
+#define PX(v) (x0 + ((v)-lo) / (hi - lo) * w)
     cairo_set_source_rgb(cr, 0, 0, 0);
     text(cr, x0 + w / 2, oy + 18, p->title ? p->title : "", 13, 1, 0.5, 0);
     double xs = nice_step(hi - lo, 6);

@@ -16,7 +16,7 @@ struct sekit_series {
     const char *label;
     int n;
     const double *x, *y, *lo, *hi;
-    int color;  /* palette index; -1 black */
+    int color; /* palette index; -1 black */
     int dashed;
     int points; /* draw markers */
 };

@@ -21,9 +21,12 @@
 const char *sekit_layout_name(enum sekit_layout l)
 {
     switch (l) {
-    case SEKIT_LAYOUT_TIMM: return "timm";
-    case SEKIT_LAYOUT_LEGACY: return "legacy";
-    case SEKIT_LAYOUT_MOSKOMULE: return "moskomule";
+    case SEKIT_LAYOUT_TIMM:
+        return "timm";
+    case SEKIT_LAYOUT_LEGACY:
+        return "legacy";
+    case SEKIT_LAYOUT_MOSKOMULE:
+        return "moskomule";
     }
     return "?";
 }
@@ -31,9 +34,12 @@ const char *sekit_layout_name(enum sekit_layout l)
 const char *sekit_stem_name(enum sekit_stem s)
 {
     switch (s) {
-    case SEKIT_STEM_IMAGENET: return "imagenet";
-    case SEKIT_STEM_CAFFE: return "caffe";
-    case SEKIT_STEM_SMALL: return "small";
+    case SEKIT_STEM_IMAGENET:
+        return "imagenet";
+    case SEKIT_STEM_CAFFE:
+        return "caffe";
+    case SEKIT_STEM_SMALL:
+        return "small";
     }
     return "?";
 }
@@ -167,8 +173,8 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
 /* ---------------------------------------------------------------------------------------- */
 /* inference */
 
-static const struct sekit_st_tensor *findf(const struct sekit_st *st, const char *fmt, int s,
-                                           int b, const char *suffix)
+static const struct sekit_st_tensor *findf(const struct sekit_st *st, const char *fmt, int s, int b,
+                                           const char *suffix)
 {
     char name[128];
     snprintf(name, sizeof name, fmt, s, b, suffix);
@@ -185,7 +191,7 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         a->layout = SEKIT_LAYOUT_LEGACY;
     } else if ((stem = sekit_st_find(st, "conv1.weight"))) {
         a->layout = findf(st, "layer%d.%d.se.fc.0.weight%s", 1, 0, "") ? SEKIT_LAYOUT_MOSKOMULE
-                                                                         : SEKIT_LAYOUT_TIMM;
+                                                                       : SEKIT_LAYOUT_TIMM;
     } else {
         return sekit_errf(e, SEKIT_ESHAPE,
                           "%s: no stem convolution (conv1.weight or layer0.conv1.weight): not an "
@@ -193,8 +199,8 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
                           path);
     }
     if (stem->ndim != 4 || stem->shape[2] != stem->shape[3] ||
-        (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 ||
-        stem->shape[1] < 1 || stem->shape[0] > 65536 || stem->shape[1] > 65536)
+        (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 || stem->shape[1] < 1 ||
+        stem->shape[0] > 65536 || stem->shape[1] > 65536)
         return sekit_errf(e, SEKIT_ESHAPE,
                           "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]",
                           path, stem->name);
@@ -211,7 +217,7 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
     if (a->nstages == 0)
         return sekit_errf(e, SEKIT_ESHAPE, "%s: no residual stage (layer1.0.conv1.weight)", path);
     a->block = findf(st, "layer%d.%d.conv3.weight%s", 1, 0, "") ? SEKIT_BLOCK_BOTTLENECK
-                                                                  : SEKIT_BLOCK_BASIC;
+                                                                : SEKIT_BLOCK_BASIC;
     a->groups = 1;
     a->base_width = 64;
     const char *se_w = a->layout == SEKIT_LAYOUT_LEGACY      ? "layer%d.%d.se_module.fc1.%s"
@@ -222,12 +228,13 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
                findf(st, "layer%d.%d.conv1.weight%s", s + 1, a->blocks[s], ""))
             a->blocks[s]++;
         const struct sekit_st_tensor *t =
-            findf(st, a->block == SEKIT_BLOCK_BOTTLENECK ? "layer%d.%d.conv3.weight%s"
-                                                         : "layer%d.%d.conv2.weight%s",
+            findf(st,
+                  a->block == SEKIT_BLOCK_BOTTLENECK ? "layer%d.%d.conv3.weight%s"
+                                                     : "layer%d.%d.conv2.weight%s",
                   s + 1, 0, "");
         if (!t || t->ndim != 4 || t->shape[0] < 1 || t->shape[0] > 65536)
-            return sekit_errf(e, SEKIT_ESHAPE, "%s: layer%d.0 has no usable last convolution",
-                              path, s + 1);
+            return sekit_errf(e, SEKIT_ESHAPE, "%s: layer%d.0 has no usable last convolution", path,
+                              s + 1);
         int out = (int)t->shape[0];
         if (a->block == SEKIT_BLOCK_BOTTLENECK) {
             if (out % 4)
@@ -237,8 +244,10 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             a->planes[s] = out / 4;
             const struct sekit_st_tensor *c2 = findf(st, "layer%d.%d.conv2.weight%s", s + 1, 0, "");
             if (!c2 || c2->ndim != 4 || c2->shape[1] < 1 || c2->shape[0] % c2->shape[1])
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: layer%d.0.conv2.weight is missing or "
-                                  "not a grouped 3x3 convolution", path, s + 1);
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: layer%d.0.conv2.weight is missing or "
+                                  "not a grouped 3x3 convolution",
+                                  path, s + 1);
             int width = (int)c2->shape[0], groups = (int)(c2->shape[0] / c2->shape[1]);
             if (s == 0) {
                 a->groups = groups;
@@ -275,23 +284,28 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         return sekit_errf(e, SEKIT_ESHAPE, "%s: no classifier (%s [classes, features])", path,
                           a->layout == SEKIT_LAYOUT_LEGACY ? "last_linear.weight" : "fc.weight");
     a->num_classes = (int)head->shape[0];
-    a->stride_on_3x3 = !(a->layout == SEKIT_LAYOUT_LEGACY && a->groups == 1 &&
-                         a->block == SEKIT_BLOCK_BOTTLENECK);
+    a->stride_on_3x3 =
+        !(a->layout == SEKIT_LAYOUT_LEGACY && a->groups == 1 && a->block == SEKIT_BLOCK_BOTTLENECK);
     a->relu_before_se = a->layout == SEKIT_LAYOUT_LEGACY && a->block == SEKIT_BLOCK_BASIC;
 
     const char *v;
     if ((v = sekit_st_meta(st, "sekit.stem"))) {
-        if (strcmp(v, "imagenet") == 0) a->stem = SEKIT_STEM_IMAGENET;
-        else if (strcmp(v, "caffe") == 0) a->stem = SEKIT_STEM_CAFFE;
-        else if (strcmp(v, "small") == 0) a->stem = SEKIT_STEM_SMALL;
+        if (strcmp(v, "imagenet") == 0)
+            a->stem = SEKIT_STEM_IMAGENET;
+        else if (strcmp(v, "caffe") == 0)
+            a->stem = SEKIT_STEM_CAFFE;
+        else if (strcmp(v, "small") == 0)
+            a->stem = SEKIT_STEM_SMALL;
         else
             return sekit_errf(e, SEKIT_EFORMAT,
                               "%s: __metadata__ sekit.stem is '%s' (imagenet, caffe or small)",
                               path, v);
     }
     if ((v = sekit_st_meta(st, "sekit.stride_on"))) {
-        if (strcmp(v, "1x1") == 0) a->stride_on_3x3 = 0;
-        else if (strcmp(v, "3x3") == 0) a->stride_on_3x3 = 1;
+        if (strcmp(v, "1x1") == 0)
+            a->stride_on_3x3 = 0;
+        else if (strcmp(v, "3x3") == 0)
+            a->stride_on_3x3 = 1;
         else
             return sekit_errf(e, SEKIT_EFORMAT,
                               "%s: __metadata__ sekit.stride_on is '%s' (1x1 or 3x3)", path, v);

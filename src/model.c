@@ -32,9 +32,9 @@ struct se_block {
     float *w1, *b1; /* (CR, C), (CR) or NULL */
     float *w2, *b2; /* (C, CR), (C) or NULL */
     enum sekit_se_mode mode;
-    float *fixed;             /* (C) for SEKIT_SE_FIXED */
-    float *gate, *squeeze;    /* (max_n, C): the last batch's vectors */
-    float *hidden;            /* (max_n, CR) scratch */
+    float *fixed;          /* (C) for SEKIT_SE_FIXED */
+    float *gate, *squeeze; /* (max_n, C): the last batch's vectors */
+    float *hidden;         /* (max_n, CR) scratch */
 };
 
 struct block {
@@ -114,12 +114,18 @@ static int take(struct wsrc *w, float *dst, const char *name, int ndim, const in
             double u = rng_uniform(&w->rng);
             switch (kind) {
             case W_CONV:
-            case W_LINEAR: dst[i] = (float)((2 * u - 1) * bound); break;
+            case W_LINEAR:
+                dst[i] = (float)((2 * u - 1) * bound);
+                break;
             case W_BIAS:
             case W_BN_BIAS:
-            case W_BN_MEAN: dst[i] = (float)(0.2 * u - 0.1); break;
+            case W_BN_MEAN:
+                dst[i] = (float)(0.2 * u - 0.1);
+                break;
             case W_BN_WEIGHT:
-            case W_BN_VAR: dst[i] = (float)(0.5 + u); break;
+            case W_BN_VAR:
+                dst[i] = (float)(0.5 + u);
+                break;
             }
         }
         return SEKIT_OK;
@@ -306,8 +312,7 @@ static int build(struct sekit_model *m, struct wsrc *w)
     if (!m->fc_w || !m->fc_b) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
     if ((rc = take(w, m->fc_w, legacy ? "last_linear.weight" : "fc.weight", 2, hw, W_LINEAR)))
         return rc;
-    if ((rc = take(w, m->fc_b, legacy ? "last_linear.bias" : "fc.bias", 1, hb, W_BIAS)))
-        return rc;
+    if ((rc = take(w, m->fc_b, legacy ? "last_linear.bias" : "fc.bias", 1, hb, W_BIAS))) return rc;
     m->params = w->params;
     if (w->st) {
         for (int t = 0; t < sekit_st_count(w->st); t++) {
@@ -367,7 +372,7 @@ int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, 
 
 static void free_buffers(struct sekit_model *m)
 {
-    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3,
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1,  &m->t2,    &m->t3,
                       &m->sc,     &m->col,    &m->tmp, &m->pooled};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
@@ -497,7 +502,7 @@ static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int 
 /* Walks the network at batch n and input H x W; 0 if some map would vanish. */
 static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct sizes *z)
 {
-    int (*hw)[4] = z->hw;
+    int(*hw)[4] = z->hw;
     memset(z, 0, sizeof *z);
     z->hw = hw;
     int h = H, w = W;
@@ -573,8 +578,8 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     return SEKIT_OK;
 oom:
     free_buffers(m);
-    return sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations of %d images of %dx%d",
-                      max_n, H, W);
+    return sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations of %d images of %dx%d", max_n,
+                      H, W);
 }
 
 static struct ws share(const struct sekit_model *m, int n0)
@@ -653,8 +658,7 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
         w = wb;
     }
     sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
-    sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features,
-                         m->arch.num_classes);
+    sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features, m->arch.num_classes);
 }
 
 /* A forward pass split into shares of the batch. from < 0: from the input x; else from block
@@ -681,8 +685,7 @@ static void run_share(void *ctx, int t)
         return;
     }
     int h = m->H, w = m->W, cur = 0;
-    run_conv(&s, &m->stem, s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h,
-             &w);
+    run_conv(&s, &m->stem, s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h, &w);
     if (m->pool_k) {
         int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
         int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
@@ -696,8 +699,8 @@ static void run_share(void *ctx, int t)
 static void run_pass(struct sekit_model *m, const float *x, int from, int N, float *logits)
 {
     const int T = sekit_threads();
-    struct pass p = {.m = m, .x = x, .from = from, .N = N, .shares = N >= T ? T : 1,
-                     .logits = logits};
+    struct pass p = {
+        .m = m, .x = x, .from = from, .N = N, .shares = N >= T ? T : 1, .logits = logits};
     sekit_blas_threads(p.shares > 1 ? 1 : T);
     sekit_parallel(p.shares, run_share, &p);
 }
@@ -728,8 +731,7 @@ void sekit_model_capture(struct sekit_model *m, int i, float *dst)
     m->blocks[i].capture = dst;
 }
 
-void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N,
-                              float *logits)
+void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits)
 {
     SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
     run_pass(m, act, i, N, logits);

@@ -38,10 +38,10 @@ struct sekit_rec {
     int complete_already;
     unsigned char *buf; /* one batch of records */
     size_t buf_rows;
-    char *side;         /* OUT.journal.z: gate chunks compressed ahead */
-    struct ahead *ah;   /* NULL: everything is compressed by the finish step */
-    int nd, *dchan;     /* gate datasets (excitation, then squeeze) and their channels */
-    hsize_t *crow;      /* rows per chunk of each gate dataset */
+    char *side;       /* OUT.journal.z: gate chunks compressed ahead */
+    struct ahead *ah; /* NULL: everything is compressed by the finish step */
+    int nd, *dchan;   /* gate datasets (excitation, then squeeze) and their channels */
+    hsize_t *crow;    /* rows per chunk of each gate dataset */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -108,12 +108,11 @@ static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
     for (int i = 0; i < s->nsel_classes; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
     g_string_append_printf(g, "\nper_class=%lld\nseed=%llu\npreprocessing=%s\nblocks=",
-                           (long long)s->per_class, (unsigned long long)s->seed,
-                           s->preprocessing);
+                           (long long)s->per_class, (unsigned long long)s->seed, s->preprocessing);
     for (int i = 0; i < s->nblocks; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
-    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n",
-                           s->squeeze, s->batch, (long long)s->n, rec_bytes);
+    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
+                           s->batch, (long long)s->n, rec_bytes);
     return g_string_free(g, FALSE);
 }
 
@@ -248,8 +247,10 @@ static int write_strings(hid_t loc, const char *name, const char *const *v, hsiz
     hid_t d = make_dataset(loc, name, t, n, 0);
     int bad = d < 0 || (n && write_rows(d, t, 0, n, 0, v));
     H5Tclose(t);
-    if (out && !bad) *out = d;
-    else if (d >= 0) H5Dclose(d);
+    if (out && !bad)
+        *out = d;
+    else if (d >= 0)
+        H5Dclose(d);
     return bad;
 }
 
@@ -328,9 +329,9 @@ static int resume_journal(struct sekit_rec *r, struct sekit_err *e)
  * HDF5's H5Z_shuffle and H5Z_deflate do, so any HDF5 reader decodes them.
  */
 struct zchunk {
-    int di;                  /* gate dataset: excitation blocks, then squeeze blocks */
-    hsize_t row0;            /* first row of the chunk */
-    unsigned char *raw, *z;  /* full chunk (rows past the end are zero), compressed */
+    int di;                 /* gate dataset: excitation blocks, then squeeze blocks */
+    hsize_t row0;           /* first row of the chunk */
+    unsigned char *raw, *z; /* full chunk (rows past the end are zero), compressed */
     size_t raw_bytes, z_bytes;
     int failed;
 };
@@ -406,8 +407,8 @@ struct ahead {
     int nd;
     hsize_t *crow, *filled;
     unsigned char **cbuf;
-    int *gave_up;   /* dataset no longer fed (a full queue): the rest is the finish step's */
-    int64_t *done;  /* leading chunks of each dataset in the side file */
+    int *gave_up;  /* dataset no longer fed (a full queue): the rest is the finish step's */
+    int64_t *done; /* leading chunks of each dataset in the side file */
     int64_t records;
 };
 
@@ -437,8 +438,10 @@ static void *ahead_main(void *p)
         pthread_mutex_lock(&a->mu);
         a->head = (a->head + 1) % AHEAD_QUEUE;
         a->len--;
-        if (bad) a->failed = 1;
-        else a->done[c.di]++, a->records++;
+        if (bad)
+            a->failed = 1;
+        else
+            a->done[c.di]++, a->records++;
         pthread_mutex_unlock(&a->mu);
     }
 }
@@ -488,15 +491,16 @@ static void ahead_feed(struct ahead *a, const unsigned char *recs, size_t rec_by
                 if (!a->cbuf[i] && !(a->cbuf[i] = malloc(4 * C * a->crow[i]))) a->gave_up[i] = 1;
             }
             if (!a->gave_up[i]) {
-                memcpy(a->cbuf[i] + 4 * C * a->filled[i], recs + rec_bytes * (size_t)j + off, 4 * C);
+                memcpy(a->cbuf[i] + 4 * C * a->filled[i], recs + rec_bytes * (size_t)j + off,
+                       4 * C);
                 if (++a->filled[i] == a->crow[i]) {
                     pthread_mutex_lock(&a->mu);
                     if (a->len < AHEAD_QUEUE && !a->failed) {
-                        a->q[(a->head + a->len) % AHEAD_QUEUE] = (struct zchunk){
-                            .di = i,
-                            .row0 = (hsize_t)(first + j + 1) - a->crow[i],
-                            .raw = a->cbuf[i],
-                            .raw_bytes = 4 * C * a->crow[i]};
+                        a->q[(a->head + a->len) % AHEAD_QUEUE] =
+                            (struct zchunk){.di = i,
+                                            .row0 = (hsize_t)(first + j + 1) - a->crow[i],
+                                            .raw = a->cbuf[i],
+                                            .raw_bytes = 4 * C * a->crow[i]};
                         a->len++;
                         a->cbuf[i] = NULL;
                         a->filled[i] = 0;
@@ -541,8 +545,8 @@ static void ahead_free(struct ahead *a)
     free(a);
 }
 
-int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume,
-                   int force, int64_t *done, struct sekit_err *e)
+int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
+                   int64_t *done, struct sekit_err *e)
 {
     *out = NULL;
     *done = 0;
@@ -739,8 +743,8 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
     const hsize_t N = (hsize_t)s->n;
     const int K = s->num_classes, nb = s->nblocks, nsets = s->squeeze ? 2 : 1;
     int rc = SEKIT_OK;
-    hid_t f = -1, groups[2] = {-1, -1}, sample = -1, cls = -1, labels = -1, preds = -1,
-          logits = -1, sidx = -1, names = -1, paths = -1;
+    hid_t f = -1, groups[2] = {-1, -1}, sample = -1, cls = -1, labels = -1, preds = -1, logits = -1,
+          sidx = -1, names = -1, paths = -1;
     hid_t *blockd = calloc((size_t)(2 * nb + 1), sizeof(hid_t));
     hid_t *chan = calloc((size_t)(nb + 1), sizeof(hid_t));
     unsigned char *rows = malloc(r->rec_bytes * CONVERT_ROWS);
@@ -749,7 +753,8 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
     /* per gate dataset: rows already compressed ahead, the chunk being filled and its rows */
     const int nd = r->nd;
     const hsize_t *crow = r->crow;
-    hsize_t *filled = calloc((size_t)nd + 1, sizeof *filled), *cov = calloc((size_t)nd + 1, sizeof *cov);
+    hsize_t *filled = calloc((size_t)nd + 1, sizeof *filled),
+            *cov = calloc((size_t)nd + 1, sizeof *cov);
     unsigned char **cbuf = calloc((size_t)nd + 1, sizeof *cbuf);
     struct zchunk *pend = calloc(2 * (size_t)sekit_threads(), sizeof *pend);
     int np = 0; /* chunks in pend */
@@ -849,10 +854,8 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
                 /* a full chunk, or the last (partial, zero-padded) one */
                 if (++filled[i] == crow[i] || first + j + 1 == N) {
                     hsize_t row_end = first + j + 1;
-                    pend[np++] = (struct zchunk){.di = i,
-                                                 .row0 = row_end - filled[i],
-                                                 .raw = cbuf[i],
-                                                 .raw_bytes = cb};
+                    pend[np++] = (struct zchunk){
+                        .di = i, .row0 = row_end - filled[i], .raw = cbuf[i], .raw_bytes = cb};
                     cbuf[i] = NULL;
                     filled[i] = 0;
                     /* a few chunks in flight at a time: memory stays flat whatever N */
@@ -883,19 +886,18 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
         char when[64];
         time_t now = time(NULL);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-        int bad = !sel || attr_i64(f, "format_version", &fv, 1) ||
-                  attr_str(f, "sekit_version", SEKIT_VERSION) ||
-                  attr_str(f, "model_path", s->model_path) ||
-                  attr_str(f, "model_sha256", s->model_sha256) ||
-                  attr_str(f, "architecture", s->architecture) ||
-                  attr_str(f, "dataset", s->dataset) ||
-                  attr_str(f, "dataset_format", s->dataset_format) ||
-                  attr_str(f, "split", s->split) || attr_str(f, "classes", cn->str) ||
-                  attr_i64(f, "class_indices", sel, (hsize_t)s->nsel_classes) ||
-                  attr_i64(f, "per_class", &pc, 1) || attr_i64(f, "seed", &seed, 1) ||
-                  attr_i64(f, "num_classes", &nk, 1) ||
-                  attr_str(f, "preprocessing", s->preprocessing) ||
-                  attr_str(f, "created", when) || attr_i64(f, "n_images", &n64, 1);
+        int bad =
+            !sel || attr_i64(f, "format_version", &fv, 1) ||
+            attr_str(f, "sekit_version", SEKIT_VERSION) ||
+            attr_str(f, "model_path", s->model_path) ||
+            attr_str(f, "model_sha256", s->model_sha256) ||
+            attr_str(f, "architecture", s->architecture) || attr_str(f, "dataset", s->dataset) ||
+            attr_str(f, "dataset_format", s->dataset_format) || attr_str(f, "split", s->split) ||
+            attr_str(f, "classes", cn->str) ||
+            attr_i64(f, "class_indices", sel, (hsize_t)s->nsel_classes) ||
+            attr_i64(f, "per_class", &pc, 1) || attr_i64(f, "seed", &seed, 1) ||
+            attr_i64(f, "num_classes", &nk, 1) || attr_str(f, "preprocessing", s->preprocessing) ||
+            attr_str(f, "created", when) || attr_i64(f, "n_images", &n64, 1);
         free(sel);
         g_string_free(cn, TRUE);
         if (bad) goto h5err;

@@ -40,9 +40,9 @@ struct sekit_rec_spec {
     const int *sel_classes; /* [nsel_classes] the recorded classes */
     int64_t per_class;      /* 0: all images of each class */
     uint64_t seed;
-    int64_t n;                    /* rows */
-    const int64_t *sample_index;  /* [n] */
-    const char *const *paths;     /* [n] for folder datasets, else NULL */
+    int64_t n;                   /* rows */
+    const int64_t *sample_index; /* [n] */
+    const char *const *paths;    /* [n] for folder datasets, else NULL */
     int nblocks;
     const struct sekit_rec_block *blocks;
     int squeeze;
@@ -56,8 +56,8 @@ struct sekit_rec;
  * removes them first. resume continues OUT.journal (refusing one of another description) and
  * reports in *done how many rows it already holds; if OUT itself already exists and is complete,
  * *done == n. */
-int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume,
-                   int force, int64_t *done, struct sekit_err *e);
+int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
+                   int64_t *done, struct sekit_err *e);
 
 /* Appends rows [first, first + nb): labels (nb), predictions (nb), logits (nb, K) and, per
  * recorded block, gates and squeeze vectors read from the model after its forward pass. Rows must

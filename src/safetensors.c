@@ -47,11 +47,13 @@ static const struct {
     const char *name;
     int size;
 } dtypes[] = {
-    [SEKIT_DT_BOOL] = {"BOOL", 1},       [SEKIT_DT_U8] = {"U8", 1},   [SEKIT_DT_I8] = {"I8", 1},
-    [SEKIT_DT_F8_E5M2] = {"F8_E5M2", 1}, [SEKIT_DT_F8_E4M3] = {"F8_E4M3", 1},
-    [SEKIT_DT_I16] = {"I16", 2},         [SEKIT_DT_U16] = {"U16", 2}, [SEKIT_DT_F16] = {"F16", 2},
-    [SEKIT_DT_BF16] = {"BF16", 2},       [SEKIT_DT_I32] = {"I32", 4}, [SEKIT_DT_U32] = {"U32", 4},
-    [SEKIT_DT_F32] = {"F32", 4},         [SEKIT_DT_F64] = {"F64", 8}, [SEKIT_DT_I64] = {"I64", 8},
+    [SEKIT_DT_BOOL] = {"BOOL", 1},       [SEKIT_DT_U8] = {"U8", 1},
+    [SEKIT_DT_I8] = {"I8", 1},           [SEKIT_DT_F8_E5M2] = {"F8_E5M2", 1},
+    [SEKIT_DT_F8_E4M3] = {"F8_E4M3", 1}, [SEKIT_DT_I16] = {"I16", 2},
+    [SEKIT_DT_U16] = {"U16", 2},         [SEKIT_DT_F16] = {"F16", 2},
+    [SEKIT_DT_BF16] = {"BF16", 2},       [SEKIT_DT_I32] = {"I32", 4},
+    [SEKIT_DT_U32] = {"U32", 4},         [SEKIT_DT_F32] = {"F32", 4},
+    [SEKIT_DT_F64] = {"F64", 8},         [SEKIT_DT_I64] = {"I64", 8},
     [SEKIT_DT_U64] = {"U64", 8},
 };
 #define NDTYPES ((int)(sizeof dtypes / sizeof dtypes[0]))
@@ -120,8 +122,8 @@ static int parse_entry(const char *path, const char *key, json_t *v, struct seki
         json_t *d = json_array_get(js, i);
         if (!json_is_integer(d) || json_integer_value(d) < 0)
             return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: tensor '%s' shape[%zu] is not a non-negative integer", path,
-                              key, i);
+                              "%s: tensor '%s' shape[%zu] is not a non-negative integer", path, key,
+                              i);
         t->shape[i] = json_integer_value(d);
         if (__builtin_mul_overflow(numel, (uint64_t)t->shape[i], &numel))
             return sekit_errf(e, SEKIT_EFORMAT, "%s: tensor '%s' element count overflows", path,
@@ -151,8 +153,7 @@ static int parse_entry(const char *path, const char *key, json_t *v, struct seki
     if (t->end - t->begin != nbytes)
         return sekit_errf(e, SEKIT_EFORMAT,
                           "%s: tensor '%s' shape needs %llu bytes but data_offsets span %llu", path,
-                          key, (unsigned long long)nbytes,
-                          (unsigned long long)(t->end - t->begin));
+                          key, (unsigned long long)nbytes, (unsigned long long)(t->end - t->begin));
     return SEKIT_OK;
 }
 
@@ -252,9 +253,8 @@ static int parse_header(struct sekit_st *st, const char *hdr, size_t n, uint64_t
         goto out;
     }
     if (pos < data_len) {
-        rc = sekit_errf(e, SEKIT_EFORMAT,
-                        "%s: %llu bytes of trailing data after the last tensor", st->path,
-                        (unsigned long long)(data_len - pos));
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %llu bytes of trailing data after the last tensor",
+                        st->path, (unsigned long long)(data_len - pos));
         goto out;
     }
 out:

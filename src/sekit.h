@@ -156,8 +156,8 @@ struct sekit_arch {
     int planes[SEKIT_MAX_STAGES]; /* stage output = planes * expansion */
     int groups, base_width;       /* ResNeXt: width = floor(planes * base_width / 64) * groups */
     int se_bias;                  /* the SE FCs have biases */
-    int se_linear;                /* the SE FC weights are 2-D Linear [CR, C] (else [CR, C, 1, 1]) */
-    int relu_before_se;           /* a ReLU on the branch before SE (Cadene's basic SEResNetBlock) */
+    int se_linear;      /* the SE FC weights are 2-D Linear [CR, C] (else [CR, C, 1, 1]) */
+    int relu_before_se; /* a ReLU on the branch before SE (Cadene's basic SEResNetBlock) */
     /* Per block: reduced SE width, projection shortcut, its kernel size. */
     int se_reduced[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
     unsigned char has_downsample[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
@@ -199,8 +199,8 @@ enum sekit_se_mode {
 };
 
 struct sekit_se_info {
-    char name[32];   /* the paper's name: SE_<stage>_<block>, stage 2 = first residual stage */
-    char module[64]; /* weight-name prefix, e.g. layer3.5.se */
+    char name[32];    /* the paper's name: SE_<stage>_<block>, stage 2 = first residual stage */
+    char module[64];  /* weight-name prefix, e.g. layer3.5.se */
     int stage, block; /* as in the name */
     int channels, reduced;
     int64_t params; /* FC weights and biases */
@@ -249,8 +249,7 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
  * captures, so every captured activation stays that of the last full pass. */
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i);
 void sekit_model_capture(struct sekit_model *m, int i, float *dst);
-void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N,
-                              float *logits);
+void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits);
 /* Block i's output height and width at the prepared input size. */
 void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w);
 

@@ -20,14 +20,22 @@ int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
 const char *sekit_strerror(int code)
 {
     switch (code) {
-    case SEKIT_OK: return "ok";
-    case SEKIT_EINVAL: return "invalid argument";
-    case SEKIT_ENOMEM: return "out of memory";
-    case SEKIT_EIO: return "input/output error";
-    case SEKIT_EFORMAT: return "malformed file";
-    case SEKIT_ESHAPE: return "tensors do not fit the architecture";
-    case SEKIT_EHDF5: return "HDF5 error";
-    case SEKIT_ECAIRO: return "cairo error";
+    case SEKIT_OK:
+        return "ok";
+    case SEKIT_EINVAL:
+        return "invalid argument";
+    case SEKIT_ENOMEM:
+        return "out of memory";
+    case SEKIT_EIO:
+        return "input/output error";
+    case SEKIT_EFORMAT:
+        return "malformed file";
+    case SEKIT_ESHAPE:
+        return "tensors do not fit the architecture";
+    case SEKIT_EHDF5:
+        return "HDF5 error";
+    case SEKIT_ECAIRO:
+        return "cairo error";
     }
     return "unknown status";
 }

@@ -66,7 +66,9 @@ void sekit_parallel(int n, void (*fn)(void *ctx, int i), void *ctx)
     }
     fn(ctx, 0);
     for (int i = 1; i < n; i++) {
-        if (started[i]) pthread_join(tid[i], NULL);
-        else fn(ctx, i);
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            fn(ctx, i);
     }
 }

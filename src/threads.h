@@ -17,8 +17,9 @@ int sekit_threads(void);
 /* Makes OpenBLAS use n threads for the GEMMs that follow (no-op when already so). */
 void sekit_blas_threads(int n);
 
-/* Runs fn(ctx, i) for i = 0 .. n-1 (n <= SEKIT_MAX_THREADS), each on its own thread (i = 0 on the caller's), and returns
- * when all have finished. Falls back to running them in turn when a thread cannot start. */
+/* Runs fn(ctx, i) for i = 0 .. n-1 (n <= SEKIT_MAX_THREADS), each on its own thread (i = 0 on the
+ * caller's), and returns when all have finished. Falls back to running them in turn when a thread
+ * cannot start. */
 void sekit_parallel(int n, void (*fn)(void *ctx, int i), void *ctx);
 
 #endif

@@ -54,7 +54,8 @@ static int read_table(const char *path, struct table *t)
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
     d = H5Dopen2(f, "ablation/top1_per_class", H5P_DEFAULT);
-    good = good && d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->top1) >= 0;
+    good = good && d >= 0 &&
+           H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->top1) >= 0;
     if (d >= 0) H5Dclose(d);
     H5Fclose(f);
     if (!good) table_free(t);
@@ -188,7 +189,7 @@ static void compare_variants(struct engine *g, const struct table *t, float *con
         char names[256];
         engine_top1(g, t->dropped + (size_t)v * nse, nse, means ? means : ones, want);
         bad += !same_row(t->top1 + (size_t)v * K, want,
-                        dropped_names(g, t->dropped + (size_t)v * nse, nse, names, sizeof names));
+                         dropped_names(g, t->dropped + (size_t)v * nse, nse, names, sizeof names));
     }
     ok(!bad, "%s: all %d variants' per-class top-1 equal the engine's with fixed gates", mode,
        t->n);
@@ -227,7 +228,8 @@ static void remove_mode(struct engine *g)
     for (int v = 0; v < t.n; v++)
         customs += t.dropped[v * t.nse + 1] && t.dropped[v * t.nse + 4] &&
                    t.dropped[v * t.nse] + t.dropped[v * t.nse + 2] + t.dropped[v * t.nse + 3] +
-                           t.dropped[v * t.nse + 5] == 0;
+                           t.dropped[v * t.nse + 5] ==
+                       0;
     is_int(customs, 1, "the --drop SE_2_2,SE_4_1 variant is there once");
     compare_variants(g, &t, NULL, "remove");
     table_free(&t);
@@ -379,8 +381,8 @@ static void bad_input(void)
         snprintf(cmd, sizeof cmd, "ablate --model '%s' --data '%s' --out '%s' --quiet %s", model,
                  data, prefix, cases[i].args);
         int st = fixture_run(cmd, &lines);
-        ok(fixture_clean_failure(st, lines, cases[i].needle, p), "%s: exit %d, one line, nothing written",
-           cases[i].what, st);
+        ok(fixture_clean_failure(st, lines, cases[i].needle, p),
+           "%s: exit %d, one line, nothing written", cases[i].what, st);
     }
 }
 

@@ -63,8 +63,8 @@ static struct brute brute_column(const float *g, const int32_t *lab, int n, int 
 }
 
 /* Block indices straight from their definitions (analysis.h). */
-static void brute_indices(const float *g, const int32_t *lab, int n, int C, const int *cls,
-                          int K, double out[6])
+static void brute_indices(const float *g, const int32_t *lab, int n, int C, const int *cls, int K,
+                          double out[6])
 {
     double *cm = calloc((size_t)K * C, sizeof(double));
     int *cnt = calloc((size_t)K, sizeof(int));
@@ -158,7 +158,7 @@ static void check_stats(const struct sekit_block_stats *s, const float *g, const
     double ix[6];
     brute_indices(g, lab, n, C, cls, K, ix);
     float gotx[6] = {(float)s->specificity, (float)s->distance, (float)s->correlation,
-                     (float)s->sat_high, (float)s->sat_low, (float)s->scale_spread};
+                     (float)s->sat_high,    (float)s->sat_low,  (float)s->scale_spread};
     float wantx[6];
     for (int i = 0; i < 6; i++)
         wantx[i] = (float)ix[i];
@@ -174,14 +174,13 @@ static void hand_case(void)
 {
     /* class 3: channel 0 = 0.1 0.2 0.3 0.4, channel 1 = 0.5 each; class 7: channel 0 = 0.995
      * twice, channel 1 = 0.005 twice */
-    const float g[] = {0.1f, 0.5f, 0.2f, 0.5f, 0.995f, 0.005f, 0.3f, 0.5f,
-                       0.4f, 0.5f, 0.995f, 0.005f};
+    const float g[] = {0.1f, 0.5f, 0.2f, 0.5f, 0.995f, 0.005f,
+                       0.3f, 0.5f, 0.4f, 0.5f, 0.995f, 0.005f};
     const int32_t lab[] = {3, 3, 7, 3, 3, 7};
     const int cls[] = {3, 7};
     struct sekit_block_stats s;
     struct sekit_err e = {0};
-    if (!ok(sekit_stats_compute(&s, g, lab, 6, 2, cls, 2, &e) == 0, "hand case computes"))
-        return;
+    if (!ok(sekit_stats_compute(&s, g, lab, 6, 2, cls, 2, &e) == 0, "hand case computes")) return;
     const float mean[] = {0.25f, 0.5f, 0.995f, 0.005f};
     /* std of 0.1..0.4: sqrt(0.0125) */
     const float std[] = {0.111803399f, 0, 0, 0};
@@ -229,7 +228,9 @@ static void synthetic(void)
         for (int c = 0; c < C; c++) {
             double u = urand();
             /* saturated tails on some channels, a class-dependent level on others */
-            g[(size_t)i * C + c] = c % 4 == 0 ? (float)(u < 0.3 ? u * 0.02 : u > 0.7 ? 0.99 + u * 0.009 : u)
+            g[(size_t)i * C + c] = c % 4 == 0 ? (float)(u < 0.3   ? u * 0.02
+                                                        : u > 0.7 ? 0.99 + u * 0.009
+                                                                  : u)
                                               : (float)(0.1 * (lab[i] % 5) + 0.5 * u);
         }
     }
@@ -280,7 +281,8 @@ static void stats_file(const char *model, const char *data)
         diag("%s", fixture_stderr());
         return;
     }
-    hid_t fr = H5Fopen(rec, H5F_ACC_RDONLY, H5P_DEFAULT), fs = H5Fopen(st, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fr = H5Fopen(rec, H5F_ACC_RDONLY, H5P_DEFAULT),
+          fs = H5Fopen(st, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (!ok(fr >= 0 && fs >= 0, "both files open")) return;
     hsize_t n, nc;
     int32_t *lab = read_all(fr, "labels", H5T_NATIVE_INT32, 4, &n);
@@ -313,7 +315,8 @@ static void stats_file(const char *model, const char *data)
             int row = b == 0 ? 0 : b == 1 ? 3 : 5; /* SE_2_1, SE_3_2, SE_4_2 of six blocks */
             s.specificity = spec ? spec[row] : -1;
             s.sat_high = sat ? sat[row] : -1;
-            float got2[2] = {(float)s.specificity, (float)s.sat_high}, want2[2] = {(float)ix[0], (float)ix[3]};
+            float got2[2] = {(float)s.specificity, (float)s.sat_high},
+                  want2[2] = {(float)ix[0], (float)ix[3]};
             is_close(got2, want2, 2, 1e-6, "%s: summary specificity and saturation", p);
             free(spec), free(sat);
             /* the per-class arrays against the brute force */
@@ -374,8 +377,8 @@ static void accounting_small(void)
             wf += v[i].mode == SEKIT_ABLATE_MEAN ? (C == 8 ? m8 : m16) : (C == 8 ? f8 : f16);
         }
         if (!is_int(v[i].se_params, wp, "%s: SE parameters removed", v[i].name) ||
-            !ok(v[i].flops == wf, "%s: FLOPs removed %.0f (hand count %.0f)", v[i].name,
-                v[i].flops, wf))
+            !ok(v[i].flops == wf, "%s: FLOPs removed %.0f (hand count %.0f)", v[i].name, v[i].flops,
+                wf))
             break;
     }
     ok(v[n - 1].mode == SEKIT_ABLATE_MEAN && v[n - 1].nblocks == 4,
@@ -428,8 +431,10 @@ static void accounting_seresnet50(void)
     }
     is_int(eq5, 2514944, "paper Eq. 5 for SE-ResNet-50: 2,514,944 FC weights (~2.5M)");
     int all = strcmp(v[1].name, "all SE blocks") == 0 ? 1 : 2;
-    is_int(v[all].se_params, eq5 + bias, "removing every SE block removes Eq. 5's weights + %lld "
-           "biases", (long long)bias);
+    is_int(v[all].se_params, eq5 + bias,
+           "removing every SE block removes Eq. 5's weights + %lld "
+           "biases",
+           (long long)bias);
     is_int((int64_t)v[all].flops, (int64_t)flops,
            "and %.0f FLOPs per image (FCs and squeeze + scale at 56/28/14/7)", flops);
     /* the paper: 3.86 vs 3.87 GFLOPs (multiply-adds) with and without SE */

@@ -37,11 +37,19 @@ static int exists(const char *p)
 /* Every dataset of a and b holds the same bytes. */
 static int same_datasets(const char *a, const char *b)
 {
-    static const char *const names[] = {
-        "labels",        "predictions",   "logits",        "sample_index",  "excitation/SE_2_1",
-        "excitation/SE_2_2", "excitation/SE_3_1", "excitation/SE_3_2", "excitation/SE_4_1",
-        "excitation/SE_4_2", "squeeze/SE_4_2"};
-    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT), fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    static const char *const names[] = {"labels",
+                                        "predictions",
+                                        "logits",
+                                        "sample_index",
+                                        "excitation/SE_2_1",
+                                        "excitation/SE_2_2",
+                                        "excitation/SE_3_1",
+                                        "excitation/SE_3_2",
+                                        "excitation/SE_4_1",
+                                        "excitation/SE_4_2",
+                                        "squeeze/SE_4_2"};
+    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT),
+          fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
     int same = fa >= 0 && fb >= 0;
     for (size_t i = 0; same && i < sizeof names / sizeof names[0]; i++) {
         hid_t da = H5Dopen2(fa, names[i], H5P_DEFAULT), db = H5Dopen2(fb, names[i], H5P_DEFAULT);
@@ -54,7 +62,8 @@ static int same_datasets(const char *a, const char *b)
         char *ba = malloc(na * sz + 1), *bb = malloc(nb * sz + 1);
         same = da >= 0 && db >= 0 && na == nb && na > 0 &&
                H5Dread(da, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ba) >= 0 &&
-               H5Dread(db, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, bb) >= 0 && memcmp(ba, bb, na * sz) == 0;
+               H5Dread(db, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, bb) >= 0 &&
+               memcmp(ba, bb, na * sz) == 0;
         if (!same) diag("dataset %s differs", names[i]);
         free(ba), free(bb);
         H5Tclose(t), H5Dclose(da), H5Dclose(db);
@@ -75,8 +84,9 @@ static int kill_midway(const char *out, off_t min_bytes)
 {
     char journal[700];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    char *argv[] = {(char *)tap_sekit(), "record", "--model", model, "--data", data, "--out",
-                    (char *)out, "--batch", "16", "--squeeze", "--quiet", "--resume", NULL};
+    char *argv[] = {
+        (char *)tap_sekit(), "record",  "--model", model,       "--data",  data,       "--out",
+        (char *)out,         "--batch", "16",      "--squeeze", "--quiet", "--resume", NULL};
     pid_t pid;
     if (posix_spawn(&pid, tap_sekit(), NULL, NULL, argv, environ) != 0) return -1;
     struct timespec ts = {0, 200000};
@@ -147,8 +157,8 @@ static void bad_input(void)
     }
     snprintf(cmd, sizeof cmd, "record --model '%s' --data '%s' --out /dev/null/x.h5", model, data);
     int st = fixture_run(cmd, &lines);
-    ok(st != 0 && lines == 1 && fixture_stderr_has("/dev/null"), "unwritable output directory: exit %d",
-       st);
+    ok(st != 0 && lines == 1 && fixture_stderr_has("/dev/null"),
+       "unwritable output directory: exit %d", st);
 
     /* a journal of other arguments is not resumed */
     char journal[720];
@@ -186,25 +196,26 @@ static void interop(void)
         skip("python3-h5py, python3-xarray or python3-h5netcdf not installed");
         return;
     }
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 - '%s' <<'EOF'\n"
-             "import sys, h5py, numpy as np, xarray as xr\n"
-             "p = sys.argv[1]\n"
-             "with h5py.File(p) as f:\n"
-             "    assert f.attrs['format_version'] == 1\n"
-             "    assert f['excitation/SE_4_2'].shape == (%d, 64)\n"
-             "    assert f['excitation/SE_4_2'].dims[1].keys() == ['channel_64']\n"
-             "    g = f['excitation/SE_2_1'][:]\n"
-             "    assert ((g > 0) & (g < 1)).all()\n"
-             "    assert list(f['class_names'].asstr()[:3]) == ['T-shirt/top', 'Trouser', 'Pullover']\n"
-             "root = xr.open_dataset(p, engine='h5netcdf')\n"
-             "assert root['logits'].dims == ('sample', 'class'), root['logits'].dims\n"
-             "ex = xr.open_dataset(p, engine='h5netcdf', group='excitation')\n"
-             "assert ex['SE_3_1'].dims == ('sample', 'channel_32'), ex['SE_3_1'].dims\n"
-             "m = ex['SE_4_2'].groupby(root['labels']).mean()\n"
-             "assert m.shape == (10, 64), m.shape\n"
-             "EOF",
-             full, NIMG);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 - '%s' <<'EOF'\n"
+        "import sys, h5py, numpy as np, xarray as xr\n"
+        "p = sys.argv[1]\n"
+        "with h5py.File(p) as f:\n"
+        "    assert f.attrs['format_version'] == 1\n"
+        "    assert f['excitation/SE_4_2'].shape == (%d, 64)\n"
+        "    assert f['excitation/SE_4_2'].dims[1].keys() == ['channel_64']\n"
+        "    g = f['excitation/SE_2_1'][:]\n"
+        "    assert ((g > 0) & (g < 1)).all()\n"
+        "    assert list(f['class_names'].asstr()[:3]) == ['T-shirt/top', 'Trouser', 'Pullover']\n"
+        "root = xr.open_dataset(p, engine='h5netcdf')\n"
+        "assert root['logits'].dims == ('sample', 'class'), root['logits'].dims\n"
+        "ex = xr.open_dataset(p, engine='h5netcdf', group='excitation')\n"
+        "assert ex['SE_3_1'].dims == ('sample', 'channel_32'), ex['SE_3_1'].dims\n"
+        "m = ex['SE_4_2'].groupby(root['labels']).mean()\n"
+        "assert m.shape == (10, 64), m.shape\n"
+        "EOF",
+        full, NIMG);
     ok(system(cmd) == 0, "h5py and xarray read the recording with named dimensions");
 }
 

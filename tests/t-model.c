@@ -21,7 +21,8 @@ static void presets(void)
     struct sekit_err e = {0};
     struct sekit_model *m = NULL;
     ok(sekit_arch_preset(&a, "seresnet50", &e) == SEKIT_OK, "seresnet50 preset exists");
-    ok(sekit_model_synthetic(&m, &a, 7, &e) == SEKIT_OK, "seresnet50 builds with synthetic weights");
+    ok(sekit_model_synthetic(&m, &a, 7, &e) == SEKIT_OK,
+       "seresnet50 builds with synthetic weights");
     /* sum(p.numel() for p in model.parameters()) of timm's seresnet50 */
     is_int(sekit_model_params(m), 28088024, "SE-ResNet-50 has PyTorch's 28,088,024 parameters");
     int64_t se_w = 0;
@@ -164,7 +165,8 @@ static void hooks(void)
     sekit_model_se_set(m, 2, SEKIT_SE_NORMAL, NULL);
     sekit_model_capture(m, 2, NULL);
     is_close(from3, from1, (size_t)N * K, TOL_ORDER, "3 uneven shares: a pass from SE_3_1");
-    is_close(from3, removed, (size_t)N * K, TOL_ORDER, "which equals the full pass with it removed");
+    is_close(from3, removed, (size_t)N * K, TOL_ORDER,
+             "which equals the full pass with it removed");
     free(cap1), free(cap3);
     sekit_set_threads(0);
 

@@ -66,8 +66,8 @@ static void check_conv(int N, int C, int H, int W, int K, int KH, int s, int p, 
     conv_ref(ref, in, w, b, N, C, H, W, K, KH, KH, s, p, G, relu);
     is_int(sekit_out_size(H, KH, s, p, 0), OH, "conv out size H=%d k=%d s=%d p=%d", H, KH, s, p);
     is_close(out, ref, nout, TOL_CONV,
-             "conv N=%d C=%d %dx%d K=%d k=%d stride %d pad %d groups %d relu %d", N, C, H, W, K,
-             KH, s, p, G, relu);
+             "conv N=%d C=%d %dx%d K=%d k=%d stride %d pad %d groups %d relu %d", N, C, H, W, K, KH,
+             s, p, G, relu);
     free(in), free(w), free(b), free(out), free(ref), free(col), free(tmp);
 }
 
@@ -75,8 +75,8 @@ static void check_maxpool(int N, int C, int H, int W, int k, int s, int p, int c
                           int want_oh)
 {
     int OH = sekit_out_size(H, k, s, p, ceil_mode), OW = sekit_out_size(W, k, s, p, ceil_mode);
-    is_int(OH, want_oh, "pool out size H=%d k=%d s=%d p=%d ceil=%d (PyTorch's value)", H, k, s,
-           p, ceil_mode);
+    is_int(OH, want_oh, "pool out size H=%d k=%d s=%d p=%d ceil=%d (PyTorch's value)", H, k, s, p,
+           ceil_mode);
     size_t nout = (size_t)N * C * OH * OW;
     float *in = randv((size_t)N * C * H * W), *out = randv(nout), *ref = malloc(nout * sizeof *ref);
     sekit_maxpool2d_forward(out, in, N, C, H, W, k, s, p, OH, OW);
@@ -87,7 +87,8 @@ static void check_maxpool(int N, int C, int H, int W, int k, int s, int p, int c
                 for (int i = 0; i < k; i++)
                     for (int j = 0; j < k; j++) {
                         int ih = oh * s - p + i, iw = ow * s - p + j;
-                        if (ih >= 0 && ih < H && iw >= 0 && iw < W && in[(nc * H + ih) * W + iw] > m)
+                        if (ih >= 0 && ih < H && iw >= 0 && iw < W &&
+                            in[(nc * H + ih) * W + iw] > m)
                             m = in[(nc * H + ih) * W + iw];
                     }
                 ref[(nc * OH + oh) * OW + ow] = m;

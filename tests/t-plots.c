@@ -97,8 +97,8 @@ static void check_pdf(const char *path, const char *what)
 {
     long n;
     char *b = slurp(path, &n);
-    ok(b && n > 4000 && !memcmp(b, "%PDF-", 5) && memmem(b + (n > 64 ? n - 64 : 0), 64, "%%EOF", 5) &&
-           count(b, n, "/Type /Page") >= 1,
+    ok(b && n > 4000 && !memcmp(b, "%PDF-", 5) &&
+           memmem(b + (n > 64 ? n - 64 : 0), 64, "%%EOF", 5) && count(b, n, "/Type /Page") >= 1,
        "%s: a one-page PDF of %ld bytes", what, n);
     free(b);
 }
@@ -132,7 +132,8 @@ static int make_inputs(void)
              "ablate --model '%s' --data '%s' --variants single,stage --out '%s' --quiet", model,
              data, abl);
     good = good && fixture_run(cmd, &lines) == 0;
-    if (!ok(good, "recordings of 4 classes and of all classes, and an ablation")) diag("%s", fixture_stderr());
+    if (!ok(good, "recordings of 4 classes and of all classes, and an ablation"))
+        diag("%s", fixture_stderr());
     snprintf(abl, sizeof abl, "%s/abl.h5", tap_tmpdir());
     return good;
 }
@@ -165,9 +166,12 @@ static void figures(void)
                 diag("%s", fixture_stderr());
                 continue;
             }
-            if (x == 0) check_png(out, f[i].colours, what);
-            else if (x == 1) check_pdf(out, what);
-            else check_svg(out, what);
+            if (x == 0)
+                check_png(out, f[i].colours, what);
+            else if (x == 1)
+                check_pdf(out, what);
+            else
+                check_svg(out, what);
         }
 }
 
@@ -183,7 +187,8 @@ static void gnuplot(void)
         int lines;
         snprintf(dir, sizeof dir, "%s/gp", tap_tmpdir());
         snprintf(out, sizeof out, "%s/gp-%s.png", tap_tmpdir(), figs[i]);
-        snprintf(cmd, sizeof cmd, "plot '%s' --figure %s --engine gnuplot --gnuplot '%s' --out '%s'",
+        snprintf(cmd, sizeof cmd,
+                 "plot '%s' --figure %s --engine gnuplot --gnuplot '%s' --out '%s'",
                  i == 3 ? abl : rec, figs[i], dir, out);
         if (!is_int(fixture_run(cmd, &lines), 0, "gnuplot renders %s", figs[i])) {
             diag("%s", fixture_stderr());
@@ -236,7 +241,8 @@ static void make_bad_files(char *nogroup, char *newer, char *foreign, char *text
     f = H5Fcreate(foreign, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d = 4;
     hid_t sp = H5Screate_simple(1, &d, NULL);
-    hid_t ds = H5Dcreate2(f, "activations", H5T_NATIVE_FLOAT, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ds =
+        H5Dcreate2(f, "activations", H5T_NATIVE_FLOAT, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     float z[4] = {0};
     H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, z);
     H5Dclose(ds), H5Sclose(sp), H5Fclose(f);
@@ -299,8 +305,10 @@ static void bad_input(void)
         snprintf(stats, sizeof stats, "%.*s.stats.h5", (int)strlen(inputs[i]) - 3, inputs[i]);
         snprintf(cmd, sizeof cmd, "stats '%s'", inputs[i]);
         st = fixture_run(cmd, &lines);
-        ok(fixture_clean_failure(st, lines, needles[i], stats), "stats on %s: exit %d, one line, no "
-           "statistics file", strrchr(inputs[i], '/') + 1, st);
+        ok(fixture_clean_failure(st, lines, needles[i], stats),
+           "stats on %s: exit %d, one line, no "
+           "statistics file",
+           strrchr(inputs[i], '/') + 1, st);
     }
 }
 

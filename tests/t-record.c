@@ -123,8 +123,7 @@ static void check_file(const char *path, const char *what, const struct sekit_mo
         int C = sekit_model_se_info(m, k)->channels;
         snprintf(name, sizeof name, "excitation/%s", sekit_model_se_info(m, k)->name);
         ok(read_f32(f, name, buf) == 0, "%s: %s readable", what, name);
-        is_close(buf, gates[k], (size_t)N * C, 0.0, "%s: %s equals the engine's gates", what,
-                 name);
+        is_close(buf, gates[k], (size_t)N * C, 0.0, "%s: %s equals the engine's gates", what, name);
     }
     ok(read_f32(f, "logits", buf) == 0, "%s: logits readable", what);
     is_close(buf, logits, N * 4, 0.0, "%s: logits equal the engine's", what);

@@ -132,8 +132,7 @@ static void malformed_corpus(void)
                             12),
                   "gap between tensors", "gap");
     expect_reject(write_raw("out_of_range.st", UINT64_MAX,
-                            "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
-                            8),
+                            "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8),
                   "offsets past the data", "past end of file");
     expect_reject(write_raw("negative.st", UINT64_MAX,
                             "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4),
@@ -164,17 +163,18 @@ static void malformed_corpus(void)
                             8),
                   "non-string metadata", "__metadata__");
     expect_reject(write_raw("float_shape.st", UINT64_MAX,
-                            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", 8),
+                            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}",
+                            8),
                   "real number in shape", "shape");
     expect_reject(write_raw("extra_field.st", UINT64_MAX,
                             "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],"
                             "\"x\":1}}",
                             8),
                   "extra field in a tensor entry", "exactly");
-    expect_reject(write_raw("utf8.st", UINT64_MAX,
-                            "{\"\xff\xfe\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
-                            8),
-                  "invalid UTF-8 name", "JSON");
+    expect_reject(
+        write_raw("utf8.st", UINT64_MAX,
+                  "{\"\xff\xfe\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "invalid UTF-8 name", "JSON");
     expect_reject(write_raw("not_a_model.st", UINT64_MAX, ok1, 8), "valid file, not an SE-ResNet",
                   "stem");
 }

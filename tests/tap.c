@@ -73,8 +73,8 @@ int is_close(const float *got, const float *want, size_t n, double tol, const ch
         if (n == 0)
             diag("   no elements compared");
         else
-            diag("   max |got - want| = %.3g at [%zu] (got %.9g, want %.9g), tolerance %.3g",
-                 worst, at, (double)got[at], (double)want[at], tol);
+            diag("   max |got - want| = %.3g at [%zu] (got %.9g, want %.9g), tolerance %.3g", worst,
+                 at, (double)got[at], (double)want[at], tol);
     }
     return cond;
 }

@@ -1,4 +1,5 @@
-/* ablate.c -- `sekit ablate`: accuracy with SE blocks removed or frozen, all variants in one pass. */
+/* ablate.c -- `sekit ablate`: accuracy with SE blocks removed or frozen, all variants in one pass.
+ */
 #include "../../analysis/ablation.h"
 #include "../../analysis/analysis.h"
 #include "../../plots/figures.h"
@@ -57,8 +58,7 @@ static int first_pass(struct pipeline *p, int64_t first, int nb, void *vc, struc
     return SEKIT_OK;
 }
 
-static int variants_pass(struct pipeline *p, int64_t first, int nb, void *vc,
-                         struct sekit_err *e)
+static int variants_pass(struct pipeline *p, int64_t first, int nb, void *vc, struct sekit_err *e)
 {
     (void)first, (void)e;
     struct ctx *c = vc;
@@ -129,11 +129,16 @@ int cmd_ablate(int argc, char **argv)
             free(drops);
             return CLI_OK;
         }
-        if (strcmp(f, "--out") == 0) dst = &out;
-        else if (strcmp(f, "--variants") == 0) dst = &presets;
-        else if (strcmp(f, "--mode") == 0) dst = &mode;
-        else if (strcmp(f, "--means") == 0) dst = &means_path;
-        else if (strcmp(f, "--drop") == 0) dst = &drops[ndrops++];
+        if (strcmp(f, "--out") == 0)
+            dst = &out;
+        else if (strcmp(f, "--variants") == 0)
+            dst = &presets;
+        else if (strcmp(f, "--mode") == 0)
+            dst = &mode;
+        else if (strcmp(f, "--means") == 0)
+            dst = &means_path;
+        else if (strcmp(f, "--drop") == 0)
+            dst = &drops[ndrops++];
         if (dst) {
             if (!(*dst = cli_value("ablate", argc, argv, &i))) {
                 free(drops);
@@ -147,8 +152,10 @@ int cmd_ablate(int argc, char **argv)
             return r < 0 ? CLI_USAGE : cli_usage_error("ablate", "unknown argument '%s'", f);
         }
     }
-    int modes = strcmp(mode, "remove") == 0 ? 1 : strcmp(mode, "mean") == 0 ? 2
-                                             : strcmp(mode, "both") == 0 ? 3 : 0;
+    int modes = strcmp(mode, "remove") == 0 ? 1
+                : strcmp(mode, "mean") == 0 ? 2
+                : strcmp(mode, "both") == 0 ? 3
+                                            : 0;
     if (!out || !modes) {
         free(drops);
         return cli_usage_error("ablate", !out ? "--out PREFIX is required"
@@ -181,9 +188,12 @@ int ablate_run(const struct pipeline_opts *o, const char *out, const char *prese
             seen |= c.firsts[f] == b;
         if (seen) continue;
         c.firsts[c.nfirst] = b;
-        c.cap[c.nfirst] = malloc(sizeof(float) * (size_t)p.batch * sekit_model_block_input_size(p.m, b));
-        if (!c.cap[c.nfirst]) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations");
-        else sekit_model_capture(p.m, b, c.cap[c.nfirst]);
+        c.cap[c.nfirst] =
+            malloc(sizeof(float) * (size_t)p.batch * sekit_model_block_input_size(p.m, b));
+        if (!c.cap[c.nfirst])
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations");
+        else
+            sekit_model_capture(p.m, b, c.cap[c.nfirst]);
         c.nfirst++;
     }
     if (!rc && (modes & 2)) {
@@ -194,8 +204,10 @@ int ablate_run(const struct pipeline_opts *o, const char *out, const char *prese
             c.sums[i] = calloc((size_t)sekit_model_se_info(p.m, i)->channels, sizeof(double));
             if (!c.means[i] || !c.sums[i]) rc = SEKIT_ENOMEM;
         }
-        if (rc || !c.means || !c.sums) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-        else if (means_path) rc = means_from_recording(&c, p.m, means_path, e);
+        if (rc || !c.means || !c.sums)
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        else if (means_path)
+            rc = means_from_recording(&c, p.m, means_path, e);
         else if (!(rc = pipeline_run(&p, 0, first_pass, &c, o->quiet, e)))
             for (int i = 0; i < nse; i++)
                 for (int k = 0; k < sekit_model_se_info(p.m, i)->channels; k++)

@@ -33,13 +33,20 @@ int cmd_bench(int argc, char **argv)
         if (f[0] != '-') return cli_usage_error("bench", "unexpected argument '%s'", f);
         if (!(v = cli_value("bench", argc, argv, &i))) return CLI_USAGE;
         int bad = 0;
-        if (strcmp(f, "--arch") == 0) arch = v;
-        else if (strcmp(f, "--model") == 0) path = v;
-        else if (strcmp(f, "--batch") == 0) bad = cli_int("bench", f, v, 1, 4096, &batch);
-        else if (strcmp(f, "--threads") == 0) bad = cli_int("bench", f, v, 0, 1024, &threads);
-        else if (strcmp(f, "--size") == 0) bad = cli_int("bench", f, v, 8, 4096, &size);
-        else if (strcmp(f, "--seconds") == 0) bad = cli_double("bench", f, v, 0, 3600, &seconds);
-        else return cli_usage_error("bench", "unknown option '%s'", f);
+        if (strcmp(f, "--arch") == 0)
+            arch = v;
+        else if (strcmp(f, "--model") == 0)
+            path = v;
+        else if (strcmp(f, "--batch") == 0)
+            bad = cli_int("bench", f, v, 1, 4096, &batch);
+        else if (strcmp(f, "--threads") == 0)
+            bad = cli_int("bench", f, v, 0, 1024, &threads);
+        else if (strcmp(f, "--size") == 0)
+            bad = cli_int("bench", f, v, 8, 4096, &size);
+        else if (strcmp(f, "--seconds") == 0)
+            bad = cli_double("bench", f, v, 0, 3600, &seconds);
+        else
+            return cli_usage_error("bench", "unknown option '%s'", f);
         if (bad) return CLI_USAGE;
     }
     if (path && arch) return cli_usage_error("bench", "give --arch or --model, not both");
@@ -55,7 +62,8 @@ int cmd_bench(int argc, char **argv)
         return cli_fail(&e);
     }
     size_t nin = (size_t)batch * a->in_chans * size * size;
-    float *x = malloc(nin * sizeof *x), *logits = malloc((size_t)batch * a->num_classes * sizeof *logits);
+    float *x = malloc(nin * sizeof *x),
+          *logits = malloc((size_t)batch * a->num_classes * sizeof *logits);
     if (!x || !logits) {
         free(x);
         free(logits);
@@ -78,10 +86,10 @@ int cmd_bench(int argc, char **argv)
     } while (el < seconds);
     double ips = runs * batch / el, macs = (double)sekit_model_macs(m, (int)size, (int)size);
     if (json) {
-        json_t *o = json_pack("{s:s, s:f, s:i, s:i, s:i, s:i, s:f, s:f}", "model", path ? path : arch,
-                              "images_per_second", ips, "batch", (int)batch, "threads", nthreads,
-                              "size", (int)size, "batches", runs, "ms_per_batch", 1e3 * el / runs,
-                              "gmacs_per_second", ips * macs / 1e9);
+        json_t *o = json_pack(
+            "{s:s, s:f, s:i, s:i, s:i, s:i, s:f, s:f}", "model", path ? path : arch,
+            "images_per_second", ips, "batch", (int)batch, "threads", nthreads, "size", (int)size,
+            "batches", runs, "ms_per_batch", 1e3 * el / runs, "gmacs_per_second", ips * macs / 1e9);
         char *out = json_dumps(o, JSON_PRESERVE_ORDER);
         puts(out ? out : "{}");
         free(out);

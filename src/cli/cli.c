@@ -37,8 +37,7 @@ int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, 
     return 0;
 }
 
-int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
-               double *out)
+int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;

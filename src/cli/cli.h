@@ -13,8 +13,7 @@ int cli_fail(const struct sekit_err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Strict integer option value in [lo, hi]; 0 on success, else prints and returns CLI_USAGE. */
 int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
-int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
-               double *out);
+int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
 /* argv[*i] is flag: returns its value (argv[*i + 1]) and advances, or NULL after an error. */
 const char *cli_value(const char *cmd, int argc, char **argv, int *i);
 /* 1234567 -> "1,234,567" */

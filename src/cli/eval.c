@@ -85,11 +85,10 @@ int cmd_eval(int argc, char **argv)
         json_object_set_new(root, "topk", json_integer(t.topk));
         for (int j = 0; j < p.nclasses; j++) {
             int k = p.classes[j];
-            json_array_append_new(per, json_pack("{s:s, s:i, s:I, s:f, s:f}", "class",
-                                                 sekit_ds_class_name(p.ds, k), "index", k, "images",
-                                                 (json_int_t)t.n[k], "top1",
-                                                 100.0 * t.top1[k] / t.n[k], "top5",
-                                                 100.0 * t.top5[k] / t.n[k]));
+            json_array_append_new(
+                per, json_pack("{s:s, s:i, s:I, s:f, s:f}", "class", sekit_ds_class_name(p.ds, k),
+                               "index", k, "images", (json_int_t)t.n[k], "top1",
+                               100.0 * t.top1[k] / t.n[k], "top5", 100.0 * t.top5[k] / t.n[k]));
         }
         json_object_set_new(root, "per_class", per);
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -106,8 +105,8 @@ int cmd_eval(int argc, char **argv)
         printf("%-20s %7s %8s %8s\n", "class", "images", "top-1", t.topk == 5 ? "top-5" : "top-k");
         for (int j = 0; j < p.nclasses; j++) {
             int k = p.classes[j];
-            printf("%-20s %7lld %7.2f%% %7.2f%%\n", sekit_ds_class_name(p.ds, k),
-                   (long long)t.n[k], 100.0 * t.top1[k] / t.n[k], 100.0 * t.top5[k] / t.n[k]);
+            printf("%-20s %7lld %7.2f%% %7.2f%%\n", sekit_ds_class_name(p.ds, k), (long long)t.n[k],
+                   100.0 * t.top1[k] / t.n[k], 100.0 * t.top5[k] / t.n[k]);
         }
     }
     free(t.n), free(t.top1), free(t.top5);

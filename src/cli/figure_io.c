@@ -22,15 +22,16 @@ static int pick_blocks(const struct sekit_recording *r, const struct sekit_block
     char *copy = strdup(spec), *save = NULL;
     if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     *n = 0;
-    for (char *t = strtok_r(copy, ",", &save); t && *n < r->nblocks; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(copy, ",", &save); t && *n < r->nblocks;
+         t = strtok_r(NULL, ",", &save)) {
         int b = sekit_recording_find(r, t);
         if (b < 0) {
             char list[2048] = "";
             for (int j = 0; j < r->nblocks && strlen(list) < sizeof list - 40; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
                          r->blocks[j].name);
-            int rc = sekit_errf(e, SEKIT_EINVAL, "%s: no block '%s' recorded (blocks: %s)",
-                                r->path, t, list);
+            int rc = sekit_errf(e, SEKIT_EINVAL, "%s: no block '%s' recorded (blocks: %s)", r->path,
+                                t, list);
             free(copy);
             return rc;
         }
@@ -41,8 +42,8 @@ static int pick_blocks(const struct sekit_recording *r, const struct sekit_block
 }
 
 /* Rows of the stats (recorded classes) for --classes, else the first `dflt` (0: all). */
-static int pick_rows(const struct sekit_recording *r, const char *spec, int dflt, int *rows,
-                     int *n, struct sekit_err *e)
+static int pick_rows(const struct sekit_recording *r, const char *spec, int dflt, int *rows, int *n,
+                     struct sekit_err *e)
 {
     *n = 0;
     if (!spec) {
@@ -61,9 +62,9 @@ static int pick_rows(const struct sekit_recording *r, const char *spec, int dflt
             for (int j = 0; j < r->nsel && strlen(list) < sizeof list - 60; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
                          r->class_names[r->sel_classes[j]]);
-            int rc = sekit_errf(e, SEKIT_EINVAL,
-                                "%s: class '%s' is not in the recording (recorded: %s)", r->path,
-                                t, list);
+            int rc =
+                sekit_errf(e, SEKIT_EINVAL, "%s: class '%s' is not in the recording (recorded: %s)",
+                           r->path, t, list);
             free(copy);
             return rc;
         }
@@ -98,7 +99,8 @@ static int read_ablation(const char *path, char ***names, double **delta, int *n
     char **raw = calloc((size_t)*n + 1, sizeof *raw);
     *names = calloc((size_t)*n + 1, sizeof **names);
     *delta = calloc((size_t)*n + 1, sizeof **delta);
-    int bad = !raw || !*names || !*delta || H5Dread(dv, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0 ||
+    int bad = !raw || !*names || !*delta ||
+              H5Dread(dv, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0 ||
               H5Dread(dd, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *delta) < 0;
     for (int i = 0; raw && i < *n; i++) {
         if (*names) (*names)[i] = strdup(raw[i] ? raw[i] : "?");
@@ -125,8 +127,10 @@ static int emit(const struct figure_request *q, const struct sekit_figure *f, st
         /* the script still has to live somewhere: next to the figure */
         snprintf(tmpdir, sizeof tmpdir, "%s", q->out);
         char *slash = strrchr(tmpdir, '/');
-        if (slash) *slash = 0;
-        else snprintf(tmpdir, sizeof tmpdir, ".");
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(tmpdir, sizeof tmpdir, ".");
         dir = tmpdir;
     }
     if (dir && (rc = sekit_plot_gnuplot(f, dir, q->figure, q->out, e))) return rc;
@@ -223,9 +227,9 @@ int figure_make(const struct figure_request *q, struct sekit_err *e)
              r->split ? r->split : "", (long long)r->n);
     rc = kind == 0 ? sekit_fig_inter_class(&fig, st, blocks, nb, rows, nrows, r->class_names, all,
                                            what, e)
-         : kind == 1 ? sekit_fig_intra_class(&fig, st, blocks, nb, rows, nrows, r->class_names,
-                                             what, e)
-                     : sekit_fig_depth(&fig, st, r->nblocks, what, e);
+         : kind == 1
+             ? sekit_fig_intra_class(&fig, st, blocks, nb, rows, nrows, r->class_names, what, e)
+             : sekit_fig_depth(&fig, st, r->nblocks, what, e);
     if (!rc) rc = emit(q, &fig.f, e);
     sekit_fig_free(&fig);
 out:

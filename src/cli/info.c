@@ -61,8 +61,9 @@ int cmd_info(int argc, char **argv)
         json_object_set_new(root, "source", json_string(path ? path : arch));
         json_object_set_new(root, "layout", json_string(sekit_layout_name(a->layout)));
         json_object_set_new(root, "stem", json_string(sekit_stem_name(a->stem)));
-        json_object_set_new(root, "block",
-                            json_string(a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic"));
+        json_object_set_new(
+            root, "block",
+            json_string(a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic"));
         json_object_set_new(root, "stride_on", json_string(a->stride_on_3x3 ? "3x3" : "1x1"));
         json_object_set_new(root, "groups", json_integer(a->groups));
         json_object_set_new(root, "in_chans", json_integer(a->in_chans));
@@ -80,18 +81,17 @@ int cmd_info(int argc, char **argv)
         json_object_set_new(root, "macs", json_integer(macs));
         for (int i = 0; i < nse; i++) {
             const struct sekit_se_info *s = sekit_model_se_info(m, i);
-            json_array_append_new(
-                blocks, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "name", s->name, "module",
-                                  s->module, "stage", s->stage, "block", s->block, "channels",
-                                  s->channels, "reduced", s->reduced, "params",
-                                  (json_int_t)s->params));
+            json_array_append_new(blocks,
+                                  json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "name", s->name,
+                                            "module", s->module, "stage", s->stage, "block",
+                                            s->block, "channels", s->channels, "reduced",
+                                            s->reduced, "params", (json_int_t)s->params));
         }
         json_object_set_new(root, "blocks", blocks);
         for (int s = 0; s < a->nstages; s++)
             json_array_append_new(stages,
                                   json_pack("{s:i, s:i, s:I, s:f}", "stage", s + 2, "blocks",
-                                            a->blocks[s], "se_params",
-                                            (json_int_t)stage_params[s],
+                                            a->blocks[s], "se_params", (json_int_t)stage_params[s],
                                             (double)stage_params[s] / (double)total));
         json_object_set_new(root, "stages", stages);
         char *out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

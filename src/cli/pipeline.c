@@ -51,13 +51,12 @@ void pipeline_defaults(struct pipeline_opts *o)
 
 int pipeline_flag(struct pipeline_opts *o, const char *cmd, int argc, char **argv, int *i)
 {
-    static const char *const strs[] = {"--model", "--data",      "--format", "--split",
-                                       "--classes", "--class-map", "--preset", "--mean",
-                                       "--std"};
-    const char **dst[] = {&o->model,   &o->data,      &o->format, &o->split, &o->classes,
+    static const char *const strs[] = {"--model",  "--data",    "--format",
+                                       "--split",  "--classes", "--class-map",
+                                       "--preset", "--mean",    "--std"};
+    const char **dst[] = {&o->model,     &o->data,   &o->format, &o->split, &o->classes,
                           &o->class_map, &o->preset, &o->mean,   &o->std};
-    static const char *const ints[] = {"--per-class", "--batch", "--threads", "--resize",
-                                       "--crop"};
+    static const char *const ints[] = {"--per-class", "--batch", "--threads", "--resize", "--crop"};
     long *idst[] = {&o->per_class, &o->batch, &o->threads, &o->resize, &o->crop};
     static const long lo[] = {1, 1, 0, 0, 0}, hi[] = {100000000, 4096, 1024, 8192, 8192};
     const char *f = argv[*i], *v;
@@ -99,12 +98,14 @@ static int parse_floats(const char *what, const char *s, float *v, int channels,
         if (end == p || !isfinite(d)) break;
         tmp[n++] = (float)d;
         p = end;
-        if (*p == ',') p++;
-        else break;
+        if (*p == ',')
+            p++;
+        else
+            break;
     }
     if (*p || (n != 1 && n != channels))
-        return sekit_errf(e, SEKIT_EINVAL, "%s '%s' needs 1 or %d comma-separated numbers", what,
-                          s, channels);
+        return sekit_errf(e, SEKIT_EINVAL, "%s '%s' needs 1 or %d comma-separated numbers", what, s,
+                          channels);
     for (int c = 0; c < channels; c++)
         v[c] = tmp[n == 1 ? 0 : c];
     return SEKIT_OK;
@@ -146,15 +147,13 @@ static int apply_preset(struct sekit_preproc *pp, const char *name, struct sekit
             pp->std[c] = 1;
         }
     } else {
-        return sekit_errf(e, SEKIT_EINVAL, "unknown preset '%s' (timm, legacy, caffe, none)",
-                          name);
+        return sekit_errf(e, SEKIT_EINVAL, "unknown preset '%s' (timm, legacy, caffe, none)", name);
     }
     return SEKIT_OK;
 }
 
 /* timm's config.json beside the weights, if any. */
-static int apply_config_json(struct sekit_preproc *pp, const char *model_path,
-                             struct sekit_err *e)
+static int apply_config_json(struct sekit_preproc *pp, const char *model_path, struct sekit_err *e)
 {
     char *dir = strdup(model_path), *slash = dir ? strrchr(dir, '/') : NULL;
     char path[4096];
@@ -172,10 +171,10 @@ static int apply_config_json(struct sekit_preproc *pp, const char *model_path,
     json_t *is = json_object_get(cfg, "input_size"), *cp = json_object_get(cfg, "crop_pct");
     json_t *mean = json_object_get(cfg, "mean"), *std = json_object_get(cfg, "std");
     json_t *interp = json_object_get(cfg, "interpolation");
-    if (is && (!json_is_array(is) || json_array_size(is) != 3 ||
-               !json_is_integer(json_array_get(is, 2)) ||
-               json_integer_value(json_array_get(is, 2)) < 8 ||
-               json_integer_value(json_array_get(is, 2)) > 8192)) {
+    if (is &&
+        (!json_is_array(is) || json_array_size(is) != 3 ||
+         !json_is_integer(json_array_get(is, 2)) || json_integer_value(json_array_get(is, 2)) < 8 ||
+         json_integer_value(json_array_get(is, 2)) > 8192)) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: input_size is not [channels, height, width]", path);
     } else if (is) {
         pp->crop = (int)json_integer_value(json_array_get(is, 2));
@@ -210,7 +209,8 @@ static int apply_metadata(struct sekit_preproc *pp, const struct sekit_model *m,
 {
     const char *v;
     int rc = SEKIT_OK;
-    if ((v = sekit_model_meta(m, "mean")) && (rc = parse_floats("mean", v, pp->mean, pp->channels, e)))
+    if ((v = sekit_model_meta(m, "mean")) &&
+        (rc = parse_floats("mean", v, pp->mean, pp->channels, e)))
         return sekit_errf(e, SEKIT_EFORMAT, "%s: __metadata__ %s", path, e->msg);
     if ((v = sekit_model_meta(m, "std")) && (rc = parse_floats("std", v, pp->std, pp->channels, e)))
         return sekit_errf(e, SEKIT_EFORMAT, "%s: __metadata__ %s", path, e->msg);
@@ -229,8 +229,7 @@ static int apply_metadata(struct sekit_preproc *pp, const struct sekit_model *m,
     return rc;
 }
 
-static int resolve_preproc(struct pipeline *p, const struct pipeline_opts *o,
-                           struct sekit_err *e)
+static int resolve_preproc(struct pipeline *p, const struct pipeline_opts *o, struct sekit_err *e)
 {
     struct sekit_preproc *pp = &p->pp;
     const struct sekit_arch *a = sekit_model_arch(p->m);
@@ -246,8 +245,7 @@ static int resolve_preproc(struct pipeline *p, const struct pipeline_opts *o,
     if ((rc = apply_metadata(pp, p->m, p->model_path, e))) return rc;
     int folder = strcmp(sekit_ds_format_name(p->ds), "folder") == 0;
     const char *preset = o->preset;
-    if (!preset && folder && !pp->crop)
-        preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
+    if (!preset && folder && !pp->crop) preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
     if (preset && (rc = apply_preset(pp, preset, e))) return rc;
     if (o->resize) pp->resize = (int)o->resize;
     if (o->crop) pp->crop = (int)o->crop;
@@ -291,9 +289,12 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *o, struct seki
     p->model_path = o->model;
     struct sekit_ds_opts dso = {o->data, SEKIT_DS_AUTO, o->split, o->class_map};
     if (o->format) {
-        if (strcmp(o->format, "idx") == 0) dso.format = SEKIT_DS_IDX;
-        else if (strcmp(o->format, "cifar") == 0) dso.format = SEKIT_DS_CIFAR;
-        else if (strcmp(o->format, "folder") == 0) dso.format = SEKIT_DS_FOLDER;
+        if (strcmp(o->format, "idx") == 0)
+            dso.format = SEKIT_DS_IDX;
+        else if (strcmp(o->format, "cifar") == 0)
+            dso.format = SEKIT_DS_CIFAR;
+        else if (strcmp(o->format, "folder") == 0)
+            dso.format = SEKIT_DS_FOLDER;
         else
             return sekit_errf(e, SEKIT_EINVAL, "unknown --format '%s' (idx, cifar, folder)",
                               o->format);
@@ -312,8 +313,8 @@ int pipeline_open(struct pipeline *p, const struct pipeline_opts *o, struct seki
                             o->data, sekit_ds_class_name(p->ds, p->classes[i]), p->classes[i], K);
             goto fail;
         }
-    if ((rc = sekit_ds_select(p->ds, p->classes, p->nclasses, o->per_class, o->seed, &p->idx,
-                              &p->n, e)))
+    if ((rc = sekit_ds_select(p->ds, p->classes, p->nclasses, o->per_class, o->seed, &p->idx, &p->n,
+                              e)))
         goto fail;
     p->batch = (int)o->batch;
     if ((rc = sekit_model_prepare(p->m, p->batch, p->size, p->size, e))) goto fail;
@@ -378,8 +379,8 @@ static void progress(int64_t done, int64_t total, int64_t from, double t0, int f
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     int width = 30, fill = total ? (int)(width * done / total) : width;
     fprintf(stderr, "\r[%.*s%*s] %lld/%lld images  %.1f img/s  ETA %d:%02d ", fill,
-            "==============================", width - fill, "", (long long)done,
-            (long long)total, rate, (int)eta / 60, (int)eta % 60);
+            "==============================", width - fill, "", (long long)done, (long long)total,
+            rate, (int)eta / 60, (int)eta % 60);
     if (final) fputc('\n', stderr);
     fflush(stderr);
 }

@@ -48,8 +48,8 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
             if (lo < 0) {
                 char list[2048] = "";
                 for (int i = 0; i < total && strlen(list) < sizeof list - 40; i++)
-                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                             i ? ", " : "", sekit_model_se_info(m, i)->name);
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                             sekit_model_se_info(m, i)->name);
                 int rc = sekit_errf(e, SEKIT_EINVAL, "no SE block '%s' (blocks: %s)", tok, list);
                 free(copy);
                 free(b);
@@ -90,9 +90,12 @@ int cmd_record(int argc, char **argv)
             printf(help, pipeline_help);
             return CLI_OK;
         }
-        if (strcmp(f, "--squeeze") == 0) squeeze = 1;
-        else if (strcmp(f, "--resume") == 0) resume = 1;
-        else if (strcmp(f, "--force") == 0) force = 1;
+        if (strcmp(f, "--squeeze") == 0)
+            squeeze = 1;
+        else if (strcmp(f, "--resume") == 0)
+            resume = 1;
+        else if (strcmp(f, "--force") == 0)
+            force = 1;
         else if (strcmp(f, "--out") == 0) {
             if (!(out = cli_value("record", argc, argv, &i))) return CLI_USAGE;
         } else if (strcmp(f, "--blocks") == 0) {
@@ -104,7 +107,8 @@ int cmd_record(int argc, char **argv)
         }
     }
     if (!out) return cli_usage_error("record", "--out RUN.h5 is required");
-    if (resume && force) return cli_usage_error("record", "--resume and --force exclude each other");
+    if (resume && force)
+        return cli_usage_error("record", "--resume and --force exclude each other");
     struct sekit_err e = {0};
     return record_run(&o, out, blocks, squeeze, resume, force, &e) ? cli_fail(&e) : CLI_OK;
 }
@@ -163,8 +167,7 @@ int record_run(const struct pipeline_opts *po, const char *out, const char *bloc
         if (done > 0 && done < p.n && !o.quiet)
             fprintf(stderr, "sekit record: resuming at image %lld of %lld\n", (long long)done,
                     (long long)p.n);
-        if (!(rc = pipeline_run(&p, done, append, rec, o.quiet, e)))
-            rc = sekit_rec_finish(rec, e);
+        if (!(rc = pipeline_run(&p, done, append, rec, o.quiet, e))) rc = sekit_rec_finish(rec, e);
     }
     if (!rc && !o.quiet)
         fprintf(stderr, "sekit record: %lld images, %d SE blocks -> %s\n", (long long)p.n, nrb,

@@ -79,7 +79,8 @@ static int read_ablation_rows(const char *path, char ***names, double **d1, doub
     *d5 = calloc((size_t)*n, sizeof **d5);
     *share = calloc((size_t)*n, sizeof **share);
     H5Dread(dv, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, *names);
-    const char *cols[3] = {"ablation/delta_top1", "ablation/delta_top5", "ablation/share_of_params"};
+    const char *cols[3] = {"ablation/delta_top1", "ablation/delta_top5",
+                           "ablation/share_of_params"};
     double *dst[3] = {*d1, *d5, *share};
     for (int c = 0; c < 3; c++) {
         hid_t d = H5Dopen2(f, cols[c], H5P_DEFAULT);
@@ -105,8 +106,7 @@ static int copy_file_into(FILE *out, const char *path)
 }
 
 static int write_report(const char *dir, const struct pipeline_opts *o, const char *four,
-                        const char *pair, const struct timing *t, double total,
-                        struct sekit_err *e)
+                        const char *pair, const struct timing *t, double total, struct sekit_err *e)
 {
     char path[4096], tmp[4200], rec[4096];
     snprintf(rec, sizeof rec, "%s/all.h5", dir);
@@ -153,8 +153,8 @@ static int write_report(const char *dir, const struct pipeline_opts *o, const ch
         goto out;
     }
     fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
-    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
-            o->model, r->architecture ? r->architecture : "", o->data, r->split ? r->split : "?",
+    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n", o->model,
+            r->architecture ? r->architecture : "", o->data, r->split ? r->split : "?",
             (long long)r->n, r->nsel);
     fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", four, pair);
     fprintf(f, "- written by sekit %s; every number below is measured by this run\n\n",
@@ -178,47 +178,51 @@ static int write_report(const char *dir, const struct pipeline_opts *o, const ch
                 st[b].channels, st[b].specificity, st[b].distance, st[b].correlation,
                 100 * st[b].sat_high, 100 * st[b].sat_low);
     fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
-    fprintf(f, "1. **Class-agnostic early** (paper: \"the distribution across different classes "
-               "is very similar at the earlier layers\"). The first stage's blocks have class "
-               "specificity %.3f on average, against %.3f for the most class-specific block "
-               "(%s). %s\n",
+    fprintf(f,
+            "1. **Class-agnostic early** (paper: \"the distribution across different classes "
+            "is very similar at the earlier layers\"). The first stage's blocks have class "
+            "specificity %.3f on average, against %.3f for the most class-specific block "
+            "(%s). %s\n",
             spec_first, spec_max, st[argmax].name,
             spec_first <= 0.5 * spec_max
                 ? "This model agrees: early gates depend little on the class."
                 : "This model does not show it clearly: its early gates are already "
                   "comparatively class-dependent.");
-    fprintf(f, "2. **Class-specific late** (paper: \"at greater depth, the value of each channel "
-               "becomes much more class-specific\"). Specificity rises from %.3f (stage %d) to "
-               "%.3f (stage %d); Spearman's rank correlation of specificity with depth is %.2f. "
-               "%s\n",
+    fprintf(f,
+            "2. **Class-specific late** (paper: \"at greater depth, the value of each channel "
+            "becomes much more class-specific\"). Specificity rises from %.3f (stage %d) to "
+            "%.3f (stage %d); Spearman's rank correlation of specificity with depth is %.2f. "
+            "%s\n",
             spec_first, first_stage, spec_last, last_stage, rho,
-            spec_last > spec_first && rho > 0
-                ? "This model agrees."
-                : "This model does not follow the paper here.");
-    fprintf(f, "3. **Saturation in the last stage** (paper: SE_5_2 tends to a state where most "
-               "activations are close to one, where an SE block is the identity). The most "
-               "saturated last-stage block, %s, has %.2f%% of its gates above 0.99 (and %.2f%% "
-               "below 0.01); the most saturated earlier block has %.2f%% above 0.99. %s\n",
+            spec_last > spec_first && rho > 0 ? "This model agrees."
+                                              : "This model does not follow the paper here.");
+    fprintf(f,
+            "3. **Saturation in the last stage** (paper: SE_5_2 tends to a state where most "
+            "activations are close to one, where an SE block is the identity). The most "
+            "saturated last-stage block, %s, has %.2f%% of its gates above 0.99 (and %.2f%% "
+            "below 0.01); the most saturated earlier block has %.2f%% above 0.99. %s\n",
             st[sat_arg].name, 100 * sat_last, 100 * st[sat_arg].sat_low, 100 * sat_rest,
             sat_last >= 0.5 ? "This model agrees: that block is close to the identity."
             : sat_last > sat_rest && sat_last >= 0.05
                 ? "This model shows the tendency, but far from the paper's near-identity state."
                 : "This model does not show it.");
-    fprintf(f, "4. **Scale-only differences in the last block** (paper: at SE_5_3 \"a similar "
-               "pattern emerges over different classes, up to a modest change in scale\"). In "
-               "%s the class-mean vectors correlate at %.3f on average (pattern), with a "
-               "coefficient of variation of their means of %.3f (scale), and class specificity "
-               "%.3f. %s\n",
+    fprintf(f,
+            "4. **Scale-only differences in the last block** (paper: at SE_5_3 \"a similar "
+            "pattern emerges over different classes, up to a modest change in scale\"). In "
+            "%s the class-mean vectors correlate at %.3f on average (pattern), with a "
+            "coefficient of variation of their means of %.3f (scale), and class specificity "
+            "%.3f. %s\n",
             st[nb - 1].name, st[nb - 1].correlation, st[nb - 1].scale_spread,
             st[nb - 1].specificity,
             st[nb - 1].correlation >= 0.9
                 ? "This model agrees: the classes share one pattern there."
                 : "This model does not: its last block's pattern differs between classes.");
     if (last_v >= 0)
-        fprintf(f, "5. **Removing the last stage's SE blocks costs little** (paper Sec. 4: "
-                   "\"<0.1%% top-5 error\" on ImageNet while cutting the parameter overhead from "
-                   "~10%% to ~4%%). Removing stage %d's SE blocks here changes top-1 by %+.2f and "
-                   "top-5 by %+.2f points and removes %.2f%% of the parameters. %s\n",
+        fprintf(f,
+                "5. **Removing the last stage's SE blocks costs little** (paper Sec. 4: "
+                "\"<0.1%% top-5 error\" on ImageNet while cutting the parameter overhead from "
+                "~10%% to ~4%%). Removing stage %d's SE blocks here changes top-1 by %+.2f and "
+                "top-5 by %+.2f points and removes %.2f%% of the parameters. %s\n",
                 last_stage, d1[last_v], d5[last_v], 100 * share[last_v],
                 d5[last_v] >= -0.1 && d1[last_v] >= -1.0
                     ? "This model agrees."
@@ -227,9 +231,10 @@ static int write_report(const char *dir, const struct pipeline_opts *o, const ch
     fprintf(f, "\n## Block ablations\n\n");
     snprintf(path, sizeof path, "%s/ablation.md", dir);
     copy_file_into(f, path);
-    fprintf(f, "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (2 recordings) | %.1f "
-               "|\n| statistics | %.1f |\n| figures | %.1f |\n| ablation | %.1f |\n| total | "
-               "%.1f |\n",
+    fprintf(f,
+            "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (2 recordings) | %.1f "
+            "|\n| statistics | %.1f |\n| figures | %.1f |\n| ablation | %.1f |\n| total | "
+            "%.1f |\n",
             t->record, t->stats, t->figures, t->ablation, total);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
                "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations.\n");
@@ -262,10 +267,14 @@ int cmd_reproduce(int argc, char **argv)
             printf(help, pipeline_help);
             return CLI_OK;
         }
-        if (strcmp(f, "--out") == 0) dst = &dir;
-        else if (strcmp(f, "--classes") == 0) dst = &four;
-        else if (strcmp(f, "--pair") == 0) dst = &pair;
-        else if (strcmp(f, "--mode") == 0) dst = &mode;
+        if (strcmp(f, "--out") == 0)
+            dst = &dir;
+        else if (strcmp(f, "--classes") == 0)
+            dst = &four;
+        else if (strcmp(f, "--pair") == 0)
+            dst = &pair;
+        else if (strcmp(f, "--mode") == 0)
+            dst = &mode;
         if (dst) {
             if (!(*dst = cli_value("reproduce", argc, argv, &i))) return CLI_USAGE;
             continue;
@@ -275,8 +284,10 @@ int cmd_reproduce(int argc, char **argv)
         if (r == 0) return cli_usage_error("reproduce", "unknown argument '%s'", f);
     }
     if (!dir) return cli_usage_error("reproduce", "--out DIR is required");
-    int modes = strcmp(mode, "remove") == 0 ? 1 : strcmp(mode, "mean") == 0 ? 2
-                                             : strcmp(mode, "both") == 0 ? 3 : 0;
+    int modes = strcmp(mode, "remove") == 0 ? 1
+                : strcmp(mode, "mean") == 0 ? 2
+                : strcmp(mode, "both") == 0 ? 3
+                                            : 0;
     if (!modes) return cli_usage_error("reproduce", "--mode is remove, mean or both");
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "sekit: %s: cannot create directory: %s\n", dir, strerror(errno));
@@ -322,15 +333,15 @@ int cmd_reproduce(int argc, char **argv)
     t.figures = cli_now() - ts, ts = cli_now();
     if (!o.quiet) fprintf(stderr, "sekit reproduce: block ablations\n");
     snprintf(out, sizeof out, "%s/ablation", dir);
-    if ((rc = ablate_run(&oall, out, "single,stage,last-stage,cumulative,all", NULL, 0, modes,
-                         NULL, &e)))
+    if ((rc = ablate_run(&oall, out, "single,stage,last-stage,cumulative,all", NULL, 0, modes, NULL,
+                         &e)))
         goto fail;
     {
         char h5[4200], fo[4200];
         snprintf(h5, sizeof h5, "%s.h5", out);
         snprintf(fo, sizeof fo, "%s.pdf", out);
-        struct figure_request q = {.input = h5, .figure = "ablation", .out = fo,
-                                   .gnuplot_dir = gdir};
+        struct figure_request q = {
+            .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = gdir};
         if ((rc = figure_make(&q, &e))) goto fail;
     }
     t.ablation = cli_now() - ts;

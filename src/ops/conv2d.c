@@ -54,7 +54,8 @@ static void im2col(float *col, const float *in, int N, int C, int H, int W, int 
                         for (int ow = 0; ow < ow0 && ow < OW; ow++)
                             d[ow] = 0.0f;
                         if (ow1 > ow0)
-                            memcpy(d + ow0, s + ow0 - pad + kw, sizeof(float) * (size_t)(ow1 - ow0));
+                            memcpy(d + ow0, s + ow0 - pad + kw,
+                                   sizeof(float) * (size_t)(ow1 - ow0));
                         for (int ow = ow1 > ow0 ? ow1 : ow0; ow < OW; ow++)
                             d[ow] = 0.0f;
                     } else {
@@ -92,10 +93,11 @@ static void bias_act_to_nchw(float *out, const float *tmp, const float *b, int N
 }
 
 void sekit_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          float *tmp, int N, int C, int H, int W, int K, int KH, int KW,
-                          int stride, int pad, int G, int relu)
+                          float *tmp, int N, int C, int H, int W, int K, int KH, int KW, int stride,
+                          int pad, int G, int relu)
 {
-    const int OH = sekit_out_size(H, KH, stride, pad, 0), OW = sekit_out_size(W, KW, stride, pad, 0);
+    const int OH = sekit_out_size(H, KH, stride, pad, 0),
+              OW = sekit_out_size(W, KW, stride, pad, 0);
     const size_t P = (size_t)OH * OW, NP = (size_t)N * P;
     const int CG = C / G, KG = K / G, KKC = CG * KH * KW;
     const int direct = KH == 1 && KW == 1 && stride == 1 && pad == 0;

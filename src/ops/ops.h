@@ -20,8 +20,8 @@ int sekit_out_size(int in, int k, int stride, int pad, int ceil_mode);
  *   col scratch: sekit_conv2d_col_size() floats   tmp scratch: K * N * OH * OW floats */
 size_t sekit_conv2d_col_size(int N, int C, int KH, int KW, int OH, int OW);
 void sekit_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          float *tmp, int N, int C, int H, int W, int K, int KH, int KW,
-                          int stride, int pad, int G, int relu);
+                          float *tmp, int N, int C, int H, int W, int K, int KH, int KW, int stride,
+                          int pad, int G, int relu);
 
 /* bn.c: folds eval-mode BatchNorm into a convolution in place.
  *   w (K, per) in/out   b (K) out   gamma, beta, mean, var (K) */
