@@ -610,11 +610,11 @@ static void run_conv(const struct ws *s, const struct conv *c, float *out, const
  * s->act[cur]. Only full passes (capture set) copy block inputs out: a pass from a block runs a
  * modified network whose activations must not replace the captured ones other variants restart
  * from. logits (N, K) of this share. */
-static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int cur, int N,
-                       float *logits, int capture)
+static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int to, int cur, int N,
+                       float *logits, float *out, int capture)
 {
     int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
-    for (int i = from; i < m->nblocks; i++) {
+    for (int i = from; i < to; i++) {
         struct block *b = &m->blocks[i];
         struct se_block *se = &b->se;
         const float *in = s->act[cur];
@@ -657,17 +657,23 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
         h = hb;
         w = wb;
     }
+    if (to < m->nblocks) {
+        /* stopped before block `to`: its input is the result */
+        const size_t pi = sekit_model_block_input_size(m, to);
+        memcpy(out + (size_t)s->n0 * pi, s->act[cur], sizeof(float) * (size_t)N * pi);
+        return;
+    }
     sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
     sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features, m->arch.num_classes);
 }
 
 /* A forward pass split into shares of the batch. from < 0: from the input x; else from block
- * `from`'s input activation act. */
+ * `from`'s input activation x, up to block `to` (whose input goes to out) or to the logits. */
 struct pass {
     struct sekit_model *m;
     const float *x;
-    int from, N, shares;
-    float *logits;
+    int from, to, N, shares;
+    float *logits, *out;
 };
 
 static void run_share(void *ctx, int t)
@@ -681,7 +687,7 @@ static void run_share(void *ctx, int t)
     if (p->from >= 0) {
         const size_t pi = sekit_model_block_input_size(m, p->from);
         memcpy(s.act[0], p->x + (size_t)n0 * pi, sizeof(float) * (size_t)N * pi);
-        run_blocks(m, &s, p->from, 0, N, logits, 0);
+        run_blocks(m, &s, p->from, p->to, 0, N, logits, p->out, 0);
         return;
     }
     int h = m->H, w = m->W, cur = 0;
@@ -693,14 +699,21 @@ static void run_share(void *ctx, int t)
                                 m->pool_stride, m->pool_pad, oh, ow);
         cur = 1;
     }
-    run_blocks(m, &s, 0, cur, N, logits, 1);
+    run_blocks(m, &s, 0, m->nblocks, cur, N, logits, NULL, 1);
 }
 
-static void run_pass(struct sekit_model *m, const float *x, int from, int N, float *logits)
+static void run_pass(struct sekit_model *m, const float *x, int from, int to, int N, float *logits,
+                     float *out)
 {
     const int T = sekit_threads();
-    struct pass p = {
-        .m = m, .x = x, .from = from, .N = N, .shares = N >= T ? T : 1, .logits = logits};
+    struct pass p = {.m = m,
+                     .x = x,
+                     .from = from,
+                     .to = to,
+                     .N = N,
+                     .shares = N >= T ? T : 1,
+                     .logits = logits,
+                     .out = out};
     sekit_blas_threads(p.shares > 1 ? 1 : T);
     sekit_parallel(p.shares, run_share, &p);
 }
@@ -708,7 +721,7 @@ static void run_pass(struct sekit_model *m, const float *x, int from, int N, flo
 void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)
 {
     SEKIT_ASSERT(N >= 1 && N <= m->max_n);
-    run_pass(m, x, -1, N, logits);
+    run_pass(m, x, -1, m->nblocks, N, logits, NULL);
 }
 
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i)
@@ -734,5 +747,12 @@ void sekit_model_capture(struct sekit_model *m, int i, float *dst)
 void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits)
 {
     SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
-    run_pass(m, act, i, N, logits);
+    run_pass(m, act, i, m->nblocks, N, logits, NULL);
+}
+
+void sekit_model_forward_range(struct sekit_model *m, int i, int j, const float *act, int N,
+                               float *out)
+{
+    SEKIT_ASSERT(i >= 0 && i < j && j < m->nblocks && N >= 1 && N <= m->max_n);
+    run_pass(m, act, i, j, N, NULL, out);
 }

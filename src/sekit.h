@@ -250,6 +250,11 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i);
 void sekit_model_capture(struct sekit_model *m, int i, float *dst);
 void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits);
+/* Runs blocks i .. j-1 (i < j < block count) from block i's input act, with the SE modes then
+ * in force, and writes block j's input to out (N x sekit_model_block_input_size(m, j)); never
+ * captures. Variants that agree on blocks i .. j-1 share this part of their passes. */
+void sekit_model_forward_range(struct sekit_model *m, int i, int j, const float *act, int N,
+                               float *out);
 /* Block i's output height and width at the prepared input size. */
 void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w);
 

@@ -167,6 +167,21 @@ static void hooks(void)
     is_close(from3, from1, (size_t)N * K, TOL_ORDER, "3 uneven shares: a pass from SE_3_1");
     is_close(from3, removed, (size_t)N * K, TOL_ORDER,
              "which equals the full pass with it removed");
+    /* a pass in two legs, blocks 0..1 then 2.., with SE_2_2 removed in the first leg, equals
+     * the whole pass with it removed (still 3 uneven shares) */
+    const size_t in0 = sekit_model_block_input_size(m, 0);
+    float *cap0 = malloc(sizeof(float) * N * in0), *mid = malloc(sizeof(float) * N * in2);
+    float legs[20], whole[20];
+    sekit_model_capture(m, 0, cap0);
+    sekit_model_forward(m, x, N, logits);
+    sekit_model_capture(m, 0, NULL);
+    sekit_model_se_set(m, 1, SEKIT_SE_REMOVED, NULL);
+    sekit_model_forward(m, x, N, whole);
+    sekit_model_forward_range(m, 0, 2, cap0, N, mid);
+    sekit_model_forward_from(m, 2, mid, N, legs);
+    sekit_model_se_set(m, 1, SEKIT_SE_NORMAL, NULL);
+    is_close(legs, whole, (size_t)N * K, TOL_ORDER, "blocks 0..1 then 2.. equal the whole pass");
+    free(cap0), free(mid);
     free(cap1), free(cap3);
     sekit_set_threads(0);
 

@@ -18,8 +18,9 @@ static const char help[] =
     "to 1, mode mean to the block's mean excitation over the evaluated images (class-agnostic).\n"
     "For every variant: top-1 and top-5 overall and per class, the change against the full\n"
     "model, SE parameters removed and their share of all parameters, SE FLOPs removed. All\n"
-    "variants run in one pass over the data: each batch goes through the full model once, and\n"
-    "every variant restarts from the input of the first block it changes.\n"
+    "variants run in one pass over the data: each batch goes through the full model once, every\n"
+    "variant restarts from the input of the first block it changes, and variants that treat the\n"
+    "following blocks alike run those blocks once between them.\n"
     "Writes PREFIX.csv, PREFIX.md, PREFIX.h5 and the chart PREFIX.png.\n"
     "\n"
     "  --out PREFIX        output prefix (required)\n"
@@ -41,6 +42,8 @@ struct ctx {
     double **sums;       /* first pass: gate sums */
     int64_t summed;
     float *lg;
+    float **leg; /* per block j >= 1: its input under the variants' shared state so far */
+    int **part;  /* per block: scratch for splitting a set of variants */
 };
 
 static int first_pass(struct pipeline *p, int64_t first, int nb, void *vc, struct sekit_err *e)
@@ -58,26 +61,74 @@ static int first_pass(struct pipeline *p, int64_t first, int nb, void *vc, struc
     return SEKIT_OK;
 }
 
+static int drops(const struct sekit_variant *v, int j)
+{
+    for (int k = 0; k < v->nblocks; k++)
+        if (v->blocks[k] == j) return 1;
+    return 0;
+}
+
+static void set_block(struct sekit_model *m, const struct ctx *c, const struct sekit_variant *v,
+                      int j)
+{
+    sekit_model_se_set(m, j, v->mode == SEKIT_ABLATE_MEAN ? SEKIT_SE_FIXED : SEKIT_SE_REMOVED,
+                       c->means ? c->means[j] : NULL);
+}
+
+/*
+ * The variants set[0..n) agree on every SE block before j (all of one mode), and act holds
+ * block j's input under that shared state. They are split by what they do to block j; each part
+ * runs block j once and goes on together, so variants share their passes up to the first block
+ * where they differ, not only up to the first block they change. A part of one variant runs
+ * to the logits in one go.
+ */
+static void descend(struct pipeline *p, struct ctx *c, const int *set, int n, int j,
+                    const float *act, int nb)
+{
+    struct sekit_model *m = p->m;
+    const int nse = sekit_model_se_count(m), K = sekit_model_arch(m)->num_classes;
+    int *part = c->part[j];
+    for (int dropped = 1; dropped >= 0; dropped--) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (drops(&c->v[set[i]], j) == dropped) part[k++] = set[i];
+        if (!k) continue;
+        if (dropped) set_block(m, c, &c->v[part[0]], j);
+        if (k == 1 || j == nse - 1) {
+            for (int i = 0; i < k; i++) {
+                const struct sekit_variant *v = &c->v[part[i]];
+                for (int b = 0; b < v->nblocks; b++)
+                    if (v->blocks[b] > j) set_block(m, c, v, v->blocks[b]);
+                sekit_model_forward_from(m, j, act, nb, c->lg);
+                for (int b = 0; b < v->nblocks; b++)
+                    if (v->blocks[b] > j)
+                        sekit_model_se_set(m, v->blocks[b], SEKIT_SE_NORMAL, NULL);
+                sekit_ablation_tally(&c->v[part[i]], c->lg, p->labels, nb, K);
+            }
+        } else {
+            /* deeper splits write only part[] of deeper blocks, so this part stays intact */
+            sekit_model_forward_range(m, j, j + 1, act, nb, c->leg[j + 1]);
+            descend(p, c, part, k, j + 1, c->leg[j + 1], nb);
+        }
+        sekit_model_se_set(m, j, SEKIT_SE_NORMAL, NULL);
+    }
+}
+
 static int variants_pass(struct pipeline *p, int64_t first, int nb, void *vc, struct sekit_err *e)
 {
     (void)first, (void)e;
     struct ctx *c = vc;
     const int K = sekit_model_arch(p->m)->num_classes;
     sekit_ablation_tally(&c->v[0], p->logits, p->labels, nb, K);
-    for (int i = 1; i < c->nv; i++) {
-        struct sekit_variant *v = &c->v[i];
-        for (int j = 0; j < v->nblocks; j++)
-            sekit_model_se_set(p->m, v->blocks[j],
-                               v->mode == SEKIT_ABLATE_MEAN ? SEKIT_SE_FIXED : SEKIT_SE_REMOVED,
-                               c->means ? c->means[v->blocks[j]] : NULL);
-        int f = 0;
-        while (c->firsts[f] != v->blocks[0])
-            f++;
-        sekit_model_forward_from(p->m, v->blocks[0], c->cap[f], nb, c->lg);
-        for (int j = 0; j < v->nblocks; j++)
-            sekit_model_se_set(p->m, v->blocks[j], SEKIT_SE_NORMAL, NULL);
-        sekit_ablation_tally(v, c->lg, p->labels, nb, K);
-    }
+    /* from each captured first block, per mode */
+    int *set = c->part[0] + c->nv;
+    for (int f = 0; f < c->nfirst; f++)
+        for (int mode = 0; mode < 2; mode++) {
+            int n = 0;
+            for (int i = 1; i < c->nv; i++)
+                if (c->v[i].blocks[0] == c->firsts[f] && (int)c->v[i].mode == mode) set[n++] = i;
+            if (n) descend(p, c, set, n, c->firsts[f], c->cap[f], nb);
+        }
     return SEKIT_OK;
 }
 
@@ -181,7 +232,19 @@ int ablate_run(const struct pipeline_opts *o, const char *out, const char *prese
     c.firsts = calloc((size_t)nse, sizeof(int));
     c.cap = calloc((size_t)nse, sizeof(float *));
     c.lg = malloc(sizeof(float) * (size_t)p.batch * K);
-    if (!rc && (!c.firsts || !c.cap || !c.lg)) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    c.leg = calloc((size_t)nse, sizeof(float *));
+    c.part = calloc((size_t)nse, sizeof(int *));
+    if (!rc && (!c.firsts || !c.cap || !c.lg || !c.leg || !c.part))
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int j = 0; !rc && j < nse; j++) {
+        /* part[j]: a split at block j (nv); part[0] also holds the root set (nv) */
+        c.part[j] = malloc(sizeof(int) * 2 * (size_t)c.nv);
+        if (j > 0)
+            c.leg[j] =
+                malloc(sizeof(float) * (size_t)p.batch * sekit_model_block_input_size(p.m, j));
+        if (!c.part[j] || (j > 0 && !c.leg[j]))
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for activations");
+    }
     for (int i = 1; !rc && i < c.nv; i++) {
         int b = c.v[i].blocks[0], seen = 0;
         for (int f = 0; f < c.nfirst; f++)
@@ -235,7 +298,10 @@ int ablate_run(const struct pipeline_opts *o, const char *out, const char *prese
     for (int i = 0; i < nse; i++) {
         if (c.means) free(c.means[i]);
         if (c.sums) free(c.sums[i]);
+        if (c.leg) free(c.leg[i]);
+        if (c.part) free(c.part[i]);
     }
+    free(c.leg), free(c.part);
     free(c.means), free(c.sums), free(c.cap), free(c.firsts), free(c.lg);
     sekit_ablation_free(c.v, c.nv);
     pipeline_close(&p);
