@@ -99,20 +99,20 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         snprintf(absout + strlen(absout), sizeof absout - strlen(absout), "/%s", out);
     /* a bar chart's category names need the width a panel grid does not, rotated category
      * labels and per-panel legends the height */
-    int tall = 0;
+    int cat = 0;
     for (int p = 0; p < f->npanels; p++)
-        tall |= f->panels[p].xticklabels != NULL && !f->bars;
-    const int pdf = ext && !strcasecmp(ext, ".pdf"), wide = f->bars ? 2 : cols;
+        cat |= f->panels[p].xticklabels != NULL;
+    const int tall = cat && !f->bars, pdf = ext && !strcasecmp(ext, ".pdf"),
+              wide = f->bars ? 2 : cols;
     fprintf(s, "set terminal %s size %d,%d\nset output ", term, pdf ? 4 * wide : 420 * wide,
             pdf ? 3 * rows + 1 + tall : 300 * rows + 90 + 130 * tall);
     quoted(s, absout);
     /* When every panel draws the same series (Fig. 6, Fig. 7), one legend sits under the title,
      * in screen coordinates so that it does not shrink the first panel; otherwise each panel
      * carries its own. */
-    int shared = 1, cat = 0;
+    int shared = 1;
     for (int p = 0; p < f->npanels; p++) {
         const struct sekit_panel *pa = &f->panels[p];
-        cat |= pa->xticklabels != NULL;
         shared &= pa->nseries == f->panels[0].nseries;
         for (int k = 0; shared && k < pa->nseries; k++) {
             const char *a = pa->series[k].label, *b = f->panels[0].series[k].label;
@@ -127,7 +127,7 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         fprintf(s, "set key inside top left opaque Left reverse samplen 2 font ',9'\n");
     /* rotated category labels need room under the axes */
     fprintf(s, "set multiplot layout %d,%d margins %.2f,%.2f,%.2f,%.2f spacing 0.1,0.16 title ",
-            rows, cols, f->bars ? 0.3 : 0.1, cat ? 0.94 : 0.97, cat && !f->bars ? 0.22 : 0.14,
+            rows, cols, f->bars ? 0.3 : 0.1, cat ? 0.94 : 0.97, tall ? 0.22 : 0.14,
             rows > 1 ? 0.84 : 0.8);
     quoted(s, f->title ? f->title : "");
     fputc('\n', s);

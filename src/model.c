@@ -606,10 +606,11 @@ static void run_conv(const struct ws *s, const struct conv *c, float *out, const
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
-/* Blocks [from, end) and the head for the N images of share s; the input of block `from` is in
+/* Blocks [from, to) for the N images of share s, then the head into logits (N, K) when `to`
+ * is the block count, else block `to`'s input into out; the input of block `from` is in
  * s->act[cur]. Only full passes (capture set) copy block inputs out: a pass from a block runs a
  * modified network whose activations must not replace the captured ones other variants restart
- * from. logits (N, K) of this share. */
+ * from. */
 static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int to, int cur, int N,
                        float *logits, float *out, int capture)
 {
@@ -683,7 +684,8 @@ static void run_share(void *ctx, int t)
     const int n0 = (int)((int64_t)p->N * t / p->shares);
     const int N = (int)((int64_t)p->N * (t + 1) / p->shares) - n0;
     const struct ws s = share(m, n0);
-    float *logits = p->logits + (size_t)n0 * m->arch.num_classes;
+    /* a pass that stops before the head (forward_range) has no logits */
+    float *logits = p->logits ? p->logits + (size_t)n0 * m->arch.num_classes : NULL;
     if (p->from >= 0) {
         const size_t pi = sekit_model_block_input_size(m, p->from);
         memcpy(s.act[0], p->x + (size_t)n0 * pi, sizeof(float) * (size_t)N * pi);

@@ -399,14 +399,15 @@ static int flush_chunks(struct zchunk *c, int n, const hid_t *d)
 
 /*
  * Compressing ahead. While the network runs, a background thread at the lowest scheduling
- * priority (SCHED_IDLE: it only gets cycles no other thread wants, such as the gaps between
- * batches) compresses each gate chunk as soon as its rows are in the journal and appends it to
- * OUT.journal.z: records of {dataset, first row, bytes} and the compressed chunk. The finish
- * step copies those into the HDF5 file and compresses only what is left. The side file is a
- * cache, never needed for correctness: a run that is resumed, or whose compressor falls behind
- * or fails, compresses the rest from the journal at the end. Memory stays flat: at most
- * AHEAD_QUEUE chunks wait, and a chunk that finds the queue full is left to the finish step
- * (and so are all later chunks of its dataset, so each dataset's ahead chunks stay a prefix).
+ * priority (SCHED_IDLE: it yields to the network's threads, and takes the gaps between batches;
+ * with every core busy it still costs about the CPU it uses) compresses each gate chunk as soon as
+ * its rows are in the journal and appends it to OUT.journal.z: records of {dataset, first row,
+ * bytes} and the compressed chunk. The finish step copies those into the HDF5 file and compresses
+ * only what is left. The side file is a cache, never needed for correctness: a run that is resumed,
+ * or whose compressor falls behind or fails, compresses the rest from the journal at the end.
+ * Memory stays flat: at most AHEAD_QUEUE chunks wait, and a chunk that finds the queue full is left
+ * to the finish step (and so are all later chunks of its dataset, so each dataset's ahead chunks
+ * stay a prefix).
  */
 #define AHEAD_QUEUE 8
 
@@ -497,34 +498,33 @@ static void ahead_feed(struct ahead *a, const unsigned char *recs, size_t rec_by
                        int nb, size_t off0, const int *channels)
 {
     for (int j = 0; j < nb; j++) {
-        size_t off = off0;
+        const unsigned char *src = recs + rec_bytes * (size_t)j + off0;
         for (int i = 0; i < a->nd; i++) {
             const size_t C = (size_t)channels[i];
-            if (!a->gave_up[i]) {
-                if (!a->cbuf[i] && !(a->cbuf[i] = malloc(4 * C * a->crow[i]))) a->gave_up[i] = 1;
+            const unsigned char *gates = src;
+            src += 4 * C;
+            if (a->gave_up[i]) continue;
+            if (!a->cbuf[i] && !(a->cbuf[i] = malloc(4 * C * a->crow[i]))) {
+                a->gave_up[i] = 1;
+                continue;
             }
-            if (!a->gave_up[i]) {
-                memcpy(a->cbuf[i] + 4 * C * a->filled[i], recs + rec_bytes * (size_t)j + off,
-                       4 * C);
-                if (++a->filled[i] == a->crow[i]) {
-                    pthread_mutex_lock(&a->mu);
-                    if (a->len < AHEAD_QUEUE && !a->failed) {
-                        a->q[(a->head + a->len) % AHEAD_QUEUE] =
-                            (struct zchunk){.di = i,
-                                            .row0 = (hsize_t)(first + j + 1) - a->crow[i],
-                                            .raw = a->cbuf[i],
-                                            .raw_bytes = 4 * C * a->crow[i]};
-                        a->len++;
-                        a->cbuf[i] = NULL;
-                        a->filled[i] = 0;
-                        pthread_cond_signal(&a->work);
-                    } else {
-                        a->gave_up[i] = 1;
-                    }
-                    pthread_mutex_unlock(&a->mu);
-                }
+            memcpy(a->cbuf[i] + 4 * C * a->filled[i], gates, 4 * C);
+            if (++a->filled[i] < a->crow[i]) continue;
+            pthread_mutex_lock(&a->mu);
+            if (a->len < AHEAD_QUEUE && !a->failed) {
+                a->q[(a->head + a->len) % AHEAD_QUEUE] =
+                    (struct zchunk){.di = i,
+                                    .row0 = (hsize_t)(first + j + 1) - a->crow[i],
+                                    .raw = a->cbuf[i],
+                                    .raw_bytes = 4 * C * a->crow[i]};
+                a->len++;
+                a->cbuf[i] = NULL;
+                a->filled[i] = 0;
+                pthread_cond_signal(&a->work);
+            } else {
+                a->gave_up[i] = 1;
             }
-            off += 4 * C;
+            pthread_mutex_unlock(&a->mu);
         }
     }
 }
@@ -856,7 +856,7 @@ static int convert(struct sekit_rec *r, struct sekit_err *e)
             goto h5err;
         size_t off = 16 + 4 * (size_t)K;
         for (int i = 0; i < nd; i++) {
-            const size_t C = (size_t)s->blocks[i % nb].channels, cb = 4 * C * crow[i];
+            const size_t C = (size_t)r->dchan[i], cb = 4 * C * crow[i];
             for (hsize_t j = 0; j < n; j++) {
                 if (first + j < cov[i]) continue;
                 if (!cbuf[i] && !(cbuf[i] = calloc(1, cb))) {
