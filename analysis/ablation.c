@@ -2,8 +2,11 @@
  * ablation.c -- variants, their cost accounting, tallies and output files. See ablation.h.
  */
 #include "ablation.h"
+#include "formats.h"
+#include "h5io.h"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,167 +204,328 @@ static double pct(const int64_t *hit, const int64_t *n, const int *classes, int 
     return t ? 100.0 * (double)h / (double)t : 0;
 }
 
-static int put1(hid_t g, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_t c, const void *v)
+/* ---------------------------------------------------------------------------------------- */
+/* the ablation files (docs/record-format.md, "Ablations") */
+
+enum { NCOLS = 7 };
+static const char *const col_name[NCOLS] = {
+    "top1",         "top5", "delta_top1", "delta_top5", "se_params_removed", "share_of_params",
+    "flops_removed"};
+
+static double **table_col(struct sekit_ablation_table *t, int c)
 {
-    hsize_t dims[2] = {r, c};
-    hid_t sp = H5Screate_simple(c ? 2 : 1, dims, NULL);
-    hid_t d = H5Dcreate2(g, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int bad = d < 0 || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    return bad;
+    double **f[NCOLS] = {&t->top1,
+                         &t->top5,
+                         &t->delta_top1,
+                         &t->delta_top5,
+                         &t->se_params_removed,
+                         &t->share_of_params,
+                         &t->flops_removed};
+    return f[c];
+}
+
+void sekit_ablation_table_free(struct sekit_ablation_table *t)
+{
+    if (!t) return;
+    sekit_h5_strings_free(t->names, t->n);
+    sekit_h5_strings_free(t->block_names, t->nse);
+    for (int c = 0; c < NCOLS; c++)
+        free(*table_col(t, c));
+    free(t->path), free(t->description), free(t->mode), free(t->block_stage), free(t->dropped);
+    free(t->classes), free(t->top1_per_class);
+    free(t);
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+    char *d = strdup(s);
+    *bad |= !d;
+    return d;
+}
+
+/* The table the three files show, from the tallies. */
+static struct sekit_ablation_table *build_table(const struct sekit_variant *v, int n,
+                                                const struct sekit_model *m, const int *classes,
+                                                int nclasses, const char *what)
+{
+    struct sekit_ablation_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    const int nse = sekit_model_se_count(m);
+    int bad = 0;
+    t->n = n;
+    t->nse = nse;
+    t->nclasses = nclasses;
+    t->total_params = sekit_model_params(m);
+    t->description = dup_or_null(what, &bad);
+    t->names = calloc((size_t)n, sizeof *t->names);
+    t->mode = malloc(sizeof(int) * (size_t)n);
+    t->block_names = calloc((size_t)nse, sizeof *t->block_names);
+    t->block_stage = malloc(sizeof(int) * (size_t)nse);
+    t->dropped = calloc((size_t)n * (size_t)nse, 1);
+    t->classes = malloc(sizeof(int) * (size_t)(nclasses + 1));
+    t->top1_per_class = malloc(sizeof(double) * ((size_t)n * (size_t)nclasses + 1));
+    for (int c = 0; c < NCOLS; c++)
+        bad |= !(*table_col(t, c) = malloc(sizeof(double) * (size_t)n));
+    if (bad || !t->names || !t->mode || !t->block_names || !t->block_stage || !t->dropped ||
+        !t->classes || !t->top1_per_class) {
+        sekit_ablation_table_free(t);
+        return NULL;
+    }
+    memcpy(t->classes, classes, sizeof(int) * (size_t)nclasses);
+    for (int j = 0; j < nse; j++) {
+        t->block_names[j] = dup_or_null(sekit_model_se_info(m, j)->name, &bad);
+        t->block_stage[j] = sekit_model_se_info(m, j)->stage;
+    }
+    const double base1 = pct(v[0].top1, v[0].n, classes, nclasses),
+                 base5 = pct(v[0].top5, v[0].n, classes, nclasses);
+    for (int i = 0; i < n; i++) {
+        t->names[i] = dup_or_null(v[i].name, &bad);
+        t->mode[i] = v[i].nblocks ? (int)v[i].mode : -1;
+        for (int j = 0; j < v[i].nblocks; j++)
+            t->dropped[(size_t)i * nse + v[i].blocks[j]] = 1;
+        t->top1[i] = pct(v[i].top1, v[i].n, classes, nclasses);
+        t->top5[i] = pct(v[i].top5, v[i].n, classes, nclasses);
+        t->delta_top1[i] = t->top1[i] - base1;
+        t->delta_top5[i] = t->top5[i] - base5;
+        t->se_params_removed[i] = (double)v[i].se_params;
+        t->share_of_params[i] = (double)v[i].se_params / (double)t->total_params;
+        t->flops_removed[i] = v[i].flops;
+        for (int c = 0; c < nclasses; c++) {
+            int k = classes[c];
+            t->top1_per_class[(size_t)i * nclasses + c] =
+                v[i].n[k] ? 100.0 * (double)v[i].top1[k] / (double)v[i].n[k] : 0;
+        }
+    }
+    if (bad) {
+        sekit_ablation_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static const char *mode_name(const struct sekit_ablation_table *t, int i)
+{
+    return t->mode[i] < 0 ? "-" : t->mode[i] == SEKIT_ABLATE_MEAN ? "mean" : "remove";
+}
+
+static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *const *class_names)
+{
+    fprintf(fp, "variant,mode,blocks,top1,top5,delta_top1,delta_top5,se_params_removed,"
+                "share_of_params,flops_removed_per_image");
+    for (int c = 0; c < t->nclasses; c++)
+        fprintf(fp, ",\"top1 %s\"", class_names[t->classes[c]]);
+    fputc('\n', fp);
+    for (int i = 0; i < t->n; i++) {
+        fprintf(fp, "\"%s\",%s,\"", t->names[i], mode_name(t, i));
+        for (int j = 0, k = 0; j < t->nse; j++)
+            if (t->dropped[(size_t)i * t->nse + j])
+                fprintf(fp, "%s%s", k++ ? " " : "", t->block_names[j]);
+        fprintf(fp, "\",%.2f,%.2f,%+.2f,%+.2f,%.0f,%.4f,%.0f", t->top1[i], t->top5[i],
+                t->delta_top1[i], t->delta_top5[i], t->se_params_removed[i], t->share_of_params[i],
+                t->flops_removed[i]);
+        for (int c = 0; c < t->nclasses; c++)
+            fprintf(fp, ",%.2f", t->top1_per_class[(size_t)i * t->nclasses + c]);
+        fputc('\n', fp);
+    }
+}
+
+static void write_md(FILE *fp, const struct sekit_ablation_table *t)
+{
+    fprintf(fp, "| variant | mode | top-1 | top-5 | \xce\x94 top-1 | \xce\x94 top-5 | SE params "
+                "removed | share of params | SE FLOPs removed / image |\n"
+                "|---|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < t->n; i++)
+        fprintf(fp, "| %s | %s | %.2f | %.2f | %+.2f | %+.2f | %.0f | %.2f%% | %.0f |\n",
+                t->names[i], mode_name(t, i), t->top1[i], t->top5[i], t->delta_top1[i],
+                t->delta_top5[i], t->se_params_removed[i], 100.0 * t->share_of_params[i],
+                t->flops_removed[i]);
+    fprintf(fp,
+            "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
+            "%.2f top-5).\n",
+            t->description, (long long)t->total_params, t->top1[0], t->top5[0]);
+}
+
+/* Writes the table into the open file f; -1 on an HDF5 failure. */
+static int write_h5(hid_t f, const struct sekit_ablation_table *t)
+{
+    hid_t g = H5Gcreate2(f, "ablation", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t n = (hsize_t)t->n, nse = (hsize_t)t->nse, nc = (hsize_t)t->nclasses;
+    const int64_t fv = SEKIT_ABLATION_FORMAT_VERSION;
+    int bad =
+        g < 0 || sekit_h5_write_strings(g, "variant", (const char *const *)t->names, n) ||
+        sekit_h5_write(g, "mode", H5T_STD_I32LE, H5T_NATIVE_INT, n, 0, t->mode) ||
+        sekit_h5_write(g, "dropped", H5T_STD_I8LE, H5T_NATIVE_UCHAR, n, nse, t->dropped) ||
+        sekit_h5_write_strings(g, "block", (const char *const *)t->block_names, nse) ||
+        sekit_h5_write(g, "block_stage", H5T_STD_I32LE, H5T_NATIVE_INT, nse, 0, t->block_stage) ||
+        sekit_h5_write(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, nc, 0, t->classes) ||
+        sekit_h5_write(g, "top1_per_class", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, nc,
+                       t->top1_per_class) ||
+        sekit_h5_attr_str(g, "description", t->description) ||
+        sekit_h5_attr_i64(g, "total_params", &t->total_params, 0) ||
+        sekit_h5_attr_i64(f, "ablation_format_version", &fv, 0);
+    for (int c = 0; !bad && c < NCOLS; c++)
+        bad = sekit_h5_write(g, col_name[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 0,
+                             *table_col((struct sekit_ablation_table *)t, c));
+    if (g >= 0) H5Gclose(g);
+    return bad ? -1 : 0;
 }
 
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
                          int nclasses, const char *what, struct sekit_err *e)
 {
-    const int64_t total_params = sekit_model_params(m);
-    char path[3][4096], tmp[3][4104];
+    char path[3][PATH_MAX];
     const char *ext[3] = {".csv", ".md", ".h5"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path[i], sizeof path[i], "%.4000s%s", prefix, ext[i]);
-        snprintf(tmp[i], sizeof tmp[i], "%.4090s.tmp", path[i]);
-    }
-    double base1 = pct(v[0].top1, v[0].n, classes, nclasses),
-           base5 = pct(v[0].top5, v[0].n, classes, nclasses);
-    int rc = SEKIT_OK;
-    FILE *csv = fopen(tmp[0], "w"), *md = fopen(tmp[1], "w");
-    if (!csv || !md) {
-        if (csv) fclose(csv);
-        if (md) fclose(md);
-        unlink(tmp[0]);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create", csv ? tmp[1] : tmp[0]);
-    }
-    fprintf(csv, "variant,mode,blocks,top1,top5,delta_top1,delta_top5,se_params_removed,"
-                 "share_of_params,flops_removed_per_image");
-    for (int c = 0; c < nclasses; c++)
-        fprintf(csv, ",\"top1 %s\"", class_names[classes[c]]);
-    fputc('\n', csv);
-    fprintf(md, "| variant | mode | top-1 | top-5 | \xce\x94 top-1 | \xce\x94 top-5 | SE params "
-                "removed | share of params | SE FLOPs removed / image |\n"
-                "|---|---|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < n; i++) {
-        double t1 = pct(v[i].top1, v[i].n, classes, nclasses),
-               t5 = pct(v[i].top5, v[i].n, classes, nclasses);
-        const char *mode = v[i].nblocks == 0                ? "-"
-                           : v[i].mode == SEKIT_ABLATE_MEAN ? "mean"
-                                                            : "remove";
-        fprintf(csv, "\"%s\",%s,\"", v[i].name, mode);
-        for (int j = 0; j < v[i].nblocks; j++)
-            fprintf(csv, "%s%s", j ? " " : "", sekit_model_se_info(m, v[i].blocks[j])->name);
-        fprintf(csv, "\",%.2f,%.2f,%+.2f,%+.2f,%lld,%.4f,%.0f", t1, t5, t1 - base1, t5 - base5,
-                (long long)v[i].se_params, (double)v[i].se_params / (double)total_params,
-                v[i].flops);
-        for (int c = 0; c < nclasses; c++) {
-            int k = classes[c];
-            fprintf(csv, ",%.2f", v[i].n[k] ? 100.0 * v[i].top1[k] / v[i].n[k] : 0.0);
-        }
-        fputc('\n', csv);
-        fprintf(md, "| %s | %s | %.2f | %.2f | %+.2f | %+.2f | %lld | %.2f%% | %.0f |\n", v[i].name,
-                mode, t1, t5, t1 - base1, t5 - base5, (long long)v[i].se_params,
-                100.0 * (double)v[i].se_params / (double)total_params, v[i].flops);
-    }
-    fprintf(md,
-            "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
-            "%.2f top-5).\n",
-            what, (long long)total_params, base1, base5);
-    int bad = ferror(csv) | ferror(md);
-    bad |= fclose(csv) != 0;
-    bad |= fclose(md) != 0;
-    if (bad) rc = sekit_errf(e, SEKIT_EIO, "%s: write error", tmp[0]);
-
-    if (!rc) {
-        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-        hid_t f = H5Fcreate(tmp[2], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-        hid_t g = f >= 0 ? H5Gcreate2(f, "ablation", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-        bad = g < 0;
-        const char **names = malloc(sizeof *names * (size_t)n);
-        double *cols[7];
-        for (int c = 0; c < 7; c++)
-            cols[c] = malloc(sizeof(double) * (size_t)n);
-        double *per = malloc(sizeof(double) * (size_t)n * (size_t)nclasses);
-        int32_t *mode = malloc(sizeof(int32_t) * (size_t)n),
-                *cls = malloc(sizeof(int32_t) * (size_t)nclasses);
-        bad |= !names || !per || !mode || !cls;
-        for (int c = 0; c < 7; c++)
-            bad |= !cols[c];
-        for (int i = 0; !bad && i < n; i++) {
-            names[i] = v[i].name;
-            mode[i] = v[i].nblocks ? (int32_t)v[i].mode : -1;
-            cols[0][i] = pct(v[i].top1, v[i].n, classes, nclasses);
-            cols[1][i] = pct(v[i].top5, v[i].n, classes, nclasses);
-            cols[2][i] = cols[0][i] - base1;
-            cols[3][i] = cols[1][i] - base5;
-            cols[4][i] = (double)v[i].se_params;
-            cols[5][i] = (double)v[i].se_params / (double)total_params;
-            cols[6][i] = v[i].flops;
-            for (int c = 0; c < nclasses; c++) {
-                int k = classes[c];
-                per[(size_t)i * nclasses + c] = v[i].n[k] ? 100.0 * v[i].top1[k] / v[i].n[k] : 0;
-            }
-        }
-        for (int c = 0; c < nclasses && cls; c++)
-            cls[c] = classes[c];
-        const char *cn[7] = {"top1",
-                             "top5",
-                             "delta_top1",
-                             "delta_top5",
-                             "se_params_removed",
-                             "share_of_params",
-                             "flops_removed"};
-        hid_t st = H5Tcopy(H5T_C_S1);
-        H5Tset_size(st, H5T_VARIABLE);
-        H5Tset_cset(st, H5T_CSET_UTF8);
-        bad = bad || put1(g, "variant", st, st, (hsize_t)n, 0, names) ||
-              put1(g, "mode", H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)n, 0, mode) ||
-              put1(g, "top1_per_class", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)n,
-                   (hsize_t)nclasses, per) ||
-              put1(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)nclasses, 0, cls);
-        for (int c = 0; !bad && c < 7; c++)
-            bad |= put1(g, cn[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)n, 0, cols[c]);
-        if (!bad) {
-            /* what was evaluated, and the schema version (docs/record-format.md, "Ablations") */
-            hid_t sp = H5Screate(H5S_SCALAR);
-            hid_t a = H5Acreate2(g, "description", st, sp, H5P_DEFAULT, H5P_DEFAULT);
-            bad |= a < 0 || H5Awrite(a, st, &what) < 0;
-            if (a >= 0) H5Aclose(a);
-            const int64_t fv = 1, tp = total_params;
-            a = H5Acreate2(f, "ablation_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT,
-                           H5P_DEFAULT);
-            bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &fv) < 0;
-            if (a >= 0) H5Aclose(a);
-            a = H5Acreate2(g, "total_params", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-            bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &tp) < 0;
-            if (a >= 0) H5Aclose(a);
-            H5Sclose(sp);
-        }
-        /* block membership as a variants x blocks 0/1 matrix */
-        const int nse = sekit_model_se_count(m);
-        int8_t *mem = calloc((size_t)n * (size_t)nse, 1);
-        const char **bn = malloc(sizeof *bn * (size_t)nse);
-        for (int i = 0; mem && i < n; i++)
-            for (int j = 0; j < v[i].nblocks; j++)
-                mem[(size_t)i * nse + v[i].blocks[j]] = 1;
-        for (int j = 0; bn && j < nse; j++)
-            bn[j] = sekit_model_se_info(m, j)->name;
-        bad = bad || !mem || !bn ||
-              put1(g, "dropped", H5T_STD_I8LE, H5T_NATIVE_INT8, (hsize_t)n, (hsize_t)nse, mem) ||
-              put1(g, "block", st, st, (hsize_t)nse, 0, bn);
-        free(mem), free(bn), free(names), free(per), free(mode), free(cls);
-        for (int c = 0; c < 7; c++)
-            free(cols[c]);
-        H5Tclose(st);
-        if (g >= 0) H5Gclose(g);
-        if (f >= 0 && H5Fclose(f) < 0) bad = 1;
-        H5Eclear2(H5E_DEFAULT);
-        if (bad) rc = sekit_errf(e, SEKIT_EHDF5, "%s: cannot write", tmp[2]);
-    }
+    for (int i = 0; i < 3; i++)
+        if ((size_t)snprintf(path[i], sizeof path[i], "%s%s", prefix, ext[i]) >= sizeof path[i])
+            return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", prefix);
+    struct sekit_ablation_table *t = build_table(v, n, m, classes, nclasses, what);
+    if (!t) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    struct sekit_text_out csv = {0}, md = {0};
+    struct sekit_h5_out h = {.f = -1};
+    int rc = sekit_text_create(&csv, path[0], e);
+    if (!rc) write_csv(csv.fp, t, class_names);
+    rc = sekit_text_close(&csv, rc, e);
+    if (!rc && !(rc = sekit_text_create(&md, path[1], e))) write_md(md.fp, t);
+    rc = sekit_text_close(&md, rc, e);
+    if (!rc && !(rc = sekit_h5_create(&h, path[2], "the ablation table", e)) && write_h5(h.f, t))
+        rc = sekit_h5_write_failed(&h, e);
+    rc = sekit_h5_close(&h, rc, e);
+    sekit_ablation_table_free(t);
+    const char *tmp[3] = {csv.tmp, md.tmp, h.tmp};
     for (int i = 0; !rc && i < 3; i++)
-        if (rename(tmp[i], path[i]) != 0)
-            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place", path[i]);
+        if ((rc = sekit_publish(tmp[i], path[i], e)))
+            for (int j = 0; j < 3; j++) /* nothing that looks complete */
+                unlink(j < i ? path[j] : tmp[j]);
     if (rc)
         for (int i = 0; i < 3; i++)
             unlink(tmp[i]);
     return rc;
+}
+
+int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, struct sekit_err *e)
+{
+    *out = NULL;
+    hid_t f;
+    int rc = sekit_h5_open(path, &f, e);
+    if (rc) return rc;
+    struct sekit_ablation_table *t = calloc(1, sizeof *t);
+    int64_t fv = 0, n = -1, nse = -1, nc[2] = {-1, 0}, vd[2], md[2], sd[2];
+    int8_t *dropped = NULL;
+    if (!t || !(t->path = strdup(path))) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = sekit_h5_attr_read_i64(f, path, "/", "ablation_format_version", 0, &fv, e))) goto out;
+    if (fv != SEKIT_ABLATION_FORMAT_VERSION) {
+        rc = sekit_errf(e, SEKIT_EFORMAT,
+                        fv ? "%s: ablation_format_version %lld; this sekit reads version %d "
+                             "(rerun sekit ablate with this sekit)"
+                           : "%s: not a sekit ablation table (no ablation_format_version)",
+                        path, (long long)fv, SEKIT_ABLATION_FORMAT_VERSION);
+        goto out;
+    }
+    if (H5LTpath_valid(f, "/ablation", 1) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: no group /ablation", path);
+        goto out;
+    }
+    hid_t g = H5Gopen2(f, "/ablation", H5P_DEFAULT);
+    if (g < 0) {
+        rc = sekit_h5_fail(e, path, "open /ablation");
+        goto out;
+    }
+    rc = sekit_h5_attr_read_str(g, path, "/ablation", "description", 1, &t->description, e);
+    if (!rc)
+        rc = sekit_h5_attr_read_i64(g, path, "/ablation", "total_params", 1, &t->total_params, e);
+    H5Gclose(g);
+    if (rc) goto out;
+    if ((rc = sekit_h5_read_strings(f, path, "/ablation/variant", &n, &t->names, e)) ||
+        (rc = sekit_h5_read_strings(f, path, "/ablation/block", &nse, &t->block_names, e)))
+        goto out;
+    t->n = (int)n;
+    t->nse = (int)nse;
+    vd[0] = n, vd[1] = 0, sd[0] = nse, sd[1] = 0, md[0] = n, md[1] = nse;
+    if ((rc = sekit_h5_read(f, path, "/ablation/mode", SEKIT_H5_INT, H5T_NATIVE_INT, 1, vd,
+                            (void **)&t->mode, e)) ||
+        (rc = sekit_h5_read(f, path, "/ablation/block_stage", SEKIT_H5_INT, H5T_NATIVE_INT, 1, sd,
+                            (void **)&t->block_stage, e)) ||
+        (rc = sekit_h5_read(f, path, "/ablation/dropped", SEKIT_H5_INT, H5T_NATIVE_INT8, 2, md,
+                            (void **)&dropped, e)) ||
+        (rc = sekit_h5_read(f, path, "/ablation/classes", SEKIT_H5_INT, H5T_NATIVE_INT, 1, nc,
+                            (void **)&t->classes, e)))
+        goto out;
+    t->nclasses = (int)nc[0];
+    int64_t pd[2] = {n, nc[0]};
+    if ((rc = sekit_h5_read(f, path, "/ablation/top1_per_class", SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE,
+                            2, pd, (void **)&t->top1_per_class, e)))
+        goto out;
+    for (int c = 0; c < NCOLS; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "/ablation/%s", col_name[c]);
+        vd[0] = n, vd[1] = 0;
+        if ((rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE, 1, vd,
+                                (void **)table_col(t, c), e)))
+            goto out;
+    }
+    if (n < 1 || t->mode[0] != -1) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: row 0 of /ablation is not the full model", path);
+        goto out;
+    }
+    t->dropped = malloc((size_t)(n * nse) + 1);
+    if (!t->dropped) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int any = 0;
+        for (int64_t j = 0; j < nse; j++) {
+            int8_t d = dropped[i * nse + j];
+            if (d != 0 && d != 1) {
+                rc = sekit_errf(e, SEKIT_EFORMAT,
+                                "%s: /ablation/dropped[%lld, %lld] = %d, not 0 "
+                                "or 1",
+                                path, (long long)i, (long long)j, d);
+                goto out;
+            }
+            t->dropped[i * nse + j] = (unsigned char)d;
+            any |= d;
+        }
+        if (t->mode[i] < -1 || t->mode[i] > 1 || (t->mode[i] == -1) != !any) {
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: /ablation/mode[%lld] = %d does not fit its dropped row", path,
+                            (long long)i, t->mode[i]);
+            goto out;
+        }
+    }
+out:
+    free(dropped);
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    if (rc) {
+        sekit_ablation_table_free(t);
+        return rc;
+    }
+    *out = t;
+    return SEKIT_OK;
+}
+
+int sekit_ablation_find(const struct sekit_ablation_table *t, const unsigned char *dropped,
+                        int mode)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->mode[i] == mode && !memcmp(t->dropped + (size_t)i * t->nse, dropped, (size_t)t->nse))
+            return i;
+    return -1;
+}
+
+int sekit_ablation_find_stage(const struct sekit_ablation_table *t, int stage, int mode)
+{
+    unsigned char *want = malloc((size_t)t->nse + 1);
+    if (!want) return -1;
+    for (int j = 0; j < t->nse; j++)
+        want[j] = t->block_stage[j] == stage;
+    int i = sekit_ablation_find(t, want, mode);
+    free(want);
+    return i;
 }

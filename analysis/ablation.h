@@ -49,9 +49,43 @@ void sekit_ablation_free(struct sekit_variant *v, int n);
 void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const int *labels, int nb,
                           int K);
 
-/* Writes PREFIX.csv, PREFIX.md and PREFIX.h5: variant 0 must be the full model (no block). */
+/* Writes PREFIX.csv, PREFIX.md and PREFIX.h5 (schema: docs/record-format.md, "Ablations"):
+ * variant 0 must be the full model (no block). Each file goes to its .tmp, is checked, and all
+ * three are renamed into place only when all were written; on any failure none exists under its
+ * final name and no .tmp remains. */
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
                          int nclasses, const char *what, struct sekit_err *e);
+
+/* An ablation table (PREFIX.h5) read back. Variants are identified by what they drop (their
+ * dropped row and mode), never by their display names. */
+struct sekit_ablation_table {
+    char *path, *description;
+    int n;              /* variants; row 0 is the full model */
+    char **names;       /* [n] display labels */
+    int *mode;          /* [n] -1 the full model, SEKIT_ABLATE_REMOVE (0), SEKIT_ABLATE_MEAN (1) */
+    int nse;            /* the model's SE blocks, network order */
+    char **block_names; /* [nse] SE_<stage>_<block> */
+    int *block_stage;   /* [nse] */
+    unsigned char *dropped; /* [n, nse] 1 where the variant ablates the block */
+    /* [n] each: percent; points against row 0; SE parameters ablated, their share of all the
+     * model's parameters; SE FLOPs saved per image */
+    double *top1, *top5, *delta_top1, *delta_top5, *se_params_removed, *share_of_params,
+        *flops_removed;
+    int nclasses, *classes; /* [nclasses] model class index of each column */
+    double *top1_per_class; /* [n, nclasses] percent */
+    int64_t total_params;
+};
+
+/* Reads and validates PREFIX.h5: its version, every dataset's type class and shape, dropped
+ * rows of 0/1 that agree with the modes. SEKIT_EFORMAT naming what is wrong. */
+int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, struct sekit_err *e);
+void sekit_ablation_table_free(struct sekit_ablation_table *t);
+/* The row of the variant that ablates exactly the blocks flagged in dropped[nse] in mode, or -1. */
+int sekit_ablation_find(const struct sekit_ablation_table *t, const unsigned char *dropped,
+                        int mode);
+/* The row of the variant that ablates exactly the SE blocks of stage (every one of them, no
+ * other) in mode, or -1: e.g. the paper's Sec. 4 last-stage variant. */
+int sekit_ablation_find_stage(const struct sekit_ablation_table *t, int stage, int mode);
 
 #endif

@@ -83,10 +83,27 @@ void sekit_stats_free(struct sekit_block_stats *s);
 int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
                           struct sekit_err *e);
 
-/* Writes the statistics file (schema: docs/record-format.md, "Statistics"): to path.tmp, then
- * renamed onto path, so a failed write leaves nothing that looks complete. Also writes a CSV of
- * the per-block summary next to it (path with .csv). */
+/* Writes the statistics file (schema: docs/record-format.md, "Statistics file") and a CSV of
+ * the per-block summary next to it (path with .csv for .h5): each to its .tmp, checked, then
+ * renamed into place; on any failure neither exists under its final name and no .tmp remains. */
 int sekit_stats_write(const char *path, const struct sekit_recording *r,
                       const struct sekit_block_stats *stats, struct sekit_err *e);
+
+/* A statistics file read back: everything the figures need, without the recording. */
+struct sekit_stats_file {
+    char *path;
+    char *recording_path, *dataset, *split, *model_sha256; /* of the recording */
+    int64_t n;                                             /* its images */
+    int num_classes;
+    char **class_names;     /* [num_classes] the model's classes */
+    int nsel, *sel_classes; /* the recorded classes, in recording order (the rows) */
+    int nblocks;
+    struct sekit_block_stats *blocks; /* [nblocks] network order, every field filled */
+};
+
+/* Reads and validates a statistics file: its version, every dataset's type class and shape,
+ * class indices in range. SEKIT_EFORMAT naming the dataset or attribute that is wrong. */
+int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sekit_err *e);
+void sekit_stats_file_free(struct sekit_stats_file *s);
 
 #endif

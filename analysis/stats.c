@@ -3,8 +3,11 @@
  * analysis.h, and the statistics file.
  */
 #include "analysis.h"
+#include "formats.h"
+#include "h5io.h"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,43 +188,7 @@ int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_st
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* the statistics file */
-
-static hid_t write_2d(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_t c,
-                      const void *v)
-{
-    hsize_t dims[2] = {r, c};
-    hid_t sp = H5Screate_simple(c ? 2 : 1, dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (d >= 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
-        H5Dclose(d);
-        d = -1;
-    }
-    H5Sclose(sp);
-    return d;
-}
-
-static int put(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t r, hsize_t c, const void *v)
-{
-    hid_t d = write_2d(loc, name, ft, mt, r, c, v);
-    if (d < 0) return 1;
-    H5Dclose(d);
-    return 0;
-}
-
-static int put_attr_str(hid_t obj, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int bad = a < 0 || H5Awrite(a, t, &v) < 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return bad;
-}
+/* the statistics file (docs/record-format.md, "Statistics file") */
 
 static const char definitions[] =
     "mean, std (population), median, q1, q3 (linear interpolation): per recorded class and "
@@ -232,108 +199,279 @@ static const char definitions[] =
     "class-mean vectors; scale_spread: coefficient of variation of the class-mean vectors' "
     "means; saturation_high / saturation_low: share of gate values > 0.99 / < 0.01";
 
+/* The per-block indices, in the columns of /stats/summary. */
+enum { NSUMMARY = 6, NCLASSWISE = 5 };
+static const char *const summary_name[NSUMMARY] = {
+    "specificity", "distance", "correlation", "scale_spread", "saturation_high", "saturation_low"};
+
+static double *summary_field(struct sekit_block_stats *s, int c)
+{
+    double *f[NSUMMARY] = {&s->specificity,  &s->distance, &s->correlation,
+                           &s->scale_spread, &s->sat_high, &s->sat_low};
+    return f[c];
+}
+
+/* The [classes, channels] arrays of a block group. */
+static const char *const classwise_name[NCLASSWISE] = {"mean", "std", "median", "q1", "q3"};
+
+static float **classwise_field(struct sekit_block_stats *s, int i)
+{
+    float **f[NCLASSWISE] = {&s->mean, &s->std, &s->median, &s->q1, &s->q3};
+    return f[i];
+}
+
+/* Writes everything but the CSV into the open file f; -1 on an HDF5 failure. */
+static int write_stats(hid_t f, const struct sekit_recording *r,
+                       const struct sekit_block_stats *stats)
+{
+    const int nb = r->nblocks, M = stats[0].nclasses;
+    hid_t g = H5Gcreate2(f, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int bad = g < 0;
+    for (int b = 0; !bad && b < nb; b++) {
+        struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
+        hid_t bg = H5Gcreate2(g, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const int64_t stage = s->stage, block = s->block;
+        bad = bg < 0;
+        for (int i = 0; !bad && i < NCLASSWISE; i++)
+            bad = sekit_h5_write(bg, classwise_name[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                                 (hsize_t)M, (hsize_t)s->channels, *classwise_field(s, i));
+        bad =
+            bad ||
+            sekit_h5_write(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels,
+                           0, s->all_mean) ||
+            sekit_h5_write(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)M, 0, s->count) ||
+            sekit_h5_attr_str(bg, "module", s->module) ||
+            sekit_h5_attr_i64(bg, "stage", &stage, 0) || sekit_h5_attr_i64(bg, "block", &block, 0);
+        if (bg >= 0) H5Gclose(bg);
+    }
+    /* the summary table: one row per block in network order */
+    hid_t sg = bad ? -1 : H5Gcreate2(g, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    double *col = malloc(sizeof(double) * (size_t)nb);
+    const char **names = malloc(sizeof *names * (size_t)nb);
+    bad = bad || sg < 0 || !col || !names;
+    for (int c = 0; !bad && c < NSUMMARY; c++) {
+        for (int b = 0; b < nb; b++)
+            col[b] = *summary_field((struct sekit_block_stats *)&stats[b], c);
+        bad = sekit_h5_write(sg, summary_name[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)nb, 0,
+                             col);
+    }
+    for (int b = 0; !bad && b < nb; b++)
+        names[b] = stats[b].name;
+    bad = bad || sekit_h5_write_strings(sg, "block", names, (hsize_t)nb);
+    free(col), free(names);
+    if (sg >= 0) H5Gclose(sg);
+    const int64_t fv = SEKIT_STATS_FORMAT_VERSION, n = r->n, nk = r->num_classes;
+    bad = bad ||
+          sekit_h5_write(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, (hsize_t)M, 0,
+                         stats[0].classes) ||
+          sekit_h5_write_strings(g, "class_names", (const char *const *)r->class_names,
+                                 (hsize_t)r->num_classes) ||
+          sekit_h5_attr_str(g, "definitions", definitions) ||
+          sekit_h5_attr_i64(f, "stats_format_version", &fv, 0) ||
+          sekit_h5_attr_str(f, "recording", r->path) ||
+          sekit_h5_attr_str(f, "model_sha256", r->model_sha256 ? r->model_sha256 : "") ||
+          sekit_h5_attr_str(f, "dataset", r->dataset ? r->dataset : "") ||
+          sekit_h5_attr_str(f, "split", r->split ? r->split : "") ||
+          sekit_h5_attr_i64(f, "n_images", &n, 0) || sekit_h5_attr_i64(f, "num_classes", &nk, 0);
+    if (g >= 0) H5Gclose(g);
+    return bad ? -1 : 0;
+}
+
 int sekit_stats_write(const char *path, const struct sekit_recording *r,
                       const struct sekit_block_stats *stats, struct sekit_err *e)
 {
+    char csv[PATH_MAX + 8];
     size_t pl = strlen(path);
-    char *tmp = malloc(pl + 5), *csv = malloc(pl + 5), *csvtmp = malloc(pl + 9);
-    if (!tmp || !csv || !csvtmp) {
-        free(tmp), free(csv), free(csvtmp);
-        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, pl + 5, "%s.tmp", path);
-    snprintf(csv, pl + 5, "%.*s.csv", (int)(pl > 3 && !strcmp(path + pl - 3, ".h5") ? pl - 3 : pl),
-             path);
-    snprintf(csvtmp, pl + 9, "%s.tmp", csv);
-    int rc = SEKIT_OK;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), g = -1;
-    int bad = f < 0;
-    if (!bad) g = H5Gcreate2(f, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    bad |= g < 0;
-    const int nb = r->nblocks, K = stats[0].nclasses;
-    double *tab = malloc(sizeof(double) * (size_t)nb * 6);
-    bad |= !tab;
-    for (int b = 0; !bad && b < nb; b++) {
-        const struct sekit_block_stats *s = &stats[b];
-        hid_t bg = H5Gcreate2(g, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        const float *arrs[5] = {s->mean, s->std, s->median, s->q1, s->q3};
-        const char *names[5] = {"mean", "std", "median", "q1", "q3"};
-        bad |= bg < 0;
-        for (int i = 0; !bad && i < 5; i++)
-            bad |= put(bg, names[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)K,
-                       (hsize_t)s->channels, arrs[i]);
-        bad |= bad || put(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels, 0,
-                          s->all_mean);
-        bad |= bad || put(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)K, 0, s->count);
-        bad |= bad || put_attr_str(bg, "module", s->module);
-        double v[6] = {s->specificity,  s->distance, s->correlation,
-                       s->scale_spread, s->sat_high, s->sat_low};
-        memcpy(tab + (size_t)b * 6, v, sizeof v);
-        if (bg >= 0) H5Gclose(bg);
-    }
-    if (!bad) {
-        bad |= put(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, (hsize_t)K, 0, stats[0].classes);
-        /* the summary table: one row per block in network order */
-        const char *cols[6] = {"specificity",  "distance",        "correlation",
-                               "scale_spread", "saturation_high", "saturation_low"};
-        hid_t sg = H5Gcreate2(g, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        double *col = malloc(sizeof(double) * (size_t)nb);
-        bad |= sg < 0 || !col;
-        for (int c = 0; !bad && c < 6; c++) {
-            for (int b = 0; b < nb; b++)
-                col[b] = tab[(size_t)b * 6 + c];
-            bad |= put(sg, cols[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)nb, 0, col);
-        }
-        hid_t st = H5Tcopy(H5T_C_S1);
-        H5Tset_size(st, H5T_VARIABLE);
-        const char **bn = malloc(sizeof *bn * (size_t)nb);
-        for (int b = 0; bn && b < nb; b++)
-            bn[b] = stats[b].name;
-        bad |= bad || !bn || put(sg, "block", st, st, (hsize_t)nb, 0, bn);
-        free(bn);
-        H5Tclose(st);
-        free(col);
-        if (sg >= 0) H5Gclose(sg);
-        bad |= bad || put_attr_str(g, "definitions", definitions) ||
-               put_attr_str(f, "recording", r->path) ||
-               put_attr_str(f, "model_sha256", r->model_sha256 ? r->model_sha256 : "");
-        int64_t fv = 1;
-        hid_t sp = H5Screate(H5S_SCALAR);
-        hid_t a =
-            H5Acreate2(f, "stats_format_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-        bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &fv) < 0;
-        if (a >= 0) H5Aclose(a);
-        H5Sclose(sp);
-    }
-    if (g >= 0) H5Gclose(g);
-    if (f >= 0 && H5Fclose(f) < 0) bad = 1;
-    if (bad) {
-        H5Eclear2(H5E_DEFAULT);
-        rc = sekit_errf(e, SEKIT_EHDF5, "%s: cannot write the statistics file", tmp);
-    }
+    int stem = (int)(pl > 3 && !strcmp(path + pl - 3, ".h5") ? pl - 3 : pl);
+    if ((size_t)snprintf(csv, sizeof csv, "%.*s.csv", stem, path) >= sizeof csv)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", path);
+    struct sekit_h5_out h;
+    struct sekit_text_out t = {0};
+    int rc = sekit_h5_create(&h, path, "the statistics file", e);
+    if (!rc && write_stats(h.f, r, stats)) rc = sekit_h5_write_failed(&h, e);
+    rc = sekit_h5_close(&h, rc, e);
+    if (!rc) rc = sekit_text_create(&t, csv, e);
     if (!rc) {
-        FILE *fc = fopen(csvtmp, "w");
-        if (!fc) {
-            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create", csvtmp);
-        } else {
-            fprintf(fc, "block,module,stage,block_index,channels,specificity,distance,"
-                        "correlation,scale_spread,saturation_high,saturation_low\n");
-            for (int b = 0; b < nb; b++) {
-                const struct sekit_block_stats *s = &stats[b];
-                fprintf(fc, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", s->name, s->module,
-                        s->stage, s->block, s->channels, s->specificity, s->distance,
-                        s->correlation, s->scale_spread, s->sat_high, s->sat_low);
-            }
-            if (fclose(fc) != 0) rc = sekit_errf(e, SEKIT_EIO, "%s: write error", csvtmp);
+        fprintf(t.fp, "block,module,stage,block_index,channels,specificity,distance,"
+                      "correlation,scale_spread,saturation_high,saturation_low\n");
+        for (int b = 0; b < r->nblocks; b++) {
+            const struct sekit_block_stats *s = &stats[b];
+            fprintf(t.fp, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", s->name, s->module,
+                    s->stage, s->block, s->channels, s->specificity, s->distance, s->correlation,
+                    s->scale_spread, s->sat_high, s->sat_low);
         }
     }
-    if (!rc && (rename(tmp, path) != 0 || rename(csvtmp, csv) != 0))
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place", path);
+    rc = sekit_text_close(&t, rc, e);
     if (rc) {
-        unlink(tmp);
-        unlink(csvtmp);
+        unlink(h.tmp);
+        return rc;
     }
-    free(tab), free(tmp), free(csv), free(csvtmp);
+    if ((rc = sekit_publish(h.tmp, path, e))) {
+        unlink(t.tmp);
+        return rc;
+    }
+    if ((rc = sekit_publish(t.tmp, csv, e))) unlink(path); /* nothing that looks complete */
     return rc;
+}
+
+void sekit_stats_file_free(struct sekit_stats_file *s)
+{
+    if (!s) return;
+    for (int b = 0; s->blocks && b < s->nblocks; b++)
+        sekit_stats_free(&s->blocks[b]);
+    free(s->blocks);
+    sekit_h5_strings_free(s->class_names, s->num_classes);
+    free(s->sel_classes);
+    free(s->path), free(s->recording_path), free(s->dataset), free(s->split);
+    free(s->model_sha256);
+    free(s);
+}
+
+/* Reads block group /stats/NAME of M classes into b; the index columns come from the summary. */
+static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, int M,
+                      struct sekit_err *e)
+{
+    char where[96], name[128];
+    snprintf(where, sizeof where, "/stats/%s", b->name);
+    if (H5LTpath_valid(f, where, 1) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: no group %s", path, where);
+    }
+    int64_t dims[2] = {M, -1}, stage = 0, block = 0;
+    char *module = NULL;
+    int rc = SEKIT_OK;
+    for (int i = 0; !rc && i < NCLASSWISE; i++) {
+        snprintf(name, sizeof name, "%s/%s", where, classwise_name[i]);
+        rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_FLOAT, 2, dims,
+                           (void **)classwise_field(b, i), e);
+    }
+    int64_t cdims[2] = {dims[1], 0}, ndims[2] = {M, 0};
+    if (!rc && dims[1] < 1) rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s has no channel", path, where);
+    snprintf(name, sizeof name, "%s/all_mean", where);
+    if (!rc)
+        rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_FLOAT, 1, cdims,
+                           (void **)&b->all_mean, e);
+    snprintf(name, sizeof name, "%s/count", where);
+    if (!rc)
+        rc = sekit_h5_read(f, path, name, SEKIT_H5_INT, H5T_NATIVE_INT64, 1, ndims,
+                           (void **)&b->count, e);
+    hid_t bg = rc ? -1 : H5Gopen2(f, where, H5P_DEFAULT);
+    if (!rc && bg < 0) rc = sekit_h5_fail(e, path, "open a block group");
+    if (!rc) rc = sekit_h5_attr_read_str(bg, path, where, "module", 1, &module, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "stage", 1, &stage, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "block", 1, &block, e);
+    for (int k = 0; !rc && k < M; k++)
+        if (b->count[k] < 0)
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s/count[%d] is negative", path, where, k);
+    if (!rc) {
+        snprintf(b->module, sizeof b->module, "%s", module);
+        b->stage = (int)stage;
+        b->block = (int)block;
+        b->channels = (int)dims[1];
+    }
+    free(module);
+    if (bg >= 0) H5Gclose(bg);
+    return rc;
+}
+
+int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sekit_err *e)
+{
+    *out = NULL;
+    hid_t f;
+    int rc = sekit_h5_open(path, &f, e);
+    if (rc) return rc;
+    struct sekit_stats_file *s = calloc(1, sizeof *s);
+    int64_t fv = 0, K = -1, M = -1, B = -1, bdims[2] = {-1, 0}, cdims[2] = {-1, 0};
+    int32_t *cls = NULL;
+    char **bnames = NULL;
+    if (!s || !(s->path = strdup(path))) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = sekit_h5_attr_read_i64(f, path, "/", "stats_format_version", 0, &fv, e))) goto out;
+    if (fv != SEKIT_STATS_FORMAT_VERSION) {
+        rc = sekit_errf(e, SEKIT_EFORMAT,
+                        fv ? "%s: stats_format_version %lld; this sekit reads version %d (rerun "
+                             "sekit stats with this sekit)"
+                           : "%s: not a sekit statistics file (no stats_format_version)",
+                        path, (long long)fv, SEKIT_STATS_FORMAT_VERSION);
+        goto out;
+    }
+    int64_t n = 0;
+    if ((rc = sekit_h5_attr_read_str(f, path, "/", "recording", 1, &s->recording_path, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 1, &s->dataset, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "split", 1, &s->split, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "model_sha256", 1, &s->model_sha256, e)) ||
+        (rc = sekit_h5_attr_read_i64(f, path, "/", "n_images", 1, &n, e)))
+        goto out;
+    s->n = n;
+    if ((rc = sekit_h5_read_strings(f, path, "/stats/class_names", &K, &s->class_names, e)))
+        goto out;
+    s->num_classes = (int)K;
+    if ((rc = sekit_h5_read(f, path, "/stats/classes", SEKIT_H5_INT, H5T_NATIVE_INT32, 1, cdims,
+                            (void **)&cls, e)))
+        goto out;
+    M = cdims[0];
+    s->sel_classes = malloc(sizeof(int) * (size_t)(M + 1));
+    if (!s->sel_classes) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int64_t k = 0; k < M; k++) {
+        if (cls[k] < 0 || cls[k] >= K) {
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/classes[%lld] = %d outside 0..%lld", path,
+                            (long long)k, cls[k], (long long)K - 1);
+            goto out;
+        }
+        s->sel_classes[k] = cls[k];
+    }
+    s->nsel = (int)M;
+    if (M < 1) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/classes is empty", path);
+        goto out;
+    }
+    if ((rc = sekit_h5_read_strings(f, path, "/stats/summary/block", &B, &bnames, e))) goto out;
+    if (B < 1) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/summary/block is empty", path);
+        goto out;
+    }
+    if (!(s->blocks = calloc((size_t)B, sizeof *s->blocks))) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    s->nblocks = (int)B;
+    for (int b = 0; b < B; b++) {
+        struct sekit_block_stats *bs = &s->blocks[b];
+        snprintf(bs->name, sizeof bs->name, "%s", bnames[b]);
+        bs->nclasses = (int)M;
+        if (!(bs->classes = malloc(sizeof(int) * (size_t)M))) {
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            goto out;
+        }
+        memcpy(bs->classes, s->sel_classes, sizeof(int) * (size_t)M);
+        if ((rc = read_block(f, path, bs, (int)M, e))) goto out;
+    }
+    for (int c = 0; c < NSUMMARY; c++) {
+        char name[64];
+        double *col = NULL;
+        bdims[0] = B;
+        snprintf(name, sizeof name, "/stats/summary/%s", summary_name[c]);
+        if ((rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE, 1, bdims,
+                                (void **)&col, e)))
+            goto out;
+        for (int b = 0; b < B; b++)
+            *summary_field(&s->blocks[b], c) = col[b];
+        free(col);
+    }
+out:
+    free(cls);
+    sekit_h5_strings_free(bnames, B);
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    if (rc) {
+        sekit_stats_file_free(s);
+        return rc;
+    }
+    *out = s;
+    return SEKIT_OK;
 }
