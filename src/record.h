@@ -7,7 +7,12 @@
  * a write cut short by a kill leaves at most one torn record at the end, which --resume drops.
  * When every row is in, the journal is converted into OUT.tmp (HDF5), which is fsync'ed and
  * renamed onto OUT, and only then is the journal removed. So at any instant OUT is either
- * absent or complete, and the journal holds every row written so far exactly once.
+ * absent or complete, and the journal holds every row written so far exactly once. A failed
+ * write (disk full, file-size limit) leaves no OUT.tmp; the journal stays, and the error says
+ * so: freeing space and rerunning with --resume finishes the file.
+ *
+ * The code: journal.c (append, CRC, resume), record.c (the HDF5 file, through h5io.h),
+ * chunkz.c (shuffle + deflate of the gate chunks on all cores).
  *
  * The journal begins with the run's description (model hash, data, classes, preprocessing,
  * blocks, batch size...); --resume refuses a journal whose description differs from the new
@@ -16,11 +21,10 @@
 #ifndef SEKIT_RECORD_H
 #define SEKIT_RECORD_H
 
+#include "formats.h"
 #include "sekit.h"
 
 #include <stdint.h>
-
-#define SEKIT_RECORD_FORMAT_VERSION 1
 
 struct sekit_rec_block {
     char name[32], module[64];

@@ -1,0 +1,173 @@
+/*
+ * journal.c -- the recording's journal: append, CRC, resume. See journal.h.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define JOURNAL_MAGIC "SEKITJ01"
+#define HEAD_BYTES 16 /* magic, description length */
+
+int sekit_write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int sekit_read_full_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+static uint32_t crc_of(const unsigned char *p, size_t n)
+{
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
+}
+
+int sekit_journal_create(struct sekit_journal *j, const char *path, const char *desc,
+                         size_t rec_bytes, struct sekit_err *e)
+{
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes};
+    j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
+    uint64_t dl = strlen(desc);
+    char head[HEAD_BYTES];
+    memcpy(head, JOURNAL_MAGIC, 8);
+    memcpy(head + 8, &dl, 8);
+    if (sekit_write_full(j->fd, head, HEAD_BYTES) || sekit_write_full(j->fd, desc, dl))
+        return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", path, strerror(errno));
+    j->data_start = HEAD_BYTES + dl;
+    return SEKIT_OK;
+}
+
+/* Names the first line where two descriptions differ. */
+static int explain_mismatch(struct sekit_err *e, const char *journal, const char *old,
+                            const char *now)
+{
+    const char *a = old, *b = now;
+    while (*a && *b) {
+        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+        if (la != lb || memcmp(a, b, la) != 0)
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "%s: --resume refused: the interrupted run had %.*s, this one has "
+                              "%.*s (use --force to start over)",
+                              journal, (int)(la > 200 ? 200 : la), a, (int)(lb > 200 ? 200 : lb),
+                              b);
+        a += la + (a[la] == '\n');
+        b += lb + (b[lb] == '\n');
+    }
+    return sekit_errf(e, SEKIT_EINVAL, "%s: --resume refused: it describes another run", journal);
+}
+
+/* Checks the header and the description against desc; sets data_start. */
+static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, struct sekit_err *e)
+{
+    char head[HEAD_BYTES];
+    if (sekit_read_full_at(j->fd, head, HEAD_BYTES, 0) || memcmp(head, JOURNAL_MAGIC, 8))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: not a sekit journal", j->path);
+    uint64_t dl;
+    memcpy(&dl, head + 8, 8);
+    if (dl > (1u << 24) || HEAD_BYTES + dl > size)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: corrupt journal header", j->path);
+    char *old = malloc(dl + 1);
+    if (!old) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    int rc = SEKIT_OK;
+    if (sekit_read_full_at(j->fd, old, dl, HEAD_BYTES))
+        rc = sekit_errf(e, SEKIT_EIO, "%s: read error", j->path);
+    old[dl] = 0;
+    if (!rc && strcmp(old, desc) != 0) rc = explain_mismatch(e, j->path, old, desc);
+    free(old);
+    j->data_start = HEAD_BYTES + dl;
+    return rc;
+}
+
+int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *desc,
+                         size_t rec_bytes, int64_t max_rows, int batch, struct sekit_err *e)
+{
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes};
+    j->fd = open(path, O_RDWR | O_CLOEXEC);
+    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(j->fd, &sb))
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    int rc = check_head(j, desc, (uint64_t)sb.st_size, e);
+    if (rc) return rc;
+    int64_t whole = (int64_t)(((uint64_t)sb.st_size - j->data_start) / rec_bytes), good = 0;
+    unsigned char *rec = malloc(rec_bytes);
+    if (!rec) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (; good < whole && good < max_rows; good++) {
+        if (sekit_read_full_at(j->fd, rec, rec_bytes, j->data_start + (uint64_t)good * rec_bytes))
+            break;
+        uint64_t row;
+        uint32_t crc;
+        memcpy(&row, rec, SEKIT_JOURNAL_ROW_BYTES);
+        memcpy(&crc, rec + rec_bytes - SEKIT_JOURNAL_CRC_BYTES, SEKIT_JOURNAL_CRC_BYTES);
+        if (row != (uint64_t)good || crc != crc_of(rec, rec_bytes - SEKIT_JOURNAL_CRC_BYTES)) break;
+    }
+    free(rec);
+    good -= good % batch;
+    if (ftruncate(j->fd, (off_t)(j->data_start + (uint64_t)good * rec_bytes)) ||
+        lseek(j->fd, 0, SEEK_END) < 0)
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot truncate: %s", path, strerror(errno));
+    j->rows = good;
+    return SEKIT_OK;
+}
+
+int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, struct sekit_err *e)
+{
+    const size_t rb = j->rec_bytes;
+    for (int i = 0; i < n; i++) {
+        unsigned char *p = recs + rb * (size_t)i;
+        uint64_t row = (uint64_t)(j->rows + i);
+        memcpy(p, &row, SEKIT_JOURNAL_ROW_BYTES);
+        uint32_t crc = crc_of(p, rb - SEKIT_JOURNAL_CRC_BYTES);
+        memcpy(p + rb - SEKIT_JOURNAL_CRC_BYTES, &crc, SEKIT_JOURNAL_CRC_BYTES);
+    }
+    if (sekit_write_full(j->fd, recs, rb * (size_t)n))
+        return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", j->path, strerror(errno));
+    j->rows += n;
+    return SEKIT_OK;
+}
+
+int sekit_journal_read(const struct sekit_journal *j, int64_t first, int64_t n, void *dst,
+                       struct sekit_err *e)
+{
+    if (sekit_read_full_at(j->fd, dst, j->rec_bytes * (size_t)n,
+                           j->data_start + (uint64_t)first * j->rec_bytes))
+        return sekit_errf(e, SEKIT_EIO, "%s: read error: %s", j->path,
+                          errno ? strerror(errno) : "unexpected end of file");
+    return SEKIT_OK;
+}
+
+void sekit_journal_close(struct sekit_journal *j)
+{
+    if (j->fd >= 0) close(j->fd);
+    j->fd = -1;
+}

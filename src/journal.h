@@ -1,0 +1,51 @@
+/*
+ * journal.h -- the recording's journal (internal to libsekit; see record.h for the design).
+ *
+ * A journal is a flat file: the 8-byte magic "SEKITJ01", the length of the run's description
+ * (uint64, host order), the description, then fixed-size records. Each record starts with its
+ * row number (uint64) and ends with a CRC-32 of everything before it in the record; what lies
+ * between is the writer's. A write cut short leaves at most one torn record at the end.
+ */
+#ifndef SEKIT_JOURNAL_H
+#define SEKIT_JOURNAL_H
+
+#include "sekit.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of a record's row number and CRC: the payload lies between them. */
+#define SEKIT_JOURNAL_ROW_BYTES 8
+#define SEKIT_JOURNAL_CRC_BYTES 4
+
+struct sekit_journal {
+    const char *path; /* borrowed */
+    int fd;           /* -1: closed */
+    uint64_t data_start;
+    size_t rec_bytes;
+    int64_t rows; /* whole records in the journal */
+};
+
+/* Creates a journal (refusing an existing file) with the run's description. */
+int sekit_journal_create(struct sekit_journal *j, const char *path, const char *desc,
+                         size_t rec_bytes, struct sekit_err *e);
+/* Opens an interrupted run's journal: refuses one of another description (naming the first
+ * item that differs), keeps the leading records whose row numbers and CRCs are right, up to
+ * max_rows and rounded down to a multiple of batch, and truncates the rest. */
+int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *desc,
+                         size_t rec_bytes, int64_t max_rows, int batch, struct sekit_err *e);
+/* Appends n records from recs (n * rec_bytes, payloads filled in): sets their row numbers
+ * (continuing the journal) and CRCs, then writes them. */
+int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, struct sekit_err *e);
+/* Reads records [first, first + n) into dst. */
+int sekit_journal_read(const struct sekit_journal *j, int64_t first, int64_t n, void *dst,
+                       struct sekit_err *e);
+/* Closes the file and leaves it on disk. */
+void sekit_journal_close(struct sekit_journal *j);
+
+/* Reads n bytes at off; -1 on error or end of file. */
+int sekit_read_full_at(int fd, void *buf, size_t n, uint64_t off);
+/* Writes n bytes; -1 on error (errno set). */
+int sekit_write_full(int fd, const void *buf, size_t n);
+
+#endif
