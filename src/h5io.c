@@ -252,7 +252,7 @@ int sekit_h5_create(struct sekit_h5_out *o, const char *path, const char *what, 
     if (o->f >= 0) return SEKIT_OK;
     if (o->open_errno) {
         H5Eclear2(H5E_DEFAULT);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create %s: %s", o->tmp, what,
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot create %s: %s", path, what,
                           strerror(o->open_errno));
     }
     return sekit_h5_fail(e, o->tmp, "create the file");
@@ -295,7 +295,7 @@ int sekit_text_create(struct sekit_text_out *o, const char *path, struct sekit_e
     int rc = tmp_name(o->tmp, sizeof o->tmp, path, e);
     if (rc) return rc;
     o->fp = fopen(o->tmp, "w");
-    if (!o->fp) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", o->tmp, strerror(errno));
+    if (!o->fp) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
     return SEKIT_OK;
 }
 
@@ -532,6 +532,31 @@ int sekit_h5_shape(hid_t loc, const char *file, const char *name, enum sekit_h5_
     return rc;
 }
 
+/* Reads the checked dataset d of n elements into dst. */
+static int read_checked(hid_t d, const char *file, const char *name, hid_t mt, size_t n, void *dst,
+                        struct sekit_err *e)
+{
+    int rc = n && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0
+                 ? sekit_errf(e, SEKIT_EFORMAT, "%s: cannot read %s", file, name)
+                 : SEKIT_OK;
+    H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+static size_t numel(int rank, const int64_t dims[2])
+{
+    return (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
+}
+
+int sekit_h5_read_into(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls,
+                       hid_t mt, int rank, int64_t dims[2], void *dst, struct sekit_err *e)
+{
+    hid_t d;
+    int rc = open_checked(loc, file, name, cls, rank, dims, &d, e);
+    return rc ? rc : read_checked(d, file, name, mt, numel(rank, dims), dst, e);
+}
+
 int sekit_h5_read(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls, hid_t mt,
                   int rank, int64_t dims[2], void **out, struct sekit_err *e)
 {
@@ -539,15 +564,12 @@ int sekit_h5_read(hid_t loc, const char *file, const char *name, enum sekit_h5_c
     hid_t d;
     int rc = open_checked(loc, file, name, cls, rank, dims, &d, e);
     if (rc) return rc;
-    size_t n = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
-    void *buf = malloc(H5Tget_size(mt) * n + 1);
-    if (!buf)
-        rc = sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %s", file, name);
-    else if (n && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot read %s", file, name);
-    H5Dclose(d);
-    H5Eclear2(H5E_DEFAULT);
-    if (rc)
+    void *buf = malloc(H5Tget_size(mt) * numel(rank, dims) + 1);
+    if (!buf) {
+        H5Dclose(d);
+        return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %s", file, name);
+    }
+    if ((rc = read_checked(d, file, name, mt, numel(rank, dims), buf, e)))
         free(buf);
     else
         *out = buf;

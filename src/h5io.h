@@ -112,6 +112,9 @@ int sekit_h5_open(const char *path, hid_t *f, struct sekit_err *e);
  * wrong. */
 int sekit_h5_shape(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls, int rank,
                    int64_t dims[2], struct sekit_err *e);
+/* sekit_h5_shape, then reads the whole dataset as memory type mt into dst. */
+int sekit_h5_read_into(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls,
+                       hid_t mt, int rank, int64_t dims[2], void *dst, struct sekit_err *e);
 /* sekit_h5_shape, then reads the whole dataset as memory type mt into a new buffer (*out, the
  * caller frees). */
 int sekit_h5_read(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls, hid_t mt,

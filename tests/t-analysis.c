@@ -10,6 +10,7 @@
  */
 #include "../analysis/ablation.h"
 #include "../analysis/analysis.h"
+#include "failenv.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* float32 statistics of float32 data summed in double: agreement to float rounding */
 #define STATS_TOL 2e-6
@@ -343,6 +346,310 @@ static void stats_file(const char *model, const char *data)
     H5Fclose(fr), H5Fclose(fs);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* hostile recordings: a good recording copied, one dataset rewritten */
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[1 << 16];
+    size_t n;
+    int bad = !a || !b;
+    while (!bad && (n = fread(buf, 1, sizeof buf, a)) > 0)
+        bad = fwrite(buf, 1, n, b) != n;
+    bad |= a && ferror(a);
+    if (a) fclose(a);
+    if (b) bad |= fclose(b) != 0;
+    return bad ? -1 : 0;
+}
+
+/* Copies rec to a new file whose dataset name is replaced by rows x cols (cols 0: 1-D) values
+ * of file type ft from v (memory type mt); returns the copy's path (static). */
+static const char *hostile_copy(const char *rec, const char *name, hid_t ft, hid_t mt, hsize_t rows,
+                                hsize_t cols, const void *v)
+{
+    static char out[700];
+    static int k;
+    snprintf(out, sizeof out, "%s/hostile%d.h5", tap_tmpdir(), k++);
+    if (copy_file(rec, out)) return NULL;
+    hid_t f = H5Fopen(out, H5F_ACC_RDWR, H5P_DEFAULT);
+    hsize_t dims[2] = {rows, cols};
+    hid_t sp = H5Screate_simple(cols ? 2 : 1, dims, NULL);
+    hid_t d = f < 0 || H5Ldelete(f, name, H5P_DEFAULT) < 0
+                  ? -1
+                  : H5Dcreate2(f, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int bad = d < 0 || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    if (f >= 0) H5Fclose(f);
+    return bad ? NULL : out;
+}
+
+/* Opens path (and reads block SE_3_1's gates when it opens); the first error must be want. */
+static void refused(const char *path, const char *want, const char *what)
+{
+    struct sekit_recording *r = NULL;
+    struct sekit_err e = {0};
+    int rc = path ? sekit_recording_open(&r, path, &e) : -1;
+    if (!rc) {
+        float *g = malloc(sizeof(float) * (size_t)r->n * 1024);
+        int b = sekit_recording_find(r, "SE_3_1");
+        rc = g && b >= 0 ? sekit_recording_read(r, "excitation", b, g, &e) : -1;
+        free(g);
+        sekit_recording_close(r);
+    }
+    char full[900];
+    snprintf(full, sizeof full, "%s: %s", path ? path : "?", want);
+    ok(rc == SEKIT_EFORMAT, "%s is refused", what);
+    is_str(e.msg, full, "%s: the message names the dataset and the problem", what);
+}
+
+static void hostile_recordings(const char *rec)
+{
+    struct sekit_recording *r = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_recording_open(&r, rec, &e) == 0, "the good recording opens")) return;
+    const int64_t n = r->n;
+    const int b = sekit_recording_find(r, "SE_3_1"), C = b >= 0 ? r->blocks[b].channels : 0;
+    float *g = malloc(sizeof(float) * (size_t)(n * C));
+    int32_t *lab = malloc(sizeof(int32_t) * (size_t)n);
+    float *flab = malloc(sizeof(float) * (size_t)n);
+    int32_t *ig = calloc((size_t)(n * C), sizeof *ig);
+    if (!ok(b >= 0 && g && lab && flab && ig &&
+                sekit_recording_read(r, "excitation", b, g, &e) == 0,
+            "its gates read")) {
+        sekit_recording_close(r);
+        free(g), free(lab), free(flab), free(ig);
+        return;
+    }
+    memcpy(lab, r->labels, sizeof(int32_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        flab[i] = (float)lab[i];
+    sekit_recording_close(r);
+    char want[300];
+    const char *x = "/excitation/SE_3_1";
+
+    refused(hostile_copy(rec, x, H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)n, (hsize_t)C, ig),
+            "/excitation/SE_3_1 is not of floating-point type", "integer gates");
+    refused(hostile_copy(rec, "/labels", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n, 0, flab),
+            "/labels is not of integer type", "float labels");
+    refused(hostile_copy(rec, x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n - 1, (hsize_t)C, g),
+            "/excitation/SE_3_1 has 89 rows, not 90", "gates of too few rows");
+    refused(hostile_copy(rec, x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)(n * C), 0, g),
+            "/excitation/SE_3_1 has 1 dimensions, not 2", "gates of rank 1");
+    lab[17] = 10;
+    refused(hostile_copy(rec, "/labels", H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)n, 0, lab),
+            "/labels row 17: 10 outside [0, 10)", "a label out of range");
+    lab[17] = 0, lab[3] = -1;
+    refused(hostile_copy(rec, "/predictions", H5T_STD_I32LE, H5T_NATIVE_INT32, (hsize_t)n, 0, lab),
+            "/predictions row 3: -1 outside [0, 10)", "a negative prediction");
+    const float bad[3] = {NAN, INFINITY, 1.5f};
+    const char *say[3] = {"NaN gate", "infinite gate",
+                          "gate 1.5 outside [0, 1] (not a sigmoid output)"};
+    for (int k = 0; k < 3; k++) {
+        float keep = g[17 * C + 2];
+        g[17 * C + 2] = bad[k];
+        snprintf(want, sizeof want, "%s row 17: %s", x, say[k]);
+        refused(hostile_copy(rec, x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n, (hsize_t)C, g),
+                want, say[k]);
+        g[17 * C + 2] = keep;
+    }
+    /* what the commands say: stats on NaN gates fails in one line naming the row */
+    g[17 * C + 2] = NAN;
+    const char *nan =
+        hostile_copy(rec, x, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n, (hsize_t)C, g);
+    char cmd[900], out[700];
+    int lines;
+    snprintf(out, sizeof out, "%s/nan.stats.h5", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "stats '%s' --out '%s'", nan ? nan : "?", out);
+    int st = fixture_run(cmd, &lines);
+    fixture_clean_failure(st, lines, "SE_3_1 row 17: NaN gate", out);
+    free(g), free(lab), free(flab), free(ig);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the statistics file read back */
+
+static int same_floats(const float *a, const float *b, size_t n)
+{
+    return a && b && memcmp(a, b, sizeof(float) * n) == 0;
+}
+
+static void stats_round_trip(const char *rec)
+{
+    struct sekit_recording *r = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_recording_open(&r, rec, &e) == 0, "round trip: the recording opens")) return;
+    struct sekit_block_stats *st = calloc((size_t)r->nblocks, sizeof *st);
+    char path[700];
+    snprintf(path, sizeof path, "%s/rt.stats.h5", tap_tmpdir());
+    struct sekit_stats_file *s = NULL;
+    if (!ok(st && sekit_stats_recording(r, st, &e) == 0 && sekit_stats_write(path, r, st, &e) == 0,
+            "round trip: statistics computed and written") ||
+        !ok(sekit_stats_read(&s, path, &e) == 0, "round trip: the statistics file reads back: %s",
+            e.msg))
+        goto out;
+    is_str(s->path, path, "path");
+    is_str(s->recording_path, rec, "recording path");
+    is_str(s->dataset, r->dataset, "dataset");
+    is_str(s->split, r->split, "split");
+    is_str(s->model_sha256, r->model_sha256, "model sha256");
+    is_int(s->n, r->n, "image count");
+    int same = s->num_classes == r->num_classes;
+    for (int k = 0; same && k < r->num_classes; k++)
+        same = strcmp(s->class_names[k], r->class_names[k]) == 0;
+    ok(same, "the model's class names");
+    ok(s->nsel == r->nsel && !memcmp(s->sel_classes, r->sel_classes, sizeof(int) * (size_t)r->nsel),
+       "the recorded classes, in recording order");
+    if (!is_int(s->nblocks, r->nblocks, "every block")) goto out;
+    int fields_ok = 1;
+    for (int b = 0; b < r->nblocks; b++) {
+        const struct sekit_block_stats *x = &s->blocks[b], *y = &st[b];
+        size_t kc = (size_t)y->nclasses * (size_t)y->channels;
+        int eq = !strcmp(x->name, y->name) && !strcmp(x->module, y->module) &&
+                 x->stage == y->stage && x->block == y->block && x->channels == y->channels &&
+                 x->nclasses == y->nclasses &&
+                 !memcmp(x->classes, y->classes, sizeof(int) * (size_t)y->nclasses) &&
+                 !memcmp(x->count, y->count, sizeof(int64_t) * (size_t)y->nclasses) &&
+                 same_floats(x->mean, y->mean, kc) && same_floats(x->std, y->std, kc) &&
+                 same_floats(x->median, y->median, kc) && same_floats(x->q1, y->q1, kc) &&
+                 same_floats(x->q3, y->q3, kc) &&
+                 same_floats(x->all_mean, y->all_mean, (size_t)y->channels) &&
+                 x->specificity == y->specificity && x->distance == y->distance &&
+                 x->correlation == y->correlation && x->scale_spread == y->scale_spread &&
+                 x->sat_high == y->sat_high && x->sat_low == y->sat_low;
+        if (!eq) diag("block %s differs", y->name);
+        fields_ok &= eq;
+    }
+    ok(fields_ok, "every field of every block equals sekit_stats_recording's, exactly");
+
+    /* the reader validates */
+    char bad[700];
+    snprintf(bad, sizeof bad, "%s/bad.stats.h5", tap_tmpdir());
+    int32_t cls[3] = {7, 1, 10};
+    const char *p = NULL;
+    if (copy_file(path, bad) == 0) {
+        hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+        hsize_t three = 3;
+        hid_t sp = H5Screate_simple(1, &three, NULL);
+        hid_t d = H5Ldelete(f, "/stats/classes", H5P_DEFAULT) < 0
+                      ? -1
+                      : H5Dcreate2(f, "/stats/classes", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                   H5P_DEFAULT);
+        if (d >= 0 && H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, cls) >= 0)
+            p = bad;
+        if (d >= 0) H5Dclose(d);
+        H5Sclose(sp);
+        H5Fclose(f);
+    }
+    struct sekit_stats_file *s2 = NULL;
+    ok(p && sekit_stats_read(&s2, p, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "/stats/classes[2] = 10 outside 0..9"),
+       "a class index out of range is refused: %s", e.msg);
+    ok(sekit_stats_read(&s2, rec, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "not a sekit statistics file"),
+       "a recording is not a statistics file: %s", e.msg);
+out:
+    sekit_stats_file_free(s);
+    for (int b = 0; st && b < r->nblocks; b++)
+        sekit_stats_free(&st[b]);
+    free(st);
+    sekit_recording_close(r);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* writes that fail */
+
+struct stats_job {
+    const struct sekit_recording *r;
+    const struct sekit_block_stats *st;
+    const char *path;
+};
+
+static int stats_job(void *ctx, struct sekit_err *e)
+{
+    const struct stats_job *j = ctx;
+    return sekit_stats_write(j->path, j->r, j->st, e);
+}
+
+/* Nothing under path, path.tmp, CSV or CSV.tmp. */
+static int nothing_left(const char *path)
+{
+    char p[800];
+    size_t pl = strlen(path);
+    const char *names[4] = {"%s", "%s.tmp", "%.*s.csv", "%.*s.csv.tmp"};
+    for (int i = 0; i < 4; i++) {
+        if (i < 2)
+            snprintf(p, sizeof p, names[i], path);
+        else
+            snprintf(p, sizeof p, names[i], (int)pl - 3, path);
+        if (access(p, F_OK) == 0) {
+            diag("%s exists", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void stats_failures(const char *rec)
+{
+    struct sekit_recording *r = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_recording_open(&r, rec, &e) == 0, "failures: the recording opens")) return;
+    struct sekit_block_stats *st = calloc((size_t)r->nblocks, sizeof *st);
+    if (!ok(st && sekit_stats_recording(r, st, &e) == 0, "failures: statistics computed")) {
+        free(st);
+        sekit_recording_close(r);
+        return;
+    }
+    char path[800], rodir[700];
+    snprintf(path, sizeof path, "%s/limited.stats.h5", tap_tmpdir());
+    struct stats_job j = {r, st, path};
+    struct failenv_result res;
+    /* the limit early in the file, in the middle, and in the last write (the metadata HDF5
+     * flushes as it closes the file: where a failed close used to crash at exit) */
+    struct stat sb;
+    if (!ok(sekit_stats_write(path, r, st, &e) == 0 && stat(path, &sb) == 0,
+            "without a limit the statistics file is written")) {
+        sb.st_size = 4096;
+    }
+    unlink(path);
+    snprintf(rodir, sizeof rodir, "%.*s.csv", (int)strlen(path) - 3, path);
+    unlink(rodir);
+    const long limits[3] = {1024, (long)sb.st_size / 2, (long)sb.st_size - 1};
+    for (int i = 0; i < 3; i++) {
+        if (failenv_run(FAILENV_FSIZE, limits[i], stats_job, &j, &res)) {
+            skip("no child process");
+            continue;
+        }
+        ok(!res.crashed && res.status == SEKIT_EIO,
+           "file-size limit %ld: the child fails with SEKIT_EIO, no crash (status %d)", limits[i],
+           res.status);
+        ok(strstr(res.msg, "File too large") && strstr(res.msg, "limited.stats"),
+           "file-size limit %ld: one error naming the file and the reason: %s", limits[i], res.msg);
+        ok(nothing_left(path), "file-size limit %ld: no statistics file, CSV or .tmp left",
+           limits[i]);
+    }
+    snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
+    snprintf(path, sizeof path, "%s/x.stats.h5", rodir);
+    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+        failenv_run(FAILENV_READONLY, 0, stats_job, &j, &res)) {
+        skip("cannot run as a user who may not write a directory");
+    } else {
+        ok(!res.crashed && res.status == SEKIT_EIO && strstr(res.msg, "Permission denied") &&
+               strstr(res.msg, path),
+           "read-only directory: SEKIT_EIO naming the file, Permission denied: %s", res.msg);
+        ok(nothing_left(path), "read-only directory: nothing written");
+    }
+    snprintf(path, sizeof path, "%s/missing/x.stats.h5", tap_tmpdir());
+    ok(sekit_stats_write(path, r, st, &e) == SEKIT_EIO && strstr(e.msg, "No such file"),
+       "missing directory: SEKIT_EIO, No such file or directory: %s", e.msg);
+    for (int b = 0; b < r->nblocks; b++)
+        sekit_stats_free(&st[b]);
+    free(st);
+    sekit_recording_close(r);
+}
+
 static void accounting_small(void)
 {
     /* fixture: stem 8, stage 2 = 2 basic blocks of 8 channels at 28x28, stage 3 = 2 blocks of
@@ -465,6 +772,11 @@ int main(void)
     hand_case();
     synthetic();
     stats_file(model, fixture_idx_dataset(400));
+    char rec[700];
+    snprintf(rec, sizeof rec, "%s/run.h5", tap_tmpdir());
+    hostile_recordings(rec);
+    stats_round_trip(rec);
+    stats_failures(rec);
     accounting_small();
     accounting_seresnet50();
     return tap_done();
