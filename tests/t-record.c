@@ -4,6 +4,7 @@
  * of another run's journal and of an existing output.
  */
 #include "record.h"
+#include "failenv.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -155,6 +156,118 @@ static void check_file(const char *path, const char *what, const struct sekit_mo
     H5Fclose(f);
 }
 
+struct finish_job {
+    struct sekit_rec *r;
+};
+
+static int finish_job(void *ctx, struct sekit_err *e)
+{
+    return sekit_rec_finish(((struct finish_job *)ctx)->r, e);
+}
+
+struct journal_job {
+    struct sekit_rec *r;
+    struct sekit_model *m;
+};
+
+/* Appends every row, as feed does, but reports the error. */
+static int journal_job(void *ctx, struct sekit_err *e)
+{
+    struct journal_job *j = ctx;
+    float lg[B * 4];
+    int rc = 0;
+    for (int first = 0; !rc && first < N; first += B) {
+        int nb = N - first < B ? N - first : B;
+        sekit_model_forward(j->m, inputs + first * H * H, nb, lg);
+        rc = sekit_rec_append(j->r, j->m, first, nb, labels + first, preds + first, lg, e);
+    }
+    return rc;
+}
+
+struct open_job {
+    struct sekit_rec_spec *s;
+};
+
+static int open_job(void *ctx, struct sekit_err *e)
+{
+    struct sekit_rec *r = NULL;
+    int64_t done;
+    int rc = sekit_rec_open(&r, ((struct open_job *)ctx)->s, 0, 1, &done, e);
+    sekit_rec_close(r);
+    return rc;
+}
+
+/* Writes that fail: the finishing step under a file-size limit, in a child; the journal stays
+ * and a resumed run finishes the same file. */
+static void failures(struct sekit_model *m)
+{
+    char out[700], journal[720], tmp[720], rodir[600];
+    snprintf(out, sizeof out, "%s/limited.h5", tap_tmpdir());
+    snprintf(journal, sizeof journal, "%s.journal", out);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    struct sekit_rec_spec s = spec(m, out, 1);
+    struct sekit_rec *r = NULL;
+    struct sekit_err e = {0};
+    int64_t done;
+    struct failenv_result res;
+    const long limits[2] = {2048, 40 * 1024};
+    for (int i = 0; i < 2; i++) {
+        if (!ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == 0 && feed(m, r, 0, N) == 0,
+                "limit %ld: every row in the journal", limits[i]))
+            return;
+        struct finish_job j = {r};
+        if (failenv_run(FAILENV_FSIZE, limits[i], finish_job, &j, &res)) {
+            skip("no child process");
+            sekit_rec_close(r);
+            continue;
+        }
+        sekit_rec_close(r);
+        ok(!res.crashed && res.status == SEKIT_EIO,
+           "limit %ld: finishing fails with SEKIT_EIO, no crash (status %d)", limits[i],
+           res.status);
+        char want[1600];
+        snprintf(want, sizeof want,
+                 "%s: cannot write the recording: File too large; the journal %s is kept: "
+                 "rerun with --resume",
+                 out, journal);
+        is_str(res.msg, want, "limit %ld: one error naming the file, the reason and the journal",
+               limits[i]);
+        ok(access(out, F_OK) != 0 && access(tmp, F_OK) != 0 && access(journal, F_OK) == 0,
+           "limit %ld: no recording, no .tmp, the journal kept", limits[i]);
+    }
+    ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == 0 && done == N - N % B,
+       "--resume continues the kept journal after its last whole batch");
+    ok(feed(m, r, (int)done, N) == 0 && sekit_rec_finish(r, &e) == 0, "and finishes the file");
+    sekit_rec_close(r);
+    check_file(out, "finished after a failed write", m);
+
+    /* the journal itself hits the limit */
+    if (!ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == 0, "a new run opens")) return;
+    struct journal_job jj = {r, m};
+    if (failenv_run(FAILENV_FSIZE, 4096, journal_job, &jj, &res)) {
+        skip("no child process");
+    } else {
+        ok(!res.crashed && res.status == SEKIT_EIO && strstr(res.msg, "File too large") &&
+               strstr(res.msg, "it is kept: rerun with --resume"),
+           "the journal at the limit: SEKIT_EIO, the journal is kept: %s", res.msg);
+    }
+    sekit_rec_close(r);
+
+    snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
+    snprintf(out, sizeof out, "%s/run.h5", rodir);
+    s.out_path = out;
+    struct open_job oj = {&s};
+    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+        failenv_run(FAILENV_READONLY, 0, open_job, &oj, &res)) {
+        skip("cannot run as a user who may not write a directory");
+    } else {
+        ok(!res.crashed && res.status == SEKIT_EIO && strstr(res.msg, "not writable") &&
+               strstr(res.msg, rodir),
+           "a read-only directory is refused before the run: %s", res.msg);
+        ok(access(out, F_OK) != 0, "and nothing is written");
+    }
+}
+
 int main(void)
 {
     struct sekit_model *m = small_model();
@@ -208,6 +321,7 @@ int main(void)
     s.out_path = out;
     ok(sekit_rec_open(&r, &s, 0, 0, &done, &e) == SEKIT_EIO && strstr(e.msg, "/nonexistent-dir"),
        "a missing output directory is named: %s", e.msg);
+    failures(m);
     sekit_model_free(m);
     return tap_done();
 }
