@@ -10,7 +10,9 @@
  *   - the output files (CSV, Markdown, HDF5, chart) are all written, and bad arguments are
  *     refused in one line with nothing written.
  */
+#include "../analysis/ablation.h"
 #include "../datasets/dataset.h"
+#include "failenv.h"
 #include "fixture.h"
 #include "tap.h"
 
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { NIMG = 400, BATCH = 40, K = 10 };
@@ -198,6 +201,179 @@ static void compare_variants(struct engine *g, const struct table *t, float *con
     free(ones);
 }
 
+struct wjob {
+    struct sekit_variant *v;
+    int n;
+    struct engine *g;
+    char **cn;
+    const int *classes;
+    const char *prefix;
+};
+
+static int ablate_job(void *ctx, struct sekit_err *e)
+{
+    struct wjob *j = ctx;
+    return sekit_ablation_write(j->prefix, j->v, j->n, j->g->m, j->cn, j->classes, 3, "failing", e);
+}
+
+/* No PREFIX.csv, .md, .h5 nor their .tmp. */
+static int nothing_left(const char *prefix)
+{
+    const char *ext[6] = {".csv", ".md", ".h5", ".csv.tmp", ".md.tmp", ".h5.tmp"};
+    char p[800];
+    for (int i = 0; i < 6; i++) {
+        snprintf(p, sizeof p, "%s%s", prefix, ext[i]);
+        if (access(p, F_OK) == 0) {
+            diag("%s exists", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* sekit_ablation_read on a file sekit ablate wrote: the same table as the raw datasets, and
+ * variants found by what they drop. */
+static void reader_agrees(const char *path, const struct table *raw)
+{
+    struct sekit_ablation_table *t = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_ablation_read(&t, path, &e) == 0, "sekit_ablation_read reads it: %s", e.msg))
+        return;
+    int same = t->n == raw->n && t->nse == raw->nse && t->nclasses == K;
+    for (int i = 0; same && i < t->n * t->nse; i++)
+        same = t->dropped[i] == (unsigned char)raw->dropped[i];
+    for (int i = 0; same && i < t->n * K; i++)
+        same = t->top1_per_class[i] == raw->top1[i];
+    ok(same, "the reader's dropped rows and per-class top-1 are the file's");
+    const char *names[6] = {"SE_2_1", "SE_2_2", "SE_3_1", "SE_3_2", "SE_4_1", "SE_4_2"};
+    int blocks_ok = t->nse == 6;
+    for (int j = 0; blocks_ok && j < 6; j++)
+        blocks_ok = !strcmp(t->block_names[j], names[j]) && t->block_stage[j] == 2 + j / 2;
+    ok(blocks_ok, "block names and stages in network order");
+    int last = sekit_ablation_find_stage(t, 4, SEKIT_ABLATE_REMOVE);
+    ok(last > 0 && !strcmp(t->names[last], "stage 4 (last; paper Sec. 4)"),
+       "the variant removing exactly the last stage's blocks is found by its dropped row ('%s')",
+       last > 0 ? t->names[last] : "none");
+    unsigned char want[6] = {0, 1, 0, 0, 1, 0};
+    int custom = sekit_ablation_find(t, want, SEKIT_ABLATE_REMOVE);
+    ok(custom > 0 && !strcmp(t->names[custom], "SE_2_2,SE_4_1"),
+       "the --drop SE_2_2,SE_4_1 variant is found by its dropped row");
+    ok(sekit_ablation_find_stage(t, 4, SEKIT_ABLATE_MEAN) == -1, "no mean-mode variant: -1");
+    is_int(t->mode[0], -1, "row 0 is the full model");
+    sekit_ablation_table_free(t);
+}
+
+/* The table written from known tallies reads back field for field. */
+static void round_trip(struct engine *g)
+{
+    struct sekit_variant *v = NULL;
+    int n = 0;
+    struct sekit_err e = {0};
+    const char *drops[] = {"SE_3_1"};
+    if (!ok(sekit_ablation_variants(g->m, "stage", drops, 1, 3, &v, &n, &e) == 0,
+            "round trip: variants built"))
+        return;
+    /* tallies: variant i, class k: 10 + k images, (i + k) % 11 top-1 hits, one more top-5 */
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < K; k++) {
+            v[i].n[k] = 10 + k;
+            v[i].top1[k] = (i + k) % 11;
+            v[i].top5[k] = v[i].top1[k] + 1;
+        }
+    const int classes[3] = {7, 0, 4};
+    char *cn[K];
+    char names[K][8];
+    for (int k = 0; k < K; k++) {
+        snprintf(names[k], sizeof names[k], "c%d", k);
+        cn[k] = names[k];
+    }
+    char prefix[700], path[720];
+    snprintf(prefix, sizeof prefix, "%s/rt", tap_tmpdir());
+    snprintf(path, sizeof path, "%s.h5", prefix);
+    struct sekit_ablation_table *t = NULL;
+    if (!ok(sekit_ablation_write(prefix, v, n, g->m, cn, classes, 3, "round trip", &e) == 0 &&
+                sekit_ablation_read(&t, path, &e) == 0,
+            "round trip: written and read back: %s", e.msg)) {
+        sekit_ablation_free(v, n);
+        return;
+    }
+    const int nse = sekit_model_se_count(g->m);
+    int same = t->n == n && t->nse == nse && t->nclasses == 3 &&
+               t->total_params == sekit_model_params(g->m) &&
+               !strcmp(t->description, "round trip") &&
+               !memcmp(t->classes, classes, sizeof classes);
+    double base1 = 0, base5 = 0;
+    for (int i = 0; same && i < n; i++) {
+        int64_t h1 = 0, h5 = 0, tot = 0;
+        for (int c = 0; c < 3; c++) {
+            int k = classes[c];
+            h1 += v[i].top1[k], h5 += v[i].top5[k], tot += v[i].n[k];
+            same &= t->top1_per_class[i * 3 + c] == 100.0 * v[i].top1[k] / v[i].n[k];
+        }
+        double t1 = 100.0 * (double)h1 / (double)tot, t5 = 100.0 * (double)h5 / (double)tot;
+        if (i == 0) base1 = t1, base5 = t5;
+        same &=
+            !strcmp(t->names[i], v[i].name) && t->mode[i] == (v[i].nblocks ? (int)v[i].mode : -1);
+        same &= t->top1[i] == t1 && t->top5[i] == t5 && t->delta_top1[i] == t1 - base1 &&
+                t->delta_top5[i] == t5 - base5;
+        same &= t->se_params_removed[i] == (double)v[i].se_params &&
+                t->share_of_params[i] == (double)v[i].se_params / (double)t->total_params &&
+                t->flops_removed[i] == v[i].flops;
+        int ndrop = 0;
+        for (int j = 0; j < nse; j++)
+            ndrop += t->dropped[i * nse + j];
+        same &= ndrop == v[i].nblocks;
+        for (int j = 0; j < v[i].nblocks; j++)
+            same &= t->dropped[i * nse + v[i].blocks[j]] == 1;
+        if (!same) diag("variant %d '%s' differs", i, v[i].name);
+    }
+    ok(same, "round trip: every field of every variant as written");
+    sekit_ablation_table_free(t);
+
+    /* writes that fail: a file-size limit (each of the three files in turn), a directory the
+     * user may not write, a missing directory; never a crash, never a file under its final
+     * name, no .tmp left */
+    struct wjob job = {v, n, g, cn, classes, prefix};
+    int (*fn)(void *, struct sekit_err *) = ablate_job;
+    struct stat sb[3];
+    const char *ext[3] = {".csv", ".md", ".h5"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", prefix, ext[i]);
+        if (stat(path, &sb[i])) sb[i].st_size = 100;
+    }
+    snprintf(prefix, sizeof prefix, "%s/limited", tap_tmpdir());
+    const long limits[3] = {(long)sb[0].st_size / 2, (long)sb[2].st_size / 2,
+                            (long)sb[2].st_size - 1};
+    for (int i = 0; i < 3; i++) {
+        struct failenv_result res;
+        if (failenv_run(FAILENV_FSIZE, limits[i], fn, &job, &res)) {
+            skip("no child process");
+            continue;
+        }
+        ok(!res.crashed && res.status == SEKIT_EIO && strstr(res.msg, "File too large") &&
+               strstr(res.msg, "limited."),
+           "file-size limit %ld: SEKIT_EIO naming the file, no crash: %s", limits[i], res.msg);
+        ok(nothing_left(prefix), "file-size limit %ld: no file, no .tmp", limits[i]);
+    }
+    char rodir[600];
+    snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
+    snprintf(prefix, sizeof prefix, "%s/x", rodir);
+    struct failenv_result res;
+    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+        failenv_run(FAILENV_READONLY, 0, fn, &job, &res)) {
+        skip("cannot run as a user who may not write a directory");
+    } else {
+        ok(!res.crashed && res.status == SEKIT_EIO && strstr(res.msg, "Permission denied") &&
+               strstr(res.msg, prefix),
+           "read-only directory: SEKIT_EIO, Permission denied: %s", res.msg);
+        ok(nothing_left(prefix), "read-only directory: nothing written");
+    }
+    snprintf(prefix, sizeof prefix, "%s/missing/x", tap_tmpdir());
+    ok(ablate_job(&job, &e) == SEKIT_EIO && strstr(e.msg, "No such file"),
+       "missing directory: SEKIT_EIO, No such file or directory: %s", e.msg);
+    sekit_ablation_free(v, n);
+}
+
 static void remove_mode(struct engine *g)
 {
     char prefix[700], cmd[3000], p[760];
@@ -232,6 +408,7 @@ static void remove_mode(struct engine *g)
                        0;
     is_int(customs, 1, "the --drop SE_2_2,SE_4_1 variant is there once");
     compare_variants(g, &t, NULL, "remove");
+    reader_agrees(p, &t);
     table_free(&t);
 
     /* SEKIT_SE_REMOVED and a fixed gate of ones compute the same logits */
@@ -396,6 +573,7 @@ int main(void)
     if (engine_open(&g)) {
         remove_mode(&g);
         mean_mode(&g);
+        round_trip(&g);
     } else {
         ok(0, "the engine opens the model and the dataset");
     }
