@@ -363,11 +363,6 @@ int sekit_h5_attr_i64(hid_t obj, const char *name, const int64_t *v, size_t n)
     return attr_write(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, n, v);
 }
 
-int sekit_h5_attr_f64(hid_t obj, const char *name, const double *v, size_t n)
-{
-    return attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, v);
-}
-
 int sekit_h5_write(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t rows, hsize_t cols,
                    const void *v)
 {

@@ -80,7 +80,6 @@ hid_t sekit_h5_str_type(void);
 int sekit_h5_attr_str(hid_t obj, const char *name, const char *v);
 /* n values; n == 0 writes one value as a scalar. */
 int sekit_h5_attr_i64(hid_t obj, const char *name, const int64_t *v, size_t n);
-int sekit_h5_attr_f64(hid_t obj, const char *name, const double *v, size_t n);
 
 /* A contiguous dataset rows x cols (cols 0: 1-D) of file type ft from memory of type mt. */
 int sekit_h5_write(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t rows, hsize_t cols,

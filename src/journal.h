@@ -43,9 +43,4 @@ int sekit_journal_read(const struct sekit_journal *j, int64_t first, int64_t n, 
 /* Closes the file and leaves it on disk. */
 void sekit_journal_close(struct sekit_journal *j);
 
-/* Reads n bytes at off; -1 on error or end of file. */
-int sekit_read_full_at(int fd, void *buf, size_t n, uint64_t off);
-/* Writes n bytes; -1 on error (errno set). */
-int sekit_write_full(int fd, const void *buf, size_t n);
-
 #endif
