@@ -215,8 +215,10 @@ int sekit_h5_fail(struct sekit_err *e, const char *path, const char *what)
 
 static int tmp_name(char *tmp, size_t size, const char *path, struct sekit_err *e)
 {
-    if ((size_t)snprintf(tmp, size, "%s.tmp", path) >= size)
+    if ((size_t)snprintf(tmp, size, "%s.tmp", path) >= size) {
+        tmp[0] = 0; /* a cut name is another file's: never remove it */
         return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", path);
+    }
     return SEKIT_OK;
 }
 
