@@ -774,3 +774,18 @@ void sekit_model_forward_range(struct sekit_model *m, int i, int j, const float 
     SEKIT_ASSERT(i >= 0 && i < j && j < m->nblocks && N >= 1 && N <= m->max_n);
     run_pass(m, act, i, j, N, NULL, out);
 }
+
+void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int k, int64_t *n,
+                      int64_t *top1, int64_t *topk)
+{
+    for (int b = 0; b < nb; b++) {
+        const float *l = logits + (size_t)b * K;
+        const int y = labels[b];
+        int above = 0;
+        for (int j = 0; j < K; j++)
+            above += l[j] > l[y];
+        n[y]++;
+        top1[y] += above == 0;
+        topk[y] += above < k;
+    }
+}

@@ -79,14 +79,26 @@ static off_t fsize(const char *p)
     return stat(p, &sb) == 0 ? sb.st_size : -1;
 }
 
-/* Starts a recording into out and SIGKILLs it once its journal has grown past min_bytes. */
-static int kill_midway(const char *out, off_t min_bytes)
+/* Starts a recording into out (resuming its journal when resume is set; a fresh start refuses
+ * --resume) and SIGKILLs it once its journal has grown past min_bytes. */
+static int kill_midway(const char *out, off_t min_bytes, int resume)
 {
     char journal[700];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    char *argv[] = {
-        (char *)tap_sekit(), "record",  "--model", model,       "--data",  data,       "--out",
-        (char *)out,         "--batch", "16",      "--squeeze", "--quiet", "--resume", NULL};
+    char *argv[] = {(char *)tap_sekit(),
+                    "record",
+                    "--model",
+                    model,
+                    "--data",
+                    data,
+                    "--out",
+                    (char *)out,
+                    "--batch",
+                    "16",
+                    "--squeeze",
+                    "--quiet",
+                    resume ? "--resume" : NULL,
+                    NULL};
     pid_t pid;
     if (posix_spawn(&pid, tap_sekit(), NULL, NULL, argv, environ) != 0) return -1;
     struct timespec ts = {0, 200000};
@@ -111,10 +123,10 @@ static void record_kill_resume(void)
 
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", cut);
-    int killed = kill_midway(cut, 200000);
+    int killed = kill_midway(cut, 200000, 0);
     ok(killed && !exists(cut) && exists(journal),
        "SIGKILL part-way leaves a journal (%lld bytes) and no file", (long long)fsize(journal));
-    killed = kill_midway(cut, fsize(journal) + 300000);
+    killed = kill_midway(cut, fsize(journal) + 300000, 1);
     ok(killed && !exists(cut), "killed a second time, further on (%lld bytes)",
        (long long)fsize(journal));
     snprintf(cmd, sizeof cmd,
@@ -163,7 +175,7 @@ static void bad_input(void)
     /* a journal of other arguments is not resumed */
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    kill_midway(out, 100000);
+    kill_midway(out, 100000, 0);
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --per-class 50 "
              "--resume",
