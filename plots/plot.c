@@ -39,8 +39,9 @@ int sekit_plot_file_open(struct sekit_plot_file *o, const char *path, struct sek
     size_t n = strlen(path) + 5;
     if (!(o->tmp = malloc(n))) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     snprintf(o->tmp, n, "%s.tmp", path);
-    /* created before anything is drawn, so that a missing or read-only directory fails at once */
-    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* created before anything is drawn, so that a missing or read-only directory fails at once;
+     * never through a symbolic link someone else planted under the temporary name */
+    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (o->fd < 0) {
         int rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
         file_release(o, 0);
