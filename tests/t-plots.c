@@ -10,8 +10,9 @@
  *     figure, an unknown extension, gnuplot asked for but missing: one line, non-zero exit, no
  *     output left behind;
  *   - the library under a file-size limit (RLIMIT_FSIZE in a forked child, SIGXFSZ ignored), for
- *     every format and the gnuplot script and data: an error naming the file with "File too
- *     large", nothing under the final name, no temporary, and a figure drawn before unchanged.
+ *     every format, the gnuplot script and data, and gnuplot's own render: an error naming the file
+ * with "File too large", nothing under the final name, no temporary, and a figure drawn before
+ * unchanged.
  */
 #include "../plots/plot.h"
 #include "fixture.h"
@@ -336,9 +337,10 @@ static struct sekit_figure limit_figure(struct sekit_panel *panels, struct sekit
     return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0};
 }
 
-/* Runs sekit_plot_render (gp == 0) or sekit_plot_gnuplot into dir/name in a child under a
- * file-size limit (0: none); returns its status, its message in msg. */
-static int limited(const char *dir, const char *name, int gp, long limit, char *msg, size_t n)
+/* In a child under a file-size limit (0: none), draws the figure into dir/name: how 0 with
+ * cairo, 1 as gnuplot script and data in dir, 2 rendered by gnuplot (script and data written to
+ * dir/gp before the limit is set). Returns its status, its message in msg. */
+static int limited(const char *dir, const char *name, int how, long limit, char *msg, size_t n)
 {
     int fd[2];
     if (pipe(fd) != 0) return -1;
@@ -350,16 +352,21 @@ static int limited(const char *dir, const char *name, int gp, long limit, char *
         struct sekit_series series[2];
         double y[120], lo[60], hi[60];
         struct sekit_figure f = limit_figure(panels, series, y, lo, hi);
+        char path[900], gpdir[900], script[1000];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(gpdir, sizeof gpdir, "%s/gp", dir);
+        snprintf(script, sizeof script, "%s/limits.gp", gpdir);
+        struct sekit_err e = {0};
+        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", path, &e) : 0;
         if (limit > 0) {
             struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
             signal(SIGXFSZ, SIG_IGN);
             setrlimit(RLIMIT_FSIZE, &rl);
         }
-        char path[900];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        struct sekit_err e = {0};
-        int rc =
-            gp ? sekit_plot_gnuplot(&f, dir, "limits", path, &e) : sekit_plot_render(&f, path, &e);
+        if (!rc)
+            rc = how == 0   ? sekit_plot_render(&f, path, &e)
+                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", path, &e)
+                            : sekit_plot_run_gnuplot(script, path, &e);
         (void)!write(fd[1], e.msg, strlen(e.msg));
         _exit(rc);
     }
@@ -381,7 +388,8 @@ static void listing(const char *dir, char *out, size_t n)
     DIR *d = opendir(dir);
     out[0] = 0;
     for (struct dirent *de; d && (de = readdir(d));)
-        if (de->d_name[0] != '.') snprintf(out + strlen(out), n - strlen(out), " %s", de->d_name);
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "gp")) /* gnuplot's script and data */
+            snprintf(out + strlen(out), n - strlen(out), " %s", de->d_name);
     if (d) closedir(d);
 }
 
@@ -389,17 +397,23 @@ static void file_size_limit(void)
 {
     static const char *const ext[3] = {"png", "pdf", "svg"};
     const long limit = 4096;
-    for (int x = 0; x < 4; x++) {
+    for (int x = 0; x < 5; x++) {
         char dir[700], name[32], path[760], msg[600], files[1024], sub[32];
-        int gp = x == 3;
-        snprintf(sub, sizeof sub, "limit-%s", gp ? "gnuplot" : ext[x]);
+        int how = x < 3 ? 0 : x - 2;
+        if (how == 2 && !sekit_plot_have_gnuplot()) {
+            skip("gnuplot is not installed: its render under a file-size limit");
+            continue;
+        }
+        snprintf(sub, sizeof sub, "limit-%s", how == 1 ? "gp" : how == 2 ? "gnuplot" : ext[x]);
         snprintf(dir, sizeof dir, "%s/%s", tap_tmpdir(), sub);
         mkdir(dir, 0755);
-        snprintf(name, sizeof name, "fig.%s", gp ? "png" : ext[x]);
-        snprintf(path, sizeof path, "%s/%s", dir, gp ? "limits.dat" : name);
-        const char *what = gp ? "gnuplot script and data" : ext[x];
+        snprintf(name, sizeof name, "fig.%s", how ? "png" : ext[x]);
+        snprintf(path, sizeof path, "%s/%s", dir, how == 1 ? "limits.dat" : name);
+        const char *what = how == 1   ? "gnuplot script and data"
+                           : how == 2 ? "gnuplot's PNG"
+                                      : ext[x];
 
-        int rc = limited(dir, name, gp, limit, msg, sizeof msg);
+        int rc = limited(dir, name, how, limit, msg, sizeof msg);
         listing(dir, files, sizeof files);
         if (!ok(rc != 0 && strstr(msg, dir) && strstr(msg, "File too large"),
                 "%s under a %ld-byte limit: an error naming the file with 'File too large'", what,
@@ -409,13 +423,13 @@ static void file_size_limit(void)
             diag("   found:%s", files);
 
         /* a complete file first, then the limit again over it */
-        rc = limited(dir, name, gp, 0, msg, sizeof msg);
+        rc = limited(dir, name, how, 0, msg, sizeof msg);
         long n;
         char *before = slurp(path, &n);
         if (!ok(rc == 0 && before && n > limit, "%s without a limit: %ld bytes, over the limit",
                 what, n))
             diag("   status %d, message: '%s'", rc, msg);
-        rc = limited(dir, name, gp, limit, msg, sizeof msg);
+        rc = limited(dir, name, how, limit, msg, sizeof msg);
         long m;
         char *after = slurp(path, &m);
         listing(dir, files, sizeof files);
