@@ -272,6 +272,23 @@ static void plot_failures(void)
     }
 }
 
+/* gnuplot reports no write error of its own: sekit must still see the cut figure */
+static void gnuplot_failure(void)
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        skip("gnuplot is not installed: plot --engine gnuplot under a limit");
+        return;
+    }
+    char dir[700], out[760], gp[760];
+    if (!mkdirf(dir, sizeof dir, "plot-limit-gnuplot")) return;
+    snprintf(out, sizeof out, "%s/p.png", dir);
+    snprintf(gp, sizeof gp, "%s/gp", dir);
+    sekit(NULL, 8192, -1, "plot", run, "--figure", "depth", "--engine", "gnuplot", "--gnuplot", gp,
+          "--out", out, NULL);
+    failure("plot --engine gnuplot --out p.png under an 8 KiB limit", 1,
+            LIST("p.png", "File too large"), dir, LIST("gp"));
+}
+
 /* --- 5. record under a limit, then --resume -------------------------------------------------- */
 
 static void record_failures(void)
@@ -664,6 +681,7 @@ int main(void)
     stats_failures();
     ablate_failures();
     plot_failures();
+    gnuplot_failure();
     record_failures();
     readonly_failures();
     reproduce_failures();
