@@ -180,7 +180,10 @@ static int copy_file(const char *from, const char *to, mode_t mode)
     int good = a && b;
     while (good && (n = fread(buf, 1, sizeof buf, a)) > 0)
         good = fwrite(buf, 1, n, b) == n;
-    if (a) good &= !ferror(a), fclose(a);
+    if (a) {
+        good &= !ferror(a);
+        fclose(a);
+    }
     if (b) good &= fclose(b) == 0;
     return good && chmod(to, mode) == 0;
 }
