@@ -26,7 +26,7 @@ static int check_std(double v)
 }
 
 static const char range_mean[] = "a finite number from -1e+06 to 1e+06";
-static const char range_std[] = "a number from 1e-06 to 1e+06";
+static const char range_std[] = "a number > 0, from 1e-06 to 1e+06";
 
 /* Stores n (1 or channels) values into dst[channels], each checked. */
 static int put_values(float *dst, int channels, const double *v, int n, int is_std,

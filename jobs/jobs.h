@@ -107,6 +107,8 @@ struct sekit_reproduce_job {
     const char *dir;
     const char *classes; /* the inter-class figure's classes */
     const char *pair;    /* the intra-class figure's two classes */
+    int64_t per_class;   /* images of each class in the recordings, 0: all (ablations: all) */
+    uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
     int modes;
     double t_record, t_stats, t_figures, t_ablation, t_total; /* out: seconds */
 };

@@ -46,6 +46,9 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
     fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
             p->model_path, arch, p->data_path, sekit_ds_split(p->ds), (long long)p->n, p->nclasses);
+    if (j->per_class)
+        fprintf(f, "- recordings: %lld images of each class (%s); ablations: every image\n",
+                (long long)j->per_class, j->seed ? "a seeded sample" : "the first ones");
     fprintf(f, "- preprocessing: %s (%s)\n", p->pre.desc, p->pre.sources);
     fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", j->classes,
             j->pair);
@@ -163,11 +166,11 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     struct sekit_record_job r4 = {.out = p4, .force = 1}, rall = {.out = pall, .force = 1};
     snprintf(msg, sizeof msg, "recording %s", j->classes);
     note(pr, msg);
-    if ((rc = sekit_pipeline_select(&p, j->classes, 0, 0, e)) ||
+    if ((rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e)) ||
         (rc = sekit_job_record(&p, &r4, pr, e)))
         goto out;
     note(pr, "recording every class");
-    if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e)) ||
+    if ((rc = sekit_pipeline_select(&p, "all", j->per_class, j->seed, e)) ||
         (rc = sekit_job_record(&p, &rall, pr, e)))
         goto out;
     j->t_record = now() - ts, ts = now();
@@ -178,6 +181,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     if ((rc = figures(j, p4, pall, gdir, e))) goto out;
     j->t_figures = now() - ts, ts = now();
     note(pr, "block ablations");
+    if (j->per_class && (rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
     struct sekit_ablate_job a = {
         .out = abl, .presets = "single,stage,last-stage,cumulative,all", .modes = j->modes};
     if ((rc = sekit_job_ablate(&p, &a, pr, e))) goto out;

@@ -217,9 +217,9 @@ static void option_parser(void)
         {"eval --mean 1e39", "--mean needs 1 or 3 comma-separated numbers, each from -1e+06 to "
                              "1e+06, got '1e39'"},
         {"eval --mean inf", "got 'inf'"},
-        {"eval --std 1e-45", "--std needs 1 or 3 comma-separated numbers, each from 1e-06 to "
+        {"eval --std 1e-45", "--std needs 1 or 3 comma-separated numbers, each > 0, from 1e-06 to "
                              "1e+06, got '1e-45'"},
-        {"eval --std 0,0,0", "each from 1e-06 to 1e+06, got '0,0,0'"},
+        {"eval --std 0,0,0", "each > 0, from 1e-06 to 1e+06, got '0,0,0'"},
         {"eval --std 1,2", "got '1,2'"},
         {"eval --std 1,2,3,4", "got '1,2,3,4'"},
         {"eval --crop 0", "--crop needs an integer from 1 to 8192, got '0'"},

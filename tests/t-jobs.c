@@ -185,8 +185,10 @@ static void preproc(void)
         {{.resize = 32}, SEKIT_EINVAL, "--resize is for image folders"},
         {{.nstd = 1, .std = {1e-45}},
          SEKIT_EINVAL,
-         "--std: std value 1e-45 is not a number from 1e-06 to 1e+06"},
-        {{.nstd = 1, .std = {0}}, SEKIT_EINVAL, "--std: std value 0 is not a number from 1e-06"},
+         "--std: std value 1e-45 is not a number > 0, from 1e-06 to 1e+06"},
+        {{.nstd = 1, .std = {0}},
+         SEKIT_EINVAL,
+         "--std: std value 0 is not a number > 0, from 1e-06"},
         {{.nmean = 1, .mean = {1e39}},
          SEKIT_EINVAL,
          "--mean: mean value 1e+39 is not a finite number from -1e+06 to 1e+06"},
@@ -212,7 +214,7 @@ static void preproc(void)
          "numbers"},
         {"m_std0", "std", "0",
          "/m_std0/model.safetensors: __metadata__: std value 0 is not a "
-         "number from 1e-06 to 1e+06"},
+         "number > 0, from 1e-06 to 1e+06"},
         {"m_size", "input_size", "29", "crop 29 (from metadata) is larger than the 28x28 images"},
         {"m_inf", "mean", "inf", "__metadata__: mean value inf is not a finite number"},
     };
@@ -236,7 +238,7 @@ static void preproc(void)
     fclose(f);
     e = (struct sekit_err){0};
     ok(resolve(path, &none, &r, &e) == SEKIT_EFORMAT &&
-           strstr(e.msg, "config.json: std value 0 is not a number from 1e-06 to 1e+06"),
+           strstr(e.msg, "config.json: std value 0 is not a number > 0, from 1e-06 to 1e+06"),
        "config.json std 0 refused, naming config.json");
     if (!strstr(e.msg, "config.json")) diag("got: %s", e.msg);
 }

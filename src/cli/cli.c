@@ -120,7 +120,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
         OPT_F("--quiet", &c->quiet, "no progress bar or stage notes"),
     };
     int n = 0;
-    for (size_t i = 0; with_selection && i < sizeof sel / sizeof sel[0]; i++)
+    for (size_t i = with_selection == CLI_SAMPLE_ONLY;
+         with_selection && i < sizeof sel / sizeof sel[0]; i++)
         c->tab[n++] = sel[i];
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
         c->tab[n++] = common[i];

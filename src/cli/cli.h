@@ -39,8 +39,9 @@ struct cli_pipeline {
     int quiet;
     struct opt tab[20];
 };
-/* Sets the defaults and the option table; with_selection offers --classes, --per-class and
- * --seed. */
+/* Sets the defaults and the option table; with_selection 1 offers --classes, --per-class and
+ * --seed, CLI_SAMPLE_ONLY --per-class and --seed (for a command with a --classes of its own). */
+enum { CLI_SAMPLE_ONLY = 2 };
 void cli_pipeline_init(struct cli_pipeline *c, int with_selection);
 /* Moves the parsed values into c->o. */
 void cli_pipeline_finish(struct cli_pipeline *c);

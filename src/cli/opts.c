@@ -37,9 +37,9 @@ static void range_text(char *buf, size_t n, const struct opt *o)
     if (o->type == OPT_INT)
         snprintf(buf, n, "an integer from %.0f to %.0f", o->lo, o->hi);
     else
-        snprintf(buf, n, "%s from %g to %g",
-                 o->type == OPT_REALS ? "1 or 3 comma-separated numbers, each" : "a number", o->lo,
-                 o->hi);
+        snprintf(buf, n, "%s%s from %g to %g",
+                 o->type == OPT_REALS ? "1 or 3 comma-separated numbers, each" : "a number",
+                 o->lo > 0 ? " > 0," : "", o->lo, o->hi);
 }
 
 static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v)
@@ -178,8 +178,7 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
         }
         if (set_value(c, o, v)) return CLI_USAGE;
     }
-    if (c->positional_required && !*pos)
-        return cli_usage_error(c->name, "give %s", c->positional);
+    if (c->positional_required && !*pos) return cli_usage_error(c->name, "give %s", c->positional);
     for (int r = 0; r < 3 && c->required[r]; r++)
         for (int t = 0; tables[t]; t++)
             for (const struct opt *o = tables[t]; o->name; o++)

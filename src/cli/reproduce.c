@@ -25,7 +25,7 @@ static const struct cli_cmd cmd = {
 int cmd_reproduce(int argc, char **argv)
 {
     struct cli_pipeline cp;
-    cli_pipeline_init(&cp, 0);
+    cli_pipeline_init(&cp, CLI_SAMPLE_ONLY);
     struct sekit_reproduce_job j = {.classes = "Trouser,Pullover,Sneaker,Bag",
                                     .pair = "Trouser,Bag"};
     int mode = 0;
@@ -43,6 +43,8 @@ int cmd_reproduce(int argc, char **argv)
     int rc = cli_parse(&cmd, own, cp.tab, argc, argv, &pos);
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
     j.modes = mode + 1;
+    j.per_class = cp.per_class;
+    j.seed = (uint64_t)cp.seed;
     cli_pipeline_finish(&cp);
     struct cli_progress bar;
     struct sekit_err e = {0};
