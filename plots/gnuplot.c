@@ -5,12 +5,15 @@
  */
 #include "plot.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +42,7 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
 {
     struct stat sb;
     if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create directory", dir);
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
     char dat[4096], gp[4096];
     snprintf(dat, sizeof dat, "%s/%s.dat", dir, name);
     snprintf(gp, sizeof gp, "%s/%s.gp", dir, name);
@@ -51,11 +54,14 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
                            : NULL;
     if (!term)
         return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)", out);
-    FILE *d = fopen(dat, "w"), *s = d ? fopen(gp, "w") : NULL;
-    if (!d || !s) {
-        if (d) fclose(d);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot write", d ? gp : dat);
+    struct sekit_plot_file df, sf;
+    int rc = sekit_plot_file_open(&df, dat, e);
+    if (rc) return rc;
+    if ((rc = sekit_plot_file_open(&sf, gp, e))) {
+        sekit_plot_file_discard(&df);
+        return rc;
     }
+    FILE *d = df.f, *s = sf.f;
     fprintf(d, "# %s\n", f->title ? f->title : name);
     for (const char *c = f->note; c && *c; c++) {
         if (c == f->note) fputs("# ", d);
@@ -104,9 +110,15 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         cat |= f->panels[p].xticklabels != NULL;
     const int tall = cat && !f->bars, pdf = ext && !strcasecmp(ext, ".pdf"),
               wide = f->bars ? 2 : cols;
-    fprintf(s, "set terminal %s size %d,%d\nset output ", term, pdf ? 4 * wide : 420 * wide,
-            pdf ? 3 * rows + 1 + tall : 300 * rows + 90 + 130 * tall);
+    fprintf(
+        s,
+        "set terminal %s size %d,%d\n"
+        "# sekit sets sekit_out to a temporary name that it moves onto the figure once complete\n"
+        "set output (exists(\"sekit_out\") ? sekit_out : ",
+        term, pdf ? 4 * wide : 420 * wide,
+        pdf ? 3 * rows + 1 + tall : 300 * rows + 90 + 130 * tall);
     quoted(s, absout);
+    fputc(')', s);
     /* When every panel draws the same series (Fig. 6, Fig. 7), one legend sits under the title,
      * in screen coordinates so that it does not shrink the first panel; otherwise each panel
      * carries its own. */
@@ -196,10 +208,12 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         fprintf(s, "\n%s", p == 0 && shared ? "unset key\n" : "");
     }
     fprintf(s, "unset multiplot\n");
-    int bad = ferror(d) || ferror(s);
-    bad |= fclose(d) != 0;
-    bad |= fclose(s) != 0;
-    return bad ? sekit_errf(e, SEKIT_EIO, "%s: write error", dat) : SEKIT_OK;
+    /* the data first, so that a new script never reads an older figure's data */
+    if ((rc = sekit_plot_file_commit(&df, e))) {
+        sekit_plot_file_discard(&sf);
+        return rc;
+    }
+    return sekit_plot_file_commit(&sf, e);
 }
 
 static int find_gnuplot(char *out, size_t n)
@@ -222,6 +236,39 @@ int sekit_plot_have_gnuplot(void)
     return find_gnuplot(exe, sizeof exe);
 }
 
+/* gnuplot reports no write error, so a full disk or a file-size limit shows only as a figure cut
+ * short: complete ones end as their format ends. */
+static int complete_figure(const char *path, const char *out)
+{
+    const char *ext = strrchr(out, '.');
+    char tail[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) return 0;
+    ssize_t n = fstat(fd, &sb) == 0 && sb.st_size > 0
+                    ? pread(fd, tail, sizeof tail,
+                            sb.st_size > (off_t)sizeof tail ? sb.st_size - (off_t)sizeof tail : 0)
+                    : -1;
+    close(fd);
+    if (n <= 0) return 0;
+    if (!strcasecmp(ext, ".png")) return n >= 8 && !memcmp(tail + n - 8, "IEND\xae\x42\x60\x82", 8);
+    return memmem(tail, (size_t)n, !strcasecmp(ext, ".pdf") ? "%%EOF" : "</svg>",
+                  !strcasecmp(ext, ".pdf") ? 5 : 6) != NULL;
+}
+
+/* Why a figure gnuplot wrote was cut short, as well as it can be told from outside. */
+static const char *cut_reason(const char *path)
+{
+    struct stat sb;
+    struct rlimit rl;
+    struct statvfs vf;
+    if (stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)sb.st_size >= rl.rlim_cur)
+        return strerror(EFBIG);
+    if (statvfs(path, &vf) == 0 && vf.f_bavail == 0) return strerror(ENOSPC);
+    return "gnuplot left the figure incomplete";
+}
+
 int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e)
 {
     char exe[4096];
@@ -230,8 +277,20 @@ int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err
                           "gnuplot is not installed (apt-get install gnuplot-nox), so %s cannot be "
                           "rendered",
                           script);
-    char log[4200];
+    char log[4200], tmp[4200], setout[8500];
     snprintf(log, sizeof log, "%s.log", script);
+    /* the figure goes to OUT.tmp (absolute: gnuplot runs elsewhere), moved into place only when
+     * complete, so that a failed render leaves a figure that was there before untouched */
+    if (out && out[0] != '/' && getcwd(tmp, sizeof tmp - strlen(out) - 6))
+        snprintf(tmp + strlen(tmp), sizeof tmp - strlen(tmp), "/%s.tmp", out);
+    else if (out)
+        snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    size_t o = (size_t)snprintf(setout, sizeof setout, "sekit_out=\"");
+    for (const char *c = tmp; out && *c && o + 3 < sizeof setout; c++) {
+        if (*c == '"' || *c == '\\') setout[o++] = '\\';
+        setout[o++] = *c;
+    }
+    snprintf(setout + o, sizeof setout - o, "\"");
     /* gnuplot resolves the script's data file names from its working directory: the child
      * starts in the script's directory (the library never changes its own) */
     char *dir = strdup(script), *slash = dir ? strrchr(dir, '/') : NULL;
@@ -240,11 +299,12 @@ int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    char *argv[] = {exe, (char *)script, NULL};
+    char *argv[] = {exe, "-e", setout, (char *)script, NULL};
+    if (!out) argv[1] = (char *)script, argv[2] = NULL;
     if (slash) {
         *slash = 0;
         posix_spawn_file_actions_addchdir_np(&fa, slash == dir ? "/" : dir);
-        argv[1] = slash + 1;
+        argv[out ? 3 : 1] = slash + 1;
     }
     pid_t pid;
     int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
@@ -262,10 +322,25 @@ int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err
         }
         first[strcspn(first, "\n")] = 0;
         /* whatever gnuplot wrote of the figure is not a figure */
-        if (out) unlink(out);
+        if (out) unlink(tmp);
         return sekit_errf(e, SEKIT_EIO, "%s: gnuplot failed: %s", script,
                           first[0] ? first : "no message");
     }
     unlink(log);
+    if (!out) return SEKIT_OK;
+    if (!complete_figure(tmp, out)) {
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, cut_reason(tmp));
+        unlink(tmp);
+        return rc;
+    }
+    /* on disk before it takes the figure's name, as the cairo figures are */
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC), err = 0;
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) err = errno;
+    if (fd >= 0) close(fd);
+    if (!err && rename(tmp, out) != 0) err = errno;
+    if (err) {
+        unlink(tmp);
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, strerror(err));
+    }
     return SEKIT_OK;
 }

@@ -6,6 +6,8 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,75 @@
 #define PAD_T 30.0
 #define PAD_B 44.0
 #define BAR_LABEL_W 190.0
+
+static void file_release(struct sekit_plot_file *o, int remove_tmp)
+{
+    if (o->f) fclose(o->f);
+    if (o->fd >= 0) close(o->fd);
+    if (remove_tmp && o->tmp) unlink(o->tmp);
+    free(o->buf);
+    free(o->tmp);
+    *o = (struct sekit_plot_file){.fd = -1};
+}
+
+int sekit_plot_file_open(struct sekit_plot_file *o, const char *path, struct sekit_err *e)
+{
+    *o = (struct sekit_plot_file){.path = path, .fd = -1};
+    size_t n = strlen(path) + 5;
+    if (!(o->tmp = malloc(n))) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    snprintf(o->tmp, n, "%s.tmp", path);
+    /* created before anything is drawn, so that a missing or read-only directory fails at once;
+     * never through a symbolic link someone else planted under the temporary name */
+    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (o->fd < 0) {
+        int rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
+        file_release(o, 0);
+        return rc;
+    }
+    if (!(o->f = open_memstream(&o->buf, &o->len))) {
+        file_release(o, 1);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    return SEKIT_OK;
+}
+
+int sekit_plot_file_commit(struct sekit_plot_file *o, struct sekit_err *e)
+{
+    /* a memory stream fails only for want of memory */
+    int err = ferror(o->f) ? ENOMEM : 0;
+    if (fclose(o->f) != 0 && !err) err = ENOMEM;
+    o->f = NULL;
+    for (size_t done = 0; !err && done < o->len;) {
+        ssize_t w = write(o->fd, o->buf + done, o->len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0)
+            err = w < 0 ? errno : EIO;
+        else
+            done += (size_t)w;
+    }
+    /* renamed before its blocks reach the disk, a figure could be empty after a power cut; EINVAL:
+     * a file system without fsync, where there is nothing to wait for */
+    if (!err && fsync(o->fd) != 0 && errno != EINVAL) err = errno;
+    if (close(o->fd) != 0 && !err) err = errno;
+    o->fd = -1;
+    if (!err && rename(o->tmp, o->path) != 0) err = errno;
+    int rc =
+        err ? sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", o->path, strerror(err)) : SEKIT_OK;
+    file_release(o, err != 0);
+    return rc;
+}
+
+void sekit_plot_file_discard(struct sekit_plot_file *o)
+{
+    file_release(o, 1);
+}
+
+/* cairo's PDF, SVG and PNG writers feed the output file through this */
+static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned int n)
+{
+    struct sekit_plot_file *o = closure;
+    return fwrite(data, 1, n, o->f) == n ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
 
 void sekit_plot_color(int i, double rgb[3])
 {
@@ -289,15 +360,14 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
         cairo_surface_destroy(s);
     }
     double H = head + legend + (f->bars ? bar_h : rows * PANEL_H) + 10;
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 5);
-    if (!tmp) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    snprintf(tmp, pl + 5, "%s.tmp", path);
+    struct sekit_plot_file out;
+    int rc = sekit_plot_file_open(&out, path, e);
+    if (rc) return rc;
     const double scale = png ? 2.0 : 1.0; /* PNG at twice the point size, for print */
     cairo_surface_t *surf =
         png   ? cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)(W * scale), (int)(H * scale))
-        : pdf ? cairo_pdf_surface_create(tmp, W, H)
-              : cairo_svg_surface_create(tmp, W, H);
+        : pdf ? cairo_pdf_surface_create_for_stream(to_file, &out, W, H)
+              : cairo_svg_surface_create_for_stream(to_file, &out, W, H);
     cairo_t *cr = cairo_create(surf);
     cairo_scale(cr, scale, scale);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -321,16 +391,14 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (st == CAIRO_STATUS_SUCCESS && png) st = cairo_surface_write_to_png(surf, tmp);
+    if (st == CAIRO_STATUS_SUCCESS && png)
+        st = cairo_surface_write_to_png_stream(surf, to_file, &out);
     cairo_surface_finish(surf);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surf);
     cairo_surface_destroy(surf);
-    int rc = SEKIT_OK;
-    if (st != CAIRO_STATUS_SUCCESS)
-        rc = sekit_errf(e, SEKIT_ECAIRO, "%s: cannot draw: %s", path, cairo_status_to_string(st));
-    else if (rename(tmp, path) != 0)
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place", path);
-    if (rc) unlink(tmp);
-    free(tmp);
-    return rc;
+    if (st != CAIRO_STATUS_SUCCESS) {
+        sekit_plot_file_discard(&out);
+        return sekit_errf(e, SEKIT_ECAIRO, "%s: cannot draw: %s", path, cairo_status_to_string(st));
+    }
+    return sekit_plot_file_commit(&out, e);
 }

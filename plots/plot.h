@@ -4,12 +4,14 @@
  * Every figure is a grid of panels with axes, ticks, a title per panel (the SE block's name) and
  * one legend, in the Okabe-Ito colour-blind-safe palette. The output type follows the file name:
  * .png (rendered at 2x for print), .pdf or .svg. Files are written to NAME.tmp and renamed, so a
- * failed figure leaves nothing behind.
+ * failed figure leaves nothing behind and a figure that was there before stays as it was.
  */
 #ifndef SEKIT_PLOT_H
 #define SEKIT_PLOT_H
 
 #include "sekit.h"
+
+#include <stdio.h>
 
 /* One curve: y[n] at x[n] (NULL: 0..n-1); band (lo, hi) drawn under it when set. */
 struct sekit_series {
@@ -36,6 +38,26 @@ struct sekit_figure {
     int bars; /* draw series 0 of each panel as horizontal bars with xticklabels as categories */
 };
 
+/* An output file written as PATH.tmp and moved onto PATH only once complete (the figures, the
+ * gnuplot scripts and data). Writes go to f, a memory stream, and reach the disk in one go at
+ * commit, so that every write error is seen where its errno is still known and the message can
+ * give the real reason (a full disk, a file-size limit). */
+struct sekit_plot_file {
+    FILE *f;
+    const char *path; /* the final name */
+    char *tmp, *buf;
+    size_t len;
+    int fd;
+};
+/* Creates PATH.tmp; on failure "PATH: cannot create: REASON". */
+int sekit_plot_file_open(struct sekit_plot_file *o, const char *path, struct sekit_err *e);
+/* Writes what f holds to the temporary, fsyncs and closes it, checking each step, then renames
+ * it onto PATH; on any failure removes it and reports "PATH: cannot write: REASON". Always
+ * releases o. */
+int sekit_plot_file_commit(struct sekit_plot_file *o, struct sekit_err *e);
+/* Closes and removes the temporary (an abandoned output); releases o. */
+void sekit_plot_file_discard(struct sekit_plot_file *o);
+
 /* The palette: 8 colour-blind-safe colours (Okabe & Ito). */
 void sekit_plot_color(int i, double rgb[3]);
 
@@ -49,9 +71,11 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
 
 /* gnuplot is on PATH. */
 int sekit_plot_have_gnuplot(void);
-/* Runs gnuplot on script (in the script's directory), which writes out; SEKIT_EINVAL with a
- * clear message when gnuplot is not installed; when gnuplot fails, out is removed and the
- * first line gnuplot printed is the message. */
+/* Runs gnuplot on script (in the script's directory), which writes out: to OUT.tmp (the script's
+ * sekit_out), moved onto out once it is complete. SEKIT_EINVAL with a clear message when gnuplot
+ * is not installed; when gnuplot fails, the first line it printed is the message; either way, or
+ * when the figure was cut short (a full disk, a file-size limit), no file is left under out but
+ * one that was there before. */
 int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e);
 
 #endif

@@ -606,6 +606,56 @@ static void run_conv(const struct ws *s, const struct conv *c, float *out, const
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
+/*
+ * One SE residual block for the N images of share s, as the paper's Fig. 3 (SE-ResNet module)
+ * draws it:
+ *   residual  U = the block's convolutions of X        (1x1, 3x3, 1x1, or 3x3, 3x3)
+ *   squeeze   z_c = mean over H x W of U_c             (Eq. 2)
+ *   excite    s = sigmoid(W2 relu(W1 z))               (Eq. 3), or 1 (removed), or fixed
+ *   scale     X~_c = s_c * U_c                         (Eq. 4)
+ *   sum       out = relu(X~ + shortcut(X))             (shortcut: identity or projection)
+ * in (N, Cin, h, w) -> out (N, C, h', w'); *h, *w become the output's.
+ */
+static void block_forward(const struct ws *s, struct block *b, float *out, const float *in, int N,
+                          int *h, int *w)
+{
+    struct se_block *se = &b->se;
+    int hb = *h, wb = *w, hs = *h, ws = *w;
+    if (b->c3.w) {
+        run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
+        run_conv(s, &b->c2, s->t2, s->t1, N, &hb, &wb);
+        run_conv(s, &b->c3, s->t3, s->t2, N, &hb, &wb);
+    } else {
+        run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
+        run_conv(s, &b->c2, s->t3, s->t1, N, &hb, &wb);
+    }
+    const float *shortcut = in;
+    if (b->ds.w) {
+        run_conv(s, &b->ds, s->sc, in, N, &hs, &ws);
+        shortcut = s->sc;
+    }
+    const int C = se->info.channels, P = hb * wb;
+    float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
+    sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
+    switch (se->mode) {
+    case SEKIT_SE_NORMAL:
+        sekit_se_excite(gate, se->hidden + (size_t)s->n0 * se->info.reduced, squeeze, se->w1,
+                        se->b1, se->w2, se->b2, N, C, se->info.reduced);
+        break;
+    case SEKIT_SE_REMOVED:
+        for (size_t j = 0; j < (size_t)N * C; j++)
+            gate[j] = 1.0f;
+        break;
+    case SEKIT_SE_FIXED:
+        for (int n = 0; n < N; n++)
+            memcpy(gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
+        break;
+    }
+    sekit_se_scale_add_relu(out, s->t3, gate, shortcut, N, C, P);
+    *h = hb;
+    *w = wb;
+}
+
 /* Blocks [from, to) for the N images of share s, then the head into logits (N, K) when `to`
  * is the block count, else block `to`'s input into out; the input of block `from` is in
  * s->act[cur]. Only full passes (capture set) copy block inputs out: a pass from a block runs a
@@ -617,46 +667,12 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
     int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
     for (int i = from; i < to; i++) {
         struct block *b = &m->blocks[i];
-        struct se_block *se = &b->se;
-        const float *in = s->act[cur];
         const size_t in_pi = (size_t)b->shape.in_c * h * w;
         if (capture && b->capture)
-            memcpy(b->capture + (size_t)s->n0 * in_pi, in, sizeof(float) * (size_t)N * in_pi);
-        int hb = h, wb = w, hs = h, ws = w;
-        if (b->c3.w) {
-            run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
-            run_conv(s, &b->c2, s->t2, s->t1, N, &hb, &wb);
-            run_conv(s, &b->c3, s->t3, s->t2, N, &hb, &wb);
-        } else {
-            run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
-            run_conv(s, &b->c2, s->t3, s->t1, N, &hb, &wb);
-        }
-        const float *shortcut = in;
-        if (b->ds.w) {
-            run_conv(s, &b->ds, s->sc, in, N, &hs, &ws);
-            shortcut = s->sc;
-        }
-        const int C = se->info.channels, P = hb * wb;
-        float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
-        sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
-        switch (se->mode) {
-        case SEKIT_SE_NORMAL:
-            sekit_se_excite(gate, se->hidden + (size_t)s->n0 * se->info.reduced, squeeze, se->w1,
-                            se->b1, se->w2, se->b2, N, C, se->info.reduced);
-            break;
-        case SEKIT_SE_REMOVED:
-            for (size_t j = 0; j < (size_t)N * C; j++)
-                gate[j] = 1.0f;
-            break;
-        case SEKIT_SE_FIXED:
-            for (int n = 0; n < N; n++)
-                memcpy(gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
-            break;
-        }
-        sekit_se_scale_add_relu(s->act[1 - cur], s->t3, gate, shortcut, N, C, P);
+            memcpy(b->capture + (size_t)s->n0 * in_pi, s->act[cur],
+                   sizeof(float) * (size_t)N * in_pi);
+        block_forward(s, b, s->act[1 - cur], s->act[cur], N, &h, &w);
         cur = 1 - cur;
-        h = hb;
-        w = wb;
     }
     if (to < m->nblocks) {
         /* stopped before block `to`: its input is the result */
@@ -757,4 +773,19 @@ void sekit_model_forward_range(struct sekit_model *m, int i, int j, const float 
 {
     SEKIT_ASSERT(i >= 0 && i < j && j < m->nblocks && N >= 1 && N <= m->max_n);
     run_pass(m, act, i, j, N, NULL, out);
+}
+
+void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int k, int64_t *n,
+                      int64_t *top1, int64_t *topk)
+{
+    for (int b = 0; b < nb; b++) {
+        const float *l = logits + (size_t)b * K;
+        const int y = labels[b];
+        int above = 0;
+        for (int j = 0; j < K; j++)
+            above += l[j] > l[y];
+        n[y]++;
+        top1[y] += above == 0;
+        topk[y] += above < k;
+    }
 }

@@ -44,7 +44,8 @@ struct sekit_err {
     char msg[SEKIT_ERRMSG_MAX];
 };
 
-/* Sets e (if not NULL) to code and a printf-formatted message; returns code. */
+/* Sets e (if not NULL) to code and a printf-formatted message; returns code. The arguments may
+ * include e->msg itself (to prefix or extend the previous message). */
 int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -241,6 +242,12 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
 /* Runs x (N, in_chans, H, W) through the network; writes logits (N, K). N <= max_n and H, W as
  * prepared. Afterwards every SE block's gate and squeeze vectors of this batch can be read. */
 void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits);
+
+/* Top-k accuracy tallies of a batch: for each image b of label y = labels[b], n[y] += 1,
+ * top1[y] += (no logit above logit y), topk[y] += (fewer than k logits above it): ties count
+ * in the label's favour. */
+void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int k, int64_t *n,
+                      int64_t *top1, int64_t *topk);
 
 /* Sharing computation between variants of the network (ablations). After
  * sekit_model_capture(m, i, dst), every forward pass copies block i's input activation into dst

@@ -4,14 +4,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
 {
     if (e) {
+        /* formatted apart first: callers may pass e->msg itself as an argument, to prefix it */
+        char buf[SEKIT_ERRMSG_MAX];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
+        memcpy(e->msg, buf, sizeof buf);
         e->code = code;
     }
     return code;

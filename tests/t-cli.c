@@ -79,14 +79,26 @@ static off_t fsize(const char *p)
     return stat(p, &sb) == 0 ? sb.st_size : -1;
 }
 
-/* Starts a recording into out and SIGKILLs it once its journal has grown past min_bytes. */
-static int kill_midway(const char *out, off_t min_bytes)
+/* Starts a recording into out (resuming its journal when resume is set; a fresh start refuses
+ * --resume) and SIGKILLs it once its journal has grown past min_bytes. */
+static int kill_midway(const char *out, off_t min_bytes, int resume)
 {
     char journal[700];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    char *argv[] = {
-        (char *)tap_sekit(), "record",  "--model", model,       "--data",  data,       "--out",
-        (char *)out,         "--batch", "16",      "--squeeze", "--quiet", "--resume", NULL};
+    char *argv[] = {(char *)tap_sekit(),
+                    "record",
+                    "--model",
+                    model,
+                    "--data",
+                    data,
+                    "--out",
+                    (char *)out,
+                    "--batch",
+                    "16",
+                    "--squeeze",
+                    "--quiet",
+                    resume ? "--resume" : NULL,
+                    NULL};
     pid_t pid;
     if (posix_spawn(&pid, tap_sekit(), NULL, NULL, argv, environ) != 0) return -1;
     struct timespec ts = {0, 200000};
@@ -111,10 +123,10 @@ static void record_kill_resume(void)
 
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", cut);
-    int killed = kill_midway(cut, 200000);
+    int killed = kill_midway(cut, 200000, 0);
     ok(killed && !exists(cut) && exists(journal),
        "SIGKILL part-way leaves a journal (%lld bytes) and no file", (long long)fsize(journal));
-    killed = kill_midway(cut, fsize(journal) + 300000);
+    killed = kill_midway(cut, fsize(journal) + 300000, 1);
     ok(killed && !exists(cut), "killed a second time, further on (%lld bytes)",
        (long long)fsize(journal));
     snprintf(cmd, sizeof cmd,
@@ -163,7 +175,7 @@ static void bad_input(void)
     /* a journal of other arguments is not resumed */
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    kill_midway(out, 100000);
+    kill_midway(out, 100000, 0);
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --per-class 50 "
              "--resume",
@@ -171,6 +183,78 @@ static void bad_input(void)
     st = fixture_run(cmd, &lines);
     ok(st != 0 && lines == 1 && fixture_stderr_has("per_class") && exists(journal) && !exists(out),
        "--resume with other arguments is refused and the journal kept");
+}
+
+/* One parser serves every subcommand: the same wording and exit status 2 for an unknown option,
+ * a missing value and a bad value, and --opt=value accepted like --opt value. */
+static void option_parser(void)
+{
+    static const char *const cmds[] = {"info",  "bench", "eval",   "record",
+                                       "stats", "plot",  "ablate", "reproduce"};
+    char cmd[2400];
+    int lines;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char want[128];
+        snprintf(cmd, sizeof cmd, "%s --no-such-option", cmds[i]);
+        snprintf(want, sizeof want,
+                 "sekit %s: unknown option '--no-such-option' (see 'sekit %s "
+                 "--help')",
+                 cmds[i], cmds[i]);
+        int st = fixture_run(cmd, &lines);
+        ok(st == 2 && lines == 1 && fixture_stderr_has(want), "%s: unknown option, exit %d",
+           cmds[i], st);
+        snprintf(cmd, sizeof cmd, "%s --help", cmds[i]);
+        st = fixture_run(cmd, &lines);
+        ok(st == 0 && lines == 0, "%s --help: exit %d", cmds[i], st);
+    }
+    static const struct {
+        const char *args, *want;
+    } bad[] = {
+        {"eval --batch", "sekit eval: --batch needs a value"},
+        {"eval --batch=0", "--batch needs an integer from 1 to 4096, got '0'"},
+        {"eval --batch 12x", "--batch needs an integer from 1 to 4096, got '12x'"},
+        {"eval --quiet=1", "sekit eval: --quiet takes no value"},
+        {"eval --mean 1e39", "--mean needs 1 or 3 comma-separated numbers, each from -1e+06 to "
+                             "1e+06, got '1e39'"},
+        {"eval --mean inf", "got 'inf'"},
+        {"eval --std 1e-45", "--std needs 1 or 3 comma-separated numbers, each > 0, from 1e-06 to "
+                             "1e+06, got '1e-45'"},
+        {"eval --std 0,0,0", "each > 0, from 1e-06 to 1e+06, got '0,0,0'"},
+        {"eval --std 1,2", "got '1,2'"},
+        {"eval --std 1,2,3,4", "got '1,2,3,4'"},
+        {"eval --crop 0", "--crop needs an integer from 1 to 8192, got '0'"},
+        {"bench --seconds nan", "--seconds needs a number from 0 to 3600, got 'nan'"},
+        {"ablate --out x --mode half", "--mode is one of remove, mean, both, not 'half'"},
+        {"plot x.h5 --figure fig9 --out x.png",
+         "--figure is one of inter-class, intra-class, depth, ablation, not 'fig9'"},
+        {"plot x.h5 --out x.png", "sekit plot: --figure F is required"},
+        {"record", "sekit record: --out FILE is required"},
+        {"stats", "sekit stats: give a recording (RUN.h5)"},
+        {"stats a.h5 b.h5", "sekit stats: unexpected argument 'b.h5'"},
+        {"info --arch nosuch", "unknown architecture 'nosuch'"},
+        {"info", "sekit info: give either MODEL or --arch NAME"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int st = fixture_run(bad[i].args, &lines);
+        ok(st == 2 && lines == 1 && fixture_stderr_has(bad[i].want), "'%s': exit %d, one line",
+           bad[i].args, st);
+    }
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model='%s' --data='%s' --classes=3,4 --per-class=5 --json 2>&1",
+             tap_sekit(), model, data);
+    FILE *p = popen(cmd, "r");
+    char buf[8192] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = 0;
+    int st = pclose(p);
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "\"images\": 10"),
+       "--opt=value is taken like --opt value (eval of 2 x 5 images)");
+    snprintf(cmd, sizeof cmd, "eval --model '%s' --data '%s' --crop 1000 --quiet", model, data);
+    st = fixture_run(cmd, &lines);
+    ok(st == 2 && lines == 1 &&
+           fixture_stderr_has("crop 1000 (from option) is larger than the "
+                              "28x28 images"),
+       "eval --crop 1000 on 28x28 images: exit %d, says why", st);
 }
 
 static void eval_json(void)
@@ -225,6 +309,7 @@ int main(void)
              tap_srcdir());
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
+    option_parser();
     record_kill_resume();
     bad_input();
     eval_json();

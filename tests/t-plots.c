@@ -8,20 +8,28 @@
  *   - bad input: an HDF5 file sekit did not write, a missing group, a newer format_version,
  *     unknown classes and blocks (the available ones listed), one class for an inter-class
  *     figure, an unknown extension, gnuplot asked for but missing: one line, non-zero exit, no
- *     output left behind.
+ *     output left behind;
+ *   - the library under a file-size limit (RLIMIT_FSIZE in a forked child, SIGXFSZ ignored), for
+ *     every format, the gnuplot script and data, and gnuplot's own render: an error naming the file
+ * with "File too large", nothing under the final name, no temporary, and a figure drawn before
+ * unchanged.
  */
 #include "../plots/plot.h"
 #include "fixture.h"
 #include "tap.h"
 
 #include <cairo.h>
+#include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char model[800], data[600], rec[700], all[700], abl[700];
@@ -312,6 +320,135 @@ static void bad_input(void)
     }
 }
 
+/* A figure of three panels, each with two 60-point curves and a band: large enough in every
+ * format to cross the limits below. */
+static struct sekit_figure limit_figure(struct sekit_panel *panels, struct sekit_series *series,
+                                        double *y, double *lo, double *hi)
+{
+    for (int i = 0; i < 60; i++) {
+        y[i] = 0.5 + 0.4 * sin(i * 0.3);
+        lo[i] = y[i] - 0.05, hi[i] = y[i] + 0.05;
+        y[60 + i] = 0.5 + 0.3 * cos(i * 0.2);
+    }
+    series[0] = (struct sekit_series){"first", 60, NULL, y, lo, hi, 0, 0, 1};
+    series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0};
+    for (int p = 0; p < 3; p++)
+        panels[p] = (struct sekit_panel){"SE_4_2", "channel", "gate", 0, 1, 2, series, NULL};
+    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0};
+}
+
+/* In a child under a file-size limit (0: none), draws the figure into dir/name: how 0 with
+ * cairo, 1 as gnuplot script and data in dir, 2 rendered by gnuplot (script and data written to
+ * dir/gp before the limit is set). Returns its status, its message in msg. */
+static int limited(const char *dir, const char *name, int how, long limit, char *msg, size_t n)
+{
+    int fd[2];
+    if (pipe(fd) != 0) return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        struct sekit_panel panels[3];
+        struct sekit_series series[2];
+        double y[120], lo[60], hi[60];
+        struct sekit_figure f = limit_figure(panels, series, y, lo, hi);
+        char path[900], gpdir[900], script[1000];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(gpdir, sizeof gpdir, "%s/gp", dir);
+        snprintf(script, sizeof script, "%s/limits.gp", gpdir);
+        struct sekit_err e = {0};
+        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", path, &e) : 0;
+        if (limit > 0) {
+            struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        if (!rc)
+            rc = how == 0   ? sekit_plot_render(&f, path, &e)
+                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", path, &e)
+                            : sekit_plot_run_gnuplot(script, path, &e);
+        (void)!write(fd[1], e.msg, strlen(e.msg));
+        _exit(rc);
+    }
+    close(fd[1]);
+    size_t have = 0;
+    ssize_t r;
+    while (have < n - 1 && (r = read(fd[0], msg + have, n - 1 - have)) > 0)
+        have += (size_t)r;
+    msg[have] = 0;
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The names in dir, space-separated, for the checks and their diagnostics. */
+static void listing(const char *dir, char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    out[0] = 0;
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "gp")) /* gnuplot's script and data */
+            snprintf(out + strlen(out), n - strlen(out), " %s", de->d_name);
+    if (d) closedir(d);
+}
+
+static void file_size_limit(void)
+{
+    static const char *const ext[3] = {"png", "pdf", "svg"};
+    const long limit = 4096;
+    for (int x = 0; x < 5; x++) {
+        char dir[700], name[32], path[760], msg[600], files[1024], sub[32];
+        int how = x < 3 ? 0 : x - 2;
+        if (how == 2 && !sekit_plot_have_gnuplot()) {
+            skip("gnuplot is not installed: its render under a file-size limit");
+            continue;
+        }
+        snprintf(sub, sizeof sub, "limit-%s", how == 1 ? "gp" : how == 2 ? "gnuplot" : ext[x]);
+        snprintf(dir, sizeof dir, "%s/%s", tap_tmpdir(), sub);
+        mkdir(dir, 0755);
+        snprintf(name, sizeof name, "fig.%s", how ? "png" : ext[x]);
+        snprintf(path, sizeof path, "%s/%s", dir, how == 1 ? "limits.dat" : name);
+        const char *what = how == 1   ? "gnuplot script and data"
+                           : how == 2 ? "gnuplot's PNG"
+                                      : ext[x];
+
+        int rc = limited(dir, name, how, limit, msg, sizeof msg);
+        listing(dir, files, sizeof files);
+        if (!ok(rc != 0 && strstr(msg, dir) && strstr(msg, "File too large"),
+                "%s under a %ld-byte limit: an error naming the file with 'File too large'", what,
+                limit))
+            diag("   status %d, message: '%s'", rc, msg);
+        if (!ok(!files[0], "%s under the limit: no file left (no figure, no temporary)", what))
+            diag("   found:%s", files);
+
+        /* a complete file first, then the limit again over it */
+        rc = limited(dir, name, how, 0, msg, sizeof msg);
+        long n;
+        char *before = slurp(path, &n);
+        if (!ok(rc == 0 && before && n > limit, "%s without a limit: %ld bytes, over the limit",
+                what, n))
+            diag("   status %d, message: '%s'", rc, msg);
+        rc = limited(dir, name, how, limit, msg, sizeof msg);
+        long m;
+        char *after = slurp(path, &m);
+        listing(dir, files, sizeof files);
+        ok(rc != 0 && after && m == n && !memcmp(before, after, (size_t)n),
+           "%s: a file that was there before is unchanged by a failed write", what);
+        if (!ok(!strstr(files, ".tmp"), "%s: no temporary left over an existing file", what))
+            diag("   found:%s", files);
+        free(before), free(after);
+    }
+
+    /* a missing directory: the reason, and nothing drawn */
+    char msg[600], dir[700];
+    snprintf(dir, sizeof dir, "%s/no/such", tap_tmpdir());
+    int rc = limited(dir, "fig.pdf", 0, 0, msg, sizeof msg);
+    if (!ok(rc != 0 && strstr(msg, "no/such/fig.pdf") && strstr(msg, "No such file or directory"),
+            "a figure in a missing directory: an error naming it with the reason"))
+        diag("   status %d, message: '%s'", rc, msg);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -323,5 +460,6 @@ int main(void)
         gnuplot();
         bad_input();
     }
+    file_size_limit();
     return tap_done();
 }

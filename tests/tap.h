@@ -27,11 +27,28 @@ _Noreturn void skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2
 /* Prints the plan; returns the exit status (non-zero on failure or when nothing was checked). */
 int tap_done(void);
 
-/* Test fixtures: the source tree, the build tree (for build/sekit) and a fresh temporary
- * directory removed at exit. */
+/* Test fixtures: the source tree, the sekit binary (build/sekit, or $SEKIT_BIN when set, so
+ * that the suite can be pointed at another build) and a fresh temporary directory removed at
+ * exit. */
 const char *tap_srcdir(void);
 const char *tap_sekit(void);
 const char *tap_tmpdir(void);
+
+/* Runs argv (argv[0] the program's path, NULL-terminated) the way a user would, in workdir (NULL:
+ * the current directory), with stdin and stdout on /dev/null; fsize_limit_bytes > 0 sets
+ * RLIMIT_FSIZE with SIGXFSZ ignored, so that writes past it fail with EFBIG ("File too large").
+ * Its stderr goes to err (NUL-terminated, cut at errn - 1). A child still running after
+ * TAP_RUN_TIMEOUT seconds is killed. Returns the exit status, or 128 + the signal with
+ * *signaled (may be NULL) set to 1 when a signal ended it; -1 when it could not be started. */
+enum { TAP_RUN_TIMEOUT = 240 };
+int tap_run(const char *const argv[], const char *workdir, long fsize_limit_bytes, char *err,
+            size_t errn, int *signaled);
+/* tap_run as user and group id uid (after fork: setgid, setuid), for permission checks that root
+ * would pass; uid < 0 runs as the caller. */
+int tap_run_as(const char *const argv[], const char *workdir, long fsize_limit_bytes, int uid,
+               char *err, size_t errn, int *signaled);
+/* The number of lines in s (a last line without a newline counts). */
+int tap_lines(const char *s);
 /* Max |a| over n floats. */
 double tap_maxabs(const float *a, size_t n);
 

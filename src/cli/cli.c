@@ -1,60 +1,20 @@
-/* cli.c -- argument parsing and error printing shared by the subcommands. */
+/* cli.c -- error and progress printing, and the pipeline options. See cli.h. */
 #include "cli.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#ifndef SEKIT_DEFAULT_MODEL
+#define SEKIT_DEFAULT_MODEL "models/fashion_mnist_seresnet.safetensors"
+#endif
 
 int cli_fail(const struct sekit_err *e)
 {
     fprintf(stderr, "sekit: %s\n", e->msg);
     return e->code == SEKIT_EINVAL ? CLI_USAGE : CLI_FAIL;
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sekit %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see 'sekit %s --help')\n", cmd);
-    va_end(ap);
-    return CLI_USAGE;
-}
-
-int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return cli_usage_error(cmd, "%s needs an integer from %ld to %ld, got '%s'", flag, lo, hi,
-                               s);
-    *out = v;
-    return 0;
-}
-
-int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return cli_usage_error(cmd, "%s needs a number from %g to %g, got '%s'", flag, lo, hi, s);
-    *out = v;
-    return 0;
-}
-
-const char *cli_value(const char *cmd, int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cli_usage_error(cmd, "%s needs a value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
 }
 
 const char *cli_group(char *buf, size_t n, long long v)
@@ -71,9 +31,123 @@ const char *cli_group(char *buf, size_t n, long long v)
     return buf;
 }
 
-double cli_now(void)
+static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void bar(int64_t done, int64_t total, void *ctx)
+{
+    struct cli_progress *c = ctx;
+    if (!c->bar) return;
+    const double t = now();
+    if (done == c->from || c->t0 == 0) {
+        /* a new run: the rate counts from here */
+        c->t0 = t, c->last = 0, c->from = done;
+        return;
+    }
+    const int final = done == total;
+    if (!final && t - c->last < 0.1) return;
+    c->last = t;
+    double el = t - c->t0, rate = el > 0 ? (double)(done - c->from) / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 30, fill = total ? (int)(width * done / total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %lld/%lld images  %.1f img/s  ETA %d:%02d ", fill,
+            "==============================", width - fill, "", (long long)done, (long long)total,
+            rate, (int)eta / 60, (int)eta % 60);
+    if (final) {
+        fputc('\n', stderr);
+        c->t0 = 0;
+    }
+    fflush(stderr);
+}
+
+static void note(const char *msg, void *ctx)
+{
+    struct cli_progress *c = ctx;
+    if (!c->quiet) fprintf(stderr, "sekit %s: %s\n", c->cmd, msg);
+}
+
+const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cmd, int quiet)
+{
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    c->quiet = quiet;
+    c->bar = !quiet && isatty(2);
+    c->p = (struct sekit_progress){bar, note, c};
+    return &c->p;
+}
+
+void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
+{
+    memset(c, 0, sizeof *c);
+    sekit_pipeline_defaults(&c->o, SEKIT_DEFAULT_MODEL);
+    c->classes = "all";
+    c->batch = c->o.batch;
+    const struct opt sel[] = {
+        OPT_S("--classes", &c->classes, "LIST",
+              "class names or indices, comma-separated, or 'all' (default all)"),
+        OPT_N(OPT_INT, "--per-class", &c->per_class, 1, 1e8, "N",
+              "images per class (default: all of them)"),
+        OPT_N(OPT_INT, "--seed", &c->seed, 0, 2147483647.0, "N",
+              "sample the images with this seed (default 0: the first N)"),
+    };
+    const struct opt common[] = {
+        OPT_S("--model", &c->o.model, "FILE",
+              "weight file (default: the bundled Fashion-MNIST SE-ResNet)"),
+        OPT_S("--data", &c->o.data, "PATH",
+              "IDX directory, CIFAR binary directory or image folder\n(default " SEKIT_DEFAULT_DATA
+              ")"),
+        OPT_S("--format", &c->o.format, "F", "idx|cifar|folder (default: detected)"),
+        OPT_S("--split", &c->o.split, "S", "train|test (default test)"),
+        OPT_S("--class-map", &c->o.class_map, "FILE",
+              "image folders: one folder name per line fixes class order"),
+        OPT_S("--preset", &c->o.pp.preset, "P",
+              "timm|legacy|caffe|none preprocessing for image folders"),
+        OPT_N(OPT_INT, "--resize", &c->resize, 1, 8192, "N",
+              "image folders: shorter side after resizing"),
+        OPT_N(OPT_INT, "--crop", &c->crop, 1, 8192, "N",
+              "centre crop side; no larger than the (resized) image"),
+        OPT_N(OPT_REALS, "--mean", &c->mean, -SEKIT_PP_MEAN_MAX, SEKIT_PP_MEAN_MAX, "a[,b,c]",
+              "per-channel mean subtracted after scaling"),
+        OPT_N(OPT_REALS, "--std", &c->std, SEKIT_PP_STD_MIN, SEKIT_PP_STD_MAX, "a[,b,c]",
+              "per-channel std divided by (each from 1e-06 to 1e+06)"),
+        OPT_N(OPT_INT, "--batch", &c->batch, 1, 4096, "B", "images per forward pass (default 16)"),
+        OPT_N(OPT_INT, "--threads", &c->threads, 0, 1024, "T",
+              "engine threads (default 0: all cores)"),
+        OPT_F("--quiet", &c->quiet, "no progress bar or stage notes"),
+    };
+    int n = 0;
+    for (size_t i = with_selection == CLI_SAMPLE_ONLY;
+         with_selection && i < sizeof sel / sizeof sel[0]; i++)
+        c->tab[n++] = sel[i];
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        c->tab[n++] = common[i];
+    SEKIT_ASSERT(n < (int)(sizeof c->tab / sizeof c->tab[0]));
+}
+
+void cli_pipeline_finish(struct cli_pipeline *c)
+{
+    c->o.batch = (int)c->batch;
+    c->o.threads = (int)c->threads;
+    c->o.pp.resize = (int)c->resize;
+    c->o.pp.crop = (int)c->crop;
+    c->o.pp.nmean = c->mean.n;
+    c->o.pp.nstd = c->std.n;
+    memcpy(c->o.pp.mean, c->mean.v, sizeof c->mean.v);
+    memcpy(c->o.pp.std, c->std.v, sizeof c->std.v);
+}
+
+int cli_pipeline_open(struct cli_pipeline *c, struct sekit_pipeline *p)
+{
+    struct sekit_err e = {0};
+    cli_pipeline_finish(c);
+    if (sekit_pipeline_open(p, &c->o, &e)) return cli_fail(&e);
+    if (sekit_pipeline_select(p, c->classes, c->per_class, (uint64_t)c->seed, &e)) {
+        sekit_pipeline_close(p);
+        return cli_fail(&e);
+    }
+    return CLI_OK;
 }

@@ -1,24 +1,52 @@
-/* cli.h -- helpers shared by the sekit subcommands (the only code that prints and exits). */
+/*
+ * cli.h -- what the sekit subcommands share: exit codes, error and progress printing, and the
+ * options of every data-driven command. src/cli/ parses and prints; the work itself is a job
+ * (jobs/jobs.h).
+ */
 #ifndef SEKIT_CLI_H
 #define SEKIT_CLI_H
 
-#include "../sekit.h"
+#include "../../jobs/jobs.h"
+#include "opts.h"
 
 /* Exit codes: 0 success, 1 the work failed (bad input file, I/O), 2 bad command line. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* Prints "sekit: <msg>" for a failed library call; returns CLI_FAIL (CLI_USAGE for EINVAL). */
+/* Prints "sekit: <msg>" for a failed job; returns CLI_USAGE for SEKIT_EINVAL (a bad value on
+ * the command line), else CLI_FAIL. */
 int cli_fail(const struct sekit_err *e);
-/* Prints "sekit CMD: <msg>" and a hint to --help; returns CLI_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Strict integer option value in [lo, hi]; 0 on success, else prints and returns CLI_USAGE. */
-int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
-int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
-/* argv[*i] is flag: returns its value (argv[*i + 1]) and advances, or NULL after an error. */
-const char *cli_value(const char *cmd, int argc, char **argv, int *i);
+
 /* 1234567 -> "1,234,567" */
 const char *cli_group(char *buf, size_t n, long long v);
-double cli_now(void);
+
+/* A progress bar on stderr for cmd when stderr is a terminal, and stage notes ("sekit cmd:
+ * ..."), both silenced by quiet. */
+struct cli_progress {
+    const char *cmd;
+    int quiet, bar;
+    double t0, last;
+    int64_t from;
+    struct sekit_progress p;
+};
+const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cmd, int quiet);
+
+/* The options of every command that runs a model over a dataset. */
+struct cli_pipeline {
+    struct sekit_pipeline_opts o;
+    const char *classes;
+    long per_class, seed, batch, threads, resize, crop;
+    struct opt_reals mean, std;
+    int quiet;
+    struct opt tab[20];
+};
+/* Sets the defaults and the option table; with_selection 1 offers --classes, --per-class and
+ * --seed, CLI_SAMPLE_ONLY --per-class and --seed (for a command with a --classes of its own). */
+enum { CLI_SAMPLE_ONLY = 2 };
+void cli_pipeline_init(struct cli_pipeline *c, int with_selection);
+/* Moves the parsed values into c->o. */
+void cli_pipeline_finish(struct cli_pipeline *c);
+/* Opens the pipeline and selects c's images; prints the error and returns the exit code. */
+int cli_pipeline_open(struct cli_pipeline *c, struct sekit_pipeline *p);
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -28,7 +56,5 @@ int cmd_stats(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_ablate(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
-/* RUN.h5 -> RUN.stats.h5 (malloc'd) */
-char *cli_stats_path(const char *rec);
 
 #endif

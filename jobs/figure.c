@@ -1,15 +1,16 @@
-/* figure_io.c -- see figure_io.h. */
-#include "figure_io.h"
-#include "../../analysis/analysis.h"
-#include "../../plots/figures.h"
+/* figure.c -- one figure from its input file to its output. See jobs.h. */
+#include "../plots/figures.h"
+#include "jobs.h"
 
+#include <errno.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char *const kinds[] = {"inter-class", "intra-class", "depth", "ablation"};
+const char *const sekit_figure_names[] = {"inter-class", "intra-class", "depth", "ablation", NULL};
 
 /* Block indices for the panels: --blocks, else the paper's choice. */
 static int pick_blocks(const struct sekit_recording *r, const struct sekit_block_stats *st,
@@ -113,16 +114,12 @@ static int read_ablation(const char *path, char ***names, double **delta, int *n
     return bad ? sekit_errf(e, SEKIT_EFORMAT, "%s: malformed /ablation datasets", path) : SEKIT_OK;
 }
 
-static int emit(const struct figure_request *q, const struct sekit_figure *f, struct sekit_err *e)
+static int emit(const struct sekit_figure_request *q, const struct sekit_figure *f,
+                struct sekit_err *e)
 {
     int rc = SEKIT_OK;
     const char *dir = q->gnuplot_dir;
     char tmpdir[4096] = "";
-    if (q->use_gnuplot && !sekit_plot_have_gnuplot())
-        return sekit_errf(e, SEKIT_EINVAL,
-                          "gnuplot is not installed (apt-get install gnuplot-nox); "
-                          "--engine cairo draws %s without it",
-                          q->out);
     if (q->use_gnuplot && !dir) {
         /* the script still has to live somewhere: next to the figure */
         snprintf(tmpdir, sizeof tmpdir, "%s", q->out);
@@ -142,11 +139,11 @@ static int emit(const struct figure_request *q, const struct sekit_figure *f, st
     return sekit_plot_render(f, q->out, e);
 }
 
-int figure_make(const struct figure_request *q, struct sekit_err *e)
+int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
 {
     int kind = -1;
     for (int i = 0; i < 4; i++)
-        if (strcmp(q->figure, kinds[i]) == 0) kind = i;
+        if (strcmp(q->figure, sekit_figure_names[i]) == 0) kind = i;
     if (kind < 0)
         return sekit_errf(e, SEKIT_EINVAL,
                           "unknown figure '%s' (inter-class, intra-class, depth, ablation)",
@@ -155,8 +152,24 @@ int figure_make(const struct figure_request *q, struct sekit_err *e)
     if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".pdf") && strcasecmp(ext, ".svg")))
         return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)",
                           q->out);
+    if (q->use_gnuplot && !sekit_plot_have_gnuplot())
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "gnuplot is not installed (apt-get install gnuplot-nox); "
+                          "--engine cairo draws %s without it",
+                          q->out);
+    int rc = sekit_check_output(q->out, e);
+    if (!rc && q->gnuplot_dir) {
+        /* the script directory is created (its parent must exist), as sekit_plot_gnuplot does */
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/.", q->gnuplot_dir);
+        if ((rc = sekit_check_output(q->gnuplot_dir, e)) == SEKIT_OK &&
+            mkdir(q->gnuplot_dir, 0755) != 0 && errno != EEXIST)
+            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create the directory: %s", q->gnuplot_dir,
+                            strerror(errno));
+        if (!rc) rc = sekit_check_output(probe, e);
+    }
+    if (rc) return rc;
     struct sekit_fig fig = {0};
-    int rc;
     char what[512];
     if (kind == 3) {
         char **names = NULL;

@@ -1,0 +1,50 @@
+/*
+ * ablation_pass.h -- running every ablation variant on a batch with shared computation
+ * (analysis/ablation_pass.c), and the mean gates that mean-mode variants freeze blocks at.
+ *
+ * After the full model's forward pass of a batch, each variant restarts from the captured input
+ * of the first block it changes; variants that treat the following blocks alike run them once
+ * between them, and split where they first differ. Results are bit-identical to running each
+ * variant's network from the image.
+ */
+#ifndef SEKIT_ABLATION_PASS_H
+#define SEKIT_ABLATION_PASS_H
+
+#include "ablation.h"
+
+struct sekit_ablation_pass;
+
+/* Prepares the passes of v[0..nv) (v[0] the full model) on m, prepared for batches of up to
+ * `batch` images; means[i] is SE block i's frozen gate for mean-mode variants (or NULL when
+ * there are none). Sets m's captures: call before the full forward passes it will use. */
+int sekit_ablation_pass_new(struct sekit_ablation_pass **out, struct sekit_model *m,
+                            struct sekit_variant *v, int nv, int batch, const float *const *means,
+                            struct sekit_err *e);
+/* After m's full forward pass of nb images: tallies v[0] from logits and every other variant
+ * from its own pass. */
+void sekit_ablation_pass_batch(struct sekit_ablation_pass *a, const float *logits,
+                               const int *labels, int nb);
+/* Releases a and stops m's captures. */
+void sekit_ablation_pass_free(struct sekit_ablation_pass *a);
+
+/* The mean gate of every SE block over a set of images. */
+struct sekit_gate_means {
+    int nse, *channels; /* [nse] */
+    float **mean;       /* [nse][C] */
+    double **sum;       /* [nse][C] */
+    int64_t count;      /* images summed */
+};
+
+int sekit_gate_means_new(struct sekit_gate_means *g, const struct sekit_model *m,
+                         struct sekit_err *e);
+/* Adds the gates of m's last forward pass (nb images). */
+void sekit_gate_means_add(struct sekit_gate_means *g, const struct sekit_model *m, int nb);
+/* mean := sum / count. */
+void sekit_gate_means_finish(struct sekit_gate_means *g);
+/* mean := every block's mean gate over all images of a recording (matched by block name and
+ * channel count). */
+int sekit_gate_means_from_recording(struct sekit_gate_means *g, const struct sekit_model *m,
+                                    const char *path, struct sekit_err *e);
+void sekit_gate_means_free(struct sekit_gate_means *g);
+
+#endif

@@ -1,0 +1,147 @@
+/* pipeline.c -- see pipeline.h. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sekit_pipeline_defaults(struct sekit_pipeline_opts *o, const char *default_model)
+{
+    memset(o, 0, sizeof *o);
+    o->model = default_model;
+    o->data = SEKIT_DEFAULT_DATA;
+    o->split = "test";
+    o->batch = 16;
+}
+
+static int parse_format(const char *s, enum sekit_ds_format *f, struct sekit_err *e)
+{
+    static const char *const names[] = {"idx", "cifar", "folder"};
+    static const enum sekit_ds_format formats[] = {SEKIT_DS_IDX, SEKIT_DS_CIFAR, SEKIT_DS_FOLDER};
+    *f = SEKIT_DS_AUTO;
+    if (!s) return SEKIT_OK;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *f = formats[i];
+            return SEKIT_OK;
+        }
+    return sekit_errf(e, SEKIT_EINVAL, "unknown data format '%s' (idx, cifar, folder)", s);
+}
+
+int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_opts *o,
+                        struct sekit_err *e)
+{
+    memset(p, 0, sizeof *p);
+    p->model_path = o->model;
+    p->data_path = o->data;
+    struct sekit_ds_opts dso = {o->data, SEKIT_DS_AUTO, o->split, o->class_map};
+    int rc = parse_format(o->format, &dso.format, e);
+    if (rc) return rc;
+    sekit_set_threads(o->threads);
+    if ((rc = sekit_model_load(&p->m, o->model, e))) return rc;
+    if ((rc = sekit_ds_open(&p->ds, &dso, e))) goto fail;
+    if ((rc = sekit_preproc_resolve(&p->pre, p->m, o->model, p->ds, &o->pp, e))) goto fail;
+    p->batch = o->batch;
+    const int size = p->pre.size, C = p->pre.pp.channels;
+    const int K = sekit_model_arch(p->m)->num_classes;
+    if ((rc = sekit_model_prepare(p->m, p->batch, size, size, e))) goto fail;
+    p->x = malloc(sizeof(float) * (size_t)p->batch * C * size * size);
+    p->logits = malloc(sizeof(float) * (size_t)p->batch * K);
+    p->labels = malloc(sizeof(int) * (size_t)p->batch);
+    p->preds = malloc(sizeof(int) * (size_t)p->batch);
+    if (!p->x || !p->logits || !p->labels || !p->preds) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for a batch of %d", p->batch);
+        goto fail;
+    }
+    return SEKIT_OK;
+fail:
+    sekit_pipeline_close(p);
+    return rc;
+}
+
+int sekit_pipeline_select(struct sekit_pipeline *p, const char *spec, int64_t per_class,
+                          uint64_t seed, struct sekit_err *e)
+{
+    free(p->classes), free(p->idx);
+    p->classes = NULL, p->idx = NULL, p->nclasses = 0, p->n = 0;
+    int rc = sekit_ds_parse_classes(p->ds, spec ? spec : "all", &p->classes, &p->nclasses, e);
+    if (rc) return rc;
+    const int K = sekit_model_arch(p->m)->num_classes;
+    for (int i = 0; i < p->nclasses; i++)
+        if (p->classes[i] >= K)
+            return sekit_errf(
+                e, SEKIT_EINVAL, "%s: class '%s' has index %d but the model has only %d classes",
+                p->data_path, sekit_ds_class_name(p->ds, p->classes[i]), p->classes[i], K);
+    p->per_class = per_class;
+    p->seed = seed;
+    return sekit_ds_select(p->ds, p->classes, p->nclasses, per_class, seed, &p->idx, &p->n, e);
+}
+
+char *const *sekit_pipeline_class_names(struct sekit_pipeline *p)
+{
+    if (p->class_names) return p->class_names;
+    const int K = sekit_model_arch(p->m)->num_classes;
+    p->class_names = calloc((size_t)K, sizeof *p->class_names);
+    p->numbered = calloc((size_t)K, sizeof *p->numbered);
+    if (!p->class_names || !p->numbered) {
+        free(p->class_names), free(p->numbered);
+        p->class_names = p->numbered = NULL;
+        return NULL;
+    }
+    for (int k = 0; k < K; k++) {
+        if (k < sekit_ds_num_classes(p->ds)) {
+            p->class_names[k] = (char *)sekit_ds_class_name(p->ds, k);
+        } else {
+            p->numbered[k] = malloc(16);
+            if (p->numbered[k]) snprintf(p->numbered[k], 16, "%d", k);
+            p->class_names[k] = p->numbered[k] ? p->numbered[k] : "?";
+        }
+    }
+    return p->class_names;
+}
+
+void sekit_pipeline_close(struct sekit_pipeline *p)
+{
+    for (int k = 0; p->numbered && p->m && k < sekit_model_arch(p->m)->num_classes; k++)
+        free(p->numbered[k]);
+    free(p->numbered);
+    free(p->class_names);
+    sekit_model_free(p->m);
+    sekit_ds_close(p->ds);
+    free(p->classes);
+    free(p->idx);
+    free(p->x);
+    free(p->logits);
+    free(p->labels);
+    free(p->preds);
+    memset(p, 0, sizeof *p);
+}
+
+int sekit_pipeline_run(struct sekit_pipeline *p, int64_t from, sekit_batch_fn fn, void *ctx,
+                       const struct sekit_progress *progress, struct sekit_err *e)
+{
+    const int K = sekit_model_arch(p->m)->num_classes;
+    const size_t img = (size_t)p->pre.pp.channels * p->pre.size * p->pre.size;
+    if (progress && progress->fn) progress->fn(from, p->n, progress->ctx);
+    for (int64_t first = from; first < p->n; first += p->batch) {
+        const int nb = (int)(p->n - first < p->batch ? p->n - first : p->batch);
+        for (int b = 0; b < nb; b++) {
+            const int64_t i = p->idx[first + b];
+            int rc = sekit_ds_load(p->ds, i, &p->pre.pp, p->x + img * b, e);
+            if (rc) return rc;
+            p->labels[b] = sekit_ds_label(p->ds, i);
+        }
+        sekit_model_forward(p->m, p->x, nb, p->logits);
+        for (int b = 0; b < nb; b++) {
+            const float *l = p->logits + (size_t)b * K;
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (l[k] > l[best]) best = k;
+            p->preds[b] = best;
+        }
+        int rc = fn(p, first, nb, ctx, e);
+        if (rc) return rc;
+        if (progress && progress->fn) progress->fn(first + nb, p->n, progress->ctx);
+    }
+    return SEKIT_OK;
+}

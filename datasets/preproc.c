@@ -1,0 +1,282 @@
+/* preproc.c -- see preproc.h. */
+#include "preproc.h"
+
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *sekit_pp_source_name(enum sekit_pp_source s)
+{
+    static const char *const names[] = {"default", "config.json", "metadata", "preset", "option"};
+    return names[s];
+}
+
+static int check_mean(double v)
+{
+    return isfinite(v) && fabs(v) <= SEKIT_PP_MEAN_MAX;
+}
+
+static int check_std(double v)
+{
+    return isfinite(v) && v >= SEKIT_PP_STD_MIN && v <= SEKIT_PP_STD_MAX;
+}
+
+static const char range_mean[] = "a finite number from -1e+06 to 1e+06";
+static const char range_std[] = "a number > 0, from 1e-06 to 1e+06";
+
+/* Stores n (1 or channels) values into dst[channels], each checked. */
+static int put_values(float *dst, int channels, const double *v, int n, int is_std,
+                      const char *where, struct sekit_err *e)
+{
+    const char *what = is_std ? "std" : "mean";
+    if (n != 1 && n != channels)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: %s has %d values; the model takes 1 or %d", where,
+                          what, n, channels);
+    for (int c = 0; c < n; c++)
+        if (!(is_std ? check_std(v[c]) : check_mean(v[c])))
+            return sekit_errf(e, SEKIT_EINVAL, "%s: %s value %g is not %s", where, what, v[c],
+                              is_std ? range_std : range_mean);
+    for (int c = 0; c < channels; c++)
+        dst[c] = (float)v[n == 1 ? 0 : c];
+    return SEKIT_OK;
+}
+
+/* "a,b,c" from a metadata string into v[3]; the count in *n. */
+static int parse_list(const char *s, double *v, int *n)
+{
+    *n = 0;
+    for (const char *p = s;;) {
+        char *end;
+        if (*n == 3) return -1;
+        v[*n] = strtod(p, &end);
+        if (end == p || (*end && *end != ',')) return -1;
+        ++*n;
+        if (!*end) return 0;
+        p = end + 1;
+    }
+}
+
+static void set_imagenet(struct sekit_preproc *pp)
+{
+    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    for (int c = 0; c < 3; c++) {
+        pp->mean[c] = mean[c];
+        pp->std[c] = std[c];
+    }
+}
+
+static int apply_preset(struct sekit_pp_resolved *r, const char *name, struct sekit_err *e)
+{
+    struct sekit_preproc *pp = &r->pp;
+    if (strcmp(name, "none") == 0) return SEKIT_OK;
+    if (strcmp(name, "timm") && strcmp(name, "legacy") && strcmp(name, "caffe"))
+        return sekit_errf(e, SEKIT_EINVAL, "unknown preset '%s' (timm, legacy, caffe, none)", name);
+    if (pp->channels != 3)
+        return sekit_errf(e, SEKIT_EINVAL, "preset '%s' is for 3-channel ImageNet models", name);
+    pp->bgr = pp->scale255 = 0;
+    pp->crop = 224;
+    pp->resize = 256;
+    pp->bicubic = 0;
+    if (strcmp(name, "timm") == 0) {
+        pp->resize = (int)floor(224 / 0.875);
+        pp->bicubic = 1;
+        set_imagenet(pp);
+    } else if (strcmp(name, "legacy") == 0) {
+        set_imagenet(pp);
+    } else {
+        static const float bgr_mean[3] = {104, 117, 123};
+        pp->bgr = pp->scale255 = 1;
+        for (int c = 0; c < 3; c++) {
+            pp->mean[c] = bgr_mean[c];
+            pp->std[c] = 1;
+        }
+    }
+    r->resize_from = r->crop_from = r->mean_from = r->std_from = r->interp_from = SEKIT_PP_PRESET;
+    return SEKIT_OK;
+}
+
+/* timm's config.json beside the weights, if any. */
+static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path,
+                             struct sekit_err *e)
+{
+    struct sekit_preproc *pp = &r->pp;
+    const char *slash = strrchr(model_path, '/');
+    char path[4096];
+    snprintf(path, sizeof path, "%.*s/config.json", slash ? (int)(slash - model_path) : 1,
+             slash ? model_path : ".");
+    if (access(path, F_OK) != 0) return SEKIT_OK;
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", path, jerr.text,
+                          jerr.line);
+    json_t *cfg = json_object_get(root, "pretrained_cfg");
+    if (!json_is_object(cfg)) cfg = root;
+    int rc = SEKIT_OK;
+    json_t *is = json_object_get(cfg, "input_size"), *cp = json_object_get(cfg, "crop_pct");
+    json_t *interp = json_object_get(cfg, "interpolation");
+    json_t *side = json_array_get(is, 2);
+    if (is && (!json_is_array(is) || json_array_size(is) != 3 || !json_is_integer(side) ||
+               json_integer_value(side) < 8 || json_integer_value(side) > 8192)) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: input_size is not [channels, height, width]", path);
+    } else if (is) {
+        pp->crop = (int)json_integer_value(side);
+        double pct = json_is_number(cp) ? json_number_value(cp) : 0.875;
+        if (!(pct > 0.1 && pct <= 1.0))
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: crop_pct %g outside (0.1, 1]", path, pct);
+        else
+            pp->resize = (int)floor(pp->crop / pct);
+        r->crop_from = r->resize_from = SEKIT_PP_CONFIG;
+    }
+    for (int k = 0; k < 2 && !rc; k++) {
+        json_t *a = json_object_get(cfg, k ? "std" : "mean");
+        if (!a) continue;
+        double v[3];
+        int n = json_is_array(a) ? (int)json_array_size(a) : 0;
+        for (int c = 0; c < n && c < 3 && !rc; c++) {
+            if (!json_is_number(json_array_get(a, (size_t)c)))
+                rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s[%d] is not a number", path,
+                                k ? "std" : "mean", c);
+            v[c] = json_number_value(json_array_get(a, (size_t)c));
+        }
+        if (!rc && (n < 1 || n > 3))
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s needs %d numbers", path, k ? "std" : "mean",
+                            pp->channels);
+        if (!rc && (rc = put_values(k ? pp->std : pp->mean, pp->channels, v, n, k, path, e)))
+            rc = e->code = SEKIT_EFORMAT;
+        if (!rc) *(k ? &r->std_from : &r->mean_from) = SEKIT_PP_CONFIG;
+    }
+    if (!rc && json_is_string(interp)) {
+        pp->bicubic = strcmp(json_string_value(interp), "bicubic") == 0;
+        r->interp_from = SEKIT_PP_CONFIG;
+    }
+    json_decref(root);
+    return rc;
+}
+
+static int apply_metadata(struct sekit_pp_resolved *r, const struct sekit_model *m,
+                          const char *path, struct sekit_err *e)
+{
+    struct sekit_preproc *pp = &r->pp;
+    char where[4200];
+    snprintf(where, sizeof where, "%s: __metadata__", path);
+    for (int k = 0; k < 2; k++) {
+        const char *key = k ? "std" : "mean", *v = sekit_model_meta(m, key);
+        if (!v) continue;
+        double vals[3];
+        int n, rc;
+        if (parse_list(v, vals, &n))
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s %s '%.64s' is not 1 or 3 comma-separated numbers", where, key, v);
+        if ((rc = put_values(k ? pp->std : pp->mean, pp->channels, vals, n, k, where, e)))
+            return e->code = SEKIT_EFORMAT;
+        *(k ? &r->std_from : &r->mean_from) = SEKIT_PP_METADATA;
+    }
+    const char *keys[2] = {"input_size", "resize"};
+    int *dst[2] = {&pp->crop, &pp->resize};
+    enum sekit_pp_source *from[2] = {&r->crop_from, &r->resize_from};
+    for (int k = 0; k < 2; k++) {
+        const char *v = sekit_model_meta(m, keys[k]);
+        if (!v) continue;
+        char *end;
+        long s = strtol(v, &end, 10);
+        if (end == v || *end || s < 1 || s > 8192)
+            return sekit_errf(e, SEKIT_EFORMAT, "%s %s '%.64s' is not a size from 1 to 8192", where,
+                              keys[k], v);
+        *dst[k] = (int)s;
+        *from[k] = SEKIT_PP_METADATA;
+    }
+    const char *v = sekit_model_meta(m, "interpolation");
+    if (v) {
+        pp->bicubic = strcmp(v, "bicubic") == 0;
+        r->interp_from = SEKIT_PP_METADATA;
+    }
+    return SEKIT_OK;
+}
+
+static void describe(struct sekit_pp_resolved *r)
+{
+    const struct sekit_preproc *pp = &r->pp;
+    char mean[64] = "", std[64] = "";
+    for (int c = 0; c < pp->channels; c++) {
+        snprintf(mean + strlen(mean), sizeof mean - strlen(mean), "%s%g", c ? "," : "",
+                 (double)pp->mean[c]);
+        snprintf(std + strlen(std), sizeof std - strlen(std), "%s%g", c ? "," : "",
+                 (double)pp->std[c]);
+    }
+    snprintf(r->desc, sizeof r->desc,
+             "resize=%d crop=%d size=%d interpolation=%s channels=%d order=%s range=%s mean=%s "
+             "std=%s",
+             pp->resize, pp->crop, r->size, pp->bicubic ? "bicubic" : "bilinear", pp->channels,
+             pp->bgr ? "BGR" : "RGB", pp->scale255 ? "0-255" : "0-1", mean, std);
+    snprintf(r->sources, sizeof r->sources,
+             "resize from %s, crop from %s, mean from %s, std from %s, interpolation from %s",
+             sekit_pp_source_name(r->resize_from), sekit_pp_source_name(r->crop_from),
+             sekit_pp_source_name(r->mean_from), sekit_pp_source_name(r->std_from),
+             sekit_pp_source_name(r->interp_from));
+}
+
+int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model *m,
+                          const char *model_path, const struct sekit_ds *ds,
+                          const struct sekit_pp_request *rq, struct sekit_err *e)
+{
+    struct sekit_preproc *pp = &r->pp;
+    const struct sekit_arch *a = sekit_model_arch(m);
+    memset(r, 0, sizeof *r);
+    if (a->in_chans != 1 && a->in_chans != 3)
+        return sekit_errf(e, SEKIT_EINVAL, "%s: models with %d input channels are not supported",
+                          model_path, a->in_chans);
+    pp->channels = a->in_chans;
+    for (int c = 0; c < 3; c++)
+        pp->std[c] = 1;
+    int rc;
+    if ((rc = apply_config_json(r, model_path, e))) return rc;
+    if ((rc = apply_metadata(r, m, model_path, e))) return rc;
+    const int folder = strcmp(sekit_ds_format_name(ds), "folder") == 0;
+    const char *preset = rq->preset;
+    if (!preset && folder && !pp->crop) preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
+    if (preset && (rc = apply_preset(r, preset, e))) return rc;
+    if (rq->resize) pp->resize = rq->resize, r->resize_from = SEKIT_PP_OPTION;
+    if (rq->crop) pp->crop = rq->crop, r->crop_from = SEKIT_PP_OPTION;
+    if (rq->nmean) {
+        if ((rc = put_values(pp->mean, pp->channels, rq->mean, rq->nmean, 0, "--mean", e)))
+            return rc;
+        r->mean_from = SEKIT_PP_OPTION;
+    }
+    if (rq->nstd) {
+        if ((rc = put_values(pp->std, pp->channels, rq->std, rq->nstd, 1, "--std", e))) return rc;
+        r->std_from = SEKIT_PP_OPTION;
+    }
+    int nc, nh, nw;
+    sekit_ds_native(ds, &nc, &nh, &nw);
+    if (!folder) {
+        /* stored images have one size: a crop must fit it, and there is nothing to resize */
+        if (rq->resize)
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "--resize is for image folders; %s holds %dx%d images",
+                              sekit_ds_path(ds), nh, nw);
+        if (pp->crop > nh || pp->crop > nw)
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "crop %d (from %s) is larger than the %dx%d images of %s", pp->crop,
+                              sekit_pp_source_name(r->crop_from), nh, nw, sekit_ds_path(ds));
+        pp->resize = 0;
+        if (nc == 3 && pp->channels == 1)
+            return sekit_errf(e, SEKIT_EINVAL, "%s: colour images for a 1-channel model",
+                              sekit_ds_path(ds));
+    } else if (!pp->crop) {
+        return sekit_errf(e, SEKIT_EINVAL, "image folders need a crop size (--crop or --preset)");
+    } else if (pp->resize && pp->crop > pp->resize) {
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "crop %d (from %s) is larger than the resized image (shorter side %d, "
+                          "from %s)",
+                          pp->crop, sekit_pp_source_name(r->crop_from), pp->resize,
+                          sekit_pp_source_name(r->resize_from));
+    }
+    r->size = sekit_ds_out_size(ds, pp);
+    describe(r);
+    return SEKIT_OK;
+}

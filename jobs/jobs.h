@@ -1,0 +1,119 @@
+/*
+ * jobs.h -- the work of each sekit command as a library function (libsekit_jobs): each joins
+ * the stages (datasets/ -> src/ engine -> record file -> analysis/ -> plots/) for one task. The
+ * CLI (src/cli/) parses arguments, calls one job and prints its result; tests call the jobs
+ * directly. Jobs never print: long ones report through struct sekit_progress.
+ *
+ * Outputs. Before any long work a job checks that every output location can be written (the
+ * directory exists and a file can be created in it); a missing directory is an error at once
+ * and is never created, except reproduce's own DIR (its parent must exist). Every file is
+ * written under a temporary name and renamed when complete; a failed write leaves nothing under
+ * the final name (a recording keeps its journal for --resume).
+ */
+#ifndef SEKIT_JOBS_H
+#define SEKIT_JOBS_H
+
+#include "../analysis/analysis.h"
+#include "../analysis/findings.h"
+#include "../datasets/pipeline.h"
+
+/* The directory of path exists and a file can be created in it; else an error naming the
+ * directory and the reason (strerror). */
+int sekit_check_output(const char *path, struct sekit_err *e);
+
+/* ---- info and bench: a model alone ---- */
+
+/* Loads path when set, else builds the preset arch with synthetic weights (seed 1). */
+int sekit_job_model(struct sekit_model **m, const char *path, const char *arch,
+                    struct sekit_err *e);
+/* The input side the model expects: its metadata's input_size, else 224 (32 for small stems). */
+int sekit_model_default_size(const struct sekit_model *m);
+/* One line describing an architecture (recorded in output files). */
+void sekit_arch_summary(const struct sekit_arch *a, char *buf, size_t n);
+
+struct sekit_se_summary {
+    int64_t total_params, se_params, se_weights; /* se_weights: FC weights only (paper Eq. 5) */
+    int64_t stage_params[SEKIT_MAX_STAGES];      /* SE parameters per stage (stage 2 first) */
+    int64_t macs;                                /* per image at size x size */
+};
+void sekit_job_se_summary(const struct sekit_model *m, int size, struct sekit_se_summary *s);
+
+struct sekit_bench_result {
+    int batches, threads;
+    double seconds, images_per_second, ms_per_batch, gmacs_per_second;
+};
+/* Seeded random batches for about `seconds` after one warm-up batch, on `threads` threads (0: all
+ * cores). */
+int sekit_job_bench(struct sekit_model *m, int batch, int size, int threads, double seconds,
+                    struct sekit_bench_result *r, struct sekit_err *e);
+
+/* ---- jobs on a pipeline with a selection ---- */
+
+struct sekit_eval_result {
+    int K, topk;                  /* topk = min(5, K) */
+    int64_t *n, *top1, *top5;     /* [K] per model class */
+    int64_t images, hits1, hits5; /* over all selected images */
+};
+int sekit_job_eval(struct sekit_pipeline *p, struct sekit_eval_result *r,
+                   const struct sekit_progress *pr, struct sekit_err *e);
+void sekit_eval_result_free(struct sekit_eval_result *r);
+
+struct sekit_record_job {
+    const char *out;
+    const char *blocks; /* comma list of SE blocks by paper name or module prefix, NULL: all */
+    int squeeze, resume, force;
+    int nblocks; /* out: blocks recorded */
+};
+int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
+                     const struct sekit_progress *pr, struct sekit_err *e);
+
+struct sekit_ablate_job {
+    const char *out;     /* writes out.csv, .md, .h5, .png */
+    const char *presets; /* single,stage,last-stage,cumulative,all or NULL for none */
+    const char *const *drops;
+    int ndrops;
+    int modes;              /* 1 remove, 2 mean, 3 both */
+    const char *means_path; /* mean mode: gates from this recording instead of a first pass */
+    int nvariants;          /* out */
+    /* out: the variant that removes exactly the last stage's SE blocks (remove mode), when run */
+    struct sekit_last_stage_ablation last_stage;
+};
+int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
+                     const struct sekit_progress *pr, struct sekit_err *e);
+
+/* ---- jobs on files ---- */
+
+/* RUN.h5 -> RUN.stats.h5 (malloc'd). */
+char *sekit_stats_path(const char *recording);
+/* Statistics of a recording into out (NULL: sekit_stats_path); *st and *nblocks (when st is not
+ * NULL) get the per-block statistics, for the caller to free with sekit_stats_free each. */
+int sekit_job_stats(const char *in, const char *out, struct sekit_block_stats **st, int *nblocks,
+                    struct sekit_err *e);
+
+struct sekit_figure_request {
+    const char *input;       /* a recording, or the ablation file for "ablation" */
+    const char *figure;      /* inter-class | intra-class | depth | ablation */
+    const char *out;         /* .png | .pdf | .svg */
+    const char *classes;     /* comma-separated names or indices, or NULL */
+    const char *blocks;      /* comma-separated block names, or NULL */
+    const char *all;         /* inter-class: recording whose class means make the "all" curve */
+    const char *gnuplot_dir; /* also write <dir>/<figure>.{dat,gp} */
+    int use_gnuplot;         /* render through gnuplot instead of cairo */
+};
+extern const char *const sekit_figure_names[]; /* NULL-terminated */
+int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e);
+
+struct sekit_reproduce_job {
+    const char *dir;
+    const char *classes; /* the inter-class figure's classes */
+    const char *pair;    /* the intra-class figure's two classes */
+    int64_t per_class;   /* images of each class in the recordings, 0: all (ablations: all) */
+    uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
+    int modes;
+    double t_record, t_stats, t_figures, t_ablation, t_total; /* out: seconds */
+};
+/* The whole analysis with one model and dataset, loaded once (o: the pipeline options). */
+int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reproduce_job *j,
+                        const struct sekit_progress *pr, struct sekit_err *e);
+
+#endif

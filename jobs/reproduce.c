@@ -1,0 +1,205 @@
+/*
+ * reproduce.c -- the SENet paper's excitation analysis (Sec. 7.2, Fig. 6, 7) and its
+ * block-ablation claim (Sec. 4) on one model and dataset, ending in a report that states what
+ * this model shows for each of the paper's observations (analysis/findings.h). See jobs.h.
+ */
+#include "jobs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void note(const struct sekit_progress *pr, const char *msg)
+{
+    if (pr && pr->note) pr->note(msg, pr->ctx);
+}
+
+static int copy_into(FILE *out, const char *path, struct sekit_err *e)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) return sekit_errf(e, SEKIT_EIO, "%s: cannot read: %s", path, strerror(errno));
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    int bad = ferror(in);
+    fclose(in);
+    return bad ? sekit_errf(e, SEKIT_EIO, "%s: cannot read", path) : SEKIT_OK;
+}
+
+static void write_report_body(FILE *f, const struct sekit_pipeline *p,
+                              const struct sekit_reproduce_job *j,
+                              const struct sekit_block_stats *st, int nb,
+                              const struct sekit_findings *fd, const char *arch)
+{
+    fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
+    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
+            p->model_path, arch, p->data_path, sekit_ds_split(p->ds), (long long)p->n, p->nclasses);
+    if (j->per_class)
+        fprintf(f, "- recordings: %lld images of each class (%s); ablations: every image\n",
+                (long long)j->per_class, j->seed ? "a seeded sample" : "the first ones");
+    fprintf(f, "- preprocessing: %s (%s)\n", p->pre.desc, p->pre.sources);
+    fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", j->classes,
+            j->pair);
+    fprintf(f, "- written by sekit %s; every number below is measured by this run\n\n",
+            SEKIT_VERSION);
+    fprintf(f, "## Figures\n\n");
+    fprintf(f, "Inter-class (cf. paper Fig. 6): mean excitation of each class per channel, and the "
+               "mean over all classes.\n\n![inter-class](fig6-inter-class.png)\n\n");
+    fprintf(f, "Intra-class (cf. paper Fig. 7): mean and one standard deviation within each "
+               "class.\n\n![intra-class](fig7-intra-class.png)\n\n");
+    fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
+               "of each channel's gate, averaged over channels) and saturation, over all "
+               "classes.\n\n![depth](depth.png)\n\n");
+    fprintf(f, "Block ablation (SE gate := 1 at inference):\n\n![ablation](ablation.png)\n\n");
+    fprintf(f, "PDF versions sit next to each PNG; `gnuplot/` holds data and scripts that redraw "
+               "the figures.\n\n");
+    fprintf(f, "## Per-block statistics (all classes)\n\n| block | C | class specificity | "
+               "distance between class means | correlation of class means | gates > 0.99 | "
+               "gates < 0.01 |\n|---|---|---|---|---|---|---|\n");
+    for (int b = 0; b < nb; b++)
+        fprintf(f, "| %s | %d | %.3f | %.4f | %.3f | %.2f%% | %.2f%% |\n", st[b].name,
+                st[b].channels, st[b].specificity, st[b].distance, st[b].correlation,
+                100 * st[b].sat_high, 100 * st[b].sat_low);
+    fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
+    sekit_findings_markdown(f, fd, st);
+    fprintf(f, "\n## Block ablations\n\n");
+}
+
+/* DIR/report.md, through DIR/report.md.tmp. */
+static int write_report(const struct sekit_pipeline *p, const struct sekit_reproduce_job *j,
+                        const struct sekit_block_stats *st, int nb,
+                        const struct sekit_last_stage_ablation *abl, struct sekit_err *e)
+{
+    char path[4096], tmp[4200], md[4200], arch[512];
+    snprintf(path, sizeof path, "%s/report.md", j->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(md, sizeof md, "%s/ablation.md", j->dir);
+    sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
+    struct sekit_findings fd;
+    sekit_findings_compute(&fd, st, nb, abl);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    write_report_body(f, p, j, st, nb, &fd, arch);
+    int rc = copy_into(f, md, e);
+    fprintf(f,
+            "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (2 recordings) | %.1f "
+            "|\n| statistics | %.1f |\n| figures | %.1f |\n| ablation | %.1f |\n| total | "
+            "%.1f |\n",
+            j->t_record, j->t_stats, j->t_figures, j->t_ablation, j->t_total);
+    fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
+               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations.\n");
+    errno = 0;
+    const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
+    const int cerr = fclose(f) != 0 ? errno : 0;
+    if (!rc && (werr || cerr))
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", path, strerror(werr ? werr : cerr));
+    if (!rc && rename(tmp, path) != 0)
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (rc) unlink(tmp);
+    return rc;
+}
+
+static int figures(const struct sekit_reproduce_job *j, const char *p4, const char *pall,
+                   const char *gdir, struct sekit_err *e)
+{
+    static const char *const names[3] = {"fig6-inter-class", "fig7-intra-class", "depth"};
+    static const char *const exts[2] = {"png", "pdf"};
+    for (int x = 0; x < 2; x++) {
+        struct sekit_figure_request q[3] = {
+            {.input = p4, .figure = "inter-class", .all = pall},
+            {.input = p4, .figure = "intra-class", .classes = j->pair},
+            {.input = pall, .figure = "depth"},
+        };
+        for (int i = 0; i < 3; i++) {
+            char fo[4200];
+            snprintf(fo, sizeof fo, "%s/%s.%s", j->dir, names[i], exts[x]);
+            q[i].out = fo;
+            q[i].gnuplot_dir = x == 0 ? gdir : NULL;
+            int rc = sekit_job_figure(&q[i], e);
+            if (rc) return rc;
+        }
+    }
+    return SEKIT_OK;
+}
+
+static int make_dir(const char *dir, struct sekit_err *e)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot create the directory: %s", dir,
+                          strerror(errno));
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/report.md", dir);
+    return sekit_check_output(probe, e);
+}
+
+int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reproduce_job *j,
+                        const struct sekit_progress *pr, struct sekit_err *e)
+{
+    char p4[4096], pall[4096], s4[4096], sall[4096], gdir[4096], abl[4096];
+    snprintf(p4, sizeof p4, "%s/classes.h5", j->dir);
+    snprintf(pall, sizeof pall, "%s/all.h5", j->dir);
+    snprintf(s4, sizeof s4, "%s/classes.stats.h5", j->dir);
+    snprintf(sall, sizeof sall, "%s/all.stats.h5", j->dir);
+    snprintf(gdir, sizeof gdir, "%s/gnuplot", j->dir);
+    snprintf(abl, sizeof abl, "%s/ablation", j->dir);
+    int rc;
+    if ((rc = make_dir(j->dir, e)) || (rc = make_dir(gdir, e))) return rc;
+    const double t0 = now();
+    double ts = t0;
+    struct sekit_pipeline p;
+    if ((rc = sekit_pipeline_open(&p, o, e))) return rc;
+    struct sekit_block_stats *st = NULL;
+    int nb = 0;
+    char msg[256];
+    struct sekit_record_job r4 = {.out = p4, .force = 1}, rall = {.out = pall, .force = 1};
+    snprintf(msg, sizeof msg, "recording %s", j->classes);
+    note(pr, msg);
+    if ((rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e)) ||
+        (rc = sekit_job_record(&p, &r4, pr, e)))
+        goto out;
+    note(pr, "recording every class");
+    if ((rc = sekit_pipeline_select(&p, "all", j->per_class, j->seed, e)) ||
+        (rc = sekit_job_record(&p, &rall, pr, e)))
+        goto out;
+    j->t_record = now() - ts, ts = now();
+    if ((rc = sekit_job_stats(p4, s4, NULL, NULL, e)) ||
+        (rc = sekit_job_stats(pall, sall, &st, &nb, e)))
+        goto out;
+    j->t_stats = now() - ts, ts = now();
+    if ((rc = figures(j, p4, pall, gdir, e))) goto out;
+    j->t_figures = now() - ts, ts = now();
+    note(pr, "block ablations");
+    if (j->per_class && (rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
+    struct sekit_ablate_job a = {
+        .out = abl, .presets = "single,stage,last-stage,cumulative,all", .modes = j->modes};
+    if ((rc = sekit_job_ablate(&p, &a, pr, e))) goto out;
+    {
+        char h5[4200], fo[4200];
+        snprintf(h5, sizeof h5, "%s.h5", abl);
+        snprintf(fo, sizeof fo, "%s.pdf", abl);
+        const struct sekit_figure_request q = {
+            .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = gdir};
+        if ((rc = sekit_job_figure(&q, e))) goto out;
+    }
+    j->t_ablation = now() - ts;
+    j->t_total = now() - t0;
+    rc = write_report(&p, j, st, nb, &a.last_stage, e);
+out:
+    for (int b = 0; st && b < nb; b++)
+        sekit_stats_free(&st[b]);
+    free(st);
+    sekit_pipeline_close(&p);
+    return rc;
+}
