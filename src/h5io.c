@@ -162,6 +162,11 @@ static herr_t sink_truncate(H5FD_t *f, hid_t dxpl, hbool_t closing)
 }
 
 static const H5FD_class_t sink_class = {
+#if H5_VERSION_GE(1, 13, 2)
+    /* HDF5 1.14 identifies drivers by value; 256..511 are left to drivers outside HDF5 */
+    .version = H5FD_CLASS_VERSION,
+    .value = (H5FD_class_value_t)400,
+#endif
     .name = "sekit_sink",
     .maxaddr = ((haddr_t)1 << (8 * sizeof(off_t) - 1)) - 1,
     .fc_degree = H5F_CLOSE_WEAK,
