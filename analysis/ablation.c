@@ -184,16 +184,7 @@ oom:
 void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const int *labels, int nb,
                           int K)
 {
-    const int topk = K < 5 ? K : 5;
-    for (int b = 0; b < nb; b++) {
-        const float *l = logits + (size_t)b * K;
-        int y = labels[b], above = 0;
-        for (int k = 0; k < K; k++)
-            above += l[k] > l[y];
-        v->n[y]++;
-        v->top1[y] += above == 0;
-        v->top5[y] += above < topk;
-    }
+    sekit_tally_topk(logits, labels, nb, K, K < 5 ? K : 5, v->n, v->top1, v->top5);
 }
 
 static double pct(const int64_t *hit, const int64_t *n, const int *classes, int nc)

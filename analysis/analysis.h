@@ -106,4 +106,12 @@ struct sekit_stats_file {
 int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sekit_err *e);
 void sekit_stats_file_free(struct sekit_stats_file *s);
 
+/* The statistics of path: read from a statistics file (sekit stats), or computed from a
+ * recording when path is one (the figures' input either way). */
+int sekit_stats_load(struct sekit_stats_file **out, const char *path, struct sekit_err *e);
+/* Index of a block by paper name or module prefix, or -1. */
+int sekit_stats_find(const struct sekit_stats_file *s, const char *name);
+/* Row (index into sel_classes) of a recorded class by name or number, or -1. */
+int sekit_stats_row(const struct sekit_stats_file *s, const char *name);
+
 #endif

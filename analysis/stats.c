@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static int cmp_float(const void *a, const void *b)
@@ -474,4 +475,78 @@ out:
     }
     *out = s;
     return SEKIT_OK;
+}
+
+static char *dup_or_null(const char *v)
+{
+    return v ? strdup(v) : NULL;
+}
+
+/* The statistics file that sekit stats would write for recording r, in memory. */
+static int from_recording(struct sekit_stats_file *s, const struct sekit_recording *r,
+                          struct sekit_err *e)
+{
+    s->path = strdup(r->path);
+    s->recording_path = strdup(r->path);
+    s->dataset = dup_or_null(r->dataset);
+    s->split = dup_or_null(r->split);
+    s->model_sha256 = dup_or_null(r->model_sha256);
+    s->n = r->n;
+    s->class_names = calloc((size_t)r->num_classes, sizeof *s->class_names);
+    s->sel_classes = malloc(sizeof(int) * (size_t)(r->nsel + 1));
+    s->blocks = calloc((size_t)r->nblocks, sizeof *s->blocks);
+    if (!s->path || !s->recording_path || !s->class_names || !s->sel_classes || !s->blocks)
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (; s->num_classes < r->num_classes; s->num_classes++)
+        if (!(s->class_names[s->num_classes] = strdup(r->class_names[s->num_classes])))
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    s->nsel = r->nsel;
+    memcpy(s->sel_classes, r->sel_classes, sizeof(int) * (size_t)r->nsel);
+    int rc = sekit_stats_recording(r, s->blocks, e);
+    if (!rc) s->nblocks = r->nblocks;
+    return rc;
+}
+
+int sekit_stats_load(struct sekit_stats_file **out, const char *path, struct sekit_err *e)
+{
+    *out = NULL;
+    hid_t f;
+    int rc = sekit_h5_open(path, &f, e);
+    if (rc) return rc;
+    const int is_stats = H5Aexists(f, "stats_format_version") > 0;
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    if (is_stats) return sekit_stats_read(out, path, e);
+    struct sekit_recording *r;
+    if ((rc = sekit_recording_open(&r, path, e))) return rc;
+    struct sekit_stats_file *s = calloc(1, sizeof *s);
+    rc = s ? from_recording(s, r, e) : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    sekit_recording_close(r);
+    if (rc) {
+        sekit_stats_file_free(s);
+        return rc;
+    }
+    *out = s;
+    return SEKIT_OK;
+}
+
+int sekit_stats_find(const struct sekit_stats_file *s, const char *name)
+{
+    for (int b = 0; b < s->nblocks; b++)
+        if (strcmp(s->blocks[b].name, name) == 0 || strcmp(s->blocks[b].module, name) == 0)
+            return b;
+    return -1;
+}
+
+int sekit_stats_row(const struct sekit_stats_file *s, const char *name)
+{
+    int k = -1;
+    for (int i = 0; i < s->num_classes && k < 0; i++)
+        if (strcasecmp(s->class_names[i], name) == 0) k = i;
+    char *end;
+    long v = strtol(name, &end, 10);
+    if (k < 0 && *name && !*end && v >= 0 && v < s->num_classes) k = (int)v;
+    for (int i = 0; k >= 0 && i < s->nsel; i++)
+        if (s->sel_classes[i] == k) return i;
+    return -1;
 }

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static int means_pass(struct sekit_pipeline *p, int64_t first, int nb, void *ctx,
                       struct sekit_err *e)
@@ -20,40 +19,6 @@ static int variants_pass(struct sekit_pipeline *p, int64_t first, int nb, void *
     (void)first, (void)e;
     sekit_ablation_pass_batch(ctx, p->logits, p->labels, nb);
     return SEKIT_OK;
-}
-
-static double top_share(const int64_t *hit, const int64_t *n, const int *classes, int nc)
-{
-    int64_t h = 0, t = 0;
-    for (int i = 0; i < nc; i++)
-        h += hit[classes[i]], t += n[classes[i]];
-    return t ? 100.0 * (double)h / (double)t : 0;
-}
-
-/* The variant that removes exactly the last stage's SE blocks, known by its block set and mode
- * rather than its display name. */
-static void find_last_stage(const struct sekit_pipeline *p, const struct sekit_variant *v, int nv,
-                            struct sekit_last_stage_ablation *out)
-{
-    const int nse = sekit_model_se_count(p->m);
-    const int last = sekit_model_se_info(p->m, nse - 1)->stage;
-    int first = nse;
-    while (first > 0 && sekit_model_se_info(p->m, first - 1)->stage == last)
-        first--;
-    memset(out, 0, sizeof *out);
-    for (int i = 1; i < nv; i++) {
-        if (v[i].mode != SEKIT_ABLATE_REMOVE || v[i].nblocks != nse - first) continue;
-        int same = 1;
-        for (int b = 0; b < v[i].nblocks; b++)
-            same &= v[i].blocks[b] == first + b;
-        if (!same) continue;
-        out->measured = 1;
-        out->delta_top1 = top_share(v[i].top1, v[i].n, p->classes, p->nclasses) -
-                          top_share(v[0].top1, v[0].n, p->classes, p->nclasses);
-        out->delta_top5 = top_share(v[i].top5, v[i].n, p->classes, p->nclasses) -
-                          top_share(v[0].top5, v[0].n, p->classes, p->nclasses);
-        out->share_of_params = (double)v[i].se_params / (double)sekit_model_params(p->m);
-    }
 }
 
 int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
@@ -81,7 +46,6 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
                                       (const float *const *)g.mean, e)))
         goto out;
     if ((rc = sekit_pipeline_run(p, 0, variants_pass, pass, pr, e))) goto out;
-    find_last_stage(p, v, j->nvariants, &j->last_stage);
     char what[512];
     snprintf(what, sizeof what, "%s on %s (%s), %lld images", p->model_path, p->data_path,
              sekit_ds_split(p->ds), (long long)p->n);

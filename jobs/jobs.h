@@ -14,7 +14,6 @@
 #define SEKIT_JOBS_H
 
 #include "../analysis/analysis.h"
-#include "../analysis/findings.h"
 #include "../datasets/pipeline.h"
 
 /* The directory of path exists and a file can be created in it; else an error naming the
@@ -75,8 +74,6 @@ struct sekit_ablate_job {
     int modes;              /* 1 remove, 2 mean, 3 both */
     const char *means_path; /* mean mode: gates from this recording instead of a first pass */
     int nvariants;          /* out */
-    /* out: the variant that removes exactly the last stage's SE blocks (remove mode), when run */
-    struct sekit_last_stage_ablation last_stage;
 };
 int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e);

@@ -3,6 +3,8 @@
  * block-ablation claim (Sec. 4) on one model and dataset, ending in a report that states what
  * this model shows for each of the paper's observations (analysis/findings.h). See jobs.h.
  */
+#include "../analysis/ablation.h"
+#include "../analysis/findings.h"
 #include "jobs.h"
 
 #include <errno.h>
@@ -77,22 +79,51 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "\n## Block ablations\n\n");
 }
 
-/* DIR/report.md, through DIR/report.md.tmp. */
+/* The last stage's SE blocks removed, found in the ablation file by what the variant drops. */
+static int last_stage_ablation(const char *path, struct sekit_last_stage_ablation *out,
+                               struct sekit_err *e)
+{
+    struct sekit_ablation_table *t;
+    int rc = sekit_ablation_read(&t, path, e);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    const int row =
+        t->nse ? sekit_ablation_find_stage(t, t->block_stage[t->nse - 1], SEKIT_ABLATE_REMOVE) : -1;
+    if (row >= 0)
+        *out = (struct sekit_last_stage_ablation){1, t->delta_top1[row], t->delta_top5[row],
+                                                  t->share_of_params[row]};
+    sekit_ablation_table_free(t);
+    return SEKIT_OK;
+}
+
+/* DIR/report.md, through DIR/report.md.tmp, from the statistics and ablation files. */
 static int write_report(const struct sekit_pipeline *p, const struct sekit_reproduce_job *j,
-                        const struct sekit_block_stats *st, int nb,
-                        const struct sekit_last_stage_ablation *abl, struct sekit_err *e)
+                        const char *stats_path, const char *ablation_path, struct sekit_err *e)
 {
     char path[4096], tmp[4200], md[4200], arch[512];
     snprintf(path, sizeof path, "%s/report.md", j->dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     snprintf(md, sizeof md, "%s/ablation.md", j->dir);
     sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
+    struct sekit_stats_file *sf;
+    struct sekit_last_stage_ablation abl;
+    int rc = sekit_stats_read(&sf, stats_path, e);
+    if (rc) return rc;
+    if ((rc = last_stage_ablation(ablation_path, &abl, e))) {
+        sekit_stats_file_free(sf);
+        return rc;
+    }
+    const struct sekit_block_stats *st = sf->blocks;
+    const int nb = sf->nblocks;
     struct sekit_findings fd;
-    sekit_findings_compute(&fd, st, nb, abl);
+    sekit_findings_compute(&fd, st, nb, &abl);
     FILE *f = fopen(tmp, "w");
-    if (!f) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (!f) {
+        sekit_stats_file_free(sf);
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    }
     write_report_body(f, p, j, st, nb, &fd, arch);
-    int rc = copy_into(f, md, e);
+    rc = copy_into(f, md, e);
     fprintf(f,
             "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (2 recordings) | %.1f "
             "|\n| statistics | %.1f |\n| figures | %.1f |\n| ablation | %.1f |\n| total | "
@@ -108,19 +139,21 @@ static int write_report(const struct sekit_pipeline *p, const struct sekit_repro
     if (!rc && rename(tmp, path) != 0)
         rc = sekit_errf(e, SEKIT_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
     if (rc) unlink(tmp);
+    sekit_stats_file_free(sf);
     return rc;
 }
 
-static int figures(const struct sekit_reproduce_job *j, const char *p4, const char *pall,
+/* The figures, from the statistics files s4 (the --classes) and sall (every class). */
+static int figures(const struct sekit_reproduce_job *j, const char *s4, const char *sall,
                    const char *gdir, struct sekit_err *e)
 {
     static const char *const names[3] = {"fig6-inter-class", "fig7-intra-class", "depth"};
     static const char *const exts[2] = {"png", "pdf"};
     for (int x = 0; x < 2; x++) {
         struct sekit_figure_request q[3] = {
-            {.input = p4, .figure = "inter-class", .all = pall},
-            {.input = p4, .figure = "intra-class", .classes = j->pair},
-            {.input = pall, .figure = "depth"},
+            {.input = s4, .figure = "inter-class", .all = sall},
+            {.input = s4, .figure = "intra-class", .classes = j->pair},
+            {.input = sall, .figure = "depth"},
         };
         for (int i = 0; i < 3; i++) {
             char fo[4200];
@@ -160,8 +193,6 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     double ts = t0;
     struct sekit_pipeline p;
     if ((rc = sekit_pipeline_open(&p, o, e))) return rc;
-    struct sekit_block_stats *st = NULL;
-    int nb = 0;
     char msg[256];
     struct sekit_record_job r4 = {.out = p4, .force = 1}, rall = {.out = pall, .force = 1};
     snprintf(msg, sizeof msg, "recording %s", j->classes);
@@ -175,10 +206,10 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
         goto out;
     j->t_record = now() - ts, ts = now();
     if ((rc = sekit_job_stats(p4, s4, NULL, NULL, e)) ||
-        (rc = sekit_job_stats(pall, sall, &st, &nb, e)))
+        (rc = sekit_job_stats(pall, sall, NULL, NULL, e)))
         goto out;
     j->t_stats = now() - ts, ts = now();
-    if ((rc = figures(j, p4, pall, gdir, e))) goto out;
+    if ((rc = figures(j, s4, sall, gdir, e))) goto out;
     j->t_figures = now() - ts, ts = now();
     note(pr, "block ablations");
     if (j->per_class && (rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
@@ -195,11 +226,12 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     }
     j->t_ablation = now() - ts;
     j->t_total = now() - t0;
-    rc = write_report(&p, j, st, nb, &a.last_stage, e);
+    {
+        char h5[4200];
+        snprintf(h5, sizeof h5, "%s.h5", abl);
+        rc = write_report(&p, j, sall, h5, e);
+    }
 out:
-    for (int b = 0; st && b < nb; b++)
-        sekit_stats_free(&st[b]);
-    free(st);
     sekit_pipeline_close(&p);
     return rc;
 }

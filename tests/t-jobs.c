@@ -271,6 +271,58 @@ static void outputs(void)
     sekit_pipeline_close(&p);
 }
 
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    for (int ca = 0, cb = 0; same && ca != EOF;) {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        same = ca == cb;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* The figures read the statistics file the analysis wrote; from a recording they compute the same
+ * statistics in memory, so both draw the same figure, byte for byte (PNG: cairo's SVG numbers
+ * its elements per process). */
+static void figures_from_stats(void)
+{
+    struct sekit_pipeline_opts o;
+    struct sekit_pipeline p;
+    struct sekit_err e = {0};
+    char rec[800], st[800], a[800], b[800];
+    snprintf(rec, sizeof rec, "%s/fig.h5", tap_tmpdir());
+    snprintf(st, sizeof st, "%s/fig.stats.h5", tap_tmpdir());
+    sekit_pipeline_defaults(&o, model);
+    o.data = fixture_idx_dataset(20);
+    struct sekit_record_job j = {.out = rec};
+    int rc = sekit_pipeline_open(&p, &o, &e);
+    if (!rc) rc = sekit_pipeline_select(&p, "all", 0, 0, &e);
+    if (!rc) rc = sekit_job_record(&p, &j, NULL, &e);
+    sekit_pipeline_close(&p);
+    if (!is_int(rc, SEKIT_OK, "a recording of the fixture images: %s", e.msg)) return;
+    is_int(sekit_job_stats(rec, NULL, NULL, NULL, &e), SEKIT_OK, "its statistics file");
+    for (int k = 0; k < 3; k++) {
+        const char *fig = sekit_figure_names[k];
+        snprintf(a, sizeof a, "%s/from-rec-%s.png", tap_tmpdir(), fig);
+        snprintf(b, sizeof b, "%s/from-stats-%s.png", tap_tmpdir(), fig);
+        struct sekit_figure_request qa = {.input = rec,
+                                          .figure = fig,
+                                          .out = a,
+                                          .classes = k == 0 ? "0,1,2" : NULL},
+                                    qb = qa;
+        qb.input = st;
+        qb.out = b;
+        const int ra = sekit_job_figure(&qa, &e), rb = ra ? ra : sekit_job_figure(&qb, &e);
+        if (!ok(!ra && !rb && same_bytes(a, b),
+                "%s: the figure from the statistics file equals the one from the recording", fig))
+            diag("statuses %d, %d: %s", ra, rb, e.msg);
+    }
+}
+
 static void messages(void)
 {
     struct sekit_err e = {0};
@@ -287,6 +339,7 @@ int main(void)
     findings();
     preproc();
     outputs();
+    figures_from_stats();
     messages();
     return tap_done();
 }

@@ -277,7 +277,8 @@ static void bad_input(void)
         {"one class for an inter-class figure", rec, "--figure inter-class --classes Bag",
          "at least two classes"},
         {"an unknown figure", rec, "--figure fig8", "inter-class"},
-        {"a recording passed as an ablation file", rec, "--figure ablation", "/ablation"},
+        {"a recording passed as an ablation file", rec, "--figure ablation",
+         "not a sekit ablation table"},
     };
     int lines;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

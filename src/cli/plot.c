@@ -8,8 +8,9 @@ static const struct cli_cmd cmd = {
     "plot FILE.h5 --figure inter-class|intra-class|depth|ablation --out FIG\n"
     "                  [--classes A,B,...] [--blocks SE_a_b,...] [--all OTHER.h5]\n"
     "                  [--gnuplot DIR] [--engine cairo|gnuplot]",
-    "Draws a figure of the SENet paper's analysis from a recording (`sekit record`), or, "
-    "for\n--figure ablation, from the HDF5 file of `sekit ablate`. FIG's extension picks "
+    "Draws a figure of the SENet paper's analysis from a statistics file (`sekit stats`) or a\n"
+    "recording (`sekit record`; its statistics are then computed in memory), or, for\n"
+    "--figure ablation, from the HDF5 file of `sekit ablate`. FIG's extension picks "
     "PNG, PDF or SVG.\n"
     "  inter-class  paper Fig. 6: mean excitation of each class (default: all recorded "
     "classes,\n               at most 8) over up to 50 evenly spaced channels, and the "
