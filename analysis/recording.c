@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds far above any real network or dataset, so that products of them stay in range. */
+enum { SEKIT_REC_MAX_CHANNELS = 1 << 20 };
+#define SEKIT_REC_MAX_IMAGES ((int64_t)1 << 40)
+
 struct iter_ctx {
     struct sekit_recording *r;
     struct sekit_err *e;
@@ -32,8 +36,10 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
     char *mod = NULL;
     hid_t d = -1;
     if ((c->rc = sekit_h5_shape(g, r->path, where, SEKIT_H5_FLOAT, 2, dims, c->e))) return 1;
-    if (dims[1] < 1) {
-        c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: %s has no channel", r->path, where);
+    /* channel counts size n x C buffers as int: a corrupt extent must not wrap them */
+    if (dims[1] < 1 || dims[1] > SEKIT_REC_MAX_CHANNELS) {
+        c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: %s has %lld channels (1 to %d)", r->path,
+                           where, (long long)dims[1], SEKIT_REC_MAX_CHANNELS);
         return 1;
     }
     struct sekit_rec_block_info *nb = realloc(r->blocks, sizeof *nb * (size_t)(r->nblocks + 1));
@@ -149,7 +155,7 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
         goto fail;
     }
     if ((rc = sekit_h5_attr_read_i64(f, path, "/", "num_classes", 1, &nk, e))) goto fail;
-    if (nk < 1 || nk > 1000000 || n < 1) {
+    if (nk < 1 || nk > 1000000 || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: bad num_classes or n_images attribute", path);
         goto fail;
     }
