@@ -401,21 +401,16 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
     int rc = sekit_h5_open(path, &f, e);
     if (rc) return rc;
     struct sekit_ablation_table *t = calloc(1, sizeof *t);
-    int64_t fv = 0, n = -1, nse = -1, nc[2] = {-1, 0}, vd[2], md[2], sd[2];
+    int64_t n = -1, nse = -1, nc[2] = {-1, 0}, vd[2], md[2], sd[2];
     int8_t *dropped = NULL;
     if (!t || !(t->path = strdup(path))) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = sekit_h5_attr_read_i64(f, path, "/", "ablation_format_version", 0, &fv, e))) goto out;
-    if (fv != SEKIT_ABLATION_FORMAT_VERSION) {
-        rc = sekit_errf(e, SEKIT_EFORMAT,
-                        fv ? "%s: ablation_format_version %lld; this sekit reads version %d "
-                             "(rerun sekit ablate with this sekit)"
-                           : "%s: not a sekit ablation table (no ablation_format_version)",
-                        path, (long long)fv, SEKIT_ABLATION_FORMAT_VERSION);
+    if ((rc = sekit_h5_check_version(f, path, "ablation_format_version",
+                                     SEKIT_ABLATION_FORMAT_VERSION, "ablation table",
+                                     "sekit ablate", e)))
         goto out;
-    }
     if (H5LTpath_valid(f, "/ablation", 1) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: no group /ablation", path);

@@ -382,22 +382,16 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
     int rc = sekit_h5_open(path, &f, e);
     if (rc) return rc;
     struct sekit_stats_file *s = calloc(1, sizeof *s);
-    int64_t fv = 0, K = -1, M = -1, B = -1, bdims[2] = {-1, 0}, cdims[2] = {-1, 0};
+    int64_t K = -1, M = -1, B = -1, bdims[2] = {-1, 0}, cdims[2] = {-1, 0};
     int32_t *cls = NULL;
     char **bnames = NULL;
     if (!s || !(s->path = strdup(path))) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = sekit_h5_attr_read_i64(f, path, "/", "stats_format_version", 0, &fv, e))) goto out;
-    if (fv != SEKIT_STATS_FORMAT_VERSION) {
-        rc = sekit_errf(e, SEKIT_EFORMAT,
-                        fv ? "%s: stats_format_version %lld; this sekit reads version %d (rerun "
-                             "sekit stats with this sekit)"
-                           : "%s: not a sekit statistics file (no stats_format_version)",
-                        path, (long long)fv, SEKIT_STATS_FORMAT_VERSION);
+    if ((rc = sekit_h5_check_version(f, path, "stats_format_version", SEKIT_STATS_FORMAT_VERSION,
+                                     "statistics file", "sekit stats", e)))
         goto out;
-    }
     int64_t n = 0;
     if ((rc = sekit_h5_attr_read_str(f, path, "/", "recording", 1, &s->recording_path, e)) ||
         (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 1, &s->dataset, e)) ||

@@ -12,77 +12,63 @@
 
 const char *const sekit_figure_names[] = {"inter-class", "intra-class", "depth", "ablation", NULL};
 
-/* "a, b, c" of n names (cut to fit buf), for "valid names are ..." messages. */
-static const char *name_list(char *buf, size_t size, const char *const *names, int n)
+static const char *block_name(const struct sekit_stats_file *s, int i)
 {
-    buf[0] = 0;
-    for (int i = 0; i < n && strlen(buf) + strlen(names[i]) + 8 < size; i++)
-        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", names[i]);
-    return buf;
+    return s->blocks[i].name;
+}
+
+static const char *row_name(const struct sekit_stats_file *s, int i)
+{
+    return s->class_names[s->sel_classes[i]];
+}
+
+/* The indices of a comma list of names, each looked up by find among count items; an unknown
+ * one is refused with the valid ones (name(s, 0..count)) listed. */
+static int pick(const struct sekit_stats_file *s, const char *spec, const char *what,
+                int (*find)(const struct sekit_stats_file *, const char *),
+                const char *(*name)(const struct sekit_stats_file *, int), int count, int *idx,
+                int *n, struct sekit_err *e)
+{
+    char *copy = strdup(spec), *save = NULL;
+    if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    int rc = SEKIT_OK;
+    *n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t && *n < count && !rc;
+         t = strtok_r(NULL, ",", &save)) {
+        const int i = find(s, t);
+        if (i >= 0) {
+            idx[(*n)++] = i;
+            continue;
+        }
+        char list[2048] = "";
+        for (int j = 0; j < count && strlen(list) + strlen(name(s, j)) + 8 < sizeof list; j++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+                     name(s, j));
+        rc = sekit_errf(e, SEKIT_EINVAL, "%s: %s '%.64s' is not in the recording (recorded: %s)",
+                        s->path, what, t, list);
+    }
+    free(copy);
+    if (!rc && !*n) rc = sekit_errf(e, SEKIT_EINVAL, "an empty list of %ss", what);
+    return rc;
 }
 
 /* Block indices for the panels: --blocks, else the paper's choice. */
 static int pick_blocks(const struct sekit_stats_file *s, const char *spec, int *idx, int *n,
                        struct sekit_err *e)
 {
-    if (!spec) {
-        *n = sekit_fig_default_blocks(s->blocks, s->nblocks, idx);
-        return SEKIT_OK;
-    }
-    char *copy = strdup(spec), *save = NULL;
-    if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    int rc = SEKIT_OK;
-    *n = 0;
-    for (char *t = strtok_r(copy, ",", &save); t && *n < s->nblocks && !rc;
-         t = strtok_r(NULL, ",", &save)) {
-        const int b = sekit_stats_find(s, t);
-        if (b >= 0) {
-            idx[(*n)++] = b;
-            continue;
-        }
-        char list[2048];
-        const char **names = malloc(sizeof *names * (size_t)s->nblocks);
-        for (int j = 0; names && j < s->nblocks; j++)
-            names[j] = s->blocks[j].name;
-        rc = sekit_errf(e, SEKIT_EINVAL, "%s: no block '%.64s' recorded (blocks: %s)", s->path, t,
-                        names ? name_list(list, sizeof list, names, s->nblocks) : "?");
-        free(names);
-    }
-    free(copy);
-    if (!rc && !*n) rc = sekit_errf(e, SEKIT_EINVAL, "empty --blocks");
-    return rc;
+    if (spec) return pick(s, spec, "block", sekit_stats_find, block_name, s->nblocks, idx, n, e);
+    *n = sekit_fig_default_blocks(s->blocks, s->nblocks, idx);
+    return SEKIT_OK;
 }
 
 /* Rows of the statistics (recorded classes) for --classes, else the first `dflt` (0: all). */
 static int pick_rows(const struct sekit_stats_file *s, const char *spec, int dflt, int *rows,
                      int *n, struct sekit_err *e)
 {
-    *n = 0;
-    if (!spec) {
-        for (int i = 0; i < s->nsel && (!dflt || i < dflt); i++)
-            rows[(*n)++] = i;
-        return SEKIT_OK;
-    }
-    char *copy = strdup(spec), *save = NULL;
-    if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    int rc = SEKIT_OK;
-    for (char *t = strtok_r(copy, ",", &save); t && *n < s->nsel && !rc;
-         t = strtok_r(NULL, ",", &save)) {
-        const int row = sekit_stats_row(s, t);
-        if (row >= 0) {
-            rows[(*n)++] = row;
-            continue;
-        }
-        char list[2048];
-        const char **names = malloc(sizeof *names * (size_t)(s->nsel + 1));
-        for (int j = 0; names && j < s->nsel; j++)
-            names[j] = s->class_names[s->sel_classes[j]];
-        rc = sekit_errf(e, SEKIT_EINVAL, "%s: class '%.64s' is not in the recording (recorded: %s)",
-                        s->path, t, names ? name_list(list, sizeof list, names, s->nsel) : "?");
-        free(names);
-    }
-    free(copy);
-    return rc;
+    if (spec) return pick(s, spec, "class", sekit_stats_row, row_name, s->nsel, rows, n, e);
+    for (*n = 0; *n < s->nsel && (!dflt || *n < dflt); ++*n)
+        rows[*n] = *n;
+    return SEKIT_OK;
 }
 
 static int emit(const struct sekit_figure_request *q, const struct sekit_figure *f,

@@ -724,3 +724,17 @@ int sekit_h5_attr_read_i64(hid_t obj, const char *file, const char *where, const
     free(v);
     return rc;
 }
+
+int sekit_h5_check_version(hid_t f, const char *path, const char *attr, int64_t want,
+                           const char *what, const char *command, struct sekit_err *e)
+{
+    int64_t v = 0;
+    int rc = sekit_h5_attr_read_i64(f, path, "/", attr, 0, &v, e);
+    if (rc) return rc;
+    if (!v) return sekit_errf(e, SEKIT_EFORMAT, "%s: not a sekit %s (no %s)", path, what, attr);
+    if (v != want)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s %lld; this sekit reads version %lld (rerun %s with this sekit)",
+                          path, attr, (long long)v, (long long)want, command);
+    return SEKIT_OK;
+}

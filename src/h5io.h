@@ -131,6 +131,10 @@ int sekit_h5_attr_read_str(hid_t obj, const char *file, const char *where, const
 /* One integer (a scalar or a one-element array). */
 int sekit_h5_attr_read_i64(hid_t obj, const char *file, const char *where, const char *name,
                            int required, int64_t *out, struct sekit_err *e);
+/* The root attribute attr (int64) must equal want: absent is "PATH: not a sekit WHAT (no ATTR)",
+ * another value "PATH: ATTR N; this sekit reads version W (rerun COMMAND with this sekit)". */
+int sekit_h5_check_version(hid_t f, const char *path, const char *attr, int64_t want,
+                           const char *what, const char *command, struct sekit_err *e);
 /* An integer array of any length: *out malloc'd (NULL and *n 0 when absent and not required). */
 int sekit_h5_attr_read_i64s(hid_t obj, const char *file, const char *where, const char *name,
                             int required, int64_t **out, int64_t *n, struct sekit_err *e);

@@ -2,6 +2,7 @@
  * journal.c -- the recording's journal: append, CRC, resume. See journal.h.
  */
 #include "journal.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,39 +15,6 @@
 
 #define JOURNAL_MAGIC "SEKITJ01"
 #define HEAD_BYTES 16 /* magic, description length */
-
-/* Writes n bytes; -1 on error (errno set). */
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        if (w == 0) {
-            errno = ENOSPC;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Reads n bytes at off; -1 on error or end of file. */
-static int read_full_at(int fd, void *buf, size_t n, uint64_t off)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, (off_t)off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
 
 static uint32_t crc_of(const unsigned char *p, size_t n)
 {
@@ -63,7 +31,7 @@ int sekit_journal_create(struct sekit_journal *j, const char *path, const char *
     char head[HEAD_BYTES];
     memcpy(head, JOURNAL_MAGIC, 8);
     memcpy(head + 8, &dl, 8);
-    if (write_full(j->fd, head, HEAD_BYTES) || write_full(j->fd, desc, dl))
+    if (sekit_write_full(j->fd, head, HEAD_BYTES) || sekit_write_full(j->fd, desc, dl))
         return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", path, strerror(errno));
     j->data_start = HEAD_BYTES + dl;
     return SEKIT_OK;
@@ -92,7 +60,7 @@ static int explain_mismatch(struct sekit_err *e, const char *journal, const char
 static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, struct sekit_err *e)
 {
     char head[HEAD_BYTES];
-    if (read_full_at(j->fd, head, HEAD_BYTES, 0) || memcmp(head, JOURNAL_MAGIC, 8))
+    if (sekit_pread_full(j->fd, head, HEAD_BYTES, 0) || memcmp(head, JOURNAL_MAGIC, 8))
         return sekit_errf(e, SEKIT_EFORMAT, "%s: not a sekit journal", j->path);
     uint64_t dl;
     memcpy(&dl, head + 8, 8);
@@ -101,7 +69,7 @@ static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, 
     char *old = malloc(dl + 1);
     if (!old) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     int rc = SEKIT_OK;
-    if (read_full_at(j->fd, old, dl, HEAD_BYTES))
+    if (sekit_pread_full(j->fd, old, dl, HEAD_BYTES))
         rc = sekit_errf(e, SEKIT_EIO, "%s: read error", j->path);
     old[dl] = 0;
     if (!rc && strcmp(old, desc) != 0) rc = explain_mismatch(e, j->path, old, desc);
@@ -125,7 +93,8 @@ int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *
     unsigned char *rec = malloc(rec_bytes);
     if (!rec) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (; good < whole && good < max_rows; good++) {
-        if (read_full_at(j->fd, rec, rec_bytes, j->data_start + (uint64_t)good * rec_bytes)) break;
+        if (sekit_pread_full(j->fd, rec, rec_bytes, j->data_start + (uint64_t)good * rec_bytes))
+            break;
         uint64_t row;
         uint32_t crc;
         memcpy(&row, rec, SEKIT_JOURNAL_ROW_BYTES);
@@ -151,7 +120,7 @@ int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, st
         uint32_t crc = crc_of(p, rb - SEKIT_JOURNAL_CRC_BYTES);
         memcpy(p + rb - SEKIT_JOURNAL_CRC_BYTES, &crc, SEKIT_JOURNAL_CRC_BYTES);
     }
-    if (write_full(j->fd, recs, rb * (size_t)n))
+    if (sekit_write_full(j->fd, recs, rb * (size_t)n))
         return sekit_errf(e, SEKIT_EIO, "%s: write error: %s", j->path, strerror(errno));
     j->rows += n;
     return SEKIT_OK;
@@ -160,8 +129,8 @@ int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, st
 int sekit_journal_read(const struct sekit_journal *j, int64_t first, int64_t n, void *dst,
                        struct sekit_err *e)
 {
-    if (read_full_at(j->fd, dst, j->rec_bytes * (size_t)n,
-                     j->data_start + (uint64_t)first * j->rec_bytes))
+    if (sekit_pread_full(j->fd, dst, j->rec_bytes * (size_t)n,
+                         j->data_start + (uint64_t)first * j->rec_bytes))
         return sekit_errf(e, SEKIT_EIO, "%s: read error: %s", j->path,
                           errno ? strerror(errno) : "unexpected end of file");
     return SEKIT_OK;

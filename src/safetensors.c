@@ -13,6 +13,7 @@
  * Tensor data is read with pread into the caller's buffer, so unaligned files are fine.
  */
 #include "sekit.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,20 +69,6 @@ static int parse_dtype(const char *s)
     for (int i = 0; i < NDTYPES; i++)
         if (strcmp(s, dtypes[i].name) == 0) return i;
     return -1;
-}
-
-static int read_full(int fd, void *buf, size_t n, uint64_t off)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, (off_t)off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
 }
 
 static int cmp_begin(const void *a, const void *b)
@@ -286,7 +273,7 @@ int sekit_st_open(struct sekit_st **out, const char *path, struct sekit_err *e)
     }
     uint64_t size = (uint64_t)sb.st_size;
     unsigned char lenbuf[8];
-    if (size < 8 || read_full(st->fd, lenbuf, 8, 0) != 0) {
+    if (size < 8 || sekit_pread_full(st->fd, lenbuf, 8, 0) != 0) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: truncated: shorter than the 8-byte header length",
                         path);
         goto fail;
@@ -310,7 +297,7 @@ int sekit_st_open(struct sekit_st **out, const char *path, struct sekit_err *e)
                         (unsigned long long)n);
         goto fail;
     }
-    if (read_full(st->fd, hdr, n, 8) != 0) {
+    if (sekit_pread_full(st->fd, hdr, n, 8) != 0) {
         rc = sekit_errf(e, SEKIT_EIO, "%s: cannot read header: %s", path, strerror(errno));
         goto fail;
     }
@@ -400,7 +387,7 @@ int sekit_st_read_f32(const struct sekit_st *st, const struct sekit_st_tensor *t
 {
     uint64_t nbytes = t->end - t->begin;
     if (t->dtype == SEKIT_DT_F32) {
-        if (read_full(st->fd, dst, nbytes, st->data_start + t->begin) != 0)
+        if (sekit_pread_full(st->fd, dst, nbytes, st->data_start + t->begin) != 0)
             return sekit_errf(e, SEKIT_EIO, "%s: cannot read tensor '%s'", st->path, t->name);
         return SEKIT_OK;
     }
@@ -410,7 +397,7 @@ int sekit_st_read_f32(const struct sekit_st *st, const struct sekit_st_tensor *t
                           st->path, t->name, sekit_dtype_name(t->dtype));
     uint16_t *tmp = malloc(nbytes ? nbytes : 1);
     if (!tmp) return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", st->path);
-    if (read_full(st->fd, tmp, nbytes, st->data_start + t->begin) != 0) {
+    if (sekit_pread_full(st->fd, tmp, nbytes, st->data_start + t->begin) != 0) {
         free(tmp);
         return sekit_errf(e, SEKIT_EIO, "%s: cannot read tensor '%s'", st->path, t->name);
     }

@@ -185,6 +185,17 @@ static void bad_input(void)
        "--resume with other arguments is refused and the journal kept");
 }
 
+/* Runs a shell command; its output (cut to n - 1 bytes) into buf; returns its exit status, or -1
+ * when it did not exit normally. */
+static int capture(const char *cmd, char *buf, size_t n)
+{
+    FILE *p = popen(cmd, "r");
+    size_t got = p ? fread(buf, 1, n - 1, p) : 0;
+    buf[got] = 0;
+    int st = p ? pclose(p) : -1;
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* One parser serves every subcommand: the same wording and exit status 2 for an unknown option,
  * a missing value and a bad value, and --opt=value accepted like --opt value. */
 static void option_parser(void)
@@ -242,12 +253,9 @@ static void option_parser(void)
     snprintf(cmd, sizeof cmd,
              "'%s' eval --model='%s' --data='%s' --classes=3,4 --per-class=5 --json 2>&1",
              tap_sekit(), model, data);
-    FILE *p = popen(cmd, "r");
-    char buf[8192] = "";
-    size_t n = fread(buf, 1, sizeof buf - 1, p);
-    buf[n] = 0;
-    int st = pclose(p);
-    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "\"images\": 10"),
+    char buf[8192];
+    int st = capture(cmd, buf, sizeof buf);
+    ok(st == 0 && strstr(buf, "\"images\": 10"),
        "--opt=value is taken like --opt value (eval of 2 x 5 images)");
     snprintf(cmd, sizeof cmd, "eval --model '%s' --data '%s' --crop 1000 --quiet", model, data);
     st = fixture_run(cmd, &lines);
@@ -262,12 +270,8 @@ static void eval_json(void)
     char cmd[2400];
     snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' --data '%s' --classes 3,4 --json 2>&1",
              tap_sekit(), model, data);
-    FILE *p = popen(cmd, "r");
-    char buf[8192] = "";
-    size_t n = fread(buf, 1, sizeof buf - 1, p);
-    buf[n] = 0;
-    int st = pclose(p);
-    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "\"images\": 800") &&
+    char buf[8192];
+    ok(capture(cmd, buf, sizeof buf) == 0 && strstr(buf, "\"images\": 800") &&
            strstr(buf, "\"top5\"") && strstr(buf, "\"class\": \"Coat\""),
        "eval --json reports 800 images with per-class entries");
 }
