@@ -142,12 +142,9 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
             for (char *t = strtok_r(dc, ",", &sv); t && !rc; t = strtok_r(NULL, ",", &sv)) {
                 int i = sekit_model_se_find(m, t);
                 if (i < 0) {
-                    char list[2048] = "";
-                    for (int j = 0; j < nse && strlen(list) < sizeof list - 40; j++)
-                        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                                 j ? ", " : "", sekit_model_se_info(m, j)->name);
-                    rc = sekit_errf(e, SEKIT_EINVAL, "--drop: no SE block '%s' (blocks: %s)", t,
-                                    list);
+                    char list[2048];
+                    rc = sekit_errf(e, SEKIT_EINVAL, "--drop: no SE block '%.64s' (blocks: %s)", t,
+                                    sekit_model_se_names(m, list, sizeof list));
                     break;
                 }
                 int dup = 0;

@@ -729,6 +729,11 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
 /* ---------------------------------------------------------------------------------------- */
 /* class subsets */
 
+static const char *class_name(const void *ds, int k)
+{
+    return sekit_ds_class_name(ds, k);
+}
+
 int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **classes, int *n,
                            struct sekit_err *e)
 {
@@ -755,14 +760,9 @@ int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **cl
             if (*tok && !*end && v >= 0 && v < ds->nclasses) k = (int)v;
         }
         if (k < 0) {
-            char list[1024] = "";
-            for (int j = 0; j < ds->nclasses && strlen(list) < sizeof list - 64; j++) {
-                strcat(list, j ? ", " : "");
-                strncat(list, ds->class_names[j], 48);
-            }
-            if (strlen(list) >= sizeof list - 64) strcat(list, ", ...");
-            rc =
-                sekit_errf(e, SEKIT_EINVAL, "%s: no class '%s' (classes: %s)", ds->path, tok, list);
+            char list[1024];
+            rc = sekit_errf(e, SEKIT_EINVAL, "%s: no class '%.64s' (classes: %s)", ds->path, tok,
+                            sekit_name_list(list, sizeof list, class_name, ds, ds->nclasses));
             break;
         }
         for (int j = 0; j < cnt; j++)

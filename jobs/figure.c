@@ -12,13 +12,15 @@
 
 const char *const sekit_figure_names[] = {"inter-class", "intra-class", "depth", "ablation", NULL};
 
-static const char *block_name(const struct sekit_stats_file *s, int i)
+static const char *block_name(const void *ctx, int i)
 {
+    const struct sekit_stats_file *s = ctx;
     return s->blocks[i].name;
 }
 
-static const char *row_name(const struct sekit_stats_file *s, int i)
+static const char *row_name(const void *ctx, int i)
 {
+    const struct sekit_stats_file *s = ctx;
     return s->class_names[s->sel_classes[i]];
 }
 
@@ -26,8 +28,8 @@ static const char *row_name(const struct sekit_stats_file *s, int i)
  * one is refused with the valid ones (name(s, 0..count)) listed. */
 static int pick(const struct sekit_stats_file *s, const char *spec, const char *what,
                 int (*find)(const struct sekit_stats_file *, const char *),
-                const char *(*name)(const struct sekit_stats_file *, int), int count, int *idx,
-                int *n, struct sekit_err *e)
+                const char *(*name)(const void *, int), int count, int *idx, int *n,
+                struct sekit_err *e)
 {
     char *copy = strdup(spec), *save = NULL;
     if (!copy) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
@@ -40,12 +42,9 @@ static int pick(const struct sekit_stats_file *s, const char *spec, const char *
             idx[(*n)++] = i;
             continue;
         }
-        char list[2048] = "";
-        for (int j = 0; j < count && strlen(list) + strlen(name(s, j)) + 8 < sizeof list; j++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
-                     name(s, j));
+        char list[2048];
         rc = sekit_errf(e, SEKIT_EINVAL, "%s: %s '%.64s' is not in the recording (recorded: %s)",
-                        s->path, what, t, list);
+                        s->path, what, t, sekit_name_list(list, sizeof list, name, s, count));
     }
     free(copy);
     if (!rc && !*n) rc = sekit_errf(e, SEKIT_EINVAL, "an empty list of %ss", what);

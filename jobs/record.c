@@ -30,11 +30,9 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
         if (strcmp(tok, "all") != 0) {
             lo = hi = sekit_model_se_find(m, tok);
             if (lo < 0) {
-                char list[2048] = "";
-                for (int i = 0; i < total && strlen(list) < sizeof list - 40; i++)
-                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                             sekit_model_se_info(m, i)->name);
-                int rc = sekit_errf(e, SEKIT_EINVAL, "no SE block '%.64s' (blocks: %s)", tok, list);
+                char list[2048];
+                int rc = sekit_errf(e, SEKIT_EINVAL, "no SE block '%.64s' (blocks: %s)", tok,
+                                    sekit_model_se_names(m, list, sizeof list));
                 free(copy), free(b);
                 return rc;
             }

@@ -134,18 +134,21 @@ const char *const *sekit_arch_preset_names(void)
     return names;
 }
 
+static const char *preset_name(const void *ctx, int i)
+{
+    (void)ctx;
+    return presets[i].name;
+}
+
 int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *e)
 {
     const struct preset *p = NULL;
     for (int i = 0; i < NPRESETS; i++)
         if (strcmp(presets[i].name, name) == 0) p = &presets[i];
     if (!p) {
-        char list[512] = "";
-        for (int i = 0; i < NPRESETS; i++) {
-            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-            strncat(list, presets[i].name, sizeof list - strlen(list) - 1);
-        }
-        return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%s' (known: %s)", name, list);
+        char list[512];
+        return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%.64s' (known: %s)", name,
+                          sekit_name_list(list, sizeof list, preset_name, NULL, NPRESETS));
     }
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", p->name);

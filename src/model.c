@@ -789,3 +789,13 @@ void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int
         topk[y] += above < k;
     }
 }
+
+static const char *se_name(const void *m, int i)
+{
+    return sekit_model_se_info(m, i)->name;
+}
+
+const char *sekit_model_se_names(const struct sekit_model *m, char *buf, size_t size)
+{
+    return sekit_name_list(buf, size, se_name, m, sekit_model_se_count(m));
+}

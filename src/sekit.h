@@ -49,6 +49,11 @@ struct sekit_err {
 int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* "a, b, c": name(ctx, i) for i in [0, n) joined into buf, ending in ", ..." when they do not
+ * all fit; for messages that list the valid names. Returns buf. */
+const char *sekit_name_list(char *buf, size_t size, const char *(*name)(const void *ctx, int i),
+                            const void *ctx, int n);
+
 /* A short constant text for a status code. */
 const char *sekit_strerror(int code);
 
@@ -230,6 +235,8 @@ int sekit_model_se_count(const struct sekit_model *m);
 const struct sekit_se_info *sekit_model_se_info(const struct sekit_model *m, int i);
 /* Index of the SE block with the given paper name or module prefix, or -1. */
 int sekit_model_se_find(const struct sekit_model *m, const char *name);
+/* The SE blocks' paper names, "SE_2_1, SE_2_2, ...", into buf (sekit_name_list). */
+const char *sekit_model_se_names(const struct sekit_model *m, char *buf, size_t size);
 
 /* Sets block i's mode before a forward pass. gate ([C] floats) is copied for SEKIT_SE_FIXED and
  * ignored otherwise. */

@@ -21,6 +21,25 @@ int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
     return code;
 }
 
+const char *sekit_name_list(char *buf, size_t size, const char *(*name)(const void *ctx, int i),
+                            const void *ctx, int n)
+{
+    static const char more[] = ", ...";
+    SEKIT_ASSERT(size > sizeof more);
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n; i++) {
+        const char *v = name(ctx, i);
+        const size_t need = (i ? 2 : 0) + strlen(v);
+        if (len + need + sizeof more > size) {
+            memcpy(buf + len, more + (i ? 0 : 2), sizeof more - (i ? 0 : 2));
+            break;
+        }
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", v);
+    }
+    return buf;
+}
+
 const char *sekit_strerror(int code)
 {
     switch (code) {

@@ -323,8 +323,20 @@ static void figures_from_stats(void)
     }
 }
 
+static const char *word(const void *ctx, int i)
+{
+    return ((const char *const *)ctx)[i];
+}
+
 static void messages(void)
 {
+    static const char *const words[] = {"alpha", "beta", "gamma"};
+    char buf[32];
+    is_str(sekit_name_list(buf, sizeof buf, word, words, 3), "alpha, beta, gamma",
+           "names joined");
+    is_str(sekit_name_list(buf, 16, word, words, 3), "alpha, beta, ...", "cut with ', ...'");
+    is_str(sekit_name_list(buf, 8, word, words, 3), "...", "nothing fits: '...'");
+    is_str(sekit_name_list(buf, sizeof buf, word, words, 0), "", "no names: empty");
     struct sekit_err e = {0};
     sekit_errf(&e, SEKIT_EINVAL, "std value %g is bad", 0.0);
     sekit_errf(&e, SEKIT_EFORMAT, "%s: __metadata__ %s", "m.safetensors", e.msg);

@@ -32,6 +32,11 @@ static int real_of(const char *s, const char *stop, double *v)
     return end != s && (stop ? end == stop : *end == 0) && errno != ERANGE && isfinite(*v);
 }
 
+static const char *choice(const void *choices, int i)
+{
+    return ((const char *const *)choices)[i];
+}
+
 static void range_text(char *buf, size_t n, const struct opt *o)
 {
     if (o->type == OPT_INT)
@@ -61,16 +66,15 @@ static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v
         return 0;
     }
     case OPT_CHOICE: {
-        char list[256] = "";
-        for (int i = 0; o->choices[i]; i++) {
-            if (strcmp(v, o->choices[i]) == 0) {
-                *(int *)o->dst = i;
+        char list[256];
+        int n = 0;
+        for (; o->choices[n]; n++)
+            if (strcmp(v, o->choices[n]) == 0) {
+                *(int *)o->dst = n;
                 return 0;
             }
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                     o->choices[i]);
-        }
-        return cli_usage_error(c->name, "%s is one of %s, not '%s'", o->name, list, v);
+        return cli_usage_error(c->name, "%s is one of %s, not '%s'", o->name,
+                               sekit_name_list(list, sizeof list, choice, o->choices, n), v);
     }
     case OPT_INT: {
         char *end;
