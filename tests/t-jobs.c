@@ -334,7 +334,7 @@ static void messages(void)
     char buf[32];
     is_str(sekit_name_list(buf, sizeof buf, word, words, 3), "alpha, beta, gamma",
            "names joined");
-    is_str(sekit_name_list(buf, 16, word, words, 3), "alpha, beta, ...", "cut with ', ...'");
+    is_str(sekit_name_list(buf, 17, word, words, 3), "alpha, beta, ...", "cut with ', ...'");
     is_str(sekit_name_list(buf, 8, word, words, 3), "...", "nothing fits: '...'");
     is_str(sekit_name_list(buf, sizeof buf, word, words, 0), "", "no names: empty");
     struct sekit_err e = {0};
