@@ -2,7 +2,7 @@
 """Writes the seed corpora of the fuzz harnesses (README.md here) into tests/fuzz/corpus/.
 
 Run from the repository root, by hand, when a seed is added or changed; the result is
-committed. Deterministic: the same files every run.
+committed. Deterministic but for the real recordings, which store their creation time.
 
     /usr/bin/python3 tests/fuzz/make-seeds.py [build/sekit]
 
