@@ -3,8 +3,11 @@
  */
 #include "fuzz.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +31,38 @@ static void cleanup(void)
     if (dir[0]) rmdir(dir);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* A harness that crashed (a finding) never ran its atexit cleanup: the next one to start removes
+ * the directories of harness processes that no longer exist. */
+static void remove_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        char c;
+        if (sscanf(de->d_name, "sekit-fuzz-%ld-%c", &pid, &c) != 2 || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", base, de->d_name);
+        nftw(p, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    closedir(d);
+}
+
 const char *fz_dir(void)
 {
     if (dir[0]) return dir;
     struct stat sb;
     const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
+    remove_stale(base);
     snprintf(dir, sizeof dir, "%s/sekit-fuzz-%ld-XXXXXX", base, (long)getpid());
     if (!mkdtemp(dir)) {
         fprintf(stderr, "fuzz: cannot create %s: %s\n", dir, strerror(errno));
