@@ -81,7 +81,6 @@ static void read_tensors(const struct sekit_st *st)
             check_err(rc, &e);
         free(dst);
     }
-    sekit_st_meta(st, "sekit.stem");
 }
 
 /* Shapes, SE bookkeeping, one forward pass. */
@@ -101,13 +100,13 @@ static void run_model(struct sekit_model *m, const uint8_t *data, size_t size)
     FZ_CHECK(i == sekit_model_se_count(m) && sekit_model_params(m) > 0);
     /* the smallest input every stem and up to eight stages keep at least 1x1 */
     const int S = a->stem == SEKIT_STEM_SMALL ? 16 : 32;
-    sekit_model_macs(m, S, S);
     struct sekit_err e = {0};
     int rc = sekit_model_prepare(m, 1, S, S, &e);
     if (rc) {
         check_err(rc, &e);
         return;
     }
+    FZ_CHECK(sekit_model_macs(m, S, S) > 0);
     size_t nx = (size_t)a->in_chans * S * S;
     float *x = malloc(nx * sizeof *x), *logits = malloc((size_t)a->num_classes * sizeof *logits);
     FZ_CHECK(x && logits);
@@ -126,7 +125,7 @@ static void run_model(struct sekit_model *m, const uint8_t *data, size_t size)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    /* one thread: executions stay deterministic and the fuzzer owns the second core alone */
+    /* one thread: executions stay deterministic, and a fuzzer takes one core of the machine */
     sekit_set_threads(1);
     check_presets();
     return 0;
