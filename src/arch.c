@@ -246,7 +246,9 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
                                   t->name, out);
             a->planes[s] = out / 4;
             const struct sekit_st_tensor *c2 = findf(st, "layer%d.%d.conv2.weight%s", s + 1, 0, "");
-            if (!c2 || c2->ndim != 4 || c2->shape[1] < 1 || c2->shape[0] % c2->shape[1])
+            /* width >= 1, or groups would be 0 below; <= 65536, so the int casts are exact */
+            if (!c2 || c2->ndim != 4 || c2->shape[1] < 1 || c2->shape[0] < 1 ||
+                c2->shape[0] > 65536 || c2->shape[0] % c2->shape[1])
                 return sekit_errf(e, SEKIT_ESHAPE,
                                   "%s: layer%d.0.conv2.weight is missing or "
                                   "not a grouped 3x3 convolution",

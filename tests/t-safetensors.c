@@ -361,9 +361,27 @@ static void model_files(void)
                   "dtype I32");
 }
 
+/* Inputs the fuzzer (tests/fuzz) crashed sekit with, kept in tests/fuzz/regress/model: each must
+ * now be rejected cleanly, by the library and by `sekit info`. */
+static void fuzz_regressions(void)
+{
+    static const struct {
+        const char *file, *what, *needle;
+    } cases[] = {
+        {"arch-conv2-zero-width.safetensors", "bottleneck conv2 of width 0 (was SIGFPE)",
+         "layer1.0.conv2.weight"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char file[1024];
+        snprintf(file, sizeof file, "%s/tests/fuzz/regress/model/%s", tap_srcdir(), cases[i].file);
+        expect_reject(file, cases[i].what, cases[i].needle);
+    }
+}
+
 int main(void)
 {
     malformed_corpus();
     model_files();
+    fuzz_regressions();
     return tap_done();
 }
