@@ -763,9 +763,36 @@ static void accounting_seresnet50(void)
     sekit_model_free(m);
 }
 
+/* Recordings the fuzzers found that once crashed or misled the reader (tests/fuzz/regress/
+ * recording): each is refused with one line naming the file and the problem. */
+static void fuzz_regressions(void)
+{
+    static const struct {
+        const char *file, *needle;
+    } cases[] = {
+        {"block-channels-int-overflow.h5", "/excitation/SE_4_1 has 4211081055 channels (1 to "},
+        {"n-images-unbounded-malloc.h5", "bad num_classes or n_images attribute"},
+        {"hdf5-strdup-heap-overflow.h5", "attribute model_path is not one string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char file[1024];
+        snprintf(file, sizeof file, "%s/tests/fuzz/regress/recording/%s", tap_srcdir(),
+                 cases[i].file);
+        struct sekit_recording *r = NULL;
+        struct sekit_err e = {0};
+        int rc = sekit_recording_open(&r, file, &e);
+        ok(rc == SEKIT_EFORMAT && !r && strstr(e.msg, file) && strstr(e.msg, cases[i].needle) &&
+               !strchr(e.msg, '\n'),
+           "fuzz finding %s: refused in one line", cases[i].file);
+        if (!strstr(e.msg, cases[i].needle)) diag("got %d: %s", rc, e.msg);
+        sekit_recording_close(r);
+    }
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    fuzz_regressions();
     char model[800];
     snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
              tap_srcdir());
