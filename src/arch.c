@@ -303,8 +303,8 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             a->stem = SEKIT_STEM_SMALL;
         else
             return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: __metadata__ sekit.stem is '%s' (imagenet, caffe or small)",
-                              path, v);
+                              "%s: __metadata__ sekit.stem is '%.*s' (imagenet, caffe or small)",
+                              path, (int)strcspn(v, "\r\n"), v);
     }
     if ((v = sekit_st_meta(st, "sekit.stride_on"))) {
         if (strcmp(v, "1x1") == 0)
@@ -313,7 +313,8 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             a->stride_on_3x3 = 1;
         else
             return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: __metadata__ sekit.stride_on is '%s' (1x1 or 3x3)", path, v);
+                              "%s: __metadata__ sekit.stride_on is '%.*s' (1x1 or 3x3)", path,
+                              (int)strcspn(v, "\r\n"), v);
     }
     return SEKIT_OK;
 }

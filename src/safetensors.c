@@ -78,6 +78,12 @@ static int cmp_begin(const void *a, const void *b)
     return x->end < y->end ? -1 : x->end > y->end;
 }
 
+/* Names and strings from the file appear in error messages, and a message is one line. */
+static int has_line_break(const char *s)
+{
+    return s[strcspn(s, "\r\n")] != '\0';
+}
+
 /* Validates one tensor entry; fills t (name left to the caller). */
 static int parse_entry(const char *path, const char *key, json_t *v, struct sekit_st_tensor *t,
                        struct sekit_err *e)
@@ -96,8 +102,8 @@ static int parse_entry(const char *path, const char *key, json_t *v, struct seki
                           path, key);
     int dt = parse_dtype(json_string_value(jd));
     if (dt < 0)
-        return sekit_errf(e, SEKIT_EFORMAT, "%s: tensor '%s' has unknown dtype '%s'", path, key,
-                          json_string_value(jd));
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: tensor '%s' has unknown dtype '%.*s'", path, key,
+                          (int)strcspn(json_string_value(jd), "\r\n"), json_string_value(jd));
     t->dtype = (enum sekit_dtype)dt;
     size_t rank = json_array_size(js);
     if (rank > SEKIT_ST_MAX_RANK)
@@ -155,6 +161,9 @@ static int parse_metadata(struct sekit_st *st, json_t *m, struct sekit_err *e)
     json_t *v;
     json_object_foreach(m, k, v)
     {
+        if (has_line_break(k))
+            return sekit_errf(e, SEKIT_EFORMAT, "%s: a __metadata__ key holds a line break",
+                              st->path);
         if (!json_is_string(v))
             return sekit_errf(e, SEKIT_EFORMAT, "%s: __metadata__ value of '%s' is not a string",
                               st->path, k);
@@ -194,6 +203,10 @@ static int parse_header(struct sekit_st *st, const char *hdr, size_t n, uint64_t
     json_t *v;
     json_object_foreach(root, key, v)
     {
+        if (has_line_break(key)) {
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: a tensor name holds a line break", st->path);
+            goto out;
+        }
         if (strcmp(key, "__metadata__") != 0) names_len += strlen(key) + 1;
     }
     st->tensors = calloc(total ? total : 1, sizeof *st->tensors);

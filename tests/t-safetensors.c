@@ -370,6 +370,14 @@ static void fuzz_regressions(void)
     } cases[] = {
         {"arch-conv2-zero-width.safetensors", "bottleneck conv2 of width 0 (was SIGFPE)",
          "layer1.0.conv2.weight"},
+        /* strings from the file echoed into a message made it two lines */
+        {"metadata-value-line-break.safetensors", "sekit.stem value with a line break",
+         "sekit.stem is 'imag' ("},
+        {"tensor-name-line-break.safetensors", "tensor name with a line break",
+         "tensor name holds a line break"},
+        {"dtype-line-break.safetensors", "dtype with a line break", "unknown dtype 'F'"},
+        {"metadata-key-line-break.safetensors", "__metadata__ key with a line break",
+         "__metadata__ key holds a line break"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char file[1024];
