@@ -332,8 +332,7 @@ static void messages(void)
 {
     static const char *const words[] = {"alpha", "beta", "gamma"};
     char buf[32];
-    is_str(sekit_name_list(buf, sizeof buf, word, words, 3), "alpha, beta, gamma",
-           "names joined");
+    is_str(sekit_name_list(buf, sizeof buf, word, words, 3), "alpha, beta, gamma", "names joined");
     is_str(sekit_name_list(buf, 17, word, words, 3), "alpha, beta, ...", "cut with ', ...'");
     is_str(sekit_name_list(buf, 8, word, words, 3), "...", "nothing fits: '...'");
     is_str(sekit_name_list(buf, sizeof buf, word, words, 0), "", "no names: empty");
