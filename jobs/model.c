@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int sekit_check_output(const char *path, struct sekit_err *e)
@@ -76,13 +75,6 @@ void sekit_job_se_summary(const struct sekit_model *m, int size, struct sekit_se
     s->macs = sekit_model_macs(m, size, size);
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 int sekit_job_bench(struct sekit_model *m, int batch, int size, int threads, double seconds,
                     struct sekit_bench_result *r, struct sekit_err *e)
 {
@@ -103,11 +95,11 @@ int sekit_job_bench(struct sekit_model *m, int batch, int size, int threads, dou
         x[i] = (float)((double)(s >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
     }
     sekit_model_forward(m, x, batch, logits);
-    const double t0 = now();
+    const double t0 = sekit_seconds();
     do {
         sekit_model_forward(m, x, batch, logits);
         r->batches++;
-        r->seconds = now() - t0;
+        r->seconds = sekit_seconds() - t0;
     } while (r->seconds < seconds);
     r->images_per_second = r->batches * batch / r->seconds;
     r->ms_per_batch = 1e3 * r->seconds / r->batches;

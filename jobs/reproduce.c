@@ -12,15 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void note(const struct sekit_progress *pr, const char *msg)
 {
@@ -189,7 +181,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     snprintf(abl, sizeof abl, "%s/ablation", j->dir);
     int rc;
     if ((rc = make_dir(j->dir, e)) || (rc = make_dir(gdir, e))) return rc;
-    const double t0 = now();
+    const double t0 = sekit_seconds();
     double ts = t0;
     struct sekit_pipeline p;
     if ((rc = sekit_pipeline_open(&p, o, e))) return rc;
@@ -204,13 +196,13 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     if ((rc = sekit_pipeline_select(&p, "all", j->per_class, j->seed, e)) ||
         (rc = sekit_job_record(&p, &rall, pr, e)))
         goto out;
-    j->t_record = now() - ts, ts = now();
+    j->t_record = sekit_seconds() - ts, ts = sekit_seconds();
     if ((rc = sekit_job_stats(p4, s4, NULL, NULL, e)) ||
         (rc = sekit_job_stats(pall, sall, NULL, NULL, e)))
         goto out;
-    j->t_stats = now() - ts, ts = now();
+    j->t_stats = sekit_seconds() - ts, ts = sekit_seconds();
     if ((rc = figures(j, s4, sall, gdir, e))) goto out;
-    j->t_figures = now() - ts, ts = now();
+    j->t_figures = sekit_seconds() - ts, ts = sekit_seconds();
     note(pr, "block ablations");
     if (j->per_class && (rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
     struct sekit_ablate_job a = {
@@ -224,8 +216,8 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
             .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = gdir};
         if ((rc = sekit_job_figure(&q, e))) goto out;
     }
-    j->t_ablation = now() - ts;
-    j->t_total = now() - t0;
+    j->t_ablation = sekit_seconds() - ts;
+    j->t_total = sekit_seconds() - t0;
     {
         char h5[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);

@@ -54,6 +54,9 @@ int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
 const char *sekit_name_list(char *buf, size_t size, const char *(*name)(const void *ctx, int i),
                             const void *ctx, int n);
 
+/* Seconds on a monotonic clock (for durations). */
+double sekit_seconds(void);
+
 /* A short constant text for a status code. */
 const char *sekit_strerror(int code);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int sekit_errf(struct sekit_err *e, int code, const char *fmt, ...)
 {
@@ -38,6 +39,13 @@ const char *sekit_name_list(char *buf, size_t size, const char *(*name)(const vo
         len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", v);
     }
     return buf;
+}
+
+double sekit_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 const char *sekit_strerror(int code)

@@ -265,6 +265,21 @@ static void option_parser(void)
        "eval --crop 1000 on 28x28 images: exit %d, says why", st);
 }
 
+/* info --json lists every stage with its SE parameters (SE-ResNet-50: 3, 4, 6, 3 blocks). */
+static void info_json(void)
+{
+    char cmd[1200], buf[16384];
+    snprintf(cmd, sizeof cmd, "'%s' info --arch seresnet50 --json", tap_sekit());
+    const int st = capture(cmd, buf, sizeof buf);
+    const char *stages = strstr(buf, "\"stages\": [");
+    int n = 0;
+    for (const char *p = stages; p && (p = strstr(p, "\"se_share\"")); p++)
+        n++;
+    ok(st == 0 && stages && n == 4 && strstr(stages, "\"stage\": 5") &&
+           strstr(stages, "\"blocks\": 6"),
+       "info --json lists the 4 stages with their SE share (got %d)", n);
+}
+
 static void eval_json(void)
 {
     char cmd[2400];
@@ -314,6 +329,7 @@ int main(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
     option_parser();
+    info_json();
     record_kill_resume();
     bad_input();
     eval_json();

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef SEKIT_DEFAULT_MODEL
@@ -31,18 +30,11 @@ const char *cli_group(char *buf, size_t n, long long v)
     return buf;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void bar(int64_t done, int64_t total, void *ctx)
 {
     struct cli_progress *c = ctx;
     if (!c->bar) return;
-    const double t = now();
+    const double t = sekit_seconds();
     if (done == c->from || c->t0 == 0) {
         /* a new run: the rate counts from here */
         c->t0 = t, c->last = 0, c->from = done;

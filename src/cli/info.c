@@ -40,10 +40,10 @@ static void print_json(const char *source, const struct sekit_model *m,
     }
     json_object_set_new(root, "blocks", blocks);
     for (int i = 0; i < a->nstages; i++)
-        json_array_append_new(stages,
-                              json_pack("{s:i, s:i, s:I, s:f}", "stage", i + 2, "blocks",
-                                        a->blocks[i], "se_params", (json_int_t)s->stage_params[i],
-                                        (double)s->stage_params[i] / (double)s->total_params));
+        json_array_append_new(
+            stages, json_pack("{s:i, s:i, s:I, s:f}", "stage", i + 2, "blocks", a->blocks[i],
+                              "se_params", (json_int_t)s->stage_params[i], "se_share",
+                              (double)s->stage_params[i] / (double)s->total_params));
     json_object_set_new(root, "stages", stages);
     char *out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(out ? out : "{}");
