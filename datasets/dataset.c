@@ -619,6 +619,14 @@ static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, 
     }
 }
 
+/* The offset of a centre crop that leaves d pixels: torchvision's CenterCrop takes
+ * int(round(d / 2.0)) with Python's round, half to even (d = 117: 58, not 59). */
+static int center_offset(int d)
+{
+    const int k = d / 2;
+    return d % 2 == 0 || k % 2 == 0 ? k : k + 1;
+}
+
 static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp, float *dst,
                        struct sekit_err *e)
 {
@@ -667,8 +675,7 @@ static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_prepro
     size_t len;
     unsigned char *pix = vips_image_write_to_memory(img, &len);
     if (!pix) goto verr;
-    /* torchvision CenterCrop: offsets rounded to nearest */
-    int y0 = (int)((H - S) / 2.0 + 0.5), x0 = (int)((W - S) / 2.0 + 0.5);
+    const int y0 = center_offset(H - S), x0 = center_offset(W - S);
     if (pp->channels == 3 && img->Bands == 1) {
         to_chw(dst, pix, 1, W, y0, x0, S, pp);
     } else {
@@ -703,7 +710,7 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
     if (S > ds->h || S > ds->w)
         return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images", ds->path,
                           S, ds->h, ds->w);
-    int y0 = (ds->h - S) / 2, x0 = (ds->w - S) / 2;
+    const int y0 = center_offset(ds->h - S), x0 = center_offset(ds->w - S);
     if (ds->format == SEKIT_DS_IDX) {
         to_chw(dst, ds->pixels + (size_t)i * ds->h * ds->w, 1, ds->w, y0, x0, S, pp);
         return SEKIT_OK;

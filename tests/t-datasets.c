@@ -102,6 +102,12 @@ static void idx(void)
     pp.crop = 3;
     sekit_ds_load(ds, 2, &pp, img3, &e);
     is_close(img3, (float[]){want[6], want[7], want[8]}, 3, 1e-6, "a centre crop of stored images");
+    /* 5 - 2 = 3 pixels left over: torchvision's CenterCrop offset is round(1.5) = 2 (half to
+     * even), so the crop starts at row 2, column 2 */
+    pp.crop = 2;
+    sekit_ds_load(ds, 2, &pp, img3, &e);
+    is_close(img3, (float[]){want[12], want[13], want[17], want[18]}, 4, 1e-6,
+             "a 2x2 centre crop of 5x5 starts at (2, 2), as torchvision's round half to even");
 
     int *cls, nc;
     ok(sekit_ds_parse_classes(ds, "Trouser,8", &cls, &nc, &e) == SEKIT_OK && nc == 2 &&
