@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int append(struct sekit_pipeline *p, int64_t first, int nb, void *ctx, struct sekit_err *e)
 {
@@ -64,15 +63,6 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
 {
     int rc = sekit_check_output(j->out, e);
     if (rc) return rc;
-    if (j->resume) {
-        char journal[4200];
-        snprintf(journal, sizeof journal, "%s.journal", j->out);
-        if (access(journal, F_OK) != 0 && access(j->out, F_OK) != 0)
-            return sekit_errf(e, SEKIT_EINVAL,
-                              "--resume: nothing to resume, %s does not exist (run without "
-                              "--resume to start)",
-                              journal);
-    }
     struct sekit_rec_block *rb = NULL;
     const char **paths = NULL;
     struct sekit_rec *rec = NULL;

@@ -188,9 +188,14 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         rc = sekit_journal_resume(&r->j, r->journal_path, r->desc, r->rec_bytes, spec->n,
                                   spec->batch, e);
         if (rc) goto fail;
-    } else {
-        if ((rc = sekit_journal_create(&r->j, r->journal_path, r->desc, r->rec_bytes, e)))
-            goto fail;
+    } else if (resume) {
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "--resume: nothing to resume, %s does not exist (run without --resume to "
+                        "start)",
+                        r->journal_path);
+        goto fail;
+    } else if ((rc = sekit_journal_create(&r->j, r->journal_path, r->desc, r->rec_bytes, e))) {
+        goto fail;
     }
     *done = r->j.rows;
     *out = r;

@@ -59,7 +59,7 @@ struct sekit_rec;
 /* Opens a recording. Without resume and force, an existing OUT or OUT.journal is refused. force
  * removes them first. resume continues OUT.journal (refusing one of another description) and
  * reports in *done how many rows it already holds; if OUT itself already exists and is complete,
- * *done == n. */
+ * *done == n; with neither there is nothing to resume, which is an error. */
 int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
                    int64_t *done, struct sekit_err *e);
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,13 @@ struct failenv_result {
     int status;  /* its exit status: the sekit status of fn */
     char msg[SEKIT_ERRMSG_MAX];
 };
+
+/* Makes dir (mode 0555) in parent, opening parent to 0755 so that an unprivileged child can
+ * reach it: where FAILENV_READONLY children write. Returns 0, or -1 (the caller skips). */
+static inline int failenv_readonly_dir(const char *parent, const char *dir)
+{
+    return mkdir(dir, 0555) == 0 && chmod(parent, 0755) == 0 ? 0 : -1;
+}
 
 /* Runs fn(ctx, e) in a child under kind. Returns 0, or -1 when the child could not be set up
  * (no fork, or no other uid to drop to: the caller skips). */

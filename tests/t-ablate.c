@@ -359,7 +359,7 @@ static void round_trip(struct engine *g)
     snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
     snprintf(prefix, sizeof prefix, "%s/x", rodir);
     struct failenv_result res;
-    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+    if (failenv_readonly_dir(tap_tmpdir(), rodir) ||
         failenv_run(FAILENV_READONLY, 0, fn, &job, &res)) {
         skip("cannot run as a user who may not write a directory");
     } else {

@@ -632,7 +632,7 @@ static void stats_failures(const char *rec)
     }
     snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
     snprintf(path, sizeof path, "%s/x.stats.h5", rodir);
-    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+    if (failenv_readonly_dir(tap_tmpdir(), rodir) ||
         failenv_run(FAILENV_READONLY, 0, stats_job, &j, &res)) {
         skip("cannot run as a user who may not write a directory");
     } else {

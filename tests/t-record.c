@@ -257,7 +257,7 @@ static void failures(struct sekit_model *m)
     snprintf(out, sizeof out, "%s/run.h5", rodir);
     s.out_path = out;
     struct open_job oj = {&s};
-    if (mkdir(rodir, 0555) != 0 || chmod(tap_tmpdir(), 0755) != 0 ||
+    if (failenv_readonly_dir(tap_tmpdir(), rodir) ||
         failenv_run(FAILENV_READONLY, 0, open_job, &oj, &res)) {
         skip("cannot run as a user who may not write a directory");
     } else {

@@ -185,12 +185,6 @@ static const char *build(struct bytes *b)
     return H5Fclose(f) < 0 ? NULL : path;
 }
 
-static void check_err(int rc, const struct sekit_err *e)
-{
-    FZ_CHECK(rc != SEKIT_OK && e->code == rc);
-    FZ_CHECK(e->msg[0] != '\0' && strchr(e->msg, '\n') == NULL);
-}
-
 /* A recording sekit accepted: statistics compute (or the gates are refused), and the statistics
  * file written from them reads back with the same values. */
 static void accepted(const struct sekit_recording *r, const char *path)
@@ -205,7 +199,7 @@ static void accepted(const struct sekit_recording *r, const char *path)
     int rc = sekit_stats_recording(r, st, &e);
     if (rc) {
         /* only the gates themselves can still be refused (NaN, infinite, outside [0, 1]) */
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         free(st);
         return;
     }
@@ -230,7 +224,7 @@ static void accepted(const struct sekit_recording *r, const char *path)
         sekit_stats_file_free(s);
         sekit_stats_file_free(l);
     } else {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
     }
     for (int b = 0; b < r->nblocks; b++)
         sekit_stats_free(&st[b]);
@@ -247,7 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct sekit_err e = {0};
         int rc = sekit_recording_open(&r, path, &e);
         if (rc) {
-            check_err(rc, &e);
+            fz_check_err(rc, &e);
             FZ_CHECK(r == NULL);
         } else {
             accepted(r, path);

@@ -25,12 +25,6 @@
 #define SEP "SEKITSEP"
 #define MAX_PARTS 7
 
-static void check_err(int rc, const struct sekit_err *e)
-{
-    FZ_CHECK(rc != SEKIT_OK && e->code == rc);
-    FZ_CHECK(e->msg[0] != '\0' && strchr(e->msg, '\n') == NULL);
-}
-
 static void load_item(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp)
 {
     int S = sekit_ds_out_size(ds, pp);
@@ -39,7 +33,7 @@ static void load_item(struct sekit_ds *ds, int64_t i, const struct sekit_preproc
     FZ_CHECK(dst != NULL);
     struct sekit_err e = {0};
     int rc = sekit_ds_load(ds, i, pp, dst, &e);
-    if (rc) check_err(rc, &e);
+    if (rc) fz_check_err(rc, &e);
     free(dst);
 }
 
@@ -50,13 +44,13 @@ static void select_all(const struct sekit_ds *ds, const char *spec, int64_t per_
     int *cls = NULL, n = 0;
     int rc = sekit_ds_parse_classes(ds, spec, &cls, &n, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         return;
     }
     int64_t *idx = NULL, cnt = 0;
     rc = sekit_ds_select(ds, cls, n, per_class, seed, &idx, &cnt, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
     } else {
         FZ_CHECK(cnt >= 0 && cnt <= sekit_ds_count(ds));
         for (int64_t j = 0; j < cnt; j++) {
@@ -152,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sekit_err e = {0};
     int rc = sekit_ds_open(&ds, &o, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         FZ_CHECK(ds == NULL);
     } else {
         FZ_CHECK(strcmp(sekit_ds_path(ds), dir) == 0);

@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void check_err(int rc, const struct sekit_err *e)
-{
-    FZ_CHECK(rc != SEKIT_OK && e->code == rc);
-    FZ_CHECK(e->msg[0] != '\0' && strchr(e->msg, '\n') == NULL);
-}
-
 /* Every block of a preset takes what the one before it gives and has a projection shortcut
  * exactly when it changes shape: the presets are fixed, so this runs once, at start. */
 static void check_presets(void)
@@ -38,7 +32,7 @@ static void check_presets(void)
     }
     struct sekit_arch p;
     struct sekit_err e = {0};
-    check_err(sekit_arch_preset(&p, "seresnet0", &e), &e);
+    fz_check_err(sekit_arch_preset(&p, "seresnet0", &e), &e);
 }
 
 /* A loaded model agrees with every preset of its family (layout, block kind, groups) on what
@@ -78,7 +72,7 @@ static void read_tensors(const struct sekit_st *st)
         if (is_float)
             FZ_CHECK(rc == SEKIT_OK);
         else
-            check_err(rc, &e);
+            fz_check_err(rc, &e);
         free(dst);
     }
 }
@@ -103,7 +97,7 @@ static void run_model(struct sekit_model *m, const uint8_t *data, size_t size)
     struct sekit_err e = {0};
     int rc = sekit_model_prepare(m, 1, S, S, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         return;
     }
     FZ_CHECK(sekit_model_macs(m, S, S) > 0);
@@ -140,19 +134,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sekit_st *st = NULL;
     int rc = sekit_st_open(&st, path, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         FZ_CHECK(st == NULL && strstr(e.msg, path));
     } else {
         read_tensors(st);
         struct sekit_arch a;
         rc = sekit_arch_infer(&a, st, &e);
-        if (rc) check_err(rc, &e);
+        if (rc) fz_check_err(rc, &e);
         sekit_st_close(st);
     }
     struct sekit_model *m = NULL;
     rc = sekit_model_load(&m, path, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         FZ_CHECK(m == NULL);
     } else {
         run_model(m, data, size);

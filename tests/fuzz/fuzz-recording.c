@@ -14,12 +14,6 @@
  * (HDF5 fills unwritten chunks), and reading those is not what this harness is about. */
 #define MAX_FLOATS ((int64_t)1 << 24)
 
-static void check_err(int rc, const struct sekit_err *e)
-{
-    FZ_CHECK(rc != SEKIT_OK && e->code == rc);
-    FZ_CHECK(e->msg[0] != '\0' && strchr(e->msg, '\n') == NULL);
-}
-
 static void read_blocks(const struct sekit_recording *r, const char *group)
 {
     for (int b = 0; b < r->nblocks; b++) {
@@ -30,7 +24,7 @@ static void read_blocks(const struct sekit_recording *r, const char *group)
         FZ_CHECK(dst != NULL);
         struct sekit_err e = {0};
         int rc = sekit_recording_read(r, group, b, dst, &e);
-        if (rc) check_err(rc, &e);
+        if (rc) fz_check_err(rc, &e);
         free(dst);
         FZ_CHECK(sekit_recording_find(r, bi->name) >= 0);
     }
@@ -44,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sekit_err e = {0};
     int rc = sekit_recording_open(&r, path, &e);
     if (rc) {
-        check_err(rc, &e);
+        fz_check_err(rc, &e);
         FZ_CHECK(r == NULL);
     } else {
         FZ_CHECK(r->n >= 1 && r->num_classes >= 1 && r->nblocks >= 1);

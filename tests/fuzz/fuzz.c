@@ -113,3 +113,9 @@ void fz_fail(const char *file, int line, const char *expr)
     fprintf(stderr, "%s:%d: harness check failed: %s\n", file, line, expr);
     abort();
 }
+
+void fz_check_err(int rc, const struct sekit_err *e)
+{
+    FZ_CHECK(rc != SEKIT_OK && e->code == rc);
+    FZ_CHECK(e->msg[0] != '\0' && strchr(e->msg, '\n') == NULL);
+}

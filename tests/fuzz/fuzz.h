@@ -6,6 +6,8 @@
 #ifndef SEKIT_FUZZ_H
 #define SEKIT_FUZZ_H
 
+#include "sekit.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +28,8 @@ void fz_clear(void);
         if (!(x)) fz_fail(__FILE__, __LINE__, #x);                                                 \
     } while (0)
 _Noreturn void fz_fail(const char *file, int line, const char *expr);
+
+/* A failed call's error is well formed: its status in e, and a one-line, non-empty message. */
+void fz_check_err(int rc, const struct sekit_err *e);
 
 #endif
