@@ -18,6 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Why timm's ByobNet SE models (stem.*, stages.* names) are not run: their blocks differ from
+ * the paper's SE-ResNet module, not only their names. */
+#define BYOBNET_WHY                                                                               \
+    "timm ByobNet layout: SiLU activations, the SE block on the bottleneck's middle 3x3 output "  \
+    "instead of its last, and a final 1x1 feature conv; sekit runs the paper's SE-ResNet module"
+
 const char *sekit_layout_name(enum sekit_layout l)
 {
     switch (l) {
@@ -69,6 +75,7 @@ struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int
     k.out_c = a->planes[s] * expansion(a);
     k.in_c = b > 0 ? k.out_c : s > 0 ? a->planes[s - 1] * expansion(a) : a->stem_width;
     k.width = block_width(a, s);
+    k.first = k.width / (a->reduce_first > 0 ? a->reduce_first : 1);
     k.stride = (b == 0 && s > 0) ? 2 : 1;
     k.groups = a->block == SEKIT_BLOCK_BOTTLENECK ? a->groups : 1;
     k.se_reduced = a->se_reduced[s][b];
@@ -99,32 +106,79 @@ static void fill_blocks(struct sekit_arch *a)
         }
 }
 
+/* An upstream model. stem: 0 the 7x7 conv; else a deep stem whose first two convs have
+ * `stem` outputs each (tiered: 3/4 of it, then it) and whose third has twice `stem` (timm's
+ * stem_width and stem_type rules). */
 struct preset {
     const char *name;
     enum sekit_layout layout;
     enum sekit_block_kind block;
     int b[4];
     int groups, base_width;
+    int stem, tiered, avg_down, aa, reduce_first, down_k;
 };
 
+#define TIMM_B(n, b0, b1, b2, b3) .name = n, .layout = SEKIT_LAYOUT_TIMM, .block = SEKIT_BLOCK_BASIC, \
+    .b = {b0, b1, b2, b3}, .groups = 1, .base_width = 64
+#define TIMM(n, b0, b1, b2, b3, g, bw) .name = n, .layout = SEKIT_LAYOUT_TIMM, \
+    .block = SEKIT_BLOCK_BOTTLENECK, .b = {b0, b1, b2, b3}, .groups = g, .base_width = bw
+#define LEGACY(n, blk, b0, b1, b2, b3, g, bw) .name = n, .layout = SEKIT_LAYOUT_LEGACY, \
+    .block = blk, .b = {b0, b1, b2, b3}, .groups = g, .base_width = bw
+
+/* timm's resnet.py and senet.py (legacy_*, Cadene's module tree) SE models, moskomule's. */
 static const struct preset presets[] = {
-    {"seresnet18", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BASIC, {2, 2, 2, 2}, 1, 64},
-    {"seresnet34", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BASIC, {3, 4, 6, 3}, 1, 64},
-    {"seresnet50", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
-    {"seresnet101", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 1, 64},
-    {"seresnet152", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 8, 36, 3}, 1, 64},
-    {"seresnext50_32x4d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 32, 4},
-    {"seresnext101_32x4d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 32, 4},
-    {"seresnext101_32x8d", SEKIT_LAYOUT_TIMM, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 32, 8},
-    {"legacy_seresnet18", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BASIC, {2, 2, 2, 2}, 1, 64},
-    {"legacy_seresnet34", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BASIC, {3, 4, 6, 3}, 1, 64},
-    {"legacy_seresnet50", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
-    {"legacy_seresnet101", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 23, 3}, 1, 64},
-    {"legacy_seresnet152", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 8, 36, 3}, 1, 64},
-    {"legacy_seresnext50_32x4d", SEKIT_LAYOUT_LEGACY, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 32, 4},
-    {"moskomule_se_resnet50", SEKIT_LAYOUT_MOSKOMULE, SEKIT_BLOCK_BOTTLENECK, {3, 4, 6, 3}, 1, 64},
+    {TIMM_B("seresnet18", 2, 2, 2, 2)},
+    {TIMM_B("seresnet34", 3, 4, 6, 3)},
+    {TIMM("seresnet50", 3, 4, 6, 3, 1, 64)},
+    {TIMM("seresnet50t", 3, 4, 6, 3, 1, 64), .stem = 32, .tiered = 1, .avg_down = 1},
+    {TIMM("seresnet101", 3, 4, 23, 3, 1, 64)},
+    {TIMM("seresnet152", 3, 8, 36, 3, 1, 64)},
+    {TIMM("seresnet152d", 3, 8, 36, 3, 1, 64), .stem = 32, .avg_down = 1},
+    {TIMM("seresnet200d", 3, 24, 36, 3, 1, 64), .stem = 32, .avg_down = 1},
+    {TIMM("seresnet269d", 3, 30, 48, 8, 1, 64), .stem = 32, .avg_down = 1},
+    {TIMM("seresnetaa50d", 3, 4, 6, 3, 1, 64), .stem = 32, .avg_down = 1, .aa = 1},
+    {TIMM("seresnext26d_32x4d", 2, 2, 2, 2, 32, 4), .stem = 32, .avg_down = 1},
+    {TIMM("seresnext26t_32x4d", 2, 2, 2, 2, 32, 4), .stem = 32, .tiered = 1, .avg_down = 1},
+    {TIMM("seresnext50_32x4d", 3, 4, 6, 3, 32, 4)},
+    {TIMM("seresnext101_32x4d", 3, 4, 23, 3, 32, 4)},
+    {TIMM("seresnext101_32x8d", 3, 4, 23, 3, 32, 8)},
+    {TIMM("seresnext101d_32x8d", 3, 4, 23, 3, 32, 8), .stem = 32, .avg_down = 1},
+    {TIMM("seresnext101_64x4d", 3, 4, 23, 3, 64, 4)},
+    {TIMM("seresnextaa101d_32x8d", 3, 4, 23, 3, 32, 8), .stem = 32, .avg_down = 1, .aa = 1},
+    {TIMM("seresnextaa201d_32x8d", 3, 24, 36, 4, 32, 8), .stem = 64, .avg_down = 1, .aa = 1},
+    {TIMM("senet154", 3, 8, 36, 3, 64, 4), .stem = 64, .reduce_first = 2, .down_k = 3},
+    {LEGACY("legacy_seresnet18", SEKIT_BLOCK_BASIC, 2, 2, 2, 2, 1, 64)},
+    {LEGACY("legacy_seresnet34", SEKIT_BLOCK_BASIC, 3, 4, 6, 3, 1, 64)},
+    {LEGACY("legacy_seresnet50", SEKIT_BLOCK_BOTTLENECK, 3, 4, 6, 3, 1, 64)},
+    {LEGACY("legacy_seresnet101", SEKIT_BLOCK_BOTTLENECK, 3, 4, 23, 3, 1, 64)},
+    {LEGACY("legacy_seresnet152", SEKIT_BLOCK_BOTTLENECK, 3, 8, 36, 3, 1, 64)},
+    {LEGACY("legacy_seresnext26_32x4d", SEKIT_BLOCK_BOTTLENECK, 2, 2, 2, 2, 32, 4)},
+    {LEGACY("legacy_seresnext50_32x4d", SEKIT_BLOCK_BOTTLENECK, 3, 4, 6, 3, 32, 4)},
+    {LEGACY("legacy_seresnext101_32x4d", SEKIT_BLOCK_BOTTLENECK, 3, 4, 23, 3, 32, 4)},
+    {LEGACY("legacy_senet154", SEKIT_BLOCK_BOTTLENECK, 3, 8, 36, 3, 64, 4), .stem = 64,
+     .reduce_first = 2, .down_k = 3},
+    {.name = "moskomule_se_resnet50", .layout = SEKIT_LAYOUT_MOSKOMULE,
+     .block = SEKIT_BLOCK_BOTTLENECK, .b = {3, 4, 6, 3}, .groups = 1, .base_width = 64},
 };
 #define NPRESETS ((int)(sizeof presets / sizeof presets[0]))
+
+/* Upstream SE networks sekit does not run, and why: asked for by name (--arch, config.json)
+ * they are refused with the reason rather than as unknown. */
+static const struct {
+    const char *name, *why;
+} refused[] = {
+    {"seresnet33ts", BYOBNET_WHY},
+    {"seresnext26ts", BYOBNET_WHY},
+    {"seresnext26tn_32x4d", "its narrow tiered stem is no longer built by timm"},
+};
+#define NREFUSED ((int)(sizeof refused / sizeof refused[0]))
+
+const char *sekit_arch_refusal(const char *name)
+{
+    for (int i = 0; i < NREFUSED; i++)
+        if (strcmp(refused[i].name, name) == 0) return refused[i].why;
+    return NULL;
+}
 
 const char *const *sekit_arch_preset_names(void)
 {
@@ -145,8 +199,10 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     const struct preset *p = NULL;
     for (int i = 0; i < NPRESETS; i++)
         if (strcmp(presets[i].name, name) == 0) p = &presets[i];
+    const char *why = p ? NULL : sekit_arch_refusal(name);
+    if (why) return sekit_errf(e, SEKIT_EINVAL, "architecture '%s' is not supported: %s", name, why);
     if (!p) {
-        char list[512];
+        char list[1024];
         return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%.64s' (known: %s)", name,
                           sekit_name_list(list, sizeof list, preset_name, NULL, NPRESETS));
     }
@@ -158,7 +214,13 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     a->stride_on_3x3 = !(p->layout == SEKIT_LAYOUT_LEGACY && p->groups == 1);
     a->in_chans = 3;
     a->num_classes = 1000;
-    a->stem_width = 64;
+    a->stem_width = p->stem ? 2 * p->stem : 64;
+    a->stem_deep = p->stem > 0;
+    a->stem_chs[0] = p->tiered ? 3 * (p->stem / 4) : p->stem;
+    a->stem_chs[1] = p->stem;
+    a->avg_down = p->avg_down;
+    a->aa = p->aa;
+    a->reduce_first = p->reduce_first ? p->reduce_first : 1;
     a->nstages = 4;
     for (int s = 0; s < 4; s++) {
         a->blocks[s] = p->b[s];
@@ -170,7 +232,62 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     a->se_linear = p->layout == SEKIT_LAYOUT_MOSKOMULE;
     a->relu_before_se = p->layout == SEKIT_LAYOUT_LEGACY && p->block == SEKIT_BLOCK_BASIC;
     fill_blocks(a);
+    /* SENet-154 strides its projections with a 3x3 conv, except layer1's (stride 1) */
+    for (int s = 1; p->down_k && s < a->nstages; s++)
+        a->downsample_kernel[s][0] = (unsigned char)p->down_k;
     return SEKIT_OK;
+}
+
+static const char *field_diff(const struct sekit_arch *a, const struct sekit_arch *p)
+{
+    if (a->layout != p->layout) return "weight-name layout";
+    if (a->block != p->block) return "block type";
+    if (a->nstages != p->nstages) return "number of stages";
+    for (int s = 0; s < a->nstages; s++) {
+        if (a->blocks[s] != p->blocks[s]) return "blocks per stage";
+        if (a->planes[s] != p->planes[s]) return "stage widths";
+    }
+    if (a->stem_deep != p->stem_deep) return "stem (one 7x7 conv or three 3x3)";
+    if (a->stem_deep && (a->stem_chs[0] != p->stem_chs[0] || a->stem_chs[1] != p->stem_chs[1]))
+        return "deep stem widths";
+    if (a->stem_width != p->stem_width) return "stem width";
+    if (a->groups != p->groups || a->base_width != p->base_width) return "groups or base width";
+    if (a->reduce_first != p->reduce_first) return "first 1x1 width of the bottlenecks";
+    if (a->avg_down != p->avg_down) return "projection shortcut (average pool or strided conv)";
+    for (int s = 0; s < a->nstages; s++)
+        for (int b = 0; b < a->blocks[s]; b++)
+            if (a->has_downsample[s][b] != p->has_downsample[s][b] ||
+                (a->has_downsample[s][b] &&
+                 a->downsample_kernel[s][b] != p->downsample_kernel[s][b]))
+                return "projection shortcuts";
+    return NULL;
+}
+
+int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
+                     const char *what, struct sekit_err *e)
+{
+    const char *d = field_diff(a, p);
+    if (d)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: the weights are not %s's: the %s differs", path,
+                          what, d);
+    a->aa = p->aa;
+    snprintf(a->name, sizeof a->name, "%s", p->name);
+    return SEKIT_OK;
+}
+
+const char *sekit_arch_stem_desc(const struct sekit_arch *a, char *buf, size_t size)
+{
+    const char *pool = a->aa                           ? "2x2 average pool"
+                       : a->stem == SEKIT_STEM_IMAGENET ? "max-pool padding 1"
+                       : a->stem == SEKIT_STEM_CAFFE    ? "max-pool ceil mode"
+                                                        : "no pool";
+    if (a->stem_deep)
+        snprintf(buf, size, "deep 3x3 stem %d-%d-%d, %s", a->stem_chs[0], a->stem_chs[1],
+                 a->stem_width, pool);
+    else
+        snprintf(buf, size, "%s stem %d, %s", a->stem == SEKIT_STEM_SMALL ? "3x3" : "7x7",
+                 a->stem_width, pool);
+    return buf;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -189,30 +306,65 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
     const char *path = sekit_st_path(st);
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "inferred");
-    const struct sekit_st_tensor *stem = sekit_st_find(st, "layer0.conv1.weight");
+    if (sekit_st_find(st, "stem.conv1.conv.weight") || sekit_st_find(st, "stages.0.0.shortcut.conv.weight") ||
+        sekit_st_find(st, "stem.conv.conv.weight"))
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: not supported: " BYOBNET_WHY, path);
+    /* the stem: one conv, or a deep stem of three (timm conv1.0/.3/.6, Cadene layer0.conv1-3) */
+    const struct sekit_st_tensor *stem = sekit_st_find(st, "layer0.conv1.weight"), *deep[3] = {0};
     if (stem) {
         a->layout = SEKIT_LAYOUT_LEGACY;
-    } else if ((stem = sekit_st_find(st, "conv1.weight"))) {
+        if ((deep[1] = sekit_st_find(st, "layer0.conv2.weight"))) {
+            deep[0] = stem;
+            deep[2] = sekit_st_find(st, "layer0.conv3.weight");
+        }
+    } else if ((stem = sekit_st_find(st, "conv1.weight")) ||
+               (stem = deep[0] = sekit_st_find(st, "conv1.0.weight"))) {
         a->layout = findf(st, "layer%d.%d.se.fc.0.weight%s", 1, 0, "") ? SEKIT_LAYOUT_MOSKOMULE
                                                                        : SEKIT_LAYOUT_TIMM;
+        if (deep[0]) {
+            deep[1] = sekit_st_find(st, "conv1.3.weight");
+            deep[2] = sekit_st_find(st, "conv1.6.weight");
+        }
     } else {
         return sekit_errf(e, SEKIT_ESHAPE,
-                          "%s: no stem convolution (conv1.weight or layer0.conv1.weight): not an "
-                          "SE-ResNet weight file",
+                          "%s: no stem convolution (conv1.weight, conv1.0.weight or "
+                          "layer0.conv1.weight): not an SE-ResNet weight file",
                           path);
     }
-    if (stem->ndim != 4 || stem->shape[2] != stem->shape[3] ||
-        (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 || stem->shape[1] < 1 ||
-        stem->shape[0] > 65536 || stem->shape[1] > 65536)
-        return sekit_errf(e, SEKIT_ESHAPE,
-                          "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]",
-                          path, stem->name);
-    a->stem_width = (int)stem->shape[0];
-    a->in_chans = (int)stem->shape[1];
-    if (stem->shape[2] == 3)
-        a->stem = SEKIT_STEM_SMALL;
-    else
+    if (deep[0]) {
+        a->stem_deep = 1;
+        for (int i = 0; i < 3; i++) {
+            const struct sekit_st_tensor *t = deep[i];
+            if (!t || t->ndim != 4 || t->shape[2] != 3 || t->shape[3] != 3 || t->shape[0] < 1 ||
+                t->shape[0] > 65536 || t->shape[1] < 1 || t->shape[1] > 65536)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: deep stem conv %d (%s) is missing or not a 3x3 "
+                                  "convolution [out, in, 3, 3]",
+                                  path, i + 1,
+                                  a->layout == SEKIT_LAYOUT_LEGACY
+                                      ? (const char *[]){"layer0.conv1", "layer0.conv2",
+                                                         "layer0.conv3"}[i]
+                                      : (const char *[]){"conv1.0", "conv1.3", "conv1.6"}[i]);
+            if (i < 2) a->stem_chs[i] = (int)t->shape[0];
+        }
+        a->stem_width = (int)deep[2]->shape[0];
+        a->in_chans = (int)deep[0]->shape[1];
         a->stem = a->layout == SEKIT_LAYOUT_LEGACY ? SEKIT_STEM_CAFFE : SEKIT_STEM_IMAGENET;
+    } else {
+        if (stem->ndim != 4 || stem->shape[2] != stem->shape[3] ||
+            (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 ||
+            stem->shape[1] < 1 || stem->shape[0] > 65536 || stem->shape[1] > 65536)
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]",
+                              path, stem->name);
+        a->stem_width = (int)stem->shape[0];
+        a->in_chans = (int)stem->shape[1];
+        if (stem->shape[2] == 3)
+            a->stem = SEKIT_STEM_SMALL;
+        else
+            a->stem = a->layout == SEKIT_LAYOUT_LEGACY ? SEKIT_STEM_CAFFE : SEKIT_STEM_IMAGENET;
+    }
+    a->reduce_first = 1;
 
     while (a->nstages < SEKIT_MAX_STAGES &&
            findf(st, "layer%d.%d.conv1.weight%s", a->nstages + 1, 0, ""))
@@ -245,17 +397,24 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
                                   "%s: tensor '%s' has %d outputs, not a multiple of 4", path,
                                   t->name, out);
             a->planes[s] = out / 4;
-            const struct sekit_st_tensor *c2 = findf(st, "layer%d.%d.conv2.weight%s", s + 1, 0, "");
-            /* width >= 1, or groups would be 0 below; <= 65536, so the int casts are exact */
-            if (!c2 || c2->ndim != 4 || c2->shape[1] < 1 || c2->shape[0] < 1 ||
-                c2->shape[0] > 65536 || c2->shape[0] % c2->shape[1])
+            const struct sekit_st_tensor *c2 = findf(st, "layer%d.%d.conv2.weight%s", s + 1, 0, ""),
+                                         *c1 = findf(st, "layer%d.%d.conv1.weight%s", s + 1, 0, "");
+            /* width >= 1 and conv1's outputs a multiple of conv2's group width, or groups would
+             * be 0 below; <= 65536, so the int casts are exact */
+            if (!c2 || !c1 || c2->ndim != 4 || c1->ndim != 4 || c2->shape[1] < 1 ||
+                c2->shape[0] < 1 || c2->shape[0] > 65536 || c1->shape[0] < 1 ||
+                c1->shape[0] > 65536 || c1->shape[0] % c2->shape[1] ||
+                c2->shape[0] % (c1->shape[0] / c2->shape[1]) ||
+                c2->shape[0] % c1->shape[0])
                 return sekit_errf(e, SEKIT_ESHAPE,
-                                  "%s: layer%d.0.conv2.weight is missing or "
-                                  "not a grouped 3x3 convolution",
-                                  path, s + 1);
-            int width = (int)c2->shape[0], groups = (int)(c2->shape[0] / c2->shape[1]);
+                                  "%s: layer%d.0.conv1.weight and layer%d.0.conv2.weight are "
+                                  "missing or not a 1x1 then a grouped 3x3 convolution",
+                                  path, s + 1, s + 1);
+            int width = (int)c2->shape[0], first = (int)c1->shape[0];
+            int groups = (int)(first / c2->shape[1]);
             if (s == 0) {
                 a->groups = groups;
+                a->reduce_first = width / first;
                 a->base_width = width / groups * 64 / a->planes[0];
             }
         } else {
@@ -277,6 +436,10 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             a->se_reduced[s][b] = (int)fc1->shape[0];
             const struct sekit_st_tensor *ds =
                 findf(st, "layer%d.%d.downsample.0.weight%s", s + 1, b, "");
+            /* timm's avg_down shortcut: downsample.0 is the pool, without parameters */
+            if (!ds && (ds = findf(st, "layer%d.%d.downsample.1.weight%s", s + 1, b, "")) &&
+                ds->ndim == 4)
+                a->avg_down = 1;
             a->has_downsample[s][b] = ds != NULL;
             a->downsample_kernel[s][b] = 1;
             if (ds && ds->ndim == 4 && (ds->shape[2] == 1 || ds->shape[2] == 3))
@@ -305,6 +468,16 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             return sekit_errf(e, SEKIT_EFORMAT,
                               "%s: __metadata__ sekit.stem is '%.*s' (imagenet, caffe or small)",
                               path, (int)strcspn(v, "\r\n"), v);
+    }
+    if ((v = sekit_st_meta(st, "sekit.aa"))) {
+        if (strcmp(v, "avgpool") == 0)
+            a->aa = 1;
+        else if (strcmp(v, "none") == 0)
+            a->aa = 0;
+        else
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s: __metadata__ sekit.aa is '%.*s' (avgpool or none)", path,
+                              (int)strcspn(v, "\r\n"), v);
     }
     if ((v = sekit_st_meta(st, "sekit.stride_on"))) {
         if (strcmp(v, "1x1") == 0)

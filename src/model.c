@@ -14,10 +14,12 @@
 #include "ops/ops.h"
 #include "threads.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BN_EPS 1e-5
 
@@ -40,6 +42,8 @@ struct se_block {
 struct block {
     struct sekit_block_shape shape;
     struct conv c1, c2, c3, ds; /* c3 unused by basic blocks, ds without projection */
+    int aa_pool;                /* a 2x2/2 average pool after c2 (anti-aliased stride) */
+    int ds_pool;                /* a 2x2/2 ceil-mode average pool before ds (avg_down) */
     struct se_block se;
     int in_h, in_w, out_h, out_w; /* at the prepared input size */
     float *capture;               /* where forward copies this block's input, or NULL */
@@ -48,8 +52,10 @@ struct block {
 struct sekit_model {
     struct sekit_arch arch;
     struct sekit_st *st; /* the weight file, kept for its metadata; NULL when synthetic */
-    struct conv stem;
+    struct conv stem[3]; /* one conv, or a deep stem's three */
+    int nstem;
     int pool_k, pool_stride, pool_pad, pool_ceil; /* pool_k == 0: no pool */
+    int pool_avg;                                 /* the pool averages (aa) instead of max */
     struct block *blocks;
     int nblocks;
     float *fc_w, *fc_b; /* (K, F), (K) */
@@ -248,14 +254,35 @@ static int build(struct sekit_model *m, struct wsrc *w)
         a->num_classes < 1 || a->groups < 1)
         return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
     int small = a->stem == SEKIT_STEM_SMALL;
-    conv_init(&m->stem, a->in_chans, a->stem_width, small ? 3 : 7, small ? 1 : 2, 1, 1);
-    if ((rc = load_conv_bn(w, &m->stem, legacy ? "layer0.conv1.weight" : "conv1.weight",
-                           legacy ? "layer0.bn1" : "bn1")))
-        return rc;
-    m->pool_k = small ? 0 : 3;
+    if (a->stem_deep) {
+        /* timm conv1.0 / .1 (BN) / .3 / .4 / .6 + bn1; Cadene layer0.conv1-3 + bn1-3 */
+        static const char *const tw[3] = {"conv1.0.weight", "conv1.3.weight", "conv1.6.weight"},
+                                 *tb[3] = {"conv1.1", "conv1.4", "bn1"},
+                                 *lw[3] = {"layer0.conv1.weight", "layer0.conv2.weight",
+                                           "layer0.conv3.weight"},
+                                 *lb[3] = {"layer0.bn1", "layer0.bn2", "layer0.bn3"};
+        const int outs[3] = {a->stem_chs[0], a->stem_chs[1], a->stem_width};
+        if (outs[0] < 1 || outs[1] < 1)
+            return sekit_errf(w->e, SEKIT_EINVAL, "invalid deep stem widths");
+        m->nstem = 3;
+        for (int j = 0; j < 3; j++) {
+            conv_init(&m->stem[j], j ? outs[j - 1] : a->in_chans, outs[j], 3, j ? 1 : 2, 1, 1);
+            if ((rc = load_conv_bn(w, &m->stem[j], legacy ? lw[j] : tw[j], legacy ? lb[j] : tb[j])))
+                return rc;
+        }
+    } else {
+        m->nstem = 1;
+        conv_init(&m->stem[0], a->in_chans, a->stem_width, small ? 3 : 7, small ? 1 : 2, 1, 1);
+        if ((rc = load_conv_bn(w, &m->stem[0], legacy ? "layer0.conv1.weight" : "conv1.weight",
+                               legacy ? "layer0.bn1" : "bn1")))
+            return rc;
+    }
+    /* timm's aa stem replaces the max-pool by AvgPool2d(2) */
+    m->pool_avg = a->aa && !small;
+    m->pool_k = small ? 0 : a->aa ? 2 : 3;
     m->pool_stride = 2;
-    m->pool_pad = a->stem == SEKIT_STEM_IMAGENET ? 1 : 0;
-    m->pool_ceil = a->stem == SEKIT_STEM_CAFFE;
+    m->pool_pad = a->stem == SEKIT_STEM_IMAGENET && !a->aa ? 1 : 0;
+    m->pool_ceil = a->stem == SEKIT_STEM_CAFFE && !a->aa;
 
     m->nblocks = 0;
     for (int s = 0; s < a->nstages; s++) {
@@ -277,8 +304,14 @@ static int build(struct sekit_model *m, struct wsrc *w)
             snprintf(pre, sizeof pre, "layer%d.%d", s + 1, b);
             if (a->block == SEKIT_BLOCK_BOTTLENECK) {
                 int s1 = a->stride_on_3x3 ? 1 : k.stride, s3 = a->stride_on_3x3 ? k.stride : 1;
-                conv_init(&bl->c1, k.in_c, k.width, 1, s1, 1, 1);
-                conv_init(&bl->c2, k.width, k.width, 3, s3, k.groups, 1);
+                /* timm's aa: the 3x3 keeps stride 1 and a 2x2 average pool strides after it */
+                bl->aa_pool = a->aa && s3 == 2;
+                if (bl->aa_pool) s3 = 1;
+                if (k.first < 1 || k.first % k.groups)
+                    return sekit_errf(w->e, SEKIT_ESHAPE, "layer%d.%d: inconsistent widths", s + 1,
+                                      b);
+                conv_init(&bl->c1, k.in_c, k.first, 1, s1, 1, 1);
+                conv_init(&bl->c2, k.first, k.width, 3, s3, k.groups, 1);
                 conv_init(&bl->c3, k.width, k.out_c, 1, 1, 1, 0);
             } else {
                 conv_init(&bl->c1, k.in_c, k.width, 3, k.stride, 1, 1);
@@ -293,15 +326,19 @@ static int build(struct sekit_model *m, struct wsrc *w)
             }
             if ((rc = load_se(w, &bl->se, a, &k))) return rc;
             if (k.has_downsample) {
-                conv_init(&bl->ds, k.in_c, k.out_c, k.downsample_kernel, k.stride, 1, 0);
-                snprintf(wn, sizeof wn, "%s.downsample.0.weight", pre);
-                snprintf(bn, sizeof bn, "%s.downsample.1", pre);
+                /* avg_down: downsample.0 is the pool (an identity at stride 1), .1 the conv */
+                const int j = a->avg_down;
+                bl->ds_pool = a->avg_down && k.stride != 1;
+                conv_init(&bl->ds, k.in_c, k.out_c, a->avg_down ? 1 : k.downsample_kernel,
+                          a->avg_down ? 1 : k.stride, 1, 0);
+                snprintf(wn, sizeof wn, "%s.downsample.%d.weight", pre, j);
+                snprintf(bn, sizeof bn, "%s.downsample.%d", pre, j + 1);
                 if ((rc = load_conv_bn(w, &bl->ds, wn, bn))) return rc;
             } else if (k.in_c != k.out_c || k.stride != 1) {
                 return sekit_errf(w->e, SEKIT_ESHAPE,
                                   "%s: block %s changes shape but has no projection shortcut "
-                                  "(%s.downsample.0.weight)",
-                                  w->st ? sekit_st_path(w->st) : a->name, pre, pre);
+                                  "(%s.downsample.%d.weight)",
+                                  w->st ? sekit_st_path(w->st) : a->name, pre, pre, a->avg_down);
             }
         }
     }
@@ -332,13 +369,66 @@ static int build(struct sekit_model *m, struct wsrc *w)
     return SEKIT_OK;
 }
 
-int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e)
+/* The upstream model timm's config.json beside path names ("architecture"), into name; "" when
+ * there is no config.json or it names none. */
+static int config_architecture(const char *path, char *name, size_t size, char *cfg,
+                               size_t cfg_size, struct sekit_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(cfg, cfg_size, "%.*s/config.json", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    name[0] = '\0';
+    if (access(cfg, F_OK) != 0) return SEKIT_OK;
+    json_error_t jerr;
+    json_t *root = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", cfg, jerr.text,
+                          jerr.line);
+    json_t *a = json_object_get(root, "architecture");
+    int rc = SEKIT_OK;
+    if (a && (!json_is_string(a) || json_string_length(a) >= size))
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: \"architecture\" is not a model name", cfg);
+    else if (a)
+        snprintf(name, size, "%s", json_string_value(a));
+    json_decref(root);
+    return rc;
+}
+
+/* Checks the inferred architecture against the upstream model the caller, the file's metadata
+ * or config.json says the weights are (see sekit_model_load_as). */
+static int claimed_arch(struct sekit_model *m, const char *path, const char *arch,
+                        struct sekit_err *e)
+{
+    char name[64], cfg[4096], what[4200];
+    const int from_config = !arch && !sekit_st_meta(m->st, "sekit.arch");
+    if (arch) {
+        snprintf(what, sizeof what, "architecture '%.63s'", arch);
+    } else if ((arch = sekit_st_meta(m->st, "sekit.arch"))) {
+        snprintf(what, sizeof what, "__metadata__ sekit.arch '%.63s'", arch);
+    } else {
+        int rc = config_architecture(path, name, sizeof name, cfg, sizeof cfg, e);
+        if (rc || !name[0]) return rc;
+        arch = name;
+        snprintf(what, sizeof what, "%s architecture '%s'", cfg, name);
+    }
+    struct sekit_arch p;
+    struct sekit_err pe = {0};
+    int rc = sekit_arch_preset(&p, arch, &pe);
+    /* config.json also describes models that are no SE-ResNet; inference decides for those */
+    if (rc && from_config && !sekit_arch_refusal(arch)) return SEKIT_OK;
+    if (rc) return sekit_errf(e, rc, "%s: %s", path, pe.msg);
+    return sekit_arch_match(&m->arch, &p, path, what, e);
+}
+
+int sekit_model_load_as(struct sekit_model **out, const char *path, const char *arch,
+                        struct sekit_err *e)
 {
     *out = NULL;
     struct sekit_model *m = calloc(1, sizeof *m);
     if (!m) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     int rc = sekit_st_open(&m->st, path, e);
     if (!rc) rc = sekit_arch_infer(&m->arch, m->st, e);
+    if (!rc) rc = claimed_arch(m, path, arch, e);
     if (!rc) {
         struct wsrc w = {.st = m->st, .e = e};
         w.used = calloc((size_t)sekit_st_count(m->st) + 1, 1);
@@ -351,6 +441,11 @@ int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_er
     }
     *out = m;
     return SEKIT_OK;
+}
+
+int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e)
+{
+    return sekit_model_load_as(out, path, NULL, e);
 }
 
 int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, uint64_t seed,
@@ -398,7 +493,8 @@ void sekit_model_free(struct sekit_model *m)
 {
     if (!m) return;
     free_buffers(m);
-    free_conv(&m->stem);
+    for (int j = 0; j < 3; j++)
+        free_conv(&m->stem[j]);
     for (int i = 0; m->blocks && i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
         free_conv(&b->c1);
@@ -499,7 +595,8 @@ static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int 
     *w = ow;
 }
 
-/* Walks the network at batch n and input H x W; 0 if some map would vanish. */
+/* Walks the network at batch n and input H x W: 1, or 0 if some map would vanish, or -1 - i if
+ * block i's branch and shortcut come out at different sizes. */
 static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct sizes *z)
 {
     int(*hw)[4] = z->hw;
@@ -508,7 +605,8 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
     int h = H, w = W;
     size_t in = (size_t)n * m->arch.in_chans * H * W;
     z->act = in;
-    size_conv(z, &m->stem, n, &h, &w);
+    for (int j = 0; j < m->nstem; j++)
+        size_conv(z, &m->stem[j], n, &h, &w);
     if (m->pool_k) {
         h = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
         w = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
@@ -520,9 +618,20 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
         z->hw[i][0] = h, z->hw[i][1] = w;
         size_conv(z, &b->c1, n, &h, &w);
         size_conv(z, &b->c2, n, &h, &w);
+        if (b->aa_pool) {
+            h = sekit_out_size(h, 2, 2, 0, 0);
+            w = sekit_out_size(w, 2, 2, 0, 0);
+        }
         if (b->c3.w) size_conv(z, &b->c3, n, &h, &w);
+        if (b->ds_pool) {
+            h0 = sekit_out_size(h0, 2, 2, 0, 1);
+            w0 = sekit_out_size(w0, 2, 2, 0, 1);
+        }
         if (b->ds.w) size_conv(z, &b->ds, n, &h0, &w0);
         if (h < 1 || w < 1) return 0;
+        /* an anti-aliased branch floors odd sizes where its shortcut's pool rounds up (timm
+         * fails there too) */
+        if (h != h0 || w != w0) return -1 - i;
         z->hw[i][2] = h, z->hw[i][3] = w;
         z->macs += 2 * (int64_t)b->se.info.channels * b->se.info.reduced;
     }
@@ -534,7 +643,7 @@ int64_t sekit_model_macs(const struct sekit_model *m, int H, int W)
 {
     struct sizes z;
     z.hw = malloc(sizeof *z.hw * (size_t)m->nblocks);
-    int64_t macs = z.hw && walk_sizes(m, 1, H, W, &z) ? z.macs : 0;
+    int64_t macs = z.hw && walk_sizes(m, 1, H, W, &z) == 1 ? z.macs : 0;
     free(z.hw);
     return macs;
 }
@@ -547,8 +656,17 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     struct sizes z;
     z.hw = malloc(sizeof *z.hw * (size_t)m->nblocks);
     if (!z.hw) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    if (!walk_sizes(m, max_n, H, W, &z)) {
+    const int walk = walk_sizes(m, max_n, H, W, &z);
+    if (walk != 1) {
         free(z.hw);
+        if (walk < 0) {
+            const struct block *b = &m->blocks[-1 - walk];
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "input %dx%d does not fit this network: layer%d.%d's anti-aliased "
+                              "branch and its shortcut round an odd size differently (use a "
+                              "multiple of 32)",
+                              H, W, b->shape.stage_index + 1, b->shape.block_index);
+        }
         return sekit_errf(e, SEKIT_EINVAL, "input %dx%d is too small for this network", H, W);
     }
     for (int i = 0; i < m->nblocks; i++) {
@@ -624,14 +742,31 @@ static void block_forward(const struct ws *s, struct block *b, float *out, const
     if (b->c3.w) {
         run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
         run_conv(s, &b->c2, s->t2, s->t1, N, &hb, &wb);
-        run_conv(s, &b->c3, s->t3, s->t2, N, &hb, &wb);
+        const float *mid = s->t2;
+        if (b->aa_pool) {
+            const int oh = sekit_out_size(hb, 2, 2, 0, 0), ow = sekit_out_size(wb, 2, 2, 0, 0);
+            sekit_avgpool2d_forward(s->t1, s->t2, N, b->c2.cout, hb, wb, 2, 2, oh, ow);
+            mid = s->t1;
+            hb = oh;
+            wb = ow;
+        }
+        run_conv(s, &b->c3, s->t3, mid, N, &hb, &wb);
     } else {
         run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
         run_conv(s, &b->c2, s->t3, s->t1, N, &hb, &wb);
     }
     const float *shortcut = in;
     if (b->ds.w) {
-        run_conv(s, &b->ds, s->sc, in, N, &hs, &ws);
+        const float *x = in;
+        if (b->ds_pool) {
+            /* t1 is free again: c3 has read it */
+            const int oh = sekit_out_size(hs, 2, 2, 0, 1), ow = sekit_out_size(ws, 2, 2, 0, 1);
+            sekit_avgpool2d_forward(s->t1, in, N, b->shape.in_c, hs, ws, 2, 2, oh, ow);
+            x = s->t1;
+            hs = oh;
+            ws = ow;
+        }
+        run_conv(s, &b->ds, s->sc, x, N, &hs, &ws);
         shortcut = s->sc;
     }
     const int C = se->info.channels, P = hb * wb;
@@ -709,13 +844,21 @@ static void run_share(void *ctx, int t)
         return;
     }
     int h = m->H, w = m->W, cur = 0;
-    run_conv(&s, &m->stem, s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h, &w);
+    run_conv(&s, &m->stem[0], s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h,
+             &w);
+    for (int j = 1; j < m->nstem; j++, cur = 1 - cur)
+        run_conv(&s, &m->stem[j], s.act[1 - cur], s.act[cur], N, &h, &w);
     if (m->pool_k) {
+        const int C = m->stem[m->nstem - 1].cout;
         int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
         int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        sekit_maxpool2d_forward(s.act[1], s.act[0], N, m->stem.cout, h, w, m->pool_k,
-                                m->pool_stride, m->pool_pad, oh, ow);
-        cur = 1;
+        if (m->pool_avg)
+            sekit_avgpool2d_forward(s.act[1 - cur], s.act[cur], N, C, h, w, m->pool_k,
+                                    m->pool_stride, oh, ow);
+        else
+            sekit_maxpool2d_forward(s.act[1 - cur], s.act[cur], N, C, h, w, m->pool_k,
+                                    m->pool_stride, m->pool_pad, oh, ow);
+        cur = 1 - cur;
     }
     run_blocks(m, &s, 0, m->nblocks, cur, N, logits, NULL, 1);
 }

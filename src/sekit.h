@@ -144,6 +144,9 @@ enum sekit_stem {
     SEKIT_STEM_CAFFE,    /* 7x7/2 conv, BN, ReLU, 3x3/2 max-pool ceil mode, no padding */
     SEKIT_STEM_SMALL,    /* 3x3/1 conv, BN, ReLU, no pool (28x28, 32x32 inputs) */
 };
+/* A deep stem (stem_deep) replaces the 7x7 conv by three 3x3 convs (/2, /1, /1, each with BN
+ * and ReLU): timm's deep and tiered stems (conv1.0/.3/.6) and SENet-154's (layer0.conv1-3). The
+ * pool that follows is the stem's: imagenet or caffe, or a 2x2/2 average pool with aa. */
 
 enum sekit_block_kind {
     SEKIT_BLOCK_BASIC,      /* 3x3, 3x3; expansion 1 */
@@ -167,6 +170,14 @@ struct sekit_arch {
     int se_bias;                  /* the SE FCs have biases */
     int se_linear;      /* the SE FC weights are 2-D Linear [CR, C] (else [CR, C, 1, 1]) */
     int relu_before_se; /* a ReLU on the branch before SE (Cadene's basic SEResNetBlock) */
+    int stem_deep;      /* three 3x3 stem convs instead of one (see enum sekit_stem) */
+    int stem_chs[2];    /* deep stem: outputs of its first two convs (the third's: stem_width) */
+    int avg_down;       /* projection shortcuts: 2x2 average pool (ceil mode, stride 2 blocks
+                           only) then 1x1 conv, named downsample.1 / .2 (timm -d, -t models) */
+    int aa;             /* anti-aliasing as timm's aa_layer=nn.AvgPool2d: a strided 3x3 becomes
+                           stride 1 followed by a 2x2/2 average pool, and so does the stem pool.
+                           Weight names cannot show it: a preset, config.json or metadata can */
+    int reduce_first;   /* bottleneck conv1 has width / reduce_first outputs (SENet-154: 2) */
     /* Per block: reduced SE width, projection shortcut, its kernel size. */
     int se_reduced[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
     unsigned char has_downsample[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
@@ -177,21 +188,33 @@ struct sekit_arch {
 struct sekit_block_shape {
     int stage_index, block_index; /* 0-based: layer(stage_index+1).block_index */
     int in_c, width, out_c, stride, groups;
+    int first; /* bottleneck conv1 outputs: width / reduce_first */
     int se_reduced, has_downsample, downsample_kernel;
 };
 
 const char *sekit_layout_name(enum sekit_layout l);
 const char *sekit_stem_name(enum sekit_stem s);
 
-/* Fills a with a named preset (seresnet18/34/50/101/152, seresnext50_32x4d, seresnext101_32x4d,
- * legacy_seresnet50, ...). SEKIT_EINVAL with the list of names when unknown. */
+/* Fills a with a named preset (seresnet18/34/50/101/152, seresnext50_32x4d, seresnet50t,
+ * seresnext26d_32x4d, seresnetaa50d, senet154, legacy_seresnet50, legacy_senet154, ...): every
+ * upstream SE-ResNet sekit runs. SEKIT_EINVAL with the list of names when unknown, and with the
+ * unsupported feature named for upstream SE models sekit cannot run (timm's ByobNet ones). */
 int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *e);
+/* Why sekit does not run upstream model `name`, or NULL when it is not one it refuses. */
+const char *sekit_arch_refusal(const char *name);
 /* A NULL-terminated list of preset names. */
 const char *const *sekit_arch_preset_names(void);
 
 /* Infers the architecture from a weight file's names and shapes. The result is only a
  * hypothesis: sekit_model_load checks every tensor against it. */
 int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e);
+/* Checks that inferred architecture a is preset p's (blocks, widths, stem, shortcuts) and takes
+ * what weight names cannot show (aa) from p. SEKIT_ESHAPE naming the first difference. what
+ * says where p came from in the message ("config.json architecture 'seresnetaa50d'"). */
+int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
+                     const char *what, struct sekit_err *e);
+/* One line describing the stem, e.g. "deep 3x3 stem 24-32-64, max-pool padding 1". */
+const char *sekit_arch_stem_desc(const struct sekit_arch *a, char *buf, size_t size);
 
 /* Shape of block (s, b); s, b 0-based. */
 struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int b);
@@ -218,7 +241,14 @@ struct sekit_se_info {
 struct sekit_model;
 
 /* Builds a model from a safetensors file: infers the architecture, checks every tensor's
- * name and shape (the first that does not fit is named), folds BN into the convolutions. */
+ * name and shape (the first that does not fit is named), folds BN into the convolutions.
+ * The upstream model it claims to be, if any, is checked against the inference and supplies
+ * what names cannot show (sekit_arch_match): arch (a preset name; NULL: none), else the file's
+ * __metadata__ "sekit.arch", else the "architecture" of timm's config.json beside the file
+ * (ignored when it names no SE-ResNet sekit knows, unless it is one sekit refuses). */
+int sekit_model_load_as(struct sekit_model **out, const char *path, const char *arch,
+                        struct sekit_err *e);
+/* sekit_model_load_as(out, path, NULL, e) */
 int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e);
 /* Builds a model of architecture a with seeded synthetic weights (benchmarks, tests). */
 int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, uint64_t seed,

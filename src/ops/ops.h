@@ -33,6 +33,12 @@ void sekit_bn_fold(float *w, float *b, const float *gamma, const float *beta, co
 void sekit_maxpool2d_forward(float *out, const float *in, int N, int C, int H, int W, int k,
                              int stride, int pad, int OH, int OW);
 
+/* pool.c: average pooling without padding; a window cut short by the edge (ceil mode) averages
+ * only the pixels inside, as PyTorch's AvgPool2d(count_include_pad=False) and timm's do.
+ *   out (N, C, OH, OW)   in (N, C, H, W) */
+void sekit_avgpool2d_forward(float *out, const float *in, int N, int C, int H, int W, int k,
+                             int stride, int OH, int OW);
+
 /* pool.c: global average pooling (the SE squeeze, and the head's pool).
  *   out (N, C)   in (N, C, P) */
 void sekit_global_avgpool_forward(float *out, const float *in, int N, int C, int P);

@@ -14,6 +14,19 @@ loader meets in real files:
              C // reduction), stride on the 3x3; with downsample="channels" and the small stem
              it is that project's CIFAR network.
 
+timm's ResNet options and SENet-154 (timm resnet.py and senet.py, Cadene's senet.py):
+  stem_deep     (c0, c1): three 3x3 convs c0, c1, stem_width (/2, /1, /1) instead of the 7x7;
+                timm names them conv1.0 / conv1.3 / conv1.6 with BNs conv1.1 / conv1.4 / bn1
+                (deep: c0 = c1 = stem_width / 2; tiered: c0 = 3 * (c1 // 4)), legacy
+                layer0.conv1-3 / bn1-3 (SENet-154: 64, 64, 128)
+  avg_down      projections as AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False)
+                (an Identity at stride 1) + 1x1 conv + BN: downsample.0 / .1 / .2
+  aa            timm's aa_layer=nn.AvgPool2d: the stem pool is AvgPool2d(2), and a stride-2
+                bottleneck runs its 3x3 at stride 1 followed by AvgPool2d(2)
+  reduce_first  a bottleneck's first 1x1 has width // reduce_first outputs (SENet-154: 2)
+  down_kernel   kernel of the strided projections (SENet-154: 3, padding 1); timm and Cadene
+                keep 1x1 for layer1's stride-1 projection
+
 Block forward (paper Fig. 3): branch = convs + BN (ReLU between them, none after the last);
 z = mean of branch over H, W; s = sigmoid(fc2(relu(fc1(z)))); out = relu(branch * s + shortcut).
 One exception, kept because real weights were trained with it: timm's legacy basic block
@@ -46,6 +59,11 @@ DEFAULTS = {
     # only when channels change (moskomule CIFAR)
     "in_chans": 3,
     "num_classes": 1000,
+    "stem_deep": None,  # (c0, c1): a deep stem, see the module docstring
+    "avg_down": False,
+    "aa": False,
+    "reduce_first": 1,
+    "down_kernel": 1,
 }
 
 
@@ -101,6 +119,14 @@ def resolve_config(cfg: dict) -> dict:
         raise ValueError("stride_on must be 1x1 or 3x3")
     if c["downsample"] not in ("standard", "channels"):
         raise ValueError("downsample must be standard or channels")
+    if c["stem_deep"] is not None:
+        c["stem_deep"] = tuple(c["stem_deep"])
+        if len(c["stem_deep"]) != 2 or c["stem"] == "small":
+            raise ValueError("stem_deep is (c0, c1) and replaces a 7x7 stem")
+    if (c["aa"] or c["reduce_first"] != 1) and c["block"] != "bottleneck":
+        raise ValueError("aa and reduce_first are bottleneck options")
+    if c["aa"] and c["stride_on"] != "3x3":
+        raise ValueError("aa moves the 3x3's stride")
     return c
 
 
@@ -161,13 +187,17 @@ class Block(nn.Module):
         t = layout_traits(c)
         self.relu_before_se = t["relu_before_se"]
         self.bottleneck = c["block"] == "bottleneck"
+        self.aa = None
         if self.bottleneck:
             out = planes * 4
             width = int(planes * c["base_width"] / 64) * c["groups"]
+            first = width // c["reduce_first"]
             s1, s2 = (stride, 1) if c["stride_on"] == "1x1" else (1, stride)
-            self.conv1 = conv(cin, width, 1, s1)
-            self.bn1 = nn.BatchNorm2d(width)
-            self.conv2 = conv(width, width, 3, s2, c["groups"])
+            if c["aa"] and s2 == 2:
+                self.aa, s2 = nn.AvgPool2d(2), 1
+            self.conv1 = conv(cin, first, 1, s1)
+            self.bn1 = nn.BatchNorm2d(first)
+            self.conv2 = conv(first, width, 3, s2, c["groups"])
             self.bn2 = nn.BatchNorm2d(width)
             self.conv3 = conv(width, out, 1)
             self.bn3 = nn.BatchNorm2d(out)
@@ -186,8 +216,15 @@ class Block(nn.Module):
             project = cin != out
         else:
             project = stride != 1 or cin != out
-        self.downsample = (nn.Sequential(conv(cin, out, 1, stride), nn.BatchNorm2d(out))
-                           if project else None)
+        if not project:
+            self.downsample = None
+        elif c["avg_down"]:
+            pool = (nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False)
+                    if stride != 1 else nn.Identity())
+            self.downsample = nn.Sequential(pool, conv(cin, out, 1), nn.BatchNorm2d(out))
+        else:
+            k = c["down_kernel"] if stride != 1 else 1
+            self.downsample = nn.Sequential(conv(cin, out, k, stride), nn.BatchNorm2d(out))
         self.out_channels = out
 
     @property
@@ -198,6 +235,8 @@ class Block(nn.Module):
         y = F.relu(self.bn1(self.conv1(x)))
         if self.bottleneck:
             y = F.relu(self.bn2(self.conv2(y)))
+            if self.aa is not None:
+                y = self.aa(y)
             y = self.bn3(self.conv3(y))
         else:
             y = self.bn2(self.conv2(y))
@@ -213,14 +252,29 @@ class SENet(nn.Module):
         c = self.cfg = resolve_config(cfg)
         self.legacy = c["layout"] == "legacy"
         small = c["stem"] == "small"
-        stem_conv = conv(c["in_chans"], c["stem_width"], 3 if small else 7, 1 if small else 2)
-        stem_bn = nn.BatchNorm2d(c["stem_width"])
-        if self.legacy:
-            self.layer0 = nn.Sequential(OrderedDict(
-                [("conv1", stem_conv), ("bn1", stem_bn), ("relu1", nn.ReLU())]))
+        sw = c["stem_width"]
+        if c["stem_deep"]:
+            c0, c1 = c["stem_deep"]
+            convs = [conv(c["in_chans"], c0, 3, 2), conv(c0, c1, 3), conv(c1, sw, 3)]
+            bns = [nn.BatchNorm2d(c0), nn.BatchNorm2d(c1), nn.BatchNorm2d(sw)]
         else:
-            self.conv1, self.bn1 = stem_conv, stem_bn
-        if c["stem"] == "imagenet":
+            convs = [conv(c["in_chans"], sw, 3 if small else 7, 1 if small else 2)]
+            bns = [nn.BatchNorm2d(sw)]
+        if self.legacy:
+            mods = []
+            for i, (cv, bn) in enumerate(zip(convs, bns)):
+                mods += [(f"conv{i + 1}", cv), (f"bn{i + 1}", bn), (f"relu{i + 1}", nn.ReLU())]
+            self.layer0 = nn.Sequential(OrderedDict(mods))
+        elif c["stem_deep"]:
+            # timm: conv1 = Sequential(conv, bn, act, conv, bn, act, conv), then bn1
+            self.conv1 = nn.Sequential(convs[0], bns[0], nn.ReLU(), convs[1], bns[1], nn.ReLU(),
+                                       convs[2])
+            self.bn1 = bns[2]
+        else:
+            self.conv1, self.bn1 = convs[0], bns[0]
+        if c["aa"]:
+            self.pool = nn.AvgPool2d(2)
+        elif c["stem"] == "imagenet":
             self.pool = nn.MaxPool2d(3, 2, padding=1)
         elif c["stem"] == "caffe":
             self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
