@@ -52,12 +52,14 @@ void sekit_arch_summary(const struct sekit_arch *a, char *buf, size_t n)
     for (int s = 0; s < a->nstages; s++)
         snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), "%s%d", s ? "," : "",
                  a->blocks[s]);
+    char stem[128];
     snprintf(buf, n,
-             "%s layout, %s stem, %s blocks %s, widths %d..%d, groups %d, stride on the %s, SE "
+             "%s layout, %s, %s blocks %s, widths %d..%d, groups %d%s%s, stride on the %s, SE "
              "%s, %d input channels, %d classes",
-             sekit_layout_name(a->layout), sekit_stem_name(a->stem),
+             sekit_layout_name(a->layout), sekit_arch_stem_desc(a, stem, sizeof stem),
              a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic", blocks,
              sekit_arch_block(a, 0, 0).out_c, sekit_arch_features(a), a->groups,
+             a->avg_down ? ", average-pool shortcuts" : "", a->aa ? ", anti-aliased" : "",
              a->stride_on_3x3 ? "3x3" : "1x1", a->se_bias ? "with bias" : "without bias",
              a->in_chans, a->num_classes);
 }

@@ -20,8 +20,8 @@
 
 /* Why timm's ByobNet SE models (stem.*, stages.* names) are not run: their blocks differ from
  * the paper's SE-ResNet module, not only their names. */
-#define BYOBNET_WHY                                                                               \
-    "timm ByobNet layout: SiLU activations, the SE block on the bottleneck's middle 3x3 output "  \
+#define BYOBNET_WHY                                                                                \
+    "timm ByobNet layout: SiLU activations, the SE block on the bottleneck's middle 3x3 output "   \
     "instead of its last, and a final 1x1 feature conv; sekit runs the paper's SE-ResNet module"
 
 const char *sekit_layout_name(enum sekit_layout l)
@@ -118,12 +118,15 @@ struct preset {
     int stem, tiered, avg_down, aa, reduce_first, down_k;
 };
 
-#define TIMM_B(n, b0, b1, b2, b3) .name = n, .layout = SEKIT_LAYOUT_TIMM, .block = SEKIT_BLOCK_BASIC, \
-    .b = {b0, b1, b2, b3}, .groups = 1, .base_width = 64
-#define TIMM(n, b0, b1, b2, b3, g, bw) .name = n, .layout = SEKIT_LAYOUT_TIMM, \
-    .block = SEKIT_BLOCK_BOTTLENECK, .b = {b0, b1, b2, b3}, .groups = g, .base_width = bw
-#define LEGACY(n, blk, b0, b1, b2, b3, g, bw) .name = n, .layout = SEKIT_LAYOUT_LEGACY, \
-    .block = blk, .b = {b0, b1, b2, b3}, .groups = g, .base_width = bw
+#define TIMM_B(n, b0, b1, b2, b3)                                                                  \
+    .name = n, .layout = SEKIT_LAYOUT_TIMM, .block = SEKIT_BLOCK_BASIC, .b = {b0, b1, b2, b3},     \
+    .groups = 1, .base_width = 64
+#define TIMM(n, b0, b1, b2, b3, g, bw)                                                             \
+    .name = n, .layout = SEKIT_LAYOUT_TIMM, .block = SEKIT_BLOCK_BOTTLENECK,                       \
+    .b = {b0, b1, b2, b3}, .groups = g, .base_width = bw
+#define LEGACY(n, blk, b0, b1, b2, b3, g, bw)                                                      \
+    .name = n, .layout = SEKIT_LAYOUT_LEGACY, .block = blk, .b = {b0, b1, b2, b3}, .groups = g,    \
+    .base_width = bw
 
 /* timm's resnet.py and senet.py (legacy_*, Cadene's module tree) SE models, moskomule's. */
 static const struct preset presets[] = {
@@ -157,8 +160,12 @@ static const struct preset presets[] = {
     {LEGACY("legacy_seresnext101_32x4d", SEKIT_BLOCK_BOTTLENECK, 3, 4, 23, 3, 32, 4)},
     {LEGACY("legacy_senet154", SEKIT_BLOCK_BOTTLENECK, 3, 8, 36, 3, 64, 4), .stem = 64,
      .reduce_first = 2, .down_k = 3},
-    {.name = "moskomule_se_resnet50", .layout = SEKIT_LAYOUT_MOSKOMULE,
-     .block = SEKIT_BLOCK_BOTTLENECK, .b = {3, 4, 6, 3}, .groups = 1, .base_width = 64},
+    {.name = "moskomule_se_resnet50",
+     .layout = SEKIT_LAYOUT_MOSKOMULE,
+     .block = SEKIT_BLOCK_BOTTLENECK,
+     .b = {3, 4, 6, 3},
+     .groups = 1,
+     .base_width = 64},
 };
 #define NPRESETS ((int)(sizeof presets / sizeof presets[0]))
 
@@ -200,7 +207,8 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     for (int i = 0; i < NPRESETS; i++)
         if (strcmp(presets[i].name, name) == 0) p = &presets[i];
     const char *why = p ? NULL : sekit_arch_refusal(name);
-    if (why) return sekit_errf(e, SEKIT_EINVAL, "architecture '%s' is not supported: %s", name, why);
+    if (why)
+        return sekit_errf(e, SEKIT_EINVAL, "architecture '%s' is not supported: %s", name, why);
     if (!p) {
         char list[1024];
         return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%.64s' (known: %s)", name,
@@ -268,7 +276,7 @@ int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const cha
 {
     const char *d = field_diff(a, p);
     if (d)
-        return sekit_errf(e, SEKIT_ESHAPE, "%s: the weights are not %s's: the %s differs", path,
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the %s differs", path,
                           what, d);
     a->aa = p->aa;
     snprintf(a->name, sizeof a->name, "%s", p->name);
@@ -277,7 +285,7 @@ int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const cha
 
 const char *sekit_arch_stem_desc(const struct sekit_arch *a, char *buf, size_t size)
 {
-    const char *pool = a->aa                           ? "2x2 average pool"
+    const char *pool = a->aa                            ? "2x2 average pool"
                        : a->stem == SEKIT_STEM_IMAGENET ? "max-pool padding 1"
                        : a->stem == SEKIT_STEM_CAFFE    ? "max-pool ceil mode"
                                                         : "no pool";
@@ -306,7 +314,8 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
     const char *path = sekit_st_path(st);
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "inferred");
-    if (sekit_st_find(st, "stem.conv1.conv.weight") || sekit_st_find(st, "stages.0.0.shortcut.conv.weight") ||
+    if (sekit_st_find(st, "stem.conv1.conv.weight") ||
+        sekit_st_find(st, "stages.0.0.shortcut.conv.weight") ||
         sekit_st_find(st, "stem.conv.conv.weight"))
         return sekit_errf(e, SEKIT_ESHAPE, "%s: not supported: " BYOBNET_WHY, path);
     /* the stem: one conv, or a deep stem of three (timm conv1.0/.3/.6, Cadene layer0.conv1-3) */
@@ -337,14 +346,14 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             const struct sekit_st_tensor *t = deep[i];
             if (!t || t->ndim != 4 || t->shape[2] != 3 || t->shape[3] != 3 || t->shape[0] < 1 ||
                 t->shape[0] > 65536 || t->shape[1] < 1 || t->shape[1] > 65536)
-                return sekit_errf(e, SEKIT_ESHAPE,
-                                  "%s: deep stem conv %d (%s) is missing or not a 3x3 "
-                                  "convolution [out, in, 3, 3]",
-                                  path, i + 1,
-                                  a->layout == SEKIT_LAYOUT_LEGACY
-                                      ? (const char *[]){"layer0.conv1", "layer0.conv2",
-                                                         "layer0.conv3"}[i]
-                                      : (const char *[]){"conv1.0", "conv1.3", "conv1.6"}[i]);
+                return sekit_errf(
+                    e, SEKIT_ESHAPE,
+                    "%s: deep stem conv %d (%s) is missing or not a 3x3 "
+                    "convolution [out, in, 3, 3]",
+                    path, i + 1,
+                    a->layout == SEKIT_LAYOUT_LEGACY
+                        ? (const char *[]){"layer0.conv1", "layer0.conv2", "layer0.conv3"}[i]
+                        : (const char *[]){"conv1.0", "conv1.3", "conv1.6"}[i]);
             if (i < 2) a->stem_chs[i] = (int)t->shape[0];
         }
         a->stem_width = (int)deep[2]->shape[0];
@@ -354,9 +363,10 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         if (stem->ndim != 4 || stem->shape[2] != stem->shape[3] ||
             (stem->shape[2] != 7 && stem->shape[2] != 3) || stem->shape[0] < 1 ||
             stem->shape[1] < 1 || stem->shape[0] > 65536 || stem->shape[1] > 65536)
-            return sekit_errf(e, SEKIT_ESHAPE,
-                              "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]",
-                              path, stem->name);
+            return sekit_errf(
+                e, SEKIT_ESHAPE,
+                "%s: tensor '%s' is not a 7x7 or 3x3 stem convolution [out, in, k, k]", path,
+                stem->name);
         a->stem_width = (int)stem->shape[0];
         a->in_chans = (int)stem->shape[1];
         if (stem->shape[2] == 3)
@@ -404,8 +414,7 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
             if (!c2 || !c1 || c2->ndim != 4 || c1->ndim != 4 || c2->shape[1] < 1 ||
                 c2->shape[0] < 1 || c2->shape[0] > 65536 || c1->shape[0] < 1 ||
                 c1->shape[0] > 65536 || c1->shape[0] % c2->shape[1] ||
-                c2->shape[0] % (c1->shape[0] / c2->shape[1]) ||
-                c2->shape[0] % c1->shape[0])
+                c2->shape[0] % (c1->shape[0] / c2->shape[1]) || c2->shape[0] % c1->shape[0])
                 return sekit_errf(e, SEKIT_ESHAPE,
                                   "%s: layer%d.0.conv1.weight and layer%d.0.conv2.weight are "
                                   "missing or not a 1x1 then a grouped 3x3 convolution",

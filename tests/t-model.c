@@ -61,6 +61,118 @@ static void presets(void)
        "an unknown preset is refused with the list of known ones");
 }
 
+/* The upstream models of timm's resnet.py and senet.py: sum(p.numel() for p in
+ * timm.create_model(name).parameters()), timm 0.9.16. */
+static void upstream_presets(void)
+{
+    static const struct {
+        const char *name;
+        long long params;
+    } up[] = {
+        {"seresnext26d_32x4d", 16809512}, {"seresnext26t_32x4d", 16806976},
+        {"seresnet50t", 28104720},        {"seresnet152d", 66841080},
+        {"seresnetaa50d", 28107256},      {"senet154", 115088984},
+        {"legacy_senet154", 115088984},
+    };
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+        struct sekit_arch a;
+        struct sekit_err e = {0};
+        struct sekit_model *m = NULL;
+        if (!ok(sekit_arch_preset(&a, up[i].name, &e) == SEKIT_OK &&
+                    sekit_model_synthetic(&m, &a, 3, &e) == SEKIT_OK,
+                "%s builds", up[i].name)) {
+            diag("%s", e.msg);
+            continue;
+        }
+        is_int(sekit_model_params(m), up[i].params, "%s has timm's parameter count", up[i].name);
+        sekit_model_free(m);
+    }
+    struct sekit_arch a;
+    struct sekit_err e = {0};
+    ok(sekit_arch_preset(&a, "seresnet33ts", &e) == SEKIT_EINVAL &&
+           strstr(e.msg, "not supported") && strstr(e.msg, "ByobNet") && strstr(e.msg, "SiLU"),
+       "a ByobNet SE model is refused naming what sekit does not run: %s", e.msg);
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* What a weight file claims to be (config.json beside it, --arch) is checked, and supplies
+ * what names cannot show. */
+static void claimed_architectures(void)
+{
+    char dir[1024], w[1200], cfg[1200], src[1200];
+    snprintf(dir, sizeof dir, "%s/claims", tap_tmpdir());
+    snprintf(w, sizeof w, "%s/model.safetensors", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    snprintf(src, sizeof src, "%s/tests/reference/data/timm_deep_avgdown.safetensors",
+             tap_srcdir());
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s'", dir, src, w);
+    if (!ok(system(cmd) == 0, "weights copied")) return;
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    ok(sekit_model_load(&m, w, &e) == SEKIT_OK && !sekit_model_arch(m)->aa,
+       "no claim: the inferred -d architecture, without anti-aliasing");
+    sekit_model_free(m);
+    m = NULL;
+    const char *j1 = "{\"architecture\": \"seresnetaa50d\", \"num_classes\": 5}";
+    write_file(cfg, j1, strlen(j1));
+    ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "config.json") &&
+           strstr(e.msg, "seresnetaa50d") && strstr(e.msg, "number of stages differs"),
+       "config.json naming another model: refused with the difference: %s", e.msg);
+    sekit_model_free(m);
+    m = NULL;
+    const char *j2 = "{\"architecture\": \"seresnext26ts\"}";
+    write_file(cfg, j2, strlen(j2));
+    ok(sekit_model_load(&m, w, &e) == SEKIT_EINVAL && strstr(e.msg, "not supported") &&
+           strstr(e.msg, "seresnext26ts"),
+       "config.json naming a ByobNet model: refused by name: %s", e.msg);
+    const char *j3 = "{\"architecture\": \"convnext_tiny\"}";
+    write_file(cfg, j3, strlen(j3));
+    ok(sekit_model_load(&m, w, &e) == SEKIT_OK, "config.json naming a model sekit does not know: "
+                                                "inference decides");
+    sekit_model_free(m);
+    m = NULL;
+    ok(sekit_model_load_as(&m, w, "seresnext26d_32x4d", &e) == SEKIT_ESHAPE &&
+           strstr(e.msg, "architecture 'seresnext26d_32x4d'"),
+       "an explicit architecture is checked too: %s", e.msg);
+    ok(sekit_model_load_as(&m, w, "nosuchnet", &e) == SEKIT_EINVAL && strstr(e.msg, "nosuchnet"),
+       "an unknown explicit architecture is refused");
+    remove(cfg);
+
+    /* timm's ByobNet files by their names alone */
+    static const char hdr[] =
+        "{\"stem.conv1.conv.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    unsigned char buf[256] = {0};
+    uint64_t hl = (sizeof hdr - 1 + 7) / 8 * 8;
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)(hl >> (8 * i));
+    memset(buf + 8, ' ', hl);
+    memcpy(buf + 8, hdr, sizeof hdr - 1);
+    snprintf(w, sizeof w, "%s/byob.safetensors", dir);
+    write_file(w, buf, 8 + hl + 4);
+    ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "ByobNet") &&
+           strstr(e.msg, "byob.safetensors"),
+       "a ByobNet weight file is refused naming the layout: %s", e.msg);
+
+    /* anti-aliasing floors odd sizes where the shortcut's pool rounds up */
+    snprintf(w, sizeof w, "%s/tests/reference/data/timm_aa.safetensors", tap_srcdir());
+    if (ok(sekit_model_load(&m, w, &e) == SEKIT_OK && sekit_model_arch(m)->aa,
+           "metadata sekit.aa marks anti-aliasing")) {
+        ok(sekit_model_prepare(m, 1, 72, 72, &e) == SEKIT_EINVAL && strstr(e.msg, "layer3.0"),
+           "an input that anti-aliasing cannot take is refused before running: %s", e.msg);
+        ok(sekit_model_prepare(m, 1, 64, 64, &e) == SEKIT_OK, "64x64 fits");
+    }
+    sekit_model_free(m);
+}
+
 static struct sekit_model *small_model(void)
 {
     return fixture_small_model(16, 5, 99);
@@ -196,6 +308,8 @@ static void hooks(void)
 int main(void)
 {
     presets();
+    upstream_presets();
+    claimed_architectures();
     hooks();
     return tap_done();
 }

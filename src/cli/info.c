@@ -13,7 +13,13 @@ static void print_json(const char *source, const struct sekit_model *m,
            *bps = json_array();
     json_object_set_new(root, "source", json_string(source));
     json_object_set_new(root, "layout", json_string(sekit_layout_name(a->layout)));
+    char stem[128];
+    json_object_set_new(root, "architecture", json_string(a->name));
     json_object_set_new(root, "stem", json_string(sekit_stem_name(a->stem)));
+    json_object_set_new(root, "stem_desc", json_string(sekit_arch_stem_desc(a, stem, sizeof stem)));
+    json_object_set_new(root, "avg_down", json_boolean(a->avg_down));
+    json_object_set_new(root, "anti_aliased", json_boolean(a->aa));
+    json_object_set_new(root, "reduce_first", json_integer(a->reduce_first));
     json_object_set_new(root, "block",
                         json_string(a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic"));
     json_object_set_new(root, "stride_on", json_string(a->stride_on_3x3 ? "3x3" : "1x1"));
@@ -58,10 +64,15 @@ static void print_text(const char *source, const struct sekit_model *m,
     const double total = (double)s->total_params;
     char g1[32], g2[32];
     printf("model        %s\n", source);
-    printf("layout       %s, %s stem, %s blocks, stride on the %s, groups %d\n",
-           sekit_layout_name(a->layout), sekit_stem_name(a->stem),
+    char stem[128];
+    printf("architecture %s\n", a->name);
+    printf("layout       %s, %s blocks, stride on the %s, groups %d%s%s\n",
+           sekit_layout_name(a->layout),
            a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic",
-           a->stride_on_3x3 ? "3x3" : "first 1x1", a->groups);
+           a->stride_on_3x3 ? "3x3" : "first 1x1", a->groups,
+           a->avg_down ? ", average-pool shortcuts" : "",
+           a->aa ? ", anti-aliased (2x2 average pool) downsampling" : "");
+    printf("stem         %s\n", sekit_arch_stem_desc(a, stem, sizeof stem));
     printf("stages       %d:", a->nstages);
     for (int i = 0; i < a->nstages; i++)
         printf(" %d", a->blocks[i]);

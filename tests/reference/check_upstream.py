@@ -174,6 +174,14 @@ def main() -> int:
                     "num_params": str(sum(p.numel() for p in up.parameters())),
                     "se_params": str(sum(p.numel() for _, se in blocks
                                          for p in se.parameters()))}
+            if c["stem_deep"]:
+                meta["stem_deep"] = "%d,%d,%d" % (*c["stem_deep"], c["stem_width"])
+            for key in ("avg_down", "aa"):
+                if c[key]:
+                    meta[key] = "1"
+            for key in ("reduce_first", "down_kernel"):
+                if c[key] != 1:
+                    meta[key] = str(c[key])
             weights = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
             write_safetensors(os.path.join(args.out, f"{case}.safetensors"), weights,
                               {"case": case, "layout": c["layout"], **wmeta})

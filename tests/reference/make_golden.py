@@ -31,7 +31,7 @@ from senet_ref import SENet, layout_traits  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
 N_IMAGES = 3
-MAX_TOTAL_BYTES = 5_000_000
+MAX_TOTAL_BYTES = 6_500_000
 GATE_LOGIT_STD = 1.5
 
 CASES = [
@@ -81,6 +81,37 @@ CASES = [
      "cfg": {"layout": "moskomule", "stem": "imagenet", "block": "bottleneck",
              "blocks": (1, 1, 2, 1), "planes": (8, 16, 16, 32), "stem_width": 16,
              "reduction": 4, "num_classes": 9}},
+    {"name": "timm_deep_avgdown",
+     "description": "timm SE-ResNeXt-D (seresnext26d_32x4d): deep 3x3 stem, average-pool shortcuts",
+     "hw": 50,
+     "cfg": {"layout": "timm", "stem": "imagenet", "block": "bottleneck", "blocks": (1, 2, 1),
+             "planes": (16, 32, 32), "stem_width": 32, "stem_deep": (16, 16), "groups": 4,
+             "base_width": 8, "avg_down": True, "num_classes": 5}},
+    {"name": "timm_tiered_avgdown",
+     "description": "timm SE-ResNet-T (seresnet50t): tiered deep stem, average-pool shortcuts",
+     "hw": 64,
+     "cfg": {"layout": "timm", "stem": "imagenet", "block": "bottleneck", "blocks": (2, 1, 1, 1),
+             "planes": (8, 16, 32, 32), "stem_width": 32, "stem_deep": (12, 16),
+             "avg_down": True, "num_classes": 7}},
+    {"name": "timm_aa",
+     "description": "timm SE-ResNet-AA-D (seresnetaa50d): 2x2 average pools as anti-aliasing",
+     "hw": 64,
+     "meta": {"sekit.aa": "avgpool"},
+     "cfg": {"layout": "timm", "stem": "imagenet", "block": "bottleneck", "blocks": (1, 1, 2),
+             "planes": (8, 16, 32), "stem_width": 32, "stem_deep": (16, 16), "avg_down": True,
+             "aa": True, "num_classes": 6}},
+    {"name": "timm_senet154",
+     "description": "timm senet154: deep stem, 1x1 of width/2, 3x3 strided projections",
+     "hw": 50,
+     "cfg": {"layout": "timm", "stem": "imagenet", "block": "bottleneck", "blocks": (1, 1, 1),
+             "planes": (16, 16, 32), "stem_width": 32, "stem_deep": (16, 16), "groups": 4,
+             "base_width": 8, "reduce_first": 2, "down_kernel": 3, "num_classes": 4}},
+    {"name": "legacy_senet154",
+     "description": "Cadene / timm legacy senet154: layer0.conv1-3 stem, ceil-mode pool",
+     "hw": 51,
+     "cfg": {"layout": "legacy", "stem": "caffe", "block": "bottleneck", "blocks": (1, 1, 1),
+             "planes": (16, 16, 32), "stem_width": 32, "stem_deep": (16, 16), "groups": 4,
+             "base_width": 8, "reduce_first": 2, "down_kernel": 3, "num_classes": 4}},
 ]
 
 
@@ -176,6 +207,15 @@ def make_case(case: dict) -> dict:
         "num_classes": str(c["num_classes"]),
         "in_chans": str(c["in_chans"]),
     }
+    # the newer options, only where used: files of the cases before them stay byte-identical
+    if c["stem_deep"]:
+        meta["stem_deep"] = "%d,%d,%d" % (*c["stem_deep"], c["stem_width"])
+    for key in ("avg_down", "aa"):
+        if c[key]:
+            meta[key] = "1"
+    for key in ("reduce_first", "down_kernel"):
+        if c[key] != 1:
+            meta[key] = str(c[key])
     return {"weights": weights, "expected": expected, "meta": meta,
             "se": [(name, se.gate.shape[1], se.fcs[0].weight.shape[0]) for name, se in blocks]}
 
@@ -187,7 +227,7 @@ def main() -> int:
         r = make_case(case)
         name = case["name"]
         wmeta = {"case": name, "layout": r["meta"]["layout"],
-                 "description": case["description"]}
+                 "description": case["description"], **case.get("meta", {})}
         size = write_safetensors(os.path.join(DATA, f"{name}.safetensors"), r["weights"], wmeta)
         size += write_safetensors(os.path.join(DATA, f"{name}.expected.safetensors"),
                                   r["expected"], r["meta"])
