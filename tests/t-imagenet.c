@@ -322,6 +322,50 @@ static void synset_folders(void)
     }
 }
 
+/* reproduce on the synset folders: the report and the figures' statistics name the ImageNet
+ * classes by themselves. */
+static void reproduce(void)
+{
+    struct sekit_pipeline_opts o;
+    sekit_pipeline_defaults(&o, model1000);
+    o.data = image_set("imagenet3r", synsets, 3);
+    o.pp.resize = 32;
+    o.pp.crop = 28;
+    o.batch = 4;
+    o.threads = 1;
+    char dir[700], path[800];
+    snprintf(dir, sizeof dir, "%s/repro", tap_tmpdir());
+    struct sekit_reproduce_job j = {.dir = dir,
+                                    .classes = "goldfish,n02110958,airliner",
+                                    .pair = "goldfish,airliner",
+                                    .modes = 1};
+    struct sekit_err e = {0};
+    if (!ok(sekit_job_reproduce(&o, &j, NULL, &e) == SEKIT_OK,
+            "reproduce runs on synset folders")) {
+        diag("%s", e.msg);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    FILE *f = fopen(path, "r");
+    char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+    ok(strstr(buf, "3 classes") && strstr(buf, "goldfish,n02110958,airliner"),
+       "the report names the data's 3 classes and the figure's classes");
+    snprintf(path, sizeof path, "%s/classes.stats.h5", dir);
+    struct sekit_stats_file *st = NULL;
+    if (ok(sekit_stats_load(&st, path, &e) == SEKIT_OK, "the figures' statistics read back")) {
+        ok(st->nsel == 3 && st->sel_classes[0] == 1 && st->sel_classes[1] == 254 &&
+               st->sel_classes[2] == 404 && strcmp(st->class_names[254], "pug") == 0 &&
+               st->class_synsets && strcmp(st->class_synsets[404], "n02690373") == 0,
+           "statistics rows are classes 1, 254, 404 with ImageNet names and synsets");
+        sekit_stats_file_free(st);
+    } else {
+        diag("%s", e.msg);
+    }
+}
+
 static void class_maps(void)
 {
     static const char *const plain[] = {"dog", "fish", "plane"};
@@ -390,6 +434,7 @@ int main(void)
     table();
     if (ok(widen_model(), "a 1000-class copy of the bundled model written")) {
         synset_folders();
+        reproduce();
         class_maps();
     }
     return tap_done();
