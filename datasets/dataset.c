@@ -423,10 +423,11 @@ static void free_folder_classes(struct folder_class *fc, int n)
     free(fc);
 }
 
-/* A class index field: digits only, below the bound (which keeps it an int). */
+/* A class index field: digits only, at most 6 of them (below the recording reader's bound on
+ * classes, and a cap on the names allocated when no model bounds the index). */
 static int parse_index(const char *s, size_t len, int *out)
 {
-    if (len == 0 || len > 7 || strspn(s, "0123456789") < len) return 0;
+    if (len == 0 || len > 6 || strspn(s, "0123456789") < len) return 0;
     *out = (int)strtol(s, NULL, 10);
     return 1;
 }
@@ -529,7 +530,7 @@ static int list_folder_classes(const struct sekit_ds *ds, int model_classes,
     *out = NULL;
     *n = 0;
     if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
-    if (nd == 0) {
+    if (nd <= 0) {
         free(dirs);
         return sekit_errf(e, SEKIT_EFORMAT, "%s: no class sub-folders", ds->path);
     }
