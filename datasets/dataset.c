@@ -256,7 +256,11 @@ static int read_lines(const char *path, char ***lines, int *n, struct sekit_err 
                 return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
             }
             *lines = nl;
-            (*lines)[(*n)++] = strndup((char *)buf + i, k - i);
+            if (!((*lines)[*n] = strndup((char *)buf + i, k - i))) {
+                free(buf);
+                return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            }
+            ++*n;
         }
         i = j + 1;
     }
@@ -496,6 +500,11 @@ static int read_class_map(const struct sekit_ds *ds, const char *path, int model
                                 "%s: lines %d and %d both map to class %d ('%s' and '%s')", path,
                                 j + 1, i + 1, idx, fc[j].dir, fc[i].dir);
         }
+        /* a map names folders of the set; a path would read images from elsewhere */
+        if (!rc && (strchr(fc[i].dir, '/') || !strcmp(fc[i].dir, ".") || !strcmp(fc[i].dir, "..")))
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: line %d names '%s', which is a path, not a folder of %s", path,
+                            i + 1, fc[i].dir, ds->path);
         char *full = rc ? NULL : joinpath(ds->path, fc[i].dir);
         if (!rc && !(full && is_dir(full)))
             rc = sekit_errf(e, SEKIT_EIO, "%s: line %d names folder '%s', which is not in %s", path,

@@ -382,6 +382,9 @@ static void class_maps(void)
             (const char *const[]){"mixed.map: line 2 lacks a class index", NULL});
     refused("a map index beyond the model", model1000, data, write_map("big.map", "fish 1000\n"),
             (const char *const[]){"maps folder 'fish' to class 1000", "0..999", NULL});
+    refused("a map naming a path outside the set", model1000, data,
+            write_map("path.map", "fish 1\n../plain3 2\n"),
+            (const char *const[]){"line 2 names '../plain3', which is a path", NULL});
     refused("two folders mapped to one class", model1000, data,
             write_map("dup.map", "fish 1\ndog 1\n"),
             (const char *const[]){"both map to class 1", NULL});
