@@ -80,7 +80,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
     c->batch = c->o.batch;
     const struct opt sel[] = {
         OPT_S("--classes", &c->classes, "LIST",
-              "class names or indices, comma-separated, or 'all' (default all)"),
+              "class names, ImageNet synsets or indices, comma-separated, or\n'all' (default all: "
+              "the classes with images)"),
         OPT_N(OPT_INT, "--per-class", &c->per_class, 1, 1e8, "N",
               "images per class (default: all of them)"),
         OPT_N(OPT_INT, "--seed", &c->seed, 0, 2147483647.0, "N",
