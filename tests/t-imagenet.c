@@ -12,6 +12,7 @@
 #include "../jobs/jobs.h"
 #include "tap.h"
 
+#include <hdf5.h>
 #include <jansson.h>
 #include <png.h>
 #include <stdio.h>
@@ -309,6 +310,28 @@ static void synset_folders(void)
     }
     is_int(sekit_recording_class(rec, "n02690373"), 404, "recording lookup by synset");
     is_int(sekit_recording_class(rec, "pug"), 254, "recording lookup by name");
+    sekit_recording_close(rec);
+
+    /* hostile: a class_synsets of the wrong length is refused, naming it */
+    char bad[800];
+    snprintf(bad, sizeof bad, "%s/bad-synsets.h5", tap_tmpdir());
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", out, bad);
+    hid_t f = system(cmd) == 0 ? H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT) : -1;
+    if (f >= 0) {
+        H5Ldelete(f, "class_synsets", H5P_DEFAULT);
+        const char *three[3] = {"n01443537", "n02110958", "n02690373"};
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        hsize_t d3 = 3;
+        hid_t sp = H5Screate_simple(1, &d3, NULL);
+        hid_t d = H5Dcreate2(f, "class_synsets", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, three);
+        H5Dclose(d), H5Sclose(sp), H5Tclose(t), H5Fclose(f);
+    }
+    ok(sekit_recording_open(&rec, bad, &e) == SEKIT_EFORMAT && strstr(e.msg, "class_synsets") &&
+           strstr(e.msg, "bad-synsets.h5"),
+       "a class_synsets of 3 entries for 1000 classes is refused: %s", e.msg);
     sekit_recording_close(rec);
 
     struct sekit_stats_file *st = NULL;
