@@ -40,6 +40,7 @@ struct sekit_recording {
     int64_t n;
     int num_classes;
     char **class_names;      /* [num_classes] */
+    char **class_synsets;    /* [num_classes] ImageNet synsets, "" where unknown; NULL: none */
     int nsel, *sel_classes;  /* the recorded classes, in recording order */
     int32_t *labels, *preds; /* [n] */
     int nblocks;
@@ -54,7 +55,7 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
 void sekit_recording_close(struct sekit_recording *r);
 /* Index of a block by paper name or module prefix, or -1. */
 int sekit_recording_find(const struct sekit_recording *r, const char *name);
-/* Index of a class by name or number, or -1. */
+/* Index of a class by name (the first class bearing it), ImageNet synset or number, or -1. */
 int sekit_recording_class(const struct sekit_recording *r, const char *name);
 /* Reads block b's gates (group "excitation") or squeeze vectors into dst (n, C). */
 int sekit_recording_read(const struct sekit_recording *r, const char *group, int b, float *dst,
@@ -96,6 +97,7 @@ struct sekit_stats_file {
     int64_t n;                                             /* its images */
     int num_classes;
     char **class_names;     /* [num_classes] the model's classes */
+    char **class_synsets;   /* [num_classes] ImageNet synsets, "" where unknown; NULL: none */
     int nsel, *sel_classes; /* the recorded classes, in recording order (the rows) */
     int nblocks;
     struct sekit_block_stats *blocks; /* [nblocks] network order, every field filled */
@@ -111,7 +113,8 @@ void sekit_stats_file_free(struct sekit_stats_file *s);
 int sekit_stats_load(struct sekit_stats_file **out, const char *path, struct sekit_err *e);
 /* Index of a block by paper name or module prefix, or -1. */
 int sekit_stats_find(const struct sekit_stats_file *s, const char *name);
-/* Row (index into sel_classes) of a recorded class by name or number, or -1. */
+/* Row (index into sel_classes) of a recorded class by name (unique among the rows), ImageNet
+ * synset or number, or -1. */
 int sekit_stats_row(const struct sekit_stats_file *s, const char *name);
 
 #endif

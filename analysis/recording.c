@@ -172,6 +172,11 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
         (rc = read_classes(r, "/labels", &r->labels, e)) ||
         (rc = read_classes(r, "/predictions", &r->preds, e)) || (rc = read_selection(r, e)))
         goto fail;
+    /* optional: recordings of ImageNet synset folders name each class's synset */
+    if (H5LTpath_valid(f, "/class_synsets", 1) > 0 &&
+        (rc = sekit_h5_read_strings(f, path, "/class_synsets", &K, &r->class_synsets, e)))
+        goto fail;
+    H5Eclear2(H5E_DEFAULT);
     if (H5LTpath_valid(f, "/excitation", 1) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: no /excitation group: not a sekit recording", path);
@@ -204,6 +209,7 @@ void sekit_recording_close(struct sekit_recording *r)
     if (!r) return;
     if (r->file > 0) H5Fclose((hid_t)r->file);
     sekit_h5_strings_free(r->class_names, r->num_classes);
+    if (r->class_synsets) sekit_h5_strings_free(r->class_synsets, r->num_classes);
     free(r->sel_classes);
     free(r->labels);
     free(r->preds);
@@ -229,6 +235,8 @@ int sekit_recording_class(const struct sekit_recording *r, const char *name)
 {
     for (int k = 0; k < r->num_classes; k++)
         if (strcasecmp(r->class_names[k], name) == 0) return k;
+    for (int k = 0; r->class_synsets && *name && k < r->num_classes; k++)
+        if (strcasecmp(r->class_synsets[k], name) == 0) return k;
     char *end;
     long v = strtol(name, &end, 10);
     return *name && !*end && v >= 0 && v < r->num_classes ? (int)v : -1;

@@ -267,6 +267,9 @@ static int write_stats(hid_t f, const struct sekit_recording *r,
                          stats[0].classes) ||
           sekit_h5_write_strings(g, "class_names", (const char *const *)r->class_names,
                                  (hsize_t)r->num_classes) ||
+          (r->class_synsets &&
+           sekit_h5_write_strings(g, "class_synsets", (const char *const *)r->class_synsets,
+                                  (hsize_t)r->num_classes)) ||
           sekit_h5_attr_str(g, "definitions", definitions) ||
           sekit_h5_attr_i64(f, "stats_format_version", &fv, 0) ||
           sekit_h5_attr_str(f, "recording", r->path) ||
@@ -322,6 +325,7 @@ void sekit_stats_file_free(struct sekit_stats_file *s)
         sekit_stats_free(&s->blocks[b]);
     free(s->blocks);
     sekit_h5_strings_free(s->class_names, s->num_classes);
+    if (s->class_synsets) sekit_h5_strings_free(s->class_synsets, s->num_classes);
     free(s->sel_classes);
     free(s->path), free(s->recording_path), free(s->dataset), free(s->split);
     free(s->model_sha256);
@@ -403,6 +407,10 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
     if ((rc = sekit_h5_read_strings(f, path, "/stats/class_names", &K, &s->class_names, e)))
         goto out;
     s->num_classes = (int)K;
+    if (H5LTpath_valid(f, "/stats/class_synsets", 1) > 0 &&
+        (rc = sekit_h5_read_strings(f, path, "/stats/class_synsets", &K, &s->class_synsets, e)))
+        goto out;
+    H5Eclear2(H5E_DEFAULT);
     if ((rc = sekit_h5_read(f, path, "/stats/classes", SEKIT_H5_INT, H5T_NATIVE_INT32, 1, cdims,
                             (void **)&cls, e)))
         goto out;
@@ -494,6 +502,13 @@ static int from_recording(struct sekit_stats_file *s, const struct sekit_recordi
     for (; s->num_classes < r->num_classes; s->num_classes++)
         if (!(s->class_names[s->num_classes] = strdup(r->class_names[s->num_classes])))
             return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (r->class_synsets) {
+        if (!(s->class_synsets = calloc((size_t)r->num_classes, sizeof *s->class_synsets)))
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        for (int k = 0; k < r->num_classes; k++)
+            if (!(s->class_synsets[k] = strdup(r->class_synsets[k])))
+                return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
     s->nsel = r->nsel;
     memcpy(s->sel_classes, r->sel_classes, sizeof(int) * (size_t)r->nsel);
     int rc = sekit_stats_recording(r, s->blocks, e);
@@ -534,9 +549,16 @@ int sekit_stats_find(const struct sekit_stats_file *s, const char *name)
 
 int sekit_stats_row(const struct sekit_stats_file *s, const char *name)
 {
+    /* names are matched among the rows only, so that a name two model classes share (ImageNet's
+     * crane) still picks the one recorded; two recorded classes of one name pick neither */
+    int row = -1, hits = 0;
+    for (int i = 0; i < s->nsel; i++)
+        if (strcasecmp(s->class_names[s->sel_classes[i]], name) == 0 && hits++ == 0) row = i;
+    if (hits == 1) return row;
+    if (hits > 1) return -1;
     int k = -1;
-    for (int i = 0; i < s->num_classes && k < 0; i++)
-        if (strcasecmp(s->class_names[i], name) == 0) k = i;
+    for (int i = 0; s->class_synsets && *name && i < s->num_classes && k < 0; i++)
+        if (strcasecmp(s->class_synsets[i], name) == 0) k = i;
     char *end;
     long v = strtol(name, &end, 10);
     if (k < 0 && *name && !*end && v >= 0 && v < s->num_classes) k = (int)v;

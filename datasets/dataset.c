@@ -2,6 +2,7 @@
  * dataset.c -- opening, validating, selecting and loading labelled images. See dataset.h.
  */
 #include "dataset.h"
+#include "imagenet.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -25,6 +26,8 @@ struct sekit_ds {
     int64_t count;
     int nclasses;
     char **class_names;
+    char **synsets; /* [nclasses] ImageNet synset of each class, NULL where unknown (folders) */
+    int *present, npresent; /* folders: the classes that have a folder, ascending */
     int *labels;
     int c, h, w; /* native geometry (idx, cifar) */
     /* idx: decompressed pixels, count * h * w */
@@ -253,7 +256,11 @@ static int read_lines(const char *path, char ***lines, int *n, struct sekit_err 
                 return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
             }
             *lines = nl;
-            (*lines)[(*n)++] = strndup((char *)buf + i, k - i);
+            if (!((*lines)[*n] = strndup((char *)buf + i, k - i))) {
+                free(buf);
+                return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            }
+            ++*n;
         }
         i = j + 1;
     }
@@ -407,7 +414,186 @@ static void silence(const gchar *domain, GLogLevelFlags level, const gchar *msg,
     (void)domain, (void)level, (void)msg, (void)data;
 }
 
-static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_err *e)
+/* One class folder of a folder set: the model class it holds and the name to show for it. */
+struct folder_class {
+    char *dir, *name;
+    int index;
+};
+
+static void free_folder_classes(struct folder_class *fc, int n)
+{
+    for (int i = 0; fc && i < n; i++)
+        free(fc[i].dir), free(fc[i].name);
+    free(fc);
+}
+
+/* A class index field: digits only, at most 6 of them (below the recording reader's bound on
+ * classes, and a cap on the names allocated when no model bounds the index). */
+static int parse_index(const char *s, size_t len, int *out)
+{
+    if (len == 0 || len > 6 || strspn(s, "0123456789") < len) return 0;
+    *out = (int)strtol(s, NULL, 10);
+    return 1;
+}
+
+/* The --class-map file: "folder index [name]" lines, or the older "folder [name]" lines that
+ * number the folders 0..n-1 in file order (accepted only when they cover every model class:
+ * otherwise which model class a folder holds would be a guess). */
+static int read_class_map(const struct sekit_ds *ds, const char *path, int model_classes,
+                          struct folder_class **out, int *n, struct sekit_err *e)
+{
+    char **lines;
+    int nl, rc;
+    *out = NULL;
+    *n = 0;
+    if ((rc = read_lines(path, &lines, &nl, e))) return rc;
+    if (nl == 0) {
+        free_lines(lines, nl);
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: empty class mapping", path);
+    }
+    struct folder_class *fc = calloc((size_t)nl, sizeof *fc);
+    if (!fc) {
+        free_lines(lines, nl);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    int indexed = -1; /* the format of the first line, which every line must share */
+    for (int i = 0; i < nl && !rc; i++) {
+        const char *s = lines[i], *sp = s + strcspn(s, " \t"), *f2 = sp;
+        while (*f2 == ' ' || *f2 == '\t')
+            f2++;
+        const size_t l2 = strcspn(f2, " \t");
+        const char *rest = f2;
+        int idx = i;
+        const int has_index = parse_index(f2, l2, &idx);
+        if (has_index) {
+            for (rest = f2 + l2; *rest == ' ' || *rest == '\t';)
+                rest++;
+        }
+        if (indexed < 0) indexed = has_index;
+        fc[i].dir = strndup(s, (size_t)(sp - s));
+        fc[i].name = strdup(*rest ? rest : fc[i].dir ? fc[i].dir : "");
+        fc[i].index = idx;
+        if (!fc[i].dir || !fc[i].name) {
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            break;
+        }
+        if (has_index != indexed) {
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: line %d %s a class index but line 1 %s; write every line as "
+                            "'folder index [name]'",
+                            path, i + 1, has_index ? "has" : "lacks", indexed ? "has" : "does not");
+            break;
+        }
+        if (model_classes && idx >= model_classes) {
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: line %d maps folder '%s' to class %d, but the model has classes "
+                            "0..%d",
+                            path, i + 1, fc[i].dir, idx, model_classes - 1);
+            break;
+        }
+        for (int j = 0; j < i && !rc; j++) {
+            if (strcmp(fc[j].dir, fc[i].dir) == 0)
+                rc = sekit_errf(e, SEKIT_EFORMAT, "%s: lines %d and %d both name folder '%s'", path,
+                                j + 1, i + 1, fc[i].dir);
+            else if (fc[j].index == idx)
+                rc = sekit_errf(e, SEKIT_EFORMAT,
+                                "%s: lines %d and %d both map to class %d ('%s' and '%s')", path,
+                                j + 1, i + 1, idx, fc[j].dir, fc[i].dir);
+        }
+        /* a map names folders of the set; a path would read images from elsewhere */
+        if (!rc && (strchr(fc[i].dir, '/') || !strcmp(fc[i].dir, ".") || !strcmp(fc[i].dir, "..")))
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: line %d names '%s', which is a path, not a folder of %s", path,
+                            i + 1, fc[i].dir, ds->path);
+        char *full = rc ? NULL : joinpath(ds->path, fc[i].dir);
+        if (!rc && !(full && is_dir(full)))
+            rc = sekit_errf(e, SEKIT_EIO, "%s: line %d names folder '%s', which is not in %s", path,
+                            i + 1, fc[i].dir, ds->path);
+        free(full);
+    }
+    if (!rc && !indexed && model_classes && nl != model_classes)
+        rc = sekit_errf(e, SEKIT_EFORMAT,
+                        "%s: lines 'folder [name]' number %d folders 0..%d, but the model has %d "
+                        "classes; give each folder its model class: 'folder index [name]' "
+                        "(e.g. 'n01443537 1 goldfish')",
+                        path, nl, nl - 1, model_classes);
+    free_lines(lines, nl);
+    if (rc) {
+        free_folder_classes(fc, nl);
+        return rc;
+    }
+    *out = fc;
+    *n = nl;
+    return SEKIT_OK;
+}
+
+/* The class folders of ds->path without a mapping file: ImageNet synset folders take their
+ * ILSVRC2012 class index; other folders are numbered in sorted order, which is only right when
+ * they are exactly the model's classes. *imagenet: the folders are synsets. */
+static int list_folder_classes(const struct sekit_ds *ds, int model_classes,
+                               struct folder_class **out, int *n, int *imagenet,
+                               struct sekit_err *e)
+{
+    char **dirs;
+    int nd, rc;
+    *out = NULL;
+    *n = 0;
+    if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
+    if (nd <= 0) {
+        free(dirs);
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: no class sub-folders", ds->path);
+    }
+    int synsets = 0;
+    for (int i = 0; i < nd; i++)
+        synsets += sekit_imagenet_is_synset(dirs[i]);
+    *imagenet = synsets == nd;
+    struct folder_class *fc = calloc((size_t)nd, sizeof *fc);
+    if (!fc) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int i = 0; i < nd && !rc; i++) {
+        fc[i].dir = dirs[i];
+        dirs[i] = NULL;
+        fc[i].index = *imagenet ? sekit_imagenet_find(fc[i].dir) : i;
+        if (fc[i].index < 0)
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: folder '%s' is a synset id but not one of the 1000 ILSVRC2012 "
+                            "classes; give its model class with --class-map (lines "
+                            "'folder index [name]')",
+                            ds->path, fc[i].dir);
+        else if (!(fc[i].name =
+                       strdup(*imagenet ? sekit_imagenet_classes[fc[i].index].name : fc[i].dir)))
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    if (!rc && *imagenet && model_classes && model_classes != SEKIT_IMAGENET_CLASSES)
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: the class folders are ImageNet synsets, which name the %d ILSVRC2012 "
+                        "classes, but the model has %d classes; give each folder its model class "
+                        "with --class-map (lines 'folder index [name]')",
+                        ds->path, SEKIT_IMAGENET_CLASSES, model_classes);
+    if (!rc && !*imagenet && model_classes && nd != model_classes)
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: %d class folders for a model of %d classes, so which model class "
+                        "each holds is unknown; name the folders by ImageNet synset (n01443537, "
+                        "...) for an ImageNet model, or map them with --class-map FILE (lines "
+                        "'folder index [name]', e.g. 'goldfish 1')",
+                        ds->path, nd, model_classes);
+    free_lines(dirs, nd);
+    if (rc) {
+        free_folder_classes(fc, nd);
+        return rc;
+    }
+    *out = fc;
+    *n = nd;
+    return SEKIT_OK;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    const int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int open_folder(struct sekit_ds *ds, const char *class_map, int model_classes,
+                       struct sekit_err *e)
 {
     if (VIPS_INIT("sekit")) return sekit_errf(e, SEKIT_EIO, "cannot start libvips");
     /* one image at a time: no operation cache to grow, no threads to fight OpenBLAS's */
@@ -415,52 +601,44 @@ static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_
     vips_concurrency_set(1);
     /* failures reach the user as one error line; libvips' own warnings would add more */
     g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, silence, NULL);
-    char **dirs = NULL, **display = NULL;
-    int nd = 0, rc;
-    if (class_map) {
-        char **lines;
-        int nl;
-        if ((rc = read_lines(class_map, &lines, &nl, e))) return rc;
-        if (nl == 0) {
-            free_lines(lines, nl);
-            return sekit_errf(e, SEKIT_EFORMAT, "%s: empty class mapping", class_map);
-        }
-        dirs = calloc((size_t)nl, sizeof *dirs);
-        display = calloc((size_t)nl, sizeof *display);
-        for (int i = 0; i < nl; i++) {
-            char *s = lines[i], *sp = s + strcspn(s, " \t");
-            dirs[i] = strndup(s, (size_t)(sp - s));
-            while (*sp == ' ' || *sp == '\t')
-                sp++;
-            display[i] = strdup(*sp ? sp : dirs[i]);
-            char *full = joinpath(ds->path, dirs[i]);
-            int ok = full && is_dir(full);
-            free(full);
-            if (!ok) {
-                rc = sekit_errf(e, SEKIT_EIO, "%s: line %d names folder '%s', which is not in %s",
-                                class_map, i + 1, dirs[i], ds->path);
-                free_lines(lines, nl);
-                free_lines(dirs, nl);
-                free_lines(display, nl);
-                return rc;
-            }
-        }
-        nd = nl;
-        free_lines(lines, nl);
-    } else {
-        if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
-        if (nd == 0) {
-            free(dirs);
-            return sekit_errf(e, SEKIT_EFORMAT, "%s: no class sub-folders", ds->path);
-        }
+    struct folder_class *fc = NULL;
+    int nd = 0, imagenet = 0, rc;
+    rc = class_map ? read_class_map(ds, class_map, model_classes, &fc, &nd, e)
+                   : list_folder_classes(ds, model_classes, &fc, &nd, &imagenet, e);
+    if (rc) return rc;
+    /* the classes are the model's: those without a folder keep their number as name */
+    int K = model_classes ? model_classes : imagenet ? SEKIT_IMAGENET_CLASSES : 0;
+    for (int i = 0; i < nd; i++)
+        if (fc[i].index >= K) K = fc[i].index + 1;
+    rc = set_names(ds, K, NULL, e);
+    ds->synsets = rc ? NULL : calloc((size_t)K, sizeof *ds->synsets);
+    ds->present = rc ? NULL : malloc(sizeof(int) * (size_t)nd);
+    if (!rc && (!ds->synsets || !ds->present)) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int k = 0; k < K && !rc && imagenet; k++) {
+        free(ds->class_names[k]);
+        ds->class_names[k] = strdup(sekit_imagenet_classes[k].name);
+        ds->synsets[k] = strdup(sekit_imagenet_classes[k].synset);
+        if (!ds->class_names[k] || !ds->synsets[k])
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
-    rc = set_names(ds, nd, (const char *const *)(display ? display : dirs), e);
+    for (int i = 0; i < nd && !rc; i++) {
+        const int k = fc[i].index;
+        free(ds->class_names[k]);
+        ds->class_names[k] = fc[i].name;
+        fc[i].name = NULL;
+        /* a mapped synset folder keeps its synset beside the name */
+        if (!ds->synsets[k] && sekit_imagenet_is_synset(fc[i].dir) &&
+            !(ds->synsets[k] = strdup(fc[i].dir)))
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        ds->present[ds->npresent++] = k;
+    }
+    if (!rc) qsort(ds->present, (size_t)ds->npresent, sizeof *ds->present, cmp_int);
     int64_t cap = 0;
-    for (int k = 0; k < nd && !rc; k++) {
-        char *sub = joinpath(ds->path, dirs[k]);
+    for (int c = 0; c < nd && !rc; c++) {
+        char *sub = joinpath(ds->path, fc[c].dir);
         char **files = NULL;
         int nf = 0;
-        rc = list_dir(sub, 0, &files, &nf, e);
+        rc = sub ? list_dir(sub, 0, &files, &nf, e) : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         for (int i = 0; i < nf && !rc; i++) {
             if (ds->count == cap) {
                 cap = cap ? cap * 2 : 1024;
@@ -472,7 +650,7 @@ static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_
             }
             if (!rc) {
                 ds->items[ds->count] = joinpath(sub, files[i]);
-                ds->labels[ds->count++] = k;
+                ds->labels[ds->count++] = fc[c].index;
             }
         }
         free_lines(files, nf);
@@ -481,8 +659,7 @@ static int open_folder(struct sekit_ds *ds, const char *class_map, struct sekit_
     if (!rc && ds->count == 0)
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: no .jpg, .jpeg or .png files in its class folders",
                         ds->path);
-    free_lines(dirs, nd);
-    if (display) free_lines(display, nd);
+    free_folder_classes(fc, nd);
     return rc;
 }
 
@@ -522,7 +699,7 @@ int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct s
     int rc = !ds->path || !ds->split ? sekit_errf(e, SEKIT_ENOMEM, "out of memory")
              : fmt == SEKIT_DS_IDX   ? open_idx(ds, e)
              : fmt == SEKIT_DS_CIFAR ? open_cifar(ds, e)
-                                     : open_folder(ds, o->class_map, e);
+                                     : open_folder(ds, o->class_map, o->model_classes, e);
     if (rc) {
         sekit_ds_close(ds);
         return rc;
@@ -539,6 +716,10 @@ void sekit_ds_close(struct sekit_ds *ds)
     for (int k = 0; ds->class_names && k < ds->nclasses; k++)
         free(ds->class_names[k]);
     free(ds->class_names);
+    for (int k = 0; ds->synsets && k < ds->nclasses; k++)
+        free(ds->synsets[k]);
+    free(ds->synsets);
+    free(ds->present);
     for (int64_t i = 0; ds->items && i < ds->count; i++)
         free(ds->items[i]);
     free(ds->items);
@@ -578,6 +759,23 @@ const char *sekit_ds_class_name(const struct sekit_ds *ds, int k)
 {
     SEKIT_ASSERT(k >= 0 && k < ds->nclasses);
     return ds->class_names[k];
+}
+
+const char *sekit_ds_class_synset(const struct sekit_ds *ds, int k)
+{
+    SEKIT_ASSERT(k >= 0 && k < ds->nclasses);
+    return ds->synsets ? ds->synsets[k] : NULL;
+}
+
+int sekit_ds_num_present(const struct sekit_ds *ds)
+{
+    return ds->present ? ds->npresent : ds->nclasses;
+}
+
+int sekit_ds_present(const struct sekit_ds *ds, int j)
+{
+    SEKIT_ASSERT(j >= 0 && j < sekit_ds_num_present(ds));
+    return ds->present ? ds->present[j] : j;
 }
 
 int sekit_ds_label(const struct sekit_ds *ds, int64_t i)
@@ -736,9 +934,70 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
 /* ---------------------------------------------------------------------------------------- */
 /* class subsets */
 
-static const char *class_name(const void *ds, int k)
+/* "goldfish (n01443537), pug (n02110958)": the classes with images, for messages. */
+static const char *present_list(const struct sekit_ds *ds, char *buf, size_t size)
 {
-    return sekit_ds_class_name(ds, k);
+    size_t used = 0;
+    buf[0] = 0;
+    const int n = sekit_ds_num_present(ds);
+    for (int j = 0; j < n; j++) {
+        const int k = sekit_ds_present(ds, j);
+        const char *syn = sekit_ds_class_synset(ds, k);
+        char item[192];
+        snprintf(item, sizeof item, "%s%s%s%s%s", j ? ", " : "", ds->class_names[k],
+                 syn ? " (" : "", syn ? syn : "", syn ? ")" : "");
+        if (used + strlen(item) + 6 > size) {
+            snprintf(buf + used, size - used, ", ...");
+            break;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s", item);
+    }
+    return buf;
+}
+
+/* The class a token names: a class name (refused when two classes share it), an ImageNet
+ * synset, or an index; -1 (with the error set) when none or ambiguous. */
+static int find_class(const struct sekit_ds *ds, const char *tok, struct sekit_err *e)
+{
+    int k = -1, hits = 0;
+    for (int j = 0; j < ds->nclasses; j++)
+        if (strcasecmp(tok, ds->class_names[j]) == 0) {
+            if (hits++ == 0) k = j;
+        }
+    if (hits > 1) {
+        char alts[512];
+        size_t used = 0;
+        alts[0] = 0;
+        for (int j = 0; j < ds->nclasses && used + 48 < sizeof alts; j++)
+            if (strcasecmp(tok, ds->class_names[j]) == 0) {
+                const char *syn = sekit_ds_class_synset(ds, j);
+                used += (size_t)snprintf(alts + used, sizeof alts - used, "%s%s%s%d",
+                                         used ? ", " : "", syn ? syn : "", syn ? " = " : "", j);
+            }
+        sekit_errf(e, SEKIT_EINVAL,
+                   "%s: class name '%.64s' is ambiguous: %d classes bear it (%s); "
+                   "give the synset or index instead",
+                   ds->path, tok, hits, alts);
+        return -1;
+    }
+    for (int j = 0; k < 0 && ds->synsets && j < ds->nclasses; j++)
+        if (ds->synsets[j] && strcasecmp(tok, ds->synsets[j]) == 0) k = j;
+    if (k < 0) {
+        char *end;
+        long v = strtol(tok, &end, 10);
+        if (*tok && !*end && v >= 0 && v < ds->nclasses) k = (int)v;
+    }
+    char list[1024];
+    if (k < 0) {
+        sekit_errf(e, SEKIT_EINVAL, "%s: no class '%.64s' (classes: %s)", ds->path, tok,
+                   present_list(ds, list, sizeof list));
+        return -1;
+    }
+    for (int j = 0; j < sekit_ds_num_present(ds); j++)
+        if (sekit_ds_present(ds, j) == k) return k;
+    sekit_errf(e, SEKIT_EINVAL, "%s: class '%.64s' (index %d) has no folder here (classes: %s)",
+               ds->path, tok, k, present_list(ds, list, sizeof list));
+    return -1;
 }
 
 int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **classes, int *n,
@@ -746,30 +1005,23 @@ int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **cl
 {
     *classes = NULL;
     *n = 0;
-    int *out = malloc(sizeof(int) * (size_t)ds->nclasses);
+    const int np = sekit_ds_num_present(ds);
+    int *out = malloc(sizeof(int) * (size_t)np);
     if (!out) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     if (!spec || strcmp(spec, "all") == 0) {
-        for (int k = 0; k < ds->nclasses; k++)
-            out[k] = k;
+        for (int j = 0; j < np; j++)
+            out[j] = sekit_ds_present(ds, j);
         *classes = out;
-        *n = ds->nclasses;
+        *n = np;
         return SEKIT_OK;
     }
     char *copy = strdup(spec), *save = NULL;
-    int cnt = 0, rc = SEKIT_OK;
-    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-        int k = -1;
-        for (int j = 0; j < ds->nclasses; j++)
-            if (strcasecmp(tok, ds->class_names[j]) == 0) k = j;
+    int cnt = 0, rc = copy ? SEKIT_OK : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        const int k = find_class(ds, tok, e);
         if (k < 0) {
-            char *end;
-            long v = strtol(tok, &end, 10);
-            if (*tok && !*end && v >= 0 && v < ds->nclasses) k = (int)v;
-        }
-        if (k < 0) {
-            char list[1024];
-            rc = sekit_errf(e, SEKIT_EINVAL, "%s: no class '%.64s' (classes: %s)", ds->path, tok,
-                            sekit_name_list(list, sizeof list, class_name, ds, ds->nclasses));
+            rc = SEKIT_EINVAL;
             break;
         }
         for (int j = 0; j < cnt; j++)
@@ -777,7 +1029,6 @@ int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **cl
                 rc = sekit_errf(e, SEKIT_EINVAL, "class '%s' is listed twice", tok);
                 break;
             }
-        if (cnt >= ds->nclasses) break;
         if (!rc) out[cnt++] = k;
     }
     free(copy);

@@ -7,8 +7,11 @@
  *           (splits "train" and "test"); Fashion-MNIST's class names are built in.
  *   cifar   CIFAR-10 (data_batch_1..5.bin, test_batch.bin, batches.meta.txt) or CIFAR-100
  *           (train.bin, test.bin, fine_label_names.txt) binary batches.
- *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized by libvips);
- *           classes in sorted folder-name order, or in the order of a mapping file.
+ *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized by libvips).
+ *           Labels are the model's class indices: folders named by ImageNet synset
+ *           (n01443537) take their ILSVRC2012 index (imagenet.h); a mapping file gives each
+ *           folder its index; otherwise the folders, in sorted order, must be exactly the
+ *           model's classes (anything else is refused: a guessed numbering mislabels).
  * Every file is validated when the set is opened (magic numbers, sizes, counts, labels); images
  * of a folder are decoded when loaded, and a file that does not decode is an error naming it
  * (a recording holds exactly the images asked for, so nothing is skipped silently).
@@ -28,8 +31,12 @@ struct sekit_ds_opts {
     const char *path;
     enum sekit_ds_format format;
     const char *split;     /* "train" or "test" (idx, cifar); NULL: "test" */
-    const char *class_map; /* folder: a text file, one folder name per line (optionally
-                              followed by whitespace and a display name) fixing class order */
+    const char *class_map; /* folder: a text file of lines "folder index [name]" giving each
+                              folder its model class (index) and display name; the older
+                              "folder [name]" lines, numbered in file order, only when they
+                              cover every model class */
+    int model_classes;     /* the model's class count, which folder sets are checked against and
+                              whose classes they take (0: unknown, the folders define them) */
 };
 
 /* How an image becomes the network's input. */
@@ -54,6 +61,12 @@ const char *sekit_ds_split(const struct sekit_ds *ds);
 int64_t sekit_ds_count(const struct sekit_ds *ds);
 int sekit_ds_num_classes(const struct sekit_ds *ds);
 const char *sekit_ds_class_name(const struct sekit_ds *ds, int k);
+/* The ImageNet synset of class k (folder sets of synset folders), else NULL. */
+const char *sekit_ds_class_synset(const struct sekit_ds *ds, int k);
+/* The classes that have images (folder sets may cover a few of the model's classes): j-th of
+ * sekit_ds_num_present, ascending. */
+int sekit_ds_num_present(const struct sekit_ds *ds);
+int sekit_ds_present(const struct sekit_ds *ds, int j);
 int sekit_ds_label(const struct sekit_ds *ds, int64_t i);
 /* Folder sets: the file of item i; NULL for other formats. */
 const char *sekit_ds_item_path(const struct sekit_ds *ds, int64_t i);
@@ -67,8 +80,10 @@ int sekit_ds_out_size(const struct sekit_ds *ds, const struct sekit_preproc *pp)
 int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp, float *dst,
                   struct sekit_err *e);
 
-/* Parses a class list: "all", or comma-separated names or indices ("Trouser,Bag", "1,8").
- * Unknown names are refused with the valid ones listed. *classes is malloc'd. */
+/* Parses a class list: "all" (the classes that have images), or comma-separated names,
+ * ImageNet synsets or indices ("Trouser,Bag", "1,8", "goldfish,n02110958"). Unknown names,
+ * names that two classes share (ImageNet's crane, maillot) and classes without images are
+ * refused with the valid ones listed. *classes is malloc'd. */
 int sekit_ds_parse_classes(const struct sekit_ds *ds, const char *spec, int **classes, int *n,
                            struct sekit_err *e);
 

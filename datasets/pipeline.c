@@ -34,11 +34,13 @@ int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_op
     memset(p, 0, sizeof *p);
     p->model_path = o->model;
     p->data_path = o->data;
-    struct sekit_ds_opts dso = {o->data, SEKIT_DS_AUTO, o->split, o->class_map};
+    struct sekit_ds_opts dso = {o->data, SEKIT_DS_AUTO, o->split, o->class_map, 0};
     int rc = parse_format(o->format, &dso.format, e);
     if (rc) return rc;
     sekit_set_threads(o->threads);
     if ((rc = sekit_model_load(&p->m, o->model, e))) return rc;
+    /* folder labels are the model's class indices, so the folders are matched to its classes */
+    dso.model_classes = sekit_model_arch(p->m)->num_classes;
     if ((rc = sekit_ds_open(&p->ds, &dso, e))) goto fail;
     if ((rc = sekit_preproc_resolve(&p->pre, p->m, o->model, p->ds, &o->pp, e))) goto fail;
     p->batch = o->batch;
@@ -100,12 +102,26 @@ char *const *sekit_pipeline_class_names(struct sekit_pipeline *p)
     return p->class_names;
 }
 
+char *const *sekit_pipeline_class_synsets(struct sekit_pipeline *p)
+{
+    if (p->class_synsets) return p->class_synsets;
+    const int K = sekit_model_arch(p->m)->num_classes, nk = sekit_ds_num_classes(p->ds);
+    int known = 0;
+    for (int k = 0; k < K && k < nk; k++)
+        known |= sekit_ds_class_synset(p->ds, k) != NULL;
+    if (!known || !(p->class_synsets = calloc((size_t)K, sizeof *p->class_synsets))) return NULL;
+    for (int k = 0; k < K && k < nk; k++)
+        p->class_synsets[k] = (char *)sekit_ds_class_synset(p->ds, k);
+    return p->class_synsets;
+}
+
 void sekit_pipeline_close(struct sekit_pipeline *p)
 {
     for (int k = 0; p->numbered && p->m && k < sekit_model_arch(p->m)->num_classes; k++)
         free(p->numbered[k]);
     free(p->numbered);
     free(p->class_names);
+    free(p->class_synsets);
     sekit_model_free(p->m);
     sekit_ds_close(p->ds);
     free(p->classes);

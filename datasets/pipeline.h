@@ -15,7 +15,7 @@ struct sekit_pipeline_opts {
     const char *model, *data;
     const char *format;    /* idx|cifar|folder or NULL: detected */
     const char *split;     /* train|test or NULL: test */
-    const char *class_map; /* folders: class order file, or NULL */
+    const char *class_map; /* folders: "folder index [name]" lines (dataset.h), or NULL */
     struct sekit_pp_request pp;
     int batch;   /* images per forward pass */
     int threads; /* engine threads, 0: all cores */
@@ -35,7 +35,7 @@ struct sekit_pipeline {
     /* the current batch */
     float *x, *logits;
     int *labels, *preds;
-    char **class_names, **numbered;
+    char **class_names, **numbered, **class_synsets;
 };
 
 /* Fills o's defaults: the bundled model (default_model), Fashion-MNIST's test split, batch 16,
@@ -56,6 +56,10 @@ int sekit_pipeline_select(struct sekit_pipeline *p, const char *spec, int64_t pe
 /* The name of every model class: the dataset's where it has the class, else the number.
  * Owned by p; NULL when out of memory. */
 char *const *sekit_pipeline_class_names(struct sekit_pipeline *p);
+
+/* The ImageNet synset of every model class, NULL entries where unknown; NULL when the dataset
+ * knows none (or out of memory). Owned by p. */
+char *const *sekit_pipeline_class_synsets(struct sekit_pipeline *p);
 
 /* Called after each batch's forward pass with rows [first, first + nb) of the selection;
  * p->labels, p->preds and p->logits hold the batch, and the model's SE vectors can be read. */

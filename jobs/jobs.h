@@ -91,7 +91,7 @@ struct sekit_figure_request {
     const char *input;       /* a recording, or the ablation file for "ablation" */
     const char *figure;      /* inter-class | intra-class | depth | ablation */
     const char *out;         /* .png | .pdf | .svg */
-    const char *classes;     /* comma-separated names or indices, or NULL */
+    const char *classes;     /* comma-separated names, ImageNet synsets or indices, or NULL */
     const char *blocks;      /* comma-separated block names, or NULL */
     const char *all;         /* inter-class: recording whose class means make the "all" curve */
     const char *gnuplot_dir; /* also write <dir>/<figure>.{dat,gp} */
@@ -102,7 +102,7 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e);
 
 struct sekit_reproduce_job {
     const char *dir;
-    const char *classes; /* the inter-class figure's classes */
+    const char *classes; /* the inter-class figure's classes (names, synsets or indices) */
     const char *pair;    /* the intra-class figure's two classes */
     int64_t per_class;   /* images of each class in the recordings, 0: all (ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */

@@ -242,7 +242,7 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
 
 /* The datasets of a recording being written. */
 struct h5rec {
-    hid_t groups[2], sample, cls, labels, preds, logits, sidx, names, paths;
+    hid_t groups[2], sample, cls, labels, preds, logits, sidx, names, synsets, paths;
     hid_t *blockd; /* [2 * nblocks] gate datasets: excitation, then squeeze */
     hid_t *chan;   /* [nblocks] each block's channel scale, shared by blocks of equal width */
 };
@@ -257,7 +257,8 @@ static void h5rec_close(struct h5rec *h, int nb)
             first_use &= h->chan[j] != h->chan[b];
         if (h->chan[b] >= 0 && first_use) H5Dclose(h->chan[b]);
     }
-    hid_t ds[] = {h->sample, h->cls, h->labels, h->preds, h->logits, h->sidx, h->names, h->paths};
+    hid_t ds[] = {h->sample, h->cls,   h->labels,  h->preds, h->logits,
+                  h->sidx,   h->names, h->synsets, h->paths};
     for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
         if (ds[i] >= 0) H5Dclose(ds[i]);
     for (int g = 0; g < 2; g++)
@@ -295,11 +296,18 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
         h->sidx = sekit_h5_dataset(f, "sample_index", H5T_STD_I64LE, N, 0, CHUNK_BYTES);
         h->names = sekit_h5_dataset(f, "class_names", st, (hsize_t)K, 0, CHUNK_BYTES);
         if (s->paths) h->paths = sekit_h5_dataset(f, "paths", st, N, 0, CHUNK_BYTES);
+        /* unknown synsets are written empty: the column stays aligned with class_names */
+        const char **syn = s->class_synsets ? malloc(sizeof *syn * (size_t)K) : NULL;
+        for (int k = 0; syn && k < K; k++)
+            syn[k] = s->class_synsets[k] ? s->class_synsets[k] : "";
+        if (syn) h->synsets = sekit_h5_dataset(f, "class_synsets", st, (hsize_t)K, 0, CHUNK_BYTES);
         bad = h->labels < 0 || h->preds < 0 || h->logits < 0 || h->sidx < 0 || h->names < 0 ||
-              (s->paths && h->paths < 0) ||
+              (s->paths && h->paths < 0) || (s->class_synsets && (!syn || h->synsets < 0)) ||
+              (syn && sekit_h5_write_rows(h->synsets, st, 0, (hsize_t)K, 0, syn)) ||
               (N && sekit_h5_write_rows(h->sidx, H5T_NATIVE_INT64, 0, N, 0, s->sample_index)) ||
               sekit_h5_write_rows(h->names, st, 0, (hsize_t)K, 0, s->class_names) ||
               (s->paths && N && sekit_h5_write_rows(h->paths, st, 0, N, 0, s->paths));
+        free(syn);
         H5Tclose(st);
     }
     const char *gname[2] = {"excitation", "squeeze"};
@@ -327,7 +335,8 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
     for (size_t i = 0; !bad && i < sizeof per_sample / sizeof per_sample[0]; i++)
         bad = per_sample[i] >= 0 && H5DSattach_scale(per_sample[i], h->sample, 0) < 0;
     bad = bad || H5DSattach_scale(h->logits, h->sample, 0) < 0 ||
-          H5DSattach_scale(h->logits, h->cls, 1) < 0 || H5DSattach_scale(h->names, h->cls, 0) < 0;
+          H5DSattach_scale(h->logits, h->cls, 1) < 0 || H5DSattach_scale(h->names, h->cls, 0) < 0 ||
+          (h->synsets >= 0 && H5DSattach_scale(h->synsets, h->cls, 0) < 0);
     return bad ? -1 : 0;
 }
 
@@ -449,6 +458,7 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
                       .logits = -1,
                       .sidx = -1,
                       .names = -1,
+                      .synsets = -1,
                       .paths = -1};
     h.blockd = malloc(sizeof(hid_t) * (size_t)(2 * nb + 1));
     h.chan = malloc(sizeof(hid_t) * (size_t)(nb + 1));

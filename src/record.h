@@ -39,7 +39,9 @@ struct sekit_rec_spec {
     const char *model_path, *model_sha256, *architecture;
     const char *dataset, *dataset_format, *split, *preprocessing;
     int num_classes;
-    const char *const *class_names; /* [num_classes] */
+    const char *const *class_names;   /* [num_classes] */
+    const char *const *class_synsets; /* [num_classes] ImageNet synsets (NULL entries: unknown),
+                                         or NULL: none known, no class_synsets dataset */
     int nsel_classes;
     const int *sel_classes; /* [nsel_classes] the recorded classes */
     int64_t per_class;      /* 0: all images of each class */

@@ -65,7 +65,7 @@ static void expect_open_fails(const char *dir, enum sekit_ds_format f, const cha
 {
     struct sekit_ds *ds = NULL;
     struct sekit_err e = {0};
-    struct sekit_ds_opts o = {dir, f, "test", NULL};
+    struct sekit_ds_opts o = {dir, f, "test", NULL, 0};
     int rc = sekit_ds_open(&ds, &o, &e);
     ok(rc != SEKIT_OK && strstr(e.msg, dir) && !strchr(e.msg, '\n') && strstr(e.msg, needle),
        "%s: refused, naming the file (%s)", what, e.msg);
@@ -79,7 +79,7 @@ static void idx(void)
     write_idx(d, "train", 20, 4, 5, 0, 0);
     struct sekit_ds *ds = NULL;
     struct sekit_err e = {0};
-    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, "test", NULL};
+    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, "test", NULL, 0};
     if (!ok(sekit_ds_open(&ds, &o, &e) == SEKIT_OK, "gzip IDX test split opens")) {
         diag("%s", e.msg);
         return;
@@ -183,7 +183,7 @@ static void cifar(void)
     fclose(f);
     struct sekit_ds *ds = NULL;
     struct sekit_err e = {0};
-    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, "test", NULL};
+    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, "test", NULL, 0};
     if (!ok(sekit_ds_open(&ds, &o, &e) == SEKIT_OK, "CIFAR-10 test batch opens")) {
         diag("%s", e.msg);
         return;
@@ -254,7 +254,7 @@ static void folder(void)
 
     struct sekit_ds *ds = NULL;
     struct sekit_err e = {0};
-    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, NULL, NULL};
+    struct sekit_ds_opts o = {d, SEKIT_DS_AUTO, NULL, NULL, 0};
     if (!ok(sekit_ds_open(&ds, &o, &e) == SEKIT_OK, "image folder opens")) {
         diag("%s", e.msg);
         return;

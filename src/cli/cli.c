@@ -80,7 +80,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
     c->batch = c->o.batch;
     const struct opt sel[] = {
         OPT_S("--classes", &c->classes, "LIST",
-              "class names or indices, comma-separated, or 'all' (default all)"),
+              "class names, ImageNet synsets or indices, comma-separated, or\n'all' (default all: "
+              "the classes with images)"),
         OPT_N(OPT_INT, "--per-class", &c->per_class, 1, 1e8, "N",
               "images per class (default: all of them)"),
         OPT_N(OPT_INT, "--seed", &c->seed, 0, 2147483647.0, "N",
@@ -95,7 +96,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
         OPT_S("--format", &c->o.format, "F", "idx|cifar|folder (default: detected)"),
         OPT_S("--split", &c->o.split, "S", "train|test (default test)"),
         OPT_S("--class-map", &c->o.class_map, "FILE",
-              "image folders: one folder name per line fixes class order"),
+              "image folders: lines 'folder index [name]' give each folder\nits model class "
+              "(synset folders n01443537... need none)"),
         OPT_S("--preset", &c->o.pp.preset, "P",
               "timm|legacy|caffe|none preprocessing for image folders"),
         OPT_N(OPT_INT, "--resize", &c->resize, 1, 8192, "N",

@@ -24,10 +24,12 @@ static void print_json(const struct sekit_pipeline *p, const struct sekit_eval_r
     json_object_set_new(root, "topk", json_integer(r->topk));
     for (int j = 0; j < p->nclasses; j++) {
         const int k = p->classes[j];
-        json_array_append_new(per, json_pack("{s:s, s:i, s:I, s:f, s:f}", "class",
-                                             sekit_ds_class_name(p->ds, k), "index", k, "images",
-                                             (json_int_t)r->n[k], "top1", pct(r->top1[k], r->n[k]),
-                                             "top5", pct(r->top5[k], r->n[k])));
+        json_t *row = json_pack("{s:s, s:i, s:I, s:f, s:f}", "class", sekit_ds_class_name(p->ds, k),
+                                "index", k, "images", (json_int_t)r->n[k], "top1",
+                                pct(r->top1[k], r->n[k]), "top5", pct(r->top5[k], r->n[k]));
+        const char *syn = sekit_ds_class_synset(p->ds, k);
+        if (row && syn) json_object_set_new(row, "synset", json_string(syn));
+        json_array_append_new(per, row);
     }
     json_object_set_new(root, "per_class", per);
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
