@@ -38,7 +38,7 @@ int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_op
     int rc = parse_format(o->format, &dso.format, e);
     if (rc) return rc;
     sekit_set_threads(o->threads);
-    if ((rc = sekit_model_load(&p->m, o->model, e))) return rc;
+    if ((rc = sekit_model_load_as(&p->m, o->model, o->arch, e))) return rc;
     /* folder labels are the model's class indices, so the folders are matched to its classes */
     dso.model_classes = sekit_model_arch(p->m)->num_classes;
     if ((rc = sekit_ds_open(&p->ds, &dso, e))) goto fail;

@@ -13,6 +13,7 @@
 
 struct sekit_pipeline_opts {
     const char *model, *data;
+    const char *arch;      /* the upstream model the weights are (sekit_model_load_as), or NULL */
     const char *format;    /* idx|cifar|folder or NULL: detected */
     const char *split;     /* train|test or NULL: test */
     const char *class_map; /* folders: "folder index [name]" lines (dataset.h), or NULL */

@@ -4,14 +4,20 @@
  *
  * Inference reads only names and shapes; it forms a hypothesis that model.c then checks tensor
  * by tensor. Rules (each matches the project that publishes that layout):
- *   layout  layer0.conv1.weight -> legacy (Cadene); *.se.fc.0.weight -> moskomule; else timm
- *   stem    stem kernel 3 -> small (no pool); kernel 7 -> caffe pool for legacy, imagenet else
- *   block   layer1.0.conv3.weight present -> bottleneck, else basic
+ *   layout  layer0.conv1.weight -> legacy (Cadene); *.se.fc.0.weight -> moskomule; else timm;
+ *           stem.* / stages.* -> timm's ByobNet, refused
+ *   stem    conv1.0.weight (timm) or layer0.conv2.weight (legacy) -> deep, three 3x3 convs;
+ *           else kernel 3 -> small (no pool); kernel 7 -> caffe pool for legacy, imagenet else
+ *   block   layer1.0.conv3.weight present -> bottleneck, else basic; conv1's outputs against
+ *           conv2's give groups and SENet-154's half-width first 1x1 (reduce_first)
  *   stride  legacy SE-ResNet bottlenecks (groups 1) stride the first 1x1 like the Caffe release;
  *           everything else strides the 3x3 (timm, torchvision, Cadene's SE-ResNeXt)
+ *   short   downsample.1.weight without downsample.0.weight -> timm's average-pool shortcut;
+ *           the projection kernel (1 or SENet-154's 3) from its shape
  *   relu    Cadene's basic block (legacy_seresnet18/34) applies a ReLU to the branch before SE
- * The __metadata__ keys "sekit.stem" (imagenet|caffe|small) and "sekit.stride_on" (1x1|3x3)
- * override the stem and stride rules for files whose names cannot tell.
+ * The __metadata__ keys "sekit.stem" (imagenet|caffe|small), "sekit.stride_on" (1x1|3x3) and
+ * "sekit.aa" (avgpool|none) override the rules for files whose names cannot tell; anti-aliasing
+ * never shows in names, so a claimed upstream model (sekit_arch_match) supplies it.
  */
 #include "sekit.h"
 

@@ -90,6 +90,9 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
     const struct opt common[] = {
         OPT_S("--model", &c->o.model, "FILE",
               "weight file (default: the bundled Fashion-MNIST SE-ResNet)"),
+        OPT_S("--arch", &c->o.arch, "NAME",
+              "the upstream model the weights are, checked against them\n(e.g. seresnetaa50d, "
+              "whose anti-aliasing names cannot show;\ndefault: config.json's architecture)"),
         OPT_S("--data", &c->o.data, "PATH",
               "IDX directory, CIFAR binary directory or image folder\n(default " SEKIT_DEFAULT_DATA
               ")"),
