@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 
 from make_golden import calibrate_se, randomise  # noqa: E402
 from pth2safetensors import write_safetensors  # noqa: E402
-from senet_ref import SENet  # noqa: E402
+from senet_ref import SENet, option_meta  # noqa: E402
 
 B = "bottleneck"
 D50, D101, D152 = (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)
@@ -174,14 +174,7 @@ def main() -> int:
                     "num_params": str(sum(p.numel() for p in up.parameters())),
                     "se_params": str(sum(p.numel() for _, se in blocks
                                          for p in se.parameters()))}
-            if c["stem_deep"]:
-                meta["stem_deep"] = "%d,%d,%d" % (*c["stem_deep"], c["stem_width"])
-            for key in ("avg_down", "aa"):
-                if c[key]:
-                    meta[key] = "1"
-            for key in ("reduce_first", "down_kernel"):
-                if c[key] != 1:
-                    meta[key] = str(c[key])
+            meta.update(option_meta(c))
             weights = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
             write_safetensors(os.path.join(args.out, f"{case}.safetensors"), weights,
                               {"case": case, "layout": c["layout"], **wmeta})

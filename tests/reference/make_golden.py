@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 
 from pth2safetensors import write_safetensors  # noqa: E402
-from senet_ref import SENet, layout_traits  # noqa: E402
+from senet_ref import SENet, layout_traits, option_meta  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
 N_IMAGES = 3
@@ -207,15 +207,7 @@ def make_case(case: dict) -> dict:
         "num_classes": str(c["num_classes"]),
         "in_chans": str(c["in_chans"]),
     }
-    # the newer options, only where used: files of the cases before them stay byte-identical
-    if c["stem_deep"]:
-        meta["stem_deep"] = "%d,%d,%d" % (*c["stem_deep"], c["stem_width"])
-    for key in ("avg_down", "aa"):
-        if c[key]:
-            meta[key] = "1"
-    for key in ("reduce_first", "down_kernel"):
-        if c[key] != 1:
-            meta[key] = str(c[key])
+    meta.update(option_meta(c))
     return {"weights": weights, "expected": expected, "meta": meta,
             "se": [(name, se.gate.shape[1], se.fcs[0].weight.shape[0]) for name, se in blocks]}
 

@@ -130,6 +130,21 @@ def resolve_config(cfg: dict) -> dict:
     return c
 
 
+def option_meta(c: dict) -> dict:
+    """Golden-file metadata for the options beyond the first cases' (stem_deep, avg_down, aa,
+    reduce_first, down_kernel), only where used, so the files of those cases stay unchanged."""
+    meta = {}
+    if c["stem_deep"]:
+        meta["stem_deep"] = "%d,%d,%d" % (*c["stem_deep"], c["stem_width"])
+    for key in ("avg_down", "aa"):
+        if c[key]:
+            meta[key] = "1"
+    for key in ("reduce_first", "down_kernel"):
+        if c[key] != 1:
+            meta[key] = str(c[key])
+    return meta
+
+
 def layout_traits(c: dict) -> dict:
     """Properties fixed by the layout rather than chosen: SE parameter form and naming."""
     legacy, mosko = c["layout"] == "legacy", c["layout"] == "moskomule"
