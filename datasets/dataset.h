@@ -7,8 +7,8 @@
  *           (splits "train" and "test"); Fashion-MNIST's class names are built in.
  *   cifar   CIFAR-10 (data_batch_1..5.bin, test_batch.bin, batches.meta.txt) or CIFAR-100
  *           (train.bin, test.bin, fine_label_names.txt) binary batches.
- *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized by libvips);
- *           classes in sorted folder-name order, or in the order of a mapping file.
+ *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized as Pillow does,
+ *           image.h); classes in sorted folder-name order, or in the order of a mapping file.
  * Every file is validated when the set is opened (magic numbers, sizes, counts, labels); images
  * of a folder are decoded when loaded, and a file that does not decode is an error naming it
  * (a recording holds exactly the images asked for, so nothing is skipped silently).
