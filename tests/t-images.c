@@ -1,0 +1,449 @@
+/*
+ * t-images.c -- image decoding and resizing against Pillow 9.4 / torchvision 0.14.
+ *
+ * Golden data (tests/reference/images, written by make_images.py): every image's Resize +
+ * CenterCrop result must equal torchvision's on a PIL image byte for byte, and a few images'
+ * ToTensor + Normalize tensors must match through sekit_ds_load. Then synthetic edge cases with
+ * values worked out by hand, and the errors of broken files: one line naming the file, nothing
+ * printed by libjpeg or libpng.
+ */
+#include "dataset.h"
+#include "image.h"
+#include "imgwrite.h"
+#include "tap.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char imgdir[512];
+
+/* torchvision's CenterCrop offset, int(round(d / 2.0)) with ties to even, written apart from
+ * dataset.c's: rint rounds half to even in the default rounding mode. */
+static int crop_offset(int d)
+{
+    return (int)rint(d / 2.0);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static int spit(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(b, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* Resize(resize) + CenterCrop(crop) of path as channels, the way load_folder does it. */
+static int pipeline(const char *path, int channels, int resize, int crop, int bicubic,
+                    unsigned char *out, struct sekit_err *e)
+{
+    struct sekit_image img, rs = {0};
+    int rc = sekit_image_load(&img, path, channels, e);
+    if (rc) return rc;
+    int nw, nh;
+    sekit_image_shorter_side(img.w, img.h, resize, &nw, &nh);
+    const struct sekit_image *src = &img;
+    if (nw != img.w || nh != img.h) {
+        rc = sekit_image_resize(&rs, &img, nw, nh,
+                                bicubic ? SEKIT_FILTER_BICUBIC : SEKIT_FILTER_BILINEAR, path, e);
+        src = &rs;
+    }
+    if (!rc) {
+        const int y0 = crop_offset(src->h - crop), x0 = crop_offset(src->w - crop);
+        for (int y = 0; y < crop; y++)
+            memcpy(out + (size_t)y * crop * channels,
+                   src->pix + ((size_t)(y + y0) * src->w + x0) * channels, (size_t)crop * channels);
+    }
+    sekit_image_free(&img);
+    sekit_image_free(&rs);
+    return rc;
+}
+
+/* Byte equality, printing the first differing pixel and both values. */
+static int same_pixels(const unsigned char *got, const unsigned char *want, int side, int c,
+                       const char *what)
+{
+    for (size_t i = 0; i < (size_t)side * side * c; i++)
+        if (got[i] != want[i]) {
+            const size_t px = i / (size_t)c;
+            ok(0, "%s equals Pillow", what);
+            diag("first difference at x=%zu y=%zu channel %zu: sekit %d, Pillow %d", px % side,
+                 px / side, i % (size_t)c, got[i], want[i]);
+            return 0;
+        }
+    return ok(1, "%s equals Pillow", what);
+}
+
+static void golden(int *nimages, int *nequal)
+{
+    char p[700];
+    snprintf(imgdir, sizeof imgdir, "%s/tests/reference/images", tap_srcdir());
+    snprintf(p, sizeof p, "%s/index.json", imgdir);
+    json_error_t jerr;
+    json_t *idx = json_load_file(p, 0, &jerr);
+    if (!ok(idx != NULL, "index.json loads")) {
+        diag("%s: %s", p, jerr.text);
+        return;
+    }
+    snprintf(p, sizeof p, "%s/expected.bin", imgdir);
+    size_t blen = 0;
+    unsigned char *blob = slurp(p, &blen);
+    ok(blob != NULL, "expected.bin reads (%zu bytes)", blen);
+    json_t *variants = json_object_get(idx, "variants"), *images = json_object_get(idx, "images");
+    size_t i;
+    json_t *im;
+    json_array_foreach(images, i, im)
+    {
+        const char *file = json_string_value(json_object_get(im, "file"));
+        snprintf(p, sizeof p, "%s/%s", imgdir, file);
+        const char *vname;
+        json_t *off;
+        int all = 1;
+        json_object_foreach(json_object_get(im, "expect"), vname, off)
+        {
+            json_t *v = json_object_get(variants, vname);
+            const int resize = (int)json_integer_value(json_object_get(v, "resize"));
+            const int crop = (int)json_integer_value(json_object_get(v, "crop"));
+            const int bicubic =
+                strcmp(json_string_value(json_object_get(v, "interpolation")), "bicubic") == 0;
+            const int c = strcmp(json_string_value(json_object_get(v, "mode")), "L") ? 3 : 1;
+            const size_t at = (size_t)json_integer_value(off), n = (size_t)crop * crop * c;
+            if (!blob || at + n > blen) {
+                all = ok(0, "%s %s: expected data within expected.bin", file, vname);
+                continue;
+            }
+            unsigned char *got = malloc(n);
+            struct sekit_err e = {0};
+            char what[300];
+            snprintf(what, sizeof what, "%s %s (%s resize %d crop %d, %s)", file, vname,
+                     bicubic ? "bicubic" : "bilinear", resize, crop, c == 1 ? "L" : "RGB");
+            if (pipeline(p, c, resize, crop, bicubic, got, &e)) {
+                all = ok(0, "%s: %s", what, e.msg);
+            } else {
+                all &= same_pixels(got, blob + at, crop, c, what);
+            }
+            free(got);
+        }
+        ++*nimages;
+        *nequal += all;
+    }
+    free(blob);
+    json_decref(idx);
+}
+
+/* The tensors after ToTensor + Normalize, through sekit_ds_load on a folder of the images. */
+static void tensors(void)
+{
+    char p[700], dir[600], cls[700];
+    snprintf(p, sizeof p, "%s/index.json", imgdir);
+    json_t *idx = json_load_file(p, 0, NULL);
+    snprintf(p, sizeof p, "%s/expected.bin", imgdir);
+    size_t blen = 0;
+    unsigned char *blob = slurp(p, &blen);
+    if (!idx || !blob) {
+        ok(0, "golden data for the tensors");
+        json_decref(idx);
+        free(blob);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/tensors", tap_tmpdir());
+    snprintf(cls, sizeof cls, "%s/all", dir);
+    mkdir(dir, 0755);
+    mkdir(cls, 0755);
+    json_t *variants = json_object_get(idx, "variants"), *images = json_object_get(idx, "images");
+    size_t i;
+    json_t *im;
+    int n = 0;
+    json_array_foreach(images, i, im)
+    {
+        json_t *t = json_object_get(im, "tensor");
+        if (!t) continue;
+        const char *file = json_string_value(json_object_get(im, "file"));
+        char src[700], dst[800];
+        snprintf(src, sizeof src, "%s/%s", imgdir, file);
+        snprintf(dst, sizeof dst, "%s/%s", cls, file);
+        ok(symlink(src, dst) == 0, "link %s", file);
+        n++;
+    }
+    struct sekit_ds *ds = NULL;
+    struct sekit_err e = {0};
+    struct sekit_ds_opts o = {dir, SEKIT_DS_FOLDER, NULL, NULL};
+    if (!ok(sekit_ds_open(&ds, &o, &e) == SEKIT_OK && sekit_ds_count(ds) == n,
+            "a folder of the %d tensor images opens", n)) {
+        diag("%s", e.msg);
+        goto out;
+    }
+    /* folder order is sorted file names, the order of index.json */
+    int64_t k = 0;
+    json_array_foreach(images, i, im)
+    {
+        json_t *t = json_object_get(im, "tensor");
+        if (!t) continue;
+        json_t *v = json_object_get(variants, json_string_value(json_object_get(t, "variant")));
+        struct sekit_preproc pp = {
+            .channels = 3,
+            .resize = (int)json_integer_value(json_object_get(v, "resize")),
+            .crop = (int)json_integer_value(json_object_get(v, "crop")),
+            .bicubic =
+                strcmp(json_string_value(json_object_get(v, "interpolation")), "bicubic") == 0};
+        for (int c = 0; c < 3; c++) {
+            pp.mean[c] = (float)json_number_value(json_array_get(json_object_get(t, "mean"), c));
+            pp.std[c] = (float)json_number_value(json_array_get(json_object_get(t, "std"), c));
+        }
+        const size_t count = (size_t)3 * pp.crop * pp.crop;
+        const size_t at = (size_t)json_integer_value(json_object_get(t, "offset"));
+        float *got = malloc(sizeof(float) * count), *want = malloc(sizeof(float) * count);
+        if (at + sizeof(float) * count <= blen) memcpy(want, blob + at, sizeof(float) * count);
+        int rc = sekit_ds_load(ds, k, &pp, got, &e);
+        const char *file = json_string_value(json_object_get(im, "file"));
+        if (ok(rc == SEKIT_OK && strstr(sekit_ds_item_path(ds, k), file), "sekit_ds_load %s: %s",
+               file, rc ? e.msg : "ok"))
+            is_close(got, want, count, 1e-6, "%s: ToTensor + Normalize tensor", file);
+        free(got);
+        free(want);
+        k++;
+    }
+out:
+    sekit_ds_close(ds);
+    free(blob);
+    json_decref(idx);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* synthetic cases */
+
+static void synthetic(void)
+{
+    char p[600];
+    struct sekit_err e = {0};
+    struct sekit_image img, rs;
+
+    /* 1x1 upscaled: every weight set sums to one, so every pixel keeps the value */
+    snprintf(p, sizeof p, "%s/one.png", tap_tmpdir());
+    const unsigned char one[3] = {10, 128, 250};
+    imgwrite_png(p, 1, 1, 3, one);
+    unsigned char out[36 * 36 * 3];
+    for (int bicubic = 0; bicubic < 2; bicubic++) {
+        int rc = pipeline(p, 3, 36, 36, bicubic, out, &e), same = rc == 0;
+        for (int i = 0; same && i < 36 * 36; i++)
+            same = memcmp(out + 3 * i, one, 3) == 0;
+        ok(same, "1x1 image resized to 36x36 (%s) keeps its colour (first pixel %d %d %d)",
+           bicubic ? "bicubic" : "bilinear", out[0], out[1], out[2]);
+    }
+
+    /* bilinear 2 -> 4 by hand (Pillow's windows): centres 0.25, 0.75, 1.25, 1.75 in source
+     * pixels; the first and last see one pixel, the middle ones weigh 3:1 and 1:3 */
+    snprintf(p, sizeof p, "%s/two.png", tap_tmpdir());
+    const unsigned char two[2] = {0, 255};
+    imgwrite_png(p, 2, 1, 1, two);
+    if (ok(sekit_image_load(&img, p, 1, &e) == SEKIT_OK, "2x1 gray PNG loads")) {
+        if (ok(sekit_image_resize(&rs, &img, 4, 1, SEKIT_FILTER_BILINEAR, p, &e) == SEKIT_OK,
+               "upscale 2x1 -> 4x1")) {
+            ok(rs.pix[0] == 0 && rs.pix[1] == 64 && rs.pix[2] == 191 && rs.pix[3] == 255,
+               "bilinear upscale is 0 64 191 255 (got %d %d %d %d)", rs.pix[0], rs.pix[1],
+               rs.pix[2], rs.pix[3]);
+            sekit_image_free(&rs);
+        }
+        sekit_image_free(&img);
+    }
+
+    /* bicubic 4 -> 2: scale 2 doubles the support to 4 source pixels; output 0 has centre 1,
+     * window int(1 - 4 + 0.5) = -2 (clamped to 0) to int(1 + 4 + 0.5) = 5 (clamped to 4),
+     * weights c((x - 1 + 0.5) / 2) for x = 0..3: c(-0.25), c(0.25), c(0.75), c(1.25) */
+    snprintf(p, sizeof p, "%s/four.png", tap_tmpdir());
+    const unsigned char four[4] = {0, 100, 200, 40};
+    imgwrite_png(p, 4, 1, 1, four);
+    if (ok(sekit_image_load(&img, p, 1, &e) == SEKIT_OK, "4x1 gray PNG loads")) {
+        if (ok(sekit_image_resize(&rs, &img, 2, 1, SEKIT_FILTER_BICUBIC, p, &e) == SEKIT_OK,
+               "downscale 4x1 -> 2x1")) {
+            /* c(x) = 1.5|x|^3 - 2.5|x|^2 + 1 below 1, -0.5 (|x|^3 - 5|x|^2 + 8|x| - 4) below
+             * 2: c(.25) = .8671875, c(.75) = .2265625, c(1.25) = -.0703125 */
+            const double w0 = .8671875, w1 = .8671875, w2 = .2265625, w3 = -.0703125;
+            const double v = (0 * w0 + 100 * w1 + 200 * w2 + 40 * w3) / (w0 + w1 + w2 + w3);
+            ok(rs.pix[0] == (int)(v + 0.5), "bicubic 4 -> 2, first pixel %d (by hand %.3f)",
+               rs.pix[0], v);
+            sekit_image_free(&rs);
+        }
+        sekit_image_free(&img);
+    }
+
+    /* exactly the resized size: no resampling, the crop is the source's own pixels */
+    unsigned char src[40 * 36 * 3];
+    for (int i = 0; i < 40 * 36 * 3; i++)
+        src[i] = (unsigned char)(i * 7 + i / 97);
+    snprintf(p, sizeof p, "%s/exact.png", tap_tmpdir());
+    imgwrite_png(p, 36, 40, 3, src);
+    unsigned char crop[32 * 32 * 3], want[32 * 32 * 3];
+    for (int y = 0; y < 32; y++)
+        memcpy(want + y * 32 * 3, src + ((y + 4) * 36 + 2) * 3, 32 * 3);
+    ok(pipeline(p, 3, 36, 32, 1, crop, &e) == SEKIT_OK, "36x40 image, resize 36: %s",
+       e.msg[0] ? e.msg : "ok");
+    same_pixels(crop, want, 32, 3, "36x40 at its own size, centre crop 32 at (2, 4),");
+
+    /* very wide and very tall: the shorter side 3 becomes 36, the longer side int(36 * 1000 /
+     * 3) = 12000; a constant image stays constant */
+    static unsigned char flat[1000 * 3 * 3];
+    memset(flat, 77, sizeof flat);
+    for (int tall = 0; tall < 2; tall++) {
+        snprintf(p, sizeof p, "%s/flat%d.png", tap_tmpdir(), tall);
+        imgwrite_png(p, tall ? 3 : 1000, tall ? 1000 : 3, 3, flat);
+        int w, h;
+        sekit_image_shorter_side(tall ? 3 : 1000, tall ? 1000 : 3, 36, &w, &h);
+        ok(w == (tall ? 36 : 12000) && h == (tall ? 12000 : 36), "%s 1000:3 resizes to %dx%d",
+           tall ? "tall" : "wide", w, h);
+        int rc = pipeline(p, 3, 36, 32, 1, out, &e), same = rc == 0;
+        for (int i = 0; same && i < 32 * 32 * 3; i++)
+            same = out[i] == 77;
+        ok(same, "%s image: bicubic resize and crop keep a flat colour (%s)",
+           tall ? "tall" : "wide", rc ? e.msg : "ok");
+    }
+
+    /* convert('L') of colour: (19595 R + 38470 G + 7471 B + 0x8000) >> 16 */
+    const unsigned char rgb[3] = {200, 100, 50};
+    snprintf(p, sizeof p, "%s/rgb1.png", tap_tmpdir());
+    imgwrite_png(p, 1, 1, 3, rgb);
+    if (ok(sekit_image_load(&img, p, 1, &e) == SEKIT_OK, "RGB to L")) {
+        is_int(img.pix[0], (200 * 19595 + 100 * 38470 + 50 * 7471 + 0x8000) >> 16,
+               "Pillow's luma of (200, 100, 50)");
+        sekit_image_free(&img);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* broken files */
+
+static void expect_error(const char *path, const char *needle, const char *what)
+{
+    struct sekit_image img;
+    struct sekit_err e = {0};
+    int rc = sekit_image_load(&img, path, 3, &e);
+    ok(rc == SEKIT_EFORMAT && strstr(e.msg, path) && strstr(e.msg, needle) && !strchr(e.msg, '\n'),
+       "%s: one line naming the file and '%s' (%s)", what, needle, e.msg);
+    if (!rc) sekit_image_free(&img);
+}
+
+static void errors(void)
+{
+    char src[700], p[600];
+    size_t n;
+    /* stderr to a file: libjpeg and libpng must not print anything */
+    snprintf(p, sizeof p, "%s/stderr.txt", tap_tmpdir());
+    fflush(stderr);
+    const int saved = dup(2), fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    close(fd);
+
+    snprintf(src, sizeof src, "%s/07_300x400_jpeg_q90-444-progressive.jpg", imgdir);
+    unsigned char *jpg = slurp(src, &n);
+    const char *names[3] = {"cut.jpg", "cutbase.jpg", "cut.png"};
+    char paths[5][600];
+    for (int k = 0; k < 5; k++)
+        snprintf(paths[k], sizeof paths[k], "%s/%s", tap_tmpdir(),
+                 k < 3    ? names[k]
+                 : k == 3 ? "text.jpg"
+                          : "huge.png");
+    if (jpg) spit(paths[0], jpg, n / 2);
+    free(jpg);
+    snprintf(src, sizeof src, "%s/06_400x300_jpeg_q75-420.jpg", imgdir);
+    unsigned char *base = slurp(src, &n);
+    /* baseline cut just before its end-of-image marker: Pillow wants more data too */
+    if (base) spit(paths[1], base, n - 2);
+    snprintf(src, sizeof src, "%s/52_222x333_png_rgb.png", imgdir);
+    unsigned char *png = slurp(src, &n);
+    if (png) spit(paths[2], png, n * 2 / 3);
+    free(png);
+    spit(paths[3], "not an image\n", 13);
+    /* a PNG declaring 20000 x 20000 pixels, more than Pillow's bomb limit, then an empty IDAT */
+    static const unsigned char ihdr[17] = {'I', 'H',  'D',  'R', 0, 0, 0x4e, 0x20, 0,
+                                           0,   0x4e, 0x20, 8,   2, 0, 0,    0};
+    unsigned char huge[45] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13};
+    memcpy(huge + 12, ihdr, sizeof ihdr);
+    memcpy(huge + 37, "IDAT", 4);
+    const uLong crcs[2] = {crc32(0, huge + 12, 17), crc32(0, huge + 37, 4)};
+    for (int k = 0; k < 4; k++) {
+        huge[29 + k] = (unsigned char)(crcs[0] >> (24 - 8 * k));
+        huge[41 + k] = (unsigned char)(crcs[1] >> (24 - 8 * k));
+    }
+    spit(paths[4], huge, sizeof huge);
+    /* entropy data overwritten mid-stream: libjpeg warns, Pillow decodes on; so must sekit,
+     * quietly */
+    char noisy[600];
+    snprintf(noisy, sizeof noisy, "%s/noisy.jpg", tap_tmpdir());
+    if (base) {
+        base[n - 300] = 0xff;
+        base[n - 299] = 0xd0;
+        spit(noisy, base, n);
+    }
+    /* a JPEG whose frame header claims 60000 x 60000 */
+    char hugej[600];
+    snprintf(hugej, sizeof hugej, "%s/huge.jpg", tap_tmpdir());
+    for (size_t i = 0; base && i + 9 < n; i++)
+        if (base[i] == 0xff && (base[i + 1] == 0xc0 || base[i + 1] == 0xc2)) {
+            base[i + 5] = base[i + 7] = 0xea;
+            base[i + 6] = base[i + 8] = 0x60;
+            break;
+        }
+    if (base) spit(hugej, base, n);
+    free(base);
+
+    expect_error(paths[0], "truncated", "progressive JPEG cut in half");
+    expect_error(paths[1], "truncated", "baseline JPEG without its last two bytes");
+    expect_error(paths[2], "truncated", "PNG cut at two thirds");
+    expect_error(paths[3], "not a JPEG or PNG image", "a text file named .jpg");
+    expect_error(paths[4], "more than 178956970 pixels", "PNG declaring 20000x20000");
+    expect_error(hugej, "more than 178956970 pixels", "JPEG declaring 60000x60000");
+    struct sekit_image img;
+    struct sekit_err e = {0};
+    int rc = sekit_image_load(&img, noisy, 3, &e);
+    ok(rc == SEKIT_OK, "a JPEG with corrupt entropy data decodes as Pillow does (%s)",
+       rc ? e.msg : "ok");
+    if (!rc) sekit_image_free(&img);
+    e.msg[0] = 0;
+    rc = sekit_image_load(&img, "/nonexistent/x.jpg", 3, &e);
+    ok(rc == SEKIT_EIO && strstr(e.msg, "/nonexistent/x.jpg"), "a missing file: %s", e.msg);
+
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    size_t len = 0;
+    char *printed = (char *)slurp(p, &len);
+    ok(printed && len == 0, "libjpeg and libpng printed nothing (%zu bytes: %.200s)", len,
+       printed && len ? printed : "");
+    free(printed);
+}
+
+int main(void)
+{
+    int nimages = 0, nequal = 0;
+    golden(&nimages, &nequal);
+    ok(nimages >= 50, "%d golden images (at least 50)", nimages);
+    ok(nequal == nimages, "%d of %d golden images equal Pillow's in every variant", nequal,
+       nimages);
+    tensors();
+    synthetic();
+    errors();
+    return tap_done();
+}
