@@ -10,6 +10,7 @@
 #include "dataset.h"
 #include "image.h"
 #include "imgwrite.h"
+#include "preproc.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -54,6 +55,11 @@ static int spit(const char *path, const void *b, size_t n)
     if (!f) return -1;
     size_t w = fwrite(b, 1, n, f);
     return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static int spit_str(const char *path, const char *s)
+{
+    return spit(path, s, strlen(s));
 }
 
 /* Resize(resize) + CenterCrop(crop) of path as channels, the way load_folder does it. */
@@ -233,6 +239,113 @@ out:
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* presets: what they resolve to, how they describe it, and the Caffe one end to end */
+
+static int resolve(struct sekit_pp_resolved *r, const struct sekit_model *m, const char *model_path,
+                   const struct sekit_ds *ds, const char *preset, int resize, int crop,
+                   struct sekit_err *e)
+{
+    struct sekit_pp_request rq = {.preset = preset, .resize = resize, .crop = crop};
+    return sekit_preproc_resolve(r, m, model_path, ds, &rq, e);
+}
+
+static void presets(void)
+{
+    struct sekit_arch a;
+    struct sekit_model *m = NULL;
+    struct sekit_ds *ds = NULL;
+    struct sekit_err e = {0};
+    char dir[600], cfgdir[600], model_path[700], cfg[700];
+    snprintf(dir, sizeof dir, "%s/tensors", tap_tmpdir());
+    struct sekit_ds_opts o = {dir, SEKIT_DS_FOLDER, NULL, NULL};
+    if (!ok(sekit_arch_preset(&a, "seresnet18", &e) == SEKIT_OK &&
+                sekit_model_synthetic(&m, &a, 1, &e) == SEKIT_OK &&
+                sekit_ds_open(&ds, &o, &e) == SEKIT_OK,
+            "a 3-channel model and the tensor folder: %s", e.msg[0] ? e.msg : "ok"))
+        goto out;
+    snprintf(cfgdir, sizeof cfgdir, "%s/cfg", tap_tmpdir());
+    mkdir(cfgdir, 0755);
+    snprintf(model_path, sizeof model_path, "%s/model.safetensors", cfgdir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", cfgdir);
+    static const struct {
+        const char *preset, *desc;
+    } want[] = {
+        {"timm", "resize=256 crop=224 size=224 interpolation=bicubic (Pillow) channels=3 "
+                 "order=RGB range=0-1 mean=0.485,0.456,0.406 std=0.229,0.224,0.225"},
+        {"legacy", "resize=256 crop=224 size=224 interpolation=bilinear (Pillow) channels=3 "
+                   "order=RGB range=0-1 mean=0.485,0.456,0.406 std=0.229,0.224,0.225"},
+        {"caffe", "resize=256 crop=224 size=224 interpolation=bilinear (Pillow) channels=3 "
+                  "order=BGR range=0-255 mean=104,117,123 std=1,1,1"},
+    };
+    struct sekit_pp_resolved r;
+    for (int k = 0; k < 3; k++) {
+        int rc = resolve(&r, m, model_path, ds, want[k].preset, 0, 0, &e);
+        if (ok(rc == SEKIT_OK, "preset %s resolves: %s", want[k].preset, rc ? e.msg : "ok"))
+            is_str(r.desc, want[k].desc, "preset %s describes itself", want[k].preset);
+    }
+    ok(resolve(&r, m, model_path, ds, NULL, 0, 0, &e) == SEKIT_OK &&
+           strcmp(r.desc, want[0].desc) == 0 && r.interp_from == SEKIT_PP_PRESET,
+       "a timm-layout model on a folder gets the timm preset (%s)", r.desc);
+
+    /* timm's config.json: crop = input size, resize = floor(crop / crop_pct), its filter */
+    spit_str(cfg, "{\"input_size\": [3, 32, 32], \"crop_pct\": 0.875, "
+                  "\"interpolation\": \"bilinear\"}");
+    int rc = resolve(&r, m, model_path, ds, NULL, 0, 0, &e);
+    ok(rc == SEKIT_OK && r.pp.resize == 36 && r.pp.crop == 32 && !r.pp.bicubic &&
+           r.interp_from == SEKIT_PP_CONFIG && strstr(r.desc, "interpolation=bilinear (Pillow)"),
+       "config.json: resize 36, crop 32, bilinear from config.json (%s)", rc ? e.msg : r.desc);
+    spit_str(cfg, "{\"interpolation\": \"lanczos\"}");
+    rc = resolve(&r, m, model_path, ds, NULL, 0, 0, &e);
+    ok(rc == SEKIT_EFORMAT && strstr(e.msg, cfg) &&
+           strstr(e.msg, "interpolation is not bicubic or bilinear"),
+       "a filter sekit does not reproduce is refused: %s", e.msg);
+    unlink(cfg);
+
+    /* Caffe end to end on the golden images, at the small size: BGR, 0..255, minus the mean,
+     * from the same pixels as torchvision's bilinear legacy36 */
+    char p[700];
+    snprintf(p, sizeof p, "%s/index.json", imgdir);
+    json_t *idx = json_load_file(p, 0, NULL);
+    snprintf(p, sizeof p, "%s/expected.bin", imgdir);
+    size_t blen = 0;
+    unsigned char *blob = slurp(p, &blen);
+    rc = resolve(&r, m, model_path, ds, "caffe", 36, 32, &e);
+    if (ok(rc == SEKIT_OK && idx && blob, "caffe preset at resize 36 crop 32: %s",
+           rc ? e.msg : r.desc)) {
+        float got[3 * 32 * 32];
+        size_t i;
+        json_t *im;
+        int64_t k = 0;
+        json_array_foreach(json_object_get(idx, "images"), i, im)
+        {
+            if (!json_object_get(im, "tensor")) continue;
+            const size_t at = (size_t)json_integer_value(
+                json_object_get(json_object_get(im, "expect"), "legacy36"));
+            int bad = sekit_ds_load(ds, k++, &r.pp, got, &e) != SEKIT_OK || at + 3072 > blen;
+            static const float mean[3] = {104, 117, 123};
+            for (int c = 0; c < 3 && !bad; c++)
+                for (int y = 0; y < 32 && !bad; y++)
+                    for (int x = 0; x < 32 && !bad; x++) {
+                        const float w = blob[at + (y * 32 + x) * 3 + 2 - c] - mean[c],
+                                    g = got[(c * 32 + y) * 32 + x];
+                        if (g != w) {
+                            diag("channel %d y %d x %d: sekit %g, want %g", c, y, x, (double)g,
+                                 (double)w);
+                            bad = 1;
+                        }
+                    }
+            ok(!bad, "caffe tensor of %s is Pillow's bilinear pixels, BGR minus the mean",
+               json_string_value(json_object_get(im, "file")));
+        }
+    }
+    free(blob);
+    json_decref(idx);
+out:
+    sekit_ds_close(ds);
+    sekit_model_free(m);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* synthetic cases */
 
 static void synthetic(void)
@@ -375,7 +488,7 @@ static void errors(void)
     unsigned char *png = slurp(src, &n);
     if (png) spit(paths[2], png, n * 2 / 3);
     free(png);
-    spit(paths[3], "not an image\n", 13);
+    spit_str(paths[3], "not an image\n");
     /* a PNG declaring 20000 x 20000 pixels, more than Pillow's bomb limit, then an empty IDAT */
     static const unsigned char ihdr[17] = {'I', 'H',  'D',  'R', 0, 0, 0x4e, 0x20, 0,
                                            0,   0x4e, 0x20, 8,   2, 0, 0,    0};
@@ -443,6 +556,7 @@ int main(void)
     ok(nequal == nimages, "%d of %d golden images equal Pillow's in every variant", nequal,
        nimages);
     tensors();
+    presets();
     synthetic();
     errors();
     return tap_done();
