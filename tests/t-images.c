@@ -522,6 +522,15 @@ static void errors(void)
     if (base) spit(hugej, base, n);
     free(base);
 
+    /* a frame header declaring height 0; a PNG whose IHDR fails its CRC */
+    char badj[600], badp[600];
+    snprintf(badj, sizeof badj, "%s/empty.jpg", tap_tmpdir());
+    spit(badj, "\xff\xd8\xff\xc0\x00\x0b\x08\x00\x00\x00\x10\x01\x01\x11\x00", 15);
+    snprintf(badp, sizeof badp, "%s/crc.png", tap_tmpdir());
+    huge[20] ^= 1;
+    spit(badp, huge, sizeof huge);
+    expect_error(badj, "cannot decode JPEG: Empty JPEG image", "a JPEG frame of height 0");
+    expect_error(badp, "cannot decode PNG: IHDR: CRC error", "a PNG header with a bad CRC");
     expect_error(paths[0], "truncated", "progressive JPEG cut in half");
     expect_error(paths[1], "truncated", "baseline JPEG without its last two bytes");
     expect_error(paths[2], "truncated", "PNG cut at two thirds");
