@@ -7,9 +7,9 @@ tests and CI never run it. The photographs come from the Debian package
 lomiri-wallpapers-16.04 (/usr/share/backgrounds, see images/README.md).
 
 It cuts small images of mixed sizes and aspect ratios out of the photographs and saves them as
-JPEG (qualities 50..100, 4:2:0 / 4:2:2 / 4:4:4, baseline and progressive, grayscale, CMYK) and
-PNG (RGB, L, LA, RGBA, P with tRNS, 1/2/4/16-bit, interlaced), then records what
-torchvision's transforms make of each on a PIL image:
+JPEG (qualities 50..100, 4:2:0 / 4:2:2 / 4:4:4, baseline and progressive, grayscale, CMYK,
+one with damaged entropy data) and PNG (RGB, L, LA, RGBA, P with tRNS, 1/2/4/16-bit,
+interlaced), then records what torchvision's transforms make of each on a PIL image:
 
   images/<name>.jpg|.png   the inputs
   images/expected.bin      the expected values, concatenated:
@@ -118,6 +118,7 @@ CASES = [
     (47, 29, "png la"),
     (29, 47, "jpeg cmyk q95 progressive"),
     (110, 110, "png l"),
+    (96, 64, "jpeg q85 420 corrupt"),
 ]
 TENSOR_IMAGES = [0, 6, 21, 24, 32]
 
@@ -211,6 +212,12 @@ def save(im: Image.Image, kind: str, base: str) -> str:
         elif "cmyk" in words:
             im = im.convert("CMYK")
         im.save(os.path.join(OUT, name), "JPEG", **opts)
+        if "corrupt" in words:
+            # a restart marker planted in the entropy data: libjpeg warns and fills the rest
+            # with zeros, Pillow drops the warning and keeps the image
+            with open(os.path.join(OUT, name), "r+b") as f:
+                f.seek(-200, os.SEEK_END)
+                f.write(b"\xff\xd0")
         return name
     name = base + ".png"
     path = os.path.join(OUT, name)
