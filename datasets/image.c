@@ -43,6 +43,8 @@ static void cmyk_to_rgb(unsigned char *rgb, const unsigned char *cmyk)
     }
 }
 
+/* Pillow reads 16-bit gray PNG as its 32-bit mode I, which convert() clips to 0..255; it does
+ * not scale it */
 static unsigned char clip16(const unsigned char *be)
 {
     const int v = be[0] << 8 | be[1];
@@ -119,7 +121,8 @@ static int check_size(uint64_t w, uint64_t h, const char *path, struct sekit_err
 struct jpeg_fail {
     struct jpeg_error_mgr pub;
     jmp_buf jb;
-    int truncated;
+    int truncated; /* the decoder wanted bytes past the end of the file */
+    int rows_done; /* ... after every row was decoded */
 };
 
 static void jpeg_fail_exit(j_common_ptr ci)
@@ -171,10 +174,17 @@ static int decode_jpeg(struct raw *r, const unsigned char *buf, size_t len, cons
     ci.err = jpeg_std_error(&fail.pub);
     fail.pub.error_exit = jpeg_fail_exit;
     fail.pub.output_message = jpeg_quiet;
-    fail.truncated = 0;
+    fail.truncated = fail.rows_done = 0;
     /* written between setjmp and longjmp, read after: volatile keeps the value */
     unsigned char *volatile pix = NULL;
     if (setjmp(fail.jb)) {
+        if (fail.truncated && fail.rows_done) {
+            /* Pillow too keeps an image whose rows are all in when only the end (up to the
+             * end-of-image marker) is missing */
+            jpeg_destroy_decompress(&ci);
+            r->pix = pix;
+            return SEKIT_OK;
+        }
         char msg[JMSG_LENGTH_MAX] = "";
         if (!fail.truncated) fail.pub.format_message((j_common_ptr)&ci, msg);
         jpeg_destroy_decompress(&ci);
@@ -217,7 +227,10 @@ static int decode_jpeg(struct raw *r, const unsigned char *buf, size_t len, cons
         JSAMPROW row = pix + ci.output_scanline * stride;
         jpeg_read_scanlines(&ci, &row, 1);
     }
-    /* Pillow stops here too once every row is in: data after the last scan is not needed */
+    /* Pillow reads on to the end-of-image marker: a broken marker there (a second frame
+     * header, ...) is an error, a missing end is not */
+    fail.rows_done = 1;
+    jpeg_finish_decompress(&ci);
     jpeg_destroy_decompress(&ci);
     r->pix = pix;
     return SEKIT_OK;

@@ -525,6 +525,18 @@ static void errors(void)
             break;
         }
     if (base) spit(hugej, base, nb);
+    /* the end-of-image marker replaced by a second frame header: Pillow reads on to the end
+     * after the last row and refuses it ("broken data stream") */
+    char twosof[600];
+    snprintf(twosof, sizeof twosof, "%s/twosof.jpg", tap_tmpdir());
+    if (noisydata && nnoisy > 2) {
+        static const unsigned char sof[21] = {0xff, 0xc0, 0, 0x11, 8, 0, 0x10, 0, 0x10, 3,   1,
+                                              0x22, 0,    2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9};
+        FILE *f = fopen(twosof, "wb");
+        fwrite(noisydata, 1, nnoisy - 2, f);
+        fwrite(sof, 1, sizeof sof, f);
+        fclose(f);
+    }
     free(base);
 
     /* a frame header declaring height 0; a PNG whose IHDR fails its CRC */
@@ -541,6 +553,7 @@ static void errors(void)
     expect_error(paths[2], "truncated", "PNG cut at two thirds");
     expect_error(paths[3], "not a JPEG or PNG image", "a text file named .jpg");
     expect_error(paths[4], "more than 178956970 pixels", "PNG declaring 20000x20000");
+    expect_error(twosof, "cannot decode JPEG: ", "a second frame header after the last scan");
     expect_error(hugej, "more than 178956970 pixels", "JPEG declaring 60000x60000");
     struct sekit_image img;
     struct sekit_err e = {0};
