@@ -59,7 +59,7 @@ int imgwrite_jpeg(const char *path, int w, int h, int c, const unsigned char *pi
     ci.image_width = (JDIMENSION)w;
     ci.image_height = (JDIMENSION)h;
     ci.input_components = c;
-    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : c == 3 ? JCS_RGB : JCS_CMYK;
+    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : c == 3 ? JCS_RGB : c == 4 ? JCS_CMYK : JCS_UNKNOWN;
     jpeg_set_defaults(&ci);
     if (c == 4) ci.write_Adobe_marker = TRUE;
     jpeg_set_quality(&ci, quality, TRUE);

@@ -388,16 +388,19 @@ static void synthetic(void)
      * weights c((x - 1 + 0.5) / 2) for x = 0..3: c(-0.25), c(0.25), c(0.75), c(1.25) */
     snprintf(p, sizeof p, "%s/four.png", tap_tmpdir());
     const unsigned char four[4] = {0, 100, 200, 40};
-    imgwrite_png(p, 4, 1, 1, four);
-    if (ok(sekit_image_load(&img, p, 1, &e) == SEKIT_OK, "4x1 gray PNG loads")) {
-        if (ok(sekit_image_resize(&rs, &img, 2, 1, SEKIT_FILTER_BICUBIC, p, &e) == SEKIT_OK,
-               "downscale 4x1 -> 2x1")) {
-            /* c(x) = 1.5|x|^3 - 2.5|x|^2 + 1 below 1, -0.5 (|x|^3 - 5|x|^2 + 8|x| - 4) below
-             * 2: c(.25) = .8671875, c(.75) = .2265625, c(1.25) = -.0703125 */
-            const double w0 = .8671875, w1 = .8671875, w2 = .2265625, w3 = -.0703125;
-            const double v = (0 * w0 + 100 * w1 + 200 * w2 + 40 * w3) / (w0 + w1 + w2 + w3);
-            ok(rs.pix[0] == (int)(v + 0.5), "bicubic 4 -> 2, first pixel %d (by hand %.3f)",
-               rs.pix[0], v);
+    /* c(x) = 1.5|x|^3 - 2.5|x|^2 + 1 below 1, -0.5 (|x|^3 - 5|x|^2 + 8|x| - 4) below 2:
+     * c(.25) = .8671875, c(.75) = .2265625, c(1.25) = -.0703125 */
+    const double w0 = .8671875, w1 = .8671875, w2 = .2265625, w3 = -.0703125;
+    const double v = (0 * w0 + 100 * w1 + 200 * w2 + 40 * w3) / (w0 + w1 + w2 + w3);
+    /* along x (the horizontal pass alone), then along y (the vertical pass alone) */
+    for (int tall = 0; tall < 2; tall++) {
+        imgwrite_png(p, tall ? 1 : 4, tall ? 4 : 1, 1, four);
+        if (!ok(sekit_image_load(&img, p, 1, &e) == SEKIT_OK, "4-pixel gray PNG loads")) continue;
+        if (ok(sekit_image_resize(&rs, &img, tall ? 1 : 2, tall ? 2 : 1, SEKIT_FILTER_BICUBIC, p,
+                                  &e) == SEKIT_OK,
+               "downscale %s", tall ? "1x4 -> 1x2" : "4x1 -> 2x1")) {
+            ok(rs.pix[0] == (int)(v + 0.5), "bicubic 4 -> 2 %s, first pixel %d (by hand %.3f)",
+               tall ? "vertically" : "horizontally", rs.pix[0], v);
             sekit_image_free(&rs);
         }
         sekit_image_free(&img);
@@ -554,6 +557,11 @@ static void errors(void)
     expect_error(paths[3], "not a JPEG or PNG image", "a text file named .jpg");
     expect_error(paths[4], "more than 178956970 pixels", "PNG declaring 20000x20000");
     expect_error(twosof, "cannot decode JPEG: ", "a second frame header after the last scan");
+    char twoc[600];
+    snprintf(twoc, sizeof twoc, "%s/two-components.jpg", tap_tmpdir());
+    static const unsigned char gray2[8 * 8 * 2] = {0};
+    ok(imgwrite_jpeg(twoc, 8, 8, 2, gray2, 90) == 0, "a 2-component JPEG written");
+    expect_error(twoc, "JPEG with 2 components (1, 3 or 4 supported)", "a 2-component JPEG");
     expect_error(hugej, "more than 178956970 pixels", "JPEG declaring 60000x60000");
     struct sekit_image img;
     struct sekit_err e = {0};
