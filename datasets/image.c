@@ -284,7 +284,11 @@ static int decode_png(struct raw *r, const unsigned char *buf, size_t len, const
         goto out;
     }
     png_set_read_fn(png, &c, png_read_mem);
+    /* Pillow checks the CRC of every chunk before the image data, ancillary ones too, and of
+     * no chunk from the first IDAT on */
+    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(png, info);
+    png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
     const png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     const int ct = png_get_color_type(png, info), bd = png_get_bit_depth(png, info);
     if ((rc = check_size(w, h, path, e))) goto out;

@@ -551,6 +551,42 @@ static void errors(void)
     spit(badp, huge, sizeof huge);
     expect_error(badj, "cannot decode JPEG: Empty JPEG image", "a JPEG frame of height 0");
     expect_error(badp, "cannot decode PNG: IHDR: CRC error", "a PNG header with a bad CRC");
+    /* a bad CRC on an ancillary chunk before the image data is an error to Pillow, one on the
+     * image data is not checked at all */
+    snprintf(src, sizeof src, "%s/27_80x60_png_rgb.png", imgdir);
+    struct sekit_err ec = {0};
+    size_t np = 0;
+    unsigned char *rgbpng = slurp(src, &np);
+    struct sekit_image want, got;
+    if (rgbpng && np > 45 && !memcmp(rgbpng + 37, "IDAT", 4) &&
+        sekit_image_load(&want, src, 3, &ec) == SEKIT_OK) {
+        char badidat[600], badtext[600];
+        snprintf(badidat, sizeof badidat, "%s/idat-crc.png", tap_tmpdir());
+        snprintf(badtext, sizeof badtext, "%s/text-crc.png", tap_tmpdir());
+        const size_t idat_len = (size_t)rgbpng[33] << 24 | (size_t)rgbpng[34] << 16 |
+                                (size_t)rgbpng[35] << 8 | rgbpng[36];
+        rgbpng[41 + idat_len] ^= 1;
+        spit(badidat, rgbpng, np);
+        rgbpng[41 + idat_len] ^= 1;
+        /* a tEXt chunk with a wrong CRC between IHDR and IDAT */
+        static const unsigned char text[15] = {0,   0, 0,   3, 't', 'E', 'X', 't',
+                                               'a', 0, 'b', 0, 0,   0,   0};
+        FILE *f = fopen(badtext, "wb");
+        fwrite(rgbpng, 1, 33, f);
+        fwrite(text, 1, sizeof text, f);
+        fwrite(rgbpng + 33, 1, np - 33, f);
+        fclose(f);
+        int rc = sekit_image_load(&got, badidat, 3, &ec);
+        ok(rc == SEKIT_OK && got.w == want.w && got.h == want.h &&
+               !memcmp(got.pix, want.pix, (size_t)got.w * got.h * 3),
+           "a PNG whose IDAT fails its CRC decodes, as in Pillow (%s)", rc ? ec.msg : "ok");
+        if (!rc) sekit_image_free(&got);
+        expect_error(badtext, "tEXt: CRC error", "an ancillary chunk before IDAT with a bad CRC");
+        sekit_image_free(&want);
+    } else {
+        ok(0, "%s: IDAT right after IHDR", src);
+    }
+    free(rgbpng);
     expect_error(paths[0], "truncated", "progressive JPEG cut in half");
     expect_error(paths[1], "truncated", "baseline JPEG without its last two bytes");
     expect_error(paths[2], "truncated", "PNG cut at two thirds");
