@@ -242,13 +242,22 @@ static int decode_jpeg(struct raw *r, const unsigned char *buf, size_t len, cons
 struct png_ctx {
     const unsigned char *p;
     size_t left;
+    png_uint_32 h;  /* once the header is read */
+    int interlaced; /* ... */
+    int rows_done;  /* the data ran out after the last row was in */
     char msg[200];
 };
 
 static void png_read_mem(png_structp png, png_bytep out, size_t n)
 {
     struct png_ctx *c = png_get_io_ptr(png);
-    if (n > c->left) png_error(png, "file is truncated");
+    if (n > c->left) {
+        /* libpng reads on to the end of the image data (zlib checksum, CRC, next chunk);
+         * Pillow stops once it has every row, so a file that ends after them is whole to it */
+        c->rows_done = c->h && (png_get_current_pass_number(png) >= 7 ||
+                                (!c->interlaced && png_get_current_row_number(png) >= c->h));
+        png_error(png, "file is truncated");
+    }
     memcpy(out, c->p, n);
     c->p += n;
     c->left -= n;
@@ -269,7 +278,7 @@ static void png_quiet(png_structp png, png_const_charp msg)
 static int decode_png(struct raw *r, const unsigned char *buf, size_t len, const char *path,
                       struct sekit_err *e)
 {
-    struct png_ctx c = {buf, len, ""};
+    struct png_ctx c = {.p = buf, .left = len};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_fail, png_quiet);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     unsigned char *volatile pix = NULL;
@@ -280,7 +289,12 @@ static int decode_png(struct raw *r, const unsigned char *buf, size_t len, const
     }
     int rc = SEKIT_OK;
     if (setjmp(png_jmpbuf(png))) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot decode PNG: %s", path, c.msg);
+        if (c.rows_done) {
+            r->pix = pix;
+            pix = NULL;
+        } else {
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot decode PNG: %s", path, c.msg);
+        }
         goto out;
     }
     png_set_read_fn(png, &c, png_read_mem);
@@ -300,6 +314,8 @@ static int decode_png(struct raw *r, const unsigned char *buf, size_t len, const
     if (bd == 16 && ct != PNG_COLOR_TYPE_GRAY) png_set_strip_16(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
+    c.h = h;
+    c.interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
     r->kind = ct == PNG_COLOR_TYPE_GRAY         ? (bd == 16 ? RAW_I16 : RAW_L)
               : ct == PNG_COLOR_TYPE_GRAY_ALPHA ? RAW_LA
               : ct == PNG_COLOR_TYPE_RGB        ? RAW_RGB
@@ -333,9 +349,9 @@ static int decode_png(struct raw *r, const unsigned char *buf, size_t len, const
     }
     for (png_uint_32 y = 0; y < h; y++)
         rows[y] = pix + y * stride;
-    png_read_image(png, rows);
     r->w = (int)w;
     r->h = (int)h;
+    png_read_image(png, rows);
     r->pix = pix;
     pix = NULL;
 out:
