@@ -2,6 +2,7 @@
  * dataset.c -- opening, validating, selecting and loading labelled images. See dataset.h.
  */
 #include "dataset.h"
+#include "image.h"
 #include "imagenet.h"
 
 #include <ctype.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vips/vips.h>
 #include <zlib.h>
 
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
@@ -409,11 +409,6 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct 
     return SEKIT_OK;
 }
 
-static void silence(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
-{
-    (void)domain, (void)level, (void)msg, (void)data;
-}
-
 /* One class folder of a folder set: the model class it holds and the name to show for it. */
 struct folder_class {
     char *dir, *name;
@@ -534,8 +529,8 @@ static int list_folder_classes(const struct sekit_ds *ds, int model_classes,
                                struct folder_class **out, int *n, int *imagenet,
                                struct sekit_err *e)
 {
-    char **dirs;
-    int nd, rc;
+    char **dirs = NULL;
+    int nd = 0, rc;
     *out = NULL;
     *n = 0;
     if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
@@ -595,12 +590,6 @@ static int cmp_int(const void *a, const void *b)
 static int open_folder(struct sekit_ds *ds, const char *class_map, int model_classes,
                        struct sekit_err *e)
 {
-    if (VIPS_INIT("sekit")) return sekit_errf(e, SEKIT_EIO, "cannot start libvips");
-    /* one image at a time: no operation cache to grow, no threads to fight OpenBLAS's */
-    vips_cache_set_max(0);
-    vips_concurrency_set(1);
-    /* failures reach the user as one error line; libvips' own warnings would add more */
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, silence, NULL);
     struct folder_class *fc = NULL;
     int nd = 0, imagenet = 0, rc;
     rc = class_map ? read_class_map(ds, class_map, model_classes, &fc, &nd, e)
@@ -802,16 +791,18 @@ int sekit_ds_out_size(const struct sekit_ds *ds, const struct sekit_preproc *pp)
     return pp->crop ? pp->crop : ds->h;
 }
 
-/* dst (C, S, S) from interleaved 8-bit pixels src (H, W, sc) at offset (y0, x0), normalised. */
+/* dst (C, S, S) from interleaved 8-bit pixels src (H, W, sc) at offset (y0, x0), normalised as
+ * torchvision's ToTensor and Normalize compute it in float32: v / 255, then (x - mean) / std
+ * (a division, not a product with 1 / 255, which rounds differently). */
 static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
                    const struct sekit_preproc *pp)
 {
     for (int c = 0; c < pp->channels; c++) {
         int from = sc == 1 ? 0 : pp->bgr ? 2 - c : c;
-        float scale = pp->scale255 ? 1.0f : 1.0f / 255.0f;
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++) {
-                float v = src[((size_t)(y + y0) * W + (x + x0)) * sc + from] * scale;
+                float v = src[((size_t)(y + y0) * W + (x + x0)) * sc + from];
+                if (!pp->scale255) v = v / 255.0f;
                 dst[((size_t)c * S + y) * S + x] = (v - pp->mean[c]) / pp->std[c];
             }
     }
@@ -825,73 +816,33 @@ static int center_offset(int d)
     return d % 2 == 0 || k % 2 == 0 ? k : k + 1;
 }
 
+/* Pillow's pipeline (image.h): decode, convert('RGB') or ('L'), Resize, CenterCrop. */
 static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp, float *dst,
                        struct sekit_err *e)
 {
     const char *p = ds->items[i];
-    /* fail_on warning: a truncated JPEG is an error, not a half-grey image */
-    VipsImage *img = vips_image_new_from_file(p, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                              VIPS_FAIL_ON_WARNING, NULL),
-              *t = NULL;
-    int rc = SEKIT_OK;
-    if (!img) goto verr;
-    /* colour images to sRGB 8-bit, drop alpha; gray stays one band unless 3 are wanted */
-    if (img->Bands >= 3 || pp->channels == 3) {
-        if (vips_colourspace(img, &t, VIPS_INTERPRETATION_sRGB, NULL)) goto verr;
-        g_object_unref(img), img = t, t = NULL;
-    } else if (img->Type != VIPS_INTERPRETATION_B_W) {
-        if (vips_colourspace(img, &t, VIPS_INTERPRETATION_B_W, NULL)) goto verr;
-        g_object_unref(img), img = t, t = NULL;
-    }
-    int want = pp->channels == 3 ? 3 : 1;
-    if (img->Bands > want) {
-        if (vips_extract_band(img, &t, 0, "n", want, NULL)) goto verr;
-        g_object_unref(img), img = t, t = NULL;
-    }
-    if (img->BandFmt != VIPS_FORMAT_UCHAR) {
-        if (vips_cast(img, &t, VIPS_FORMAT_UCHAR, NULL)) goto verr;
-        g_object_unref(img), img = t, t = NULL;
-    }
-    int W = img->Xsize, H = img->Ysize;
+    struct sekit_image img, rs = {0};
+    int rc = sekit_image_load(&img, p, pp->channels, e);
+    if (rc) return rc;
+    const struct sekit_image *src = &img;
     if (pp->resize) {
-        /* torchvision Resize(int): the shorter side becomes resize, the longer keeps the aspect
-         * ratio, truncated */
-        int nw = W <= H ? pp->resize : (int)((int64_t)pp->resize * W / H);
-        int nh = H <= W ? pp->resize : (int)((int64_t)pp->resize * H / W);
-        if (vips_resize(img, &t, (double)nw / W, "vscale", (double)nh / H, "kernel",
-                        pp->bicubic ? VIPS_KERNEL_CUBIC : VIPS_KERNEL_LINEAR, NULL))
-            goto verr;
-        g_object_unref(img), img = t, t = NULL;
-        W = img->Xsize, H = img->Ysize;
+        int nw, nh;
+        sekit_image_shorter_side(img.w, img.h, pp->resize, &nw, &nh);
+        /* Pillow returns a copy when the size does not change */
+        if (nw != img.w || nh != img.h) {
+            rc = sekit_image_resize(&rs, &img, nw, nh,
+                                    pp->bicubic ? SEKIT_FILTER_BICUBIC : SEKIT_FILTER_BILINEAR, p,
+                                    e);
+            src = &rs;
+        }
     }
-    int S = pp->crop ? pp->crop : (W < H ? W : H);
-    if (W < S || H < S) {
+    const int W = src->w, H = src->h, S = pp->crop ? pp->crop : (W < H ? W : H);
+    if (!rc && (W < S || H < S))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %dx%d image is smaller than the %dx%d crop", p, W, H,
                         S, S);
-        goto out;
-    }
-    size_t len;
-    unsigned char *pix = vips_image_write_to_memory(img, &len);
-    if (!pix) goto verr;
-    const int y0 = center_offset(H - S), x0 = center_offset(W - S);
-    if (pp->channels == 3 && img->Bands == 1) {
-        to_chw(dst, pix, 1, W, y0, x0, S, pp);
-    } else {
-        to_chw(dst, pix, img->Bands, W, y0, x0, S, pp);
-    }
-    g_free(pix);
-    goto out;
-verr : {
-    /* libvips keeps a multi-line log; its first line says what went wrong */
-    const char *vb = vips_error_buffer();
-    int len = (int)strcspn(vb, "\n");
-    rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot decode image: %.*s", p, len ? len : 13,
-                    len ? vb : "unknown error");
-    vips_error_clear();
-}
-out:
-    if (img) g_object_unref(img);
-    if (t) g_object_unref(t);
+    if (!rc) to_chw(dst, src->pix, src->c, W, center_offset(H - S), center_offset(W - S), S, pp);
+    sekit_image_free(&img);
+    sekit_image_free(&rs);
     return rc;
 }
 

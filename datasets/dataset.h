@@ -7,7 +7,8 @@
  *           (splits "train" and "test"); Fashion-MNIST's class names are built in.
  *   cifar   CIFAR-10 (data_batch_1..5.bin, test_batch.bin, batches.meta.txt) or CIFAR-100
  *           (train.bin, test.bin, fine_label_names.txt) binary batches.
- *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized by libvips).
+ *   folder  one sub-folder per class of JPEG / PNG files (decoded and resized as Pillow
+ *           does, image.h).
  *           Labels are the model's class indices: folders named by ImageNet synset
  *           (n01443537) take their ILSVRC2012 index (imagenet.h); a mapping file gives each
  *           folder its index; otherwise the folders, in sorted order, must be exactly the

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *sekit_pp_source_name(enum sekit_pp_source s)
 {
@@ -45,6 +44,17 @@ static int put_values(float *dst, int channels, const double *v, int n, int is_s
     return SEKIT_OK;
 }
 
+/* The resize filters sekit reproduces (image.h); timm's other names (nearest, lanczos, ...)
+ * are refused rather than replaced by a filter that gives other pixels. */
+static const char interp_range[] = "is not bicubic or bilinear (the filters sekit reproduces)";
+
+static int parse_interp(const char *v, int *bicubic)
+{
+    if (strcmp(v, "bicubic") && strcmp(v, "bilinear")) return -1;
+    *bicubic = strcmp(v, "bicubic") == 0;
+    return 0;
+}
+
 /* "a,b,c" from a metadata string into v[3]; the count in *n. */
 static int parse_list(const char *s, double *v, int *n)
 {
@@ -69,6 +79,14 @@ static void set_imagenet(struct sekit_preproc *pp)
     }
 }
 
+/* The presets and the pipelines they reproduce (docs/preprocessing.md):
+ *   timm    timm's eval transform: Resize(floor(224 / 0.875) = 256, bicubic), CenterCrop(224),
+ *           ToTensor, Normalize(ImageNet mean, std);
+ *   legacy  Cadene's pretrainedmodels TransformImage: Resize(floor(224 / 0.875) = 256) with
+ *           torchvision's default bilinear, CenterCrop(224), RGB in [0, 1], ImageNet mean, std;
+ *   caffe   the SENet Caffe release (hujie-frank/SENet): centre 224 crop of the image resized to
+ *           shorter side 256, BGR, 0..255, mean 104, 117, 123. The release does not say how it
+ *           resized; sekit uses Pillow's bilinear, the kernel of the other 256 / 224 preset. */
 static int apply_preset(struct sekit_pp_resolved *r, const char *name, struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
@@ -79,21 +97,17 @@ static int apply_preset(struct sekit_pp_resolved *r, const char *name, struct se
         return sekit_errf(e, SEKIT_EINVAL, "preset '%s' is for 3-channel ImageNet models", name);
     pp->bgr = pp->scale255 = 0;
     pp->crop = 224;
-    pp->resize = 256;
-    pp->bicubic = 0;
-    if (strcmp(name, "timm") == 0) {
-        pp->resize = (int)floor(224 / 0.875);
-        pp->bicubic = 1;
-        set_imagenet(pp);
-    } else if (strcmp(name, "legacy") == 0) {
-        set_imagenet(pp);
-    } else {
+    pp->resize = (int)floor(224 / 0.875);
+    pp->bicubic = strcmp(name, "timm") == 0;
+    if (strcmp(name, "caffe") == 0) {
         static const float bgr_mean[3] = {104, 117, 123};
         pp->bgr = pp->scale255 = 1;
         for (int c = 0; c < 3; c++) {
             pp->mean[c] = bgr_mean[c];
             pp->std[c] = 1;
         }
+    } else {
+        set_imagenet(pp);
     }
     r->resize_from = r->crop_from = r->mean_from = r->std_from = r->interp_from = SEKIT_PP_PRESET;
     return SEKIT_OK;
@@ -104,16 +118,10 @@ static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path
                              struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
-    const char *slash = strrchr(model_path, '/');
     char path[4096];
-    snprintf(path, sizeof path, "%.*s/config.json", slash ? (int)(slash - model_path) : 1,
-             slash ? model_path : ".");
-    if (access(path, F_OK) != 0) return SEKIT_OK;
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", path, jerr.text,
-                          jerr.line);
+    json_t *root;
+    int rc0 = sekit_config_json(model_path, path, sizeof path, &root, e);
+    if (rc0 || !root) return rc0;
     json_t *cfg = json_object_get(root, "pretrained_cfg");
     if (!json_is_object(cfg)) cfg = root;
     int rc = SEKIT_OK;
@@ -150,8 +158,9 @@ static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path
             rc = e->code = SEKIT_EFORMAT;
         if (!rc) *(k ? &r->std_from : &r->mean_from) = SEKIT_PP_CONFIG;
     }
-    if (!rc && json_is_string(interp)) {
-        pp->bicubic = strcmp(json_string_value(interp), "bicubic") == 0;
+    if (!rc && interp) {
+        if (!json_is_string(interp) || parse_interp(json_string_value(interp), &pp->bicubic))
+            rc = sekit_errf(e, SEKIT_EFORMAT, "%s: interpolation %s", path, interp_range);
         r->interp_from = SEKIT_PP_CONFIG;
     }
     json_decref(root);
@@ -192,7 +201,9 @@ static int apply_metadata(struct sekit_pp_resolved *r, const struct sekit_model 
     }
     const char *v = sekit_model_meta(m, "interpolation");
     if (v) {
-        pp->bicubic = strcmp(v, "bicubic") == 0;
+        if (parse_interp(v, &pp->bicubic))
+            return sekit_errf(e, SEKIT_EFORMAT, "%s interpolation '%.64s' %s", where, v,
+                              interp_range);
         r->interp_from = SEKIT_PP_METADATA;
     }
     return SEKIT_OK;
@@ -208,11 +219,15 @@ static void describe(struct sekit_pp_resolved *r)
         snprintf(std + strlen(std), sizeof std - strlen(std), "%s%g", c ? "," : "",
                  (double)pp->std[c]);
     }
+    /* the resampler is named: bicubic and bilinear differ between libraries (image.h) */
     snprintf(r->desc, sizeof r->desc,
              "resize=%d crop=%d size=%d interpolation=%s channels=%d order=%s range=%s mean=%s "
              "std=%s",
-             pp->resize, pp->crop, r->size, pp->bicubic ? "bicubic" : "bilinear", pp->channels,
-             pp->bgr ? "BGR" : "RGB", pp->scale255 ? "0-255" : "0-1", mean, std);
+             pp->resize, pp->crop, r->size,
+             !pp->resize   ? "none"
+             : pp->bicubic ? "bicubic (Pillow)"
+                           : "bilinear (Pillow)",
+             pp->channels, pp->bgr ? "BGR" : "RGB", pp->scale255 ? "0-255" : "0-1", mean, std);
     snprintf(r->sources, sizeof r->sources,
              "resize from %s, crop from %s, mean from %s, std from %s, interpolation from %s",
              sekit_pp_source_name(r->resize_from), sekit_pp_source_name(r->crop_from),

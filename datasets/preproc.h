@@ -12,7 +12,8 @@
  *      (SEKIT_PP_CONFIG);
  *   1. nothing: native size, pixel values in [0, 1], mean 0, std 1 (SEKIT_PP_DEFAULT).
  * Every value is checked whatever its source (std > 0 and not denormal, a crop that fits the
- * image, ...), and an error says where the bad value came from.
+ * image, ...), and an error says where the bad value came from. docs/preprocessing.md gives
+ * each preset's reference pipeline and the exactness tests/t-images.c checks.
  */
 #ifndef SEKIT_PREPROC_H
 #define SEKIT_PREPROC_H

@@ -369,23 +369,31 @@ static int build(struct sekit_model *m, struct wsrc *w)
     return SEKIT_OK;
 }
 
+int sekit_config_json(const char *weights, char *cfg, size_t size, json_t **root,
+                      struct sekit_err *e)
+{
+    const char *slash = strrchr(weights, '/');
+    snprintf(cfg, size, "%.*s/config.json", slash ? (int)(slash - weights) : 1,
+             slash ? weights : ".");
+    *root = NULL;
+    if (access(cfg, F_OK) != 0) return SEKIT_OK;
+    json_error_t jerr;
+    if (!(*root = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr)))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", cfg, jerr.text,
+                          jerr.line);
+    return SEKIT_OK;
+}
+
 /* The upstream model timm's config.json beside path names ("architecture"), into name; "" when
  * there is no config.json or it names none. */
 static int config_architecture(const char *path, char *name, size_t size, char *cfg,
                                size_t cfg_size, struct sekit_err *e)
 {
-    const char *slash = strrchr(path, '/');
-    snprintf(cfg, cfg_size, "%.*s/config.json", slash ? (int)(slash - path) : 1,
-             slash ? path : ".");
+    json_t *root;
     name[0] = '\0';
-    if (access(cfg, F_OK) != 0) return SEKIT_OK;
-    json_error_t jerr;
-    json_t *root = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", cfg, jerr.text,
-                          jerr.line);
+    int rc = sekit_config_json(path, cfg, cfg_size, &root, e);
+    if (rc || !root) return rc;
     json_t *a = json_object_get(root, "architecture");
-    int rc = SEKIT_OK;
     if (a && (!json_is_string(a) || json_string_length(a) >= size))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: \"architecture\" is not a model name", cfg);
     else if (a)

@@ -248,6 +248,12 @@ struct sekit_model;
  * (ignored when it names no SE-ResNet sekit knows, unless it is one sekit refuses). */
 int sekit_model_load_as(struct sekit_model **out, const char *path, const char *arch,
                         struct sekit_err *e);
+/* timm's config.json beside weight file `weights`: *root its parsed JSON (json_decref it), or
+ * NULL when there is none; cfg (size bytes) gets its path, for messages. SEKIT_EFORMAT when it
+ * is not valid JSON. */
+struct json_t;
+int sekit_config_json(const char *weights, char *cfg, size_t size, struct json_t **root,
+                      struct sekit_err *e);
 /* sekit_model_load_as(out, path, NULL, e) */
 int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e);
 /* Builds a model of architecture a with seeded synthetic weights (benchmarks, tests). */

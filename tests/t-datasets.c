@@ -1,9 +1,10 @@
 /*
  * t-datasets.c -- the dataset readers on tiny files this test writes: IDX (raw and gzip),
- * CIFAR-10 binary batches, image folders of PNG and JPEG (made with libvips), class selection,
- * and the rejection of malformed input with a one-line message naming the file.
+ * CIFAR-10 binary batches, image folders of PNG and JPEG (made with libpng and libjpeg), class
+ * selection, and the rejection of malformed input with a one-line message naming the file.
  */
 #include "dataset.h"
+#include "imgwrite.h"
 #include "tap.h"
 
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <vips/vips.h>
 #include <zlib.h>
 
 static char dirbuf[600];
@@ -212,7 +212,7 @@ static void cifar(void)
     expect_open_fails(d, SEKIT_DS_CIFAR, "CIFAR file of the wrong size", "whole number");
 }
 
-/* A w x h RGB image with pixel (x, y) = (x * 10, y * 10, 200) written through libvips. */
+/* A w x h RGB image with pixel (x, y) = (x * 10, y * 10, 200), PNG or JPEG by the name. */
 static int write_image(const char *path, int w, int h)
 {
     unsigned char *pix = malloc((size_t)w * h * 3);
@@ -221,9 +221,8 @@ static int write_image(const char *path, int w, int h)
             unsigned char *q = pix + ((size_t)y * w + x) * 3;
             q[0] = (unsigned char)(x * 10), q[1] = (unsigned char)(y * 10), q[2] = 200;
         }
-    VipsImage *im = vips_image_new_from_memory(pix, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR);
-    int rc = vips_image_write_to_file(im, path, NULL);
-    g_object_unref(im);
+    int rc = strstr(path, ".jpg") ? imgwrite_jpeg(path, w, h, 3, pix, 90)
+                                  : imgwrite_png(path, w, h, 3, pix);
     free(pix);
     return rc;
 }
@@ -238,10 +237,6 @@ static void folder(void)
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/empty", d);
     mkdir(p, 0755);
-    if (VIPS_INIT("t-datasets")) {
-        ok(0, "libvips starts");
-        return;
-    }
     snprintf(p, sizeof p, "%s/apple/a1.png", d);
     int rc = write_image(p, 12, 8);
     snprintf(p, sizeof p, "%s/apple/a2.jpg", d);

@@ -209,7 +209,35 @@ def recording_seeds(sekit):
                 out("recording", name + ".h5", open(p, "rb").read())
 
 
+# ---------------------------------------------------------------------------------------------
+# images: small golden images of tests/reference/images, one per decoder path
+
+
+IMAGES = [  # (file, RGB, bicubic, shorter side)
+    ("35_30x30_png_1bit.png", 0, 0, 16),
+    ("23_25x60_jpeg_gray-q70.jpg", 1, 1, 33),
+    ("36_60x80_png_gray2.png", 1, 0, 7),
+    ("02_17x17_jpeg_q90-444.jpg", 1, 1, 36),
+    ("38_50x75_png_p4-short.png", 1, 1, 20),
+    ("45_34x36_jpeg_q75-420.jpg", 0, 1, 34),
+    ("01_48x64_jpeg_q75-420-progressive.jpg", 1, 0, 64),
+    ("25_35x35_jpeg_cmyk-q75.jpg", 1, 1, 12),
+    ("55_47x29_png_la.png", 0, 0, 29),
+    ("56_29x47_jpeg_cmyk-q95-progressive.jpg", 0, 1, 40),
+    ("58_96x64_jpeg_q85-420-corrupt.jpg", 1, 1, 32),
+]
+
+
+def image_seeds():
+    src = os.path.join(os.path.dirname(ROOT), "..", "reference", "images")
+    for name, rgb, bicubic, side in IMAGES:
+        mode = (side - 1) << 2 | bicubic << 1 | rgb
+        with open(os.path.join(src, name), "rb") as f:
+            out("images", os.path.splitext(name)[0], bytes([mode]) + f.read())
+
+
 if __name__ == "__main__":
     model_seeds()
     dataset_seeds()
+    image_seeds()
     recording_seeds(sys.argv[1] if len(sys.argv) > 1 else None)
