@@ -59,8 +59,10 @@ def safetensors(tensors, meta=None, dtype="F32"):
 
 
 def model(layout, block, stem_k, groups=1, in_chans=1, blocks=(1, 1), planes=(2, 4), classes=3,
-          stem_width=4, seed=0):
-    """A tiny SE-ResNet state dict in one of the three layouts sekit reads."""
+          stem_width=4, seed=0, deep=None, avg_down=False, reduce_first=1, down_k=1):
+    """A tiny SE-ResNet state dict in one of the three layouts sekit reads; deep = (c0, c1) for a
+    deep stem, avg_down for timm's average-pool shortcuts, reduce_first and down_k as
+    SENet-154's."""
     rng = np.random.default_rng(seed)
     t = []
 
@@ -73,8 +75,17 @@ def model(layout, block, stem_k, groups=1, in_chans=1, blocks=(1, 1), planes=(2,
                   (prefix + ".num_batches_tracked", np.array(7, dtype=np.int64))])
 
     legacy = layout == "legacy"
-    t.append(("layer0.conv1.weight" if legacy else "conv1.weight", w(stem_width, in_chans, stem_k, stem_k)))
-    bn("layer0.bn1" if legacy else "bn1", stem_width)
+    if deep:
+        chans = [in_chans, deep[0], deep[1], stem_width]
+        for j in range(3):
+            t.append(("layer0.conv%d.weight" % (j + 1) if legacy else "conv1.%d.weight" % (3 * j),
+                      w(chans[j + 1], chans[j], 3, 3)))
+            bn("layer0.bn%d" % (j + 1) if legacy else ("conv1.%d" % (3 * j + 1) if j < 2 else "bn1"),
+               chans[j + 1])
+    else:
+        t.append(("layer0.conv1.weight" if legacy else "conv1.weight",
+                  w(stem_width, in_chans, stem_k, stem_k)))
+        bn("layer0.bn1" if legacy else "bn1", stem_width)
     exp = 4 if block == "bottleneck" else 1
     base_width = 64 * 2 // planes[0]  # width of stage 1 = 2 * groups
     prev = stem_width
@@ -87,7 +98,8 @@ def model(layout, block, stem_k, groups=1, in_chans=1, blocks=(1, 1), planes=(2,
             if block == "basic":
                 convs = [(width, inc, 3), (outc, width, 3)]
             else:
-                convs = [(width, inc, 1), (width, width // groups, 3), (outc, width, 1)]
+                first = width // reduce_first
+                convs = [(first, inc, 1), (width, first // groups, 3), (outc, width, 1)]
             for j, (co, ci, k) in enumerate(convs):
                 t.append(("%s.conv%d.weight" % (pre, j + 1), w(co, ci, k, k)))
                 bn("%s.bn%d" % (pre, j + 1), co)
@@ -99,8 +111,10 @@ def model(layout, block, stem_k, groups=1, in_chans=1, blocks=(1, 1), planes=(2,
                 t += [(se + ".fc1.weight", w(cr, outc, 1, 1)), (se + ".fc1.bias", w(cr)),
                       (se + ".fc2.weight", w(outc, cr, 1, 1)), (se + ".fc2.bias", w(outc))]
             if b == 0 and (s > 0 or inc != outc):
-                t.append((pre + ".downsample.0.weight", w(outc, inc, 1, 1)))
-                bn(pre + ".downsample.1", outc)
+                k = down_k if s > 0 else 1
+                j = 1 if avg_down else 0
+                t.append((pre + ".downsample.%d.weight" % j, w(outc, inc, k, k)))
+                bn(pre + ".downsample.%d" % (j + 1), outc)
         prev = outc
     head = "last_linear" if legacy else "fc"
     t += [(head + ".weight", w(classes, prev)), (head + ".bias", w(classes))]
@@ -121,6 +135,16 @@ def model_seeds():
     ]
     for i, (name, kw) in enumerate(cases):
         out("model", name + ".safetensors", safetensors(model(seed=i, **kw)))
+    # deep stems, average-pool shortcuts, SENet-154's blocks, anti-aliasing by metadata
+    out("model", "timm_deep_avgdown.safetensors",
+        safetensors(model("timm", "bottleneck", 3, groups=2, in_chans=3, deep=(2, 3),
+                          avg_down=True, seed=30)))
+    out("model", "legacy_senet154.safetensors",
+        safetensors(model("legacy", "bottleneck", 3, groups=2, deep=(2, 2), reduce_first=2,
+                          down_k=3, seed=31)))
+    out("model", "timm_aa.safetensors",
+        safetensors(model("timm", "bottleneck", 3, deep=(2, 2), avg_down=True, seed=32),
+                    meta={"sekit.aa": "avgpool"}))
     # the metadata overrides, and the half-precision readers
     out("model", "timm_basic_caffe_f16.safetensors",
         safetensors(model("timm", "basic", 7, seed=20), meta={"sekit.stem": "caffe"}, dtype="F16"))
