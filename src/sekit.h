@@ -37,7 +37,7 @@ enum sekit_status {
     SEKIT_ECAIRO,  /* cairo reported an error */
 };
 
-#define SEKIT_ERRMSG_MAX 512
+#define SEKIT_ERRMSG_MAX 1024
 
 struct sekit_err {
     int code;
