@@ -437,6 +437,12 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         }
         for (int b = 0; b < a->blocks[s]; b++) {
             const struct sekit_st_tensor *fc1 = findf(st, se_w, s + 1, b, "weight");
+            if (!fc1 && findf(st, "layer%d.%d.se.conv.weight%s", s + 1, b, ""))
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: not supported: layer%d.%d.se is timm's ECA attention "
+                                  "(eca* models), a 1-D convolution across channels instead of "
+                                  "the SE block's two FCs",
+                                  path, s + 1, b);
             if (!fc1 || fc1->ndim < 1 || fc1->shape[0] < 1 || fc1->shape[0] > 65536) {
                 char name[128];
                 snprintf(name, sizeof name, se_w, s + 1, b, "weight");

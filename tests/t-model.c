@@ -103,6 +103,48 @@ static void write_file(const char *path, const void *data, size_t n)
     }
 }
 
+/* A safetensors file of zero-filled F32 tensors: enough for inference to read names and
+ * shapes. */
+struct zt {
+    const char *name;
+    int ndim;
+    int64_t shape[4];
+};
+
+static void write_zero_tensors(const char *path, const struct zt *t, int n)
+{
+    char hdr[2048];
+    size_t len = 0;
+    int64_t off = 0;
+    len += (size_t)snprintf(hdr + len, sizeof hdr - len, "{");
+    for (int i = 0; i < n; i++) {
+        int64_t numel = 1;
+        char shape[96] = "";
+        for (int d = 0; d < t[i].ndim; d++) {
+            numel *= t[i].shape[d];
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? "," : "",
+                     (long long)t[i].shape[d]);
+        }
+        len += (size_t)snprintf(hdr + len, sizeof hdr - len,
+                                "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],"
+                                "\"data_offsets\":[%lld,%lld]}",
+                                i ? "," : "", t[i].name, shape, (long long)off,
+                                (long long)(off + 4 * numel));
+        off += 4 * numel;
+    }
+    len += (size_t)snprintf(hdr + len, sizeof hdr - len, "}");
+    while (len % 8)
+        hdr[len++] = ' ';
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    for (int i = 0; i < 8; i++)
+        fputc((int)((uint64_t)len >> (8 * i)) & 0xff, f);
+    fwrite(hdr, 1, len, f);
+    for (int64_t i = 0; i < off; i++)
+        fputc(0, f);
+    fclose(f);
+}
+
 /* What a weight file claims to be (config.json beside it, --arch) is checked, and supplies
  * what names cannot show. */
 static void claimed_architectures(void)
@@ -148,19 +190,24 @@ static void claimed_architectures(void)
     remove(cfg);
 
     /* timm's ByobNet files by their names alone */
-    static const char hdr[] =
-        "{\"stem.conv1.conv.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
-    unsigned char buf[256] = {0};
-    uint64_t hl = (sizeof hdr - 1 + 7) / 8 * 8;
-    for (int i = 0; i < 8; i++)
-        buf[i] = (unsigned char)(hl >> (8 * i));
-    memset(buf + 8, ' ', hl);
-    memcpy(buf + 8, hdr, sizeof hdr - 1);
+    static const struct zt byob[] = {{"stem.conv1.conv.weight", 1, {1}}};
     snprintf(w, sizeof w, "%s/byob.safetensors", dir);
-    write_file(w, buf, 8 + hl + 4);
+    write_zero_tensors(w, byob, 1);
     ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "ByobNet") &&
            strstr(e.msg, "byob.safetensors"),
        "a ByobNet weight file is refused naming the layout: %s", e.msg);
+
+    /* timm's ECA attention sits where SE would, under the same module name */
+    static const struct zt eca[] = {
+        {"conv1.weight", 4, {4, 3, 7, 7}},          {"layer1.0.conv1.weight", 4, {2, 4, 1, 1}},
+        {"layer1.0.conv2.weight", 4, {2, 2, 3, 3}}, {"layer1.0.conv3.weight", 4, {8, 2, 1, 1}},
+        {"layer1.0.se.conv.weight", 3, {1, 1, 3}},
+    };
+    snprintf(w, sizeof w, "%s/eca.safetensors", dir);
+    write_zero_tensors(w, eca, 5);
+    ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "ECA") &&
+           strstr(e.msg, "not supported"),
+       "an ECA-ResNet weight file is refused naming its attention: %s", e.msg);
 
     /* anti-aliasing floors odd sizes where the shortcut's pool rounds up */
     snprintf(w, sizeof w, "%s/tests/reference/data/timm_aa.safetensors", tap_srcdir());
