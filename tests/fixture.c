@@ -11,6 +11,54 @@
 #include <unistd.h>
 #include <zlib.h>
 
+unsigned char *fixture_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    *len = 0;
+    if (!f) return NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    unsigned char *b = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (!b) return NULL;
+    b[n] = 0;
+    *len = (size_t)n;
+    return b;
+}
+
+int fixture_spit(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    int good = fwrite(data, 1, n, f) == n;
+    return (fclose(f) == 0) & good;
+}
+
+uint64_t fixture_st_header_len(const unsigned char *b, size_t len)
+{
+    if (!b || len < 8) return 0;
+    uint64_t hl = 0;
+    for (int i = 0; i < 8; i++)
+        hl |= (uint64_t)b[i] << (8 * i);
+    return hl <= len - 8 ? hl : 0;
+}
+
+int fixture_write_st(const char *path, const char *header, const void *data, size_t ndata)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    const uint64_t hl = strlen(header);
+    unsigned char len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = (unsigned char)(hl >> (8 * i));
+    int good = fwrite(len, 1, 8, f) == 8 && fwrite(header, 1, hl, f) == hl &&
+               (ndata == 0 || fwrite(data, 1, ndata, f) == ndata);
+    return (fclose(f) == 0) & good;
+}
+
 struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed)
 {
     struct sekit_arch a = {0};

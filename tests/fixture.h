@@ -7,6 +7,17 @@
 
 struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed);
 
+/* The whole file at path, malloc'd with a NUL after it (*len its size); NULL when unreadable. */
+unsigned char *fixture_slurp(const char *path, size_t *len);
+/* Writes n bytes to path; 1 when all were written and the file closed cleanly. */
+int fixture_spit(const char *path, const void *data, size_t n);
+/* The header length of safetensors bytes b (len of them): the first 8 bytes, little-endian;
+ * 0 when that does not fit in len. */
+uint64_t fixture_st_header_len(const unsigned char *b, size_t len);
+/* A safetensors file at path: the length of header, header (JSON) and ndata bytes of data; 1
+ * when written. */
+int fixture_write_st(const char *path, const char *header, const void *data, size_t ndata);
+
 /* Writes nimg 28x28 images (class i % 10, class-dependent stripes plus noise, so classes
  * differ) as a gzip'd Fashion-MNIST test split under the temporary directory; returns its path. */
 const char *fixture_idx_dataset(int nimg);

@@ -408,18 +408,10 @@ static void reproduce_failures(void)
  * length, then JSON) keeps its length, the value padded with spaces, so the offsets stay valid. */
 static int bad_mean_model(const char *to)
 {
-    FILE *f = fopen(model, "rb");
-    if (!f) return 0;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    unsigned char *b = malloc((size_t)n);
-    int good = b && fread(b, 1, (size_t)n, f) == (size_t)n;
-    fclose(f);
-    uint64_t hl = 0;
-    for (int i = 0; good && i < 8; i++)
-        hl |= (uint64_t)b[i] << (8 * i);
-    good = good && hl > 0 && hl < (uint64_t)n - 8;
+    size_t n;
+    unsigned char *b = fixture_slurp(model, &n);
+    const uint64_t hl = fixture_st_header_len(b, n);
+    int good = hl > 0;
     char *h = good ? (char *)b + 8 : NULL, *key = NULL, *v0 = NULL, *v1 = NULL;
     if (good) key = memmem(h, hl, "\"mean\"", 6);
     if (key) v0 = memchr(key + 6, '"', hl - (size_t)(key + 6 - h));
@@ -431,9 +423,7 @@ static int bad_mean_model(const char *to)
         memcpy(v0 + 1, val, strlen(val));
         v0[1 + strlen(val)] = '"';
         memset(v0 + 2 + strlen(val), ' ', old - strlen(val));
-        FILE *o = fopen(to, "wb");
-        good = o && fwrite(b, 1, (size_t)n, o) == (size_t)n;
-        if (o) good &= fclose(o) == 0;
+        good = fixture_spit(to, b, n);
     }
     free(b);
     return good;

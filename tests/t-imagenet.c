@@ -10,6 +10,7 @@
 #include "../datasets/imagenet.h"
 #include "../datasets/pipeline.h"
 #include "../jobs/jobs.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <hdf5.h>
@@ -76,17 +77,10 @@ static int widen_model(void)
 {
     snprintf(model10, sizeof model10, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
     snprintf(model1000, sizeof model1000, "%s/m1000.safetensors", tap_tmpdir());
-    FILE *f = fopen(model10, "rb");
-    if (!f) return 0;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n);
-    int good = buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-    fclose(f);
-    uint64_t hl = 0;
-    for (int i = 0; good && i < 8; i++)
-        hl |= (uint64_t)buf[i] << (8 * i);
+    size_t n;
+    unsigned char *buf = fixture_slurp(model10, &n);
+    const uint64_t hl = fixture_st_header_len(buf, n);
+    int good = hl > 0;
     json_t *h = good ? json_loadb((char *)buf + 8, hl, 0, NULL) : NULL, *out = json_object();
     const unsigned char *data = buf + 8 + hl;
     size_t cap = (size_t)n + 1000 * 97 * 4, used = 0;
@@ -127,12 +121,7 @@ static int widen_model(void)
         used += len;
     }
     char *hs = json_dumps(out, JSON_COMPACT);
-    f = fopen(model1000, "wb");
-    const uint64_t nl = hs ? strlen(hs) : 0;
-    for (int i = 0; f && i < 8; i++)
-        fputc((int)(nl >> (8 * i)) & 255, f);
-    good = good && h && hs && f && fwrite(hs, 1, nl, f) == nl && fwrite(nd, 1, used, f) == used;
-    if (f) good &= fclose(f) == 0;
+    good = good && h && hs && fixture_write_st(model1000, hs, nd, used);
     free(hs), free(nd), free(buf);
     json_decref(h), json_decref(out);
     return good;

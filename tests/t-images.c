@@ -11,6 +11,7 @@
 #include "image.h"
 #include "imgwrite.h"
 #include "preproc.h"
+#include "fixture.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -32,34 +33,9 @@ static int crop_offset(int d)
     return (int)rint(d / 2.0);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static int spit(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(b, 1, n, f);
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
 static int spit_str(const char *path, const char *s)
 {
-    return spit(path, s, strlen(s));
+    return fixture_spit(path, s, strlen(s));
 }
 
 /* Resize(resize) + CenterCrop(crop) of path as channels, the way load_folder does it. */
@@ -116,7 +92,7 @@ static void golden(int *nimages, int *nequal)
     }
     snprintf(p, sizeof p, "%s/expected.bin", imgdir);
     size_t blen = 0;
-    unsigned char *blob = slurp(p, &blen);
+    unsigned char *blob = fixture_slurp(p, &blen);
     ok(blob != NULL, "expected.bin reads (%zu bytes)", blen);
     json_t *variants = json_object_get(idx, "variants"), *images = json_object_get(idx, "images");
     size_t i;
@@ -168,7 +144,7 @@ static void tensors(void)
     json_t *idx = json_load_file(p, 0, NULL);
     snprintf(p, sizeof p, "%s/expected.bin", imgdir);
     size_t blen = 0;
-    unsigned char *blob = slurp(p, &blen);
+    unsigned char *blob = fixture_slurp(p, &blen);
     if (!idx || !blob) {
         ok(0, "golden data for the tensors");
         json_decref(idx);
@@ -308,7 +284,7 @@ static void presets(void)
     json_t *idx = json_load_file(p, 0, NULL);
     snprintf(p, sizeof p, "%s/expected.bin", imgdir);
     size_t blen = 0;
-    unsigned char *blob = slurp(p, &blen);
+    unsigned char *blob = fixture_slurp(p, &blen);
     rc = resolve(&r, m, model_path, ds, "caffe", 36, 32, &e);
     if (ok(rc == SEKIT_OK && idx && blob, "caffe preset at resize 36 crop 32: %s",
            rc ? e.msg : r.desc)) {
@@ -475,7 +451,7 @@ static void errors(void)
     close(fd);
 
     snprintf(src, sizeof src, "%s/07_300x400_jpeg_q90-444-progressive.jpg", imgdir);
-    unsigned char *jpg = slurp(src, &n);
+    unsigned char *jpg = fixture_slurp(src, &n);
     const char *names[3] = {"cut.jpg", "cutbase.jpg", "cut.png"};
     char paths[5][600];
     for (int k = 0; k < 5; k++)
@@ -483,16 +459,16 @@ static void errors(void)
                  k < 3    ? names[k]
                  : k == 3 ? "text.jpg"
                           : "huge.png");
-    if (jpg) spit(paths[0], jpg, n / 2);
+    if (jpg) fixture_spit(paths[0], jpg, n / 2);
     free(jpg);
     snprintf(src, sizeof src, "%s/06_400x300_jpeg_q75-420.jpg", imgdir);
     size_t nb = 0;
-    unsigned char *base = slurp(src, &nb);
+    unsigned char *base = fixture_slurp(src, &nb);
     /* baseline cut just before its end-of-image marker: Pillow wants more data too */
-    if (base) spit(paths[1], base, nb - 2);
+    if (base) fixture_spit(paths[1], base, nb - 2);
     snprintf(src, sizeof src, "%s/52_222x333_png_rgb.png", imgdir);
-    unsigned char *png = slurp(src, &n);
-    if (png) spit(paths[2], png, n * 2 / 3);
+    unsigned char *png = fixture_slurp(src, &n);
+    if (png) fixture_spit(paths[2], png, n * 2 / 3);
     free(png);
     spit_str(paths[3], "not an image\n");
     /* a PNG declaring 20000 x 20000 pixels, more than Pillow's bomb limit, then an empty IDAT */
@@ -506,7 +482,7 @@ static void errors(void)
         huge[29 + k] = (unsigned char)(crcs[0] >> (24 - 8 * k));
         huge[41 + k] = (unsigned char)(crcs[1] >> (24 - 8 * k));
     }
-    spit(paths[4], huge, sizeof huge);
+    fixture_spit(paths[4], huge, sizeof huge);
     /* entropy data overwritten mid-stream: libjpeg warns, Pillow decodes on; so must sekit,
      * quietly */
     char noisy[600];
@@ -514,10 +490,10 @@ static void errors(void)
     if (base) {
         base[nb - 300] = 0xff;
         base[nb - 299] = 0xd0;
-        spit(noisy, base, nb);
+        fixture_spit(noisy, base, nb);
     }
     size_t nnoisy = 0;
-    unsigned char *noisydata = slurp(noisy, &nnoisy);
+    unsigned char *noisydata = fixture_slurp(noisy, &nnoisy);
     /* a JPEG whose frame header claims 60000 x 60000 */
     char hugej[600];
     snprintf(hugej, sizeof hugej, "%s/huge.jpg", tap_tmpdir());
@@ -527,7 +503,7 @@ static void errors(void)
             base[i + 6] = base[i + 8] = 0x60;
             break;
         }
-    if (base) spit(hugej, base, nb);
+    if (base) fixture_spit(hugej, base, nb);
     /* the end-of-image marker replaced by a second frame header: Pillow reads on to the end
      * after the last row and refuses it ("broken data stream") */
     char twosof[600];
@@ -545,10 +521,10 @@ static void errors(void)
     /* a frame header declaring height 0; a PNG whose IHDR fails its CRC */
     char badj[600], badp[600];
     snprintf(badj, sizeof badj, "%s/empty.jpg", tap_tmpdir());
-    spit(badj, "\xff\xd8\xff\xc0\x00\x0b\x08\x00\x00\x00\x10\x01\x01\x11\x00", 15);
+    fixture_spit(badj, "\xff\xd8\xff\xc0\x00\x0b\x08\x00\x00\x00\x10\x01\x01\x11\x00", 15);
     snprintf(badp, sizeof badp, "%s/crc.png", tap_tmpdir());
     huge[20] ^= 1;
-    spit(badp, huge, sizeof huge);
+    fixture_spit(badp, huge, sizeof huge);
     expect_error(badj, "cannot decode JPEG: Empty JPEG image", "a JPEG frame of height 0");
     expect_error(badp, "cannot decode PNG: IHDR: CRC error", "a PNG header with a bad CRC");
     /* a bad CRC on an ancillary chunk before the image data is an error to Pillow, one on the
@@ -556,7 +532,7 @@ static void errors(void)
     snprintf(src, sizeof src, "%s/27_80x60_png_rgb.png", imgdir);
     struct sekit_err ec = {0};
     size_t np = 0;
-    unsigned char *rgbpng = slurp(src, &np);
+    unsigned char *rgbpng = fixture_slurp(src, &np);
     struct sekit_image want, got;
     if (rgbpng && np > 45 && !memcmp(rgbpng + 37, "IDAT", 4) &&
         sekit_image_load(&want, src, 3, &ec) == SEKIT_OK) {
@@ -566,7 +542,7 @@ static void errors(void)
         const size_t idat_len = (size_t)rgbpng[33] << 24 | (size_t)rgbpng[34] << 16 |
                                 (size_t)rgbpng[35] << 8 | rgbpng[36];
         rgbpng[41 + idat_len] ^= 1;
-        spit(badidat, rgbpng, np);
+        fixture_spit(badidat, rgbpng, np);
         rgbpng[41 + idat_len] ^= 1;
         /* a tEXt chunk with a wrong CRC between IHDR and IDAT */
         static const unsigned char text[15] = {0,   0, 0,   3, 't', 'E', 'X', 't',
@@ -590,7 +566,7 @@ static void errors(void)
         static const int shorts[3] = {12, 16, 24};
         for (int k = 0; k < 3; k++) {
             const int short_by = shorts[k];
-            spit(cut, rgbpng, np - (size_t)short_by);
+            fixture_spit(cut, rgbpng, np - (size_t)short_by);
             rc = sekit_image_load(&got, cut, 3, &ec);
             if (short_by < 24)
                 ok(rc == SEKIT_OK && !memcmp(got.pix, want.pix, (size_t)want.w * want.h * 3),
@@ -628,7 +604,7 @@ static void errors(void)
      * Pillow accepts that too (only a decoder still wanting data means truncation) */
     char noisycut[600];
     snprintf(noisycut, sizeof noisycut, "%s/noisycut.jpg", tap_tmpdir());
-    if (noisydata && nnoisy > 2) spit(noisycut, noisydata, nnoisy - 2);
+    if (noisydata && nnoisy > 2) fixture_spit(noisycut, noisydata, nnoisy - 2);
     rc = sekit_image_load(&img, noisycut, 3, &e);
     ok(rc == SEKIT_OK, "the same without its end-of-image marker decodes as in Pillow (%s)",
        rc ? e.msg : "ok");
@@ -642,7 +618,7 @@ static void errors(void)
     dup2(saved, 2);
     close(saved);
     size_t len = 0;
-    char *printed = (char *)slurp(p, &len);
+    char *printed = (char *)fixture_slurp(p, &len);
     ok(printed && len == 0, "libjpeg and libpng printed nothing (%zu bytes: %.200s)", len,
        printed && len ? printed : "");
     free(printed);

@@ -107,16 +107,10 @@ static const char *model_with_meta(const char *name, const char *key, const char
     snprintf(out, sizeof out, "%s/%s", tap_tmpdir(), name);
     mkdir(out, 0755);
     snprintf(out + strlen(out), sizeof out - strlen(out), "/model.safetensors");
-    FILE *f = fopen(model, "rb");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) diag("short read of %s", model);
-    fclose(f);
-    uint64_t hl = 0;
-    for (int i = 0; i < 8; i++)
-        hl |= (uint64_t)buf[i] << (8 * i);
+    size_t n;
+    unsigned char *buf = fixture_slurp(model, &n);
+    const uint64_t hl = fixture_st_header_len(buf, n);
+    if (!hl) diag("cannot read %s", model);
     char *hdr = calloc(hl + 256, 1);
     memcpy(hdr, buf + 8, hl);
     char pat[64], *at, *end;
@@ -129,13 +123,7 @@ static const char *model_with_meta(const char *name, const char *key, const char
     end = strchr(at, '"');
     char *nh = calloc(hl + 256, 1);
     snprintf(nh, hl + 256, "%.*s%s%s", (int)(at - hdr), hdr, value, end);
-    const uint64_t nl = strlen(nh);
-    f = fopen(out, "wb");
-    for (int i = 0; i < 8; i++)
-        fputc((int)(nl >> (8 * i)) & 255, f);
-    fwrite(nh, 1, nl, f);
-    fwrite(buf + 8 + hl, 1, (size_t)n - 8 - hl, f);
-    fclose(f);
+    if (!fixture_write_st(out, nh, buf + 8 + hl, n - 8 - hl)) diag("cannot write %s", out);
     free(buf), free(hdr), free(nh);
     return out;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Batch composition and thread count change only the GEMM summation order. */
 #define TOL_ORDER 1e-5
@@ -94,15 +95,6 @@ static void upstream_presets(void)
        "a ByobNet SE model is refused naming what sekit does not run: %s", e.msg);
 }
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(data, 1, n, f);
-        fclose(f);
-    }
-}
-
 /* A safetensors file of zero-filled F32 tensors: enough for inference to read names and
  * shapes. */
 struct zt {
@@ -132,17 +124,10 @@ static void write_zero_tensors(const char *path, const struct zt *t, int n)
                                 (long long)(off + 4 * numel));
         off += 4 * numel;
     }
-    len += (size_t)snprintf(hdr + len, sizeof hdr - len, "}");
-    while (len % 8)
-        hdr[len++] = ' ';
-    FILE *f = fopen(path, "wb");
-    if (!f) return;
-    for (int i = 0; i < 8; i++)
-        fputc((int)((uint64_t)len >> (8 * i)) & 0xff, f);
-    fwrite(hdr, 1, len, f);
-    for (int64_t i = 0; i < off; i++)
-        fputc(0, f);
-    fclose(f);
+    snprintf(hdr + len, sizeof hdr - len, "}");
+    unsigned char *zeros = calloc((size_t)off + 1, 1);
+    if (zeros) fixture_write_st(path, hdr, zeros, (size_t)off);
+    free(zeros);
 }
 
 /* What a weight file claims to be (config.json beside it, --arch) is checked, and supplies
@@ -155,9 +140,12 @@ static void claimed_architectures(void)
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
     snprintf(src, sizeof src, "%s/tests/reference/data/timm_deep_avgdown.safetensors",
              tap_srcdir());
-    char cmd[4000];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s'", dir, src, w);
-    if (!ok(system(cmd) == 0, "weights copied")) return;
+    size_t n;
+    unsigned char *weights = fixture_slurp(src, &n);
+    mkdir(dir, 0755);
+    const int copied = weights && fixture_spit(w, weights, n);
+    free(weights);
+    if (!ok(copied, "weights copied")) return;
     struct sekit_err e = {0};
     struct sekit_model *m = NULL;
     ok(sekit_model_load(&m, w, &e) == SEKIT_OK && !sekit_model_arch(m)->aa,
@@ -165,19 +153,19 @@ static void claimed_architectures(void)
     sekit_model_free(m);
     m = NULL;
     const char *j1 = "{\"architecture\": \"seresnetaa50d\", \"num_classes\": 5}";
-    write_file(cfg, j1, strlen(j1));
+    fixture_spit(cfg, j1, strlen(j1));
     ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "config.json") &&
            strstr(e.msg, "seresnetaa50d") && strstr(e.msg, "number of stages differs"),
        "config.json naming another model: refused with the difference: %s", e.msg);
     sekit_model_free(m);
     m = NULL;
     const char *j2 = "{\"architecture\": \"seresnext26ts\"}";
-    write_file(cfg, j2, strlen(j2));
+    fixture_spit(cfg, j2, strlen(j2));
     ok(sekit_model_load(&m, w, &e) == SEKIT_EINVAL && strstr(e.msg, "not supported") &&
            strstr(e.msg, "seresnext26ts"),
        "config.json naming a ByobNet model: refused by name: %s", e.msg);
     const char *j3 = "{\"architecture\": \"convnext_tiny\"}";
-    write_file(cfg, j3, strlen(j3));
+    fixture_spit(cfg, j3, strlen(j3));
     ok(sekit_model_load(&m, w, &e) == SEKIT_OK, "config.json naming a model sekit does not know: "
                                                 "inference decides");
     sekit_model_free(m);

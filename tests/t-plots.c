@@ -34,22 +34,12 @@
 
 static char model[800], data[600], rec[700], all[700], abl[700];
 
-static char *slurp(const char *path, long *n)
+static char *slurp(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    *n = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)*n + 1);
-    if (b && fread(b, 1, (size_t)*n, f) != (size_t)*n) free(b), b = NULL;
-    if (b) b[*n] = 0;
-    fclose(f);
-    return b;
+    return (char *)fixture_slurp(path, n);
 }
 
-static int count(const char *hay, long n, const char *needle)
+static int count(const char *hay, size_t n, const char *needle)
 {
     int c = 0;
     size_t l = strlen(needle);
@@ -103,21 +93,21 @@ static void check_png(const char *path, int colours, const char *what)
 
 static void check_pdf(const char *path, const char *what)
 {
-    long n;
+    size_t n;
     char *b = slurp(path, &n);
     ok(b && n > 4000 && !memcmp(b, "%PDF-", 5) &&
            memmem(b + (n > 64 ? n - 64 : 0), 64, "%%EOF", 5) && count(b, n, "/Type /Page") >= 1,
-       "%s: a one-page PDF of %ld bytes", what, n);
+       "%s: a one-page PDF of %zu bytes", what, n);
     free(b);
 }
 
 static void check_svg(const char *path, const char *what)
 {
-    long n;
+    size_t n;
     char *b = slurp(path, &n);
     int paths = b ? count(b, n, "<path") : 0;
     ok(b && !memcmp(b, "<?xml", 5) && strstr(b, "<svg") && strstr(b, "</svg>") && paths > 30,
-       "%s: an SVG of %ld bytes with %d paths", what, n, paths);
+       "%s: an SVG of %zu bytes with %d paths", what, n, paths);
     free(b);
 }
 
@@ -217,11 +207,9 @@ static void gnuplot(void)
 
 static int copy_file(const char *from, const char *to)
 {
-    long n;
+    size_t n;
     char *b = slurp(from, &n);
-    FILE *f = b ? fopen(to, "wb") : NULL;
-    int good = f && fwrite(b, 1, (size_t)n, f) == (size_t)n;
-    if (f) good &= fclose(f) == 0;
+    int good = b && fixture_spit(to, b, n);
     free(b);
     return good;
 }
@@ -425,16 +413,16 @@ static void file_size_limit(void)
 
         /* a complete file first, then the limit again over it */
         rc = limited(dir, name, how, 0, msg, sizeof msg);
-        long n;
+        size_t n;
         char *before = slurp(path, &n);
-        if (!ok(rc == 0 && before && n > limit, "%s without a limit: %ld bytes, over the limit",
-                what, n))
+        if (!ok(rc == 0 && before && n > (size_t)limit,
+                "%s without a limit: %zu bytes, over the limit", what, n))
             diag("   status %d, message: '%s'", rc, msg);
         rc = limited(dir, name, how, limit, msg, sizeof msg);
-        long m;
+        size_t m;
         char *after = slurp(path, &m);
         listing(dir, files, sizeof files);
-        ok(rc != 0 && after && m == n && !memcmp(before, after, (size_t)n),
+        ok(rc != 0 && after && m == n && !memcmp(before, after, n),
            "%s: a file that was there before is unchanged by a failed write", what);
         if (!ok(!strstr(files, ".tmp"), "%s: no temporary left over an existing file", what))
             diag("   found:%s", files);
