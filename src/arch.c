@@ -315,6 +315,23 @@ static const struct sekit_st_tensor *findf(const struct sekit_st *st, const char
     return sekit_st_find(st, name);
 }
 
+/* A __metadata__ override: *i the value's position in choices (NULL-terminated), -1 when key is
+ * absent; SEKIT_EFORMAT listing the accepted values (said) when it is none of them. */
+static int meta_choice(const struct sekit_st *st, const char *key, const char *const *choices,
+                       const char *said, int *i, struct sekit_err *e)
+{
+    const char *v = sekit_st_meta(st, key);
+    *i = -1;
+    if (!v) return SEKIT_OK;
+    for (int k = 0; choices[k]; k++)
+        if (strcmp(v, choices[k]) == 0) {
+            *i = k;
+            return SEKIT_OK;
+        }
+    return sekit_errf(e, SEKIT_EFORMAT, "%s: __metadata__ %s is '%.*s' (%s)", sekit_st_path(st),
+                      key, (int)strcspn(v, "\r\n"), v, said);
+}
+
 int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
@@ -477,38 +494,15 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         !(a->layout == SEKIT_LAYOUT_LEGACY && a->groups == 1 && a->block == SEKIT_BLOCK_BOTTLENECK);
     a->relu_before_se = a->layout == SEKIT_LAYOUT_LEGACY && a->block == SEKIT_BLOCK_BASIC;
 
-    const char *v;
-    if ((v = sekit_st_meta(st, "sekit.stem"))) {
-        if (strcmp(v, "imagenet") == 0)
-            a->stem = SEKIT_STEM_IMAGENET;
-        else if (strcmp(v, "caffe") == 0)
-            a->stem = SEKIT_STEM_CAFFE;
-        else if (strcmp(v, "small") == 0)
-            a->stem = SEKIT_STEM_SMALL;
-        else
-            return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: __metadata__ sekit.stem is '%.*s' (imagenet, caffe or small)",
-                              path, (int)strcspn(v, "\r\n"), v);
-    }
-    if ((v = sekit_st_meta(st, "sekit.aa"))) {
-        if (strcmp(v, "avgpool") == 0)
-            a->aa = 1;
-        else if (strcmp(v, "none") == 0)
-            a->aa = 0;
-        else
-            return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: __metadata__ sekit.aa is '%.*s' (avgpool or none)", path,
-                              (int)strcspn(v, "\r\n"), v);
-    }
-    if ((v = sekit_st_meta(st, "sekit.stride_on"))) {
-        if (strcmp(v, "1x1") == 0)
-            a->stride_on_3x3 = 0;
-        else if (strcmp(v, "3x3") == 0)
-            a->stride_on_3x3 = 1;
-        else
-            return sekit_errf(e, SEKIT_EFORMAT,
-                              "%s: __metadata__ sekit.stride_on is '%.*s' (1x1 or 3x3)", path,
-                              (int)strcspn(v, "\r\n"), v);
-    }
+    /* stems in enum sekit_stem's order */
+    static const char *const stems[] = {"imagenet", "caffe", "small", NULL},
+                             *aa[] = {"none", "avgpool", NULL}, *strides[] = {"1x1", "3x3", NULL};
+    int i, rc;
+    if ((rc = meta_choice(st, "sekit.stem", stems, "imagenet, caffe or small", &i, e))) return rc;
+    if (i >= 0) a->stem = (enum sekit_stem)i;
+    if ((rc = meta_choice(st, "sekit.aa", aa, "avgpool or none", &i, e))) return rc;
+    if (i >= 0) a->aa = i;
+    if ((rc = meta_choice(st, "sekit.stride_on", strides, "1x1 or 3x3", &i, e))) return rc;
+    if (i >= 0) a->stride_on_3x3 = i;
     return SEKIT_OK;
 }

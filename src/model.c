@@ -408,7 +408,7 @@ static int claimed_arch(struct sekit_model *m, const char *path, const char *arc
                         struct sekit_err *e)
 {
     char name[64], cfg[4096], what[4200];
-    const int from_config = !arch && !sekit_st_meta(m->st, "sekit.arch");
+    int from_config = 0;
     if (arch) {
         snprintf(what, sizeof what, "architecture '%.63s'", arch);
     } else if ((arch = sekit_st_meta(m->st, "sekit.arch"))) {
@@ -417,6 +417,7 @@ static int claimed_arch(struct sekit_model *m, const char *path, const char *arc
         int rc = config_architecture(path, name, sizeof name, cfg, sizeof cfg, e);
         if (rc || !name[0]) return rc;
         arch = name;
+        from_config = 1;
         snprintf(what, sizeof what, "%s architecture '%s'", cfg, name);
     }
     struct sekit_arch p;

@@ -67,16 +67,15 @@ MODELS = [
 
 HW = 224
 N = 2
-CADENE = ""
 
 
-def upstream(source: str, name: str) -> torch.nn.Module:
+def upstream(source: str, name: str, cadene: str) -> torch.nn.Module:
     if source == "timm":
         import timm
         return timm.create_model(name, pretrained=False)
     # senet.py alone: the package's __init__ imports its datasets and their dependencies
     spec = importlib.util.spec_from_file_location(
-        "cadene_senet", os.path.join(CADENE, "pretrainedmodels", "models", "senet.py"))
+        "cadene_senet", os.path.join(cadene, "pretrainedmodels", "models", "senet.py"))
     senet = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(senet)
     return getattr(senet, name)(num_classes=1000, pretrained=None)
@@ -128,13 +127,11 @@ def main() -> int:
     ap.add_argument("--out", help="write golden-format files here for t-golden")
     args = ap.parse_args()
     sys.path.insert(0, args.timm)
-    global CADENE
-    CADENE = args.cadene
     torch.set_num_threads(2)
     worst = 0.0
     for source, name, cfg, wmeta in MODELS:
         torch.manual_seed(zlib.crc32(name.encode()))
-        up = upstream(source, name)
+        up = upstream(source, name, args.cadene)
         ref = SENet(cfg)
         randomise(ref)
         x = torch.randn(N, 3, HW, HW)
