@@ -148,6 +148,8 @@ static const struct preset presets[] = {
     {TIMM("seresnetaa50d", 3, 4, 6, 3, 1, 64), .stem = 32, .avg_down = 1, .aa = 1},
     {TIMM("seresnext26d_32x4d", 2, 2, 2, 2, 32, 4), .stem = 32, .avg_down = 1},
     {TIMM("seresnext26t_32x4d", 2, 2, 2, 2, 32, 4), .stem = 32, .tiered = 1, .avg_down = 1},
+    /* timm's deprecated name for seresnext26t_32x4d, whose weights carry it */
+    {TIMM("seresnext26tn_32x4d", 2, 2, 2, 2, 32, 4), .stem = 32, .tiered = 1, .avg_down = 1},
     {TIMM("seresnext50_32x4d", 3, 4, 6, 3, 32, 4)},
     {TIMM("seresnext101_32x4d", 3, 4, 23, 3, 32, 4)},
     {TIMM("seresnext101_32x8d", 3, 4, 23, 3, 32, 8)},
@@ -182,7 +184,6 @@ static const struct {
 } refused[] = {
     {"seresnet33ts", BYOBNET_WHY},
     {"seresnext26ts", BYOBNET_WHY},
-    {"seresnext26tn_32x4d", "its narrow tiered stem is no longer built by timm"},
 };
 #define NREFUSED ((int)(sizeof refused / sizeof refused[0]))
 

@@ -164,6 +164,11 @@ static void claimed_architectures(void)
     ok(sekit_model_load(&m, w, &e) == SEKIT_EINVAL && strstr(e.msg, "not supported") &&
            strstr(e.msg, "seresnext26ts"),
        "config.json naming a ByobNet model: refused by name: %s", e.msg);
+    const char *j4 = "{\"architecture\": 5}";
+    fixture_spit(cfg, j4, strlen(j4));
+    ok(sekit_model_load(&m, w, &e) == SEKIT_EFORMAT && strstr(e.msg, "config.json") &&
+           strstr(e.msg, "not a model name"),
+       "config.json whose architecture is not a name: refused naming the file: %s", e.msg);
     const char *j3 = "{\"architecture\": \"convnext_tiny\"}";
     fixture_spit(cfg, j3, strlen(j3));
     ok(sekit_model_load(&m, w, &e) == SEKIT_OK, "config.json naming a model sekit does not know: "
