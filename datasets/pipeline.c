@@ -12,6 +12,7 @@ void sekit_pipeline_defaults(struct sekit_pipeline_opts *o, const char *default_
     o->data = SEKIT_DEFAULT_DATA;
     o->split = "test";
     o->batch = 16;
+    o->backend = sekit_backend_default();
 }
 
 static int parse_format(const char *s, enum sekit_ds_format *f, struct sekit_err *e)
@@ -39,6 +40,7 @@ int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_op
     if (rc) return rc;
     sekit_set_threads(o->threads);
     if ((rc = sekit_model_load_as(&p->m, o->model, o->arch, e))) return rc;
+    if ((rc = sekit_model_set_backend(p->m, (enum sekit_backend)o->backend, e))) goto fail;
     /* folder labels are the model's class indices, so the folders are matched to its classes */
     dso.model_classes = sekit_model_arch(p->m)->num_classes;
     if ((rc = sekit_ds_open(&p->ds, &dso, e))) goto fail;

@@ -20,6 +20,7 @@ struct sekit_pipeline_opts {
     struct sekit_pp_request pp;
     int batch;   /* images per forward pass */
     int threads; /* engine threads, 0: all cores */
+    int backend; /* enum sekit_backend */
 };
 
 struct sekit_pipeline {
@@ -40,7 +41,7 @@ struct sekit_pipeline {
 };
 
 /* Fills o's defaults: the bundled model (default_model), Fashion-MNIST's test split, batch 16,
- * all cores. */
+ * all cores, the default backend. */
 void sekit_pipeline_defaults(struct sekit_pipeline_opts *o, const char *default_model);
 
 /* Loads the model, opens the data, resolves preprocessing and prepares batch buffers. The

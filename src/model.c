@@ -9,8 +9,11 @@
  *
  * Forward of one block (paper Fig. 3): branch = convs with BN and ReLU, the last without ReLU;
  * z = mean of branch over H x W; s = sigmoid(fc2(relu(fc1(z)))); out = relu(branch * s + shortcut).
+ * Two backends run it (sekit.h: enum sekit_backend): OpenBLAS on NCHW activations
+ * (block_forward), and oneDNN on NHWC activations (block_forward_nhwc), the same steps.
  */
 #include "sekit.h"
+#include "onednn.h"
 #include "ops/ops.h"
 #include "threads.h"
 
@@ -25,8 +28,9 @@
 
 struct conv {
     int cin, cout, k, stride, pad, groups, relu;
-    float *w; /* (cout, cin/groups, k, k), BN folded */
-    float *b; /* (cout) */
+    float *w;                   /* (cout, cin/groups, k, k), BN folded */
+    float *b;                   /* (cout) */
+    struct sekit_dnn_conv *dnn; /* the oneDNN backend's compiled convolution, or NULL */
 };
 
 struct se_block {
@@ -61,10 +65,21 @@ struct sekit_model {
     float *fc_w, *fc_b; /* (K, F), (K) */
     int features;
     int64_t params;
+    enum sekit_backend backend;
     /* activation buffers, sized by sekit_model_prepare */
     int max_n, H, W;
     size_t act_pi, col_pi; /* floats per image of the act-sized buffers and of col */
     float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+    /* oneDNN backend: the plans its convolutions are compiled for, at dnn_threads threads.
+     * A pass of N images runs in `shares` parallel shares (N >= dnn_threads: one per thread,
+     * one oneDNN thread each; else one share on all threads), and a share runs its images in
+     * chunks of plan sizes, largest first: plans[mode[k].first ..] for k = shares > 1. */
+    struct sekit_dnn *dnn;
+    int dnn_threads, nplans;
+    struct sekit_dnn_plan plans[4];
+    struct {
+        int first, count;
+    } mode[2];
 };
 
 /* One thread's share of the buffers: images [n0, n0 + n) of the batch. Every buffer holds
@@ -72,6 +87,7 @@ struct sekit_model {
 struct ws {
     float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
     int n0;
+    int plan, stream; /* oneDNN: the plan the N images run at, the thread's stream */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -200,7 +216,7 @@ static int load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const
 
 static void conv_init(struct conv *c, int cin, int cout, int k, int stride, int groups, int relu)
 {
-    *c = (struct conv){cin, cout, k, stride, k / 2, groups, relu, NULL, NULL};
+    *c = (struct conv){cin, cout, k, stride, k / 2, groups, relu, NULL, NULL, NULL};
 }
 
 static int load_se(struct wsrc *w, struct se_block *se, const struct sekit_arch *a,
@@ -435,6 +451,7 @@ int sekit_model_load_as(struct sekit_model **out, const char *path, const char *
     *out = NULL;
     struct sekit_model *m = calloc(1, sizeof *m);
     if (!m) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    m->backend = sekit_backend_default();
     int rc = sekit_st_open(&m->st, path, e);
     if (!rc) rc = sekit_arch_infer(&m->arch, m->st, e);
     if (!rc) rc = claimed_arch(m, path, arch, e);
@@ -463,6 +480,7 @@ int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, 
     *out = NULL;
     struct sekit_model *m = calloc(1, sizeof *m);
     if (!m) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    m->backend = sekit_backend_default();
     m->arch = *a;
     struct wsrc w = {.rng = seed, .e = e};
     int rc = build(m, &w);
@@ -474,8 +492,11 @@ int sekit_model_synthetic(struct sekit_model **out, const struct sekit_arch *a, 
     return SEKIT_OK;
 }
 
+static void dnn_free(struct sekit_model *m);
+
 static void free_buffers(struct sekit_model *m)
 {
+    dnn_free(m);
     float **bufs[] = {&m->act[0], &m->act[1], &m->t1,  &m->t2,    &m->t3,
                       &m->sc,     &m->col,    &m->tmp, &m->pooled};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
@@ -657,6 +678,47 @@ int64_t sekit_model_macs(const struct sekit_model *m, int H, int W)
     return macs;
 }
 
+static int dnn_build(struct sekit_model *m, struct sekit_err *e);
+
+const char *sekit_backend_name(enum sekit_backend b)
+{
+    return b == SEKIT_BACKEND_ONEDNN ? "onednn" : "openblas";
+}
+
+int sekit_backend_parse(const char *name)
+{
+    if (strcmp(name, "openblas") == 0) return SEKIT_BACKEND_OPENBLAS;
+    if (strcmp(name, "onednn") == 0) return SEKIT_BACKEND_ONEDNN;
+    return -1;
+}
+
+int sekit_backend_available(enum sekit_backend b)
+{
+    return b == SEKIT_BACKEND_OPENBLAS || (b == SEKIT_BACKEND_ONEDNN && sekit_dnn_available());
+}
+
+enum sekit_backend sekit_backend_default(void)
+{
+    return sekit_dnn_available() ? SEKIT_BACKEND_ONEDNN : SEKIT_BACKEND_OPENBLAS;
+}
+
+int sekit_model_set_backend(struct sekit_model *m, enum sekit_backend b, struct sekit_err *e)
+{
+    if (!sekit_backend_available(b))
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "backend %s is not available: this sekit was built without oneDNN "
+                          "(libdnnl-dev)",
+                          sekit_backend_name(b));
+    if (b == m->backend) return SEKIT_OK;
+    m->backend = b;
+    return m->max_n ? sekit_model_prepare(m, m->max_n, m->H, m->W, e) : SEKIT_OK;
+}
+
+enum sekit_backend sekit_model_backend(const struct sekit_model *m)
+{
+    return m->backend;
+}
+
 int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct sekit_err *e)
 {
     free_buffers(m);
@@ -686,10 +748,12 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     /* walk_sizes at max_n images: every size is max_n times a per-image size */
     m->act_pi = z.act / (size_t)max_n;
     m->col_pi = z.col / (size_t)max_n;
-    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc, &m->tmp};
+    const int blas = m->backend == SEKIT_BACKEND_OPENBLAS;
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = falloc(z.act))) goto oom;
-    if (!(m->col = falloc(z.col))) goto oom;
+    /* im2col and the GEMM's transposed output: the OpenBLAS backend's alone */
+    if (blas && (!(m->tmp = falloc(z.act)) || !(m->col = falloc(z.col)))) goto oom;
     if (!(m->pooled = falloc((size_t)max_n * m->features))) goto oom;
     for (int i = 0; i < m->nblocks; i++) {
         struct se_block *se = &m->blocks[i].se;
@@ -702,6 +766,11 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     m->max_n = max_n;
     m->H = H;
     m->W = W;
+    if (!blas) {
+        int rc = dnn_build(m, e);
+        if (rc) free_buffers(m);
+        return rc;
+    }
     return SEKIT_OK;
 oom:
     free_buffers(m);
@@ -709,7 +778,7 @@ oom:
                       H, W);
 }
 
-static struct ws share(const struct sekit_model *m, int n0)
+static struct ws share(const struct sekit_model *m, int n0, int plan, int stream)
 {
     const size_t a = (size_t)n0 * m->act_pi;
     return (struct ws){.act = {m->act[0] + a, m->act[1] + a},
@@ -717,74 +786,53 @@ static struct ws share(const struct sekit_model *m, int n0)
                        .t2 = m->t2 + a,
                        .t3 = m->t3 + a,
                        .sc = m->sc + a,
-                       .tmp = m->tmp + a,
-                       .col = m->col + (size_t)n0 * m->col_pi,
+                       .tmp = m->tmp ? m->tmp + a : NULL,
+                       .col = m->col ? m->col + (size_t)n0 * m->col_pi : NULL,
                        .pooled = m->pooled + (size_t)n0 * m->features,
-                       .n0 = n0};
+                       .n0 = n0,
+                       .plan = plan,
+                       .stream = stream};
 }
 
-/* out (N, cout, OH, OW) = conv(in (N, cin, *h, *w)); updates *h, *w. */
-static void run_conv(const struct ws *s, const struct conv *c, float *out, const float *in, int N,
-                     int *h, int *w)
+/* out = conv(in) for the N images of share s, in the backend's layout: (N, cout, OH, OW) from
+ * (N, cin, *h, *w), or (N, OH, OW, cout) from (N, *h, *w, cin); updates *h, *w. */
+static void run_conv(const struct sekit_model *m, const struct ws *s, const struct conv *c,
+                     float *out, const float *in, int N, int *h, int *w)
 {
-    sekit_conv2d_forward(out, in, c->w, c->b, s->col, s->tmp, N, c->cin, *h, *w, c->cout, c->k,
-                         c->k, c->stride, c->pad, c->groups, c->relu);
+    if (m->backend == SEKIT_BACKEND_ONEDNN) {
+        SEKIT_ASSERT(N == m->plans[s->plan].n);
+        sekit_dnn_conv_run(c->dnn, s->plan, s->stream, in, out);
+    } else {
+        sekit_conv2d_forward(out, in, c->w, c->b, s->col, s->tmp, N, c->cin, *h, *w, c->cout, c->k,
+                             c->k, c->stride, c->pad, c->groups, c->relu);
+    }
     *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
     *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
 }
 
-/*
- * One SE residual block for the N images of share s, as the paper's Fig. 3 (SE-ResNet module)
- * draws it:
- *   residual  U = the block's convolutions of X        (1x1, 3x3, 1x1, or 3x3, 3x3)
- *   squeeze   z_c = mean over H x W of U_c             (Eq. 2)
- *   excite    s = sigmoid(W2 relu(W1 z))               (Eq. 3), or 1 (removed), or fixed
- *   scale     X~_c = s_c * U_c                         (Eq. 4)
- *   sum       out = relu(X~ + shortcut(X))             (shortcut: identity or projection)
- * in (N, Cin, h, w) -> out (N, C, h', w'); *h, *w become the output's.
- */
-static void block_forward(const struct ws *s, struct block *b, float *out, const float *in, int N,
-                          int *h, int *w)
+/* out = the 2x2/2 average pool of in (N, C, *h, *w), in the backend's layout (ceil: a last
+ * window cut short by the edge, avg_down's rounding); updates *h, *w. */
+static void run_avgpool2(const struct sekit_model *m, float *out, const float *in, int N, int C,
+                         int *h, int *w, int ceil_mode)
 {
-    struct se_block *se = &b->se;
-    int hb = *h, wb = *w, hs = *h, ws = *w;
-    if (b->c3.w) {
-        run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
-        run_conv(s, &b->c2, s->t2, s->t1, N, &hb, &wb);
-        const float *mid = s->t2;
-        if (b->aa_pool) {
-            const int oh = sekit_out_size(hb, 2, 2, 0, 0), ow = sekit_out_size(wb, 2, 2, 0, 0);
-            sekit_avgpool2d_forward(s->t1, s->t2, N, b->c2.cout, hb, wb, 2, 2, oh, ow);
-            mid = s->t1;
-            hb = oh;
-            wb = ow;
-        }
-        run_conv(s, &b->c3, s->t3, mid, N, &hb, &wb);
-    } else {
-        run_conv(s, &b->c1, s->t1, in, N, &hb, &wb);
-        run_conv(s, &b->c2, s->t3, s->t1, N, &hb, &wb);
-    }
-    const float *shortcut = in;
-    if (b->ds.w) {
-        const float *x = in;
-        if (b->ds_pool) {
-            /* t1 is free again: c3 has read it */
-            const int oh = sekit_out_size(hs, 2, 2, 0, 1), ow = sekit_out_size(ws, 2, 2, 0, 1);
-            sekit_avgpool2d_forward(s->t1, in, N, b->shape.in_c, hs, ws, 2, 2, oh, ow);
-            x = s->t1;
-            hs = oh;
-            ws = ow;
-        }
-        run_conv(s, &b->ds, s->sc, x, N, &hs, &ws);
-        shortcut = s->sc;
-    }
-    const int C = se->info.channels, P = hb * wb;
-    float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
-    sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
+    const int oh = sekit_out_size(*h, 2, 2, 0, ceil_mode),
+              ow = sekit_out_size(*w, 2, 2, 0, ceil_mode);
+    if (m->backend == SEKIT_BACKEND_ONEDNN)
+        sekit_avgpool2d_nhwc(out, in, N, C, *h, *w, 2, 2, oh, ow);
+    else
+        sekit_avgpool2d_forward(out, in, N, C, *h, *w, 2, 2, oh, ow);
+    *h = oh;
+    *w = ow;
+}
+
+/* The excitation of N images' squeeze vectors into gate, as the block's mode says. */
+static void excite(struct se_block *se, float *gate, const float *squeeze, int n0, int N)
+{
+    const int C = se->info.channels;
     switch (se->mode) {
     case SEKIT_SE_NORMAL:
-        sekit_se_excite(gate, se->hidden + (size_t)s->n0 * se->info.reduced, squeeze, se->w1,
-                        se->b1, se->w2, se->b2, N, C, se->info.reduced);
+        sekit_se_excite(gate, se->hidden + (size_t)n0 * se->info.reduced, squeeze, se->w1, se->b1,
+                        se->w2, se->b2, N, C, se->info.reduced);
         break;
     case SEKIT_SE_REMOVED:
         for (size_t j = 0; j < (size_t)N * C; j++)
@@ -795,7 +843,60 @@ static void block_forward(const struct ws *s, struct block *b, float *out, const
             memcpy(gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
         break;
     }
-    sekit_se_scale_add_relu(out, s->t3, gate, shortcut, N, C, P);
+}
+
+/*
+ * One SE residual block for the N images of share s, as the paper's Fig. 3 (SE-ResNet module)
+ * draws it:
+ *   residual  U = the block's convolutions of X        (1x1, 3x3, 1x1, or 3x3, 3x3)
+ *   squeeze   z_c = mean over H x W of U_c             (Eq. 2)
+ *   excite    s = sigmoid(W2 relu(W1 z))               (Eq. 3), or 1 (removed), or fixed
+ *   scale     X~_c = s_c * U_c                         (Eq. 4)
+ *   sum       out = relu(X~ + shortcut(X))             (shortcut: identity or projection)
+ * in (N, Cin, h, w) -> out (N, C, h', w') on the OpenBLAS backend, the same as (N, h, w, Cin)
+ * -> (N, h', w', C) on oneDNN's; *h, *w become the output's.
+ */
+static void block_forward(const struct sekit_model *m, const struct ws *s, struct block *b,
+                          float *out, const float *in, int N, int *h, int *w)
+{
+    struct se_block *se = &b->se;
+    const int nhwc = m->backend == SEKIT_BACKEND_ONEDNN;
+    int hb = *h, wb = *w, hs = *h, ws = *w;
+    if (b->c3.w) {
+        run_conv(m, s, &b->c1, s->t1, in, N, &hb, &wb);
+        run_conv(m, s, &b->c2, s->t2, s->t1, N, &hb, &wb);
+        const float *mid = s->t2;
+        if (b->aa_pool) {
+            run_avgpool2(m, s->t1, s->t2, N, b->c2.cout, &hb, &wb, 0);
+            mid = s->t1;
+        }
+        run_conv(m, s, &b->c3, s->t3, mid, N, &hb, &wb);
+    } else {
+        run_conv(m, s, &b->c1, s->t1, in, N, &hb, &wb);
+        run_conv(m, s, &b->c2, s->t3, s->t1, N, &hb, &wb);
+    }
+    const float *shortcut = in;
+    if (b->ds.w) {
+        const float *x = in;
+        if (b->ds_pool) {
+            /* t1 is free again: c3 has read it */
+            run_avgpool2(m, s->t1, in, N, b->shape.in_c, &hs, &ws, 1);
+            x = s->t1;
+        }
+        run_conv(m, s, &b->ds, s->sc, x, N, &hs, &ws);
+        shortcut = s->sc;
+    }
+    const int C = se->info.channels, P = hb * wb;
+    float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
+    if (nhwc)
+        sekit_global_avgpool_nhwc(squeeze, s->t3, N, C, P);
+    else
+        sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
+    excite(se, gate, squeeze, s->n0, N);
+    if (nhwc)
+        sekit_se_scale_add_relu_nhwc(out, s->t3, gate, shortcut, N, C, P);
+    else
+        sekit_se_scale_add_relu(out, s->t3, gate, shortcut, N, C, P);
     *h = hb;
     *w = wb;
 }
@@ -815,7 +916,7 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
         if (capture && b->capture)
             memcpy(b->capture + (size_t)s->n0 * in_pi, s->act[cur],
                    sizeof(float) * (size_t)N * in_pi);
-        block_forward(s, b, s->act[1 - cur], s->act[cur], N, &h, &w);
+        block_forward(m, s, b, s->act[1 - cur], s->act[cur], N, &h, &w);
         cur = 1 - cur;
     }
     if (to < m->nblocks) {
@@ -824,7 +925,10 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
         memcpy(out + (size_t)s->n0 * pi, s->act[cur], sizeof(float) * (size_t)N * pi);
         return;
     }
-    sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
+    if (m->backend == SEKIT_BACKEND_ONEDNN)
+        sekit_global_avgpool_nhwc(s->pooled, s->act[cur], N, m->features, h * w);
+    else
+        sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
     sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features, m->arch.num_classes);
 }
 
@@ -837,13 +941,13 @@ struct pass {
     float *logits, *out;
 };
 
-static void run_share(void *ctx, int t)
+/* The pass's images [n0, n0 + N) through the network, with buffers at n0 (plan and stream: the
+ * oneDNN backend's). */
+static void run_images(const struct pass *p, int n0, int N, int plan, int stream)
 {
-    const struct pass *p = ctx;
     struct sekit_model *m = p->m;
-    const int n0 = (int)((int64_t)p->N * t / p->shares);
-    const int N = (int)((int64_t)p->N * (t + 1) / p->shares) - n0;
-    const struct ws s = share(m, n0);
+    const struct ws s = share(m, n0, plan, stream);
+    const int nhwc = m->backend == SEKIT_BACKEND_ONEDNN;
     /* a pass that stops before the head (forward_range) has no logits */
     float *logits = p->logits ? p->logits + (size_t)n0 * m->arch.num_classes : NULL;
     if (p->from >= 0) {
@@ -852,30 +956,66 @@ static void run_share(void *ctx, int t)
         run_blocks(m, &s, p->from, p->to, 0, N, logits, p->out, 0);
         return;
     }
+    const int Cin = m->arch.in_chans;
+    const float *x = p->x + (size_t)n0 * Cin * m->H * m->W;
     int h = m->H, w = m->W, cur = 0;
-    run_conv(&s, &m->stem[0], s.act[0], p->x + (size_t)n0 * m->arch.in_chans * m->H * m->W, N, &h,
-             &w);
+    if (nhwc) {
+        sekit_nchw_to_nhwc(s.act[1], x, N, Cin, m->H * m->W);
+        x = s.act[1];
+    }
+    run_conv(m, &s, &m->stem[0], s.act[0], x, N, &h, &w);
     for (int j = 1; j < m->nstem; j++, cur = 1 - cur)
-        run_conv(&s, &m->stem[j], s.act[1 - cur], s.act[cur], N, &h, &w);
+        run_conv(m, &s, &m->stem[j], s.act[1 - cur], s.act[cur], N, &h, &w);
     if (m->pool_k) {
         const int C = m->stem[m->nstem - 1].cout;
         int oh = sekit_out_size(h, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
         int ow = sekit_out_size(w, m->pool_k, m->pool_stride, m->pool_pad, m->pool_ceil);
-        if (m->pool_avg)
-            sekit_avgpool2d_forward(s.act[1 - cur], s.act[cur], N, C, h, w, m->pool_k,
-                                    m->pool_stride, oh, ow);
+        float *o = s.act[1 - cur];
+        const float *in = s.act[cur];
+        if (m->pool_avg && nhwc)
+            sekit_avgpool2d_nhwc(o, in, N, C, h, w, m->pool_k, m->pool_stride, oh, ow);
+        else if (m->pool_avg)
+            sekit_avgpool2d_forward(o, in, N, C, h, w, m->pool_k, m->pool_stride, oh, ow);
+        else if (nhwc)
+            sekit_maxpool2d_nhwc(o, in, N, C, h, w, m->pool_k, m->pool_stride, m->pool_pad, oh, ow);
         else
-            sekit_maxpool2d_forward(s.act[1 - cur], s.act[cur], N, C, h, w, m->pool_k,
-                                    m->pool_stride, m->pool_pad, oh, ow);
+            sekit_maxpool2d_forward(o, in, N, C, h, w, m->pool_k, m->pool_stride, m->pool_pad, oh,
+                                    ow);
         cur = 1 - cur;
     }
     run_blocks(m, &s, 0, m->nblocks, cur, N, logits, NULL, 1);
+}
+
+static void run_share(void *ctx, int t)
+{
+    const struct pass *p = ctx;
+    const struct sekit_model *m = p->m;
+    const int n0 = (int)((int64_t)p->N * t / p->shares);
+    const int N = (int)((int64_t)p->N * (t + 1) / p->shares) - n0;
+    if (m->backend != SEKIT_BACKEND_ONEDNN) {
+        run_images(p, n0, N, 0, 0);
+        return;
+    }
+    /* chunks of the compiled sizes, largest first; every mode ends in a plan of one image */
+    const int k = p->shares > 1;
+    sekit_dnn_set_threads(m->plans[m->mode[k].first].threads);
+    int done = 0;
+    for (int j = m->mode[k].first; j < m->mode[k].first + m->mode[k].count; j++)
+        for (const int n = m->plans[j].n; N - done >= n; done += n)
+            run_images(p, n0 + done, n, j, t);
+    SEKIT_ASSERT(done == N);
 }
 
 static void run_pass(struct sekit_model *m, const float *x, int from, int to, int N, float *logits,
                      float *out)
 {
     const int T = sekit_threads();
+    if (m->backend == SEKIT_BACKEND_ONEDNN && T != m->dnn_threads) {
+        /* the thread count changed since prepare: the shapes were all accepted then, so only a
+         * lack of memory can fail here, and a forward pass has no way to report it */
+        struct sekit_err e = {0};
+        if (dnn_build(m, &e)) sekit_abort(__FILE__, __LINE__, e.msg);
+    }
     struct pass p = {.m = m,
                      .x = x,
                      .from = from,
@@ -884,8 +1024,107 @@ static void run_pass(struct sekit_model *m, const float *x, int from, int to, in
                      .shares = N >= T ? T : 1,
                      .logits = logits,
                      .out = out};
-    sekit_blas_threads(p.shares > 1 ? 1 : T);
+    /* with oneDNN, OpenBLAS runs only the SE and head FCs, too small for threads of their own */
+    sekit_blas_threads(p.shares > 1 || m->backend == SEKIT_BACKEND_ONEDNN ? 1 : T);
     sekit_parallel(p.shares, run_share, &p);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the oneDNN backend's compiled convolutions */
+
+static void dnn_free(struct sekit_model *m)
+{
+    struct conv *cs[4];
+    for (int j = 0; j < 3; j++) {
+        sekit_dnn_conv_free(m->stem[j].dnn);
+        m->stem[j].dnn = NULL;
+    }
+    for (int i = 0; m->blocks && i < m->nblocks; i++) {
+        struct block *b = &m->blocks[i];
+        cs[0] = &b->c1, cs[1] = &b->c2, cs[2] = &b->c3, cs[3] = &b->ds;
+        for (int j = 0; j < 4; j++) {
+            sekit_dnn_conv_free(cs[j]->dnn);
+            cs[j]->dnn = NULL;
+        }
+    }
+    sekit_dnn_close(m->dnn);
+    m->dnn = NULL;
+    m->dnn_threads = 0;
+}
+
+/* The plans for the current thread count (see struct sekit_model). */
+static void dnn_plans(struct sekit_model *m, int T)
+{
+    const int M = m->max_n, S = (M + T - 1) / T;
+    m->nplans = 0;
+    for (int k = 0; k < 2; k++) {
+        m->mode[k].first = m->nplans;
+        /* k = 1: shares of at most S images, one thread each; k = 0: one share on all T
+         * threads, which only batches of fewer than T images use (with T = 1: every batch) */
+        const int big = k ? S : T == 1 ? M : 1, threads = k ? 1 : T;
+        if (k && (T == 1 || M < T)) {
+            m->mode[k].count = 0;
+            continue;
+        }
+        m->plans[m->nplans++] = (struct sekit_dnn_plan){big, threads};
+        if (big > 1) m->plans[m->nplans++] = (struct sekit_dnn_plan){1, threads};
+        m->mode[k].count = m->nplans - m->mode[k].first;
+    }
+}
+
+/* Compiles one convolution applied at (*h, *w); updates them to its output size. */
+static int dnn_conv(struct sekit_model *m, struct conv *c, const char *name, int *h, int *w,
+                    struct sekit_err *e)
+{
+    const struct sekit_dnn_conv_desc d = {name,      c->cin, *h,        *w,      c->cout, c->k,
+                                          c->stride, c->pad, c->groups, c->relu, c->w,    c->b};
+    *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
+    *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+    return sekit_dnn_conv_new(&c->dnn, m->dnn, &d, m->plans, m->nplans, e);
+}
+
+static int dnn_build(struct sekit_model *m, struct sekit_err *e)
+{
+    const int T = sekit_threads();
+    dnn_free(m);
+    dnn_plans(m, T);
+    int rc = sekit_dnn_open(&m->dnn, T, e);
+    char name[96];
+    int h = m->H, w = m->W;
+    for (int j = 0; !rc && j < m->nstem; j++) {
+        snprintf(name, sizeof name, "stem convolution %d", j + 1);
+        rc = dnn_conv(m, &m->stem[j], name, &h, &w, e);
+    }
+    for (int i = 0; !rc && i < m->nblocks; i++) {
+        struct block *b = &m->blocks[i];
+        struct conv *cs[4] = {&b->c1, &b->c2, &b->c3, &b->ds};
+        int hb = b->in_h, wb = b->in_w;
+        for (int j = 0; !rc && j < 3 && cs[j]->w; j++) {
+            snprintf(name, sizeof name, "layer%d.%d.conv%d", b->shape.stage_index + 1,
+                     b->shape.block_index, j + 1);
+            rc = dnn_conv(m, cs[j], name, &hb, &wb, e);
+            if (j == 1 && b->aa_pool) {
+                hb = sekit_out_size(hb, 2, 2, 0, 0);
+                wb = sekit_out_size(wb, 2, 2, 0, 0);
+            }
+        }
+        if (!rc && b->ds.w) {
+            int hs = b->in_h, ws = b->in_w;
+            if (b->ds_pool) {
+                hs = sekit_out_size(hs, 2, 2, 0, 1);
+                ws = sekit_out_size(ws, 2, 2, 0, 1);
+            }
+            snprintf(name, sizeof name, "layer%d.%d.downsample", b->shape.stage_index + 1,
+                     b->shape.block_index);
+            rc = dnn_conv(m, &b->ds, name, &hs, &ws, e);
+        }
+    }
+    if (rc) {
+        dnn_free(m);
+        return rc;
+    }
+    m->dnn_threads = T;
+    return SEKIT_OK;
 }
 
 void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *logits)

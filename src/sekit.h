@@ -2,7 +2,7 @@
  * sekit.h -- the public contract of the sekit engine (libsekit).
  *
  * sekit runs trained Squeeze-and-Excitation ResNets (Hu et al., "Squeeze-and-Excitation
- * Networks") on the CPU in float32, batched NCHW, and exposes every SE block's squeeze and
+ * Networks") on the CPU in float32, batched (inputs NCHW), and exposes every SE block's squeeze and
  * excitation vectors so that later stages (record, analysis, plots) can study them.
  *
  * Conventions
@@ -75,6 +75,25 @@ _Noreturn void sekit_abort(const char *file, int line, const char *expr);
  * shares run in parallel; a smaller batch runs its GEMMs on n OpenBLAS threads. n <= 0 means
  * all online cores (at most 256). Returns the number in effect. */
 int sekit_set_threads(int n);
+
+/* ---------------------------------------------------------------------------------------- */
+/* backends */
+
+/* How the engine computes convolutions. Both give the same results to float32 rounding (every
+ * golden test runs on both); they differ in speed and in what they need at build time. */
+enum sekit_backend {
+    SEKIT_BACKEND_OPENBLAS, /* NCHW activations, im2col + OpenBLAS sgemm: the portable path */
+    SEKIT_BACKEND_ONEDNN,   /* NHWC activations, oneDNN's direct convolutions with the bias and
+                               ReLU fused: the fast path, when sekit is built with libdnnl */
+};
+
+const char *sekit_backend_name(enum sekit_backend b);
+/* The backend called name ("openblas", "onednn"), or -1. */
+int sekit_backend_parse(const char *name);
+/* 1 when this build has backend b. */
+int sekit_backend_available(enum sekit_backend b);
+/* The backend new models use: oneDNN when available, else OpenBLAS. */
+enum sekit_backend sekit_backend_default(void);
 
 /* ---------------------------------------------------------------------------------------- */
 /* safetensors reader (src/safetensors.c)
@@ -281,8 +300,16 @@ const char *sekit_model_se_names(const struct sekit_model *m, char *buf, size_t 
  * ignored otherwise. */
 void sekit_model_se_set(struct sekit_model *m, int i, enum sekit_se_mode mode, const float *gate);
 
+/* Makes m compute with backend b (new models start with sekit_backend_default()). A prepared
+ * model is prepared again at the same size, which can fail as sekit_model_prepare does;
+ * SEKIT_EINVAL when this build lacks b. */
+int sekit_model_set_backend(struct sekit_model *m, enum sekit_backend b, struct sekit_err *e);
+enum sekit_backend sekit_model_backend(const struct sekit_model *m);
+
 /* Allocates the activation buffers for batches of up to max_n images of C x H x W (C =
- * in_chans). Must be called before sekit_model_forward; calling again re-sizes. */
+ * in_chans). Must be called before sekit_model_forward; calling again re-sizes. The oneDNN
+ * backend also compiles its convolutions here, for the thread count then in effect (a later
+ * sekit_set_threads makes the next pass compile them again). */
 int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct sekit_err *e);
 
 /* Runs x (N, in_chans, H, W) through the network; writes logits (N, K). N <= max_n and H, W as
@@ -297,7 +324,8 @@ void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int
 
 /* Sharing computation between variants of the network (ablations). After
  * sekit_model_capture(m, i, dst), every forward pass copies block i's input activation into dst
- * (N x sekit_model_block_input_size floats; NULL stops it). sekit_model_forward_from then runs
+ * (N x sekit_model_block_input_size floats, in the backend's own layout: only the model that
+ * wrote it, with the same backend, reads it back; NULL stops it). sekit_model_forward_from then runs
  * blocks i.. and the head from such an activation, with the SE modes then in force; it never
  * captures, so every captured activation stays that of the last full pass. */
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i);

@@ -114,6 +114,9 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
         OPT_N(OPT_INT, "--batch", &c->batch, 1, 4096, "B", "images per forward pass (default 16)"),
         OPT_N(OPT_INT, "--threads", &c->threads, 0, 1024, "T",
               "engine threads (default 0: all cores)"),
+        OPT_C("--backend", &c->o.backend, cli_backend_names, "B",
+              "openblas|onednn: how convolutions run (default onednn when\nthis sekit has it, "
+              "else openblas; the same results)"),
         OPT_F("--quiet", &c->quiet, "no progress bar or stage notes"),
     };
     int n = 0;

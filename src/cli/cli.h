@@ -37,7 +37,7 @@ struct cli_pipeline {
     long per_class, seed, batch, threads, resize, crop;
     struct opt_reals mean, std;
     int quiet;
-    struct opt tab[20];
+    struct opt tab[24];
 };
 /* Sets the defaults and the option table; with_selection 1 offers --classes, --per-class and
  * --seed, CLI_SAMPLE_ONLY --per-class and --seed (for a command with a --classes of its own). */

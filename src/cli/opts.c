@@ -10,6 +10,8 @@
 #include <string.h>
 
 const char *const cli_mode_names[] = {"remove", "mean", "both", NULL};
+/* indexed by enum sekit_backend */
+const char *const cli_backend_names[] = {"openblas", "onednn", NULL};
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {

@@ -85,5 +85,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* The ablation modes, shared by ablate and reproduce: index + 1 is the mask the library takes
  * (1 remove, 2 mean, 3 both). */
 extern const char *const cli_mode_names[];
+extern const char *const cli_backend_names[];
 
 #endif

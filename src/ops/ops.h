@@ -59,4 +59,26 @@ void sekit_se_excite(float *s, float *hidden, const float *z, const float *w1, c
 void sekit_se_scale_add_relu(float *out, const float *x, const float *s, const float *shortcut,
                              int N, int C, int P);
 
+/* nhwc.c: the same operations on channels-last activations (the oneDNN backend's layout).
+ * Tensors written (N, H, W, C) are contiguous in that order; P = H * W. */
+
+/* out (N, P, C) = in (N, C, P) */
+void sekit_nchw_to_nhwc(float *out, const float *in, int N, int C, int P);
+
+/*   out (N, OH, OW, C)   in (N, H, W, C); as sekit_maxpool2d_forward */
+void sekit_maxpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
+                          int stride, int pad, int OH, int OW);
+
+/*   out (N, OH, OW, C)   in (N, H, W, C); as sekit_avgpool2d_forward */
+void sekit_avgpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
+                          int stride, int OH, int OW);
+
+/*   out (N, C)   in (N, P, C); summed in double as sekit_global_avgpool_forward */
+void sekit_global_avgpool_nhwc(float *out, const float *in, int N, int C, int P);
+
+/*   out = relu(x * s[n, c] + shortcut).   out, x, shortcut (N, P, C)   s (N, C); out may
+ * alias x */
+void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *s,
+                                  const float *shortcut, int N, int C, int P);
+
 #endif
