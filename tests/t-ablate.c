@@ -27,6 +27,7 @@
 enum { NIMG = 400, BATCH = 40, K = 10 };
 
 static char model[800], data[600];
+static int backend;
 
 struct table {
     int n, nse;
@@ -87,6 +88,8 @@ static int engine_open(struct engine *g)
     g->pp.channels = 1;
     g->pp.std[0] = 1;
     int rc = sekit_model_load(&g->m, model, &e);
+    /* the backend sekit ablate runs on too (main sets SEKIT_BACKEND) */
+    if (!rc) rc = sekit_model_set_backend(g->m, (enum sekit_backend)backend, &e);
     if (!rc) rc = sekit_model_prepare(g->m, BATCH, 28, 28, &e);
     if (!rc) rc = sekit_ds_open(&g->ds, &o, &e);
     if (!rc) rc = sekit_ds_select(g->ds, classes, K, 0, 0, &g->idx, &g->n, &e);
@@ -493,7 +496,8 @@ static void mean_mode(struct engine *g)
 {
     char rec[700], prefix[700], cmd[3000], p[760];
     int lines, nse = sekit_model_se_count(g->m);
-    snprintf(rec, sizeof rec, "%s/run.h5", tap_tmpdir());
+    snprintf(rec, sizeof rec, "%s/run-%s.h5", tap_tmpdir(),
+             sekit_backend_name((enum sekit_backend)backend));
     snprintf(prefix, sizeof prefix, "%s/mean", tap_tmpdir());
     /* the recording holds other images than the evaluation: Trouser and Bag, 20 each */
     snprintf(cmd, sizeof cmd,
@@ -569,15 +573,22 @@ int main(void)
     snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
              tap_srcdir());
     snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
-    struct engine g;
-    if (engine_open(&g)) {
-        remove_mode(&g);
-        mean_mode(&g);
-        round_trip(&g);
-    } else {
-        ok(0, "the engine opens the model and the dataset");
+    /* every check on each backend: the engine side directly, sekit ablate through SEKIT_BACKEND */
+    for (backend = 0; backend <= SEKIT_BACKEND_ONEDNN; backend++) {
+        if (!sekit_backend_available((enum sekit_backend)backend)) continue;
+        diag("the %s backend", sekit_backend_name((enum sekit_backend)backend));
+        setenv("SEKIT_BACKEND", sekit_backend_name((enum sekit_backend)backend), 1);
+        struct engine g;
+        if (engine_open(&g)) {
+            remove_mode(&g);
+            mean_mode(&g);
+            round_trip(&g);
+        } else {
+            ok(0, "the engine opens the model and the dataset");
+        }
+        engine_close(&g);
     }
-    engine_close(&g);
+    unsetenv("SEKIT_BACKEND");
     bad_input();
     return tap_done();
 }

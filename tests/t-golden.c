@@ -5,7 +5,8 @@
  * file CASE.safetensors in that project's layout and CASE.expected.safetensors with the inputs,
  * PyTorch's logits and every SE block's gate and squeeze vectors, computed in float64 from the
  * float32 weights. sekit must infer the architecture the metadata describes and match every
- * output within GOLDEN_REL of the largest reference magnitude.
+ * output within GOLDEN_REL of the largest reference magnitude, on every backend this build has,
+ * on one thread and on two (the batch then runs in two concurrent shares).
  */
 #include "sekit.h"
 #include "tap.h"
@@ -38,11 +39,14 @@ static void check_meta(const char *c, struct sekit_st *ex, const char *key, cons
     is_str(got, want, "%s: %s", c, key);
 }
 
-static void run_case(const char *dir, const char *c)
+static void run_case(const char *dir, const char *name, enum sekit_backend b, int threads)
 {
-    char mpath[1200], epath[1200], buf[64];
-    snprintf(mpath, sizeof mpath, "%s/%s.safetensors", dir, c);
-    snprintf(epath, sizeof epath, "%s/%s.expected.safetensors", dir, c);
+    char mpath[1200], epath[1200], buf[64], c[256];
+    snprintf(mpath, sizeof mpath, "%s/%s.safetensors", dir, name);
+    snprintf(epath, sizeof epath, "%s/%s.expected.safetensors", dir, name);
+    snprintf(c, sizeof c, "%s [%s, %d thread%s]", name, sekit_backend_name(b), threads,
+             threads > 1 ? "s" : "");
+    sekit_set_threads(threads);
     struct sekit_err e = {0};
     struct sekit_st *ex = NULL;
     struct sekit_model *m = NULL;
@@ -52,6 +56,12 @@ static void run_case(const char *dir, const char *c)
     }
     if (!ok(sekit_model_load(&m, mpath, &e) == SEKIT_OK, "%s: model loads", c)) {
         diag("%s", e.msg);
+        sekit_st_close(ex);
+        return;
+    }
+    if (!ok(sekit_model_set_backend(m, b, &e) == SEKIT_OK, "%s: backend set", c)) {
+        diag("%s", e.msg);
+        sekit_model_free(m);
         sekit_st_close(ex);
         return;
     }
@@ -170,9 +180,16 @@ int main(void)
     closedir(d);
     qsort(cases, (size_t)n, sizeof *cases, cmp_str);
     ok(n >= (other && *other ? 1 : 13), "%d golden cases found (every family and block type)", n);
-    for (int i = 0; i < n; i++) {
-        run_case(dir, cases[i]);
-        free(cases[i]);
+    for (int b = 0; b <= SEKIT_BACKEND_ONEDNN; b++) {
+        if (!sekit_backend_available(b)) {
+            diag("this build has no %s backend", sekit_backend_name(b));
+            continue;
+        }
+        for (int t = 1; t <= 2; t++)
+            for (int i = 0; i < n; i++)
+                run_case(dir, cases[i], b, t);
     }
+    for (int i = 0; i < n; i++)
+        free(cases[i]);
     return tap_done();
 }

@@ -218,10 +218,13 @@ static struct sekit_model *small_model(void)
     return fixture_small_model(16, 5, 99);
 }
 
-static void hooks(void)
+static void hooks(enum sekit_backend b)
 {
     struct sekit_model *m = small_model();
     struct sekit_err e = {0};
+    diag("the forward pass's hooks on the %s backend", sekit_backend_name(b));
+    if (!ok(sekit_model_set_backend(m, b, &e) == SEKIT_OK, "%s backend", sekit_backend_name(b)))
+        diag("%s", e.msg);
     const int N = 4, H = 12, W = 12, K = 5;
     float x[4 * 144], logits[20], one[5], base[20], removed[20], fixed[20];
     uint64_t s = 5;
@@ -345,11 +348,101 @@ static void hooks(void)
     sekit_model_free(m);
 }
 
+/* Seeded inputs in [-1, 1). */
+static void fill(float *x, size_t n, uint64_t s)
+{
+    for (size_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((double)(s >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+    }
+}
+
+/* The two backends compute the same network: preset architectures with synthetic weights, run
+ * on batches that split into uneven shares and into chunks of different compiled sizes, and
+ * with the thread count changed after prepare (the oneDNN backend compiles again). */
+static void backends_agree(void)
+{
+    if (!sekit_backend_available(SEKIT_BACKEND_ONEDNN)) {
+        skip("this build has no oneDNN backend");
+        return;
+    }
+    static const struct {
+        const char *arch;
+        int size;
+    } cases[] = {
+        {"seresnet18", 64},         /* basic blocks, 7x7 stem, max-pool padding 1 */
+        {"legacy_seresnet18", 65},  /* Caffe's ceil-mode max-pool on an odd size */
+        {"seresnext26d_32x4d", 64}, /* deep stem, grouped 3x3, average-pool shortcuts */
+        {"seresnetaa50d", 64},      /* anti-aliased stem and strides */
+        {"seresnext26t_32x4d", 96},
+    };
+    const int N = 5;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct sekit_arch a;
+        struct sekit_model *m = NULL;
+        struct sekit_err e = {0};
+        const char *name = cases[c].arch;
+        const int S = cases[c].size;
+        if (!ok(sekit_arch_preset(&a, name, &e) == 0 && sekit_model_synthetic(&m, &a, 7, &e) == 0,
+                "%s: synthetic model", name)) {
+            diag("%s", e.msg);
+            continue;
+        }
+        const int K = a.num_classes, nse = sekit_model_se_count(m);
+        const size_t nx = (size_t)N * a.in_chans * S * S;
+        float *x = malloc(sizeof(float) * nx), *ref = malloc(sizeof(float) * N * K),
+              *got = malloc(sizeof(float) * N * K), **gates = calloc((size_t)nse, sizeof *gates);
+        fill(x, nx, 3 + c);
+        sekit_set_threads(1);
+        sekit_model_set_backend(m, SEKIT_BACKEND_OPENBLAS, &e);
+        if (!ok(sekit_model_prepare(m, N, S, S, &e) == 0, "%s: prepared at %dx%d", name, S, S))
+            diag("%s", e.msg);
+        sekit_model_forward(m, x, N, ref);
+        for (int i = 0; i < nse; i++) {
+            const size_t n = (size_t)N * sekit_model_se_info(m, i)->channels;
+            gates[i] = malloc(sizeof(float) * n);
+            memcpy(gates[i], sekit_model_gate(m, i), sizeof(float) * n);
+        }
+        const double tol = 1e-4 * tap_maxabs(ref, (size_t)N * K);
+        /* prepared for 5 images on 2 threads: shares of 2 and 3 run as chunks of 1 + 1 and 3 */
+        sekit_set_threads(2);
+        if (!ok(sekit_model_set_backend(m, SEKIT_BACKEND_ONEDNN, &e) == 0,
+                "%s: switched to oneDNN, prepared again", name))
+            diag("%s", e.msg);
+        const int threads[3] = {2, 3, 1};
+        for (int t = 0; t < 3; t++) {
+            sekit_set_threads(threads[t]);
+            for (int n = N; n >= 1; n -= 3) {
+                sekit_model_forward(m, x, n, got);
+                is_close(got, ref, (size_t)n * K, tol, "%s: %d images, %d threads: logits", name, n,
+                         threads[t]);
+            }
+        }
+        sekit_model_forward(m, x, N, got);
+        double worst = 0;
+        for (int i = 0; i < nse; i++) {
+            const float *g = sekit_model_gate(m, i);
+            for (size_t j = 0; j < (size_t)N * sekit_model_se_info(m, i)->channels; j++)
+                worst = fmax(worst, fabs(g[j] - gates[i][j]));
+        }
+        ok(worst <= 1e-4, "%s: every gate of every block within 1e-4 (%.2g)", name, worst);
+        for (int i = 0; i < nse; i++)
+            free(gates[i]);
+        free(gates), free(x), free(ref), free(got);
+        sekit_model_free(m);
+    }
+    sekit_set_threads(0);
+    is_int(sekit_backend_parse("onednn"), SEKIT_BACKEND_ONEDNN, "'onednn' names the backend");
+    is_int(sekit_backend_parse("cuda"), -1, "'cuda' names none");
+}
+
 int main(void)
 {
     presets();
     upstream_presets();
     claimed_architectures();
-    hooks();
+    for (int b = 0; b <= SEKIT_BACKEND_ONEDNN; b++)
+        if (sekit_backend_available(b)) hooks(b);
+    backends_agree();
     return tap_done();
 }

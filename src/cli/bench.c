@@ -20,7 +20,7 @@ int cmd_bench(int argc, char **argv)
     const char *path = NULL, *arch = NULL, *pos;
     long batch = 8, threads = 0, size = 0;
     double seconds = 5;
-    int json = 0, backend = sekit_backend_default();
+    int json = 0, backend = cli_default_backend();
     const struct opt own[] = {
         OPT_S("--arch", &arch, "NAME",
               "a named architecture with synthetic weights (default seresnet50)"),
@@ -32,7 +32,7 @@ int cmd_bench(int argc, char **argv)
               "input side (default 224, or the model's input_size)"),
         OPT_N(OPT_REAL, "--seconds", &seconds, 0, 3600, "S", "how long to run (default 5)"),
         OPT_C("--backend", &backend, cli_backend_names, "B",
-              "openblas|onednn (default onednn when this sekit has it)"),
+              "openblas|onednn (default: $SEKIT_BACKEND, else onednn when\nthis sekit has it)"),
         OPT_F("--json", &json, "one JSON object instead of a line"),
         OPT_END,
     };

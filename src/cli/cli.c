@@ -72,10 +72,20 @@ const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cm
     return &c->p;
 }
 
+int cli_default_backend(void)
+{
+    const char *env = getenv("SEKIT_BACKEND");
+    if (!env || !*env) return sekit_backend_default();
+    const int b = sekit_backend_parse(env);
+    return b >= 0 && sekit_backend_available((enum sekit_backend)b) ? b : -1;
+}
+
 void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
 {
     memset(c, 0, sizeof *c);
     sekit_pipeline_defaults(&c->o, SEKIT_DEFAULT_MODEL);
+    /* main() has refused an invalid SEKIT_BACKEND before any command runs */
+    c->o.backend = cli_default_backend();
     c->classes = "all";
     c->batch = c->o.batch;
     const struct opt sel[] = {
@@ -115,8 +125,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
         OPT_N(OPT_INT, "--threads", &c->threads, 0, 1024, "T",
               "engine threads (default 0: all cores)"),
         OPT_C("--backend", &c->o.backend, cli_backend_names, "B",
-              "openblas|onednn: how convolutions run (default onednn when\nthis sekit has it, "
-              "else openblas; the same results)"),
+              "openblas|onednn: how convolutions run, with the same results\n(default: "
+              "$SEKIT_BACKEND, else onednn when this sekit has it)"),
         OPT_F("--quiet", &c->quiet, "no progress bar or stage notes"),
     };
     int n = 0;

@@ -43,6 +43,9 @@ struct cli_pipeline {
  * --seed, CLI_SAMPLE_ONLY --per-class and --seed (for a command with a --classes of its own). */
 enum { CLI_SAMPLE_ONLY = 2 };
 void cli_pipeline_init(struct cli_pipeline *c, int with_selection);
+/* The backend --backend defaults to: $SEKIT_BACKEND when set (and available), else
+ * sekit_backend_default(); -1 when SEKIT_BACKEND names none this build has. */
+int cli_default_backend(void);
 /* Moves the parsed values into c->o. */
 void cli_pipeline_finish(struct cli_pipeline *c);
 /* Opens the pipeline and selects c's images; prints the error and returns the exit code. */

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -43,6 +44,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("sekit %s\n", SEKIT_VERSION);
         return CLI_OK;
+    }
+    const char *be = getenv("SEKIT_BACKEND");
+    if (be && *be && cli_default_backend() < 0) {
+        fprintf(stderr, "sekit: SEKIT_BACKEND='%s' is not a backend of this sekit (%s)\n", be,
+                sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? "openblas, onednn" : "openblas");
+        return CLI_USAGE;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
