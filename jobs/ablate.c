@@ -1,4 +1,5 @@
-/* ablate.c -- accuracy with SE blocks removed or frozen, every variant in one pass. See jobs.h. */
+/* ablate.c -- accuracy with SE blocks removed or frozen, every variant in one pass, optionally
+ * recording the full model's SE vectors in that pass. See jobs.h. */
 #include "../analysis/ablation_pass.h"
 #include "jobs.h"
 
@@ -13,11 +14,21 @@ static int means_pass(struct sekit_pipeline *p, int64_t first, int nb, void *ctx
     return SEKIT_OK;
 }
 
+struct variants_ctx {
+    struct sekit_ablation_pass *pass;
+    struct sekit_recorder *rec; /* NULL: no recording */
+};
+
 static int variants_pass(struct sekit_pipeline *p, int64_t first, int nb, void *ctx,
                          struct sekit_err *e)
 {
-    (void)first, (void)e;
-    sekit_ablation_pass_batch(ctx, p->logits, p->labels, nb);
+    struct variants_ctx *c = ctx;
+    /* the model holds the full model's SE vectors only until the variants' passes overwrite them */
+    if (c->rec) {
+        int rc = sekit_recorder_append(c->rec, p, first, nb, e);
+        if (rc) return rc;
+    }
+    sekit_ablation_pass_batch(c->pass, p->logits, p->labels, nb);
     return SEKIT_OK;
 }
 
@@ -26,12 +37,18 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
 {
     int rc = sekit_check_output(j->out, e);
     if (rc) return rc;
+    if (j->record && j->record->resume)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: a recording made by the ablation's pass cannot be resumed",
+                          j->record->out);
     struct sekit_variant *v = NULL;
     struct sekit_gate_means g = {0};
-    struct sekit_ablation_pass *pass = NULL;
+    struct variants_ctx c = {0};
     if ((rc = sekit_ablation_variants(p->m, j->presets, j->drops, j->ndrops, j->modes, &v,
                                       &j->nvariants, e)))
         return rc;
+    int64_t done = 0; /* no resume: always 0 */
+    if (j->record && (rc = sekit_recorder_open(&c.rec, p, j->record, &done, e))) goto out;
     if (j->modes & 2) {
         if ((rc = sekit_gate_means_new(&g, p->m, e))) goto out;
         if (j->means_path) {
@@ -42,10 +59,16 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
             sekit_gate_means_finish(&g);
         }
     }
-    if ((rc = sekit_ablation_pass_new(&pass, p->m, v, j->nvariants, p->batch,
+    if ((rc = sekit_ablation_pass_new(&c.pass, p->m, v, j->nvariants, p->batch,
                                       (const float *const *)g.mean, e)))
         goto out;
-    if ((rc = sekit_pipeline_run(p, 0, variants_pass, pass, pr, e))) goto out;
+    const double t0 = sekit_seconds();
+    if ((rc = sekit_pipeline_run(p, 0, variants_pass, &c, pr, e))) goto out;
+    j->seconds = sekit_seconds() - t0;
+    j->images = p->n;
+    j->image_variants_per_second =
+        j->seconds > 0 ? (double)j->images * j->nvariants / j->seconds : 0;
+    if (c.rec && (rc = sekit_recorder_finish(c.rec, e))) goto out;
     char what[512];
     snprintf(what, sizeof what, "%s on %s (%s), %lld images", p->model_path, p->data_path,
              sekit_ds_split(p->ds), (long long)p->n);
@@ -63,7 +86,8 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     const struct sekit_figure_request q = {.input = h5, .figure = "ablation", .out = png};
     rc = sekit_job_figure(&q, e);
 out:
-    sekit_ablation_pass_free(pass);
+    sekit_recorder_close(c.rec);
+    sekit_ablation_pass_free(c.pass);
     sekit_gate_means_free(&g);
     sekit_ablation_free(v, j->nvariants);
     return rc;

@@ -66,6 +66,19 @@ struct sekit_record_job {
 int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e);
 
+/* The recording of sekit_job_record, driven by another job's pass over p's selection: open
+ * (checks j->out, refuses what sekit_job_record refuses; *done: rows a --resume already holds),
+ * append after each batch's full forward pass, while the model holds that batch's SE vectors,
+ * then finish. The file is the one sekit_job_record writes for the same selection. */
+struct sekit_recorder;
+int sekit_recorder_open(struct sekit_recorder **r, struct sekit_pipeline *p,
+                        struct sekit_record_job *j, int64_t *done, struct sekit_err *e);
+int sekit_recorder_append(struct sekit_recorder *r, const struct sekit_pipeline *p, int64_t first,
+                          int nb, struct sekit_err *e);
+int sekit_recorder_finish(struct sekit_recorder *r, struct sekit_err *e);
+/* Releases r (NULL: nothing); an unfinished recording leaves its journal, never OUT. */
+void sekit_recorder_close(struct sekit_recorder *r);
+
 struct sekit_ablate_job {
     const char *out;     /* writes out.csv, .md, .h5, .png */
     const char *presets; /* single,stage,last-stage,cumulative,all or NULL for none */
@@ -73,7 +86,14 @@ struct sekit_ablate_job {
     int ndrops;
     int modes;              /* 1 remove, 2 mean, 3 both */
     const char *means_path; /* mean mode: gates from this recording instead of a first pass */
-    int nvariants;          /* out */
+    /* Also record every image's SE vectors in the pass whose full-model forward the variants
+     * restart from, instead of a pass of its own (NULL: none). Its output is checked with the
+     * ablation's before any work; resume is refused (the tallies cannot resume). */
+    struct sekit_record_job *record;
+    int nvariants;                    /* out, the full model included */
+    int64_t images;                   /* out: images of the variants pass */
+    double seconds;                   /* out: wall time of the variants pass (and the recording) */
+    double image_variants_per_second; /* out: images * nvariants / seconds */
 };
 int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e);
@@ -104,10 +124,13 @@ struct sekit_reproduce_job {
     const char *dir;
     const char *classes; /* the inter-class figure's classes (names, synsets or indices) */
     const char *pair;    /* the intra-class figure's two classes */
-    int64_t per_class;   /* images of each class in the recordings, 0: all (ablations: all) */
+    int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
     int modes;
-    double t_record, t_stats, t_figures, t_ablation, t_total; /* out: seconds */
+    /* out: seconds of recording classes.h5, of the ablation with all.h5 recorded in its pass, of
+     * the statistics, of the figures (the ablation's PDF included), in all */
+    double t_record, t_ablation, t_stats, t_figures, t_total;
+    double image_variants_per_second; /* out: the ablation's throughput */
 };
 /* The whole analysis with one model and dataset, loaded once (o: the pipeline options). */
 int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reproduce_job *j,

@@ -1,4 +1,5 @@
-/* record.c -- every selected image's SE vectors into a recording. See jobs.h. */
+/* record.c -- every selected image's SE vectors into a recording, in a pass of its own or in
+ * another job's pass. See jobs.h. */
 #include "../src/record.h"
 #include "jobs.h"
 
@@ -6,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int append(struct sekit_pipeline *p, int64_t first, int nb, void *ctx, struct sekit_err *e)
-{
-    return sekit_rec_append(ctx, p->m, first, nb, p->labels, p->preds, p->logits, e);
-}
+/* The writer and what its spec borrows, which must live as long as the writer. */
+struct sekit_recorder {
+    struct sekit_rec *rec;
+    struct sekit_rec_spec spec;
+    struct sekit_rec_block *blocks;
+    const char **paths;
+    char sha[65], arch[512];
+};
 
 /* Every SE block of m, by index, in a comma list of names (or "all"); unknown names are refused
  * with the valid ones listed. */
@@ -58,33 +63,41 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
     return SEKIT_OK;
 }
 
-int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
-                     const struct sekit_progress *pr, struct sekit_err *e)
+void sekit_recorder_close(struct sekit_recorder *r)
 {
+    if (!r) return;
+    sekit_rec_close(r->rec);
+    free(r->blocks);
+    free(r->paths);
+    free(r);
+}
+
+int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
+                        struct sekit_record_job *j, int64_t *done, struct sekit_err *e)
+{
+    *out = NULL;
     int rc = sekit_check_output(j->out, e);
     if (rc) return rc;
-    struct sekit_rec_block *rb = NULL;
-    const char **paths = NULL;
-    struct sekit_rec *rec = NULL;
-    char sha[65], arch[512];
-    if ((rc = select_blocks(p->m, j->blocks, &rb, &j->nblocks, e))) return rc;
-    if ((rc = sekit_sha256_file(p->model_path, sha, e))) goto out;
-    sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
+    struct sekit_recorder *r = calloc(1, sizeof *r);
+    if (!r) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if ((rc = select_blocks(p->m, j->blocks, &r->blocks, &j->nblocks, e))) goto fail;
+    if ((rc = sekit_sha256_file(p->model_path, r->sha, e))) goto fail;
+    sekit_arch_summary(sekit_model_arch(p->m), r->arch, sizeof r->arch);
     const char **names = (const char **)sekit_pipeline_class_names(p);
     if (sekit_ds_item_path(p->ds, 0)) {
-        paths = malloc(sizeof *paths * (size_t)(p->n + 1));
-        for (int64_t i = 0; paths && i < p->n; i++)
-            paths[i] = sekit_ds_item_path(p->ds, p->idx[i]);
+        r->paths = malloc(sizeof *r->paths * (size_t)(p->n + 1));
+        for (int64_t i = 0; r->paths && i < p->n; i++)
+            r->paths[i] = sekit_ds_item_path(p->ds, p->idx[i]);
     }
-    if (!names || (sekit_ds_item_path(p->ds, 0) && !paths)) {
+    if (!names || (sekit_ds_item_path(p->ds, 0) && !r->paths)) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-        goto out;
+        goto fail;
     }
-    const struct sekit_rec_spec spec = {
+    r->spec = (struct sekit_rec_spec){
         .out_path = j->out,
         .model_path = p->model_path,
-        .model_sha256 = sha,
-        .architecture = arch,
+        .model_sha256 = r->sha,
+        .architecture = r->arch,
         .dataset = p->data_path,
         .dataset_format = sekit_ds_format_name(p->ds),
         .split = sekit_ds_split(p->ds),
@@ -98,24 +111,50 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
         .seed = p->seed,
         .n = p->n,
         .sample_index = p->idx,
-        .paths = paths,
+        .paths = r->paths,
         .nblocks = j->nblocks,
-        .blocks = rb,
+        .blocks = r->blocks,
         .squeeze = j->squeeze,
         .batch = p->batch,
     };
+    if ((rc = sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e))) goto fail;
+    *out = r;
+    return SEKIT_OK;
+fail:
+    sekit_recorder_close(r);
+    return rc;
+}
+
+int sekit_recorder_append(struct sekit_recorder *r, const struct sekit_pipeline *p, int64_t first,
+                          int nb, struct sekit_err *e)
+{
+    return sekit_rec_append(r->rec, p->m, first, nb, p->labels, p->preds, p->logits, e);
+}
+
+int sekit_recorder_finish(struct sekit_recorder *r, struct sekit_err *e)
+{
+    return sekit_rec_finish(r->rec, e);
+}
+
+static int append(struct sekit_pipeline *p, int64_t first, int nb, void *ctx, struct sekit_err *e)
+{
+    return sekit_recorder_append(ctx, p, first, nb, e);
+}
+
+int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
+                     const struct sekit_progress *pr, struct sekit_err *e)
+{
+    struct sekit_recorder *r;
     int64_t done = 0;
-    if ((rc = sekit_rec_open(&rec, &spec, j->resume, j->force, &done, e))) goto out;
+    int rc = sekit_recorder_open(&r, p, j, &done, e);
+    if (rc) return rc;
     if (done > 0 && done < p->n && pr && pr->note) {
         char msg[128];
         snprintf(msg, sizeof msg, "resuming at image %lld of %lld", (long long)done,
                  (long long)p->n);
         pr->note(msg, pr->ctx);
     }
-    if (!(rc = sekit_pipeline_run(p, done, append, rec, pr, e))) rc = sekit_rec_finish(rec, e);
-out:
-    sekit_rec_close(rec);
-    free(rb);
-    free(paths);
+    if (!(rc = sekit_pipeline_run(p, done, append, r, pr, e))) rc = sekit_recorder_finish(r, e);
+    sekit_recorder_close(r);
     return rc;
 }

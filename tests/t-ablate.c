@@ -8,7 +8,9 @@
  *     block's mean over the recording's images; without --means, at its mean over the evaluated
  *     images;
  *   - the output files (CSV, Markdown, HDF5, chart) are all written, and bad arguments are
- *     refused in one line with nothing written.
+ *     refused in one line with nothing written;
+ *   - the closing line gives the pass's throughput in image-variants per second, and --quiet
+ *     prints nothing.
  */
 #include "../analysis/ablation.h"
 #include "../datasets/dataset.h"
@@ -17,6 +19,7 @@
 #include "tap.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,6 +570,37 @@ static void bad_input(void)
     }
 }
 
+/* The closing line: variants, images, seconds and images x variants / seconds. */
+static void closing_line(void)
+{
+    char prefix[700], cmd[3000];
+    int lines;
+    snprintf(prefix, sizeof prefix, "%s/said", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "ablate --model '%s' --data '%s' --out '%s' --variants single", model,
+             data, prefix);
+    if (!is_int(fixture_run(cmd, &lines), 0, "sekit ablate --variants single")) {
+        diag("%s", fixture_stderr());
+        return;
+    }
+    const char *at = strstr(fixture_stderr(), "sekit ablate: ");
+    int nv = 0, nimg = 0, used = 0;
+    double secs = 0, rate = 0;
+    char tail[800];
+    if (at)
+        sscanf(at, "sekit ablate: %d variants, %d images in %lf s: %lf image-variants/s -> %n", &nv,
+               &nimg, &secs, &rate, &used);
+    snprintf(tail, sizeof tail, "%s.{csv,md,h5,png}\n", prefix);
+    ok(used > 0 && nv == 7 && nimg == NIMG && rate > 0 && strcmp(at + used, tail) == 0,
+       "the closing line: 7 variants, %d images, %g s, %g image-variants/s, the files", nimg, secs,
+       rate);
+    /* the seconds are printed to 0.1 s: the rate agrees with them within that rounding */
+    ok(secs <= 0.05 || fabs(rate * secs / (NIMG * 7.0) - 1) <= 0.05 / secs + 1e-3,
+       "%g image-variants/s agrees with %d x 7 / %g s", rate, NIMG, secs);
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --quiet");
+    const int st = fixture_run(cmd, &lines);
+    ok(st == 0 && lines == 0, "--quiet: no line (%d)", lines);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -590,5 +624,6 @@ int main(void)
     }
     unsetenv("SEKIT_BACKEND");
     bad_input();
+    closing_line();
     return tap_done();
 }

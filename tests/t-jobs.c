@@ -2,8 +2,10 @@
  * t-jobs.c -- the library side of the commands, without the CLI: the report's findings on
  * hand-made numbers (every verdict rule on both sides of its threshold), preprocessing
  * resolution (where each value comes from, and every hostile value refused with a message that
- * names its source), output checks, --resume without a journal, and error messages built from a
- * previous message.
+ * names its source), output checks, --resume without a journal, error messages built from a
+ * previous message, and the analysis's one pass: a recording made in the ablation's pass (as
+ * reproduce's all.h5) equals `sekit record` of the same images in every dataset, with the
+ * ablation's table unchanged and its throughput reported.
  */
 #include "../analysis/findings.h"
 #include "../datasets/pipeline.h"
@@ -11,11 +13,13 @@
 #include "fixture.h"
 #include "tap.h"
 
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A recording's statistics as the findings see them: n blocks with these stages and values. */
 static void stats(struct sekit_block_stats *st, int n, const int *stage, const double *spec,
@@ -311,6 +315,185 @@ static void figures_from_stats(void)
     }
 }
 
+/* Every dataset of one file, for H5Lvisit: its path and, when the other file is given, whether
+ * that one has the same dataset with equal values. */
+struct h5cmp {
+    hid_t other; /* H5I_INVALID_HID: only count */
+    int n, differ;
+    char first[256]; /* the first differing dataset */
+};
+
+/* The values of dataset d (type class and size as stored, read as the native type; variable
+ * strings read and joined with NULs), malloc'd; *len their bytes. */
+static unsigned char *dataset_bytes(hid_t d, size_t *len)
+{
+    hid_t ft = H5Dget_type(d), sp = H5Dget_space(d), mt = H5Tget_native_type(ft, H5T_DIR_DEFAULT);
+    const hssize_t n = H5Sget_simple_extent_npoints(sp);
+    unsigned char *out = NULL;
+    *len = 0;
+    if (H5Tis_variable_str(ft) > 0) {
+        char **v = calloc((size_t)n + 1, sizeof *v);
+        if (v && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+            for (hssize_t i = 0; i < n; i++)
+                *len += strlen(v[i] ? v[i] : "") + 1;
+            out = malloc(*len + 1);
+            size_t at = 0;
+            for (hssize_t i = 0; out && i < n; i++) {
+                const size_t l = strlen(v[i] ? v[i] : "") + 1;
+                memcpy(out + at, v[i] ? v[i] : "", l);
+                at += l;
+            }
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+        }
+        free(v);
+    } else {
+        *len = H5Tget_size(mt) * (size_t)n;
+        out = malloc(*len + 1);
+        if (out && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) free(out), out = NULL;
+    }
+    H5Tclose(mt), H5Sclose(sp), H5Tclose(ft);
+    return out;
+}
+
+static herr_t compare_dataset(hid_t f, const char *name, const H5L_info_t *info, void *ctx)
+{
+    struct h5cmp *c = ctx;
+    (void)info;
+    const hid_t o = H5Oopen(f, name, H5P_DEFAULT);
+    const int dataset = o >= 0 && H5Iget_type(o) == H5I_DATASET;
+    if (o >= 0) H5Oclose(o);
+    if (!dataset) return 0;
+    c->n++;
+    if (c->other == H5I_INVALID_HID) return 0;
+    int same = H5Lexists(c->other, name, H5P_DEFAULT) > 0;
+    if (same) {
+        hid_t a = H5Dopen2(f, name, H5P_DEFAULT), b = H5Dopen2(c->other, name, H5P_DEFAULT);
+        size_t la = 0, lb = 0;
+        unsigned char *va = dataset_bytes(a, &la), *vb = dataset_bytes(b, &lb);
+        same = va && vb && la == lb && memcmp(va, vb, la) == 0;
+        free(va), free(vb);
+        H5Dclose(a), H5Dclose(b);
+    }
+    if (!same && !c->differ++) snprintf(c->first, sizeof c->first, "%s", name);
+    return 0;
+}
+
+/* Files a and b hold the same datasets with the same values (attributes are not compared: they
+ * carry times); *n the datasets compared, *what the first that differs. */
+static int same_datasets(const char *a, const char *b, int *n, char *what, size_t wn)
+{
+    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT),
+          fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    struct h5cmp ab = {.other = fb}, ba = {.other = H5I_INVALID_HID};
+    int ok = fa >= 0 && fb >= 0;
+    if (ok) {
+        H5Lvisit(fa, H5_INDEX_NAME, H5_ITER_INC, compare_dataset, &ab);
+        H5Lvisit(fb, H5_INDEX_NAME, H5_ITER_INC, compare_dataset, &ba);
+        ok = !ab.differ && ab.n == ba.n && ab.n > 0;
+    }
+    snprintf(what, wn, "%s", ab.differ ? ab.first : ok ? "" : "the files or their datasets");
+    *n = ab.n;
+    if (fa >= 0) H5Fclose(fa);
+    if (fb >= 0) H5Fclose(fb);
+    return ok;
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char p[1000];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/* reproduce's all.h5 comes from the ablation's pass: it equals a recording of every image of the
+ * split in a pass of its own, in every dataset, even with mean mode's first pass; the ablation
+ * table is the one a plain ablation writes; the throughput is images x variants / seconds. */
+static void one_pass(void)
+{
+    struct sekit_pipeline_opts o;
+    sekit_pipeline_defaults(&o, model);
+    o.data = fixture_idx_dataset(20); /* batches of 16: a partial last batch */
+    struct sekit_err e = {0};
+    char dir[800], all[900], ref[900], plain[900], a[1000], b[1000], what[300];
+    snprintf(dir, sizeof dir, "%s/repro", tap_tmpdir());
+    struct sekit_reproduce_job j = {
+        .dir = dir, .classes = "1,2,7,8", .pair = "1,8", .per_class = 1, .modes = 3};
+    if (!is_int(sekit_job_reproduce(&o, &j, NULL, &e), SEKIT_OK, "reproduce runs: %s", e.msg))
+        return;
+    ok(j.image_variants_per_second > 0, "reproduce reports the ablation's throughput: %g /s",
+       j.image_variants_per_second);
+
+    struct sekit_pipeline p;
+    if (!is_int(sekit_pipeline_open(&p, &o, &e), SEKIT_OK, "pipeline opens")) return;
+    snprintf(all, sizeof all, "%s/all.h5", dir);
+    snprintf(ref, sizeof ref, "%s/all-ref.h5", tap_tmpdir());
+    struct sekit_record_job r = {.out = ref, .force = 1};
+    int n = 0, same;
+    if (is_int(sekit_pipeline_select(&p, "all", 0, 0, &e) || sekit_job_record(&p, &r, NULL, &e),
+               SEKIT_OK, "a recording of every image in a pass of its own: %s", e.msg)) {
+        same = same_datasets(all, ref, &n, what, sizeof what);
+        /* 7 per-image and per-class datasets, 3 channel scales (24, 48, 96), the gates */
+        ok(same && n == 7 + 3 + r.nblocks, "all.h5 equals it in every dataset (%d compared) %s", n,
+           what);
+    }
+
+    /* the same ablation without a recording: the same table; with one and the squeeze vectors:
+     * the same recording as `sekit record --squeeze` */
+    snprintf(plain, sizeof plain, "%s/plain", tap_tmpdir());
+    struct sekit_ablate_job pa = {
+        .out = plain, .presets = "single,stage,last-stage,cumulative,all", .modes = 3};
+    if (is_int(sekit_job_ablate(&p, &pa, NULL, &e), SEKIT_OK, "a plain ablation: %s", e.msg)) {
+        snprintf(a, sizeof a, "%s/ablation.csv", dir);
+        snprintf(b, sizeof b, "%s.csv", plain);
+        ok(same_bytes(a, b), "reproduce's ablation CSV equals the plain ablation's");
+        ok(pa.images == 20 && pa.seconds > 0 &&
+               fabs(pa.image_variants_per_second - 20.0 * pa.nvariants / pa.seconds) <=
+                   1e-9 * pa.image_variants_per_second,
+           "throughput %g image-variants/s = 20 images x %d variants / %g s",
+           pa.image_variants_per_second, pa.nvariants, pa.seconds);
+    }
+    snprintf(a, sizeof a, "%s/sq-ref.h5", tap_tmpdir());
+    snprintf(b, sizeof b, "%s/sq-abl.h5", tap_tmpdir());
+    struct sekit_record_job ra = {.out = b, .squeeze = 1, .blocks = "SE_3_1,SE_4_2"},
+                            rb = {.out = a, .squeeze = 1, .blocks = "SE_3_1,SE_4_2", .force = 1};
+    struct sekit_ablate_job sa = {.out = plain, .presets = "stage", .modes = 1, .record = &ra};
+    if (is_int(sekit_job_ablate(&p, &sa, NULL, &e), SEKIT_OK, "ablation recording two blocks: %s",
+               e.msg) &&
+        is_int(sekit_job_record(&p, &rb, NULL, &e), SEKIT_OK, "and record of the same: %s",
+               e.msg)) {
+        same = same_datasets(b, a, &n, what, sizeof what);
+        ok(same && ra.nblocks == 2 && n == 7 + 2 + 2 * 2,
+           "excitation and squeeze of the two blocks equal (%d datasets) %s", n, what);
+    }
+
+    /* failures: nothing under any output name */
+    char bad[900], out[900];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/all.h5", tap_tmpdir());
+    snprintf(out, sizeof out, "%s/failing", tap_tmpdir());
+    struct sekit_record_job rm = {.out = bad};
+    struct sekit_ablate_job fa = {.out = out, .presets = "single", .modes = 1, .record = &rm};
+    ok(sekit_job_ablate(&p, &fa, NULL, &e) == SEKIT_EIO && strstr(e.msg, "/no/such/dir"),
+       "a recording into a missing directory is refused before any work: %s", e.msg);
+    ok(!exists(tap_tmpdir(), "failing.csv") && !exists(tap_tmpdir(), "failing.h5") &&
+           !exists(tap_tmpdir(), "failing.png"),
+       "and writes no ablation files");
+    snprintf(bad, sizeof bad, "%s/resumed.h5", tap_tmpdir());
+    struct sekit_record_job rr = {.out = bad, .resume = 1};
+    fa.record = &rr;
+    ok(sekit_job_ablate(&p, &fa, NULL, &e) == SEKIT_EINVAL && strstr(e.msg, "cannot be resumed"),
+       "a recording in the ablation's pass cannot --resume: %s", e.msg);
+    snprintf(bad, sizeof bad, "%s/badblock.h5", tap_tmpdir());
+    struct sekit_record_job rk = {.out = bad, .blocks = "SE_9_9"};
+    fa.record = &rk;
+    ok(sekit_job_ablate(&p, &fa, NULL, &e) == SEKIT_EINVAL && strstr(e.msg, "SE_9_9"),
+       "an unknown recorded block is refused: %s", e.msg);
+    ok(!exists(tap_tmpdir(), "resumed.h5") && !exists(tap_tmpdir(), "resumed.h5.journal") &&
+           !exists(tap_tmpdir(), "badblock.h5") && !exists(tap_tmpdir(), "badblock.h5.journal") &&
+           !exists(tap_tmpdir(), "failing.csv"),
+       "neither writes a recording, a journal nor an ablation");
+    sekit_pipeline_close(&p);
+}
+
 static const char *word(const void *ctx, int i)
 {
     return ((const char *const *)ctx)[i];
@@ -334,11 +517,13 @@ static void messages(void)
 
 int main(void)
 {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
     findings();
     preproc();
     outputs();
     figures_from_stats();
+    one_pass();
     messages();
     return tap_done();
 }

@@ -17,7 +17,9 @@ static const struct cli_cmd cmd = {
     "FLOPs removed. All\nvariants run in one pass over the data: each batch goes through the "
     "full model once, every\nvariant restarts from the input of the first block it changes, "
     "and variants that treat the\nfollowing blocks alike run those blocks once between "
-    "them.\nWrites PREFIX.csv, PREFIX.md, PREFIX.h5 and the chart PREFIX.png.\n",
+    "them.\nWrites PREFIX.csv, PREFIX.md, PREFIX.h5 and the chart PREFIX.png, and prints the "
+    "throughput\nof that pass in image-variants per second (images x variants, the full model "
+    "included).\n",
     NULL,
     0,
     {"--out"}};
@@ -62,7 +64,10 @@ int cmd_ablate(int argc, char **argv)
     struct sekit_err e = {0};
     rc = sekit_job_ablate(&p, &j, cli_progress(&bar, "ablate", cp.quiet), &e);
     if (!rc && !cp.quiet)
-        fprintf(stderr, "sekit ablate: %d variants -> %s.{csv,md,h5,png}\n", j.nvariants, j.out);
+        fprintf(stderr,
+                "sekit ablate: %d variants, %lld images in %.1f s: %.0f image-variants/s -> "
+                "%s.{csv,md,h5,png}\n",
+                j.nvariants, (long long)j.images, j.seconds, j.image_variants_per_second, j.out);
     sekit_pipeline_close(&p);
     free(drops.v);
     return rc ? cli_fail(&e) : CLI_OK;

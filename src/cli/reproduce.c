@@ -9,14 +9,16 @@ static const struct cli_cmd cmd = {
     "                       [--pair A,B] [--mode remove|mean|both] [OPTIONS]",
     "Runs the paper's analysis end to end; the model and the data are loaded once. With no\n"
     "--model/--data: the bundled Fashion-MNIST SE-ResNet on the Fashion-MNIST test split.\n"
-    "  1. record the --classes (all their images) and every class (DIR/classes.h5, "
-    "DIR/all.h5)\n"
-    "  2. statistics of both (DIR/*.stats.h5, .csv)\n"
-    "  3. figures: inter-class (Fig. 6, the 'all' curve from every class), intra-class "
-    "(Fig. 7,\n     --pair), depth trend; PNG and PDF, with gnuplot scripts in DIR/gnuplot\n"
-    "  4. block ablations (every preset) on the whole split (DIR/ablation.*)\n"
+    "  1. record the --classes (--per-class images of each, default all; DIR/classes.h5)\n"
+    "  2. block ablations (every preset) on the whole split (DIR/ablation.*); their pass\n"
+    "     records every image of the split as well (DIR/all.h5), with no pass of its own\n"
+    "  3. statistics of both recordings (DIR/*.stats.h5, .csv)\n"
+    "  4. figures: inter-class (Fig. 6, the 'all' curve from every image), intra-class "
+    "(Fig. 7,\n     --pair), depth trend, ablation; PNG and PDF, with gnuplot scripts in "
+    "DIR/gnuplot\n"
     "  5. DIR/report.md: figures, ablation table, and for each observation of the paper "
-    "what\n     this model shows, from the measured numbers; the time of every stage\n"
+    "what\n     this model shows, from the measured numbers; the time of every stage and the\n"
+    "     ablations' throughput\n"
     "Outputs in DIR are replaced.\n",
     NULL,
     0,
@@ -51,7 +53,7 @@ int cmd_reproduce(int argc, char **argv)
     if (sekit_job_reproduce(&cp.o, &j, cli_progress(&bar, "reproduce", cp.quiet), &e))
         return cli_fail(&e);
     printf("%s/report.md (figures: %s/fig6-inter-class.png, fig7-intra-class.png, depth.png, "
-           "ablation.png; %.1f s)\n",
-           j.dir, j.dir, j.t_total);
+           "ablation.png; %.1f s, ablations %.0f image-variants/s)\n",
+           j.dir, j.dir, j.t_total, j.image_variants_per_second);
     return CLI_OK;
 }
