@@ -1,15 +1,16 @@
 #!/usr/bin/python3
-"""Side-by-side throughput: sekit's engine against PyTorch on the same SE-ResNet-50.
+"""Side-by-side throughput: sekit's engine on both backends against PyTorch on SE-ResNet-50.
 
-For each (batch, threads) configuration, runs `build/sekit bench --json` and then the PyTorch
-reference network (tests/reference/senet_ref.py, timm layout, eval mode, no_grad) on random
-224x224 inputs for the same number of seconds, and prints both images/s and the ratio
-sekit / PyTorch. Both sides run in this one invocation, one after the other, so they see the
-same machine state. Each rate is also given in GMAC/s (the network's multiply-accumulates per
-image, from `sekit info --json`) and as a share of a peak measured in the same run at the same
-thread count: the GMAC/s of a large float32 GEMM (2048 x 2048 x 2048, torch.mm), the best the
-machine's BLAS-class kernels reach here. Needs Debian's python3-torch; run from the repository
-root after building:
+For each (batch, threads) configuration, runs `build/sekit bench --json` on the OpenBLAS and the
+oneDNN backend, then the PyTorch reference network (tests/reference/senet_ref.py, timm layout,
+eval mode, no_grad) on random 224x224 inputs for the same number of seconds, and prints the
+images/s of all three and the ratios sekit / PyTorch. All run in this one invocation, one after
+the other, so they see the same machine state. Each rate is also given in GMAC/s (the network's
+multiply-accumulates per image, from `sekit info --json`) and as a share of a peak measured in the
+same run at the same thread count: the GMAC/s of a large float32 GEMM through oneDNN
+(dnnl_sgemm, 2048 x 2048 x 2048, the kernel family of sekit's fast path), the best the
+machine's BLAS-class kernels reach here. Needs Debian's python3-torch and libdnnl2; run from the
+repository root after building:
 
     /usr/bin/python3 bench/compare.py [--seconds 10] [--configs 1x1,1x2,8x1,8x2,32x1,32x2]
 """
@@ -51,22 +52,32 @@ print(n * {batch} / el)
 
 
 def peak_gmacs(threads: int, seconds: float) -> float:
-    """GMAC/s of a 2048^3 float32 torch.mm at this thread count, in a fresh process."""
+    """GMAC/s of a 2048^3 float32 dnnl_sgemm on `threads` OpenMP threads, in a fresh process."""
     code = f"""
-import time, torch
-torch.set_num_threads({threads})
-a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-torch.mm(a, b)
-n, t0 = 0, time.perf_counter()
+import ctypes, time
+import numpy as np
+d = ctypes.CDLL("libdnnl.so.2")
+n = 2048
+a, b = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
+c = np.zeros((n, n), np.float32)
+p = lambda x: x.ctypes.data_as(ctypes.c_void_p)
+d.dnnl_sgemm.argtypes = [ctypes.c_char, ctypes.c_char] + [ctypes.c_int64] * 3 + [
+    ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+    ctypes.c_float, ctypes.c_void_p, ctypes.c_int64]
+run = lambda: d.dnnl_sgemm(b"N", b"N", n, n, n, 1.0, p(a), n, p(b), n, 0.0, p(c), n)
+assert run() == 0
+k, t0 = 0, time.perf_counter()
 while True:
-    torch.mm(a, b)
-    n += 1
+    run()
+    k += 1
     el = time.perf_counter() - t0
     if el >= {seconds}:
         break
-print(n * 2048 ** 3 / el / 1e9)
+print(k * n ** 3 / el / 1e9)
 """
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=env)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -76,10 +87,12 @@ def macs_per_image(sekit: str, size: int) -> float:
     return float(json.loads(out.stdout)["macs"])
 
 
-def sekit_ips(sekit: str, batch: int, threads: int, seconds: float, size: int) -> float:
-    out = subprocess.run([sekit, "bench", "--arch", "seresnet50", "--batch", str(batch),
-                          "--threads", str(threads), "--seconds", str(seconds), "--size",
-                          str(size), "--json"], check=True, capture_output=True, text=True)
+def sekit_ips(sekit: str, backend: str, batch: int, threads: int, seconds: float,
+              size: int) -> float:
+    out = subprocess.run([sekit, "bench", "--arch", "seresnet50", "--backend", backend, "--batch",
+                          str(batch), "--threads", str(threads), "--seconds", str(seconds),
+                          "--size", str(size), "--json"], check=True, capture_output=True,
+                         text=True)
     return json.loads(out.stdout)["images_per_second"]
 
 
@@ -99,20 +112,22 @@ def main() -> int:
     print(f"# {time.strftime('%Y-%m-%d')} {platform.node()} {platform.processor() or platform.machine()}"
           f", {os.cpu_count()} cores, torch {torch.__version__}, SE-ResNet-50 {a.size}x{a.size}")
     macs = macs_per_image(a.sekit, a.size)
-    print(f"# {macs / 1e9:.3f} GMAC per image; peak = 2048^3 float32 torch.mm, same threads")
+    print(f"# {macs / 1e9:.3f} GMAC per image; peak = 2048^3 float32 dnnl_sgemm, same threads")
     peaks = {}
-    print(f"{'batch':>5} {'threads':>7} {'sekit img/s':>12} {'torch img/s':>12} {'ratio':>6} "
-          f"{'sekit GMAC/s':>13} {'torch GMAC/s':>13} {'peak GMAC/s':>12} {'sekit/peak':>10} "
-          f"{'torch/peak':>10}")
+    print(f"{'batch':>5} {'threads':>7} {'openblas':>9} {'onednn':>9} {'torch':>9} "
+          f"{'openblas/torch':>14} {'onednn/torch':>12} {'onednn GMAC/s':>13} "
+          f"{'torch GMAC/s':>12} {'peak GMAC/s':>11} {'onednn/peak':>11} {'torch/peak':>10}")
     for cfg in a.configs.split(","):
         b, t = (int(v) for v in cfg.split("x"))
         if t not in peaks:
             peaks[t] = peak_gmacs(t, a.seconds / 2)
-        s = sekit_ips(a.sekit, b, t, a.seconds, a.size)
+        o = sekit_ips(a.sekit, "openblas", b, t, a.seconds, a.size)
+        d = sekit_ips(a.sekit, "onednn", b, t, a.seconds, a.size)
         p = torch_ips(b, t, a.seconds, a.size)
-        sg, pg = s * macs / 1e9, p * macs / 1e9
-        print(f"{b:>5} {t:>7} {s:>12.2f} {p:>12.2f} {s / p:>6.2f} {sg:>13.1f} {pg:>13.1f} "
-              f"{peaks[t]:>12.1f} {sg / peaks[t]:>10.2f} {pg / peaks[t]:>10.2f}", flush=True)
+        dg, pg = d * macs / 1e9, p * macs / 1e9
+        print(f"{b:>5} {t:>7} {o:>9.2f} {d:>9.2f} {p:>9.2f} {o / p:>14.2f} {d / p:>12.2f} "
+              f"{dg:>13.1f} {pg:>12.1f} {peaks[t]:>11.1f} {dg / peaks[t]:>11.2f} "
+              f"{pg / peaks[t]:>10.2f}", flush=True)
     return 0
 
 
