@@ -9,7 +9,16 @@
 
 #include <math.h>
 
-void sekit_nchw_to_nhwc(float *out, const float *in, int N, int C, int P)
+/* The build targets the baseline x86-64 so that one binary runs everywhere; these loops stream
+ * whole activation maps, so GCC also compiles them for AVX2 and AVX-512 and the loader picks the
+ * widest the processor has (an ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WIDE
+#endif
+
+WIDE void sekit_nchw_to_nhwc(float *out, const float *in, int N, int C, int P)
 {
     for (int n = 0; n < N; n++) {
         const float *src = in + (size_t)n * C * P;
@@ -20,8 +29,8 @@ void sekit_nchw_to_nhwc(float *out, const float *in, int N, int C, int P)
     }
 }
 
-void sekit_maxpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
-                          int stride, int pad, int OH, int OW)
+WIDE void sekit_maxpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
+                               int stride, int pad, int OH, int OW)
 {
     for (int n = 0; n < N; n++) {
         const float *src = in + (size_t)n * H * W * C;
@@ -47,8 +56,8 @@ void sekit_maxpool2d_nhwc(float *out, const float *in, int N, int C, int H, int 
     }
 }
 
-void sekit_avgpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
-                          int stride, int OH, int OW)
+WIDE void sekit_avgpool2d_nhwc(float *out, const float *in, int N, int C, int H, int W, int k,
+                               int stride, int OH, int OW)
 {
     for (int n = 0; n < N; n++) {
         const float *src = in + (size_t)n * H * W * C;
@@ -74,20 +83,31 @@ void sekit_avgpool2d_nhwc(float *out, const float *in, int N, int C, int H, int 
     }
 }
 
-void sekit_global_avgpool_nhwc(float *out, const float *in, int N, int C, int P)
+WIDE void sekit_global_avgpool_nhwc(float *out, const float *in, int N, int C, int P)
 {
-    /* 16 channels at a time: each sweep over the P rows reads one cache line per row, so the
-     * whole map is read once while the sums stay in registers */
-    enum { CB = 16 };
+    /* CB channels at a time, so that their sums stay in registers: runs of RB rows are summed in
+     * float (vectorised across the channels), and the runs' sums are added in double, which
+     * keeps the precision of a double sum over the up to 112 x 112 pixels of a map */
+    enum { CB = 32, RB = 16 };
     for (int n = 0; n < N; n++) {
         const float *x = in + (size_t)n * P * C;
         for (int c0 = 0; c0 < C; c0 += CB) {
             const int cb = C - c0 < CB ? C - c0 : CB;
             double s[CB] = {0};
-            for (int p = 0; p < P; p++) {
-                const float *row = x + (size_t)p * C + c0;
-                for (int j = 0; j < cb; j++)
-                    s[j] += row[j];
+            for (int p0 = 0; p0 < P; p0 += RB) {
+                const int pe = P - p0 < RB ? P : p0 + RB;
+                float part[CB] = {0};
+                if (cb == CB) {
+                    for (int p = p0; p < pe; p++)
+                        for (int j = 0; j < CB; j++)
+                            part[j] += x[(size_t)p * C + c0 + j];
+                } else {
+                    for (int p = p0; p < pe; p++)
+                        for (int j = 0; j < cb; j++)
+                            part[j] += x[(size_t)p * C + c0 + j];
+                }
+                for (int j = 0; j < CB; j++)
+                    s[j] += part[j];
             }
             for (int j = 0; j < cb; j++)
                 out[(size_t)n * C + c0 + j] = (float)(s[j] / P);
@@ -95,8 +115,8 @@ void sekit_global_avgpool_nhwc(float *out, const float *in, int N, int C, int P)
     }
 }
 
-void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *s, const float *shortcut,
-                                  int N, int C, int P)
+WIDE void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *s,
+                                       const float *shortcut, int N, int C, int P)
 {
     for (int n = 0; n < N; n++) {
         const float *g = s + (size_t)n * C;
