@@ -42,7 +42,9 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("sekit %s\n", SEKIT_VERSION);
+        printf("sekit %s (backends: openblas%s; default %s)\n", SEKIT_VERSION,
+               sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? ", onednn" : "",
+               sekit_backend_name(sekit_backend_default()));
         return CLI_OK;
     }
     const char *be = getenv("SEKIT_BACKEND");
