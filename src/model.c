@@ -69,7 +69,7 @@ struct sekit_model {
     /* activation buffers, sized by sekit_model_prepare */
     int max_n, H, W;
     size_t act_pi, col_pi; /* floats per image of the act-sized buffers and of col */
-    float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+    float *act[2], *t1, *t2, *sc, *col, *tmp, *pooled;
     /* oneDNN backend: the plans its convolutions are compiled for, at dnn_threads threads.
      * A pass of N images runs in `shares` parallel shares (N >= dnn_threads: one per thread,
      * one oneDNN thread each; else one share on all threads), and a share runs its images in
@@ -85,7 +85,7 @@ struct sekit_model {
 /* One thread's share of the buffers: images [n0, n0 + n) of the batch. Every buffer holds
  * max_n images' worth, so shares at n0 * (floats per image) never overlap. */
 struct ws {
-    float *act[2], *t1, *t2, *t3, *sc, *col, *tmp, *pooled;
+    float *act[2], *t1, *t2, *sc, *col, *tmp, *pooled;
     int n0;
     int plan, stream; /* oneDNN: the plan the N images run at, the thread's stream */
 };
@@ -497,8 +497,7 @@ static void dnn_free(struct sekit_model *m);
 static void free_buffers(struct sekit_model *m)
 {
     dnn_free(m);
-    float **bufs[] = {&m->act[0], &m->act[1], &m->t1,  &m->t2,    &m->t3,
-                      &m->sc,     &m->col,    &m->tmp, &m->pooled};
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->sc, &m->col, &m->tmp, &m->pooled};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
         *bufs[i] = NULL;
@@ -749,7 +748,7 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     m->act_pi = z.act / (size_t)max_n;
     m->col_pi = z.col / (size_t)max_n;
     const int blas = m->backend == SEKIT_BACKEND_OPENBLAS;
-    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->t3, &m->sc};
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->sc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = falloc(z.act))) goto oom;
     /* im2col and the GEMM's transposed output: the OpenBLAS backend's alone */
@@ -784,7 +783,6 @@ static struct ws share(const struct sekit_model *m, int n0, int plan, int stream
     return (struct ws){.act = {m->act[0] + a, m->act[1] + a},
                        .t1 = m->t1 + a,
                        .t2 = m->t2 + a,
-                       .t3 = m->t3 + a,
                        .sc = m->sc + a,
                        .tmp = m->tmp ? m->tmp + a : NULL,
                        .col = m->col ? m->col + (size_t)n0 * m->col_pi : NULL,
@@ -854,7 +852,8 @@ static void excite(struct se_block *se, float *gate, const float *squeeze, int n
  *   scale     X~_c = s_c * U_c                         (Eq. 4)
  *   sum       out = relu(X~ + shortcut(X))             (shortcut: identity or projection)
  * in (N, Cin, h, w) -> out (N, C, h', w') on the OpenBLAS backend, the same as (N, h, w, Cin)
- * -> (N, h', w', C) on oneDNN's; *h, *w become the output's.
+ * -> (N, h', w', C) on oneDNN's; U is computed in out and scaled there. *h, *w become the
+ * output's.
  */
 static void block_forward(const struct sekit_model *m, const struct ws *s, struct block *b,
                           float *out, const float *in, int N, int *h, int *w)
@@ -870,10 +869,10 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
             run_avgpool2(m, s->t1, s->t2, N, b->c2.cout, &hb, &wb, 0);
             mid = s->t1;
         }
-        run_conv(m, s, &b->c3, s->t3, mid, N, &hb, &wb);
+        run_conv(m, s, &b->c3, out, mid, N, &hb, &wb);
     } else {
         run_conv(m, s, &b->c1, s->t1, in, N, &hb, &wb);
-        run_conv(m, s, &b->c2, s->t3, s->t1, N, &hb, &wb);
+        run_conv(m, s, &b->c2, out, s->t1, N, &hb, &wb);
     }
     const float *shortcut = in;
     if (b->ds.w) {
@@ -889,14 +888,15 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
     const int C = se->info.channels, P = hb * wb;
     float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
     if (nhwc)
-        sekit_global_avgpool_nhwc(squeeze, s->t3, N, C, P);
+        sekit_global_avgpool_nhwc(squeeze, out, N, C, P);
     else
-        sekit_global_avgpool_forward(squeeze, s->t3, N, C, P);
+        sekit_global_avgpool_forward(squeeze, out, N, C, P);
     excite(se, gate, squeeze, s->n0, N);
+    /* in place: the lines just read are in cache, and writing them costs no extra read */
     if (nhwc)
-        sekit_se_scale_add_relu_nhwc(out, s->t3, gate, shortcut, N, C, P);
+        sekit_se_scale_add_relu_nhwc(out, out, gate, shortcut, N, C, P);
     else
-        sekit_se_scale_add_relu(out, s->t3, gate, shortcut, N, C, P);
+        sekit_se_scale_add_relu(out, out, gate, shortcut, N, C, P);
     *h = hb;
     *w = wb;
 }
