@@ -1,7 +1,8 @@
 /*
  * t-ops.c -- every kernel against a brute-force reference written as the definition reads
  * (direct loops, double accumulation): convolution (padded, strided, 1x1 on both code paths,
- * grouped, 7x7/2), max pooling (padding and ceil mode), global pooling, linear, SE, BN folding.
+ * grouped, 7x7/2), max pooling (padding and ceil mode), global pooling, linear, SE, BN folding;
+ * and the channels-last kernels of the oneDNN backend against these.
  */
 #include "ops/ops.h"
 #include "tap.h"
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* float32 GEMMs sum in another order than the double reference: sums of up to ~600 products of
  * values in [-1, 1] stay within 1e-5 relative; 2e-5 absolute on outputs of magnitude <= ~10. */
@@ -146,6 +148,67 @@ static void check_se(int N, int C, int CR, int P, int bias)
     free(out), free(zr), free(sr), free(outr);
 }
 
+/* (N, C, P) -> (N, P, C), by the definition. */
+static float *to_nhwc(const float *x, int N, int C, int P)
+{
+    float *t = malloc(sizeof(float) * N * C * P);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < P; p++)
+                t[((size_t)n * P + p) * C + c] = x[((size_t)n * C + c) * P + p];
+    return t;
+}
+
+/* The channels-last kernels give the NCHW kernels' results, transposed: pools exactly (the
+ * same values in the same order), the squeeze within float rounding of a double sum, the fused
+ * scale + residual + ReLU within one rounding (the wide builds may fuse the multiply-add). */
+static void check_nhwc(int N, int C, int H, int W)
+{
+    const int P = H * W;
+    float *x = randv((size_t)N * C * P), *sc = randv((size_t)N * C * P), *g = randv((size_t)N * C);
+    float *xt = to_nhwc(x, N, C, P), *t = malloc(sizeof(float) * N * C * P);
+    sekit_nchw_to_nhwc(t, x, N, C, P);
+    is_close(t, xt, (size_t)N * C * P, TOL_EXACT, "NCHW to NHWC, N=%d C=%d %dx%d", N, C, H, W);
+    static const struct {
+        int k, s, p, ceil, avg;
+    } pools[] = {{3, 2, 1, 0, 0}, {3, 2, 0, 1, 0}, {2, 2, 0, 0, 1}, {2, 2, 0, 1, 1}};
+    for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) {
+        const int k = pools[i].k, st = pools[i].s, pd = pools[i].p, cm = pools[i].ceil;
+        const int OH = sekit_out_size(H, k, st, pd, cm), OW = sekit_out_size(W, k, st, pd, cm);
+        const size_t no = (size_t)N * C * OH * OW;
+        float *ref = malloc(sizeof(float) * no), *got = malloc(sizeof(float) * no);
+        if (pools[i].avg) {
+            sekit_avgpool2d_forward(ref, x, N, C, H, W, k, st, OH, OW);
+            sekit_avgpool2d_nhwc(got, xt, N, C, H, W, k, st, OH, OW);
+        } else {
+            sekit_maxpool2d_forward(ref, x, N, C, H, W, k, st, pd, OH, OW);
+            sekit_maxpool2d_nhwc(got, xt, N, C, H, W, k, st, pd, OH, OW);
+        }
+        float *rt = to_nhwc(ref, N, C, OH * OW);
+        is_close(got, rt, no, TOL_EXACT, "NHWC %s pool %dx%d k=%d s=%d p=%d ceil=%d",
+                 pools[i].avg ? "average" : "max", H, W, k, st, pd, cm);
+        free(ref), free(got), free(rt);
+    }
+    float *z = malloc(sizeof(float) * N * C), *zr = malloc(sizeof(float) * N * C);
+    sekit_global_avgpool_nhwc(z, xt, N, C, P);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            double a = 0;
+            for (int p = 0; p < P; p++)
+                a += x[((size_t)n * C + c) * P + p];
+            zr[n * C + c] = (float)(a / P);
+        }
+    is_close(z, zr, (size_t)N * C, 1e-7, "NHWC squeeze N=%d C=%d P=%d", N, C, P);
+    float *ref = malloc(sizeof(float) * N * C * P), *sct = to_nhwc(sc, N, C, P);
+    sekit_se_scale_add_relu(ref, x, g, sc, N, C, P);
+    float *rt = to_nhwc(ref, N, C, P);
+    memcpy(t, xt, sizeof(float) * N * C * P);
+    sekit_se_scale_add_relu_nhwc(t, t, g, sct, N, C, P);
+    is_close(t, rt, (size_t)N * C * P, 1e-6, "NHWC scale + shortcut + ReLU, in place, C=%d", C);
+    free(x), free(sc), free(g), free(xt), free(t), free(z), free(zr), free(ref), free(sct);
+    free(rt);
+}
+
 static void check_bn_fold(void)
 {
     const int N = 2, C = 5, H = 6, W = 6, K = 7;
@@ -213,6 +276,8 @@ int main(void)
     check_maxpool(1, 2, 7, 7, 3, 2, 1, 0, 4);
     check_se(3, 32, 4, 49, 1);
     check_se(2, 16, 1, 9, 0);
+    check_nhwc(2, 37, 9, 7);     /* odd sizes: ceil windows; channels not a multiple of 32 */
+    check_nhwc(1, 64, 112, 112); /* the stem's map: the squeeze's longest sum */
     check_bn_fold();
     check_linear();
     return tap_done();
