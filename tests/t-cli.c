@@ -244,6 +244,7 @@ static void option_parser(void)
         {"stats a.h5 b.h5", "sekit stats: unexpected argument 'b.h5'"},
         {"info --arch nosuch", "unknown architecture 'nosuch'"},
         {"info", "sekit info: give either MODEL or --arch NAME"},
+        {"eval --backend cuda", "--backend is one of openblas, onednn, not 'cuda'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int st = fixture_run(bad[i].args, &lines);
@@ -291,6 +292,43 @@ static void eval_json(void)
        "eval --json reports 800 images with per-class entries");
 }
 
+/* --backend and SEKIT_BACKEND: the same results on every backend the build has; a backend it
+ * lacks and a SEKIT_BACKEND naming none are refused in one line. */
+static void backends(void)
+{
+    char cmd[2400], ver[256], out[2][8192], ver_cmd[1200];
+    snprintf(ver_cmd, sizeof ver_cmd, "'%s' --version", tap_sekit());
+    const int vst = capture(ver_cmd, ver, sizeof ver);
+    ver[strcspn(ver, "\n")] = '\0';
+    ok(vst == 0 && strstr(ver, "backends: openblas"), "--version names the backends: %s", ver);
+    const int dnn = strstr(ver, "onednn") != NULL;
+    static const char *const names[2] = {"openblas", "onednn"};
+    for (int b = 0; b < 2; b++) {
+        snprintf(cmd, sizeof cmd,
+                 "'%s' eval --model '%s' --data '%s' --classes 3,4 --json --backend %s 2>&1",
+                 tap_sekit(), model, data, names[b]);
+        const int st = capture(cmd, out[b], sizeof out[b]);
+        if (b == 0 || dnn)
+            ok(st == 0 && strstr(out[b], "\"images\": 800"), "eval --backend %s: exit %d", names[b],
+               st);
+        else
+            ok(st != 0 && strstr(out[b], "built without oneDNN"),
+               "--backend onednn in a build without oneDNN: exit %d, says why", st);
+    }
+    if (dnn) is_str(out[1], out[0], "eval --json prints the same on both backends");
+    snprintf(cmd, sizeof cmd,
+             "SEKIT_BACKEND=openblas '%s' eval --model '%s' --data '%s' --classes 3,4 --json "
+             "2>&1",
+             tap_sekit(), model, data);
+    char buf[8192];
+    ok(capture(cmd, buf, sizeof buf) == 0 && strcmp(buf, out[0]) == 0,
+       "SEKIT_BACKEND=openblas sets the default");
+    snprintf(cmd, sizeof cmd, "SEKIT_BACKEND=cuda '%s' info --arch seresnet18 2>&1", tap_sekit());
+    const int st = capture(cmd, buf, sizeof buf);
+    ok(st == 2 && strstr(buf, "SEKIT_BACKEND='cuda' is not a backend of this sekit"),
+       "SEKIT_BACKEND=cuda: exit %d, says why", st);
+}
+
 static void interop(void)
 {
     char full[700], cmd[3000];
@@ -333,6 +371,7 @@ int main(void)
     record_kill_resume();
     bad_input();
     eval_json();
+    backends();
     interop();
     return tap_done();
 }
