@@ -72,8 +72,9 @@ _Noreturn void sekit_abort(const char *file, int line, const char *expr);
 /* threads */
 
 /* Sets the number of threads the engine uses: a batch of at least n images is split into n
- * shares run in parallel; a smaller batch runs its GEMMs on n OpenBLAS threads. n <= 0 means
- * all online cores (at most 256). Returns the number in effect. */
+ * shares run in parallel, each with single-threaded kernels; a smaller batch runs its
+ * convolutions on n OpenBLAS or oneDNN (OpenMP) threads. n <= 0 means all online cores (at most
+ * 256). Returns the number in effect. */
 int sekit_set_threads(int n);
 
 /* ---------------------------------------------------------------------------------------- */
