@@ -326,9 +326,9 @@ void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int
 /* Sharing computation between variants of the network (ablations). After
  * sekit_model_capture(m, i, dst), every forward pass copies block i's input activation into dst
  * (N x sekit_model_block_input_size floats, in the backend's own layout: only the model that
- * wrote it, with the same backend, reads it back; NULL stops it). sekit_model_forward_from then runs
- * blocks i.. and the head from such an activation, with the SE modes then in force; it never
- * captures, so every captured activation stays that of the last full pass. */
+ * wrote it, with the same backend, reads it back; NULL stops it). sekit_model_forward_from then
+ * runs blocks i.. and the head from such an activation, with the SE modes then in force; it
+ * never captures, so every captured activation stays that of the last full pass. */
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i);
 void sekit_model_capture(struct sekit_model *m, int i, float *dst);
 void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits);

@@ -78,7 +78,7 @@ void sekit_global_avgpool_nhwc(float *out, const float *in, int N, int C, int P)
 
 /*   out = relu(x * s[n, c] + shortcut).   out, x, shortcut (N, P, C)   s (N, C); out may
  * alias x */
-void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *s,
-                                  const float *shortcut, int N, int C, int P);
+void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *s, const float *shortcut,
+                                  int N, int C, int P);
 
 #endif
