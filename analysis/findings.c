@@ -3,117 +3,190 @@
 
 #include <string.h>
 
-static double mean_spec(const struct sekit_block_stats *st, int from, int to)
+enum sekit_dependence sekit_dependence(const struct sekit_block_stats *s)
 {
-    double a = 0;
-    for (int b = from; b < to; b++)
-        a += st[b].specificity;
-    return to > from ? a / (to - from) : 0;
+    if (s->class_dev < SEKIT_DEV_AGNOSTIC || s->effect < SEKIT_EFFECT_AGNOSTIC)
+        return SEKIT_AGNOSTIC;
+    if (s->class_dev >= SEKIT_DEV_SPECIFIC && s->effect >= SEKIT_EFFECT_SPECIFIC)
+        return SEKIT_SPECIFIC;
+    return SEKIT_INTERMEDIATE;
 }
 
-double sekit_spearman_depth(const struct sekit_block_stats *st, int n)
+const char *sekit_dependence_name(enum sekit_dependence d)
+{
+    return d == SEKIT_AGNOSTIC   ? "class-agnostic"
+           : d == SEKIT_SPECIFIC ? "class-specific"
+                                 : "in between";
+}
+
+double sekit_ncm_lift(const struct sekit_block_stats *s)
+{
+    return s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
+}
+
+const char *sekit_verdict_name(enum sekit_verdict v)
+{
+    static const char *const names[] = {"disagrees", "tendency", "agrees", "not measured",
+                                        "inconclusive"};
+    return names[v];
+}
+
+enum sekit_verdict sekit_costs_little(const struct sekit_last_stage_ablation *a)
+{
+    if (!a->measured) return SEKIT_NOT_MEASURED;
+    if (a->top1_lo >= -1.0 && a->top5_lo >= -0.1) return SEKIT_AGREES;
+    if (a->top1_hi < -1.0 || a->top5_hi < -0.1) return SEKIT_DISAGREES;
+    return SEKIT_INCONCLUSIVE;
+}
+
+double sekit_spearman_depth(const double *v, int n)
 {
     if (n < 3) return 0;
     double d2 = 0;
     for (int i = 0; i < n; i++) {
         int rank = 0;
         for (int j = 0; j < n; j++)
-            rank += st[j].specificity < st[i].specificity;
+            rank += v[j] < v[i];
         d2 += (double)(rank - i) * (rank - i);
     }
     return 1 - 6 * d2 / ((double)n * ((double)n * n - 1));
 }
 
 void sekit_findings_compute(struct sekit_findings *f, const struct sekit_block_stats *st, int n,
-                            const struct sekit_last_stage_ablation *ablation)
+                            const struct sekit_last_stage_ablation *last_stage,
+                            const struct sekit_last_stage_ablation *last_two)
 {
     SEKIT_ASSERT(n >= 1);
     memset(f, 0, sizeof *f);
     f->first_stage = st[0].stage;
     f->last_stage = st[n - 1].stage;
-    f->last = n - 1;
-    while (f->first_end < n && st[f->first_end].stage == f->first_stage)
-        f->first_end++;
-    f->last_begin = n;
-    while (f->last_begin > 0 && st[f->last_begin - 1].stage == f->last_stage)
-        f->last_begin--;
-    f->spec_first = mean_spec(st, 0, f->first_end);
-    f->spec_last = mean_spec(st, f->last_begin, n);
-    f->rho = sekit_spearman_depth(st, n);
-    for (int b = 0; b < n; b++)
-        if (st[b].specificity > f->spec_max) f->spec_max = st[b].specificity, f->spec_argmax = b;
-    f->sat_argmax = f->last_begin;
-    for (int b = 0; b < n; b++) {
-        if (b >= f->last_begin && st[b].sat_high >= f->sat_last)
-            f->sat_last = st[b].sat_high, f->sat_argmax = b;
-        if (b < f->last_begin && st[b].sat_high > f->sat_rest) f->sat_rest = st[b].sat_high;
-    }
-    if (ablation) f->ablation = *ablation;
+    f->final = n - 1;
+    int first_end = 0, last_begin = n;
+    while (first_end < n && st[first_end].stage == f->first_stage)
+        first_end++;
+    while (last_begin > 0 && st[last_begin - 1].stage == f->last_stage)
+        last_begin--;
+    f->early = first_end - 1;
+    if (last_begin > 0 && last_begin - 1 != f->early) f->late[f->nlate++] = last_begin - 1;
+    if (last_begin != f->early) f->late[f->nlate++] = last_begin;
+    f->sat = last_begin + 1 < n ? last_begin + 1 : n - 1;
+    double effect[256];
+    const int ne = n < 256 ? n : 256;
+    for (int b = 0; b < ne; b++)
+        effect[b] = st[b].effect;
+    f->rho = sekit_spearman_depth(effect, ne);
+    for (int b = 0; b < f->sat; b++)
+        if (st[b].sat_09 > f->sat_rest) f->sat_rest = st[b].sat_09;
+    if (last_stage) f->ablation = *last_stage;
+    if (last_two) f->last_two = *last_two;
 
-    f->verdict[0] = f->spec_first <= 0.5 * f->spec_max ? SEKIT_AGREES : SEKIT_DISAGREES;
-    f->verdict[1] = f->spec_last > f->spec_first && f->rho > 0 ? SEKIT_AGREES : SEKIT_DISAGREES;
-    f->verdict[2] = f->sat_last >= 0.5                                 ? SEKIT_AGREES
-                    : f->sat_last > f->sat_rest && f->sat_last >= 0.05 ? SEKIT_TENDENCY
-                                                                       : SEKIT_DISAGREES;
-    f->verdict[3] = st[n - 1].correlation >= 0.9 ? SEKIT_AGREES : SEKIT_DISAGREES;
-    f->verdict[4] = !f->ablation.measured ? SEKIT_NOT_MEASURED
-                    : f->ablation.delta_top5 >= -0.1 && f->ablation.delta_top1 >= -1.0
-                        ? SEKIT_AGREES
-                        : SEKIT_DISAGREES;
+    const struct sekit_block_stats *early = &st[f->early];
+    const enum sekit_dependence de = sekit_dependence(early);
+    const int informative = sekit_ncm_lift(early) >= SEKIT_LIFT_INFORMATIVE;
+    f->verdict[0] = de == SEKIT_SPECIFIC                   ? SEKIT_DISAGREES
+                    : de == SEKIT_AGNOSTIC && !informative ? SEKIT_AGREES
+                                                           : SEKIT_INCONCLUSIVE;
+    int specific = 0, agnostic = 0, larger = 0;
+    for (int i = 0; i < f->nlate; i++) {
+        const enum sekit_dependence d = sekit_dependence(&st[f->late[i]]);
+        specific += d == SEKIT_SPECIFIC;
+        agnostic += d == SEKIT_AGNOSTIC;
+        larger += st[f->late[i]].effect > early->effect;
+    }
+    f->verdict[1] = !f->nlate                                    ? SEKIT_NOT_MEASURED
+                    : specific == f->nlate && larger == f->nlate ? SEKIT_AGREES
+                    : agnostic == f->nlate                       ? SEKIT_DISAGREES
+                                                                 : SEKIT_INCONCLUSIVE;
+    const double sat = st[f->sat].sat_09;
+    f->verdict[2] = sat >= 0.5                        ? SEKIT_AGREES
+                    : sat >= 0.1 && sat > f->sat_rest ? SEKIT_TENDENCY
+                                                      : SEKIT_DISAGREES;
+    const double corr = st[f->final].correlation;
+    f->verdict[3] = corr >= 0.9 ? SEKIT_AGREES : corr < 0.7 ? SEKIT_DISAGREES : SEKIT_INCONCLUSIVE;
+    f->verdict[4] = sekit_costs_little(&f->ablation);
+}
+
+/* "SE_2_3 (class deviation 0.0031 gate units, effect size 0.12, NCM 41% against chance 25%)" */
+static void block_numbers(FILE *out, const struct sekit_block_stats *s)
+{
+    fprintf(out,
+            "%s: class deviation %.4f gate units, channel spread %.4f, effect size %.2f (%s); "
+            "nearest-class-mean accuracy %.1f%% against chance %.1f%% (lift %.2f); class "
+            "specificity %.3f",
+            s->name, s->class_dev, s->channel_spread, s->effect,
+            sekit_dependence_name(sekit_dependence(s)), 100 * s->ncm_accuracy, 100 * s->ncm_chance,
+            sekit_ncm_lift(s), s->specificity);
+}
+
+static void ablation_numbers(FILE *out, const char *what, const struct sekit_last_stage_ablation *a)
+{
+    fprintf(out,
+            "%s: top-1 %+.2f points [%+.2f, %+.2f], top-5 %+.2f [%+.2f, %+.2f] (95%% paired "
+            "intervals), %.2f%% of the parameters removed; verdict **%s**",
+            what, a->delta_top1, a->top1_lo, a->top1_hi, a->delta_top5, a->top5_lo, a->top5_hi,
+            100 * a->share_of_params, sekit_verdict_name(sekit_costs_little(a)));
 }
 
 void sekit_findings_markdown(FILE *out, const struct sekit_findings *f,
                              const struct sekit_block_stats *st)
 {
-    const struct sekit_block_stats *last = &st[f->last], *sat = &st[f->sat_argmax];
+    const struct sekit_block_stats *early = &st[f->early], *sat = &st[f->sat], *fin = &st[f->final];
+    fprintf(out, "1. **Class-agnostic early** (paper: \"the distribution across different classes "
+                 "is very similar at the earlier layers of the network, e.g. SE_2_3\"). ");
+    block_numbers(out, early);
     fprintf(out,
-            "1. **Class-agnostic early** (paper: \"the distribution across different classes "
-            "is very similar at the earlier layers\"). The first stage's blocks have class "
-            "specificity %.3f on average, against %.3f for the most class-specific block "
-            "(%s). %s\n",
-            f->spec_first, f->spec_max, st[f->spec_argmax].name,
-            f->verdict[0] == SEKIT_AGREES
-                ? "This model agrees: early gates depend little on the class."
-                : "This model does not show it clearly: its early gates are already "
-                  "comparatively class-dependent.");
+            ". Rule: agrees when the block is class-agnostic and its gates do not identify "
+            "the class (lift < %.1f). **Verdict: %s**%s\n",
+            SEKIT_LIFT_INFORMATIVE, sekit_verdict_name(f->verdict[0]),
+            f->verdict[0] == SEKIT_INCONCLUSIVE && sekit_dependence(early) == SEKIT_AGNOSTIC
+                ? ": the class means coincide, yet the gate vectors still tell the classes "
+                  "apart; agnostic in magnitude, not in information."
+                : ".");
+    fprintf(out, "2. **Class-specific late** (paper: \"at greater depth, the value of each channel "
+                 "becomes much more class-specific ... e.g. SE_4_6 and SE_5_1\"). ");
+    for (int i = 0; i < f->nlate; i++) {
+        if (i) fprintf(out, "; ");
+        block_numbers(out, &st[f->late[i]]);
+    }
     fprintf(out,
-            "2. **Class-specific late** (paper: \"at greater depth, the value of each channel "
-            "becomes much more class-specific\"). Specificity rises from %.3f (stage %d) to "
-            "%.3f (stage %d); Spearman's rank correlation of specificity with depth is %.2f. "
-            "%s\n",
-            f->spec_first, f->first_stage, f->spec_last, f->last_stage, f->rho,
-            f->verdict[1] == SEKIT_AGREES ? "This model agrees."
-                                          : "This model does not follow the paper here.");
+            ". Spearman's rank correlation of effect size with depth: %.2f. Rule: agrees when "
+            "every one is class-specific with a larger effect size than %s. **Verdict: %s**.\n",
+            f->rho, early->name, sekit_verdict_name(f->verdict[1]));
     fprintf(out,
-            "3. **Saturation in the last stage** (paper: SE_5_2 tends to a state where most "
-            "activations are close to one, where an SE block is the identity). The most "
-            "saturated last-stage block, %s, has %.2f%% of its gates above 0.99 (and %.2f%% "
-            "below 0.01); the most saturated earlier block has %.2f%% above 0.99. %s\n",
-            sat->name, 100 * f->sat_last, 100 * sat->sat_low, 100 * f->sat_rest,
-            f->verdict[2] == SEKIT_AGREES
-                ? "This model agrees: that block is close to the identity."
-            : f->verdict[2] == SEKIT_TENDENCY
-                ? "This model shows the tendency, but far from the paper's near-identity state."
-                : "This model does not show it.");
+            "3. **Saturation** (paper: \"SE_5_2 exhibits an interesting tendency towards a "
+            "saturated state in which most of the activations are close to one\"; v3: \"and the "
+            "remainder is close to zero\"). %s: %.1f%% of its gates above 0.9 (%.1f%% above "
+            "0.99), %.1f%% below 0.1 (%.1f%% below 0.01); the most saturated earlier block has "
+            "%.1f%% above 0.9. Rule: agrees from 50%% above 0.9; a tendency from 10%% when no "
+            "earlier block has as many. **Verdict: %s**.\n",
+            sat->name, 100 * sat->sat_09, 100 * sat->sat_high, 100 * sat->sat_01,
+            100 * sat->sat_low, 100 * f->sat_rest, sekit_verdict_name(f->verdict[2]));
     fprintf(out,
-            "4. **Scale-only differences in the last block** (paper: at SE_5_3 \"a similar "
-            "pattern emerges over different classes, up to a modest change in scale\"). In "
-            "%s the class-mean vectors correlate at %.3f on average (pattern), with a "
-            "coefficient of variation of their means of %.3f (scale), and class specificity "
-            "%.3f. %s\n",
-            last->name, last->correlation, last->scale_spread, last->specificity,
-            f->verdict[3] == SEKIT_AGREES
-                ? "This model agrees: the classes share one pattern there."
-                : "This model does not: its last block's pattern differs between classes.");
-    if (f->verdict[4] == SEKIT_NOT_MEASURED) return;
+            "4. **One pattern up to scale at the end** (paper: at SE_5_3 \"a similar pattern "
+            "emerges over different classes, up to a modest change in scale\"). %s: the class-mean "
+            "vectors correlate at %.3f on average, with a coefficient of variation of their means "
+            "of %.3f (scale); ",
+            fin->name, fin->correlation, fin->scale_spread);
+    block_numbers(out, fin);
     fprintf(out,
-            "5. **Removing the last stage's SE blocks costs little** (paper Sec. 4: "
-            "\"<0.1%% top-5 error\" on ImageNet while cutting the parameter overhead from "
-            "~10%% to ~4%%). Removing stage %d's SE blocks here changes top-1 by %+.2f and "
-            "top-5 by %+.2f points and removes %.2f%% of the parameters. %s\n",
-            f->last_stage, f->ablation.delta_top1, f->ablation.delta_top5,
-            100 * f->ablation.share_of_params,
-            f->verdict[4] == SEKIT_AGREES ? "This model agrees."
-                                          : "On this model the last stage's SE blocks matter "
-                                            "more than the paper found on ImageNet.");
+            ". Rule: agrees from a correlation of 0.9, disagrees below 0.7. **Verdict: %s**.\n",
+            sekit_verdict_name(f->verdict[3]));
+    if (!f->ablation.measured && !f->last_two.measured) return;
+    fprintf(out,
+            "5. **Removing the SE blocks of the last stage costs little** (paper Sec. 4: "
+            "\"<0.1%% top-5 error\" on ImageNet while cutting the parameter overhead from ~10%% "
+            "to ~4%%). Rule: agrees when the 95%% interval of the top-1 change lies above -1 "
+            "point and that of top-5 above -0.1; disagrees when an interval lies entirely below "
+            "its bound; otherwise the data cannot tell (inconclusive). ");
+    if (f->ablation.measured) {
+        char what[64];
+        snprintf(what, sizeof what, "Stage %d's SE blocks removed", f->last_stage);
+        ablation_numbers(out, what, &f->ablation);
+        fprintf(out, ". ");
+    }
+    if (f->last_two.measured) {
+        ablation_numbers(out, "The last two blocks' SE removed (the digest's claim)", &f->last_two);
+        fprintf(out, ". ");
+    }
+    fprintf(out, "**Verdict: %s**.\n", sekit_verdict_name(f->verdict[4]));
 }

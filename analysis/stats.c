@@ -42,7 +42,86 @@ void sekit_stats_free(struct sekit_block_stats *s)
     free(s->q1);
     free(s->q3);
     free(s->all_mean);
+    free(s->class_sat);
     memset(s, 0, sizeof *s);
+}
+
+/* Nearest-class-mean accuracy on the gate vectors g (n, C), 5-fold cross-validated (see
+ * analysis.h), into s->ncm_*. row_class[i]: the index into classes of image i's label, or -1. */
+static int ncm_cv(struct sekit_block_stats *s, const float *g, const int *row_class, int64_t n,
+                  int C, int K, struct sekit_err *e)
+{
+    enum { FOLDS = 5 };
+    int64_t present = 0, largest = 0;
+    for (int k = 0; k < K; k++) {
+        present += s->count[k];
+        if (s->count[k] > largest) largest = s->count[k];
+    }
+    s->ncm_chance = present ? (double)largest / (double)present : 0;
+    if (present == 0 || K < 2) return SEKIT_OK;
+    const double work = (double)present * K * C;
+    const int64_t step = work > SEKIT_NCM_MAX_WORK ? (int64_t)ceil(work / SEKIT_NCM_MAX_WORK) : 1;
+    double *sum = calloc((size_t)FOLDS * K * C, sizeof(double));
+    int64_t *cnt = calloc((size_t)FOLDS * K, sizeof(int64_t)),
+            *rank = calloc((size_t)K, sizeof(int64_t));
+    int *fold = malloc(sizeof(int) * (size_t)(n + 1));
+    float *mean = malloc(sizeof(float) * (size_t)K * C);
+    if (!sum || !cnt || !rank || !fold || !mean) {
+        free(sum), free(cnt), free(rank), free(fold), free(mean);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory for the class-information measure");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const int k = row_class[i];
+        fold[i] = -1;
+        if (k < 0 || rank[k]++ % step) continue;
+        const int f = (int)(((rank[k] - 1) / step) % FOLDS);
+        fold[i] = f;
+        cnt[f * K + k]++;
+        double *d = sum + ((size_t)f * K + k) * C;
+        for (int c = 0; c < C; c++)
+            d[c] += g[i * C + c];
+    }
+    int64_t hits = 0, used = 0;
+    for (int f = 0; f < FOLDS; f++) {
+        /* the class means of the other folds; a class absent from them cannot be predicted */
+        int64_t have[1024], *hv = K <= 1024 ? have : malloc(sizeof(int64_t) * (size_t)K);
+        if (!hv) {
+            free(sum), free(cnt), free(rank), free(fold), free(mean);
+            return sekit_errf(e, SEKIT_ENOMEM, "out of memory for the class-information measure");
+        }
+        for (int k = 0; k < K; k++) {
+            hv[k] = 0;
+            for (int o = 0; o < FOLDS; o++)
+                if (o != f) hv[k] += cnt[o * K + k];
+            for (int c = 0; c < C; c++) {
+                double a = 0;
+                for (int o = 0; o < FOLDS; o++)
+                    if (o != f) a += sum[((size_t)o * K + k) * C + c];
+                mean[(size_t)k * C + c] = hv[k] ? (float)(a / (double)hv[k]) : 0;
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (fold[i] != f) continue;
+            int best = -1;
+            double bd = 0;
+            for (int k = 0; k < K; k++) {
+                if (!hv[k]) continue;
+                double d = 0;
+                for (int c = 0; c < C; c++) {
+                    const double x = g[i * C + c] - mean[(size_t)k * C + c];
+                    d += x * x;
+                }
+                if (best < 0 || d < bd) best = k, bd = d;
+            }
+            hits += best == row_class[i];
+            used++;
+        }
+        if (hv != have) free(hv);
+    }
+    s->ncm_images = used;
+    s->ncm_accuracy = used ? (double)hits / (double)used : 0;
+    free(sum), free(cnt), free(rank), free(fold), free(mean);
+    return SEKIT_OK;
 }
 
 int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32_t *labels,
@@ -60,6 +139,8 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     s->q1 = calloc(kc, sizeof(float));
     s->q3 = calloc(kc, sizeof(float));
     s->all_mean = calloc((size_t)C, sizeof(float));
+    s->class_sat = calloc((size_t)nclasses * 4, sizeof(double));
+    int *row_class = malloc(sizeof(int) * (size_t)(n + 1));
     float *col = malloc(sizeof(float) * (size_t)(n + 1));
     int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n + 1));
     double *sum = calloc((size_t)C, sizeof(double)), *sum2 = calloc((size_t)C, sizeof(double));
@@ -67,17 +148,20 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
      * small next to the means themselves */
     double *dm = calloc(kc, sizeof(double)), *cm = calloc((size_t)nclasses, sizeof(double));
     if (!s->classes || !s->count || !s->mean || !s->std || !s->median || !s->q1 || !s->q3 ||
-        !s->all_mean || !col || !rows || !sum || !sum2 || !dm || !cm) {
-        free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
+        !s->all_mean || !s->class_sat || !row_class || !col || !rows || !sum || !sum2 || !dm ||
+        !cm) {
+        free(row_class), free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
         sekit_stats_free(s);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory for statistics");
     }
     memcpy(s->classes, classes, sizeof(int) * (size_t)nclasses);
-    int64_t total = 0, high = 0, low = 0;
+    int64_t total = 0, high = 0, low = 0, sat[4] = {0};
+    for (int64_t i = 0; i < n; i++)
+        row_class[i] = -1;
     for (int k = 0; k < nclasses; k++) {
-        int64_t m = 0;
+        int64_t m = 0, ks[4] = {0};
         for (int64_t i = 0; i < n; i++)
-            if (labels[i] == classes[k]) rows[m++] = i;
+            if (labels[i] == classes[k]) row_class[i] = k, rows[m++] = i;
         s->count[k] = m;
         total += m;
         for (int c = 0; c < C && m > 0; c++) {
@@ -86,8 +170,10 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
                 double v = g[rows[j] * C + c];
                 col[j] = (float)v;
                 a += v;
-                high += v > 0.99;
-                low += v < 0.01;
+                ks[0] += v > 0.9;
+                ks[1] += v > 0.99;
+                ks[2] += v < 0.1;
+                ks[3] += v < 0.01;
             }
             double mu = a / (double)m;
             for (int64_t j = 0; j < m; j++)
@@ -103,7 +189,13 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
             s->q1[at] = quantile(col, m, 0.25);
             s->q3[at] = quantile(col, m, 0.75);
         }
+        for (int t = 0; t < 4; t++) {
+            s->class_sat[k * 4 + t] = m ? (double)ks[t] / ((double)m * C) : 0;
+            sat[t] += ks[t];
+        }
     }
+    high = sat[1];
+    low = sat[3];
     int present = 0;
     for (int k = 0; k < nclasses; k++)
         present += s->count[k] > 0;
@@ -156,8 +248,27 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     int64_t nv = total * C;
     s->sat_high = nv ? (double)high / (double)nv : 0;
     s->sat_low = nv ? (double)low / (double)nv : 0;
-    free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
-    return SEKIT_OK;
+    s->sat_09 = nv ? (double)sat[0] / (double)nv : 0;
+    s->sat_01 = nv ? (double)sat[2] / (double)nv : 0;
+    /* the scale-aware effect: class means against the "all" curve, in gate units and next to
+     * the channel-to-channel variation of that curve */
+    double dev = 0, am = 0, av = 0;
+    for (int k = 0; k < nclasses; k++)
+        for (int c = 0; s->count[k] && c < C; c++) {
+            const double d = dm[(size_t)k * C + c] - s->all_mean[c];
+            dev += d * d;
+        }
+    s->class_dev = present && C ? sqrt(dev / ((double)present * C)) : 0;
+    for (int c = 0; c < C; c++)
+        am += s->all_mean[c] / C;
+    for (int c = 0; c < C; c++)
+        av += (s->all_mean[c] - am) * (s->all_mean[c] - am) / C;
+    s->channel_spread = sqrt(av);
+    s->effect = s->channel_spread > 0 ? s->class_dev / s->channel_spread : 0;
+    int rc = ncm_cv(s, g, row_class, n, C, nclasses, e);
+    free(row_class), free(col), free(rows), free(sum), free(sum2), free(dm), free(cm);
+    if (rc) sekit_stats_free(s);
+    return rc;
 }
 
 int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
@@ -198,17 +309,37 @@ static const char definitions[] =
     "averaged over channels; distance: mean over class pairs of the RMS difference of "
     "class-mean vectors; correlation: mean over class pairs of the Pearson correlation of "
     "class-mean vectors; scale_spread: coefficient of variation of the class-mean vectors' "
-    "means; saturation_high / saturation_low: share of gate values > 0.99 / < 0.01";
+    "means; saturation_high / saturation_low: share of gate values > 0.99 / < 0.01, "
+    "saturation_above_0.9 / saturation_below_0.1 the same at 0.9 / 0.1, and per block group "
+    "saturation [classes, 4]: shares > 0.9, > 0.99, < 0.1, < 0.01 within each class; "
+    "class_deviation: RMS over classes and channels of class mean - all_mean (gate units); "
+    "channel_spread: std over channels of all_mean; effect: class_deviation / channel_spread; "
+    "ncm_accuracy: 5-fold cross-validated accuracy of a nearest-class-mean classifier on the "
+    "gate vectors (image j of a class in fold j mod 5) over ncm_images images, against "
+    "ncm_chance, the largest class's share";
 
 /* The per-block indices, in the columns of /stats/summary. */
-enum { NSUMMARY = 6, NCLASSWISE = 5 };
-static const char *const summary_name[NSUMMARY] = {
-    "specificity", "distance", "correlation", "scale_spread", "saturation_high", "saturation_low"};
+enum { NSUMMARY = 13, NCLASSWISE = 5 };
+static const char *const summary_name[NSUMMARY] = {"specificity",
+                                                   "distance",
+                                                   "correlation",
+                                                   "scale_spread",
+                                                   "saturation_high",
+                                                   "saturation_low",
+                                                   "saturation_above_0.9",
+                                                   "saturation_below_0.1",
+                                                   "class_deviation",
+                                                   "channel_spread",
+                                                   "effect",
+                                                   "ncm_accuracy",
+                                                   "ncm_chance"};
 
 static double *summary_field(struct sekit_block_stats *s, int c)
 {
-    double *f[NSUMMARY] = {&s->specificity,  &s->distance, &s->correlation,
-                           &s->scale_spread, &s->sat_high, &s->sat_low};
+    double *f[NSUMMARY] = {&s->specificity, &s->distance,       &s->correlation, &s->scale_spread,
+                           &s->sat_high,    &s->sat_low,        &s->sat_09,      &s->sat_01,
+                           &s->class_dev,   &s->channel_spread, &s->effect,      &s->ncm_accuracy,
+                           &s->ncm_chance};
     return f[c];
 }
 
@@ -241,6 +372,9 @@ static int write_stats(hid_t f, const struct sekit_recording *r,
             sekit_h5_write(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels,
                            0, s->all_mean) ||
             sekit_h5_write(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)M, 0, s->count) ||
+            sekit_h5_write(bg, "saturation", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)M, 4,
+                           s->class_sat) ||
+            sekit_h5_attr_i64(bg, "ncm_images", &s->ncm_images, 0) ||
             sekit_h5_attr_str(bg, "module", s->module) ||
             sekit_h5_attr_i64(bg, "stage", &stage, 0) || sekit_h5_attr_i64(bg, "block", &block, 0);
         if (bg >= 0) H5Gclose(bg);
@@ -296,13 +430,16 @@ int sekit_stats_write(const char *path, const struct sekit_recording *r,
     rc = sekit_h5_close(&h, rc, e);
     if (!rc) rc = sekit_text_create(&t, csv, e);
     if (!rc) {
-        fprintf(t.fp, "block,module,stage,block_index,channels,specificity,distance,"
-                      "correlation,scale_spread,saturation_high,saturation_low\n");
+        fprintf(t.fp, "block,module,stage,block_index,channels");
+        for (int c = 0; c < NSUMMARY; c++)
+            fprintf(t.fp, ",%s", summary_name[c]);
+        fprintf(t.fp, ",ncm_images\n");
         for (int b = 0; b < r->nblocks; b++) {
-            const struct sekit_block_stats *s = &stats[b];
-            fprintf(t.fp, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", s->name, s->module,
-                    s->stage, s->block, s->channels, s->specificity, s->distance, s->correlation,
-                    s->scale_spread, s->sat_high, s->sat_low);
+            struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
+            fprintf(t.fp, "%s,%s,%d,%d,%d", s->name, s->module, s->stage, s->block, s->channels);
+            for (int c = 0; c < NSUMMARY; c++)
+                fprintf(t.fp, ",%.6f", *summary_field(s, c));
+            fprintf(t.fp, ",%lld\n", (long long)s->ncm_images);
         }
     }
     rc = sekit_text_close(&t, rc, e);
@@ -360,11 +497,17 @@ static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, in
     if (!rc)
         rc = sekit_h5_read(f, path, name, SEKIT_H5_INT, H5T_NATIVE_INT64, 1, ndims,
                            (void **)&b->count, e);
+    int64_t sdims[2] = {M, 4};
+    snprintf(name, sizeof name, "%s/saturation", where);
+    if (!rc)
+        rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE, 2, sdims,
+                           (void **)&b->class_sat, e);
     hid_t bg = rc ? -1 : H5Gopen2(f, where, H5P_DEFAULT);
     if (!rc && bg < 0) rc = sekit_h5_fail(e, path, "open a block group");
     if (!rc) rc = sekit_h5_attr_read_str(bg, path, where, "module", 1, &module, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "stage", 1, &stage, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "block", 1, &block, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "ncm_images", 1, &b->ncm_images, e);
     for (int k = 0; !rc && k < M; k++)
         if (b->count[k] < 0)
             rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s/count[%d] is negative", path, where, k);

@@ -64,13 +64,21 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "Block ablation (SE gate := 1 at inference):\n\n![ablation](ablation.png)\n\n");
     fprintf(f, "PDF versions sit next to each PNG; `gnuplot/` holds data and scripts that redraw "
                "the figures.\n\n");
-    fprintf(f, "## Per-block statistics (all classes)\n\n| block | C | class specificity | "
-               "distance between class means | correlation of class means | gates > 0.99 | "
-               "gates < 0.01 |\n|---|---|---|---|---|---|---|\n");
+    fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
+               "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
+               "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "
+               "docs/findings.md).\n\n| block | C | class deviation | channel spread | effect "
+               "size | dependence | NCM / chance | class specificity | correlation of class "
+               "means | gates > 0.9 | gates < 0.1 |\n|---|---|---|---|---|---|---|---|---|---|"
+               "---|\n");
     for (int b = 0; b < nb; b++)
-        fprintf(f, "| %s | %d | %.3f | %.4f | %.3f | %.2f%% | %.2f%% |\n", st[b].name,
-                st[b].channels, st[b].specificity, st[b].distance, st[b].correlation,
-                100 * st[b].sat_high, 100 * st[b].sat_low);
+        fprintf(f,
+                "| %s | %d | %.4f | %.4f | %.2f | %s | %.1f%% / %.1f%% | %.3f | %.3f | %.1f%% "
+                "| %.1f%% |\n",
+                st[b].name, st[b].channels, st[b].class_dev, st[b].channel_spread, st[b].effect,
+                sekit_dependence_name(sekit_dependence(&st[b])), 100 * st[b].ncm_accuracy,
+                100 * st[b].ncm_chance, st[b].specificity, st[b].correlation, 100 * st[b].sat_09,
+                100 * st[b].sat_01);
     fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
     sekit_findings_markdown(f, fd, st);
     fprintf(f, "\n## Block ablations\n\n");
@@ -87,8 +95,14 @@ static int last_stage_ablation(const char *path, struct sekit_last_stage_ablatio
     const int row =
         t->nse ? sekit_ablation_find_stage(t, t->block_stage[t->nse - 1], SEKIT_ABLATE_REMOVE) : -1;
     if (row >= 0)
-        *out = (struct sekit_last_stage_ablation){1, t->delta_top1[row], t->delta_top5[row],
-                                                  t->share_of_params[row]};
+        *out = (struct sekit_last_stage_ablation){1,
+                                                  t->delta_top1[row],
+                                                  t->delta_top5[row],
+                                                  t->share_of_params[row],
+                                                  t->delta_top1[row],
+                                                  t->delta_top1[row],
+                                                  t->delta_top5[row],
+                                                  t->delta_top5[row]};
     sekit_ablation_table_free(t);
     return SEKIT_OK;
 }
@@ -113,7 +127,7 @@ static int write_report(const struct sekit_pipeline *p, const struct sekit_repro
     const struct sekit_block_stats *st = sf->blocks;
     const int nb = sf->nblocks;
     struct sekit_findings fd;
-    sekit_findings_compute(&fd, st, nb, &abl);
+    sekit_findings_compute(&fd, st, nb, &abl, NULL);
     FILE *f = fopen(tmp, "w");
     if (!f) {
         sekit_stats_file_free(sf);

@@ -21,86 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A recording's statistics as the findings see them: n blocks with these stages and values. */
-static void stats(struct sekit_block_stats *st, int n, const int *stage, const double *spec,
-                  const double *sat)
-{
-    memset(st, 0, sizeof *st * (size_t)n);
-    for (int b = 0; b < n; b++) {
-        snprintf(st[b].name, sizeof st[b].name, "SE_%d_%d", stage[b], b + 1);
-        st[b].stage = stage[b];
-        st[b].specificity = spec[b];
-        st[b].sat_high = sat[b];
-        st[b].correlation = 0.95;
-    }
-}
-
-static void findings(void)
-{
-    enum { N = 6 };
-    struct sekit_block_stats st[N];
-    const int stage[N] = {2, 2, 3, 3, 4, 4};
-    const double rising[N] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, sat0[N] = {0};
-    stats(st, N, stage, rising, sat0);
-    struct sekit_findings f;
-    sekit_findings_compute(&f, st, N, NULL);
-    is_int(f.first_end, 2, "first stage: blocks 0..1");
-    is_int(f.last_begin, 4, "last stage: blocks 4..5");
-    ok(fabs(f.spec_first - 0.15) < 1e-12 && fabs(f.spec_last - 0.55) < 1e-12,
-       "stage means of specificity: %g, %g (want 0.15, 0.55)", f.spec_first, f.spec_last);
-    ok(fabs(f.rho - 1) < 1e-12, "Spearman of a rising series is 1 (got %g)", f.rho);
-    is_int(f.verdict[0], SEKIT_AGREES, "0.15 <= half of 0.6: class-agnostic early");
-    is_int(f.verdict[1], SEKIT_AGREES, "rising specificity: class-specific late");
-    is_int(f.verdict[2], SEKIT_DISAGREES, "no saturation: observation 3 not shown");
-    is_int(f.verdict[3], SEKIT_AGREES, "correlation 0.95 >= 0.9: scale-only differences");
-    is_int(f.verdict[4], SEKIT_NOT_MEASURED, "no ablation given: observation 5 not measured");
-
-    const double falling[N] = {0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
-    stats(st, N, stage, falling, sat0);
-    sekit_findings_compute(&f, st, N, NULL);
-    ok(fabs(f.rho + 1) < 1e-12, "Spearman of a falling series is -1 (got %g)", f.rho);
-    is_int(f.verdict[0], SEKIT_DISAGREES, "0.55 > half of 0.6: not class-agnostic early");
-    is_int(f.verdict[1], SEKIT_DISAGREES, "falling specificity: not class-specific late");
-
-    /* saturation: >= 0.5 agrees; above every earlier block and >= 5% is a tendency */
-    const double sat_half[N] = {0, 0, 0, 0, 0.1, 0.5}, sat_tend[N] = {0, 0.01, 0, 0, 0.05, 0},
-                 sat_low[N] = {0, 0.2, 0, 0, 0.1, 0};
-    stats(st, N, stage, rising, sat_half);
-    sekit_findings_compute(&f, st, N, NULL);
-    ok(f.verdict[2] == SEKIT_AGREES && f.sat_argmax == 5, "50%% saturated SE_4_6: agrees");
-    stats(st, N, stage, rising, sat_tend);
-    sekit_findings_compute(&f, st, N, NULL);
-    is_int(f.verdict[2], SEKIT_TENDENCY, "5%% in the last stage, 1%% before: a tendency");
-    stats(st, N, stage, rising, sat_low);
-    sekit_findings_compute(&f, st, N, NULL);
-    is_int(f.verdict[2], SEKIT_DISAGREES, "an earlier block more saturated: not shown");
-
-    st[N - 1].correlation = 0.89;
-    sekit_findings_compute(&f, st, N, NULL);
-    is_int(f.verdict[3], SEKIT_DISAGREES, "correlation 0.89 < 0.9: patterns differ");
-
-    const struct sekit_last_stage_ablation small = {1, -1.0, -0.1, 0.04}, big = {1, -1.01, 0, 0.04},
-                                           top5 = {1, 0, -0.11, 0.04};
-    sekit_findings_compute(&f, st, N, &small);
-    is_int(f.verdict[4], SEKIT_AGREES, "-1.0 top-1, -0.1 top-5: costs little");
-    sekit_findings_compute(&f, st, N, &big);
-    is_int(f.verdict[4], SEKIT_DISAGREES, "-1.01 top-1: matters more than the paper found");
-    sekit_findings_compute(&f, st, N, &top5);
-    is_int(f.verdict[4], SEKIT_DISAGREES, "-0.11 top-5: matters more than the paper found");
-
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    sekit_findings_compute(&f, st, N, &small);
-    sekit_findings_markdown(mem, &f, st);
-    fclose(mem);
-    ok(text && strstr(text, "1. **Class-agnostic early**") && strstr(text, "5. **Removing") &&
-           strstr(text, "changes top-1 by -1.00 and top-5 by -0.10 points and removes 4.00%"),
-       "the Markdown states each observation with its numbers");
-    if (!(text && strstr(text, "-1.00"))) diag("%s", text ? text : "(null)");
-    free(text);
-}
-
 static char model[700];
 
 /* The bundled model with its __metadata__ value for key replaced (the header grows or shrinks;
@@ -519,7 +439,6 @@ int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
-    findings();
     preproc();
     outputs();
     figures_from_stats();
