@@ -166,8 +166,15 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
                     pa->series[0].n - 1);
             fprintf(s,
                     "plot '%s.dat' index %d using 3:0:(0):3:($0-0.32):($0+0.32):ytic(1) "
-                    "with boxxyerror lc rgb '#0072b2' notitle\n",
+                    "with boxxyerror lc rgb '#0072b2' notitle",
                     name, p);
+            /* the interval (columns lo, hi after the value) as horizontal error bars */
+            if (pa->series[0].lo)
+                fprintf(s,
+                        ", \\\n     '%s.dat' index %d using 3:0:4:5 with xerrorbars pt 0 "
+                        "lc rgb 'black' notitle",
+                        name, p);
+            fputc('\n', s);
             continue;
         }
         fprintf(s, "%s", ti ? "set xtics rotate by -45\n" : "set xtics autofreq norotate\n");
