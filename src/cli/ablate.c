@@ -40,9 +40,9 @@ int cmd_ablate(int argc, char **argv)
         OPT_S("--out", &j.out, "PREFIX", "output prefix (required; its directory must exist)"),
         OPT_S("--variants", &j.presets, "LIST",
               "presets: single (each block), stage (each stage), last-stage (the\nlast stage's "
-              "blocks, paper Sec. 4), last-two (the last two blocks), cumulative\n(the last k "
-              "blocks, k = 1..all), all (default: all of them; 'none' with\n--drop for custom "
-              "sets only)"),
+              "blocks, paper Sec. 4), last-two (the last two blocks,\ne.g. SE_5_2 + SE_5_3), "
+              "cumulative (the last k blocks, k = 1..all),\nall (default: all of them; 'none' "
+              "with --drop for custom sets only)"),
         OPT_N(OPT_MULTI, "--drop", &drops, 0, 0, "LIST",
               "one more variant: these blocks (repeatable)"),
         OPT_C("--mode", &mode, cli_mode_names, "M", "remove (default), mean or both"),
