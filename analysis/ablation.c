@@ -40,7 +40,7 @@ struct vlist {
     int n;
 };
 
-/* The name of a variant of mode made of nb blocks. */
+/* v->name := name, tagged " [mean]" when v ablates blocks in mean mode. */
 static void set_name(struct sekit_variant *v, const char *name)
 {
     snprintf(v->name, sizeof v->name, "%.80s%s", name,
@@ -60,7 +60,8 @@ static int add(struct vlist *l, const struct sekit_model *m, const char *name, c
             struct sekit_variant *v = &l->v[i];
             if (alias && strcmp(v->name, name) != 0 && !strstr(v->name, alias)) {
                 char base[96], merged[96];
-                size_t len = strlen(v->name), tag = mode == SEKIT_ABLATE_MEAN ? 7 : 0;
+                size_t len = strlen(v->name),
+                       tag = mode == SEKIT_ABLATE_MEAN ? sizeof " [mean]" - 1 : 0;
                 snprintf(base, sizeof base, "%.*s", (int)(len - tag), v->name);
                 snprintf(merged, sizeof merged, "%.60s = %s", base, alias);
                 set_name(v, merged);
