@@ -7,6 +7,7 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ void sekit_ablation_free(struct sekit_variant *v, int n)
         free(v[i].n);
         free(v[i].top1);
         free(v[i].top5);
+        free(v[i].label);
+        free(v[i].hit);
     }
     free(v);
 }
@@ -37,13 +40,34 @@ struct vlist {
     int n;
 };
 
+/* v->name := name, tagged " [mean]" when v ablates blocks in mean mode. */
+static void set_name(struct sekit_variant *v, const char *name)
+{
+    snprintf(v->name, sizeof v->name, "%.80s%s", name,
+             v->nblocks == 0                ? ""
+             : v->mode == SEKIT_ABLATE_MEAN ? " [mean]"
+                                            : "");
+}
+
+/* alias: when the set is already there under another name, that name gains " = alias", so that
+ * a reader looking for it (e.g. "last two blocks") sees it whichever preset came first. */
 static int add(struct vlist *l, const struct sekit_model *m, const char *name, const int *blocks,
-               int nb, enum sekit_ablation_mode mode)
+               int nb, enum sekit_ablation_mode mode, const char *alias)
 {
     for (int i = 0; i < l->n; i++)
         if (l->v[i].mode == mode && l->v[i].nblocks == nb &&
-            memcmp(l->v[i].blocks, blocks, sizeof(int) * (size_t)nb) == 0)
+            memcmp(l->v[i].blocks, blocks, sizeof(int) * (size_t)nb) == 0) {
+            struct sekit_variant *v = &l->v[i];
+            if (alias && strcmp(v->name, name) != 0 && !strstr(v->name, alias)) {
+                char base[96], merged[96];
+                size_t len = strlen(v->name),
+                       tag = mode == SEKIT_ABLATE_MEAN ? sizeof " [mean]" - 1 : 0;
+                snprintf(base, sizeof base, "%.*s", (int)(len - tag), v->name);
+                snprintf(merged, sizeof merged, "%.60s = %s", base, alias);
+                set_name(v, merged);
+            }
             return SEKIT_OK; /* the same set under another preset name */
+        }
     struct sekit_variant *nv = realloc(l->v, sizeof *nv * (size_t)(l->n + 1));
     if (!nv) return SEKIT_ENOMEM;
     l->v = nv;
@@ -59,12 +83,9 @@ static int add(struct vlist *l, const struct sekit_model *m, const char *name, c
         return SEKIT_ENOMEM;
     }
     l->n++;
-    snprintf(v->name, sizeof v->name, "%.80s%s", name,
-             nb == 0                     ? ""
-             : mode == SEKIT_ABLATE_MEAN ? " [mean]"
-                                         : "");
     v->mode = mode;
     v->nblocks = nb;
+    set_name(v, name);
     memcpy(v->blocks, blocks, sizeof(int) * (size_t)nb);
     for (int j = 0; j < nb; j++) {
         v->se_params += sekit_model_se_info(m, blocks[j])->params;
@@ -88,7 +109,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
     struct vlist l = {0};
     int *set = malloc(sizeof(int) * (size_t)(nse + 1)), rc = SEKIT_OK;
     if (!set) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    if (add(&l, m, "full model", set, 0, SEKIT_ABLATE_REMOVE)) goto oom;
+    if (add(&l, m, "full model", set, 0, SEKIT_ABLATE_REMOVE, NULL)) goto oom;
     const int last_stage = sekit_model_se_info(m, nse - 1)->stage;
     for (int mode = 0; mode < 2; mode++) {
         if (!(modes & (1 << mode))) continue;
@@ -100,7 +121,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
                 for (int i = 0; i < nse && !rc; i++) {
                     snprintf(name, sizeof name, "%s", sekit_model_se_info(m, i)->name);
                     set[0] = i;
-                    if (add(&l, m, name, set, 1, mode)) goto oom;
+                    if (add(&l, m, name, set, 1, mode, NULL)) goto oom;
                 }
             } else if (strcmp(p, "stage") == 0 || strcmp(p, "last-stage") == 0) {
                 int first_stage = sekit_model_se_info(m, 0)->stage;
@@ -113,7 +134,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
                         snprintf(name, sizeof name, "stage %d (last; paper Sec. 4)", s);
                     else
                         snprintf(name, sizeof name, "stage %d", s);
-                    if (k && add(&l, m, name, set, k, mode)) goto oom;
+                    if (k && add(&l, m, name, set, k, mode, NULL)) goto oom;
                 }
             } else if (strcmp(p, "cumulative") == 0) {
                 for (int k = 1; k <= nse; k++) {
@@ -121,16 +142,28 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
                         set[j] = nse - k + j;
                     snprintf(name, sizeof name, "last %d block%s (from %s)", k, k > 1 ? "s" : "",
                              sekit_model_se_info(m, nse - k)->name);
-                    if (add(&l, m, name, set, k, mode)) goto oom;
+                    if (add(&l, m, name, set, k, mode, NULL)) goto oom;
                 }
+            } else if (strcmp(p, "last-two") == 0) {
+                if (nse < 2) {
+                    rc = sekit_errf(e, SEKIT_EINVAL,
+                                    "preset last-two: the model has %d SE block%s, not two", nse,
+                                    nse == 1 ? "" : "s");
+                    break;
+                }
+                set[0] = nse - 2, set[1] = nse - 1;
+                snprintf(name, sizeof name, "last two blocks (%s, %s)",
+                         sekit_model_se_info(m, nse - 2)->name,
+                         sekit_model_se_info(m, nse - 1)->name);
+                if (add(&l, m, name, set, 2, mode, "last two blocks")) goto oom;
             } else if (strcmp(p, "all") == 0) {
                 for (int i = 0; i < nse; i++)
                     set[i] = i;
-                if (add(&l, m, "all SE blocks", set, nse, mode)) goto oom;
+                if (add(&l, m, "all SE blocks", set, nse, mode, NULL)) goto oom;
             } else {
                 rc = sekit_errf(e, SEKIT_EINVAL,
                                 "unknown ablation preset '%s' (single, stage, last-stage, "
-                                "cumulative, all)",
+                                "last-two, cumulative, all)",
                                 p);
             }
         }
@@ -156,7 +189,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
             if (!rc && k == 0) rc = sekit_errf(e, SEKIT_EINVAL, "empty --drop");
             if (!rc) {
                 qsort(set, (size_t)k, sizeof *set, cmp_int);
-                if (add(&l, m, drops[d], set, k, mode)) goto oom;
+                if (add(&l, m, drops[d], set, k, mode, NULL)) goto oom;
             }
         }
     }
@@ -178,10 +211,106 @@ oom:
     return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
 }
 
+int sekit_ablation_reserve(struct sekit_variant *v, int n, int64_t nimg, struct sekit_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        if (v[i].cap >= nimg) continue;
+        int *label = realloc(v[i].label, sizeof(int) * (size_t)nimg);
+        if (label) v[i].label = label;
+        unsigned char *hit = realloc(v[i].hit, (size_t)nimg);
+        if (hit) v[i].hit = hit;
+        if (!label || !hit) return sekit_errf(e, SEKIT_ENOMEM, "out of memory for per-image hits");
+        v[i].cap = nimg;
+    }
+    return SEKIT_OK;
+}
+
 void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const int *labels, int nb,
                           int K)
 {
-    sekit_tally_topk(logits, labels, nb, K, K < 5 ? K : 5, v->n, v->top1, v->top5);
+    SEKIT_ASSERT(v->nimg + nb <= v->cap);
+    /* image by image through the one definition of a hit, reading it back from the counts */
+    for (int b = 0; b < nb; b++) {
+        const int y = labels[b];
+        const int64_t t1 = v->top1[y], t5 = v->top5[y];
+        sekit_tally_topk(logits + (size_t)b * K, labels + b, 1, K, K < 5 ? K : 5, v->n, v->top1,
+                         v->top5);
+        v->label[v->nimg] = y;
+        v->hit[v->nimg++] = (unsigned char)((v->top1[y] != t1) | (v->top5[y] != t5) << 1);
+    }
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int sekit_ablation_bootstrap(const signed char *const *d, int nd, int64_t n, int B, uint64_t seed,
+                             int level, double *lo, double *hi, struct sekit_err *e)
+{
+    if (B < 1 || level <= 0 || level >= 100 || n < 0)
+        return sekit_errf(e, SEKIT_EINVAL, "bootstrap: B %d, level %d%%, n %lld", B, level,
+                          (long long)n);
+    /* the non-zero differences of each series: a resample's sum needs only them */
+    int64_t *nnz = calloc((size_t)nd + 1, sizeof *nnz), total = 0;
+    if (!nnz) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int k = 0; k < nd; k++)
+        for (int64_t i = 0; i < n; i++) {
+            if (d[k][i] < -1 || d[k][i] > 1) {
+                free(nnz);
+                return sekit_errf(e, SEKIT_EINVAL, "bootstrap: d[%d][%lld] = %d, not -1, 0 or 1", k,
+                                  (long long)i, d[k][i]);
+            }
+            nnz[k] += d[k][i] != 0;
+        }
+    for (int k = 0; k < nd; k++)
+        total += nnz[k];
+    int64_t *at = malloc(sizeof(int64_t) * (size_t)(total + 1));
+    signed char *val = malloc((size_t)total + 1);
+    uint32_t *count = calloc((size_t)n + 1, sizeof *count);
+    int64_t *sum = malloc(sizeof(int64_t) * (size_t)B * (size_t)(nd + 1));
+    int rc = SEKIT_OK;
+    if (!at || !val || !count || !sum) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory for the bootstrap");
+        goto out;
+    }
+    for (int k = 0, j = 0; k < nd; k++)
+        for (int64_t i = 0; i < n; i++)
+            if (d[k][i]) at[j] = i, val[j++] = d[k][i];
+    uint64_t state = seed;
+    for (int b = 0; b < B; b++) {
+        /* how often each image is drawn, then each series' sum over the draws */
+        memset(count, 0, sizeof *count * (size_t)n);
+        for (int64_t i = 0; i < n; i++)
+            count[splitmix64(&state) % (uint64_t)n]++;
+        for (int k = 0, j = 0; k < nd; k++) {
+            int64_t s = 0;
+            for (int64_t end = j + nnz[k]; j < end; j++)
+                s += val[j] * (int64_t)count[at[j]];
+            sum[(size_t)k * B + b] = s;
+        }
+    }
+    /* ceil(p B) in integers: p = (100 - level) / 200 */
+    const int64_t klo = ((int64_t)B * (100 - level) + 199) / 200,
+                  khi = ((int64_t)B * (100 + level) + 199) / 200;
+    for (int k = 0; k < nd; k++) {
+        int64_t *s = sum + (size_t)k * B;
+        qsort(s, (size_t)B, sizeof *s, cmp_i64);
+        lo[k] = n ? 100.0 * (double)s[klo < 1 ? 0 : klo - 1] / (double)n : 0;
+        hi[k] = n ? 100.0 * (double)s[khi > B ? B - 1 : khi - 1] / (double)n : 0;
+    }
+out:
+    free(nnz), free(at), free(val), free(count), free(sum);
+    return rc;
 }
 
 static double pct(const int64_t *hit, const int64_t *n, const int *classes, int nc)
@@ -200,15 +329,27 @@ static const char *const col_name[NCOLS] = {
     "top1",         "top5", "delta_top1", "delta_top5", "se_params_removed", "share_of_params",
     "flops_removed"};
 
+/* the intervals, stored as [V, 2] datasets: lo, hi of delta_top1, then of delta_top5 */
+enum { NCI = 4 };
+static const char *const ci_name[2] = {"delta_top1_ci", "delta_top5_ci"};
+#define CI_METHOD                                                                                  \
+    "paired percentile bootstrap over images (splitmix64 stream, index = draw mod n; bounds the "  \
+    "ceil(pB)-th smallest of B resampled deltas, p = (1 - level) / 2 and 1 - p)"
+
+/* Columns 0..NCOLS-1 as named in col_name, then the NCI interval bounds. */
 static double **table_col(struct sekit_ablation_table *t, int c)
 {
-    double **f[NCOLS] = {&t->top1,
-                         &t->top5,
-                         &t->delta_top1,
-                         &t->delta_top5,
-                         &t->se_params_removed,
-                         &t->share_of_params,
-                         &t->flops_removed};
+    double **f[NCOLS + NCI] = {&t->top1,
+                               &t->top5,
+                               &t->delta_top1,
+                               &t->delta_top5,
+                               &t->se_params_removed,
+                               &t->share_of_params,
+                               &t->flops_removed,
+                               &t->delta_top1_lo,
+                               &t->delta_top1_hi,
+                               &t->delta_top5_lo,
+                               &t->delta_top5_hi};
     return f[c];
 }
 
@@ -217,7 +358,7 @@ void sekit_ablation_table_free(struct sekit_ablation_table *t)
     if (!t) return;
     sekit_h5_strings_free(t->names, t->n);
     sekit_h5_strings_free(t->block_names, t->nse);
-    for (int c = 0; c < NCOLS; c++)
+    for (int c = 0; c < NCOLS + NCI; c++)
         free(*table_col(t, c));
     free(t->path), free(t->description), free(t->mode), free(t->block_stage), free(t->dropped);
     free(t->classes), free(t->top1_per_class);
@@ -231,19 +372,97 @@ static char *dup_or_null(const char *s, int *bad)
     return d;
 }
 
-/* The table the three files show, from the tallies. */
-static struct sekit_ablation_table *build_table(const struct sekit_variant *v, int n,
-                                                const struct sekit_model *m, const int *classes,
-                                                int nclasses, const char *what)
+/* The images of the tallies whose label is one of classes, as indices into the per-image
+ * hits; SEKIT_EINVAL when the variants' per-image hits do not cover their tallies alike. */
+static int table_images(const struct sekit_variant *v, int n, int K, const int *classes,
+                        int nclasses, int64_t **out, int64_t *nout, struct sekit_err *e)
 {
+    for (int i = 0; i < n; i++) {
+        int64_t tallied = 0;
+        for (int k = 0; k < K; k++)
+            tallied += v[i].n[k];
+        if (v[i].nimg != tallied || v[i].nimg != v[0].nimg ||
+            (v[i].nimg && memcmp(v[i].label, v[0].label, sizeof(int) * (size_t)v[i].nimg)))
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "variant '%s': %lld per-image hits for %lld tallied images, not "
+                              "the full model's %lld images in the same order",
+                              v[i].name, (long long)v[i].nimg, (long long)tallied,
+                              (long long)v[0].nimg);
+    }
+    unsigned char *in = calloc((size_t)K + 1, 1);
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)(v[0].nimg + 1)), m = 0;
+    if (!in || !idx) {
+        free(in), free(idx);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    for (int c = 0; c < nclasses; c++)
+        in[classes[c]] = 1;
+    for (int64_t j = 0; j < v[0].nimg; j++)
+        if (in[v[0].label[j]]) idx[m++] = j;
+    free(in);
+    *out = idx;
+    *nout = m;
+    return SEKIT_OK;
+}
+
+/* The paired intervals of every variant's deltas against row 0 over the images idx[0..m). */
+static int table_intervals(struct sekit_ablation_table *t, const struct sekit_variant *v,
+                           const int64_t *idx, int64_t m, struct sekit_err *e)
+{
+    const int nd = 2 * (t->n - 1);
+    signed char **d = calloc((size_t)nd + 1, sizeof *d);
+    double *lo = malloc(sizeof(double) * (size_t)(nd + 1)),
+           *hi = malloc(sizeof(double) * (size_t)(nd + 1));
+    int bad = !d || !lo || !hi;
+    for (int k = 0; !bad && k < nd; k++)
+        bad = !(d[k] = malloc((size_t)m + 1));
+    int rc = bad ? sekit_errf(e, SEKIT_ENOMEM, "out of memory") : SEKIT_OK;
+    for (int i = 1; !rc && i < t->n; i++)
+        for (int64_t j = 0; j < m; j++) {
+            const int h = v[i].hit[idx[j]], f = v[0].hit[idx[j]];
+            d[2 * (i - 1)][j] = (signed char)((h & 1) - (f & 1));
+            d[2 * (i - 1) + 1][j] = (signed char)((h >> 1 & 1) - (f >> 1 & 1));
+        }
+    if (!rc)
+        rc = sekit_ablation_bootstrap((const signed char *const *)d, nd, m,
+                                      SEKIT_ABLATION_CI_RESAMPLES, (uint64_t)SEKIT_ABLATION_CI_SEED,
+                                      SEKIT_ABLATION_CI_LEVEL, lo, hi, e);
+    for (int i = 0; !rc && i < t->n; i++) {
+        t->delta_top1_lo[i] = i ? lo[2 * (i - 1)] : 0;
+        t->delta_top1_hi[i] = i ? hi[2 * (i - 1)] : 0;
+        t->delta_top5_lo[i] = i ? lo[2 * (i - 1) + 1] : 0;
+        t->delta_top5_hi[i] = i ? hi[2 * (i - 1) + 1] : 0;
+    }
+    for (int k = 0; d && k < nd; k++)
+        free(d[k]);
+    free(d), free(lo), free(hi);
+    return rc;
+}
+
+/* The table the three files show, from the tallies. */
+static int build_table(struct sekit_ablation_table **out, const struct sekit_variant *v, int n,
+                       const struct sekit_model *m, const int *classes, int nclasses,
+                       const char *what, struct sekit_err *e)
+{
+    *out = NULL;
+    const int K = sekit_model_arch(m)->num_classes;
+    int64_t *idx = NULL, nimg = 0;
+    int rc = table_images(v, n, K, classes, nclasses, &idx, &nimg, e);
+    if (rc) return rc;
     struct sekit_ablation_table *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
+    if (!t) {
+        free(idx);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
     const int nse = sekit_model_se_count(m);
     int bad = 0;
     t->n = n;
     t->nse = nse;
     t->nclasses = nclasses;
     t->total_params = sekit_model_params(m);
+    t->ci_resamples = SEKIT_ABLATION_CI_RESAMPLES;
+    t->ci_seed = SEKIT_ABLATION_CI_SEED;
+    t->ci_level = SEKIT_ABLATION_CI_LEVEL;
     t->description = dup_or_null(what, &bad);
     t->names = calloc((size_t)n, sizeof *t->names);
     t->mode = malloc(sizeof(int) * (size_t)n);
@@ -252,12 +471,13 @@ static struct sekit_ablation_table *build_table(const struct sekit_variant *v, i
     t->dropped = calloc((size_t)n * (size_t)nse, 1);
     t->classes = malloc(sizeof(int) * (size_t)(nclasses + 1));
     t->top1_per_class = malloc(sizeof(double) * ((size_t)n * (size_t)nclasses + 1));
-    for (int c = 0; c < NCOLS; c++)
+    for (int c = 0; c < NCOLS + NCI; c++)
         bad |= !(*table_col(t, c) = malloc(sizeof(double) * (size_t)n));
     if (bad || !t->names || !t->mode || !t->block_names || !t->block_stage || !t->dropped ||
         !t->classes || !t->top1_per_class) {
         sekit_ablation_table_free(t);
-        return NULL;
+        free(idx);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
     memcpy(t->classes, classes, sizeof(int) * (size_t)nclasses);
     for (int j = 0; j < nse; j++) {
@@ -284,11 +504,14 @@ static struct sekit_ablation_table *build_table(const struct sekit_variant *v, i
                 v[i].n[k] ? 100.0 * (double)v[i].top1[k] / (double)v[i].n[k] : 0;
         }
     }
-    if (bad) {
+    rc = bad ? sekit_errf(e, SEKIT_ENOMEM, "out of memory") : table_intervals(t, v, idx, nimg, e);
+    free(idx);
+    if (rc) {
         sekit_ablation_table_free(t);
-        return NULL;
+        return rc;
     }
-    return t;
+    *out = t;
+    return SEKIT_OK;
 }
 
 static const char *mode_name(const struct sekit_ablation_table *t, int i)
@@ -298,8 +521,9 @@ static const char *mode_name(const struct sekit_ablation_table *t, int i)
 
 static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *const *class_names)
 {
-    fprintf(fp, "variant,mode,blocks,top1,top5,delta_top1,delta_top5,se_params_removed,"
-                "share_of_params,flops_removed_per_image");
+    fprintf(fp, "variant,mode,blocks,top1,top5,delta_top1,delta_top5,delta_top1_lo,delta_top1_hi,"
+                "delta_top5_lo,delta_top5_hi,se_params_removed,share_of_params,"
+                "flops_removed_per_image");
     for (int c = 0; c < t->nclasses; c++)
         fprintf(fp, ",\"top1 %s\"", class_names[t->classes[c]]);
     fputc('\n', fp);
@@ -308,9 +532,10 @@ static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *cons
         for (int j = 0, k = 0; j < t->nse; j++)
             if (t->dropped[(size_t)i * t->nse + j])
                 fprintf(fp, "%s%s", k++ ? " " : "", t->block_names[j]);
-        fprintf(fp, "\",%.2f,%.2f,%+.2f,%+.2f,%.0f,%.4f,%.0f", t->top1[i], t->top5[i],
-                t->delta_top1[i], t->delta_top5[i], t->se_params_removed[i], t->share_of_params[i],
-                t->flops_removed[i]);
+        fprintf(fp, "\",%.2f,%.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%.0f,%.4f,%.0f", t->top1[i],
+                t->top5[i], t->delta_top1[i], t->delta_top5[i], t->delta_top1_lo[i],
+                t->delta_top1_hi[i], t->delta_top5_lo[i], t->delta_top5_hi[i],
+                t->se_params_removed[i], t->share_of_params[i], t->flops_removed[i]);
         for (int c = 0; c < t->nclasses; c++)
             fprintf(fp, ",%.2f", t->top1_per_class[(size_t)i * t->nclasses + c]);
         fputc('\n', fp);
@@ -322,15 +547,24 @@ static void write_md(FILE *fp, const struct sekit_ablation_table *t)
     fprintf(fp, "| variant | mode | top-1 | top-5 | \xce\x94 top-1 | \xce\x94 top-5 | SE params "
                 "removed | share of params | SE FLOPs removed / image |\n"
                 "|---|---|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < t->n; i++)
-        fprintf(fp, "| %s | %s | %.2f | %.2f | %+.2f | %+.2f | %.0f | %.2f%% | %.0f |\n",
-                t->names[i], mode_name(t, i), t->top1[i], t->top5[i], t->delta_top1[i],
-                t->delta_top5[i], t->se_params_removed[i], 100.0 * t->share_of_params[i],
-                t->flops_removed[i]);
+    for (int i = 0; i < t->n; i++) {
+        char d1[64] = "+0.00", d5[64] = "+0.00"; /* row 0, the reference itself */
+        if (i) {
+            snprintf(d1, sizeof d1, "%+.2f [%+.2f, %+.2f]", t->delta_top1[i], t->delta_top1_lo[i],
+                     t->delta_top1_hi[i]);
+            snprintf(d5, sizeof d5, "%+.2f [%+.2f, %+.2f]", t->delta_top5[i], t->delta_top5_lo[i],
+                     t->delta_top5_hi[i]);
+        }
+        fprintf(fp, "| %s | %s | %.2f | %.2f | %s | %s | %.0f | %.2f%% | %.0f |\n", t->names[i],
+                mode_name(t, i), t->top1[i], t->top5[i], d1, d5, t->se_params_removed[i],
+                100.0 * t->share_of_params[i], t->flops_removed[i]);
+    }
     fprintf(fp,
             "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
-            "%.2f top-5).\n",
-            t->description, (long long)t->total_params, t->top1[0], t->top5[0]);
+            "%.2f top-5), in brackets its paired %d%% interval (percentile bootstrap over the "
+            "images, %d resamples, seed %lld).\n",
+            t->description, (long long)t->total_params, t->top1[0], t->top5[0], t->ci_level,
+            t->ci_resamples, (long long)t->ci_seed);
 }
 
 /* Writes the table into the open file f; -1 on an HDF5 failure. */
@@ -354,6 +588,20 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t)
     for (int c = 0; !bad && c < NCOLS; c++)
         bad = sekit_h5_write(g, col_name[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 0,
                              *table_col((struct sekit_ablation_table *)t, c));
+    const int64_t B = t->ci_resamples, level = t->ci_level;
+    double *ci = bad ? NULL : malloc(sizeof(double) * 2 * n);
+    bad = bad || !ci || sekit_h5_attr_str(g, "ci_method", CI_METHOD) ||
+          sekit_h5_attr_i64(g, "ci_resamples", &B, 0) ||
+          sekit_h5_attr_i64(g, "ci_seed", &t->ci_seed, 0) ||
+          sekit_h5_attr_i64(g, "ci_level_percent", &level, 0);
+    for (int k = 0; !bad && k < 2; k++) {
+        const double *lo = k ? t->delta_top5_lo : t->delta_top1_lo,
+                     *hi = k ? t->delta_top5_hi : t->delta_top1_hi;
+        for (hsize_t i = 0; i < n; i++)
+            ci[2 * i] = lo[i], ci[2 * i + 1] = hi[i];
+        bad = sekit_h5_write(g, ci_name[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 2, ci);
+    }
+    free(ci);
     if (g >= 0) H5Gclose(g);
     return bad ? -1 : 0;
 }
@@ -367,11 +615,12 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
     for (int i = 0; i < 3; i++)
         if ((size_t)snprintf(path[i], sizeof path[i], "%s%s", prefix, ext[i]) >= sizeof path[i])
             return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", prefix);
-    struct sekit_ablation_table *t = build_table(v, n, m, classes, nclasses, what);
-    if (!t) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    struct sekit_ablation_table *t;
+    int rc = build_table(&t, v, n, m, classes, nclasses, what, e);
+    if (rc) return rc;
     struct sekit_text_out csv = {0}, md = {0};
     struct sekit_h5_out h = {.f = -1};
-    int rc = sekit_text_create(&csv, path[0], e);
+    rc = sekit_text_create(&csv, path[0], e);
     if (!rc) write_csv(csv.fp, t, class_names);
     rc = sekit_text_close(&csv, rc, e);
     if (!rc && !(rc = sekit_text_create(&md, path[1], e))) write_md(md.fp, t);
@@ -418,10 +667,18 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
         rc = sekit_h5_fail(e, path, "open /ablation");
         goto out;
     }
+    int64_t B = 0, level = 0;
     rc = sekit_h5_attr_read_str(g, path, "/ablation", "description", 1, &t->description, e);
     if (!rc)
         rc = sekit_h5_attr_read_i64(g, path, "/ablation", "total_params", 1, &t->total_params, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(g, path, "/ablation", "ci_resamples", 1, &B, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(g, path, "/ablation", "ci_seed", 1, &t->ci_seed, e);
+    if (!rc) rc = sekit_h5_attr_read_i64(g, path, "/ablation", "ci_level_percent", 1, &level, e);
     H5Gclose(g);
+    if (!rc && (B < 1 || B > INT_MAX || level <= 0 || level >= 100))
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /ablation@ci_resamples %lld, ci_level_percent %lld",
+                        path, (long long)B, (long long)level);
+    t->ci_resamples = (int)B, t->ci_level = (int)level;
     if (rc) goto out;
     if ((rc = sekit_h5_read_strings(f, path, "/ablation/variant", &n, &t->names, e)) ||
         (rc = sekit_h5_read_strings(f, path, "/ablation/block", &nse, &t->block_names, e)))
@@ -450,6 +707,36 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
         if ((rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE, 1, vd,
                                 (void **)table_col(t, c), e)))
             goto out;
+    }
+    for (int k = 0; k < 2; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "/ablation/%s", ci_name[k]);
+        int64_t cd[2] = {n, 2};
+        double *ci = NULL;
+        if ((rc = sekit_h5_read(f, path, name, SEKIT_H5_FLOAT, H5T_NATIVE_DOUBLE, 2, cd,
+                                (void **)&ci, e)))
+            goto out;
+        double *lo = malloc(sizeof(double) * (size_t)(n + 1)),
+               *hi = malloc(sizeof(double) * (size_t)(n + 1));
+        *table_col(t, NCOLS + 2 * k) = lo, *table_col(t, NCOLS + 2 * k + 1) = hi;
+        if (!lo || !hi) {
+            free(ci);
+            rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            lo[i] = ci[2 * i], hi[i] = ci[2 * i + 1];
+            /* written as !(ok) so that NaN fails too */
+            if (!(lo[i] <= hi[i] && lo[i] >= -100 && hi[i] <= 100) ||
+                (i == 0 && (lo[i] != 0 || hi[i] != 0))) {
+                rc = sekit_errf(e, SEKIT_EFORMAT,
+                                "%s: %s[%lld] = [%g, %g], not an interval of points%s", path, name,
+                                (long long)i, lo[i], hi[i], i ? "" : " (row 0 must be [0, 0])");
+                break;
+            }
+        }
+        free(ci);
+        if (rc) goto out;
     }
     if (n < 1 || t->mode[0] != -1) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: row 0 of /ablation is not the full model", path);
@@ -508,6 +795,18 @@ int sekit_ablation_find_stage(const struct sekit_ablation_table *t, int stage, i
     if (!want) return -1;
     for (int j = 0; j < t->nse; j++)
         want[j] = t->block_stage[j] == stage;
+    int i = sekit_ablation_find(t, want, mode);
+    free(want);
+    return i;
+}
+
+int sekit_ablation_find_last(const struct sekit_ablation_table *t, int k, int mode)
+{
+    if (k < 1 || k > t->nse) return -1;
+    unsigned char *want = malloc((size_t)t->nse + 1);
+    if (!want) return -1;
+    for (int j = 0; j < t->nse; j++)
+        want[j] = j >= t->nse - k;
     int i = sekit_ablation_find(t, want, mode);
     free(want);
     return i;

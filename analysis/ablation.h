@@ -7,7 +7,8 @@
  *   mean    gate := the block's mean excitation over the evaluated images, class-agnostic (keeps
  *           the average recalibration, drops the input-dependent part).
  * Presets: single (each block alone), stage (each stage), last-stage (the paper's Sec. 4 claim),
- * cumulative (the last k blocks, k = 1..all), all.
+ * last-two (the SE modules of the network's last two residual blocks), cumulative (the last k
+ * blocks, k = 1..all), all.
  *
  * Cost accounting per image, for a block of C channels, reduced width CR, output H x W:
  *   SE parameters: the FC weights and biases;
@@ -31,27 +32,59 @@ struct sekit_variant {
     int64_t se_params;        /* removed */
     double flops;             /* removed per image */
     int64_t *n, *top1, *top5; /* per class of the model: images, top-1 hits, top-5 hits */
+    /* per image in the order tallied (sekit_ablation_reserve): its label, and bit 0 a top-1
+     * hit, bit 1 a top-5 hit; the paired intervals compare them image by image */
+    int64_t nimg, cap;
+    int *label;
+    unsigned char *hit;
 };
+
+/* The paired bootstrap of the deltas (see sekit_ablation_bootstrap). */
+#define SEKIT_ABLATION_CI_RESAMPLES 2000
+#define SEKIT_ABLATION_CI_SEED INT64_C(20171231) /* fits the int64 attribute ci_seed */
+#define SEKIT_ABLATION_CI_LEVEL 95               /* percent */
 
 /* SE FLOPs per image of block i at its prepared size (see above). */
 double sekit_ablation_se_flops(const struct sekit_model *m, int i, enum sekit_ablation_mode mode);
 
-/* Builds the variants: presets is a comma list of single, stage, last-stage, cumulative, all
- * (or NULL for none); each drops[j] a comma list of block names forming one more variant; modes
- * a mask (1 remove, 2 mean). Identical block sets of the same mode appear once. The model must
- * be prepared. */
+/* Builds the variants: presets is a comma list of single, stage, last-stage, last-two,
+ * cumulative, all (or NULL for none); each drops[j] a comma list of block names forming one more
+ * variant; modes a mask (1 remove, 2 mean). Identical block sets of the same mode appear once,
+ * under the first name given to them; when last-two meets its set already made by another preset
+ * (a last stage of two blocks, cumulative's last 2), that name gains " = last two blocks". The
+ * model must be prepared. */
 int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
                             const char *const *drops, int ndrops, int modes,
                             struct sekit_variant **out, int *n, struct sekit_err *e);
 void sekit_ablation_free(struct sekit_variant *v, int n);
 
-/* Adds one batch's logits (nb, K) against labels to v's tallies. */
+/* Room for nimg per-image hits in each of v[0..n): call before the first tally. */
+int sekit_ablation_reserve(struct sekit_variant *v, int n, int64_t nimg, struct sekit_err *e);
+/* Adds one batch's logits (nb, K) against labels to v's tallies, per class and per image (the
+ * reserved room must hold them). */
 void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const int *labels, int nb,
                           int K);
 
+/*
+ * Paired percentile bootstrap over images. d[k][0..n) are per-image differences in {-1, 0, 1}
+ * (a variant's hit minus the full model's) of nd series, all resampled alike. Resample b =
+ * 0..B-1 draws n image indices, each splitmix64(state) mod n from one stream seeded with seed
+ * (state += 0x9e3779b97f4a7c15; z = state; z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9;
+ * z = (z ^ z >> 27) * 0x94d049bb133111eb; z ^ z >> 31), and gives each series
+ * delta_b = 100 S_b / n points, S_b the sum of d over the drawn indices. lo[k] and hi[k] are
+ * the ceil(p B)-th smallest delta_b for p = (1 - level/100) / 2 and 1 - that (the inverse of the
+ * empirical distribution function; ceil taken exactly on integers). O(B n + B nnz), nnz the
+ * non-zero d. SEKIT_EINVAL on a d outside {-1, 0, 1}, B < 1 or level outside (0, 100).
+ */
+int sekit_ablation_bootstrap(const signed char *const *d, int nd, int64_t n, int B, uint64_t seed,
+                             int level, double *lo, double *hi, struct sekit_err *e);
+
 /* Writes PREFIX.csv, PREFIX.md and PREFIX.h5 (schema: docs/record-format.md, "Ablations"):
- * variant 0 must be the full model (no block). Each file goes to its .tmp, is checked, and all
- * three are renamed into place only when all were written; on any failure none exists under its
+ * variant 0 must be the full model (no block); every variant's per-image hits must cover the
+ * images of its per-class tallies, in the same order for all (SEKIT_EINVAL otherwise). The
+ * intervals of the deltas are sekit_ablation_bootstrap's over the images of the given classes,
+ * with SEKIT_ABLATION_CI_RESAMPLES, _SEED and _LEVEL. Each file goes to its .tmp, is checked, and
+ * all three are renamed into place only when all were written; on any failure none exists under its
  * final name and no .tmp remains. */
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
@@ -72,13 +105,19 @@ struct sekit_ablation_table {
      * model's parameters; SE FLOPs saved per image */
     double *top1, *top5, *delta_top1, *delta_top5, *se_params_removed, *share_of_params,
         *flops_removed;
+    /* [n] each: the paired bootstrap interval of delta_top1 and delta_top5, points (row 0 0) */
+    double *delta_top1_lo, *delta_top1_hi, *delta_top5_lo, *delta_top5_hi;
+    int ci_resamples, ci_level; /* B and the level in percent */
+    int64_t ci_seed;
     int nclasses, *classes; /* [nclasses] model class index of each column */
     double *top1_per_class; /* [n, nclasses] percent */
     int64_t total_params;
 };
 
-/* Reads and validates PREFIX.h5: its version, every dataset's type class and shape, dropped
- * rows of 0/1 that agree with the modes. SEKIT_EFORMAT naming what is wrong. */
+/* Reads and validates PREFIX.h5: its version (3; older files are refused, asking to rerun
+ * sekit ablate), every dataset's type class and shape, dropped rows of 0/1 that agree with the
+ * modes, intervals with lo <= hi within +/-100 points and row 0 = [0, 0]. SEKIT_EFORMAT naming what
+ * is wrong. */
 int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, struct sekit_err *e);
 void sekit_ablation_table_free(struct sekit_ablation_table *t);
 /* The row of the variant that ablates exactly the blocks flagged in dropped[nse] in mode, or -1. */
@@ -87,5 +126,8 @@ int sekit_ablation_find(const struct sekit_ablation_table *t, const unsigned cha
 /* The row of the variant that ablates exactly the SE blocks of stage (every one of them, no
  * other) in mode, or -1: e.g. the paper's Sec. 4 last-stage variant. */
 int sekit_ablation_find_stage(const struct sekit_ablation_table *t, int stage, int mode);
+/* The row of the variant that ablates exactly the last k SE blocks in network order (no other)
+ * in mode, or -1: k = 2 is the last-two preset. */
+int sekit_ablation_find_last(const struct sekit_ablation_table *t, int k, int mode);
 
 #endif

@@ -14,9 +14,10 @@
 
 struct sekit_ablation_pass;
 
-/* Prepares the passes of v[0..nv) (v[0] the full model) on m, prepared for batches of up to
- * `batch` images; means[i] is SE block i's frozen gate for mean-mode variants (or NULL when
- * there are none). Sets m's captures: call before the full forward passes it will use. */
+/* Prepares the passes of v[0..nv) (v[0] the full model, room reserved for every image's hits:
+ * sekit_ablation_reserve) on m, prepared for batches of up to `batch` images; means[i] is SE block
+ * i's frozen gate for mean-mode variants (or NULL when there are none). Sets m's captures: call
+ * before the full forward passes it will use. */
 int sekit_ablation_pass_new(struct sekit_ablation_pass **out, struct sekit_model *m,
                             struct sekit_variant *v, int nv, int batch, const float *const *means,
                             struct sekit_err *e);

@@ -1,6 +1,7 @@
 /* ablate.c -- accuracy with SE blocks removed or frozen, every variant in one pass, optionally
  * recording the full model's SE vectors in that pass. See jobs.h. */
 #include "../analysis/ablation_pass.h"
+#include "../plots/figures.h"
 #include "jobs.h"
 
 #include <stdio.h>
@@ -59,6 +60,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
             sekit_gate_means_finish(&g);
         }
     }
+    if ((rc = sekit_ablation_reserve(v, j->nvariants, p->n, e))) goto out;
     if ((rc = sekit_ablation_pass_new(&c.pass, p->m, v, j->nvariants, p->batch,
                                       (const float *const *)g.mean, e)))
         goto out;
@@ -80,11 +82,18 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     if ((rc = sekit_ablation_write(j->out, v, j->nvariants, p->m, names, p->classes, p->nclasses,
                                    what, e)))
         goto out;
+    /* the chart from the file just written, as `sekit figure` draws it, with the intervals */
     char h5[4200], png[4200];
     snprintf(h5, sizeof h5, "%s.h5", j->out);
     snprintf(png, sizeof png, "%s.png", j->out);
-    const struct sekit_figure_request q = {.input = h5, .figure = "ablation", .out = png};
-    rc = sekit_job_figure(&q, e);
+    struct sekit_ablation_table *t = NULL;
+    struct sekit_fig fig = {0};
+    if (!(rc = sekit_ablation_read(&t, h5, e)) &&
+        !(rc = sekit_fig_ablation_ci(&fig, t->names, t->delta_top1, t->delta_top1_lo,
+                                     t->delta_top1_hi, t->n, h5, e)))
+        rc = sekit_plot_render(&fig.f, png, e);
+    sekit_fig_free(&fig);
+    sekit_ablation_table_free(t);
 out:
     sekit_recorder_close(c.rec);
     sekit_ablation_pass_free(c.pass);

@@ -81,7 +81,7 @@ void sekit_recorder_close(struct sekit_recorder *r);
 
 struct sekit_ablate_job {
     const char *out;     /* writes out.csv, .md, .h5, .png */
-    const char *presets; /* single,stage,last-stage,cumulative,all or NULL for none */
+    const char *presets; /* single,stage,last-stage,last-two,cumulative,all or NULL for none */
     const char *const *drops;
     int ndrops;
     int modes;              /* 1 remove, 2 mean, 3 both */

@@ -210,14 +210,26 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
 int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *delta, int n,
                        const char *what, struct sekit_err *e)
 {
+    return sekit_fig_ablation_ci(fig, names, delta, NULL, NULL, n, what, e);
+}
+
+int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
+                          const double *lo, const double *hi, int n, const char *what,
+                          struct sekit_err *e)
+{
     memset(fig, 0, sizeof *fig);
     if (n < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: no ablation variants to draw", what);
     struct sekit_panel *panel = own(fig, sizeof *panel);
     struct sekit_series *se = own(fig, sizeof *se);
-    double *y = own(fig, sizeof(double) * (size_t)n);
+    double *y = own(fig, sizeof(double) * (size_t)n), *l = NULL, *h = NULL;
+    if (lo && hi &&
+        (!(l = own(fig, sizeof(double) * (size_t)n)) ||
+         !(h = own(fig, sizeof(double) * (size_t)n))))
+        return oom(fig, e);
     if (!panel || !se || !y) return oom(fig, e);
     memcpy(y, delta, sizeof(double) * (size_t)n);
-    *se = (struct sekit_series){"change in top-1", n, NULL, y, NULL, NULL, 0, 0, 0};
+    if (l) memcpy(l, lo, sizeof(double) * (size_t)n), memcpy(h, hi, sizeof(double) * (size_t)n);
+    *se = (struct sekit_series){"change in top-1", n, NULL, y, l, h, 0, 0, 0};
     *panel = (struct sekit_panel){"SE blocks removed at inference",
                                   "change in top-1 accuracy "
                                   "(points)",
@@ -228,7 +240,8 @@ int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *
                                   se,
                                   (const char *const *)names};
     snprintf(fig->title, sizeof fig->title, "Block ablation");
-    snprintf(fig->note, sizeof fig->note, "%s", what);
+    snprintf(fig->note, sizeof fig->note, "%s%s", what,
+             l ? "\nwhiskers: paired 95% bootstrap interval over the images" : "");
     fig->f = (struct sekit_figure){fig->title, fig->note, 1, 1, panel, 1};
     return SEKIT_OK;
 }

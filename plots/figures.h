@@ -4,7 +4,8 @@
  *                channels sampled at evenly spaced indices, plus the all-classes curve;
  *   intra-class  Fig. 7: for two classes, the mean gate with a +/- 1 std band per channel;
  *   depth        class specificity and saturation of every block in network order;
- *   ablation     the change in top-1 of every ablation variant (from `sekit ablate`).
+ *   ablation     the change in top-1 of every ablation variant (from `sekit ablate`), with
+ *                its paired bootstrap interval as error bars.
  * A figure owns its memory: sekit_fig_free releases everything a builder allocated.
  */
 #ifndef SEKIT_FIGURES_H
@@ -42,8 +43,13 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
                           char *const *class_names, const char *what, struct sekit_err *e);
 int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
                     const char *what, struct sekit_err *e);
-/* names[n] variants, delta[n] change in top-1 (points). */
+/* names[n] variants, delta[n] change in top-1 (points), without intervals. */
 int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *delta, int n,
                        const char *what, struct sekit_err *e);
+/* The same with error bars from lo[n] to hi[n] (points; both NULL: none), e.g. the table's
+ * delta_top1_lo and delta_top1_hi. */
+int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
+                          const double *lo, const double *hi, int n, const char *what,
+                          struct sekit_err *e);
 
 #endif

@@ -159,15 +159,23 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         else
             fprintf(s, "set autoscale y\n");
         if (f->bars) {
-            /* first variant on top, as in the cairo chart */
+            /* first variant on top, as in the cairo chart: an inverted range (gnuplot 5.4
+             * ignores "reverse" on a range given explicitly) */
             fprintf(s,
                     "set style fill solid 0.9\nunset key\nset ytics nomirror\n"
-                    "set yrange [-0.6:%d.6] reverse\n",
+                    "set yrange [%d.6:-0.6]\n",
                     pa->series[0].n - 1);
             fprintf(s,
                     "plot '%s.dat' index %d using 3:0:(0):3:($0-0.32):($0+0.32):ytic(1) "
-                    "with boxxyerror lc rgb '#0072b2' notitle\n",
+                    "with boxxyerror lc rgb '#0072b2' notitle",
                     name, p);
+            /* the interval (columns lo, hi after the value) as horizontal error bars */
+            if (pa->series[0].lo)
+                fprintf(s,
+                        ", \\\n     '%s.dat' index %d using 3:0:4:5 with xerrorbars pt 0 "
+                        "lc rgb 'black' notitle",
+                        name, p);
+            fputc('\n', s);
             continue;
         }
         fprintf(s, "%s", ti ? "set xtics rotate by -45\n" : "set xtics autofreq norotate\n");

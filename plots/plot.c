@@ -257,8 +257,10 @@ static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, doubl
     const struct sekit_series *se = &p->series[0];
     double x0 = ox + BAR_LABEL_W, y0 = oy + PAD_T, w = W - BAR_LABEL_W - 30, h = H - PAD_T - PAD_B;
     double lo = 0, hi = 0;
-    for (int i = 0; i < se->n; i++)
+    for (int i = 0; i < se->n; i++) {
         lo = fmin(lo, se->y[i]), hi = fmax(hi, se->y[i]);
+        if (se->lo) lo = fmin(lo, se->lo[i]), hi = fmax(hi, se->hi[i]);
+    }
     double pad = (hi - lo) * 0.08 + 1e-3;
     lo -= lo < 0 ? pad : 0, hi += pad;
 #define PX(v) (x0 + ((v)-lo) / (hi - lo) * w)
@@ -285,6 +287,17 @@ static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, doubl
         cairo_rectangle(cr, fmin(a, b), y0 + row * i + row * 0.18, fabs(b - a), row * 0.64);
         cairo_fill(cr);
         cairo_set_source_rgb(cr, 0, 0, 0);
+        if (se->lo) { /* the interval: a whisker with end caps across the bar's middle */
+            const double yc = y0 + row * i + row * 0.5, cap = row * 0.22;
+            cairo_set_line_width(cr, 1);
+            cairo_move_to(cr, PX(se->lo[i]), yc);
+            cairo_line_to(cr, PX(se->hi[i]), yc);
+            cairo_move_to(cr, PX(se->lo[i]), yc - cap);
+            cairo_line_to(cr, PX(se->lo[i]), yc + cap);
+            cairo_move_to(cr, PX(se->hi[i]), yc - cap);
+            cairo_line_to(cr, PX(se->hi[i]), yc + cap);
+            cairo_stroke(cr);
+        }
         if (p->xticklabels)
             text(cr, x0 - 6, y0 + row * i + row * 0.5 + 3.5, p->xticklabels[i],
                  row < 13 ? row * 0.75 : 9.5, 0, 1, 0);

@@ -8,6 +8,6 @@
 
 #define SEKIT_RECORD_FORMAT_VERSION 1   /* root attribute format_version */
 #define SEKIT_STATS_FORMAT_VERSION 3    /* root attribute stats_format_version */
-#define SEKIT_ABLATION_FORMAT_VERSION 2 /* root attribute ablation_format_version */
+#define SEKIT_ABLATION_FORMAT_VERSION 3 /* root attribute ablation_format_version */
 
 #endif

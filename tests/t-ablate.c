@@ -10,7 +10,13 @@
  *   - the output files (CSV, Markdown, HDF5, chart) are all written, and bad arguments are
  *     refused in one line with nothing written;
  *   - the closing line gives the pass's throughput in image-variants per second, and --quiet
- *     prints nothing.
+ *     prints nothing;
+ *   - the paired bootstrap intervals of the deltas: exactly a brute-force bootstrap written
+ *     here (30 images; and the intervals in a sekit ablate file against the engine's per-image
+ *     hits), within Monte-Carlo tolerance of the exact bootstrap quantiles by enumerating all
+ *     6^6 resamples, [0, 0] for a variant that changes no prediction, read back alike from
+ *     PREFIX.h5, .csv and .md, and fast on 10,000 images x 20 variants;
+ *   - last-two and the last k blocks found by what they drop.
  */
 #include "../analysis/ablation.h"
 #include "../datasets/dataset.h"
@@ -256,10 +262,21 @@ static void reader_agrees(const char *path, const struct table *raw)
     for (int j = 0; blocks_ok && j < 6; j++)
         blocks_ok = !strcmp(t->block_names[j], names[j]) && t->block_stage[j] == 2 + j / 2;
     ok(blocks_ok, "block names and stages in network order");
+    /* the last stage has two blocks here: last-stage and last-two are one variant */
     int last = sekit_ablation_find_stage(t, 4, SEKIT_ABLATE_REMOVE);
-    ok(last > 0 && !strcmp(t->names[last], "stage 4 (last; paper Sec. 4)"),
+    ok(last > 0 && !strcmp(t->names[last], "stage 4 (last; paper Sec. 4) = last two blocks"),
        "the variant removing exactly the last stage's blocks is found by its dropped row ('%s')",
        last > 0 ? t->names[last] : "none");
+    int two = sekit_ablation_find_last(t, 2, SEKIT_ABLATE_REMOVE);
+    is_int(two, last, "last-two is found by what it drops (SE_4_1, SE_4_2): the same row");
+    int three = sekit_ablation_find_last(t, 3, SEKIT_ABLATE_REMOVE);
+    ok(three > 0 && !strcmp(t->names[three], "last 3 blocks (from SE_3_2)"),
+       "the last 3 blocks are found by what they drop ('%s')",
+       three > 0 ? t->names[three] : "none");
+    ok(sekit_ablation_find_last(t, 0, SEKIT_ABLATE_REMOVE) == -1 &&
+           sekit_ablation_find_last(t, 7, SEKIT_ABLATE_REMOVE) == -1 &&
+           sekit_ablation_find_last(t, 2, SEKIT_ABLATE_MEAN) == -1,
+       "no last 0 or 7 blocks, no mean-mode last two: -1");
     unsigned char want[6] = {0, 1, 0, 0, 1, 0};
     int custom = sekit_ablation_find(t, want, SEKIT_ABLATE_REMOVE);
     ok(custom > 0 && !strcmp(t->names[custom], "SE_2_2,SE_4_1"),
@@ -267,6 +284,354 @@ static void reader_agrees(const char *path, const struct table *raw)
     ok(sekit_ablation_find_stage(t, 4, SEKIT_ABLATE_MEAN) == -1, "no mean-mode variant: -1");
     is_int(t->mode[0], -1, "row 0 is the full model");
     sekit_ablation_table_free(t);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the paired bootstrap of the deltas, against independent computations */
+
+/* splitmix64 as published (Steele, Lea and Flood 2014; Vigna's reference code), written out
+ * here apart from analysis/ablation.c */
+static uint64_t ref_splitmix64(uint64_t *x)
+{
+    uint64_t z = *x = *x + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rank (1-based) of the p-quantile by the inverse empirical distribution function: the
+ * least k with k / B >= p, for p = num / 200. */
+static int ref_rank(int B, int num)
+{
+    int k = 1;
+    while (200LL * k < (long long)B * num)
+        k++;
+    return k;
+}
+
+/*
+ * The documented procedure, brute force: for each resample draw n indices, and for every series
+ * compute mean(hit_variant) - mean(hit_full) over them from the hit flags themselves; the
+ * bounds are the ranked deltas of the documented percentile definition.
+ */
+static void ref_bootstrap(const unsigned char *const *hv, const unsigned char *hf, int ns, int n,
+                          int B, uint64_t seed, int level, double *lo, double *hi)
+{
+    double *delta = malloc(sizeof(double) * (size_t)B * (size_t)ns);
+    int *draw = malloc(sizeof(int) * (size_t)(n + 1));
+    uint64_t x = seed;
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < n; i++)
+            draw[i] = (int)(ref_splitmix64(&x) % (uint64_t)n);
+        for (int s = 0; s < ns; s++) {
+            long long sv = 0, sf = 0;
+            for (int i = 0; i < n; i++)
+                sv += hv[s][draw[i]], sf += hf[draw[i]];
+            delta[(size_t)s * B + b] = 100.0 * (double)(sv - sf) / n;
+        }
+    }
+    for (int s = 0; s < ns; s++) {
+        qsort(delta + (size_t)s * B, (size_t)B, sizeof(double), cmp_dbl);
+        lo[s] = delta[(size_t)s * B + ref_rank(B, 100 - level) - 1];
+        hi[s] = delta[(size_t)s * B + ref_rank(B, 100 + level) - 1];
+    }
+    free(delta), free(draw);
+}
+
+static uint64_t lcg_state = 7;
+static unsigned lcg(unsigned mod)
+{
+    lcg_state = lcg_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((lcg_state >> 33) % mod);
+}
+
+/* (a) 30 images, four series of hits against one full model's: exactly the brute force's. */
+static void bootstrap_brute(void)
+{
+    enum { N = 30, NS = 4 };
+    static const struct {
+        int B, level;
+        uint64_t seed;
+    } runs[] = {{200, 95, 1}, {2000, 95, (uint64_t)SEKIT_ABLATION_CI_SEED}, {333, 90, 99}};
+    unsigned char full[N], hv[NS][N];
+    const unsigned char *hp[NS];
+    signed char d[NS][N];
+    const signed char *dp[NS];
+    for (int i = 0; i < N; i++)
+        full[i] = (unsigned char)(lcg(10) < 7);
+    for (int s = 0; s < NS; s++) {
+        hp[s] = hv[s], dp[s] = d[s];
+        for (int i = 0; i < N; i++) {
+            /* series 0 equals the full model, the others flip 2, 5 and 8 in 10 */
+            hv[s][i] = lcg(10) < (unsigned)(3 * s - (s > 0)) ? !full[i] : full[i];
+            d[s][i] = (signed char)(hv[s][i] - full[i]);
+        }
+    }
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        double lo[NS], hi[NS], wlo[NS], whi[NS];
+        struct sekit_err e = {0};
+        int rc =
+            sekit_ablation_bootstrap(dp, NS, N, runs[r].B, runs[r].seed, runs[r].level, lo, hi, &e);
+        if (!ok(rc == 0, "bootstrap B %d runs%s%s", runs[r].B, e.msg[0] ? ": " : "", e.msg))
+            continue;
+        ref_bootstrap(hp, full, NS, N, runs[r].B, runs[r].seed, runs[r].level, wlo, whi);
+        for (int s = 0; s < NS; s++)
+            ok(lo[s] == wlo[s] && hi[s] == whi[s],
+               "bootstrap n %d B %d seed %llu level %d series %d: [%.17g, %.17g], brute force "
+               "[%.17g, %.17g]",
+               N, runs[r].B, (unsigned long long)runs[r].seed, runs[r].level, s, lo[s], hi[s],
+               wlo[s], whi[s]);
+        /* same seed, same interval */
+        double lo2[NS], hi2[NS];
+        sekit_ablation_bootstrap(dp, NS, N, runs[r].B, runs[r].seed, runs[r].level, lo2, hi2, &e);
+        ok(!memcmp(lo, lo2, sizeof lo) && !memcmp(hi, hi2, sizeof hi),
+           "bootstrap B %d: a second run gives the same intervals", runs[r].B);
+    }
+    /* (d) a variant that changes no prediction: exactly [0, 0] */
+    double lo, hi;
+    struct sekit_err e = {0};
+    sekit_ablation_bootstrap(dp, 1, N, 2000, 5, 95, &lo, &hi, &e);
+    ok(lo == 0 && hi == 0, "no changed image: [%g, %g], want [0, 0]", lo, hi);
+    signed char bad[3] = {0, 2, 0};
+    const signed char *bp = bad;
+    ok(sekit_ablation_bootstrap(&bp, 1, 3, 10, 1, 95, &lo, &hi, &e) == SEKIT_EINVAL &&
+           strstr(e.msg, "d[0][1] = 2"),
+       "a difference of 2 is refused: %s", e.msg);
+    ok(sekit_ablation_bootstrap(dp, 1, N, 0, 1, 95, &lo, &hi, &e) == SEKIT_EINVAL,
+       "B = 0 is refused: %s", e.msg);
+}
+
+/* The exact p-quantile (inverse distribution function, p = num / 200) of the sum of n draws
+ * with replacement from d[0..n), by enumerating all n^n resamples. */
+static int exact_quantile(const signed char *d, int n, int num)
+{
+    long long count[64] = {0}, total = 0; /* sums -n..n at [s + n] */
+    int idx[8] = {0};
+    for (;;) {
+        int s = 0;
+        for (int i = 0; i < n; i++)
+            s += d[idx[i]];
+        count[s + n]++, total++;
+        int i = 0;
+        while (i < n && ++idx[i] == n)
+            idx[i++] = 0;
+        if (i == n) break;
+    }
+    long long cum = 0;
+    for (int s = -n; s <= n; s++) {
+        cum += count[s + n];
+        if (200 * cum >= (long long)num * total) return s;
+    }
+    return n;
+}
+
+/*
+ * (b) 6 images, all 6^6 = 46,656 resamples enumerated: the Monte-Carlo bounds (B = 2000, the
+ * default seed) lie between the exact quantiles at p - 0.01 and p + 0.01. 0.01 is 2.9 standard
+ * errors of the empirical distribution function at p = 0.025 with B = 2000 (sqrt(p (1 - p) / B)
+ * = 0.0035), so the check fails only for a wrong procedure, never for Monte-Carlo noise.
+ */
+static void bootstrap_exact(void)
+{
+    enum { N = 6, B = 2000 };
+    static const signed char cases[][N] = {{1, 1, 0, -1, 1, 0},
+                                           {1, 0, 0, 0, 0, 0},
+                                           {-1, -1, -1, 0, 1, 0},
+                                           {1, 1, 1, 1, 1, -1},
+                                           {0, 0, 0, 0, 0, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const signed char *dp = cases[c];
+        double lo, hi;
+        struct sekit_err e = {0};
+        if (!ok(sekit_ablation_bootstrap(&dp, 1, N, B, (uint64_t)SEKIT_ABLATION_CI_SEED, 95, &lo,
+                                         &hi, &e) == 0,
+                "exact case %zu runs%s%s", c, e.msg[0] ? ": " : "", e.msg))
+            continue;
+        /* p = 0.025 +/- 0.01 and 0.975 +/- 0.01, in 200ths: 3, 7; 193, 197 */
+        const double lo_min = 100.0 * exact_quantile(dp, N, 3) / N,
+                     lo_max = 100.0 * exact_quantile(dp, N, 7) / N,
+                     hi_min = 100.0 * exact_quantile(dp, N, 193) / N,
+                     hi_max = 100.0 * exact_quantile(dp, N, 197) / N;
+        ok(lo >= lo_min && lo <= lo_max && hi >= hi_min && hi <= hi_max,
+           "exact case %zu: bootstrap [%.4f, %.4f]; exact quantiles: 2.5%% +/- 1%% in [%.4f, "
+           "%.4f], 97.5%% +/- 1%% in [%.4f, %.4f] (exact 2.5%% %.4f, 97.5%% %.4f)",
+           c, lo, hi, lo_min, lo_max, hi_min, hi_max, 100.0 * exact_quantile(dp, N, 5) / N,
+           100.0 * exact_quantile(dp, N, 195) / N);
+    }
+}
+
+/* 10,000 images x 20 variants x top-1 and top-5 at B = 2000: the cost of the intervals of a
+ * full ablation run (sparse: 3% of images change; dense: every image does). */
+static void bootstrap_timing(void)
+{
+    enum { N = 10000, NS = 40 };
+    signed char *d = malloc((size_t)N * NS);
+    const signed char *dp[NS];
+    double lo[NS], hi[NS];
+    for (int dense = 0; dense < 2; dense++) {
+        for (int s = 0; s < NS; s++) {
+            dp[s] = d + (size_t)s * N;
+            for (int i = 0; i < N; i++)
+                d[(size_t)s * N + i] = (signed char)(dense || lcg(100) < 3 ? (int)lcg(3) - 1 : 0);
+        }
+        struct sekit_err e = {0};
+        const double t0 = sekit_seconds();
+        int rc = sekit_ablation_bootstrap(dp, NS, N, SEKIT_ABLATION_CI_RESAMPLES,
+                                          (uint64_t)SEKIT_ABLATION_CI_SEED, 95, lo, hi, &e);
+        const double dt = sekit_seconds() - t0;
+        diag("bootstrap of %d images x %d series, B = %d, %s: %.3f s", N, NS,
+             SEKIT_ABLATION_CI_RESAMPLES, dense ? "dense" : "sparse (3%)", dt);
+        ok(rc == 0 && dt < 2.0, "bootstrap, %s: %.3f s (under 2 s)", dense ? "dense" : "sparse",
+           dt);
+    }
+    free(d);
+}
+
+/* The intervals the table holds (read back from PREFIX.h5) against the brute-force bootstrap
+ * of the tallies' per-image hits over the images of classes[0..3), and as PREFIX.csv and
+ * PREFIX.md show them. */
+static void round_trip_intervals(const struct sekit_ablation_table *t,
+                                 const struct sekit_variant *v, int n, const int *classes,
+                                 const char *prefix)
+{
+    const int64_t nimg = v[0].nimg;
+    unsigned char *hit = malloc((size_t)(n * 2 * nimg + 1));
+    const unsigned char **hv = malloc(sizeof *hv * (size_t)(2 * n));
+    int m = 0;
+    for (int64_t j = 0; j < nimg; j++) {
+        const int y = v[0].label[j];
+        if (y != classes[0] && y != classes[1] && y != classes[2]) continue;
+        for (int i = 0; i < n; i++)
+            for (int b = 0; b < 2; b++)
+                hit[(size_t)(2 * i + b) * nimg + m] = v[i].hit[j] >> b & 1;
+        m++;
+    }
+    for (int s = 0; s < 2 * n; s++)
+        hv[s] = hit + (size_t)s * nimg;
+    double *lo = malloc(sizeof(double) * 4 * n), *hi = lo + 2 * n;
+    /* series 2i: variant i's top-1 against row 0's, 2i + 1 its top-5 */
+    for (int b = 0; b < 2; b++) {
+        const unsigned char *sv[64];
+        for (int i = 0; i < n; i++)
+            sv[i] = hv[2 * i + b];
+        double l[64], h[64];
+        ref_bootstrap(sv, hv[b], n, m, SEKIT_ABLATION_CI_RESAMPLES,
+                      (uint64_t)SEKIT_ABLATION_CI_SEED, SEKIT_ABLATION_CI_LEVEL, l, h);
+        for (int i = 0; i < n; i++)
+            lo[2 * i + b] = l[i], hi[2 * i + b] = h[i];
+    }
+    int same = t->ci_resamples == SEKIT_ABLATION_CI_RESAMPLES &&
+               t->ci_seed == SEKIT_ABLATION_CI_SEED && t->ci_level == SEKIT_ABLATION_CI_LEVEL;
+    for (int i = 0; i < n; i++) {
+        const double got[4] = {t->delta_top1_lo[i], t->delta_top1_hi[i], t->delta_top5_lo[i],
+                               t->delta_top5_hi[i]},
+                     want[4] = {lo[2 * i], hi[2 * i], lo[2 * i + 1], hi[2 * i + 1]};
+        for (int c = 0; c < 4; c++)
+            if (got[c] != want[c]) {
+                diag("variant %d '%s' bound %d: %.17g in PREFIX.h5, %.17g by brute force", i,
+                     v[i].name, c, got[c], want[c]);
+                same = 0;
+            }
+    }
+    ok(same, "round trip: PREFIX.h5's intervals are the brute-force bootstrap's over %d images", m);
+    ok(t->delta_top1_lo[0] == 0 && t->delta_top1_hi[0] == 0 && t->delta_top5_lo[0] == 0 &&
+           t->delta_top5_hi[0] == 0,
+       "round trip: row 0 is [0, 0]");
+    ok(t->delta_top1[1] == 0 && t->delta_top1_lo[1] == 0 && t->delta_top1_hi[1] == 0 &&
+           t->delta_top5_lo[1] == 0 && t->delta_top5_hi[1] == 0,
+       "round trip: a variant predicting as the full model does gets [0, 0] (top-1 [%g, %g], "
+       "top-5 [%g, %g])",
+       t->delta_top1_lo[1], t->delta_top1_hi[1], t->delta_top5_lo[1], t->delta_top5_hi[1]);
+    int differ = 0;
+    for (int i = 2; i < n; i++)
+        differ += t->delta_top1_lo[i] < t->delta_top1_hi[i];
+    ok(differ > 0, "round trip: %d variants with intervals of non-zero width", differ);
+
+    /* PREFIX.csv: columns 8..11 (1-based) of each row are the bounds, to 2 decimals */
+    char path[800], line[4096], want[160], got[160];
+    snprintf(path, sizeof path, "%s.csv", prefix);
+    FILE *fp = fopen(path, "r");
+    int rows = 0, csv_same = fp && fgets(line, sizeof line, fp) &&
+                             strstr(line, ",delta_top5,delta_top1_lo,delta_top1_hi,"
+                                          "delta_top5_lo,delta_top5_hi,");
+    while (csv_same && fgets(line, sizeof line, fp) && rows < n) {
+        /* the first three fields are quoted or plain without commas inside */
+        char *p = line;
+        int field = 0, quoted = 0;
+        for (; *p && field < 7; p++) {
+            if (*p == '"') quoted = !quoted;
+            if (*p == ',' && !quoted) field++;
+        }
+        snprintf(want, sizeof want, "%+.2f,%+.2f,%+.2f,%+.2f,", lo[2 * rows], hi[2 * rows],
+                 lo[2 * rows + 1], hi[2 * rows + 1]);
+        snprintf(got, sizeof got, "%.*s", (int)strlen(want), p);
+        if (strcmp(got, want)) {
+            diag("PREFIX.csv row %d: bounds '%s', brute force '%s'", rows, got, want);
+            csv_same = 0;
+        }
+        rows++;
+    }
+    if (fp) fclose(fp);
+    ok(csv_same && rows == n, "round trip: PREFIX.csv's bounds are the brute force's (%d rows)",
+       rows);
+    /* PREFIX.md: "delta [lo, hi]" for the top-1 change of each variant but row 0 */
+    snprintf(path, sizeof path, "%s.md", prefix);
+    fp = fopen(path, "r");
+    char md[16384] = "";
+    size_t len = fp ? fread(md, 1, sizeof md - 1, fp) : 0;
+    md[len] = 0;
+    if (fp) fclose(fp);
+    int md_same = len > 0;
+    for (int i = 1; md_same && i < n; i++) {
+        snprintf(want, sizeof want, "| %+.2f [%+.2f, %+.2f] | %+.2f [%+.2f, %+.2f] |",
+                 t->delta_top1[i], lo[2 * i], hi[2 * i], t->delta_top5[i], lo[2 * i + 1],
+                 hi[2 * i + 1]);
+        if (!strstr(md, want)) {
+            diag("PREFIX.md has no '%s' for variant %d", want, i);
+            md_same = 0;
+        }
+    }
+    ok(md_same, "round trip: PREFIX.md shows every change with its interval");
+    free(hit), free(hv), free(lo);
+
+    /* files the reader refuses: an interval upside down, then a format 2 file */
+    snprintf(path, sizeof path, "%s.h5", prefix);
+    struct sekit_ablation_table *r = NULL;
+    struct sekit_err e = {0};
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = f >= 0 ? H5Dopen2(f, "ablation/delta_top5_ci", H5P_DEFAULT) : -1;
+    double *ci = malloc(sizeof(double) * 2 * n);
+    int edited =
+        d >= 0 && ci && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ci) >= 0;
+    if (edited) {
+        ci[2 * 2] = 5, ci[2 * 2 + 1] = -5;
+        edited = H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ci) >= 0;
+    }
+    free(ci);
+    if (d >= 0) H5Dclose(d);
+    if (f >= 0) H5Fclose(f);
+    ok(edited && sekit_ablation_read(&r, path, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "delta_top5_ci[2] = [5, -5]"),
+       "an interval with lower > upper is refused: %s", e.msg);
+    sekit_ablation_table_free(r);
+    r = NULL;
+    const int64_t old = 2;
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t a = f >= 0 ? H5Aopen(f, "ablation_format_version", H5P_DEFAULT) : -1;
+    edited = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &old) >= 0;
+    if (a >= 0) H5Aclose(a);
+    if (f >= 0) H5Fclose(f);
+    ok(edited && sekit_ablation_read(&r, path, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "ablation_format_version 2; this sekit reads version 3") &&
+           strstr(e.msg, "sekit ablate"),
+       "a format 2 file (no intervals) is refused, asking to rerun sekit ablate: %s", e.msg);
+    sekit_ablation_table_free(r);
 }
 
 /* The table written from known tallies reads back field for field. */
@@ -279,13 +644,31 @@ static void round_trip(struct engine *g)
     if (!ok(sekit_ablation_variants(g->m, "stage", drops, 1, 3, &v, &n, &e) == 0,
             "round trip: variants built"))
         return;
-    /* tallies: variant i, class k: 10 + k images, (i + k) % 11 top-1 hits, one more top-5 */
-    for (int i = 0; i < n; i++)
+    /* tallies: variant i, class k: 10 + k images, (i + k) % 11 top-1 hits, one more top-5 (up
+     * to all); variant 1 predicts as the full model does. Per image, class by class: the hits
+     * are the first ones of the class for even variants, the last ones for odd variants. */
+    int64_t nimg = 0;
+    for (int k = 0; k < K; k++)
+        nimg += 10 + k;
+    if (!ok(sekit_ablation_reserve(v, n, nimg, &e) == 0, "round trip: room for %lld images",
+            (long long)nimg)) {
+        sekit_ablation_free(v, n);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const int like = i == 1 ? 0 : i;
         for (int k = 0; k < K; k++) {
             v[i].n[k] = 10 + k;
-            v[i].top1[k] = (i + k) % 11;
-            v[i].top5[k] = v[i].top1[k] + 1;
+            v[i].top1[k] = (like + k) % 11;
+            v[i].top5[k] = v[i].top1[k] + (v[i].top1[k] < v[i].n[k]);
+            for (int j = 0; j < v[i].n[k]; j++) {
+                const int r = like % 2 ? (int)v[i].n[k] - 1 - j : j;
+                v[i].label[v[i].nimg] = k;
+                v[i].hit[v[i].nimg++] =
+                    (unsigned char)((r < v[i].top1[k]) | (r < v[i].top5[k]) << 1);
+            }
         }
+    }
     const int classes[3] = {7, 0, 4};
     char *cn[K];
     char names[K][8];
@@ -334,6 +717,7 @@ static void round_trip(struct engine *g)
         if (!same) diag("variant %d '%s' differs", i, v[i].name);
     }
     ok(same, "round trip: every field of every variant as written");
+    round_trip_intervals(t, v, n, classes, prefix);
     sekit_ablation_table_free(t);
 
     /* writes that fail: a file-size limit (each of the three files in turn), a directory the
@@ -380,6 +764,61 @@ static void round_trip(struct engine *g)
     sekit_ablation_free(v, n);
 }
 
+/* The intervals in a file sekit ablate wrote (remove mode) against the brute-force bootstrap
+ * of per-image hits the engine gives, in the order the images are evaluated. */
+static void intervals_agree(struct engine *g, const char *path)
+{
+    struct sekit_ablation_table *t = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_ablation_read(&t, path, &e) == 0, "%s reads: %s", path, e.msg)) return;
+    const int nse = sekit_model_se_count(g->m), n = t->n;
+    unsigned char *hit = calloc((size_t)n * 2 * NIMG, 1);
+    for (int v = 0; v < n; v++) {
+        for (int i = 0; i < nse; i++)
+            if (t->dropped[(size_t)v * nse + i])
+                sekit_model_se_set(g->m, i, SEKIT_SE_REMOVED, NULL);
+        for (int b = 0; b * BATCH < g->n; b++) {
+            if (!load_batch(g, b)) break;
+            sekit_model_forward(g->m, g->x, BATCH, g->logits);
+            for (int i = 0; i < BATCH; i++) {
+                const float *l = g->logits + (size_t)i * K;
+                int above = 0;
+                for (int k = 0; k < K; k++)
+                    above += l[k] > l[g->labels[i]];
+                hit[(size_t)(2 * v) * NIMG + b * BATCH + i] = above == 0;
+                hit[(size_t)(2 * v + 1) * NIMG + b * BATCH + i] = above < 5;
+            }
+        }
+        for (int i = 0; i < nse; i++)
+            sekit_model_se_set(g->m, i, SEKIT_SE_NORMAL, NULL);
+    }
+    int bad = 0;
+    for (int b = 0; b < 2; b++) {
+        const unsigned char *sv[64];
+        double lo[64], hi[64];
+        for (int v = 0; v < n; v++)
+            sv[v] = hit + (size_t)(2 * v + b) * NIMG;
+        ref_bootstrap(sv, sv[0], n, NIMG, SEKIT_ABLATION_CI_RESAMPLES,
+                      (uint64_t)SEKIT_ABLATION_CI_SEED, SEKIT_ABLATION_CI_LEVEL, lo, hi);
+        for (int v = 0; v < n; v++) {
+            const double gl = b ? t->delta_top5_lo[v] : t->delta_top1_lo[v],
+                         gh = b ? t->delta_top5_hi[v] : t->delta_top1_hi[v];
+            if (gl != lo[v] || gh != hi[v]) {
+                diag("'%s' top-%d: [%.17g, %.17g] in the file, [%.17g, %.17g] from the engine's "
+                     "hits",
+                     t->names[v], b ? 5 : 1, gl, gh, lo[v], hi[v]);
+                bad++;
+            }
+        }
+    }
+    ok(!bad,
+       "every variant's intervals are the brute-force bootstrap of the engine's per-image "
+       "hits (%d variants, %d images)",
+       n, NIMG);
+    free(hit);
+    sekit_ablation_table_free(t);
+}
+
 static void remove_mode(struct engine *g)
 {
     char prefix[700], cmd[3000], p[760];
@@ -415,6 +854,7 @@ static void remove_mode(struct engine *g)
     is_int(customs, 1, "the --drop SE_2_2,SE_4_1 variant is there once");
     compare_variants(g, &t, NULL, "remove");
     reader_agrees(p, &t);
+    intervals_agree(g, p);
     table_free(&t);
 
     /* SEKIT_SE_REMOVED and a fixed gate of ones compute the same logits */
@@ -624,6 +1064,9 @@ int main(void)
         engine_close(&g);
     }
     unsetenv("SEKIT_BACKEND");
+    bootstrap_brute();
+    bootstrap_exact();
+    bootstrap_timing();
     bad_input();
     closing_line();
     return tap_done();

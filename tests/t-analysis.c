@@ -763,6 +763,77 @@ static void accounting_seresnet50(void)
     sekit_model_free(m);
 }
 
+/* The last-two preset on SE-ResNet-50: SE_5_2 + SE_5_3, apart from last-stage (three blocks),
+ * with its parameters and FLOPs; cumulative's last 2 merges into it. On the fixture model, whose
+ * last stage has two blocks, it merges into what came first and the name says both. */
+static void last_two(void)
+{
+    struct sekit_arch a;
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    if (!ok(sekit_arch_preset(&a, "seresnet50", &e) == 0 &&
+                sekit_model_synthetic(&m, &a, 1, &e) == 0 &&
+                sekit_model_prepare(m, 1, 224, 224, &e) == 0,
+            "last-two: SE-ResNet-50 prepared at 224x224")) {
+        diag("%s", e.msg);
+        sekit_model_free(m);
+        return;
+    }
+    struct sekit_variant *v;
+    int n;
+    if (ok(sekit_ablation_variants(m, "last-stage,last-two,cumulative", NULL, 0, 1, &v, &n, &e) ==
+               0,
+           "last-two: variants built: %s", e.msg)) {
+        /* full, last stage (3 blocks), last two, then cumulative 1 and 3..16 (2 is last two, 3 the
+         * last stage) */
+        is_int(n, 1 + 1 + 1 + 14, "last-two: full + last-stage + last-two + 14 more cumulative");
+        const int nse = sekit_model_se_count(m);
+        int row = -1;
+        for (int i = 0; i < n; i++)
+            if (v[i].nblocks == 2 && v[i].blocks[0] == nse - 2 && v[i].blocks[1] == nse - 1)
+                row = i;
+        ok(row == 2 && !strcmp(v[row].name, "last two blocks (SE_5_2, SE_5_3)"),
+           "last-two drops SE_5_2 and SE_5_3: '%s'", row >= 0 ? v[row].name : "none");
+        const int64_t p = 2 * (2 * 2048 * 128 + 2048 + 128);
+        const double f = 2 * (4.0 * 2048 * 128 + 2.0 * 2048 * 7 * 7);
+        if (row >= 0) {
+            is_int(v[row].se_params, p, "last-two removes 2 x 526,464 SE parameters");
+            ok(v[row].flops == f, "last-two saves %.0f FLOPs per image (hand count %.0f)",
+               v[row].flops, f);
+        }
+        sekit_ablation_free(v, n);
+    }
+    sekit_model_free(m);
+
+    /* the fixture model: 2 + 2 blocks, its last stage is its last two blocks */
+    m = fixture_small_model(8, 10, 3);
+    if (!ok(m && sekit_model_prepare(m, 1, 28, 28, &e) == 0, "last-two: the fixture model")) {
+        sekit_model_free(m);
+        return;
+    }
+    const char *orders[2] = {"last-stage,last-two", "cumulative,last-two"};
+    const char *want[2] = {"stage 3 (last; paper Sec. 4) = last two blocks",
+                           "last 2 blocks (from SE_3_1) = last two blocks"};
+    for (int o = 0; o < 2; o++) {
+        if (sekit_ablation_variants(m, orders[o], NULL, 0, 2, &v, &n, &e)) {
+            ok(0, "%s: %s", orders[o], e.msg);
+            continue;
+        }
+        int found = 0;
+        for (int i = 0; i < n; i++)
+            if (v[i].nblocks == 2 && v[i].blocks[0] == 2 && v[i].blocks[1] == 3) {
+                found++;
+                char w[96];
+                snprintf(w, sizeof w, "%s [mean]", want[o]);
+                ok(!strcmp(v[i].name, w), "--variants %s, mean mode: one variant '%s' (want '%s')",
+                   orders[o], v[i].name, w);
+            }
+        is_int(found, 1, "--variants %s: the last two blocks appear once", orders[o]);
+        sekit_ablation_free(v, n);
+    }
+    sekit_model_free(m);
+}
+
 /* Recordings the fuzzers found that once crashed or misled the reader (tests/fuzz/regress/
  * recording): each is refused with one line naming the file and the problem. */
 static void fuzz_regressions(void)
@@ -806,5 +877,6 @@ int main(void)
     stats_failures(rec);
     accounting_small();
     accounting_seresnet50();
+    last_two();
     return tap_done();
 }
