@@ -131,7 +131,8 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         struct sekit_ablation_table *t = NULL;
         if (!(rc = sekit_ablation_read(&t, q->input, e))) {
             snprintf(what, sizeof what, "%s", q->input);
-            if (!(rc = sekit_fig_ablation(&fig, t->names, t->delta_top1, t->n, what, e)))
+            if (!(rc = sekit_fig_ablation_ci(&fig, t->names, t->delta_top1, t->delta_top1_lo,
+                                             t->delta_top1_hi, t->n, what, e)))
                 rc = emit(q, &fig.f, e);
         }
         sekit_fig_free(&fig);

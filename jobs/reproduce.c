@@ -84,25 +84,31 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "\n## Block ablations\n\n");
 }
 
-/* The last stage's SE blocks removed, found in the ablation file by what the variant drops. */
-static int last_stage_ablation(const char *path, struct sekit_last_stage_ablation *out,
-                               struct sekit_err *e)
+/* Row `row` of an ablation table as the findings take it (not measured when row < 0). */
+static struct sekit_last_stage_ablation ablation_row(const struct sekit_ablation_table *t, int row)
+{
+    if (row < 0) return (struct sekit_last_stage_ablation){0};
+    return (struct sekit_last_stage_ablation){1,
+                                              t->delta_top1[row],
+                                              t->delta_top5[row],
+                                              t->share_of_params[row],
+                                              t->delta_top1_lo[row],
+                                              t->delta_top1_hi[row],
+                                              t->delta_top5_lo[row],
+                                              t->delta_top5_hi[row]};
+}
+
+/* The last stage's SE blocks removed (the paper's Sec. 4) and the last two blocks' (the
+ * digest's claim), found in the ablation file by what the variants drop. */
+static int findings_ablations(const char *path, struct sekit_last_stage_ablation *stage,
+                              struct sekit_last_stage_ablation *two, struct sekit_err *e)
 {
     struct sekit_ablation_table *t;
     int rc = sekit_ablation_read(&t, path, e);
     if (rc) return rc;
-    memset(out, 0, sizeof *out);
-    const int row =
-        t->nse ? sekit_ablation_find_stage(t, t->block_stage[t->nse - 1], SEKIT_ABLATE_REMOVE) : -1;
-    if (row >= 0)
-        *out = (struct sekit_last_stage_ablation){1,
-                                                  t->delta_top1[row],
-                                                  t->delta_top5[row],
-                                                  t->share_of_params[row],
-                                                  t->delta_top1[row],
-                                                  t->delta_top1[row],
-                                                  t->delta_top5[row],
-                                                  t->delta_top5[row]};
+    const int last = t->nse ? t->block_stage[t->nse - 1] : -1;
+    *stage = ablation_row(t, t->nse ? sekit_ablation_find_stage(t, last, SEKIT_ABLATE_REMOVE) : -1);
+    *two = ablation_row(t, t->nse >= 2 ? sekit_ablation_find_last(t, 2, SEKIT_ABLATE_REMOVE) : -1);
     sekit_ablation_table_free(t);
     return SEKIT_OK;
 }
@@ -117,17 +123,17 @@ static int write_report(const struct sekit_pipeline *p, const struct sekit_repro
     snprintf(md, sizeof md, "%s/ablation.md", j->dir);
     sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
     struct sekit_stats_file *sf;
-    struct sekit_last_stage_ablation abl;
+    struct sekit_last_stage_ablation abl, two;
     int rc = sekit_stats_read(&sf, stats_path, e);
     if (rc) return rc;
-    if ((rc = last_stage_ablation(ablation_path, &abl, e))) {
+    if ((rc = findings_ablations(ablation_path, &abl, &two, e))) {
         sekit_stats_file_free(sf);
         return rc;
     }
     const struct sekit_block_stats *st = sf->blocks;
     const int nb = sf->nblocks;
     struct sekit_findings fd;
-    sekit_findings_compute(&fd, st, nb, &abl, NULL);
+    sekit_findings_compute(&fd, st, nb, &abl, &two);
     FILE *f = fopen(tmp, "w");
     if (!f) {
         sekit_stats_file_free(sf);
@@ -219,7 +225,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
      * "all" curve and the depth trend come from every image, as the paper's Fig. 6 */
     note(pr, "block ablations, recording every image");
     struct sekit_ablate_job a = {.out = abl,
-                                 .presets = "single,stage,last-stage,cumulative,all",
+                                 .presets = "single,stage,last-stage,last-two,cumulative,all",
                                  .modes = j->modes,
                                  .record = &rall};
     if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e)) || (rc = sekit_job_ablate(&p, &a, pr, e)))

@@ -207,12 +207,6 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
     return SEKIT_OK;
 }
 
-int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *delta, int n,
-                       const char *what, struct sekit_err *e)
-{
-    return sekit_fig_ablation_ci(fig, names, delta, NULL, NULL, n, what, e);
-}
-
 int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
                           const double *lo, const double *hi, int n, const char *what,
                           struct sekit_err *e)

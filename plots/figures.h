@@ -43,11 +43,8 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
                           char *const *class_names, const char *what, struct sekit_err *e);
 int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
                     const char *what, struct sekit_err *e);
-/* names[n] variants, delta[n] change in top-1 (points), without intervals. */
-int sekit_fig_ablation(struct sekit_fig *fig, char *const *names, const double *delta, int n,
-                       const char *what, struct sekit_err *e);
-/* The same with error bars from lo[n] to hi[n] (points; both NULL: none), e.g. the table's
- * delta_top1_lo and delta_top1_hi. */
+/* names[n] variants, delta[n] change in top-1 (points), with error bars from lo[n] to hi[n]
+ * (points; both NULL: none), e.g. the table's delta_top1_lo and delta_top1_hi. */
 int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
                           const double *lo, const double *hi, int n, const char *what,
                           struct sekit_err *e);
