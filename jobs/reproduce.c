@@ -65,8 +65,10 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (SE gate := 1 at inference):\n\n![ablation](ablation.png)\n\n");
-    fprintf(f, "PDF versions sit next to each PNG; `gnuplot/` holds data and scripts that redraw "
-               "the figures.\n\n");
+    fprintf(
+        f,
+        "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that redraw "
+        "the figures.\n\n");
     fprintf(f, "## Per-block statistics (all classes)\n\n| block | C | class specificity | "
                "distance between class means | correlation of class means | gates > 0.99 | "
                "gates < 0.01 |\n|---|---|---|---|---|---|---|\n");
@@ -195,7 +197,9 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
             j->t_record, j->t_ablation, j->t_stats, j->t_figures, j->t_total,
             j->image_variants_per_second);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
-               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations.\n");
+               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
+               "`report.html`: this report "
+               "as one page with the figures inline, for a browser offline.\n");
     errno = 0;
     const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
     const int cerr = fclose(f) != 0 ? errno : 0;
