@@ -115,9 +115,12 @@ static int starts(const char *s, const char *prefix)
 static void put_svg(struct page *pg, const char *alt, size_t altn, const char *src, size_t srcn)
 {
     char path[4200];
-    const char *slash = memchr(src, '/', srcn), *dot = NULL;
+    const char *slash = NULL, *dot = NULL;
     for (const char *c = src; c < src + srcn; c++)
-        if (*c == '.') dot = c;
+        if (*c == '.')
+            dot = c;
+        else if (*c == '/')
+            slash = c;
     const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - src) : srcn;
     snprintf(path, sizeof path, "%s/%.*s.svg", pg->dir, (int)stem, src);
     size_t n;

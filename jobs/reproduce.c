@@ -198,8 +198,8 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
             j->image_variants_per_second);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
                "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
-               "`report.html`: this report "
-               "as one page with the figures inline, for a browser offline.\n");
+               "`report.html`: this report as one page with the figures inline, for a browser "
+               "offline.\n");
     errno = 0;
     const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
     const int cerr = fclose(f) != 0 ? errno : 0;
