@@ -127,6 +127,8 @@ struct sekit_reproduce_job {
     int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
     int modes;
+    const char *command_line; /* the command that ran this, shell-quoted, for the report's
+                                 provenance; NULL: none */
     /* out: seconds of recording classes.h5, of the ablation with all.h5 recorded in its pass, of
      * the statistics, of the figures (the ablation's PDF included), in all */
     double t_record, t_ablation, t_stats, t_figures, t_total;

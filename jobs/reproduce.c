@@ -5,13 +5,16 @@
  */
 #include "../analysis/ablation.h"
 #include "../analysis/findings.h"
+#include "../src/record.h"
 #include "jobs.h"
+#include "report_html.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static void note(const struct sekit_progress *pr, const char *msg)
@@ -62,8 +65,8 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (SE gate := 1 at inference):\n\n![ablation](ablation.png)\n\n");
-    fprintf(f, "PDF versions sit next to each PNG; `gnuplot/` holds data and scripts that redraw "
-               "the figures.\n\n");
+    fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
+               "redraw the figures.\n\n");
     fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
                "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
                "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "
@@ -82,6 +85,66 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
     sekit_findings_markdown(f, fd, st);
     fprintf(f, "\n## Block ablations\n\n");
+}
+
+/* s as a Markdown code span: delimited by a backtick run longer than any inside it, padded with
+ * a space each side when CommonMark would otherwise eat one or read a backtick as the delimiter;
+ * line breaks become spaces, as a code span shows them. */
+static void md_code(FILE *f, const char *s)
+{
+    size_t run = 0, longest = 0;
+    for (const char *c = s; *c; c++) {
+        run = *c == '`' ? run + 1 : 0;
+        if (run > longest) longest = run;
+    }
+    const size_t n = strlen(s);
+    const int pad = longest || (n >= 2 && s[0] == ' ' && s[n - 1] == ' ');
+    for (size_t k = 0; k <= longest; k++)
+        fputc('`', f);
+    if (pad) fputc(' ', f);
+    for (const char *c = s; *c; c++)
+        fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+    if (pad) fputc(' ', f);
+    for (size_t k = 0; k <= longest; k++)
+        fputc('`', f);
+}
+
+/* What ran, on what and where: enough to tell two reports' numbers apart or to run it again. */
+static void write_provenance(FILE *f, const struct sekit_pipeline_opts *o,
+                             const struct sekit_pipeline *p, const struct sekit_reproduce_job *j,
+                             const char *sha)
+{
+    fprintf(f, "\n## Provenance\n\n- sekit %s\n", SEKIT_VERSION);
+    if (j->command_line) {
+        fputs("- command line: ", f);
+        md_code(f, j->command_line);
+        fputc('\n', f);
+    }
+    fputs("- model: ", f);
+    md_code(f, p->model_path);
+    fprintf(f, ", SHA-256 `%s`\n- data: ", sha);
+    md_code(f, p->data_path);
+    fprintf(f, ", split %s\n- backend: %s, ", sekit_ds_split(p->ds),
+            sekit_backend_name(sekit_model_backend(p->m)));
+    if (o->threads > 0)
+        fprintf(f, "%d threads\n", o->threads);
+    else
+        fputs("a thread per core\n", f);
+    struct utsname u;
+    fputs("- machine: ", f);
+    if (uname(&u) == 0) fprintf(f, "%s %s %s, ", u.sysname, u.release, u.machine);
+    /* the CPU's name: x86 Linux says it in /proc/cpuinfo, other systems may not */
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (ci && fgets(line, sizeof line, ci))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            const char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            fprintf(f, "%.*s, ", (int)strcspn(v, "\n"), v);
+            break;
+        }
+    if (ci) fclose(ci);
+    fprintf(f, "%ld online cores\n", sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* Row `row` of an ablation table as the findings take it (not measured when row < 0). */
@@ -114,18 +177,19 @@ static int findings_ablations(const char *path, struct sekit_last_stage_ablation
 }
 
 /* DIR/report.md, through DIR/report.md.tmp, from the statistics and ablation files. */
-static int write_report(const struct sekit_pipeline *p, const struct sekit_reproduce_job *j,
-                        const char *stats_path, const char *ablation_path, struct sekit_err *e)
+static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_pipeline *p,
+                        const struct sekit_reproduce_job *j, const char *stats_path,
+                        const char *ablation_path, struct sekit_err *e)
 {
-    char path[4096], tmp[4200], md[4200], arch[512];
+    char path[4096], tmp[4200], md[4200], arch[512], sha[65];
     snprintf(path, sizeof path, "%s/report.md", j->dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     snprintf(md, sizeof md, "%s/ablation.md", j->dir);
     sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
     struct sekit_stats_file *sf;
     struct sekit_last_stage_ablation abl, two;
-    int rc = sekit_stats_read(&sf, stats_path, e);
-    if (rc) return rc;
+    int rc = sekit_sha256_file(p->model_path, sha, e);
+    if (rc || (rc = sekit_stats_read(&sf, stats_path, e))) return rc;
     if ((rc = findings_ablations(ablation_path, &abl, &two, e))) {
         sekit_stats_file_free(sf);
         return rc;
@@ -141,6 +205,7 @@ static int write_report(const struct sekit_pipeline *p, const struct sekit_repro
     }
     write_report_body(f, p, j, st, nb, &fd, arch);
     rc = copy_into(f, md, e);
+    write_provenance(f, o, p, j, sha);
     fprintf(f,
             "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (`classes.h5`) | %.1f |\n"
             "| ablations, with the all-classes recording (`all.h5`) in their pass | %.1f |\n"
@@ -150,7 +215,9 @@ static int write_report(const struct sekit_pipeline *p, const struct sekit_repro
             j->t_record, j->t_ablation, j->t_stats, j->t_figures, j->t_total,
             j->image_variants_per_second);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
-               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations.\n");
+               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
+               "`report.html`: this report as one page with the figures inline, for a browser "
+               "offline.\n");
     errno = 0;
     const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
     const int cerr = fclose(f) != 0 ? errno : 0;
@@ -168,8 +235,8 @@ static int figures(const struct sekit_reproduce_job *j, const char *s4, const ch
                    const char *gdir, struct sekit_err *e)
 {
     static const char *const names[3] = {"fig6-inter-class", "fig7-intra-class", "depth"};
-    static const char *const exts[2] = {"png", "pdf"};
-    for (int x = 0; x < 2; x++) {
+    static const char *const exts[3] = {"png", "pdf", "svg"};
+    for (int x = 0; x < 3; x++) {
         struct sekit_figure_request q[3] = {
             {.input = s4, .figure = "inter-class", .all = sall},
             {.input = s4, .figure = "intra-class", .classes = j->pair},
@@ -237,20 +304,23 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
         goto out;
     j->t_stats = sekit_seconds() - ts, ts = sekit_seconds();
     if ((rc = figures(j, s4, sall, gdir, e))) goto out;
-    {
+    /* the ablation's PNG comes with the ablation; its SVG is report.html's */
+    for (int x = 0; x < 2; x++) {
         char h5[4200], fo[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);
-        snprintf(fo, sizeof fo, "%s.pdf", abl);
+        snprintf(fo, sizeof fo, "%s.%s", abl, x == 0 ? "pdf" : "svg");
         const struct sekit_figure_request q = {
-            .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = gdir};
+            .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = x == 0 ? gdir : NULL};
         if ((rc = sekit_job_figure(&q, e))) goto out;
     }
     j->t_figures = sekit_seconds() - ts;
     j->t_total = sekit_seconds() - t0;
     {
-        char h5[4200];
+        char h5[4200], md[4200], html[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);
-        rc = write_report(&p, j, sall, h5, e);
+        snprintf(md, sizeof md, "%s/report.md", j->dir);
+        snprintf(html, sizeof html, "%s/report.html", j->dir);
+        if (!(rc = write_report(o, &p, j, sall, h5, e))) rc = sekit_report_html(md, html, e);
     }
 out:
     sekit_pipeline_close(&p);

@@ -10,11 +10,15 @@
 #include "../analysis/findings.h"
 #include "../datasets/pipeline.h"
 #include "../jobs/jobs.h"
+#include "../jobs/report_html.h"
+#include "../src/record.h"
 #include "fixture.h"
 #include "tap.h"
 
+#include <glib.h>
 #include <hdf5.h>
 #include <math.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,8 @@
 #include <unistd.h>
 
 static char model[700];
+/* reproduce's command line as the report's provenance gives it; the HTML must escape it */
+static const char html_command_line[] = "sekit reproduce --out 'a <b> & \"c\"'";
 
 /* The bundled model with its __metadata__ value for key replaced (the header grows or shrinks;
  * tensor offsets are relative to the data, so they stay valid). */
@@ -336,8 +342,12 @@ static void one_pass(void)
     struct sekit_err e = {0};
     char dir[800], all[900], ref[900], plain[900], a[1000], b[1000], what[300];
     snprintf(dir, sizeof dir, "%s/repro", tap_tmpdir());
-    struct sekit_reproduce_job j = {
-        .dir = dir, .classes = "1,2,7,8", .pair = "1,8", .per_class = 1, .modes = 3};
+    struct sekit_reproduce_job j = {.dir = dir,
+                                    .classes = "1,2,7,8",
+                                    .pair = "1,8",
+                                    .per_class = 1,
+                                    .modes = 3,
+                                    .command_line = html_command_line};
     if (!is_int(sekit_job_reproduce(&o, &j, NULL, &e), SEKIT_OK, "reproduce runs: %s", e.msg))
         return;
     ok(j.image_variants_per_second > 0, "reproduce reports the ablation's throughput: %g /s",
@@ -414,6 +424,247 @@ static void one_pass(void)
     sekit_pipeline_close(&p);
 }
 
+/* What report.html holds, as an XML parser sees it. */
+struct page_scan {
+    int h1, svg, tables, rows[32], forbidden, external, duplicate_ids;
+    char what[300];     /* the first forbidden element or external reference */
+    GString *text;      /* every text node, unescaped */
+    GHashTable *ids;    /* every id */
+    GPtrArray *targets; /* every #id an attribute refers to */
+};
+
+/* The id a reference "#x" or "url(#x)" in v names, appended to targets. */
+static void add_target(struct page_scan *ps, const char *v)
+{
+    const char *h = g_str_has_prefix(v, "#") ? v + 1 : strstr(v, "url(#");
+    if (!h) return;
+    if (h != v + 1) h += 5;
+    g_ptr_array_add(ps->targets, g_strndup(h, strcspn(h, ")")));
+}
+
+static void page_start(GMarkupParseContext *c, const char *name, const char **an, const char **av,
+                       void *ctx, GError **err)
+{
+    struct page_scan *ps = ctx;
+    (void)c, (void)err;
+    static const char *const forbidden[] = {"script", "link", "iframe", "object", "embed", "img"};
+    for (size_t i = 0; i < sizeof forbidden / sizeof *forbidden; i++)
+        if (strcmp(name, forbidden[i]) == 0 && !ps->forbidden++)
+            snprintf(ps->what, sizeof ps->what, "<%s>", name);
+    ps->h1 += strcmp(name, "h1") == 0;
+    ps->svg += strcmp(name, "svg") == 0;
+    if (strcmp(name, "table") == 0) ps->tables++;
+    if (strcmp(name, "tr") == 0 && ps->tables && ps->tables <= 32) ps->rows[ps->tables - 1]++;
+    for (int i = 0; an[i]; i++) {
+        /* namespace names identify vocabularies; nothing fetches them */
+        if (strcmp(an[i], "xmlns") == 0 || g_str_has_prefix(an[i], "xmlns:")) continue;
+        if ((!g_ascii_strncasecmp(av[i], "http:", 5) || !g_ascii_strncasecmp(av[i], "https:", 6) ||
+             g_str_has_prefix(av[i], "//")) &&
+            !ps->external++)
+            snprintf(ps->what, sizeof ps->what, "%s=\"%s\"", an[i], av[i]);
+        if (strcmp(an[i], "id") == 0 && !g_hash_table_add(ps->ids, g_strdup(av[i])))
+            ps->duplicate_ids++;
+        add_target(ps, av[i]);
+    }
+}
+
+static void page_text(GMarkupParseContext *c, const char *text, gsize n, void *ctx, GError **err)
+{
+    (void)c, (void)err;
+    g_string_append_len(((struct page_scan *)ctx)->text, text, (gssize)n);
+}
+
+/* The rows of each |-table of a Markdown text (separator rows not counted); returns the tables,
+ * *images the ![...](...) images. */
+static int md_tables(const char *md, int *rows, int max, int *images)
+{
+    int n = 0, in = 0;
+    *images = 0;
+    for (const char *s = md; (s = strstr(s, "![")); s += 2)
+        ++*images;
+    for (const char *line = md; *line;) {
+        const size_t len = strcspn(line, "\n");
+        if (line[0] == '|') {
+            if (!in && n < max) rows[n++] = 0;
+            in = 1;
+            if (strspn(line, "|-: ") < len) rows[n - 1]++;
+        } else {
+            in = 0;
+        }
+        line += len + (line[len] == '\n');
+    }
+    return n;
+}
+
+/* The share of pixels of a PNG that are not white, or -1 when it cannot be read. */
+static double ink(const char *path)
+{
+    png_image im = {.version = PNG_IMAGE_VERSION};
+    if (!png_image_begin_read_from_file(&im, path)) return -1;
+    im.format = PNG_FORMAT_GRAY;
+    unsigned char *px = malloc(PNG_IMAGE_SIZE(im));
+    if (!px || !png_image_finish_read(&im, NULL, px, 0, NULL)) {
+        png_image_free(&im);
+        free(px);
+        return -1;
+    }
+    size_t dark = 0, n = (size_t)im.width * im.height;
+    for (size_t i = 0; i < n; i++)
+        dark += px[i] < 240;
+    free(px);
+    return n ? (double)dark / (double)n : -1;
+}
+
+/* report.html of one_pass's reproduce: XML, every figure of report.md inline and every table
+ * with its rows, the provenance, nothing fetched from anywhere; drawn by a browser when one is
+ * installed. */
+static void html_report(void)
+{
+    char dir[800], md_path[900], html[900], shot[900];
+    snprintf(dir, sizeof dir, "%s/repro", tap_tmpdir());
+    snprintf(md_path, sizeof md_path, "%s/report.md", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    char *md = NULL, *page = NULL;
+    gsize n;
+    if (!ok(g_file_get_contents(md_path, &md, &n, NULL) &&
+                g_file_get_contents(html, &page, &n, NULL),
+            "reproduce wrote report.md and report.html"))
+        return;
+    struct page_scan ps = {.text = g_string_new(""),
+                           .ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+                           .targets = g_ptr_array_new_with_free_func(g_free)};
+    const GMarkupParser parser = {.start_element = page_start, .text = page_text};
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &ps, NULL);
+    GError *err = NULL;
+    /* GMarkup takes no DOCTYPE: the page after it */
+    const char *root = strstr(page, "<html");
+    const int parsed = g_str_has_prefix(page, "<!DOCTYPE html>") && root &&
+                       g_markup_parse_context_parse(ctx, root, -1, &err) &&
+                       g_markup_parse_context_end_parse(ctx, &err);
+    if (!ok(parsed, "report.html parses as XML")) diag("%s", err ? err->message : "no <html");
+    g_clear_error(&err);
+    g_markup_parse_context_free(ctx);
+
+    int rows[32], images;
+    const int tables = md_tables(md, rows, 32, &images);
+    is_int(ps.h1, 1, "one h1");
+    ok(images >= 4 && ps.svg == images, "%d inline SVG figures for report.md's %d images", ps.svg,
+       images);
+    int same_rows = ps.tables == tables;
+    for (int t = 0; same_rows && t < tables && t < 32; t++)
+        if (ps.rows[t] != rows[t]) {
+            same_rows = 0;
+            diag("table %d: %d rows in HTML, %d in Markdown", t + 1, ps.rows[t], rows[t]);
+        }
+    ok(tables >= 3 && same_rows, "every table of report.md (%d) is a <table> with its rows (%d)",
+       tables, ps.tables);
+    int dangling = 0;
+    for (guint i = 0; i < ps.targets->len; i++)
+        dangling += !g_hash_table_contains(ps.ids, g_ptr_array_index(ps.targets, i));
+    ok(ps.duplicate_ids == 0 && dangling == 0 && ps.targets->len > 0,
+       "the figures' ids are unique in the page and every reference (%u) finds its id: %d "
+       "duplicates, %d dangling",
+       ps.targets->len, ps.duplicate_ids, dangling);
+    ok(!ps.forbidden && !ps.external, "no script, link or external reference %s", ps.what);
+
+    char sha[65] = "", version[64];
+    struct sekit_err e = {0};
+    sekit_sha256_file(model, sha, &e);
+    snprintf(version, sizeof version, "sekit %s", SEKIT_VERSION);
+    const char *text = ps.text->str;
+    ok(*sha && strstr(text, sha) && strstr(md, sha), "both name the model's SHA-256 %s", sha);
+    ok(strstr(text, version) && strstr(md, "## Provenance"), "both state the version: %s", version);
+    ok(strstr(text, html_command_line) && strstr(md, html_command_line),
+       "both give the command line, its <, & and quotes intact in the HTML");
+    ok(strstr(text, "online cores") && strstr(text, "backend: "),
+       "the machine and the backend are stated");
+
+    if (access("/usr/bin/chromium", X_OK) != 0) {
+        skip("chromium not installed");
+    } else {
+        snprintf(shot, sizeof shot, "--screenshot=%s/shot.png", tap_tmpdir());
+        char url[1000], out[2000];
+        snprintf(url, sizeof url, "file://%s", html);
+        const char *const argv[] = {"/usr/bin/chromium",
+                                    "--headless",
+                                    "--no-sandbox",
+                                    "--disable-gpu",
+                                    shot,
+                                    "--window-size=1200,2000",
+                                    url,
+                                    NULL};
+        const int rc = tap_run(argv, tap_tmpdir(), 0, out, sizeof out, NULL);
+        const double share = ink(shot + strlen("--screenshot="));
+        if (!ok(rc == 0 && share > 0.02, "chromium draws the page: %.1f%% non-white pixels",
+                100 * share))
+            diag("chromium exited %d: %s", rc, out);
+    }
+    g_string_free(ps.text, TRUE);
+    g_hash_table_destroy(ps.ids);
+    g_ptr_array_free(ps.targets, TRUE);
+    g_free(md), g_free(page);
+}
+
+/* The renderer on Markdown written here: escapes, code spans with backticks inside, bytes no
+ * XML allows, an empty table cell, ids of two copies of one figure kept apart; a missing figure
+ * is an error naming it, leaving no page. */
+static void html_render(void)
+{
+    char md[900], html[900], svg[900];
+    snprintf(md, sizeof md, "%s/r.md", tap_tmpdir());
+    snprintf(html, sizeof html, "%s/r.html", tap_tmpdir());
+    snprintf(svg, sizeof svg, "%s/f.svg", tap_tmpdir());
+    FILE *f = fopen(svg, "w");
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+          "xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"10pt\" height=\"10pt\">\n<defs>"
+          "<clipPath id=\"clip1\"><rect width=\"5\" height=\"5\"/></clipPath></defs>\n<use "
+          "xlink:href=\"#clip1\" clip-path=\"url(#clip1)\"/>\n</svg>\n",
+          f);
+    fclose(f);
+    f = fopen(md, "w");
+    fputs("# T <1>\n\npara **bold `x`** and ``a`b`` \xff\x01 & more\n\n- item\n3. three\n\n"
+          "| a | b |\n|---|---|\n| 1 |  |\n\n![one](f.png)\n\n![two](f.png)\n",
+          f);
+    fclose(f);
+    struct sekit_err e = {0};
+    char *page = NULL;
+    gsize n;
+    if (!is_int(sekit_report_html(md, html, &e), SEKIT_OK, "a page from hand-written Markdown: %s",
+                e.msg) ||
+        !g_file_get_contents(html, &page, &n, NULL))
+        return;
+    static const char *const want[] = {
+        "<title>T &lt;1&gt;</title>",
+        "<p>para <strong>bold <code>x</code></strong> and <code>a`b</code> "
+        "\xef\xbf\xbd\xef\xbf\xbd "
+        "&amp; more</p>",
+        "<ul>\n<li>item</li>\n</ul>\n<ol start=\"3\">\n<li>three</li>",
+        "<tr><th>a</th><th>b</th></tr>\n<tr><td>1</td><td></td></tr>",
+        "<svg role=\"img\" aria-label=\"one\" xmlns=",
+        "id=\"f1-clip1\"",
+        "xlink:href=\"#f2-clip1\" clip-path=\"url(#f2-clip1)\"",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!ok(strstr(page, want[i]) != NULL, "the page has %s", want[i])) diag("%s", page);
+    ok(!strstr(page, "<?xml"), "the figures' XML prolog is dropped");
+    g_free(page);
+
+    remove(svg);
+    remove(html);
+    ok(sekit_report_html(md, html, &e) == SEKIT_EIO && strstr(e.msg, "/f.svg: cannot read") &&
+           access(html, F_OK) != 0,
+       "a missing figure is refused, naming it, and leaves no page: %s", e.msg);
+}
+
+static void command_line(void)
+{
+    const char *const argv[] = {"sekit", "reproduce", "--out=x/y,z", "my dir", "it's", "", "a`b"};
+    char *line = sekit_command_line(7, argv);
+    is_str(line, "sekit reproduce --out=x/y,z 'my dir' 'it'\\''s' '' 'a`b'",
+           "arguments the shell would split or expand are single-quoted");
+    free(line);
+}
+
 static const char *word(const void *ctx, int i)
 {
     return ((const char *const *)ctx)[i];
@@ -443,6 +694,9 @@ int main(void)
     outputs();
     figures_from_stats();
     one_pass();
+    html_report();
+    html_render();
+    command_line();
     messages();
     return tap_done();
 }

@@ -1,7 +1,9 @@
 /* reproduce.c -- `sekit reproduce`: the SENet paper's analysis end to end, with a report. */
+#include "../../jobs/report_html.h"
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const struct cli_cmd cmd = {
     "reproduce",
@@ -48,14 +50,26 @@ int cmd_reproduce(int argc, char **argv)
     };
     int rc = cli_parse(&cmd, own, cp.tab, argc, argv, &pos);
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
+    /* argv[0] is the command, "reproduce"; the program comes first as `sekit`, whatever path
+     * ran it */
+    const char **words = malloc(sizeof *words * ((size_t)argc + 1));
+    if (words) {
+        words[0] = "sekit";
+        for (int i = 0; i < argc; i++)
+            words[i + 1] = argv[i];
+    }
+    char *line = words ? sekit_command_line(argc + 1, words) : NULL;
+    free(words);
+    j.command_line = line;
     j.modes = mode + 1;
     j.per_class = cp.per_class;
     j.seed = (uint64_t)cp.seed;
     cli_pipeline_finish(&cp);
     struct cli_progress bar;
     struct sekit_err e = {0};
-    if (sekit_job_reproduce(&cp.o, &j, cli_progress(&bar, "reproduce", cp.quiet), &e))
-        return cli_fail(&e);
+    rc = sekit_job_reproduce(&cp.o, &j, cli_progress(&bar, "reproduce", cp.quiet), &e);
+    free(line);
+    if (rc) return cli_fail(&e);
     printf("%s/report.md (figures: %s/fig6-inter-class.png, fig7-intra-class.png, depth.png, "
            "ablation.png; %.1f s, ablations %.0f image-variants/s)\n",
            j.dir, j.dir, j.t_total, j.image_variants_per_second);
