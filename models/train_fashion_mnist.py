@@ -21,13 +21,16 @@ width: C/16 rounded to a multiple of 8, at least 8), global average pool, 10-way
 Recipe: 1-channel input scaled to [0, 1] and normalised with the training set's mean and std;
 augmentation by random 28x28 crops of the image zero-padded by 2 pixels and horizontal flips;
 SGD with Nesterov momentum 0.9, weight decay 5e-4 (not on BN and biases), batch 128, one-cycle
-learning rate peaking at 0.1, label smoothing 0.05; seeded. On 2 cores it took 1738 s (29 min,
-with other work on the machine) and reached 93.71% test top-1.
+learning rate peaking at 0.1, label smoothing 0.05; seeded. basic6: on 2 cores it took 1738 s
+(29 min, with other work on the machine) and reached 93.71% test top-1.
 
 The test accuracy measured at the end (eval mode, the 10,000 test images, no augmentation) goes
-into the file's __metadata__, with the class names, mean/std and input size that sekit reads.
+into the file's __metadata__, with the class names, mean/std and input size that sekit reads;
+the recipe then reads the file back into a fresh network and prints the accuracy of the weights
+as stored (exit status 1 if it differs).
 
-    /usr/bin/python3 models/train_fashion_mnist.py [--epochs 10] [--data DIR] [--out FILE]
+    /usr/bin/python3 models/train_fashion_mnist.py [--net seresnet50|basic6] [--epochs 10] [--data DIR]
+        [--out FILE]
 """
 import argparse
 import gzip

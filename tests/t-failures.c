@@ -658,7 +658,8 @@ static void bad_recordings(void)
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
+    snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet_basic6.safetensors",
+             tap_srcdir());
     if (access(FASHION "/t10k-labels-idx1-ubyte.gz", R_OK) == 0)
         snprintf(data, sizeof data, "%s", FASHION);
     else

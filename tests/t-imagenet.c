@@ -75,7 +75,8 @@ static void table(void)
  * metadata: a small network with an ImageNet-sized classifier. */
 static int widen_model(void)
 {
-    snprintf(model10, sizeof model10, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
+    snprintf(model10, sizeof model10, "%s/models/fashion_mnist_seresnet_basic6.safetensors",
+             tap_srcdir());
     snprintf(model1000, sizeof model1000, "%s/m1000.safetensors", tap_tmpdir());
     size_t n;
     unsigned char *buf = fixture_slurp(model10, &n);

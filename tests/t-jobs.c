@@ -689,7 +689,8 @@ static void messages(void)
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet.safetensors", tap_srcdir());
+    snprintf(model, sizeof model, "%s/models/fashion_mnist_seresnet_basic6.safetensors",
+             tap_srcdir());
     preproc();
     outputs();
     figures_from_stats();
