@@ -371,7 +371,7 @@ static void one_pass(void)
      * the same recording as `sekit record --squeeze` */
     snprintf(plain, sizeof plain, "%s/plain", tap_tmpdir());
     struct sekit_ablate_job pa = {
-        .out = plain, .presets = "single,stage,last-stage,last-two,cumulative,all", .modes = 3};
+        .out = plain, .presets = "single,stage,last-stage,last-two,all", .modes = 3};
     if (is_int(sekit_job_ablate(&p, &pa, NULL, &e), SEKIT_OK, "a plain ablation: %s", e.msg)) {
         snprintf(a, sizeof a, "%s/ablation.csv", dir);
         snprintf(b, sizeof b, "%s.csv", plain);
