@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #ifndef SEKIT_DEFAULT_MODEL
-#define SEKIT_DEFAULT_MODEL "models/fashion_mnist_seresnet_basic6.safetensors"
+#define SEKIT_DEFAULT_MODEL "models/fashion_mnist_seresnet50.safetensors"
 #endif
 
 int cli_fail(const struct sekit_err *e)
