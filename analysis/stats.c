@@ -63,11 +63,11 @@ static int ncm_cv(struct sekit_block_stats *s, const float *g, const int *row_cl
     const int64_t step = work > SEKIT_NCM_MAX_WORK ? (int64_t)ceil(work / SEKIT_NCM_MAX_WORK) : 1;
     double *sum = calloc((size_t)FOLDS * K * C, sizeof(double));
     int64_t *cnt = calloc((size_t)FOLDS * K, sizeof(int64_t)),
-            *rank = calloc((size_t)K, sizeof(int64_t));
+            *rank = calloc((size_t)K, sizeof(int64_t)), *hv = malloc(sizeof(int64_t) * (size_t)K);
     int *fold = malloc(sizeof(int) * (size_t)(n + 1));
     float *mean = malloc(sizeof(float) * (size_t)K * C);
-    if (!sum || !cnt || !rank || !fold || !mean) {
-        free(sum), free(cnt), free(rank), free(fold), free(mean);
+    if (!sum || !cnt || !rank || !hv || !fold || !mean) {
+        free(sum), free(cnt), free(rank), free(hv), free(fold), free(mean);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory for the class-information measure");
     }
     for (int64_t i = 0; i < n; i++) {
@@ -83,12 +83,8 @@ static int ncm_cv(struct sekit_block_stats *s, const float *g, const int *row_cl
     }
     int64_t hits = 0, used = 0;
     for (int f = 0; f < FOLDS; f++) {
-        /* the class means of the other folds; a class absent from them cannot be predicted */
-        int64_t have[1024], *hv = K <= 1024 ? have : malloc(sizeof(int64_t) * (size_t)K);
-        if (!hv) {
-            free(sum), free(cnt), free(rank), free(fold), free(mean);
-            return sekit_errf(e, SEKIT_ENOMEM, "out of memory for the class-information measure");
-        }
+        /* the class means of the other folds (hv: their images); a class absent from them
+         * cannot be predicted */
         for (int k = 0; k < K; k++) {
             hv[k] = 0;
             for (int o = 0; o < FOLDS; o++)
@@ -116,11 +112,10 @@ static int ncm_cv(struct sekit_block_stats *s, const float *g, const int *row_cl
             hits += best == row_class[i];
             used++;
         }
-        if (hv != have) free(hv);
     }
     s->ncm_images = used;
     s->ncm_accuracy = used ? (double)hits / (double)used : 0;
-    free(sum), free(cnt), free(rank), free(fold), free(mean);
+    free(sum), free(cnt), free(rank), free(hv), free(fold), free(mean);
     return SEKIT_OK;
 }
 
