@@ -239,6 +239,18 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model 
                           const char *model_path, const struct sekit_ds *ds,
                           const struct sekit_pp_request *rq, struct sekit_err *e)
 {
+    int nc, nh, nw;
+    sekit_ds_native(ds, &nc, &nh, &nw);
+    return sekit_preproc_resolve_for(r, m, model_path,
+                                     strcmp(sekit_ds_format_name(ds), "folder") == 0, nc, nh, nw,
+                                     sekit_ds_path(ds), rq, e);
+}
+
+int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_model *m,
+                              const char *model_path, int folder, int nc, int nh, int nw,
+                              const char *data, const struct sekit_pp_request *rq,
+                              struct sekit_err *e)
+{
     struct sekit_preproc *pp = &r->pp;
     const struct sekit_arch *a = sekit_model_arch(m);
     memset(r, 0, sizeof *r);
@@ -251,7 +263,6 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model 
     int rc;
     if ((rc = apply_config_json(r, model_path, e))) return rc;
     if ((rc = apply_metadata(r, m, model_path, e))) return rc;
-    const int folder = strcmp(sekit_ds_format_name(ds), "folder") == 0;
     const char *preset = rq->preset;
     if (!preset && folder && !pp->crop) preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
     if (preset && (rc = apply_preset(r, preset, e))) return rc;
@@ -266,22 +277,18 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model 
         if ((rc = put_values(pp->std, pp->channels, rq->std, rq->nstd, 1, "--std", e))) return rc;
         r->std_from = SEKIT_PP_OPTION;
     }
-    int nc, nh, nw;
-    sekit_ds_native(ds, &nc, &nh, &nw);
     if (!folder) {
         /* stored images have one size: a crop must fit it, and there is nothing to resize */
         if (rq->resize)
             return sekit_errf(e, SEKIT_EINVAL,
-                              "--resize is for image folders; %s holds %dx%d images",
-                              sekit_ds_path(ds), nh, nw);
+                              "--resize is for image folders; %s holds %dx%d images", data, nh, nw);
         if (pp->crop > nh || pp->crop > nw)
             return sekit_errf(e, SEKIT_EINVAL,
                               "crop %d (from %s) is larger than the %dx%d images of %s", pp->crop,
-                              sekit_pp_source_name(r->crop_from), nh, nw, sekit_ds_path(ds));
+                              sekit_pp_source_name(r->crop_from), nh, nw, data);
         pp->resize = 0;
         if (nc == 3 && pp->channels == 1)
-            return sekit_errf(e, SEKIT_EINVAL, "%s: colour images for a 1-channel model",
-                              sekit_ds_path(ds));
+            return sekit_errf(e, SEKIT_EINVAL, "%s: colour images for a 1-channel model", data);
     } else if (!pp->crop) {
         return sekit_errf(e, SEKIT_EINVAL, "image folders need a crop size (--crop or --preset)");
     } else if (pp->resize && pp->crop > pp->resize) {
@@ -291,7 +298,7 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model 
                           pp->crop, sekit_pp_source_name(r->crop_from), pp->resize,
                           sekit_pp_source_name(r->resize_from));
     }
-    r->size = sekit_ds_out_size(ds, pp);
+    r->size = pp->crop ? pp->crop : nh;
     describe(r);
     return SEKIT_OK;
 }

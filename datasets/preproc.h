@@ -57,4 +57,12 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *out, const struct sekit_mode
                           const char *model_path, const struct sekit_ds *ds,
                           const struct sekit_pp_request *rq, struct sekit_err *e);
 
+/* The same for images not read through a dataset (sekit_input_resolve): folder says whether they
+ * are read as image folders are (1) or as stored sets (0) of nc x nh x nw images; data names
+ * them in messages. */
+int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_model *m,
+                              const char *model_path, int folder, int nc, int nh, int nw,
+                              const char *data, const struct sekit_pp_request *rq,
+                              struct sekit_err *e);
+
 #endif

@@ -345,4 +345,47 @@ void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w);
 const float *sekit_model_gate(const struct sekit_model *m, int i);
 const float *sekit_model_squeeze(const struct sekit_model *m, int i);
 
+/* ---------------------------------------------------------------------------------------- */
+/* installed files (src/paths.c) and input images (datasets/input.c) */
+
+/* The bundled default model, fashion_mnist_seresnet50.safetensors: under share/sekit/models of
+ * the installation whose library (or sekit binary) holds this code, found relative to it so a
+ * moved or staged installation still finds its own, else under the datadir sekit was configured
+ * with; a library or binary still in its build tree takes the source tree's models/. Never
+ * NULL; the file may be missing, which loading it then reports. */
+const char *sekit_default_model_path(void);
+
+/* How 8-bit images become a model's input, exactly as sekit record reads them. */
+enum sekit_input_kind {
+    SEKIT_INPUT_STORED, /* as sets of stored images are read (IDX, CIFAR): at their own size,
+                           centre-cropped when the model's preprocessing has a crop */
+    SEKIT_INPUT_FOLDER, /* as files of image folders are read: the shorter side resized as
+                           Pillow does (bicubic or bilinear), then centre-cropped */
+};
+
+/* The resolved preprocessing of images of one size (sekit_input_resolve). */
+struct sekit_input {
+    enum sekit_input_kind kind;
+    int h, w, c;           /* the images taken: h x w pixels of c interleaved channels (1 gray,
+                              3 RGB) */
+    int channels, size;    /* the model input of each: channels x size x size */
+    int resize, crop;      /* shorter side after resizing, centre crop side; 0: none */
+    int bicubic;           /* resize filter: 1 bicubic, 0 bilinear */
+    int bgr, scale255;     /* Caffe models: BGR channel order, values 0..255 instead of 0..1 */
+    float mean[3], std[3]; /* per model channel: (value - mean) / std */
+    char desc[256];        /* one line, as recordings store it (`preprocessing`) */
+};
+
+/* Resolves how model m, loaded from model_path (its metadata and a config.json beside it
+ * decide, as for sekit record), takes h x w images of c channels read as kind says. Gray
+ * images feed 3-channel models replicated; colour images and 1-channel models are refused
+ * (SEKIT_EINVAL), and so is a crop larger than the images. */
+int sekit_input_resolve(struct sekit_input *in, const struct sekit_model *m, const char *model_path,
+                        enum sekit_input_kind kind, int h, int w, int c, struct sekit_err *e);
+
+/* Converts n images src (n, h, w, c) into dst (n, channels, size, size), as resolved in in;
+ * the values are those sekit record feeds the network. */
+int sekit_input_convert(const struct sekit_input *in, const uint8_t *src, int64_t n, float *dst,
+                        struct sekit_err *e);
+
 #endif

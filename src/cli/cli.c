@@ -6,10 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef SEKIT_DEFAULT_MODEL
-#define SEKIT_DEFAULT_MODEL "models/fashion_mnist_seresnet50.safetensors"
-#endif
-
 int cli_fail(const struct sekit_err *e)
 {
     fprintf(stderr, "sekit: %s\n", e->msg);
@@ -83,7 +79,7 @@ int cli_default_backend(void)
 void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
 {
     memset(c, 0, sizeof *c);
-    sekit_pipeline_defaults(&c->o, SEKIT_DEFAULT_MODEL);
+    sekit_pipeline_defaults(&c->o, sekit_default_model_path());
     /* main() has refused an invalid SEKIT_BACKEND before any command runs */
     c->o.backend = cli_default_backend();
     c->classes = "all";
