@@ -15,4 +15,5 @@ for mod in numpy h5py xarray; do
         exit 0
     fi
 done
-SEKIT_SRCDIR=$src exec "$py" "$src/tests/t_python.py"
+# under prove: the build/ tree's sekit (the module finds build/'s library itself)
+SEKIT_BIN=${SEKIT_BIN:-$src/build/sekit} SEKIT_SRCDIR=$src exec "$py" "$src/tests/t_python.py"
