@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import h5py
 import numpy as np
@@ -47,6 +48,70 @@ def idx_images(path):
         raw = f.read()
     n, h, w = (int.from_bytes(raw[4 * i : 4 * i + 4], "big") for i in (1, 2, 3))
     return np.frombuffer(raw, np.uint8, offset=16).reshape(n, h, w)
+
+
+def write_png(path, img):
+    """A gray 8-bit PNG of img (H, W) uint8: lossless, so sekit decodes exactly img."""
+    def chunk(kind, data):
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    h, w = img.shape
+    rows = b"".join(b"\x00" + img[y].tobytes() for y in range(h))
+    ihdr = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows))
+                + chunk(b"IEND", b""))
+
+
+def folder_check(m, tmp):
+    """Image folders: a model whose config.json asks for a bicubic resize to 32 then the 28
+    crop; preprocess(kind="folder") of the pixels must give what sekit record computes from
+    the PNG files."""
+    d = os.path.join(tmp, "fm")
+    os.makedirs(os.path.join(d, "bag"))
+    os.makedirs(os.path.join(d, "trouser"))
+    model = os.path.join(tmp, "fm.safetensors")
+    os.symlink(m.path, model)
+    with open(os.path.join(tmp, "config.json"), "w") as f:
+        f.write('{"architecture": "fashion_se", "input_size": [1, 28, 28], "crop_pct": 0.875, '
+                '"interpolation": "bicubic"}')
+    with open(os.path.join(tmp, "map.txt"), "w") as f:
+        f.write("trouser 1 Trouser\nbag 8 Bag\n")
+    rng = np.random.default_rng(7)
+    imgs = {}
+    for k in range(6):
+        # smooth shapes with noise on top, 37 x 45: resized to 32 x 38, then cropped to 28
+        yy, xx = np.mgrid[0:45, 0:37]
+        img = (127 + 100 * np.sin(xx / (3 + k)) * np.cos(yy / 5) + rng.normal(0, 20, (45, 37)))
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        path = os.path.join(d, "bag" if k % 2 else "trouser", f"{k}.png")
+        write_png(path, img)
+        imgs[os.path.abspath(path)] = img
+    run = os.path.join(tmp, "folder.h5")
+    r = subprocess.run([os.environ["SEKIT_BIN"], "record", "--model", model, "--data", d,
+                        "--class-map", os.path.join(tmp, "map.txt"), "--quiet", "--out", run],
+                       capture_output=True, text=True, cwd=tmp)
+    if r.returncode != 0:
+        ok(False, "sekit record of an image folder", r.stderr)
+        return
+    with h5py.File(run) as f:
+        paths = [os.path.abspath(os.path.join(tmp, p)) for p in f["paths"].asstr()[()]]
+        logits, gates = f["logits"][()], f["excitation/SE_3_2"][()]
+        desc = f.attrs["preprocessing"]
+        desc = desc.decode() if isinstance(desc, bytes) else desc
+    fm = sekit.Model(model)
+    x = fm.preprocess(np.stack([imgs[p] for p in paths]), kind="folder")
+    spec = fm.info()["preprocessing"]["folder"]
+    ok(spec["resize"] == 32 and spec["interpolation"] == "bicubic" and spec["description"] == desc,
+       "folder preprocessing: the config.json's bicubic resize to 32, as the recording states",
+       (spec, desc))
+    out = fm.forward(x)
+    d1, d2 = maxdiff(out, logits), maxdiff(fm.gates()["SE_3_2"], gates)
+    ok(x.shape == (6, 1, 28, 28) and d1 <= TOL and d2 <= TOL,
+       f"folder images: logits and gates equal sekit record's (max diff {d1:g}, {d2:g})")
+    stored = fm.preprocess(np.stack([imgs[p] for p in paths]))
+    ok(maxdiff(stored, x) > 0, "stored images are cropped, not resized: a different input")
 
 
 def main():
@@ -178,6 +243,8 @@ def main():
     except KeyError as exc:
         raised = str(exc)
     ok("SE_2_1" in raised, "an unknown block raises KeyError listing the blocks", raised)
+
+    folder_check(m, tmp)
 
     # ---- info and errors ----------------------------------------------------------------
     info = m.info()
