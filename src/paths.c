@@ -73,7 +73,10 @@ static void find_default(void)
     Dl_info info;
     const int found = (dladdr((void *)find_default, &info) && object_dir(dir, info.dli_fname)) ||
                       object_dir(dir, "/proc/self/exe");
-    if (found && under(dir, SEKIT_BUILD_ROOT)) {
+    /* the build root as the object's directory is spelt: resolved, symbolic links and all */
+    char root[PATH_MAX];
+    if (!realpath(SEKIT_BUILD_ROOT, root)) snprintf(root, sizeof root, "%s", SEKIT_BUILD_ROOT);
+    if (found && under(dir, root)) {
         snprintf(model_path, sizeof model_path, "%s/models/%s", SEKIT_SOURCE_ROOT,
                  SEKIT_DEFAULT_MODEL_NAME);
         return;
