@@ -628,7 +628,7 @@ static void round_trip_intervals(const struct sekit_ablation_table *t,
     if (a >= 0) H5Aclose(a);
     if (f >= 0) H5Fclose(f);
     ok(edited && sekit_ablation_read(&r, path, &e) == SEKIT_EFORMAT &&
-           strstr(e.msg, "ablation_format_version 2; this sekit reads version 3") &&
+           strstr(e.msg, "ablation_format_version 2; this sekit reads version 4") &&
            strstr(e.msg, "sekit ablate"),
        "a format 2 file (no intervals) is refused, asking to rerun sekit ablate: %s", e.msg);
     sekit_ablation_table_free(r);
