@@ -66,36 +66,6 @@ int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
     return bad ? sekit_errf(e, SEKIT_EIO, "%s: read error", path) : SEKIT_OK;
 }
 
-/* The run's description: what must be equal for --resume to continue a journal. */
-static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
-{
-    GString *g = g_string_new("");
-    g_string_append_printf(g, "model_sha256=%s\ndataset=%s\ndataset_format=%s\nsplit=%s\n",
-                           s->model_sha256, s->dataset, s->dataset_format, s->split);
-    g_string_append(g, "classes=");
-    for (int i = 0; i < s->nsel_classes; i++)
-        g_string_append_printf(g, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
-    g_string_append_printf(g, "\nper_class=%lld\nseed=%llu\npreprocessing=%s\nblocks=",
-                           (long long)s->per_class, (unsigned long long)s->seed, s->preprocessing);
-    for (int i = 0; i < s->nblocks; i++)
-        g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
-    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
-                           s->batch, (long long)s->n, rec_bytes);
-    return g_string_free(g, FALSE);
-}
-
-/* A failure after rows reached the journal: the message says the journal stays for --resume. */
-static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
-{
-    if (!e) return rc;
-    char msg[SEKIT_ERRMSG_MAX];
-    snprintf(msg, sizeof msg, "%s", e->msg);
-    if (strncmp(msg, r->journal_path, strlen(r->journal_path)) == 0)
-        return sekit_errf(e, rc, "%.400s; it is kept: rerun with --resume", msg);
-    return sekit_errf(e, rc, "%.300s; the journal %.150s is kept: rerun with --resume", msg,
-                      r->journal_path);
-}
-
 /* p as an absolute path: relative ones are joined to cwd; empty and "." components go, and
  * leading ".." components climb cwd (getcwd's path has no symbolic links, so that is where they
  * lead); later ".." stay, as a symbolic link before them may lead elsewhere. */
@@ -120,15 +90,46 @@ static char *absolute_path(const char *cwd, const char *p)
     return g_string_free(g, FALSE);
 }
 
-/* r->paths: the image paths as absolute paths, resolved against the working directory of this
- * run (a resumed run resolves its own dataset path, so its rows name the same files). */
-static int absolute_paths(struct sekit_rec *r, struct sekit_err *e)
+/* The run's description: what must be equal for --resume to continue a journal. The dataset
+ * is named by its absolute path (dataset_abs): the same relative path given in another
+ * directory is another dataset, and the image paths are resolved against the directory of
+ * the run that finishes the file. */
+static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes)
+{
+    GString *g = g_string_new("");
+    g_string_append_printf(g, "model_sha256=%s\ndataset=%s\ndataset_format=%s\nsplit=%s\n",
+                           s->model_sha256, dataset_abs, s->dataset_format, s->split);
+    g_string_append(g, "classes=");
+    for (int i = 0; i < s->nsel_classes; i++)
+        g_string_append_printf(g, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
+    g_string_append_printf(g, "\nper_class=%lld\nseed=%llu\npreprocessing=%s\nblocks=",
+                           (long long)s->per_class, (unsigned long long)s->seed, s->preprocessing);
+    for (int i = 0; i < s->nblocks; i++)
+        g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
+    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
+                           s->batch, (long long)s->n, rec_bytes);
+    return g_string_free(g, FALSE);
+}
+
+/* A failure after rows reached the journal: the message says the journal stays for --resume. */
+static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
+{
+    if (!e) return rc;
+    char msg[SEKIT_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", e->msg);
+    if (strncmp(msg, r->journal_path, strlen(r->journal_path)) == 0)
+        return sekit_errf(e, rc, "%.400s; it is kept: rerun with --resume", msg);
+    return sekit_errf(e, rc, "%.300s; the journal %.150s is kept: rerun with --resume", msg,
+                      r->journal_path);
+}
+
+/* r->paths: the image paths as absolute paths, resolved against the working directory cwd of
+ * this run (a resumed run resolves its own dataset path, which its description holds as an
+ * absolute path: its rows name the same files). */
+static int absolute_paths(struct sekit_rec *r, const char *cwd, struct sekit_err *e)
 {
     const struct sekit_rec_spec *s = r->spec;
     if (!s->paths) return SEKIT_OK;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return sekit_errf(e, SEKIT_EIO, "cannot resolve the image paths: %s", strerror(errno));
     if (!(r->paths = calloc((size_t)s->n + 1, sizeof *r->paths)))
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (int64_t i = 0; i < s->n; i++)
@@ -166,7 +167,15 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
                    4 * (size_t)sum_c * (spec->squeeze ? 2 : 1) + SEKIT_JOURNAL_CRC_BYTES;
     r->out = strdup(spec->out_path);
     r->journal_path = strcat3(spec->out_path, ".journal");
-    r->desc = describe(spec, r->rec_bytes);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) {
+        const int err = errno;
+        sekit_rec_close(r);
+        return sekit_errf(e, SEKIT_EIO, "cannot resolve the dataset's path: %s", strerror(err));
+    }
+    char *dataset_abs = absolute_path(cwd, spec->dataset);
+    r->desc = describe(spec, dataset_abs, r->rec_bytes);
+    g_free(dataset_abs);
     r->nd = spec->nblocks * (spec->squeeze ? 2 : 1);
     r->dchan = malloc(sizeof *r->dchan * (size_t)(r->nd + 1));
     r->crow = malloc(sizeof *r->crow * (size_t)(r->nd + 1));
@@ -179,7 +188,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = absolute_paths(r, e))) goto fail;
+    if ((rc = absolute_paths(r, cwd, e))) goto fail;
     {
         char *dircopy = strdup(spec->out_path);
         const char *dir = dircopy ? dirname(dircopy) : ".";

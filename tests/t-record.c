@@ -380,6 +380,14 @@ int main(void)
     other.seed = 5;
     ok(sekit_rec_open(&r, &other, 1, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "seed=5"),
        "--resume refuses another run's journal: %s", e.msg);
+    /* the dataset "memory" is a relative path: from another directory it is another dataset,
+     * whose images would get other absolute paths */
+    char here[PATH_MAX];
+    const int moved = getcwd(here, sizeof here) && chdir(tap_tmpdir()) == 0;
+    ok(moved && sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_EINVAL &&
+           strstr(e.msg, "dataset=") && strstr(e.msg, tap_tmpdir()),
+       "--resume from another directory refuses the same relative dataset path: %s", e.msg);
+    if (moved && chdir(here) != 0) diag("cannot return to %s", here);
     ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK, "--resume opens the journal");
     is_int(done, 16, "it continues after the last whole batch (16 rows)");
     ok(feed(m, r, 16, N) == 0 && sekit_rec_finish(r, &e) == SEKIT_OK, "resumed run finishes");
