@@ -567,27 +567,46 @@ static void write_md(FILE *fp, const struct sekit_ablation_table *t)
             t->ci_resamples, (long long)t->ci_seed);
 }
 
-/* Writes the table into the open file f; -1 on an HDF5 failure. */
-static int write_h5(hid_t f, const struct sekit_ablation_table *t)
+/* Writes the table into the open file f, every axis along a scale of /ablation (variant and
+ * block names, the evaluated classes' names, the interval bounds, the model's classes); K model
+ * classes named class_names; -1 on an HDF5 failure. */
+static int write_h5(hid_t f, const struct sekit_ablation_table *t, char *const *class_names, int K)
 {
     hid_t g = H5Gcreate2(f, "ablation", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     const hsize_t n = (hsize_t)t->n, nse = (hsize_t)t->nse, nc = (hsize_t)t->nclasses;
     const int64_t fv = SEKIT_ABLATION_FORMAT_VERSION;
+    static const char *const bound_name[2] = {"lo", "hi"};
+    const char **labels = malloc(sizeof *labels * (nc + 1));
+    for (hsize_t c = 0; labels && c < nc; c++)
+        labels[c] = class_names[t->classes[c]];
+    hid_t var = -1, blk = -1, lab = -1, bnd = -1, mc = -1;
     int bad =
-        g < 0 || sekit_h5_write_strings(g, "variant", (const char *const *)t->names, n) ||
+        g < 0 || !labels ||
+        (var = sekit_h5_str_scale(g, "variant", (const char *const *)t->names, n)) < 0 ||
+        (blk = sekit_h5_str_scale(g, "block", (const char *const *)t->block_names, nse)) < 0 ||
+        (lab = sekit_h5_str_scale(g, "label", labels, nc)) < 0 ||
+        (bnd = sekit_h5_str_scale(g, "bound", bound_name, 2)) < 0 ||
+        (mc = sekit_h5_scale(g, "model_class", (hsize_t)K, 1 << 16)) < 0 ||
         sekit_h5_write(g, "mode", H5T_STD_I32LE, H5T_NATIVE_INT, n, 0, t->mode) ||
+        sekit_h5_attach(g, "mode", var, -1) ||
         sekit_h5_write(g, "dropped", H5T_STD_I8LE, H5T_NATIVE_UCHAR, n, nse, t->dropped) ||
-        sekit_h5_write_strings(g, "block", (const char *const *)t->block_names, nse) ||
+        sekit_h5_attach(g, "dropped", var, blk) ||
         sekit_h5_write(g, "block_stage", H5T_STD_I32LE, H5T_NATIVE_INT, nse, 0, t->block_stage) ||
+        sekit_h5_attach(g, "block_stage", blk, -1) ||
         sekit_h5_write(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, nc, 0, t->classes) ||
+        sekit_h5_attach(g, "classes", lab, -1) ||
+        sekit_h5_write_strings(g, "class_names", (const char *const *)class_names, (hsize_t)K) ||
+        sekit_h5_attach(g, "class_names", mc, -1) ||
         sekit_h5_write(g, "top1_per_class", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, nc,
                        t->top1_per_class) ||
+        sekit_h5_attach(g, "top1_per_class", var, lab) ||
         sekit_h5_attr_str(g, "description", t->description) ||
         sekit_h5_attr_i64(g, "total_params", &t->total_params, 0) ||
         sekit_h5_attr_i64(f, "ablation_format_version", &fv, 0);
     for (int c = 0; !bad && c < NCOLS; c++)
         bad = sekit_h5_write(g, col_name[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 0,
-                             *table_col((struct sekit_ablation_table *)t, c));
+                             *table_col((struct sekit_ablation_table *)t, c)) ||
+              sekit_h5_attach(g, col_name[c], var, -1);
     const int64_t B = t->ci_resamples, level = t->ci_level;
     double *ci = bad ? NULL : malloc(sizeof(double) * 2 * n);
     bad = bad || !ci || sekit_h5_attr_str(g, "ci_method", CI_METHOD) ||
@@ -599,9 +618,14 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t)
                      *hi = k ? t->delta_top5_hi : t->delta_top1_hi;
         for (hsize_t i = 0; i < n; i++)
             ci[2 * i] = lo[i], ci[2 * i + 1] = hi[i];
-        bad = sekit_h5_write(g, ci_name[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 2, ci);
+        bad = sekit_h5_write(g, ci_name[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, 2, ci) ||
+              sekit_h5_attach(g, ci_name[k], var, bnd);
     }
     free(ci);
+    free(labels);
+    hid_t ids[5] = {var, blk, lab, bnd, mc};
+    for (int i = 0; i < 5; i++)
+        if (ids[i] >= 0) H5Dclose(ids[i]);
     if (g >= 0) H5Gclose(g);
     return bad ? -1 : 0;
 }
@@ -625,7 +649,8 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
     rc = sekit_text_close(&csv, rc, e);
     if (!rc && !(rc = sekit_text_create(&md, path[1], e))) write_md(md.fp, t);
     rc = sekit_text_close(&md, rc, e);
-    if (!rc && !(rc = sekit_h5_create(&h, path[2], "the ablation table", e)) && write_h5(h.f, t))
+    if (!rc && !(rc = sekit_h5_create(&h, path[2], "the ablation table", e)) &&
+        write_h5(h.f, t, class_names, sekit_model_arch(m)->num_classes))
         rc = sekit_h5_write_failed(&h, e);
     rc = sekit_h5_close(&h, rc, e);
     sekit_ablation_table_free(t);

@@ -114,7 +114,7 @@ struct sekit_ablation_table {
     int64_t total_params;
 };
 
-/* Reads and validates PREFIX.h5: its version (3; older files are refused, asking to rerun
+/* Reads and validates PREFIX.h5: its version (4; older files are refused, asking to rerun
  * sekit ablate), every dataset's type class and shape, dropped rows of 0/1 that agree with the
  * modes, intervals with lo <= hi within +/-100 points and row 0 = [0, 0]. SEKIT_EFORMAT naming what
  * is wrong. */

@@ -106,11 +106,15 @@ void sekit_stats_free(struct sekit_block_stats *s);
 int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
                           struct sekit_err *e);
 
-/* Writes the statistics file (schema: docs/record-format.md, "Statistics file") and a CSV of
- * the per-block summary next to it (path with .csv for .h5): each to its .tmp, checked, then
- * renamed into place; on any failure neither exists under its final name and no .tmp remains. */
+/* Writes the statistics file (schema: docs/record-format.md, "Statistics file"), a CSV of the
+ * per-block summary next to it (path with .csv for .h5) and the CSV of the class means
+ * (sekit_stats_means_path): each to its .tmp, checked, then renamed into place; on any failure
+ * none exists under its final name and no .tmp remains. */
 int sekit_stats_write(const char *path, const struct sekit_recording *r,
                       const struct sekit_block_stats *stats, struct sekit_err *e);
+/* The class-means CSV of statistics file path: without .h5 and then without .stats, plus
+ * .means.csv (RUN.stats.h5 -> RUN.means.csv); malloc'd, NULL when out of memory. */
+char *sekit_stats_means_path(const char *path);
 
 /* A statistics file read back: everything the figures need, without the recording. */
 struct sekit_stats_file {

@@ -347,58 +347,97 @@ static float **classwise_field(struct sekit_block_stats *s, int i)
     return f[i];
 }
 
-/* Writes everything but the CSV into the open file f; -1 on an HDF5 failure. */
-static int write_stats(hid_t f, const struct sekit_recording *r,
-                       const struct sekit_block_stats *stats)
+/* The saturation columns, as the coordinate of their axis. */
+static const char *const threshold_name[4] = {">0.9", ">0.99", "<0.1", "<0.01"};
+
+/* Writes block group /stats/NAME of s into g; labels: the names of its M rows; -1 on an HDF5
+ * failure. Every axis has its scale in the group itself, so that xarray opens the group alone
+ * with coordinates to select on (a scale in an ancestor gives only a bare dimension). */
+static int write_block(hid_t g, const struct sekit_block_stats *s, const char *const *labels, int M)
 {
-    const int nb = r->nblocks, M = stats[0].nclasses;
-    hid_t g = H5Gcreate2(f, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int bad = g < 0;
-    for (int b = 0; !bad && b < nb; b++) {
-        struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
-        hid_t bg = H5Gcreate2(g, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        const int64_t stage = s->stage, block = s->block;
-        bad = bg < 0;
-        for (int i = 0; !bad && i < NCLASSWISE; i++)
-            bad = sekit_h5_write(bg, classwise_name[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                                 (hsize_t)M, (hsize_t)s->channels, *classwise_field(s, i));
-        bad =
-            bad ||
-            sekit_h5_write(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels,
-                           0, s->all_mean) ||
-            sekit_h5_write(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)M, 0, s->count) ||
-            sekit_h5_write(bg, "saturation", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)M, 4,
-                           s->class_sat) ||
-            sekit_h5_attr_i64(bg, "ncm_images", &s->ncm_images, 0) ||
-            sekit_h5_attr_str(bg, "module", s->module) ||
-            sekit_h5_attr_i64(bg, "stage", &stage, 0) || sekit_h5_attr_i64(bg, "block", &block, 0);
-        if (bg >= 0) H5Gclose(bg);
-    }
-    /* the summary table: one row per block in network order */
-    hid_t sg = bad ? -1 : H5Gcreate2(g, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t bg = H5Gcreate2(g, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    char cname[64];
+    snprintf(cname, sizeof cname, "channel_%s", s->name);
+    hid_t lab = bg < 0 ? -1 : sekit_h5_str_scale(bg, "label", labels, (hsize_t)M),
+          ch = lab < 0 ? -1 : sekit_h5_scale(bg, cname, (hsize_t)s->channels, 1 << 16),
+          th = ch < 0 ? -1 : sekit_h5_str_scale(bg, "threshold", threshold_name, 4);
+    const int64_t stage = s->stage, block = s->block;
+    int bad = th < 0;
+    for (int i = 0; !bad && i < NCLASSWISE; i++)
+        bad = sekit_h5_write(bg, classwise_name[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)M,
+                             (hsize_t)s->channels,
+                             *classwise_field((struct sekit_block_stats *)s, i)) ||
+              sekit_h5_attach(bg, classwise_name[i], lab, ch);
+    bad = bad ||
+          sekit_h5_write(bg, "all_mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)s->channels, 0,
+                         s->all_mean) ||
+          sekit_h5_attach(bg, "all_mean", ch, -1) ||
+          sekit_h5_write(bg, "count", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)M, 0, s->count) ||
+          sekit_h5_attach(bg, "count", lab, -1) ||
+          sekit_h5_write(bg, "saturation", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)M, 4,
+                         s->class_sat) ||
+          sekit_h5_attach(bg, "saturation", lab, th) ||
+          sekit_h5_attr_i64(bg, "ncm_images", &s->ncm_images, 0) ||
+          sekit_h5_attr_str(bg, "module", s->module) || sekit_h5_attr_i64(bg, "stage", &stage, 0) ||
+          sekit_h5_attr_i64(bg, "block", &block, 0);
+    hid_t ids[3] = {lab, ch, th};
+    for (int i = 0; i < 3; i++)
+        if (ids[i] >= 0) H5Dclose(ids[i]);
+    if (bg >= 0) H5Gclose(bg);
+    return bad ? -1 : 0;
+}
+
+/* The per-block summary table /stats/summary, one row per block in network order, along the
+ * scale of block names; -1 on an HDF5 failure. */
+static int write_summary(hid_t g, const struct sekit_block_stats *stats, int nb)
+{
+    hid_t sg = H5Gcreate2(g, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), bs = -1;
     double *col = malloc(sizeof(double) * (size_t)nb);
     const char **names = malloc(sizeof *names * (size_t)nb);
-    bad = bad || sg < 0 || !col || !names;
+    int bad = sg < 0 || !col || !names;
+    for (int b = 0; !bad && b < nb; b++)
+        names[b] = stats[b].name;
+    bad = bad || (bs = sekit_h5_str_scale(sg, "block", names, (hsize_t)nb)) < 0;
     for (int c = 0; !bad && c < NSUMMARY; c++) {
         for (int b = 0; b < nb; b++)
             col[b] = *summary_field((struct sekit_block_stats *)&stats[b], c);
         bad = sekit_h5_write(sg, summary_name[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)nb, 0,
-                             col);
+                             col) ||
+              sekit_h5_attach(sg, summary_name[c], bs, -1);
     }
-    for (int b = 0; !bad && b < nb; b++)
-        names[b] = stats[b].name;
-    bad = bad || sekit_h5_write_strings(sg, "block", names, (hsize_t)nb);
     free(col), free(names);
+    if (bs >= 0) H5Dclose(bs);
     if (sg >= 0) H5Gclose(sg);
+    return bad ? -1 : 0;
+}
+
+/* Writes everything but the CSVs into the open file f; -1 on an HDF5 failure. */
+static int write_stats(hid_t f, const struct sekit_recording *r,
+                       const struct sekit_block_stats *stats)
+{
+    const int nb = r->nblocks, M = stats[0].nclasses;
+    hid_t g = H5Gcreate2(f, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), lab = -1, mc = -1;
+    /* the rows are named by their classes: .sel(label="Bag") */
+    const char **labels = malloc(sizeof *labels * (size_t)M);
+    int bad = g < 0 || !labels;
+    for (int k = 0; !bad && k < M; k++)
+        labels[k] = r->class_names[stats[0].classes[k]];
+    for (int b = 0; !bad && b < nb; b++)
+        bad = write_block(g, &stats[b], labels, M);
+    bad = bad || write_summary(g, stats, nb);
     const int64_t fv = SEKIT_STATS_FORMAT_VERSION, n = r->n, nk = r->num_classes;
-    bad = bad ||
+    bad = bad || (lab = sekit_h5_str_scale(g, "label", labels, (hsize_t)M)) < 0 ||
+          (mc = sekit_h5_scale(g, "model_class", (hsize_t)r->num_classes, 1 << 16)) < 0 ||
           sekit_h5_write(g, "classes", H5T_STD_I32LE, H5T_NATIVE_INT, (hsize_t)M, 0,
                          stats[0].classes) ||
+          sekit_h5_attach(g, "classes", lab, -1) ||
           sekit_h5_write_strings(g, "class_names", (const char *const *)r->class_names,
                                  (hsize_t)r->num_classes) ||
+          sekit_h5_attach(g, "class_names", mc, -1) ||
           (r->class_synsets &&
-           sekit_h5_write_strings(g, "class_synsets", (const char *const *)r->class_synsets,
-                                  (hsize_t)r->num_classes)) ||
+           (sekit_h5_write_strings(g, "class_synsets", (const char *const *)r->class_synsets,
+                                   (hsize_t)r->num_classes) ||
+            sekit_h5_attach(g, "class_synsets", mc, -1))) ||
           sekit_h5_attr_str(g, "definitions", definitions) ||
           sekit_h5_attr_i64(f, "stats_format_version", &fv, 0) ||
           sekit_h5_attr_str(f, "recording", r->path) ||
@@ -406,8 +445,67 @@ static int write_stats(hid_t f, const struct sekit_recording *r,
           sekit_h5_attr_str(f, "dataset", r->dataset ? r->dataset : "") ||
           sekit_h5_attr_str(f, "split", r->split ? r->split : "") ||
           sekit_h5_attr_i64(f, "n_images", &n, 0) || sekit_h5_attr_i64(f, "num_classes", &nk, 0);
+    free(labels);
+    if (lab >= 0) H5Dclose(lab);
+    if (mc >= 0) H5Dclose(mc);
     if (g >= 0) H5Gclose(g);
     return bad ? -1 : 0;
+}
+
+/* A CSV field: quoted, inner quotes doubled (class names may hold commas). */
+static void csv_quoted(FILE *fp, const char *v)
+{
+    fputc('"', fp);
+    for (; *v; v++) {
+        if (*v == '"') fputc('"', fp);
+        fputc(*v, fp);
+    }
+    fputc('"', fp);
+}
+
+static void write_summary_csv(FILE *fp, const struct sekit_block_stats *stats, int nb)
+{
+    fprintf(fp, "block,module,stage,block_index,channels");
+    for (int c = 0; c < NSUMMARY; c++)
+        fprintf(fp, ",%s", summary_name[c]);
+    fprintf(fp, ",ncm_images\n");
+    for (int b = 0; b < nb; b++) {
+        struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
+        fprintf(fp, "%s,%s,%d,%d,%d", s->name, s->module, s->stage, s->block, s->channels);
+        for (int c = 0; c < NSUMMARY; c++)
+            fprintf(fp, ",%.6f", *summary_field(s, c));
+        fprintf(fp, ",%lld\n", (long long)s->ncm_images);
+    }
+}
+
+/* The class means behind Fig. 6, in long form: one row per block, recorded class and channel
+ * (network order, then recording order, then channel), with the "all" curve's value of that
+ * channel alongside; %.9g gives back every float32 exactly. */
+static void write_means_csv(FILE *fp, const struct sekit_recording *r,
+                            const struct sekit_block_stats *stats, int nb)
+{
+    fprintf(fp, "block,label,class_index,channel,mean,all_mean,count\n");
+    for (int b = 0; b < nb; b++) {
+        const struct sekit_block_stats *s = &stats[b];
+        for (int k = 0; k < s->nclasses; k++)
+            for (int c = 0; c < s->channels; c++) {
+                fprintf(fp, "%s,", s->name);
+                csv_quoted(fp, r->class_names[s->classes[k]]);
+                fprintf(fp, ",%d,%d,%.9g,%.9g,%lld\n", s->classes[k], c,
+                        (double)s->mean[(size_t)k * s->channels + c], (double)s->all_mean[c],
+                        (long long)s->count[k]);
+            }
+    }
+}
+
+char *sekit_stats_means_path(const char *path)
+{
+    size_t stem = strlen(path);
+    if (stem > 3 && !strcmp(path + stem - 3, ".h5")) stem -= 3;
+    if (stem > 6 && !strncmp(path + stem - 6, ".stats", 6)) stem -= 6;
+    char *p = malloc(stem + 11);
+    if (p) snprintf(p, stem + 11, "%.*s.means.csv", (int)stem, path);
+    return p;
 }
 
 int sekit_stats_write(const char *path, const struct sekit_recording *r,
@@ -418,35 +516,26 @@ int sekit_stats_write(const char *path, const struct sekit_recording *r,
     int stem = (int)(pl > 3 && !strcmp(path + pl - 3, ".h5") ? pl - 3 : pl);
     if ((size_t)snprintf(csv, sizeof csv, "%.*s.csv", stem, path) >= sizeof csv)
         return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", path);
+    char *means = sekit_stats_means_path(path);
+    if (!means) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     struct sekit_h5_out h;
-    struct sekit_text_out t = {0};
+    struct sekit_text_out t = {0}, m = {0};
     int rc = sekit_h5_create(&h, path, "the statistics file", e);
     if (!rc && write_stats(h.f, r, stats)) rc = sekit_h5_write_failed(&h, e);
     rc = sekit_h5_close(&h, rc, e);
-    if (!rc) rc = sekit_text_create(&t, csv, e);
-    if (!rc) {
-        fprintf(t.fp, "block,module,stage,block_index,channels");
-        for (int c = 0; c < NSUMMARY; c++)
-            fprintf(t.fp, ",%s", summary_name[c]);
-        fprintf(t.fp, ",ncm_images\n");
-        for (int b = 0; b < r->nblocks; b++) {
-            struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
-            fprintf(t.fp, "%s,%s,%d,%d,%d", s->name, s->module, s->stage, s->block, s->channels);
-            for (int c = 0; c < NSUMMARY; c++)
-                fprintf(t.fp, ",%.6f", *summary_field(s, c));
-            fprintf(t.fp, ",%lld\n", (long long)s->ncm_images);
-        }
-    }
+    if (!rc && !(rc = sekit_text_create(&t, csv, e))) write_summary_csv(t.fp, stats, r->nblocks);
     rc = sekit_text_close(&t, rc, e);
-    if (rc) {
-        unlink(h.tmp);
-        return rc;
-    }
-    if ((rc = sekit_publish(h.tmp, path, e))) {
-        unlink(t.tmp);
-        return rc;
-    }
-    if ((rc = sekit_publish(t.tmp, csv, e))) unlink(path); /* nothing that looks complete */
+    if (!rc && !(rc = sekit_text_create(&m, means, e))) write_means_csv(m.fp, r, stats, r->nblocks);
+    rc = sekit_text_close(&m, rc, e);
+    const char *tmp[3] = {h.tmp, t.tmp, m.tmp}, *dst[3] = {path, csv, means};
+    for (int i = 0; !rc && i < 3; i++)
+        if ((rc = sekit_publish(tmp[i], dst[i], e)))
+            for (int j = 0; j < 3; j++) /* nothing that looks complete */
+                unlink(j < i ? dst[j] : tmp[j]);
+    if (rc)
+        for (int i = 0; i < 3; i++)
+            if (*tmp[i]) unlink(tmp[i]);
+    free(means);
     return rc;
 }
 

@@ -1,13 +1,19 @@
 /*
  * formats.h -- the versions of the HDF5 files sekit writes (schemas: docs/record-format.md).
  * A reader refuses a file of a version it does not know; a writer bumps its version whenever a
- * reader of the old schema would misread the new one.
+ * reader of the old schema would misread the new one. Recordings are read in every version up
+ * to the current one (nothing recorded is lost); the statistics and ablation files are derived
+ * from them, so their readers ask for a rerun of an older file instead.
+ *
+ * Recording 2: the model-class axis is the string scale /label, one channel scale per block,
+ * absolute /paths. Statistics 4 and ablation 4: a dimension scale on every axis of every
+ * dataset, class names as string coordinates.
  */
 #ifndef SEKIT_FORMATS_H
 #define SEKIT_FORMATS_H
 
-#define SEKIT_RECORD_FORMAT_VERSION 1   /* root attribute format_version */
-#define SEKIT_STATS_FORMAT_VERSION 3    /* root attribute stats_format_version */
-#define SEKIT_ABLATION_FORMAT_VERSION 3 /* root attribute ablation_format_version */
+#define SEKIT_RECORD_FORMAT_VERSION 2   /* root attribute format_version */
+#define SEKIT_STATS_FORMAT_VERSION 4    /* root attribute stats_format_version */
+#define SEKIT_ABLATION_FORMAT_VERSION 4 /* root attribute ablation_format_version */
 
 #endif

@@ -444,6 +444,29 @@ hid_t sekit_h5_scale(hid_t loc, const char *name, hsize_t n, size_t chunk_bytes)
     return d;
 }
 
+hid_t sekit_h5_str_scale(hid_t loc, const char *name, const char *const *v, hsize_t n)
+{
+    hsize_t dim = n;
+    hid_t t = sekit_h5_str_type(), sp = H5Screate_simple(1, &dim, NULL);
+    hid_t d =
+        t < 0 || sp < 0 ? -1 : H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int bad = d < 0 || (n && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) ||
+              H5DSset_scale(d, name) < 0;
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (bad && d >= 0) H5Dclose(d);
+    return bad ? -1 : d;
+}
+
+int sekit_h5_attach(hid_t loc, const char *name, hid_t s0, hid_t s1)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    int bad =
+        d < 0 || H5DSattach_scale(d, s0, 0) < 0 || (s1 >= 0 && H5DSattach_scale(d, s1, 1) < 0);
+    if (d >= 0) H5Dclose(d);
+    return bad ? -1 : 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* validated readers */
 

@@ -96,6 +96,11 @@ int sekit_h5_write_rows(hid_t d, hid_t mt, hsize_t first, hsize_t n, hsize_t col
 /* A dimension scale: a 1-D int64 dataset holding 0..n-1 (chunked as above); the caller closes
  * it; -1 on failure. */
 hid_t sekit_h5_scale(hid_t loc, const char *name, hsize_t n, size_t chunk_bytes);
+/* A dimension scale holding n strings (a string coordinate for xarray: .sel(label="Bag")); the
+ * caller closes it; -1 on failure. */
+hid_t sekit_h5_str_scale(hid_t loc, const char *name, const char *const *v, hsize_t n);
+/* Attaches scale s0 to axis 0 of dataset loc/name and, when s1 >= 0, s1 to axis 1. */
+int sekit_h5_attach(hid_t loc, const char *name, hid_t s0, hid_t s1);
 
 /* ---------------------------------------------------------------------------------------- */
 /* validated readers; file names the file in messages, where the object ("/stats/SE_2_1") */

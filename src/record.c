@@ -39,6 +39,7 @@ struct sekit_rec {
     size_t buf_rows;
     int nd, *dchan; /* gate datasets (excitation, then squeeze) and their channels */
     hsize_t *crow;  /* rows per chunk of each gate dataset */
+    char **paths;   /* [n] spec->paths made absolute, or NULL */
 };
 
 static char *strcat3(const char *a, const char *b)
@@ -65,12 +66,39 @@ int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
     return bad ? sekit_errf(e, SEKIT_EIO, "%s: read error", path) : SEKIT_OK;
 }
 
-/* The run's description: what must be equal for --resume to continue a journal. */
-static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
+/* p as an absolute path: relative ones are joined to cwd; empty and "." components go, and
+ * leading ".." components climb cwd (getcwd's path has no symbolic links, so that is where they
+ * lead); later ".." stay, as a symbolic link before them may lead elsewhere. */
+static char *absolute_path(const char *cwd, const char *p)
+{
+    GString *g = g_string_new(p[0] == '/' ? "" : cwd);
+    if (g->len == 1) g_string_truncate(g, 0); /* cwd "/" */
+    gchar **parts = g_strsplit(p, "/", -1);
+    int leading = p[0] != '/';
+    for (gchar **c = parts; *c; c++) {
+        if (!**c || !strcmp(*c, ".")) continue;
+        if (leading && !strcmp(*c, "..")) {
+            const char *slash = strrchr(g->str, '/');
+            g_string_truncate(g, slash ? (gsize)(slash - g->str) : 0);
+            continue;
+        }
+        leading = 0;
+        g_string_append_printf(g, "/%s", *c);
+    }
+    g_strfreev(parts);
+    if (!g->len) g_string_assign(g, "/");
+    return g_string_free(g, FALSE);
+}
+
+/* The run's description: what must be equal for --resume to continue a journal. The dataset
+ * is named by its absolute path (dataset_abs): the same relative path given in another
+ * directory is another dataset, and the image paths are resolved against the directory of
+ * the run that finishes the file. */
+static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes)
 {
     GString *g = g_string_new("");
     g_string_append_printf(g, "model_sha256=%s\ndataset=%s\ndataset_format=%s\nsplit=%s\n",
-                           s->model_sha256, s->dataset, s->dataset_format, s->split);
+                           s->model_sha256, dataset_abs, s->dataset_format, s->split);
     g_string_append(g, "classes=");
     for (int i = 0; i < s->nsel_classes; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->class_names[s->sel_classes[i]]);
@@ -93,6 +121,20 @@ static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
         return sekit_errf(e, rc, "%.400s; it is kept: rerun with --resume", msg);
     return sekit_errf(e, rc, "%.300s; the journal %.150s is kept: rerun with --resume", msg,
                       r->journal_path);
+}
+
+/* r->paths: the image paths as absolute paths, resolved against the working directory cwd of
+ * this run (a resumed run resolves its own dataset path, which its description holds as an
+ * absolute path: its rows name the same files). */
+static int absolute_paths(struct sekit_rec *r, const char *cwd, struct sekit_err *e)
+{
+    const struct sekit_rec_spec *s = r->spec;
+    if (!s->paths) return SEKIT_OK;
+    if (!(r->paths = calloc((size_t)s->n + 1, sizeof *r->paths)))
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int64_t i = 0; i < s->n; i++)
+        r->paths[i] = absolute_path(cwd, s->paths[i]);
+    return SEKIT_OK;
 }
 
 /* OUT is a complete recording of n images. */
@@ -125,7 +167,15 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
                    4 * (size_t)sum_c * (spec->squeeze ? 2 : 1) + SEKIT_JOURNAL_CRC_BYTES;
     r->out = strdup(spec->out_path);
     r->journal_path = strcat3(spec->out_path, ".journal");
-    r->desc = describe(spec, r->rec_bytes);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) {
+        const int err = errno;
+        sekit_rec_close(r);
+        return sekit_errf(e, SEKIT_EIO, "cannot resolve the dataset's path: %s", strerror(err));
+    }
+    char *dataset_abs = absolute_path(cwd, spec->dataset);
+    r->desc = describe(spec, dataset_abs, r->rec_bytes);
+    g_free(dataset_abs);
     r->nd = spec->nblocks * (spec->squeeze ? 2 : 1);
     r->dchan = malloc(sizeof *r->dchan * (size_t)(r->nd + 1));
     r->crow = malloc(sizeof *r->crow * (size_t)(r->nd + 1));
@@ -138,6 +188,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto fail;
     }
+    if ((rc = absolute_paths(r, cwd, e))) goto fail;
     {
         char *dircopy = strdup(spec->out_path);
         const char *dir = dircopy ? dirname(dircopy) : ".";
@@ -242,22 +293,18 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
 
 /* The datasets of a recording being written. */
 struct h5rec {
-    hid_t groups[2], sample, cls, labels, preds, logits, sidx, names, synsets, paths;
+    hid_t groups[2], sample, label, labels, preds, logits, sidx, names, synsets, paths;
     hid_t *blockd; /* [2 * nblocks] gate datasets: excitation, then squeeze */
-    hid_t *chan;   /* [nblocks] each block's channel scale, shared by blocks of equal width */
+    hid_t *chan;   /* [nblocks] each block's channel scale */
 };
 
 static void h5rec_close(struct h5rec *h, int nb)
 {
     for (int i = 0; h->blockd && i < 2 * nb; i++)
         if (h->blockd[i] >= 0) H5Dclose(h->blockd[i]);
-    for (int b = 0; h->chan && b < nb; b++) {
-        int first_use = 1;
-        for (int j = 0; j < b; j++)
-            first_use &= h->chan[j] != h->chan[b];
-        if (h->chan[b] >= 0 && first_use) H5Dclose(h->chan[b]);
-    }
-    hid_t ds[] = {h->sample, h->cls,   h->labels,  h->preds, h->logits,
+    for (int b = 0; h->chan && b < nb; b++)
+        if (h->chan[b] >= 0) H5Dclose(h->chan[b]);
+    hid_t ds[] = {h->sample, h->label, h->labels,  h->preds, h->logits,
                   h->sidx,   h->names, h->synsets, h->paths};
     for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
         if (ds[i] >= 0) H5Dclose(ds[i]);
@@ -267,25 +314,23 @@ static void h5rec_close(struct h5rec *h, int nb)
     free(h->chan);
 }
 
-/* Creates every dataset, scale and block attribute; -1 on an HDF5 failure. */
-static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s)
+/* Creates every dataset, scale and block attribute; -1 on an HDF5 failure. paths: the absolute
+ * image paths, or NULL. */
+static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s,
+                        const char *const *paths)
 {
     const hsize_t N = (hsize_t)s->n;
     const int K = s->num_classes, nb = s->nblocks;
+    /* the model-class axis is named by its classes: xarray selects .sel(label="Bag") */
     if ((h->sample = sekit_h5_scale(f, "sample", N, CHUNK_BYTES)) < 0 ||
-        (h->cls = sekit_h5_scale(f, "class", (hsize_t)K, CHUNK_BYTES)) < 0)
+        (h->label = sekit_h5_str_scale(f, "label", s->class_names, (hsize_t)K)) < 0)
         return -1;
+    /* one channel axis per block: channel c of SE_4_1 and of SE_4_2 are unrelated */
     for (int b = 0; b < nb; b++) {
-        int C = s->blocks[b].channels, found = -1;
-        for (int j = 0; j < b; j++)
-            if (s->blocks[j].channels == C) found = j;
-        if (found >= 0) {
-            h->chan[b] = h->chan[found];
-            continue;
-        }
-        char name[32];
-        snprintf(name, sizeof name, "channel_%d", C);
-        if ((h->chan[b] = sekit_h5_scale(f, name, (hsize_t)C, CHUNK_BYTES)) < 0) return -1;
+        char name[64];
+        snprintf(name, sizeof name, "channel_%s", s->blocks[b].name);
+        if ((h->chan[b] = sekit_h5_scale(f, name, (hsize_t)s->blocks[b].channels, CHUNK_BYTES)) < 0)
+            return -1;
     }
     hid_t st = sekit_h5_str_type();
     int bad = st < 0;
@@ -295,18 +340,18 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
         h->logits = sekit_h5_dataset(f, "logits", H5T_IEEE_F32LE, N, (hsize_t)K, CHUNK_BYTES);
         h->sidx = sekit_h5_dataset(f, "sample_index", H5T_STD_I64LE, N, 0, CHUNK_BYTES);
         h->names = sekit_h5_dataset(f, "class_names", st, (hsize_t)K, 0, CHUNK_BYTES);
-        if (s->paths) h->paths = sekit_h5_dataset(f, "paths", st, N, 0, CHUNK_BYTES);
+        if (paths) h->paths = sekit_h5_dataset(f, "paths", st, N, 0, CHUNK_BYTES);
         /* unknown synsets are written empty: the column stays aligned with class_names */
         const char **syn = s->class_synsets ? malloc(sizeof *syn * (size_t)K) : NULL;
         for (int k = 0; syn && k < K; k++)
             syn[k] = s->class_synsets[k] ? s->class_synsets[k] : "";
         if (syn) h->synsets = sekit_h5_dataset(f, "class_synsets", st, (hsize_t)K, 0, CHUNK_BYTES);
         bad = h->labels < 0 || h->preds < 0 || h->logits < 0 || h->sidx < 0 || h->names < 0 ||
-              (s->paths && h->paths < 0) || (s->class_synsets && (!syn || h->synsets < 0)) ||
+              (paths && h->paths < 0) || (s->class_synsets && (!syn || h->synsets < 0)) ||
               (syn && sekit_h5_write_rows(h->synsets, st, 0, (hsize_t)K, 0, syn)) ||
               (N && sekit_h5_write_rows(h->sidx, H5T_NATIVE_INT64, 0, N, 0, s->sample_index)) ||
               sekit_h5_write_rows(h->names, st, 0, (hsize_t)K, 0, s->class_names) ||
-              (s->paths && N && sekit_h5_write_rows(h->paths, st, 0, N, 0, s->paths));
+              (paths && N && sekit_h5_write_rows(h->paths, st, 0, N, 0, paths));
         free(syn);
         H5Tclose(st);
     }
@@ -335,8 +380,9 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
     for (size_t i = 0; !bad && i < sizeof per_sample / sizeof per_sample[0]; i++)
         bad = per_sample[i] >= 0 && H5DSattach_scale(per_sample[i], h->sample, 0) < 0;
     bad = bad || H5DSattach_scale(h->logits, h->sample, 0) < 0 ||
-          H5DSattach_scale(h->logits, h->cls, 1) < 0 || H5DSattach_scale(h->names, h->cls, 0) < 0 ||
-          (h->synsets >= 0 && H5DSattach_scale(h->synsets, h->cls, 0) < 0);
+          H5DSattach_scale(h->logits, h->label, 1) < 0 ||
+          H5DSattach_scale(h->names, h->label, 0) < 0 ||
+          (h->synsets >= 0 && H5DSattach_scale(h->synsets, h->label, 0) < 0);
     return bad ? -1 : 0;
 }
 
@@ -452,7 +498,7 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
     const int nb = s->nblocks;
     struct h5rec h = {.groups = {-1, -1},
                       .sample = -1,
-                      .cls = -1,
+                      .label = -1,
                       .labels = -1,
                       .preds = -1,
                       .logits = -1,
@@ -468,7 +514,8 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
     for (int i = 0; !rc && i < nb; i++)
         h.chan[i] = -1;
     if (!rc) rc = sekit_h5_create(o, r->out, "the recording", e);
-    if (!rc && h5rec_create(&h, o->f, s)) rc = sekit_h5_write_failed(o, e);
+    if (!rc && h5rec_create(&h, o->f, s, (const char *const *)r->paths))
+        rc = sekit_h5_write_failed(o, e);
     if (!rc) rc = stream_journal(r, &h, o, e);
     if (!rc && write_root_attrs(o->f, s)) rc = sekit_h5_write_failed(o, e);
     h5rec_close(&h, nb);
@@ -493,6 +540,9 @@ void sekit_rec_close(struct sekit_rec *r)
     if (!r) return;
     sekit_journal_close(&r->j);
     free(r->dchan), free(r->crow);
+    for (int64_t i = 0; r->paths && i < r->spec->n; i++)
+        g_free(r->paths[i]);
+    free(r->paths);
     free(r->out);
     free(r->journal_path);
     free(r->desc);

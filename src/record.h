@@ -48,7 +48,8 @@ struct sekit_rec_spec {
     uint64_t seed;
     int64_t n;                   /* rows */
     const int64_t *sample_index; /* [n] */
-    const char *const *paths;    /* [n] for folder datasets, else NULL */
+    const char *const *paths;    /* [n] for folder datasets, else NULL; stored absolute,
+                                    relative ones joined to the working directory at open */
     int nblocks;
     const struct sekit_rec_block *blocks;
     int squeeze;

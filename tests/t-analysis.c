@@ -4,7 +4,10 @@
  *   - per-class statistics on a hand-made case with values worked out on paper, and on a random
  *     synthetic recording against a brute-force (two-pass, sort-based) computation;
  *   - `sekit stats` on a real recording: the statistics file holds the brute-force values of
- *     the recorded gates;
+ *     the recorded gates, every axis of every dataset in it (and in the recording) has a
+ *     dimension scale, its rows are named by the recorded classes, and RUN.means.csv holds the
+ *     file's class means value for value;
+ *   - recordings of format 1 (before the label and per-block channel scales) still read;
  *   - SE parameter and FLOP accounting against hand counts for the small fixture model and
  *     against paper Eq. 5 for SE-ResNet-50; the preset variants and their de-duplication.
  */
@@ -15,6 +18,7 @@
 #include "tap.h"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -265,6 +269,143 @@ static void *read_all(hid_t f, const char *name, hid_t mt, size_t elem, hsize_t 
     return buf;
 }
 
+/* Datasets of a file with an axis that has no dimension scale (xarray would need phony_dims). */
+struct axes {
+    int datasets, unscaled;
+};
+
+static herr_t check_axes(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    struct axes *a = data;
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    if (d < 0) return 0; /* a group */
+    if (H5DSis_scale(d) <= 0) {
+        hid_t sp = H5Dget_space(d);
+        int rank = H5Sget_simple_extent_ndims(sp);
+        a->datasets++;
+        for (int i = 0; i < rank; i++)
+            if (H5DSget_num_scales(d, (unsigned)i) < 1) {
+                diag("%s: axis %d has no dimension scale", name, i);
+                a->unscaled++;
+            }
+        H5Sclose(sp);
+    }
+    H5Dclose(d);
+    return 0;
+}
+
+/* Every axis of every dataset of path that is not itself a scale has one; n: those datasets. */
+static int every_axis_scaled(const char *path, int *n)
+{
+    struct axes a = {0, 0};
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0 || H5Lvisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, check_axes, &a) < 0) a.unscaled++;
+    if (f >= 0) H5Fclose(f);
+    *n = a.datasets;
+    return a.unscaled == 0 && a.datasets > 0;
+}
+
+/* The strings of 1-D dataset name joined by "|" into out. */
+static void read_joined(hid_t f, const char *name, char *out, size_t size)
+{
+    out[0] = 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t t = d < 0 ? -1 : H5Dget_type(d), sp = d < 0 ? -1 : H5Dget_space(d);
+    hssize_t n = sp < 0 ? 0 : H5Sget_simple_extent_npoints(sp);
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    if (v && t >= 0 && H5Tis_variable_str(t) > 0 &&
+        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)
+        for (hssize_t i = 0; i < n; i++) {
+            size_t len = strlen(out);
+            snprintf(out + len, size - len, "%s%s", i ? "|" : "", v[i] ? v[i] : "");
+            H5free_memory(v[i]);
+        }
+    free(v);
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+/* Dataset loc/name has scale loc/scale on axis. */
+static int attached(hid_t f, const char *name, const char *scale, unsigned axis)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), s = H5Dopen2(f, scale, H5P_DEFAULT);
+    int yes = d >= 0 && s >= 0 && H5DSis_attached(d, s, axis) > 0;
+    if (d >= 0) H5Dclose(d);
+    if (s >= 0) H5Dclose(s);
+    H5Eclear2(H5E_DEFAULT);
+    if (!yes) diag("%s axis %u: %s not attached", name, axis, scale);
+    return yes;
+}
+
+/* The statistics file's names: scales on every axis, classes, blocks and thresholds named. */
+static void stats_scales(const char *rec, const char *st)
+{
+    int n = 0, all = every_axis_scaled(st, &n);
+    ok(all, "statistics file: every axis of its %d datasets has a scale", n);
+    all = every_axis_scaled(rec, &n);
+    ok(all, "recording: every axis of its %d datasets has a scale", n);
+    hid_t f = H5Fopen(st, H5F_ACC_RDONLY, H5P_DEFAULT);
+    char got[512];
+    read_joined(f, "stats/label", got, sizeof got);
+    is_str(got, "Sneaker|Trouser|Bag", "/stats/label names the rows by their classes");
+    read_joined(f, "stats/SE_4_2/label", got, sizeof got);
+    is_str(got, "Sneaker|Trouser|Bag", "/stats/SE_4_2/label too, for the group opened alone");
+    read_joined(f, "stats/SE_4_2/threshold", got, sizeof got);
+    is_str(got, ">0.9|>0.99|<0.1|<0.01", "the saturation columns are named by their thresholds");
+    read_joined(f, "stats/summary/block", got, sizeof got);
+    is_str(got, "SE_2_1|SE_2_2|SE_3_1|SE_3_2|SE_4_1|SE_4_2", "the summary rows are named by block");
+    ok(attached(f, "stats/classes", "stats/label", 0) &&
+           attached(f, "stats/class_names", "stats/model_class", 0) &&
+           attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/label", 0) &&
+           attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/channel_SE_4_2", 1) &&
+           attached(f, "stats/SE_4_1/q3", "stats/SE_4_1/channel_SE_4_1", 1) &&
+           attached(f, "stats/SE_4_2/all_mean", "stats/SE_4_2/channel_SE_4_2", 0) &&
+           attached(f, "stats/SE_4_2/saturation", "stats/SE_4_2/threshold", 1) &&
+           attached(f, "stats/summary/effect", "stats/summary/block", 0),
+       "the scales sit on the axes they name");
+    H5Fclose(f);
+}
+
+/* RUN.means.csv against the statistics file's mean and all_mean of block name (C channels,
+ * rows of classes cls[3] named names[3]): every row present, every value equal. */
+static void means_csv(const char *path, const char *name, const float *mean, const float *all,
+                      int C, const int *cls, const char *const *names)
+{
+    FILE *fp = fopen(path, "r");
+    char line[512], blk[64], label[128];
+    int rows = 0, same = fp != NULL, header = 0;
+    if (fp && fgets(line, sizeof line, fp))
+        header = !strcmp(line, "block,label,class_index,channel,mean,all_mean,count\n");
+    while (fp && fgets(line, sizeof line, fp)) {
+        int k, c;
+        float m, a;
+        long long cnt;
+        if (sscanf(line, "%63[^,],\"%127[^\"]\",%d,%d,%g,%g,%lld", blk, label, &k, &c, &m, &a,
+                   &cnt) != 7) {
+            diag("unparsed row: %s", line);
+            same = 0;
+            break;
+        }
+        if (strcmp(blk, name)) continue;
+        /* rows come by class in recording order, then by channel */
+        const int row = rows / C, ch = rows % C;
+        if (row >= 3 || k != cls[row] || c != ch || strcmp(label, names[row]) ||
+            m != mean[(size_t)row * C + ch] || a != all[ch]) {
+            diag("%s row %d: %s", name, rows, line);
+            same = 0;
+            break;
+        }
+        rows++;
+    }
+    if (fp) fclose(fp);
+    ok(header && same && rows == 3 * C,
+       "RUN.means.csv holds %s's %d class means and the all curve, value for value", name, rows);
+}
+
 static void stats_file(const char *model, const char *data)
 {
     char rec[700], st[700], cmd[3000];
@@ -335,6 +476,9 @@ static void stats_file(const char *model, const char *data)
             for (int i = 0; i < 5; i++)
                 is_close(f[i], w + i * kc, kc, STATS_TOL, "%s: %s", p, fn[i]);
             free(w);
+            static const char *const names[3] = {"Sneaker", "Trouser", "Bag"};
+            snprintf(p, sizeof p, "%s/run.means.csv", tap_tmpdir());
+            means_csv(p, blocks[b], f[0], f[5], C, cls, names);
         } else {
             ok(0, "stats file %s: every dataset present", blocks[b]);
         }
@@ -344,6 +488,37 @@ static void stats_file(const char *model, const char *data)
     }
     free(lab), free(cls);
     H5Fclose(fr), H5Fclose(fs);
+    stats_scales(rec, st);
+}
+
+/* The recordings of format 1 among the fuzzing seeds (a class axis of integers, channel scales
+ * shared by width) still open, and their statistics are computed. */
+static void format1_recordings(void)
+{
+    static const char *const files[] = {"trouser_2.h5", "two_blocks_squeeze.h5"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/recording/%s", tap_srcdir(), files[i]);
+        int64_t fv = 0;
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t a = f < 0 ? -1 : H5Aopen(f, "format_version", H5P_DEFAULT);
+        if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &fv), H5Aclose(a);
+        if (f >= 0) H5Fclose(f);
+        struct sekit_recording *r = NULL;
+        struct sekit_err e = {0};
+        struct sekit_block_stats *st = NULL;
+        int rc = sekit_recording_open(&r, path, &e);
+        if (!rc && !(st = calloc((size_t)r->nblocks, sizeof *st)))
+            rc = sekit_errf(&e, SEKIT_ENOMEM, "out of memory");
+        if (!rc) rc = sekit_stats_recording(r, st, &e);
+        ok(fv == 1 && rc == 0 && r->nblocks > 0 && st[0].channels == r->blocks[0].channels,
+           "%s (format_version %lld) opens and gives statistics: %s", files[i], (long long)fv,
+           rc ? e.msg : "ok");
+        for (int b = 0; !rc && b < r->nblocks; b++)
+            sekit_stats_free(&st[b]);
+        free(st);
+        sekit_recording_close(r);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -572,14 +747,17 @@ static int stats_job(void *ctx, struct sekit_err *e)
     return sekit_stats_write(j->path, j->r, j->st, e);
 }
 
-/* Nothing under path, path.tmp, CSV or CSV.tmp. */
+/* Nothing under path (RUN.stats.h5), path.tmp, the CSVs or their .tmp. */
 static int nothing_left(const char *path)
 {
     char p[800];
     size_t pl = strlen(path);
-    const char *names[4] = {"%s", "%s.tmp", "%.*s.csv", "%.*s.csv.tmp"};
-    for (int i = 0; i < 4; i++) {
-        if (i < 2)
+    const char *names[6] = {"%s",           "%s.tmp",         "%.*s.csv",
+                            "%.*s.csv.tmp", "%.*s.means.csv", "%.*s.means.csv.tmp"};
+    for (int i = 0; i < 6; i++) {
+        if (i >= 4)
+            snprintf(p, sizeof p, names[i], (int)pl - 9, path); /* RUN.stats.h5: RUN.means.csv */
+        else if (i < 2)
             snprintf(p, sizeof p, names[i], path);
         else
             snprintf(p, sizeof p, names[i], (int)pl - 3, path);
@@ -615,6 +793,8 @@ static void stats_failures(const char *rec)
     }
     unlink(path);
     snprintf(rodir, sizeof rodir, "%.*s.csv", (int)strlen(path) - 3, path);
+    unlink(rodir);
+    snprintf(rodir, sizeof rodir, "%.*s.means.csv", (int)strlen(path) - 9, path);
     unlink(rodir);
     const long limits[3] = {1024, (long)sb.st_size / 2, (long)sb.st_size - 1};
     for (int i = 0; i < 3; i++) {
@@ -864,6 +1044,7 @@ int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     fuzz_regressions();
+    format1_recordings();
     char model[800];
     snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
              tap_srcdir());

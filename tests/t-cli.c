@@ -343,20 +343,21 @@ static void interop(void)
         "import sys, h5py, numpy as np, xarray as xr\n"
         "p = sys.argv[1]\n"
         "with h5py.File(p) as f:\n"
-        "    assert f.attrs['format_version'] == 1\n"
+        "    assert f.attrs['format_version'] == 2\n"
         "    assert f['excitation/SE_4_2'].shape == (%d, 64)\n"
-        "    assert f['excitation/SE_4_2'].dims[1].keys() == ['channel_64']\n"
+        "    assert f['excitation/SE_4_2'].dims[1].keys() == ['channel_SE_4_2']\n"
         "    g = f['excitation/SE_2_1'][:]\n"
         "    assert ((g > 0) & (g < 1)).all()\n"
         "    assert list(f['class_names'].asstr()[:3]) == ['T-shirt/top', 'Trouser', 'Pullover']\n"
         "root = xr.open_dataset(p, engine='h5netcdf')\n"
-        "assert root['logits'].dims == ('sample', 'class'), root['logits'].dims\n"
+        "assert root['logits'].dims == ('sample', 'label'), root['logits'].dims\n"
+        "assert root['logits'].sel(label='Bag').shape == (%d,)\n"
         "ex = xr.open_dataset(p, engine='h5netcdf', group='excitation')\n"
-        "assert ex['SE_3_1'].dims == ('sample', 'channel_32'), ex['SE_3_1'].dims\n"
+        "assert ex['SE_3_1'].dims == ('sample', 'channel_SE_3_1'), ex['SE_3_1'].dims\n"
         "m = ex['SE_4_2'].groupby(root['labels']).mean()\n"
         "assert m.shape == (10, 64), m.shape\n"
         "EOF",
-        full, NIMG);
+        full, NIMG, NIMG);
     ok(system(cmd) == 0, "h5py and xarray read the recording with named dimensions");
 }
 

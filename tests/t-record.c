@@ -1,7 +1,8 @@
 /*
  * t-record.c -- the recording writer: gates written equal the engine's gates for the same
- * inputs; schema, attributes and dimension scales; journal resume after a torn record; refusal
- * of another run's journal and of an existing output.
+ * inputs; schema, attributes and dimension scales (the model-class axis label holding the
+ * class names, one channel scale per block), image paths stored absolute; journal resume after a
+ * torn record; refusal of another run's journal and of an existing output.
  */
 #include "record.h"
 #include "failenv.h"
@@ -10,6 +11,8 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,33 @@ static const char *names[4] = {"a", "b", "c", "d"};
 static int sel[2] = {0, 2};
 static int64_t sidx[N];
 static struct sekit_rec_block blocks[4];
+/* image paths as a dataset may give them (relative, doubled slashes, ".", ".."), and the
+ * absolute paths the file must hold */
+static char path_buf[N][64], want_path[N][PATH_MAX + 64];
+static const char *paths[N];
+
+static void make_paths(void)
+{
+    char cwd[PATH_MAX] = "", up[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) diag("getcwd failed");
+    snprintf(up, sizeof up, "%s", cwd);
+    const char *parent = dirname(up);
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 0) {
+            snprintf(path_buf[i], sizeof path_buf[i], "./imgs//c/./%d.png", i);
+            snprintf(want_path[i], sizeof want_path[i], "%s/imgs/c/%d.png", cwd, i);
+        } else if (i % 3 == 1) {
+            snprintf(path_buf[i], sizeof path_buf[i], "../up/%d.png", i);
+            snprintf(want_path[i], sizeof want_path[i], "%s/up/%d.png",
+                     strcmp(parent, "/") ? parent : "", i);
+        } else {
+            /* a ".." after a folder of the path stays: that folder may be a symbolic link */
+            snprintf(path_buf[i], sizeof path_buf[i], "/abs//d/../%d.png", i);
+            snprintf(want_path[i], sizeof want_path[i], "/abs/d/../%d.png", i);
+        }
+        paths[i] = path_buf[i];
+    }
+}
 
 static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, int squeeze)
 {
@@ -67,6 +97,7 @@ static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, 
     }
     for (int i = 0; i < N; i++)
         sidx[i] = 100 + i;
+    make_paths();
     return (struct sekit_rec_spec){.out_path = out,
                                    .model_path = "synthetic",
                                    .model_sha256 = "00",
@@ -83,6 +114,7 @@ static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, 
                                    .seed = 0,
                                    .n = N,
                                    .sample_index = sidx,
+                                   .paths = paths,
                                    .nblocks = 4,
                                    .blocks = blocks,
                                    .squeeze = squeeze,
@@ -134,10 +166,47 @@ static void check_file(const char *path, const char *what, const struct sekit_mo
     ok(memcmp(lab, labels, sizeof lab) == 0, "%s: labels", what);
     H5Dclose(d);
     hid_t g = H5Dopen2(f, "excitation/SE_3_1", H5P_DEFAULT);
-    hid_t sc = H5Dopen2(f, "channel_16", H5P_DEFAULT);
+    hid_t g2 = H5Dopen2(f, "excitation/SE_3_2", H5P_DEFAULT);
+    hid_t sc = H5Dopen2(f, "channel_SE_3_1", H5P_DEFAULT);
+    hid_t sc2 = H5Dopen2(f, "channel_SE_3_2", H5P_DEFAULT);
+    hid_t sq = H5Dopen2(f, "squeeze/SE_3_1", H5P_DEFAULT);
     hid_t sm = H5Dopen2(f, "sample", H5P_DEFAULT);
-    ok(H5DSis_attached(g, sm, 0) > 0 && H5DSis_attached(g, sc, 1) > 0,
-       "%s: dimension scales sample and channel_16 attached", what);
+    ok(H5DSis_attached(g, sm, 0) > 0 && H5DSis_attached(g, sc, 1) > 0 &&
+           H5DSis_attached(sq, sc, 1) > 0,
+       "%s: dimension scales sample and channel_SE_3_1 attached to both SE_3_1 datasets", what);
+    /* SE_3_1 and SE_3_2 are equally wide, yet their channels are unrelated */
+    ok(H5DSis_attached(g2, sc2, 1) > 0 && H5DSis_attached(g2, sc, 1) == 0 &&
+           H5DSis_attached(g, sc2, 1) == 0 && H5DSis_scale(sc2) > 0,
+       "%s: SE_3_2 has a channel scale of its own", what);
+    H5Dclose(g2), H5Dclose(sc2), H5Dclose(sq);
+    char label[4][8] = {""};
+    hid_t ls = H5Dopen2(f, "label", H5P_DEFAULT), lg = H5Dopen2(f, "logits", H5P_DEFAULT);
+    hid_t st = H5Dget_type(ls);
+    char *lv[4] = {NULL};
+    if (H5Dread(ls, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, lv) >= 0)
+        for (int k = 0; k < 4; k++)
+            snprintf(label[k], sizeof label[k], "%s", lv[k] ? lv[k] : "");
+    for (int k = 0; k < 4; k++)
+        H5free_memory(lv[k]);
+    ok(H5DSis_scale(ls) > 0 && H5DSis_attached(lg, ls, 1) > 0 && H5Tis_variable_str(st) > 0 &&
+           H5Tget_cset(st) == H5T_CSET_UTF8 && !strcmp(label[0], "a") && !strcmp(label[3], "d"),
+       "%s: the logits' class axis is the UTF-8 string scale label holding the class names "
+       "(%s ... %s)",
+       what, label[0], label[3]);
+    H5Tclose(st), H5Dclose(ls), H5Dclose(lg);
+    hid_t pd = H5Dopen2(f, "paths", H5P_DEFAULT);
+    hid_t pt = H5Dget_type(pd);
+    char *pv[N] = {NULL};
+    int paths_ok = H5Dread(pd, pt, H5S_ALL, H5S_ALL, H5P_DEFAULT, pv) >= 0;
+    for (int i = 0; i < N; i++) {
+        if (paths_ok && (!pv[i] || strcmp(pv[i], want_path[i]))) {
+            diag("paths[%d]: got '%s', want '%s'", i, pv[i] ? pv[i] : "(null)", want_path[i]);
+            paths_ok = 0;
+        }
+        H5free_memory(pv[i]);
+    }
+    ok(paths_ok, "%s: paths hold absolute paths (%s)", what, want_path[1]);
+    H5Tclose(pt), H5Dclose(pd);
     char mod[64] = "";
     hid_t a = H5Aopen(g, "module", H5P_DEFAULT), t = H5Aget_type(a);
     char *v = NULL;
@@ -152,7 +221,7 @@ static void check_file(const char *path, const char *what, const struct sekit_mo
     H5Aread(a, H5T_NATIVE_INT64, &fv), H5Aclose(a);
     a = H5Aopen(f, "n_images", H5P_DEFAULT);
     H5Aread(a, H5T_NATIVE_INT64, &n), H5Aclose(a);
-    ok(fv == 1 && n == N, "%s: format_version 1, n_images %d", what, N);
+    ok(fv == 2 && n == N, "%s: format_version 2, n_images %d", what, N);
     H5Fclose(f);
 }
 
@@ -311,6 +380,14 @@ int main(void)
     other.seed = 5;
     ok(sekit_rec_open(&r, &other, 1, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "seed=5"),
        "--resume refuses another run's journal: %s", e.msg);
+    /* the dataset "memory" is a relative path: from another directory it is another dataset,
+     * whose images would get other absolute paths */
+    char here[PATH_MAX];
+    const int moved = getcwd(here, sizeof here) && chdir(tap_tmpdir()) == 0;
+    ok(moved && sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_EINVAL &&
+           strstr(e.msg, "dataset=") && strstr(e.msg, tap_tmpdir()),
+       "--resume from another directory refuses the same relative dataset path: %s", e.msg);
+    if (moved && chdir(here) != 0) diag("cannot return to %s", here);
     ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK, "--resume opens the journal");
     is_int(done, 16, "it continues after the last whole batch (16 rows)");
     ok(feed(m, r, 16, N) == 0 && sekit_rec_finish(r, &e) == SEKIT_OK, "resumed run finishes");

@@ -10,6 +10,7 @@
  * its crashes, tests/fuzz/README.md); here every file is valid HDF5, so every finding is sekit's.
  */
 #include "analysis.h"
+#include "formats.h"
 #include "fuzz.h"
 
 #include <hdf5.h>
@@ -159,7 +160,9 @@ static const char *build(struct bytes *b)
     const int64_t n = 1 + take(b) % 24, K = 1 + take(b) % 12;
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return NULL;
-    const int64_t version = shape % 23 == 0 ? 2 : shape % 29 == 0 ? 0 : 1;
+    const int64_t version = shape % 23 == 0   ? SEKIT_RECORD_FORMAT_VERSION + 1
+                            : shape % 29 == 0 ? 0
+                                              : 1;
     if (version) attr_i64(f, "format_version", &version, 1);
     const int64_t n_attr = shape % 31 == 0 ? n + 1 : shape % 37 == 0 ? -n : n;
     if (shape % 41) attr_i64(f, "n_images", &n_attr, 1);
@@ -249,8 +252,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* the files this harness wrote itself, so the next execution starts from none */
-    static const char *const made[] = {"run.h5", "run.stats.h5", "run.stats.csv"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const made[] = {"run.h5", "run.stats.h5", "run.stats.csv", "run.means.csv"};
+    for (int i = 0; i < 4; i++) {
         char p[4200];
         snprintf(p, sizeof p, "%s/%s", fz_dir(), made[i]);
         remove(p);
