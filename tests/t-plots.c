@@ -319,11 +319,12 @@ static struct sekit_figure limit_figure(struct sekit_panel *panels, struct sekit
         lo[i] = y[i] - 0.05, hi[i] = y[i] + 0.05;
         y[60 + i] = 0.5 + 0.3 * cos(i * 0.2);
     }
-    series[0] = (struct sekit_series){"first", 60, NULL, y, lo, hi, 0, 0, 1};
-    series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0};
+    series[0] = (struct sekit_series){"first", 60, NULL, y, lo, hi, 0, 0, 1, NULL};
+    series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0, NULL};
     for (int p = 0; p < 3; p++)
         panels[p] = (struct sekit_panel){"SE_4_2", "channel", "gate", 0, 1, 2, series, NULL};
-    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0};
+    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0, 0,
+                                 0};
 }
 
 /* In a child under a file-size limit (0: none), draws the figure into dir/name: how 0 with
@@ -346,7 +347,7 @@ static int limited(const char *dir, const char *name, int how, long limit, char 
         snprintf(gpdir, sizeof gpdir, "%s/gp", dir);
         snprintf(script, sizeof script, "%s/limits.gp", gpdir);
         struct sekit_err e = {0};
-        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", path, &e) : 0;
+        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", &e) : 0;
         if (limit > 0) {
             struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
             signal(SIGXFSZ, SIG_IGN);
@@ -354,7 +355,7 @@ static int limited(const char *dir, const char *name, int how, long limit, char 
         }
         if (!rc)
             rc = how == 0   ? sekit_plot_render(&f, path, &e)
-                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", path, &e)
+                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", &e)
                             : sekit_plot_run_gnuplot(script, path, &e);
         (void)!write(fd[1], e.msg, strlen(e.msg));
         _exit(rc);
