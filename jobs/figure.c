@@ -231,6 +231,13 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         goto out;
     }
     if (kind != 2 && (rc = pick_rows(s, q->classes, kind == 0 ? 8 : 2, rows, &nrows, e))) goto out;
+    if (nrows > SEKIT_PLOT_COLORS) {
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: %d classes are too many to tell apart in one figure; choose up to %d "
+                        "with --classes",
+                        q->input, nrows, SEKIT_PLOT_COLORS);
+        goto out;
+    }
     if (kind == 0 && q->all) {
         if ((rc = sekit_stats_load(&sa, q->all, e))) goto out;
         if (sa->model_sha256 && s->model_sha256 && strcmp(sa->model_sha256, s->model_sha256)) {
