@@ -250,7 +250,7 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
             "    set terminal pngcairo noenhanced font 'DejaVu Sans,9' fontscale 2 linewidth 2 "
             "size %.0f,%.0f\n"
             "} else { if (fmt eq \"pdf\") {\n"
-            "    set terminal pdfcairo noenhanced font 'DejaVu Sans,9' size %.4gin,%.4gin\n"
+            "    set terminal pdfcairo noenhanced font 'DejaVu Sans,9' size %.9gin,%.9gin\n"
             "} else { if (fmt eq \"svg\") {\n"
             "    set terminal svg noenhanced font 'DejaVu Sans,9' size %.0f,%.0f\n"
             "} else {\n"

@@ -4,7 +4,18 @@
  *   - every figure (inter-class, intra-class, depth, ablation) as PNG, PDF and SVG: a valid file
  *     of plausible size; the PNG decoded and checked pixel by pixel (ink coverage, the palette
  *     colours of the curves present);
- *   - the gnuplot scripts render when gnuplot is installed (skipped otherwise);
+ *   - the gnuplot scripts render when gnuplot is installed (skipped otherwise); each, run by
+ *     gnuplot from another working directory, finds its data and writes NAME-gnuplot.png (or
+ *     with fmt="pdf" a PDF) next to itself, leaving a cairo figure of the same name untouched;
+ *   - the ablation chart of --mode both, in cairo and in gnuplot: a legend, then every variant
+ *     (zero changes as visible marks) in the table's order, removals and mean-frozen variants in
+ *     their own colours, labelled "frozen at mean", each with its printed value; a library-drawn
+ *     chart of +2, -1 and 0 with each value printed past its bar's end;
+ *   - no directory in any figure: the same bytes from inputs copied into another directory, and
+ *     scripts and data naming the input by its file name;
+ *   - intra-class figures of 4 and 5 classes in as many colours; Fig. 7's subtitle counting the
+ *     images of its two classes; the depth figure's y axes from 0; --title, --size (PNG pixels,
+ *     PDF points, through gnuplot too), --channels, and their bad values refused in one line;
  *   - bad input: an HDF5 file sekit did not write, a missing group, a newer format_version,
  *     unknown classes and blocks (the available ones listed), one class for an inter-class
  *     figure, an unknown extension, gnuplot asked for but missing: one line, non-zero exit, no
@@ -894,6 +905,20 @@ static void options(void)
                    : -1,
            15000800, "--size 1500x800: a PNG of 1500 x 800 pixels");
     cairo_surface_destroy(s);
+    if (sekit_plot_have_gnuplot()) {
+        snprintf(out, sizeof out, "%s/sized-gnuplot.png", tap_tmpdir());
+        snprintf(cmd, sizeof cmd,
+                 "plot '%s' --figure depth --engine gnuplot --out '%s' --size 1200x700", rec, out);
+        st = fixture_run(cmd, &lines);
+        s = cairo_image_surface_create_from_png(out);
+        is_int(st == 0
+                   ? cairo_image_surface_get_width(s) * 10000 + cairo_image_surface_get_height(s)
+                   : -1,
+               12000700, "--engine gnuplot --size 1200x700: a PNG of 1200 x 700 pixels");
+        cairo_surface_destroy(s);
+    } else {
+        skip("gnuplot is not installed: --size through gnuplot");
+    }
     snprintf(out, sizeof out, "%s/sized.pdf", tap_tmpdir());
     snprintf(cmd, sizeof cmd, "plot '%s' --figure depth --out '%s' --size 600x400", rec, out);
     st = fixture_run(cmd, &lines);
