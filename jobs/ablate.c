@@ -88,9 +88,11 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     snprintf(png, sizeof png, "%s.png", j->out);
     struct sekit_ablation_table *t = NULL;
     struct sekit_fig fig = {0};
+    char base[256];
+    sekit_fig_file_name(h5, base, sizeof base);
     if (!(rc = sekit_ablation_read(&t, h5, e)) &&
-        !(rc = sekit_fig_ablation_ci(&fig, t->names, t->delta_top1, t->delta_top1_lo,
-                                     t->delta_top1_hi, t->n, h5, e)))
+        !(rc = sekit_fig_ablation_ci(&fig, t->names, t->mode, t->delta_top1, t->delta_top1_lo,
+                                     t->delta_top1_hi, t->n, base, e)))
         rc = sekit_plot_render(&fig.f, png, e);
     sekit_fig_free(&fig);
     sekit_ablation_table_free(t);

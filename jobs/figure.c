@@ -3,7 +3,9 @@
 #include "../plots/figures.h"
 #include "jobs.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +72,77 @@ static int pick_rows(const struct sekit_stats_file *s, const char *spec, int dfl
     return SEKIT_OK;
 }
 
-static int emit(const struct sekit_figure_request *q, const struct sekit_figure *f,
-                struct sekit_err *e)
+/* The channels of --channels: "a-b" ranges and single indices, comma-separated, ascending and
+ * without repeats in *out (malloc'd), each below the width of every block drawn. */
+static int pick_channels(const struct sekit_stats_file *s, const char *spec, const int *blocks,
+                         int nb, int **out, int *n, struct sekit_err *e)
+{
+    *out = NULL, *n = 0;
+    /* the narrowest block drawn bounds the indices */
+    int narrow = 0;
+    for (int p = 1; p < nb; p++)
+        if (s->blocks[blocks[p]].channels < s->blocks[blocks[narrow]].channels) narrow = p;
+    const struct sekit_block_stats *nbk = &s->blocks[blocks[narrow]];
+    const int C = nbk->channels;
+    unsigned char *want = calloc((size_t)C, 1);
+    char *copy = strdup(spec), *save = NULL;
+    int rc = SEKIT_OK;
+    if (!want || !copy) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        errno = 0;
+        long a = strtol(t, &end, 10), b = a;
+        if (end != t && *end == '-' && end[1] != '+' && end[1] != '-') {
+            const char *from = end + 1;
+            b = strtol(from, &end, 10);
+            if (end == from) end = (char *)from - 1; /* "3-": not a range */
+        }
+        if (errno || end == t || *end || !isdigit((unsigned char)*t) || a < 0 || b < a ||
+            b > INT_MAX) {
+            rc = sekit_errf(e, SEKIT_EINVAL,
+                            "--channels '%.64s': expected channel indices such as 0-31 or 0,8,16 "
+                            "(a range's first index at most its last)",
+                            spec);
+            break;
+        }
+        if (b >= C) {
+            rc = sekit_errf(e, SEKIT_EINVAL,
+                            "--channels '%.64s': %s has %d channels (0-%d); channel %ld is not one "
+                            "of them",
+                            spec, nbk->name, C, C - 1, b);
+            break;
+        }
+        memset(want + a, 1, (size_t)(b - a + 1));
+    }
+    if (rc) goto out;
+    if (!(*out = malloc(sizeof(int) * (size_t)C))) {
+        rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int c = 0; c < C; c++)
+        if (want[c]) (*out)[(*n)++] = c;
+    if (!*n) rc = sekit_errf(e, SEKIT_EINVAL, "--channels '%.64s': no channel given", spec);
+out:
+    free(want), free(copy);
+    if (rc) free(*out), *out = NULL;
+    return rc;
+}
+
+static int emit(const struct sekit_figure_request *q, struct sekit_fig *fig, struct sekit_err *e)
 {
     int rc = SEKIT_OK;
+    struct sekit_figure *f = &fig->f;
+    if (q->title) {
+        snprintf(fig->title, sizeof fig->title, "%s", q->title);
+        f->title = fig->title;
+    }
+    /* --size: a PNG's pixels are 2 per point of the page */
+    const char *ext = strrchr(q->out, '.');
+    const double per_point = ext && !strcasecmp(ext, ".png") ? 2 : 1;
+    f->width = q->width / per_point, f->height = q->height / per_point;
     const char *dir = q->gnuplot_dir;
     char tmpdir[4096] = "";
     if (q->use_gnuplot && !dir) {
@@ -86,7 +155,7 @@ static int emit(const struct sekit_figure_request *q, const struct sekit_figure 
             snprintf(tmpdir, sizeof tmpdir, ".");
         dir = tmpdir;
     }
-    if (dir && (rc = sekit_plot_gnuplot(f, dir, q->figure, q->out, e))) return rc;
+    if (dir && (rc = sekit_plot_gnuplot(f, dir, q->figure, e))) return rc;
     if (q->use_gnuplot) {
         char script[4200];
         snprintf(script, sizeof script, "%s/%s.gp", dir, q->figure);
@@ -125,15 +194,19 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         if (!rc) rc = sekit_check_output(probe, e);
     }
     if (rc) return rc;
+    if (q->channels && kind >= 2)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "--channels applies to the inter-class and intra-class figures, not %s",
+                          q->figure);
     struct sekit_fig fig = {0};
-    char what[512];
+    char what[1024];
     if (kind == 3) {
         struct sekit_ablation_table *t = NULL;
         if (!(rc = sekit_ablation_read(&t, q->input, e))) {
-            snprintf(what, sizeof what, "%s", q->input);
-            if (!(rc = sekit_fig_ablation_ci(&fig, t->names, t->delta_top1, t->delta_top1_lo,
-                                             t->delta_top1_hi, t->n, what, e)))
-                rc = emit(q, &fig.f, e);
+            sekit_fig_file_name(q->input, what, sizeof what);
+            if (!(rc = sekit_fig_ablation_ci(&fig, t->names, t->mode, t->delta_top1,
+                                             t->delta_top1_lo, t->delta_top1_hi, t->n, what, e)))
+                rc = emit(q, &fig, e);
         }
         sekit_fig_free(&fig);
         sekit_ablation_table_free(t);
@@ -144,6 +217,7 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
     int *blocks = malloc(sizeof(int) * (size_t)(s->nblocks + 1)), nb = 0;
     int *rows = malloc(sizeof(int) * (size_t)(s->nsel + 1)), nrows = 0;
     const float **all = calloc((size_t)s->nblocks + 1, sizeof *all);
+    int *channels = NULL, nch = 0;
     if (!blocks || !rows || !all) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
@@ -157,6 +231,13 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         goto out;
     }
     if (kind != 2 && (rc = pick_rows(s, q->classes, kind == 0 ? 8 : 2, rows, &nrows, e))) goto out;
+    if (nrows > SEKIT_PLOT_COLORS) {
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: %d classes are too many to tell apart in one figure; choose up to %d "
+                        "with --classes",
+                        q->input, nrows, SEKIT_PLOT_COLORS);
+        goto out;
+    }
     if (kind == 0 && q->all) {
         if ((rc = sekit_stats_load(&sa, q->all, e))) goto out;
         if (sa->model_sha256 && s->model_sha256 && strcmp(sa->model_sha256, s->model_sha256)) {
@@ -174,17 +255,30 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
             all[p] = sa->blocks[b].all_mean;
         }
     }
-    snprintf(what, sizeof what, "%s, %s %s, %lld images", s->recording_path,
-             s->dataset ? s->dataset : "?", s->split ? s->split : "", (long long)s->n);
+    if (q->channels && (rc = pick_channels(s, q->channels, blocks, nb, &channels, &nch, e)))
+        goto out;
+    /* the subtitle: file names without their directories, and the images of what is drawn */
+    char rec[256], data[256], count[96];
+    sekit_fig_file_name(s->recording_path, rec, sizeof rec);
+    sekit_fig_file_name(s->dataset ? s->dataset : "?", data, sizeof data);
+    if (kind == 2) {
+        snprintf(count, sizeof count, "%lld images", (long long)s->n);
+    } else {
+        long long drawn = 0;
+        for (int r = 0; r < nrows; r++)
+            drawn += s->blocks[blocks[0]].count[rows[r]];
+        snprintf(count, sizeof count, "%lld images of the %d classes drawn", drawn, nrows);
+    }
+    snprintf(what, sizeof what, "%s, %s %s, %s", rec, data, s->split ? s->split : "", count);
     rc = kind == 0 ? sekit_fig_inter_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names,
-                                           all, what, e)
+                                           all, channels, nch, what, e)
          : kind == 1 ? sekit_fig_intra_class(&fig, s->blocks, blocks, nb, rows, nrows,
-                                             s->class_names, what, e)
+                                             s->class_names, channels, nch, what, e)
                      : sekit_fig_depth(&fig, s->blocks, s->nblocks, what, e);
-    if (!rc) rc = emit(q, &fig.f, e);
+    if (!rc) rc = emit(q, &fig, e);
     sekit_fig_free(&fig);
 out:
-    free(blocks), free(rows), free(all);
+    free(blocks), free(rows), free(all), free(channels);
     sekit_stats_file_free(s);
     sekit_stats_file_free(sa);
     return rc;

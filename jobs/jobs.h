@@ -116,6 +116,11 @@ struct sekit_figure_request {
     const char *all;         /* inter-class: recording whose class means make the "all" curve */
     const char *gnuplot_dir; /* also write <dir>/<figure>.{dat,gp} */
     int use_gnuplot;         /* render through gnuplot instead of cairo */
+    const char *title;       /* replaces the figure's title, or NULL */
+    /* inter-class, intra-class: the channels drawn, "a-b" and/or a comma list ("0-15,32"), or
+     * NULL: up to 50 evenly spaced */
+    const char *channels;
+    int width, height; /* the page: pixels for PNG, points for PDF and SVG; 0: natural */
 };
 extern const char *const sekit_figure_names[]; /* NULL-terminated */
 int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e);

@@ -64,9 +64,13 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
     fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
-    fprintf(f, "Block ablation (SE gate := 1 at inference):\n\n![ablation](ablation.png)\n\n");
+    fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
+            j->modes & 2 ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
+                         : "SE gate := 1 at inference");
     fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
-               "redraw the figures.\n\n");
+               "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
+               "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "
+               "data from any working directory.\n\n");
     fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
                "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
                "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "

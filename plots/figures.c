@@ -3,6 +3,8 @@
  */
 #include "figures.h"
 
+#include "../analysis/ablation.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,39 +46,89 @@ int sekit_fig_channels(int C, int *idx)
     return n;
 }
 
+void sekit_fig_file_name(const char *path, char *out, size_t n)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') /* "data/fashion/" names "fashion" */
+        len--;
+    size_t start = len;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    snprintf(out, n, "%.*s", (int)(len - start), path + start);
+}
+
 static int oom(struct sekit_fig *fig, struct sekit_err *e)
 {
     sekit_fig_free(fig);
     return sekit_errf(e, SEKIT_ENOMEM, "out of memory for a figure");
 }
 
-/* Fills x[] with the sampled channel indices and returns their count. */
-static double *channel_axis(struct sekit_fig *fig, int C, int *idx, int *n)
+/* x[] of the channels drawn: the ones asked for, else the evenly sampled ones; their indices in
+ * idx (room for the block's width). */
+static double *channel_axis(struct sekit_fig *fig, int C, const int *channels, int nch, int *idx,
+                            int *n)
 {
-    *n = sekit_fig_channels(C, idx);
+    if (channels) {
+        *n = nch;
+        memcpy(idx, channels, sizeof(int) * (size_t)nch);
+    } else {
+        *n = sekit_fig_channels(C, idx);
+    }
     double *x = own(fig, sizeof(double) * (size_t)*n);
     for (int i = 0; x && i < *n; i++)
         x[i] = idx[i];
     return x;
 }
 
+/* The palette entry of each drawn row (see figures.h); NULL when more rows than colours. */
+static int *class_colors(struct sekit_fig *fig, const int *rows, int nrows)
+{
+    int *c = own(fig, sizeof(int) * (size_t)nrows), by_row = 1;
+    for (int r = 0; c && r < nrows; r++)
+        by_row &= rows[r] < SEKIT_PLOT_COLORS;
+    for (int r = 0; c && r < nrows; r++)
+        c[r] = by_row ? rows[r] : r;
+    return c;
+}
+
+static int too_many(int nrows, const char *what, const char *fig, struct sekit_err *e)
+{
+    return sekit_errf(e, SEKIT_EINVAL,
+                      "%s: %d classes are too many to tell apart in an %s figure; choose up to %d",
+                      what, nrows, fig, SEKIT_PLOT_COLORS);
+}
+
+/* The note's line on the channels drawn. */
+static void channels_note(char *out, size_t n, const int *channels, int nch, int sampled_all,
+                          int maxn)
+{
+    if (channels)
+        snprintf(out, n, "channels %d-%d (%d shown)", channels[0], channels[nch - 1], nch);
+    else if (sampled_all)
+        snprintf(out, n, "every channel shown");
+    else
+        snprintf(out, n, "up to %d channels at evenly spaced indices", maxn);
+}
+
 int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
                           const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const float *const *all, const char *what,
-                          struct sekit_err *e)
+                          char *const *class_names, const float *const *all, const int *channels,
+                          int nch, const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (nrows < 2)
         return sekit_errf(e, SEKIT_EINVAL,
                           "%s: an inter-class figure needs at least two classes (it has %d)", what,
                           nrows);
+    if (nrows > SEKIT_PLOT_COLORS) return too_many(nrows, what, "inter-class", e);
     struct sekit_panel *panels = own(fig, sizeof *panels * (size_t)nb);
-    if (!panels) return oom(fig, e);
+    const int *color = class_colors(fig, rows, nrows);
+    if (!panels || !color) return oom(fig, e);
     int sampled_all = 1, maxn = 0;
     for (int p = 0; p < nb; p++) {
         const struct sekit_block_stats *s = &st[blocks[p]];
-        int idx[SEKIT_FIG_MAX_CHANNELS], n;
-        double *x = channel_axis(fig, s->channels, idx, &n);
+        int *idx = own(fig, sizeof(int) * (size_t)s->channels), n = 0;
+        double *x = idx ? channel_axis(fig, s->channels, channels, nch, idx, &n) : NULL;
         struct sekit_series *se = own(fig, sizeof *se * (size_t)(nrows + 1));
         if (!x || !se) return oom(fig, e);
         sampled_all &= n == s->channels;
@@ -87,43 +139,46 @@ int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats 
             for (int i = 0; i < n; i++)
                 y[i] = s->mean[(size_t)rows[r] * s->channels + idx[i]];
             se[r] = (struct sekit_series){
-                class_names[s->classes[rows[r]]], n, x, y, NULL, NULL, r, 0, 0};
+                class_names[s->classes[rows[r]]], n, x, y, NULL, NULL, color[r], 0, 0, NULL};
         }
         double *ya = own(fig, sizeof(double) * (size_t)n);
         if (!ya) return oom(fig, e);
         const float *src = all && all[p] ? all[p] : s->all_mean;
         for (int i = 0; i < n; i++)
             ya[i] = src[idx[i]];
-        se[nrows] = (struct sekit_series){"all", n, x, ya, NULL, NULL, -1, 1, 0};
+        se[nrows] = (struct sekit_series){"all", n, x, ya, NULL, NULL, -1, 1, 0, NULL};
         panels[p] = (struct sekit_panel){
             s->name, "channel index", "mean excitation", 0, 1, nrows + 1, se, NULL};
     }
+    char ch[96];
+    channels_note(ch, sizeof ch, channels, nch, sampled_all, maxn);
     snprintf(fig->title, sizeof fig->title, "Excitation by class (inter-class, cf. paper Fig. 6)");
-    snprintf(fig->note, sizeof fig->note,
-             sampled_all ? "%s\nevery channel shown; 'all' = mean over all classes"
-                         : "%s\nup to %d channels at evenly spaced indices, the same for every "
-                           "class; 'all' = mean over all classes",
-             what, maxn);
-    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0};
+    snprintf(fig->note, sizeof fig->note, "%s\n%s%s; 'all' = mean over all classes", what, ch,
+             channels || sampled_all ? "" : ", the same for every class");
+    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0, 0, 0};
     return SEKIT_OK;
 }
 
 int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
                           const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const char *what, struct sekit_err *e)
+                          char *const *class_names, const int *channels, int nch, const char *what,
+                          struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (nrows < 1)
         return sekit_errf(e, SEKIT_EINVAL, "%s: an intra-class figure needs a class", what);
+    if (nrows > SEKIT_PLOT_COLORS) return too_many(nrows, what, "intra-class", e);
     struct sekit_panel *panels = own(fig, sizeof *panels * (size_t)nb);
-    if (!panels) return oom(fig, e);
-    int maxn = 0;
+    const int *color = class_colors(fig, rows, nrows);
+    if (!panels || !color) return oom(fig, e);
+    int sampled_all = 1, maxn = 0;
     for (int p = 0; p < nb; p++) {
         const struct sekit_block_stats *s = &st[blocks[p]];
-        int idx[SEKIT_FIG_MAX_CHANNELS], n;
-        double *x = channel_axis(fig, s->channels, idx, &n);
+        int *idx = own(fig, sizeof(int) * (size_t)s->channels), n = 0;
+        double *x = idx ? channel_axis(fig, s->channels, channels, nch, idx, &n) : NULL;
         struct sekit_series *se = own(fig, sizeof *se * (size_t)nrows);
         if (!x || !se) return oom(fig, e);
+        sampled_all &= n == s->channels;
         if (n > maxn) maxn = n;
         for (int r = 0; r < nrows; r++) {
             double *y = own(fig, sizeof(double) * (size_t)n),
@@ -139,19 +194,27 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
             char *label = own(fig, 96);
             if (!label) return oom(fig, e);
             snprintf(label, 96, "%s (mean \xc2\xb1 std)", class_names[s->classes[rows[r]]]);
-            se[r] = (struct sekit_series){label, n, x, y, lo, hi, r == 0 ? 0 : 5, 0, 0};
+            se[r] = (struct sekit_series){label, n, x, y, lo, hi, color[r], 0, 0, NULL};
         }
         panels[p] =
             (struct sekit_panel){s->name, "channel index", "excitation", 0, 1, nrows, se, NULL};
     }
+    char ch[96];
+    channels_note(ch, sizeof ch, channels, nch, sampled_all, maxn);
     snprintf(fig->title, sizeof fig->title,
              "Excitation within a class (intra-class, cf. paper Fig. 7)");
     snprintf(fig->note, sizeof fig->note,
-             "%s\nband: one standard deviation over the class's images; up to %d channels at "
-             "evenly spaced indices",
-             what, maxn);
-    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0};
+             "%s\nband: one standard deviation over the class's images; %s", what, ch);
+    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0, 0, 0};
     return SEKIT_OK;
+}
+
+/* The top of an axis from 0 over values up to max, capped at cap (the quantity's own ceiling). */
+static double axis_top(double max, double cap)
+{
+    double top = max * 1.08;
+    if (!(top > 0)) top = cap * 0.05; /* all zero: a flat line at the bottom, still an axis */
+    return top < cap ? top : cap;
 }
 
 int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
@@ -166,12 +229,15 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
            *lo = own(fig, sizeof(double) * (size_t)nblocks);
     const char **names = own(fig, sizeof(char *) * (size_t)nblocks);
     if (!panels || !se || !x || !spec || !hi || !lo || !names) return oom(fig, e);
+    double top_spec = 0, top_sat = 0;
     for (int b = 0; b < nblocks; b++) {
         x[b] = b;
         spec[b] = st[b].specificity;
         hi[b] = 100 * st[b].sat_high;
         lo[b] = 100 * st[b].sat_low;
         names[b] = st[b].name;
+        top_spec = fmax(top_spec, spec[b]);
+        top_sat = fmax(top_sat, fmax(hi[b], lo[b]));
     }
     se[0] = (struct sekit_series){"class specificity (between-class / total variance)",
                                   nblocks,
@@ -181,16 +247,19 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
                                   NULL,
                                   0,
                                   0,
-                                  1};
-    se[1] = (struct sekit_series){"gates > 0.99 (%)", nblocks, x, hi, NULL, NULL, 1, 0, 1};
-    se[2] = (struct sekit_series){"gates < 0.01 (%)", nblocks, x, lo, NULL, NULL, 2, 1, 1};
+                                  1,
+                                  NULL};
+    se[1] = (struct sekit_series){"gates > 0.99 (%)", nblocks, x, hi, NULL, NULL, 1, 0, 1, NULL};
+    se[2] = (struct sekit_series){"gates < 0.01 (%)", nblocks, x, lo, NULL, NULL, 2, 1, 1, NULL};
+    /* both axes from 0: an axis from the lowest value would make a small trend look steep */
     panels[0] = (struct sekit_panel){
-        "class specificity", "SE block", "eta squared", 0, 0, 1, se, (const char *const *)names};
+        "class specificity",       "SE block", "eta squared", 0, axis_top(top_spec, 1), 1, se,
+        (const char *const *)names};
     panels[1] = (struct sekit_panel){"saturation",
                                      "SE block",
                                      "share of gates (%)",
                                      0,
-                                     0,
+                                     axis_top(top_sat, 100),
                                      2,
                                      se + 1,
                                      (const char *const *)names};
@@ -203,39 +272,68 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
     all3[1].n = all3[2].n = 0; /* legend entries only; drawn in the second panel */
     panels[0].series = all3;
     panels[0].nseries = 3;
-    fig->f = (struct sekit_figure){fig->title, fig->note, 2, 2, panels, 0};
+    fig->f = (struct sekit_figure){fig->title, fig->note, 2, 2, panels, 0, 0, 0};
     return SEKIT_OK;
 }
 
-int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
-                          const double *lo, const double *hi, int n, const char *what,
-                          struct sekit_err *e)
+/* The ablation chart's colours: a removal, a mean-frozen variant, the full model. */
+enum { COLOR_REMOVED = 0, COLOR_MEAN = 1, COLOR_FULL = 7 };
+
+int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const int *mode,
+                          const double *delta, const double *lo, const double *hi, int n,
+                          const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (n < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: no ablation variants to draw", what);
     struct sekit_panel *panel = own(fig, sizeof *panel);
-    struct sekit_series *se = own(fig, sizeof *se);
+    struct sekit_series *se = own(fig, sizeof *se * 3);
     double *y = own(fig, sizeof(double) * (size_t)n), *l = NULL, *h = NULL;
+    int *color = own(fig, sizeof(int) * (size_t)n);
+    const char **label = own(fig, sizeof(char *) * (size_t)n);
     if (lo && hi &&
         (!(l = own(fig, sizeof(double) * (size_t)n)) ||
          !(h = own(fig, sizeof(double) * (size_t)n))))
         return oom(fig, e);
-    if (!panel || !se || !y) return oom(fig, e);
+    if (!panel || !se || !y || !color || !label) return oom(fig, e);
     memcpy(y, delta, sizeof(double) * (size_t)n);
     if (l) memcpy(l, lo, sizeof(double) * (size_t)n), memcpy(h, hi, sizeof(double) * (size_t)n);
-    *se = (struct sekit_series){"change in top-1", n, NULL, y, l, h, 0, 0, 0};
-    *panel = (struct sekit_panel){"SE blocks removed at inference",
-                                  "change in top-1 accuracy "
-                                  "(points)",
+    int removed = 0, mean = 0;
+    static const char tag[] = " [mean]";
+    for (int i = 0; i < n; i++) {
+        const int m = mode ? mode[i] : SEKIT_ABLATE_REMOVE;
+        removed |= m == SEKIT_ABLATE_REMOVE, mean |= m == SEKIT_ABLATE_MEAN;
+        color[i] = m < 0 ? COLOR_FULL : m == SEKIT_ABLATE_MEAN ? COLOR_MEAN : COLOR_REMOVED;
+        label[i] = names[i];
+        if (m != SEKIT_ABLATE_MEAN) continue;
+        /* the table tags a mean-frozen variant " [mean]"; the chart says what it means */
+        size_t len = strlen(names[i]), t = sizeof tag - 1;
+        if (len >= t && !strcmp(names[i] + len - t, tag)) len -= t;
+        char *lab = own(fig, len + 24);
+        if (!lab) return oom(fig, e);
+        snprintf(lab, len + 24, "%.*s (frozen at mean)", (int)len, names[i]);
+        label[i] = lab;
+    }
+    se[0] = (struct sekit_series){"change in top-1", n, NULL, y, l, h, COLOR_REMOVED, 0, 0, color};
+    int nseries = 1;
+    if (removed)
+        se[nseries++] = (struct sekit_series){"removed (gate := 1)", 0, NULL, NULL, NULL, NULL,
+                                              COLOR_REMOVED,         0, 0,    NULL};
+    if (mean)
+        se[nseries++] = (struct sekit_series){
+            "frozen at the mean gate", 0, NULL, NULL, NULL, NULL, COLOR_MEAN, 0, 0, NULL};
+    *panel = (struct sekit_panel){mean && removed ? "SE blocks removed or frozen at inference"
+                                  : mean          ? "SE blocks frozen at their mean gate"
+                                                  : "SE blocks removed at inference",
+                                  "change in top-1 accuracy (points)",
                                   NULL,
                                   0,
                                   0,
-                                  1,
+                                  nseries,
                                   se,
-                                  (const char *const *)names};
+                                  (const char *const *)label};
     snprintf(fig->title, sizeof fig->title, "Block ablation");
     snprintf(fig->note, sizeof fig->note, "%s%s", what,
              l ? "\nwhiskers: paired 95% bootstrap interval over the images" : "");
-    fig->f = (struct sekit_figure){fig->title, fig->note, 1, 1, panel, 1};
+    fig->f = (struct sekit_figure){fig->title, fig->note, 1, 1, panel, 1, 0, 0};
     return SEKIT_OK;
 }

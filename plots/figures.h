@@ -1,11 +1,17 @@
 /*
  * figures.h -- the paper's figures built from statistics (plots/figures.c):
  *   inter-class  Fig. 6: per panel (SE block) the mean gate of each class over up to 50
- *                channels sampled at evenly spaced indices, plus the all-classes curve;
- *   intra-class  Fig. 7: for two classes, the mean gate with a +/- 1 std band per channel;
- *   depth        class specificity and saturation of every block in network order;
+ *                channels sampled at evenly spaced indices (or the channels asked for), plus
+ *                the all-classes curve;
+ *   intra-class  Fig. 7: for each class (two, as the paper), the mean gate with a +/- 1 std
+ *                band per channel;
+ *   depth        class specificity and saturation of every block in network order, on axes
+ *                from 0;
  *   ablation     the change in top-1 of every ablation variant (from `sekit ablate`), with
- *                its paired bootstrap interval as error bars.
+ *                its paired bootstrap interval as error bars, coloured by ablation mode.
+ * A class keeps its colour across figures: the palette entry of its row in the statistics while
+ * the rows drawn fit the palette, else of its place in the figure. At most SEKIT_PLOT_COLORS
+ * classes are drawn, so that no two share a colour.
  * A figure owns its memory: sekit_fig_free releases everything a builder allocated.
  */
 #ifndef SEKIT_FIGURES_H
@@ -32,21 +38,30 @@ int sekit_fig_default_blocks(const struct sekit_block_stats *st, int nblocks, in
 /* Evenly spaced channel indices: min(C, 50) of them, round(i * (C - 1) / (n - 1)). */
 int sekit_fig_channels(int C, int *idx);
 
+/* The file name of path without its directories ("runs/a/classes.h5" -> "classes.h5"), for the
+ * subtitles: a figure for a paper must not carry the author's directories. */
+void sekit_fig_file_name(const char *path, char *out, size_t n);
+
 /* rows: indices into each block's class rows (stats.classes) to draw; all: per panel block an
- * optional all-classes curve [C] (NULL: the blocks' own all_mean). */
+ * optional all-classes curve [C] (NULL: the blocks' own all_mean); channels[nch]: the channels
+ * to draw, ascending and below every drawn block's width (NULL: evenly sampled). */
 int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
                           const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const float *const *all, const char *what,
-                          struct sekit_err *e);
+                          char *const *class_names, const float *const *all, const int *channels,
+                          int nch, const char *what, struct sekit_err *e);
 int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
                           const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const char *what, struct sekit_err *e);
+                          char *const *class_names, const int *channels, int nch, const char *what,
+                          struct sekit_err *e);
 int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
                     const char *what, struct sekit_err *e);
-/* names[n] variants, delta[n] change in top-1 (points), with error bars from lo[n] to hi[n]
- * (points; both NULL: none), e.g. the table's delta_top1_lo and delta_top1_hi. */
-int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const double *delta,
-                          const double *lo, const double *hi, int n, const char *what,
-                          struct sekit_err *e);
+/* names[n] variants, mode[n] their ablation mode (-1 the full model, SEKIT_ABLATE_REMOVE,
+ * SEKIT_ABLATE_MEAN; NULL: all removals), delta[n] change in top-1 (points), with error bars from
+ * lo[n] to hi[n] (points; both NULL: none), e.g. the table's delta_top1_lo and delta_top1_hi.
+ * Removals and mean-frozen variants get a colour each, named in the legend; the full model, the
+ * reference at zero, is grey. */
+int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const int *mode,
+                          const double *delta, const double *lo, const double *hi, int n,
+                          const char *what, struct sekit_err *e);
 
 #endif

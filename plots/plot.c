@@ -15,13 +15,19 @@
 #include <unistd.h>
 
 #define FONT "DejaVu Sans"
-#define PANEL_W 380.0
+#define PANEL_W 380.0 /* a panel of the grid at the natural size */
 #define PANEL_H 260.0
+#define MIN_PANEL_W 200.0 /* below this, tick labels and titles collide */
+#define MIN_PANEL_H 150.0
 #define PAD_L 58.0 /* inside a panel: room for y ticks and label */
 #define PAD_R 14.0
 #define PAD_T 30.0
 #define PAD_B 44.0
-#define BAR_LABEL_W 190.0
+#define BAR_W 570.0     /* a bar chart's plot area and margins at the natural size */
+#define MIN_BAR_W 220.0 /* the least plot area of a bar chart */
+#define MIN_BAR_ROW 8.0 /* the least height of a bar's row */
+#define VALUE_ROOM 46.0 /* beside the bars: room for the values printed at their ends */
+#define ZERO_MARK 3.0   /* the least length of a bar, so that a zero is seen as one */
 
 static void file_release(struct sekit_plot_file *o, int remove_tmp)
 {
@@ -152,10 +158,10 @@ static void data_range(const struct sekit_panel *p, double *xmin, double *xmax, 
     }
 }
 
-static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, double oy)
+static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, double oy, double pw,
+                       double ph)
 {
-    double x0 = ox + PAD_L, y0 = oy + PAD_T, w = PANEL_W - PAD_L - PAD_R,
-           h = PANEL_H - PAD_T - PAD_B;
+    double x0 = ox + PAD_L, y0 = oy + PAD_T, w = pw - PAD_L - PAD_R, h = ph - PAD_T - PAD_B;
     double xmin, xmax, ymin, ymax;
     data_range(p, &xmin, &xmax, &ymin, &ymax);
 #define PX(v) (x0 + ((v)-xmin) / (xmax - xmin) * w)
@@ -195,8 +201,7 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
     cairo_set_line_width(cr, 1);
     cairo_rectangle(cr, x0, y0, w, h);
     cairo_stroke(cr);
-    if (p->xlabel && !p->xticklabels)
-        text(cr, x0 + w / 2, oy + PANEL_H - 8, p->xlabel, 10.5, 0, 0.5, 0);
+    if (p->xlabel && !p->xticklabels) text(cr, x0 + w / 2, oy + ph - 8, p->xlabel, 10.5, 0, 0.5, 0);
     if (p->ylabel) text(cr, ox + 14, y0 + h / 2, p->ylabel, 10.5, 0, 0.5, -M_PI / 2);
     /* series: bands first so every line stays visible */
     cairo_save(cr);
@@ -250,19 +255,53 @@ static void draw_panel(cairo_t *cr, const struct sekit_panel *p, double ox, doub
 #undef PY
 }
 
-/* Horizontal bars: one category per row (series 0 of the panel), signed values about zero. */
+void sekit_plot_bar_value(double v, char *out, size_t n)
+{
+    /* the sign always shown, but never on a zero (no "+0.00" or "-0.00") */
+    if (fabs(v) < 0.005)
+        snprintf(out, n, "0.00");
+    else
+        snprintf(out, n, "%+.2f", v);
+}
+
+static double bar_label_size(double row)
+{
+    return row < 13 ? row * 0.75 : 9.5;
+}
+
+/* The width of the bar chart's category column: its longest label and a gap. */
+static double bar_label_width(cairo_t *cr, const struct sekit_panel *p)
+{
+    double w = 0;
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, bar_label_size(13));
+    for (int i = 0; p->xticklabels && i < p->series[0].n; i++) {
+        cairo_text_extents_t ext;
+        cairo_text_extents(cr, p->xticklabels[i], &ext);
+        w = fmax(w, ext.x_advance);
+    }
+    return w + 16;
+}
+
+/* Horizontal bars: one category per row (series 0 of the panel), signed values about zero, each
+ * bar in its colour with its value printed past its end (and past its whisker). */
 static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, double oy, double W,
-                      double H)
+                      double H, double label_w)
 {
     const struct sekit_series *se = &p->series[0];
-    double x0 = ox + BAR_LABEL_W, y0 = oy + PAD_T, w = W - BAR_LABEL_W - 30, h = H - PAD_T - PAD_B;
+    double x0 = ox + label_w, y0 = oy + PAD_T, w = W - label_w - 20, h = H - PAD_T - PAD_B;
     double lo = 0, hi = 0;
+    int neg = 0, pos = 0; /* values printed left of zero, right of zero */
     for (int i = 0; i < se->n; i++) {
         lo = fmin(lo, se->y[i]), hi = fmax(hi, se->y[i]);
         if (se->lo) lo = fmin(lo, se->lo[i]), hi = fmax(hi, se->hi[i]);
+        neg |= se->y[i] < 0, pos |= se->y[i] >= 0;
     }
-    double pad = (hi - lo) * 0.08 + 1e-3;
-    lo -= lo < 0 ? pad : 0, hi += pad;
+    if (!(hi > lo)) hi = lo + 1;
+    /* the values' room on the side they are printed, in points, turned into data units */
+    const double room_l = neg ? VALUE_ROOM : 8, room_r = pos ? VALUE_ROOM : 8,
+                 unit = (hi - lo) / (w - room_l - room_r);
+    lo -= room_l * unit, hi += room_r * unit;
 #define PX(v) (x0 + ((v)-lo) / (hi - lo) * w)
     cairo_set_source_rgb(cr, 0, 0, 0);
     text(cr, x0 + w / 2, oy + 18, p->title ? p->title : "", 13, 1, 0.5, 0);
@@ -278,17 +317,32 @@ static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, doubl
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         text(cr, PX(v), y0 + h + 14, lab, 9.5, 0, 0.5, 0);
     }
+    /* the zero line under the bars, so that a bar of zero length covers it */
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, PX(0), y0);
+    cairo_line_to(cr, PX(0), y0 + h);
+    cairo_stroke(cr);
     double row = h / (se->n ? se->n : 1);
     for (int i = 0; i < se->n; i++) {
         double rgb[3];
-        sekit_plot_color(se->y[i] < 0 ? 5 : 0, rgb);
+        sekit_plot_color(se->colors ? se->colors[i] : se->color, rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        /* a zero is a short mark across the zero line, a tiny value a bar of the mark's length:
+         * an empty row would read as a missing variant */
         double a = PX(0), b = PX(se->y[i]);
+        if (se->y[i] == 0)
+            a -= ZERO_MARK / 2, b = a + ZERO_MARK;
+        else if (fabs(b - a) < ZERO_MARK)
+            b = a + (se->y[i] < 0 ? -ZERO_MARK : ZERO_MARK);
         cairo_rectangle(cr, fmin(a, b), y0 + row * i + row * 0.18, fabs(b - a), row * 0.64);
         cairo_fill(cr);
+        const double yc = y0 + row * i + row * 0.5;
+        double end = se->y[i] < 0 ? fmin(a, b) : fmax(a, b);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        if (se->lo) { /* the interval: a whisker with end caps across the bar's middle */
-            const double yc = y0 + row * i + row * 0.5, cap = row * 0.22;
+        if (se->lo && se->hi[i] > se->lo[i]) {
+            /* the interval: a whisker with end caps across the bar's middle */
+            const double cap = row * 0.22;
             cairo_set_line_width(cr, 1);
             cairo_move_to(cr, PX(se->lo[i]), yc);
             cairo_line_to(cr, PX(se->hi[i]), yc);
@@ -297,29 +351,35 @@ static void draw_bars(cairo_t *cr, const struct sekit_panel *p, double ox, doubl
             cairo_move_to(cr, PX(se->hi[i]), yc - cap);
             cairo_line_to(cr, PX(se->hi[i]), yc + cap);
             cairo_stroke(cr);
+            end = se->y[i] < 0 ? fmin(end, PX(se->lo[i])) : fmax(end, PX(se->hi[i]));
         }
-        if (p->xticklabels)
-            text(cr, x0 - 6, y0 + row * i + row * 0.5 + 3.5, p->xticklabels[i],
-                 row < 13 ? row * 0.75 : 9.5, 0, 1, 0);
+        const double size = bar_label_size(row);
+        char val[32];
+        sekit_plot_bar_value(se->y[i], val, sizeof val);
+        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+        text(cr, end + (se->y[i] < 0 ? -4 : 4), yc + size * 0.35, val, size, 0,
+             se->y[i] < 0 ? 1 : 0, 0);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        if (p->xticklabels) text(cr, x0 - 6, yc + size * 0.35, p->xticklabels[i], size, 0, 1, 0);
     }
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 1);
-    cairo_move_to(cr, PX(0), y0);
-    cairo_line_to(cr, PX(0), y0 + h);
-    cairo_stroke(cr);
     cairo_rectangle(cr, x0, y0, w, h);
     cairo_stroke(cr);
     if (p->xlabel) text(cr, x0 + w / 2, oy + H - 8, p->xlabel, 10.5, 0, 0.5, 0);
 #undef PX
 }
 
-/* The legend: one entry per series label of the first panel. Returns its height. */
-static double draw_legend(cairo_t *cr, const struct sekit_panel *p, double x, double y, double W)
+/* The legend: one entry per labelled series of the first panel (a bar chart: series 1.., drawn
+ * as colour swatches). Returns its height, 0 when it has no entry. */
+static double draw_legend(cairo_t *cr, const struct sekit_panel *p, int bars, double x, double y,
+                          double W)
 {
     double cx = x, cy = y + 12;
+    int entries = 0;
     cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, 11);
-    for (int s = 0; s < p->nseries; s++) {
+    for (int s = bars ? 1 : 0; s < p->nseries; s++) {
         const struct sekit_series *se = &p->series[s];
         if (!se->label) continue;
         cairo_text_extents_t ext;
@@ -332,18 +392,80 @@ static double draw_legend(cairo_t *cr, const struct sekit_panel *p, double x, do
         double rgb[3];
         sekit_plot_color(se->color, rgb);
         cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-        cairo_set_line_width(cr, 2.2);
-        double dash[2] = {5, 3};
-        cairo_set_dash(cr, dash, se->dashed ? 2 : 0, 0);
-        cairo_move_to(cr, cx, cy - 4);
-        cairo_line_to(cr, cx + 26, cy - 4);
-        cairo_stroke(cr);
-        cairo_set_dash(cr, NULL, 0, 0);
+        if (bars) {
+            cairo_rectangle(cr, cx + 4, cy - 10, 18, 11);
+            cairo_fill(cr);
+        } else {
+            cairo_set_line_width(cr, 2.2);
+            double dash[2] = {5, 3};
+            cairo_set_dash(cr, dash, se->dashed ? 2 : 0, 0);
+            cairo_move_to(cr, cx, cy - 4);
+            cairo_line_to(cr, cx + 26, cy - 4);
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
         cairo_set_source_rgb(cr, 0, 0, 0);
         text(cr, cx + 32, cy, se->label, 11, 0, 0, 0);
         cx += need;
+        entries++;
     }
-    return cy - y + 10;
+    return entries ? cy - y + 10 : 0;
+}
+
+/* Where everything goes on the page, in points. */
+struct layout {
+    double W, H, head, legend, label_w;
+    double pw, ph; /* a panel of the grid */
+    double bar_h;  /* the bar chart's panel */
+    int cols, rows;
+};
+
+/* The page's layout: the natural size, or f's width and height when they leave every part its
+ * least size (else an error naming the least page that fits, in the figure's units). */
+static int lay_out(const struct sekit_figure *f, const char *path, int png, struct layout *l,
+                   struct sekit_err *e)
+{
+    memset(l, 0, sizeof *l);
+    l->cols = f->bars ? 1 : (f->columns > 0 ? f->columns : 3);
+    if (l->cols > f->npanels) l->cols = f->npanels;
+    l->rows = (f->npanels + l->cols - 1) / l->cols;
+    int note_lines = 0;
+    for (const char *c = f->note; c && *c; c++)
+        note_lines += *c == '\n';
+    if (f->note && *f->note) note_lines++;
+    l->head = 40 + 16 * note_lines;
+    const int nbars = f->bars ? f->panels[0].series[0].n : 0;
+    /* measured on a scratch surface: the category labels, then the legend at the page width */
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 8, 8);
+    cairo_t *cr = cairo_create(s);
+    if (f->bars) l->label_w = bar_label_width(cr, &f->panels[0]);
+    double minW = f->bars ? l->label_w + MIN_BAR_W + 20 : l->cols * MIN_PANEL_W + 20;
+    l->W = f->width > 0 ? f->width : f->bars ? l->label_w + BAR_W : l->cols * PANEL_W + 20;
+    l->legend = draw_legend(cr, &f->panels[0], f->bars, 20, 0, l->W - 40);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    const double fixed = l->head + l->legend + 10,
+                 minH = fixed + (f->bars ? fmax(160, PAD_T + PAD_B + MIN_BAR_ROW * nbars)
+                                         : l->rows * MIN_PANEL_H);
+    l->H = f->height > 0
+               ? f->height
+               : fixed + (f->bars ? fmax(260, 40 + 16.0 * nbars + PAD_B) : l->rows * PANEL_H);
+    if (l->W < minW - 1e-9 || l->H < minH - 1e-9) {
+        const double k = png ? 2 : 1;
+        char fits[96];
+        if (f->bars)
+            snprintf(fits, sizeof fits, "a chart of %d bar%s", nbars, nbars == 1 ? "" : "s");
+        else
+            snprintf(fits, sizeof fits, "%d panel%s in %d column%s", f->npanels,
+                     f->npanels == 1 ? "" : "s", l->cols, l->cols == 1 ? "" : "s");
+        return sekit_errf(
+            e, SEKIT_EINVAL, "%s: %.0fx%.0f %s is too small for %s (at least %.0fx%.0f)", path,
+            l->W * k, l->H * k, png ? "pixels" : "points", fits, ceil(minW * k), ceil(minH * k));
+    }
+    l->pw = (l->W - 20) / l->cols;
+    l->ph = (l->H - fixed) / l->rows;
+    l->bar_h = l->H - fixed;
+    return SEKIT_OK;
 }
 
 int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sekit_err *e)
@@ -355,30 +477,16 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
         return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)",
                           path);
     if (f->npanels < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: nothing to draw", path);
-    int cols = f->bars ? 1 : (f->columns > 0 ? f->columns : 3);
-    if (cols > f->npanels) cols = f->npanels;
-    int rows = (f->npanels + cols - 1) / cols;
-    double bar_h = f->bars ? fmax(260, 40 + 16.0 * f->panels[0].series[0].n + PAD_B) : 0;
-    int note_lines = 0;
-    for (const char *c = f->note; c && *c; c++)
-        note_lines += *c == '\n';
-    if (f->note && *f->note) note_lines++;
-    double W = f->bars ? 760 : cols * PANEL_W + 20, head = 40 + 16 * note_lines, legend = 0;
-    /* measure the legend on a scratch surface */
-    if (!f->bars) {
-        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 8, 8);
-        cairo_t *cr = cairo_create(s);
-        legend = draw_legend(cr, &f->panels[0], 20, 0, W - 40);
-        cairo_destroy(cr);
-        cairo_surface_destroy(s);
-    }
-    double H = head + legend + (f->bars ? bar_h : rows * PANEL_H) + 10;
-    struct sekit_plot_file out;
-    int rc = sekit_plot_file_open(&out, path, e);
+    struct layout l;
+    int rc = lay_out(f, path, png, &l, e);
     if (rc) return rc;
-    const double scale = png ? 2.0 : 1.0; /* PNG at twice the point size, for print */
+    const double W = l.W, H = l.H;
+    struct sekit_plot_file out;
+    if ((rc = sekit_plot_file_open(&out, path, e))) return rc;
+    const double scale = png ? 2.0 : 1.0; /* PNG at 2 pixels per point, for print */
     cairo_surface_t *surf =
-        png   ? cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)(W * scale), (int)(H * scale))
+        png   ? cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)lround(W * scale),
+                                           (int)lround(H * scale))
         : pdf ? cairo_pdf_surface_create_for_stream(to_file, &out, W, H)
               : cairo_svg_surface_create_for_stream(to_file, &out, W, H);
     cairo_t *cr = cairo_create(surf);
@@ -387,20 +495,22 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
     text(cr, W / 2, 24, f->title ? f->title : "", 16, 1, 0.5, 0);
-    for (int i = 0, off = 0; f->note && i < note_lines; i++) {
+    for (int i = 0, off = 0; f->note && *f->note; i++) {
         int len = (int)strcspn(f->note + off, "\n");
         char line[512];
         snprintf(line, sizeof line, "%.*s", len, f->note + off);
         text(cr, W / 2, 42 + 16 * i, line, 10.5, 0, 0.5, 0);
+        if (!f->note[off + len]) break;
         off += len + 1;
     }
-    if (!f->bars) draw_legend(cr, &f->panels[0], 20, head - 4, W - 40);
-    double top = head + legend;
+    draw_legend(cr, &f->panels[0], f->bars, 20, l.head - 4, W - 40);
+    double top = l.head + l.legend;
     if (f->bars) {
-        draw_bars(cr, &f->panels[0], 10, top, W - 20, bar_h);
+        draw_bars(cr, &f->panels[0], 10, top, W - 20, l.bar_h, l.label_w);
     } else {
         for (int i = 0; i < f->npanels; i++)
-            draw_panel(cr, &f->panels[i], 10 + (i % cols) * PANEL_W, top + (i / cols) * PANEL_H);
+            draw_panel(cr, &f->panels[i], 10 + (i % l.cols) * l.pw, top + (i / l.cols) * l.ph, l.pw,
+                       l.ph);
     }
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);

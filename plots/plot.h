@@ -3,8 +3,8 @@
  *
  * Every figure is a grid of panels with axes, ticks, a title per panel (the SE block's name) and
  * one legend, in the Okabe-Ito colour-blind-safe palette. The output type follows the file name:
- * .png (rendered at 2x for print), .pdf or .svg. Files are written to NAME.tmp and renamed, so a
- * failed figure leaves nothing behind and a figure that was there before stays as it was.
+ * .png (2 pixels per point, for print), .pdf or .svg. Files are written to NAME.tmp and renamed,
+ * so a failed figure leaves nothing behind and a figure that was there before stays as it was.
  */
 #ifndef SEKIT_PLOT_H
 #define SEKIT_PLOT_H
@@ -20,7 +20,8 @@ struct sekit_series {
     const double *x, *y, *lo, *hi;
     int color; /* palette index; -1 black */
     int dashed;
-    int points; /* draw markers */
+    int points;        /* draw markers */
+    const int *colors; /* bars: a palette index per bar (NULL: color for every bar) */
 };
 
 struct sekit_panel {
@@ -35,7 +36,11 @@ struct sekit_figure {
     const char *title, *note; /* note: a line under the title (e.g. how channels were sampled) */
     int npanels, columns;
     const struct sekit_panel *panels;
-    int bars; /* draw series 0 of each panel as horizontal bars with xticklabels as categories */
+    /* draw series 0 of the panel as horizontal bars with xticklabels as categories, each bar
+     * with its value; series 1.. are the legend's entries (n = 0: no data) */
+    int bars;
+    /* the page in points (a PNG has 2 pixels per point); 0: the size the panels need */
+    double width, height;
 };
 
 /* An output file written as PATH.tmp and moved onto PATH only once complete (the figures, the
@@ -59,23 +64,29 @@ int sekit_plot_file_commit(struct sekit_plot_file *o, struct sekit_err *e);
 void sekit_plot_file_discard(struct sekit_plot_file *o);
 
 /* The palette: 8 colour-blind-safe colours (Okabe & Ito). */
+#define SEKIT_PLOT_COLORS 8
 void sekit_plot_color(int i, double rgb[3]);
 
-/* Renders f to path (.png, .pdf or .svg). */
+/* A bar's value as both renderers print it next to the bar: "+1.25", "-0.50", "0.00". */
+void sekit_plot_bar_value(double v, char *out, size_t n);
+
+/* Renders f to path (.png, .pdf or .svg). A page (width, height) too small for the panels is
+ * refused, naming the least size that fits. */
 int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sekit_err *e);
 
-/* Writes DIR/NAME.dat and DIR/NAME.gp that redraw f in gnuplot (terminal chosen from the
- * extension of out, the figure file the script writes). */
+/* Writes DIR/NAME.dat and DIR/NAME.gp that redraw f in gnuplot. The script finds its data next to
+ * itself whatever the working directory (gnuplot's ARG0) and writes DIR/NAME-gnuplot.png, never
+ * a figure sekit drew; run with -e 'fmt="pdf"' (or "svg") it writes NAME-gnuplot.pdf (.svg). */
 int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char *name,
-                       const char *out, struct sekit_err *e);
+                       struct sekit_err *e);
 
 /* gnuplot is on PATH. */
 int sekit_plot_have_gnuplot(void);
-/* Runs gnuplot on script (in the script's directory), which writes out: to OUT.tmp (the script's
- * sekit_out), moved onto out once it is complete. SEKIT_EINVAL with a clear message when gnuplot
- * is not installed; when gnuplot fails, the first line it printed is the message; either way, or
- * when the figure was cut short (a full disk, a file-size limit), no file is left under out but
- * one that was there before. */
+/* Runs gnuplot on a script sekit_plot_gnuplot wrote, rendering out (.png, .pdf or .svg, the
+ * script's fmt): to OUT.tmp (the script's sekit_out), moved onto out once it is complete.
+ * SEKIT_EINVAL with a clear message when gnuplot is not installed; when gnuplot fails, the first
+ * line it printed is the message; either way, or when the figure was cut short (a full disk, a
+ * file-size limit), no file is left under out but one that was there before. */
 int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e);
 
 #endif

@@ -4,7 +4,18 @@
  *   - every figure (inter-class, intra-class, depth, ablation) as PNG, PDF and SVG: a valid file
  *     of plausible size; the PNG decoded and checked pixel by pixel (ink coverage, the palette
  *     colours of the curves present);
- *   - the gnuplot scripts render when gnuplot is installed (skipped otherwise);
+ *   - the gnuplot scripts render when gnuplot is installed (skipped otherwise); each, run by
+ *     gnuplot from another working directory, finds its data and writes NAME-gnuplot.png (or
+ *     with fmt="pdf" a PDF) next to itself, leaving a cairo figure of the same name untouched;
+ *   - the ablation chart of --mode both, in cairo and in gnuplot: a legend, then every variant
+ *     (zero changes as visible marks) in the table's order, removals and mean-frozen variants in
+ *     their own colours, labelled "frozen at mean", each with its printed value; a library-drawn
+ *     chart of +2, -1 and 0 with each value printed past its bar's end;
+ *   - no directory in any figure: the same bytes from inputs copied into another directory, and
+ *     scripts and data naming the input by its file name;
+ *   - intra-class figures of 4 and 5 classes in as many colours; Fig. 7's subtitle counting the
+ *     images of its two classes; the depth figure's y axes from 0; --title, --size (PNG pixels,
+ *     PDF points, through gnuplot too), --channels, and their bad values refused in one line;
  *   - bad input: an HDF5 file sekit did not write, a missing group, a newer format_version,
  *     unknown classes and blocks (the available ones listed), one class for an inter-class
  *     figure, an unknown extension, gnuplot asked for but missing: one line, non-zero exit, no
@@ -14,11 +25,13 @@
  * with "File too large", nothing under the final name, no temporary, and a figure drawn before
  * unchanged.
  */
+#include "../analysis/ablation.h"
 #include "../plots/plot.h"
 #include "fixture.h"
 #include "tap.h"
 
 #include <cairo.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
@@ -32,7 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char model[800], data[600], rec[700], all[700], abl[700];
+static char model[800], data[600], rec[700], all[700], abl[700], abl2[700];
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -130,9 +143,16 @@ static int make_inputs(void)
              "ablate --model '%s' --data '%s' --variants single,stage --out '%s' --quiet", model,
              data, abl);
     good = good && fixture_run(cmd, &lines) == 0;
-    if (!ok(good, "recordings of 4 classes and of all classes, and an ablation"))
+    snprintf(abl2, sizeof abl2, "%s/abl2", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "ablate --model '%s' --data '%s' --variants single,stage --mode both --out '%s' "
+             "--quiet",
+             model, data, abl2);
+    good = good && fixture_run(cmd, &lines) == 0;
+    if (!ok(good, "recordings of 4 classes and of all classes, and two ablations"))
         diag("%s", fixture_stderr());
     snprintf(abl, sizeof abl, "%s/abl.h5", tap_tmpdir());
+    snprintf(abl2, sizeof abl2, "%s/abl2.h5", tap_tmpdir());
     return good;
 }
 
@@ -319,11 +339,12 @@ static struct sekit_figure limit_figure(struct sekit_panel *panels, struct sekit
         lo[i] = y[i] - 0.05, hi[i] = y[i] + 0.05;
         y[60 + i] = 0.5 + 0.3 * cos(i * 0.2);
     }
-    series[0] = (struct sekit_series){"first", 60, NULL, y, lo, hi, 0, 0, 1};
-    series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0};
+    series[0] = (struct sekit_series){"first", 60, NULL, y, lo, hi, 0, 0, 1, NULL};
+    series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0, NULL};
     for (int p = 0; p < 3; p++)
         panels[p] = (struct sekit_panel){"SE_4_2", "channel", "gate", 0, 1, 2, series, NULL};
-    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0};
+    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0, 0,
+                                 0};
 }
 
 /* In a child under a file-size limit (0: none), draws the figure into dir/name: how 0 with
@@ -346,7 +367,7 @@ static int limited(const char *dir, const char *name, int how, long limit, char 
         snprintf(gpdir, sizeof gpdir, "%s/gp", dir);
         snprintf(script, sizeof script, "%s/limits.gp", gpdir);
         struct sekit_err e = {0};
-        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", path, &e) : 0;
+        int rc = how == 2 ? sekit_plot_gnuplot(&f, gpdir, "limits", &e) : 0;
         if (limit > 0) {
             struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
             signal(SIGXFSZ, SIG_IGN);
@@ -354,7 +375,7 @@ static int limited(const char *dir, const char *name, int how, long limit, char 
         }
         if (!rc)
             rc = how == 0   ? sekit_plot_render(&f, path, &e)
-                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", path, &e)
+                 : how == 1 ? sekit_plot_gnuplot(&f, dir, "limits", &e)
                             : sekit_plot_run_gnuplot(script, path, &e);
         (void)!write(fd[1], e.msg, strlen(e.msg));
         _exit(rc);
@@ -438,6 +459,495 @@ static void file_size_limit(void)
         diag("   status %d, message: '%s'", rc, msg);
 }
 
+/* ---- the figures' content: colours, order, values, axes, subtitles, options ---- */
+
+static int near_color(uint32_t v, int i)
+{
+    double rgb[3];
+    sekit_plot_color(i, rgb);
+    int r = (v >> 16) & 255, g = (v >> 8) & 255, b = v & 255;
+    return abs(r - (int)lround(rgb[0] * 255)) + abs(g - (int)lround(rgb[1] * 255)) +
+               abs(b - (int)lround(rgb[2] * 255)) <
+           12;
+}
+
+/* A band of a bar chart: consecutive pixel rows holding 3 or more pixels of the removal's or the
+ * mean's colour (up to 4 rows without, where a whisker crosses a short bar); its colour (palette
+ * 0 or 1, the one with more pixels) and the x extent of it. */
+struct band {
+    int y0, y1, color, x0, x1;
+};
+
+/* The bands of PNG path top to bottom (the legend's swatches, then one per coloured bar). */
+static int bands(const char *path, struct band *out, int max)
+{
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    int n = 0;
+    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+        cairo_surface_flush(s);
+        const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s),
+                  stride = cairo_image_surface_get_stride(s);
+        const unsigned char *px = cairo_image_surface_get_data(s);
+        long cnt[2] = {0, 0};
+        int open = 0, miss = 0;
+        for (int y = 0; y <= h; y++) {
+            int row[2] = {0, 0}, x0 = w, x1 = -1;
+            for (int x = 0; y < h && x < w; x++) {
+                const uint32_t v = *(const uint32_t *)(px + (size_t)y * stride + 4 * (size_t)x);
+                for (int c = 0; c < 2; c++)
+                    if (near_color(v, c)) {
+                        row[c]++;
+                        if (x < x0) x0 = x;
+                        if (x > x1) x1 = x;
+                    }
+            }
+            const int hit = row[0] + row[1] >= 3;
+            if (hit && !open && n < max) {
+                out[n] = (struct band){y, y, 0, x0, x1};
+                cnt[0] = cnt[1] = 0;
+                open = 1;
+            }
+            if (hit) miss = 0;
+            if (hit && open) {
+                struct band *b = &out[n];
+                b->y1 = y;
+                if (x0 < b->x0) b->x0 = x0;
+                if (x1 > b->x1) b->x1 = x1;
+                cnt[0] += row[0], cnt[1] += row[1];
+                b->color = cnt[1] > cnt[0];
+            }
+            if (!hit && open && (++miss > 4 || y == h)) open = 0, n++;
+        }
+    }
+    cairo_surface_destroy(s);
+    return n;
+}
+
+/* Dark pixels (text, lines) of PNG path in rows [y0, y1] and columns [x0, x1). */
+static long ink(const char *path, int y0, int y1, int x0, int x1)
+{
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    long n = 0;
+    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+        const int w = cairo_image_surface_get_width(s), stride = cairo_image_surface_get_stride(s);
+        const unsigned char *px = cairo_image_surface_get_data(s);
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0 < 0 ? 0 : x0; x < x1 && x < w; x++) {
+                const uint32_t v = *(const uint32_t *)(px + (size_t)y * stride + 4 * (size_t)x);
+                n += ((v >> 16) & 255) + ((v >> 8) & 255) + (v & 255) < 300;
+            }
+    }
+    cairo_surface_destroy(s);
+    return n;
+}
+
+/* A bar chart drawn by the library: a positive, a negative and a zero bar, no intervals. Each
+ * bar is seen (the zero one as a mark), and its value is printed past its end: right of a
+ * positive or zero bar, left of a negative one. */
+static void bar_values(void)
+{
+    double y[3] = {2, -1, 0};
+    const char *names[3] = {"up", "down", "none"};
+    struct sekit_series se = {"change", 3, NULL, y, NULL, NULL, 0, 0, 0, NULL};
+    struct sekit_panel p = {"bars", "points", NULL, 0, 0, 1, &se, names};
+    struct sekit_figure f = {"Values", NULL, 1, 1, &p, 1, 0, 0};
+    char path[760];
+    struct sekit_err e = {0};
+    snprintf(path, sizeof path, "%s/values.png", tap_tmpdir());
+    if (!is_int(sekit_plot_render(&f, path, &e), SEKIT_OK, "a bar chart of +2, -1 and 0: %s",
+                e.msg))
+        return;
+    struct band b[8];
+    const int n = bands(path, b, 8);
+    if (!is_int(n, 3, "three bars seen, the zero one included (no legend: one series)")) return;
+    ok(b[2].x1 - b[2].x0 >= 4 && b[2].y1 - b[2].y0 >= 10,
+       "the zero bar is a mark of %d x %d pixels", b[2].x1 - b[2].x0 + 1, b[2].y1 - b[2].y0 + 1);
+    ok(b[0].x0 < b[2].x0 + 4 && b[0].x1 > b[2].x1 + 100 && b[1].x1 < b[2].x1 &&
+           b[1].x0 < b[2].x0 - 40,
+       "the positive bar extends right of zero, the negative one left");
+    const long right0 = ink(path, b[0].y0, b[0].y1, b[0].x1 + 2, b[0].x1 + 80),
+               left1 = ink(path, b[1].y0, b[1].y1, b[1].x0 - 80, b[1].x0 - 1),
+               right2 = ink(path, b[2].y0, b[2].y1, b[2].x1 + 2, b[2].x1 + 80);
+    ok(right0 > 30 && left1 > 30 && right2 > 30,
+       "each value printed past its bar's end: %ld, %ld and %ld dark pixels", right0, left1,
+       right2);
+    sekit_plot_bar_value(0, path, sizeof path);
+    is_str(path, "0.00", "a zero prints as 0.00");
+    sekit_plot_bar_value(-0.004, path, sizeof path);
+    is_str(path, "0.00", "a rounding zero prints unsigned");
+    sekit_plot_bar_value(1.25, path, sizeof path);
+    is_str(path, "+1.25", "a gain prints with its sign");
+}
+
+/* The colours (palette 0 removal, 1 mean) of the ablated variants of table path, in its order. */
+static int variant_colors(const char *path, int *out, int max)
+{
+    struct sekit_ablation_table *t = NULL;
+    struct sekit_err e = {0};
+    int n = 0;
+    if (sekit_ablation_read(&t, path, &e)) {
+        diag("%s", e.msg);
+        return 0;
+    }
+    for (int i = 0; i < t->n && n < max; i++)
+        if (t->mode[i] >= 0) out[n++] = t->mode[i] == SEKIT_ABLATE_MEAN;
+    sekit_ablation_table_free(t);
+    return n;
+}
+
+/* The --mode both chart in cairo and in gnuplot: a legend (one band of swatches), then every
+ * variant as a band, zero changes included, in the table's order, removals in palette 0 and
+ * mean-frozen variants in palette 1; the labels say "frozen at mean", the values are in the
+ * gnuplot data. */
+static void ablation_both(void)
+{
+    int want[64];
+    const int nv = variant_colors(abl2, want, 64);
+    int removed = 0, mean = 0;
+    for (int i = 0; i < nv; i++)
+        removed += !want[i], mean += want[i];
+    if (!ok(removed > 0 && mean == removed, "the --mode both table: %d removals, %d mean-frozen",
+            removed, mean))
+        return;
+    for (int engine = 0; engine < 2; engine++) {
+        const char *name = engine ? "gnuplot" : "cairo";
+        if (engine && !sekit_plot_have_gnuplot()) {
+            skip("gnuplot is not installed: its --mode both chart");
+            continue;
+        }
+        char out[760], dir[760], cmd[3000];
+        int lines;
+        snprintf(out, sizeof out, "%s/both-%s.png", tap_tmpdir(), name);
+        snprintf(dir, sizeof dir, "%s/both-%s", tap_tmpdir(), name);
+        snprintf(cmd, sizeof cmd,
+                 "plot '%s' --figure ablation --out '%s' --engine %s --gnuplot '%s'", abl2, out,
+                 name, dir);
+        if (!is_int(fixture_run(cmd, &lines), 0, "%s: the --mode both chart", name)) {
+            diag("%s", fixture_stderr());
+            continue;
+        }
+        struct band b[80];
+        const int n = bands(out, b, 80);
+        int same = n == nv + 1;
+        for (int i = 0; same && i < nv; i++)
+            same = b[1 + i].color == want[i];
+        if (!ok(same, "%s: a legend and %d bars in the table's order and colours (%d bands)", name,
+                nv, n))
+            for (int i = 0; i < n; i++)
+                diag("band %d: rows %d-%d colour %d (want %d)", i, b[i].y0, b[i].y1, b[i].color,
+                     i >= 1 && i <= nv ? want[i - 1] : -1);
+        if (engine) continue;
+        /* the data behind both: labels and printed values, one row per variant */
+        char dat[800];
+        snprintf(dat, sizeof dat, "%s/ablation.dat", dir);
+        size_t len;
+        char *d = slurp(dat, &len);
+        ok(d && count(d, len, "(frozen at mean)\"") == mean && !strstr(d, "[mean]") &&
+               count(d, len, "\"0.00\"") >= 1,
+           "the chart labels %d variants 'frozen at mean' and prints each value", mean);
+        int rows = 0, valued = 0;
+        for (char *line = d; d && line && *line;
+             line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+            if (*line != '"') continue;
+            rows++;
+            const char *end = strchr(line, '\n');
+            const char *q = end ? end - 1 : line + strlen(line) - 1;
+            valued += *q == '"';
+        }
+        is_int(rows == valued ? rows : -valued, nv + 1,
+               "every row of the chart's data has its value");
+        free(d);
+    }
+}
+
+/* Every file of the gnuplot scripts run from another working directory: the script finds its
+ * data, writes NAME-gnuplot.png next to itself (fmt="pdf": a PDF), and leaves the cairo figure of
+ * the same name, in the same directory, byte for byte as it was. */
+static void gnuplot_from_anywhere(void)
+{
+    if (!sekit_plot_have_gnuplot()) {
+        skip("gnuplot is not installed (apt-get install gnuplot-nox)");
+        return;
+    }
+    const char *figs[4] = {"inter-class", "intra-class", "depth", "ablation"};
+    char dir[700], away[700];
+    snprintf(dir, sizeof dir, "%s/scripts", tap_tmpdir());
+    snprintf(away, sizeof away, "%s/elsewhere", tap_tmpdir());
+    mkdir(dir, 0755);
+    mkdir(away, 0755);
+    for (int i = 0; i < 4; i++) {
+        char cairo_fig[800], cmd[3000], gp[800], out[800];
+        int lines;
+        snprintf(cairo_fig, sizeof cairo_fig, "%s/%s.png", dir, figs[i]);
+        snprintf(cmd, sizeof cmd, "plot '%s' --figure %s --out '%s' --gnuplot '%s'",
+                 i == 3 ? abl : rec, figs[i], cairo_fig, dir);
+        if (!is_int(fixture_run(cmd, &lines), 0,
+                    "%s: cairo figure and gnuplot script in one directory", figs[i])) {
+            diag("%s", fixture_stderr());
+            continue;
+        }
+        size_t n0, gl;
+        char *before = slurp(cairo_fig, &n0);
+        snprintf(gp, sizeof gp, "%s/%s.gp", dir, figs[i]);
+        char *script = slurp(gp, &gl);
+        ok(script && strstr(script, "if (!exists(\"fmt\")) fmt = \"png\"") &&
+               strstr(script, "set terminal pngcairo") && !strstr(script, tap_tmpdir()),
+           "%s.gp: PNG by default, no directory written into it", figs[i]);
+        free(script);
+        snprintf(out, sizeof out, "%s/%s-gnuplot.png", dir, figs[i]);
+        unlink(out);
+        /* from another directory, by a relative path: gnuplot's ARG0 gives the script's own */
+        snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '../scripts/%s.gp' 2>'%s/gp.log'", away,
+                 figs[i], tap_tmpdir());
+        int st = system(cmd);
+        cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+        const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+        if (!ok(st == 0 && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS && w >= 400 && h >= 300,
+                "gnuplot scripts/%s.gp from another directory: %s-gnuplot.png, %d x %d", figs[i],
+                figs[i], w, h)) {
+            char log[800];
+            snprintf(log, sizeof log, "%s/gp.log", tap_tmpdir());
+            size_t ln;
+            char *l = slurp(log, &ln);
+            diag("status %d: %s", st, l ? l : "");
+            free(l);
+        }
+        cairo_surface_destroy(s);
+        size_t n1;
+        char *after = slurp(cairo_fig, &n1);
+        ok(before && after && n0 == n1 && !memcmp(before, after, n0),
+           "%s: the cairo figure next to the script is unchanged", figs[i]);
+        free(before), free(after);
+        if (i != 2) continue;
+        snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e 'fmt=\"pdf\"' '%s/depth.gp' 2>/dev/null",
+                 away, dir);
+        snprintf(out, sizeof out, "%s/depth-gnuplot.pdf", dir);
+        st = system(cmd);
+        size_t pn;
+        char *pdf = slurp(out, &pn);
+        ok(st == 0 && pdf && pn > 1000 && !memcmp(pdf, "%PDF-", 5),
+           "gnuplot -e 'fmt=\"pdf\"' depth.gp: a PDF of %zu bytes", pdf ? pn : 0);
+        free(pdf);
+    }
+}
+
+/* Figures drawn from the same files in two directories are the same bytes: no directory reaches
+ * any text of a figure, only file names. */
+static void no_directories(void)
+{
+    char deep[700], rec2[760], abl3[760];
+    snprintf(deep, sizeof deep, "%s/a", tap_tmpdir());
+    mkdir(deep, 0755);
+    snprintf(deep, sizeof deep, "%s/a/deeper", tap_tmpdir());
+    mkdir(deep, 0755);
+    snprintf(rec2, sizeof rec2, "%s/classes.h5", deep);
+    snprintf(abl3, sizeof abl3, "%s/abl.h5", deep);
+    if (!ok(copy_file(rec, rec2) && copy_file(abl, abl3), "copies of the inputs in a/deeper/"))
+        return;
+    const char *figs[4] = {"inter-class", "intra-class", "depth", "ablation"};
+    for (int i = 0; i < 4; i++) {
+        char a[900], b[900], cmd[3000], gdir[800];
+        int lines, good = 1;
+        snprintf(a, sizeof a, "%s/here-%s.png", tap_tmpdir(), figs[i]);
+        snprintf(b, sizeof b, "%s/there-%s.png", tap_tmpdir(), figs[i]);
+        snprintf(gdir, sizeof gdir, "%s/there-gp", tap_tmpdir());
+        snprintf(cmd, sizeof cmd, "plot '%s' --figure %s --out '%s'", i == 3 ? abl : rec, figs[i],
+                 a);
+        good &= fixture_run(cmd, &lines) == 0;
+        snprintf(cmd, sizeof cmd, "plot '%s' --figure %s --out '%s' --gnuplot '%s'",
+                 i == 3 ? abl3 : rec2, figs[i], b, gdir);
+        good &= fixture_run(cmd, &lines) == 0;
+        size_t na, nb, nd, ng;
+        char *fa = slurp(a, &na), *fb = slurp(b, &nb);
+        if (!ok(good && fa && fb && na == nb && !memcmp(fa, fb, na),
+                "%s: the same figure from a/deeper/ as from the test directory", figs[i]))
+            diag("%s", fixture_stderr());
+        free(fa), free(fb);
+        snprintf(a, sizeof a, "%s/%s.dat", gdir, figs[i]);
+        snprintf(b, sizeof b, "%s/%s.gp", gdir, figs[i]);
+        char *d = slurp(a, &nd), *g = slurp(b, &ng);
+        ok(d && g && !strstr(d, tap_tmpdir()) && !strstr(g, tap_tmpdir()) && !strstr(d, "deeper") &&
+               strstr(d, i == 3 ? "# abl.h5" : "# classes.h5, "),
+           "%s: the gnuplot data and script name the input without its directory", figs[i]);
+        free(d), free(g);
+    }
+}
+
+/* Writes FIGURE of input with extra options into dir (the cairo figure out and --gnuplot dir);
+ * returns the .dat file's text (malloc'd) or NULL when the command failed. */
+static char *plot_data(const char *input, const char *figure, const char *extra, const char *tag,
+                       char *out, size_t outn)
+{
+    char cmd[3000], dir[760], dat[800];
+    int lines;
+    snprintf(dir, sizeof dir, "%s/%s", tap_tmpdir(), tag);
+    snprintf(out, outn, "%s/%s.png", tap_tmpdir(), tag);
+    snprintf(cmd, sizeof cmd, "plot '%s' --figure %s --out '%s' --gnuplot '%s' %s", input, figure,
+             out, dir, extra);
+    if (fixture_run(cmd, &lines) != 0) {
+        diag("%s", fixture_stderr());
+        return NULL;
+    }
+    snprintf(dat, sizeof dat, "%s/%s.dat", dir, figure);
+    size_t n;
+    return slurp(dat, &n);
+}
+
+/* The script next to a .dat of plot_data. */
+static char *plot_script(const char *tag, const char *figure)
+{
+    char gp[800];
+    size_t n;
+    snprintf(gp, sizeof gp, "%s/%s/%s.gp", tap_tmpdir(), tag, figure);
+    return slurp(gp, &n);
+}
+
+/* The distinct colours of the script's first panel's curves ("lc rgb '#rrggbb' title"). */
+static int script_colors(const char *gp, int *distinct)
+{
+    char seen[16][8];
+    int n = 0, total = 0;
+    const char *p = strstr(gp, "set multiplot"), *stop = p ? strstr(p, "unset arrow") : NULL;
+    for (p = p ? strstr(p, "lc rgb '#") : NULL; p && (!stop || p < stop);
+         p = strstr(p + 1, "lc rgb '#")) {
+        if (strncmp(p + 16, " title", 6) != 0) continue; /* bands, not curves */
+        total++;
+        int dup = 0;
+        for (int i = 0; i < n; i++)
+            dup |= !strncmp(seen[i], p + 8, 7);
+        if (!dup && n < 16) snprintf(seen[n++], 8, "%.7s", p + 8);
+    }
+    *distinct = n;
+    return total;
+}
+
+static void class_colors(void)
+{
+    /* the fixture's four classes; then five of the ten, two beyond the palette's rows */
+    struct {
+        const char *input, *classes;
+        int n;
+    } c[2] = {{rec, "Trouser,Pullover,Sneaker,Bag", 4}, {all, "0,2,4,8,9", 5}};
+    for (int k = 0; k < 2; k++) {
+        char extra[200], tag[40], out[800];
+        snprintf(extra, sizeof extra, "--classes %s", c[k].classes);
+        snprintf(tag, sizeof tag, "intra-%d", c[k].n);
+        char *d = plot_data(c[k].input, "intra-class", extra, tag, out, sizeof out);
+        char *gp = plot_script(tag, "intra-class");
+        if (!ok(d && gp, "an intra-class figure of %d classes", c[k].n)) {
+            free(d), free(gp);
+            continue;
+        }
+        int distinct = 0, curves = script_colors(gp, &distinct);
+        ok(curves == c[k].n && distinct == c[k].n,
+           "intra-class, %d classes: %d curves in %d colours", c[k].n, curves, distinct);
+        char what[200];
+        snprintf(what, sizeof what, "intra-class PNG of %d classes", c[k].n);
+        check_png(out, c[k].n, what);
+        free(d), free(gp);
+    }
+}
+
+/* Fig. 7's subtitle counts the images of its classes: 40 of each in the fixture's recording. */
+static void pair_count(void)
+{
+    char out[800];
+    char *d = plot_data(rec, "intra-class", "--classes Trouser,Bag", "pair", out, sizeof out);
+    ok(d && strstr(d, ", 80 images of the 2 classes drawn\n") && !strstr(d, "160 images"),
+       "Fig. 7's subtitle: 80 images of the 2 classes drawn (not the file's 160)");
+    if (d && !strstr(d, "80 images")) diag("%.300s", d);
+    free(d);
+}
+
+/* The depth figure's y axes start at 0. */
+static void depth_axes(void)
+{
+    char out[800];
+    char *d = plot_data(rec, "depth", "", "depth-axes", out, sizeof out);
+    char *gp = plot_script("depth-axes", "depth");
+    int n = 0, from0 = 0;
+    for (const char *p = gp ? strstr(gp, "set yrange [") : NULL; p;
+         p = strstr(p + 1, "set yrange [")) {
+        n++;
+        double lo, hi;
+        from0 += sscanf(p, "set yrange [%lf:%lf]", &lo, &hi) == 2 && lo == 0 && hi > 0;
+    }
+    ok(n == 2 && from0 == 2, "depth: both panels' y axes start at 0 (%d of %d)", from0, n);
+    free(d), free(gp);
+}
+
+/* --title, --size, --channels. */
+static void options(void)
+{
+    char out[800], cmd[3000];
+    int lines;
+    char *d = plot_data(rec, "inter-class", "--title 'Gates of four classes' --channels 4-11,14",
+                        "opts", out, sizeof out);
+    char *gp = plot_script("opts", "inter-class");
+    ok(gp && strstr(gp, "title \"Gates of four classes\"") && d &&
+           !strstr(d, "Excitation by class"),
+       "--title replaces the title");
+    /* panel 0's x column: the channels asked for, in order */
+    const char *p = d ? strstr(d, "# panel 0:") : NULL;
+    char got[200] = "";
+    for (p = p ? strchr(strchr(p, '\n') + 1, '\n') : NULL; p && p[1] && p[1] != '\n';
+         p = strchr(p + 1, '\n'))
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", got[0] ? "," : "",
+                 atoi(p + 1));
+    is_str(got, "4,5,6,7,8,9,10,11,14", "--channels 4-11,14: the channels drawn");
+    free(d), free(gp);
+
+    snprintf(out, sizeof out, "%s/sized.png", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "plot '%s' --figure depth --out '%s' --size 1500x800", rec, out);
+    int st = fixture_run(cmd, &lines);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+    is_int(st == 0 ? cairo_image_surface_get_width(s) * 10000 + cairo_image_surface_get_height(s)
+                   : -1,
+           15000800, "--size 1500x800: a PNG of 1500 x 800 pixels");
+    cairo_surface_destroy(s);
+    if (sekit_plot_have_gnuplot()) {
+        snprintf(out, sizeof out, "%s/sized-gnuplot.png", tap_tmpdir());
+        snprintf(cmd, sizeof cmd,
+                 "plot '%s' --figure depth --engine gnuplot --out '%s' --size 1200x700", rec, out);
+        st = fixture_run(cmd, &lines);
+        s = cairo_image_surface_create_from_png(out);
+        is_int(st == 0
+                   ? cairo_image_surface_get_width(s) * 10000 + cairo_image_surface_get_height(s)
+                   : -1,
+               12000700, "--engine gnuplot --size 1200x700: a PNG of 1200 x 700 pixels");
+        cairo_surface_destroy(s);
+    } else {
+        skip("gnuplot is not installed: --size through gnuplot");
+    }
+    snprintf(out, sizeof out, "%s/sized.pdf", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "plot '%s' --figure depth --out '%s' --size 600x400", rec, out);
+    st = fixture_run(cmd, &lines);
+    size_t n;
+    char *pdf = slurp(out, &n);
+    ok(st == 0 && pdf && memmem(pdf, n, "/MediaBox [ 0 0 600 400 ]", 25),
+       "--size 600x400: a PDF page of 600 x 400 points");
+    free(pdf);
+
+    snprintf(out, sizeof out, "%s/bad-opt.png", tap_tmpdir());
+    struct {
+        const char *args, *needle;
+    } bad[] = {
+        {"--figure depth --size 1200", "--size '1200': expected WIDTHxHEIGHT"},
+        {"--figure depth --size 0x500", "expected WIDTHxHEIGHT"},
+        {"--figure inter-class --size 300x200", "300x200 pixels is too small"},
+        {"--figure inter-class --channels 0-999", "SE_2_2 has 16 channels (0-15); channel 999"},
+        {"--figure inter-class --channels 9-3", "--channels '9-3': expected channel indices"},
+        {"--figure intra-class --channels x", "--channels 'x': expected channel indices"},
+        {"--figure depth --channels 0-3", "--channels applies to the inter-class and intra-class"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "plot '%s' %s --out '%s'", rec, bad[i].args, out);
+        st = fixture_run(cmd, &lines);
+        ok(fixture_clean_failure(st, lines, bad[i].needle, out), "plot %s: exit %d, one line",
+           bad[i].args, st);
+    }
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -448,7 +958,15 @@ int main(void)
         figures();
         gnuplot();
         bad_input();
+        ablation_both();
+        gnuplot_from_anywhere();
+        no_directories();
+        class_colors();
+        pair_count();
+        depth_axes();
+        options();
     }
+    bar_values();
     file_size_limit();
     return tap_done();
 }
