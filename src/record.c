@@ -65,7 +65,10 @@ int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
     return bad ? sekit_errf(e, SEKIT_EIO, "%s: read error", path) : SEKIT_OK;
 }
 
-/* The run's description: what must be equal for --resume to continue a journal. */
+/* The run's description: what must be equal for --resume to continue a journal, which is
+ * everything that decides a row's values. Not the batch size: a row is one image, and a resumed
+ * run of another --batch continues it (its rows' logits may then differ from an uninterrupted
+ * run's in the last bit, as the classifier's matrix product sums in another order). */
 static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
 {
     GString *g = g_string_new("");
@@ -78,8 +81,8 @@ static char *describe(const struct sekit_rec_spec *s, size_t rec_bytes)
                            (long long)s->per_class, (unsigned long long)s->seed, s->preprocessing);
     for (int i = 0; i < s->nblocks; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
-    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
-                           s->batch, (long long)s->n, rec_bytes);
+    g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
+                           (long long)s->n, rec_bytes);
     return g_string_free(g, FALSE);
 }
 

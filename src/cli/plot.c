@@ -24,7 +24,10 @@ static const struct cli_cmd cmd = {
     "(the\npaper's choice: SE_2_3, SE_3_4, SE_4_6, SE_5_1..3 in SE-ResNet-50).\n",
     "a recording or ablation file (FILE.h5)",
     1,
-    {"--figure", "--out"}};
+    {"--figure", "--out"},
+    "# paper Fig. 6 from a recording's statistics, Fig. 7 as PDF\n"
+    "sekit plot run.stats.h5 --figure inter-class --out fig6.png\n"
+    "sekit plot run.h5 --figure intra-class --classes Trouser,Bag --out fig7.pdf\n"};
 
 int cmd_plot(int argc, char **argv)
 {
@@ -50,7 +53,7 @@ int cmd_plot(int argc, char **argv)
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
     q.figure = sekit_figure_names[figure];
     struct sekit_err e = {0};
-    if (sekit_job_figure(&q, &e)) return cli_fail(&e);
+    if (sekit_job_figure(&q, &e)) return cli_fail("plot", &e);
     printf("%s\n", q.out);
     return CLI_OK;
 }
