@@ -208,7 +208,7 @@ static void option_parser(void)
         char want[128];
         snprintf(cmd, sizeof cmd, "%s --no-such-option", cmds[i]);
         snprintf(want, sizeof want,
-                 "sekit %s: unknown option '--no-such-option' (see 'sekit %s "
+                 "sekit %s: --no-such-option: unknown option (see 'sekit %s "
                  "--help')",
                  cmds[i], cmds[i]);
         int st = fixture_run(cmd, &lines);
@@ -221,30 +221,39 @@ static void option_parser(void)
     static const struct {
         const char *args, *want;
     } bad[] = {
-        {"eval --batch", "sekit eval: --batch needs a value"},
-        {"eval --batch=0", "--batch needs an integer from 1 to 4096, got '0'"},
-        {"eval --batch 12x", "--batch needs an integer from 1 to 4096, got '12x'"},
-        {"eval --quiet=1", "sekit eval: --quiet takes no value"},
-        {"eval --mean 1e39", "--mean needs 1 or 3 comma-separated numbers, each from -1e+06 to "
-                             "1e+06, got '1e39'"},
+        {"eval --batch", "sekit eval: --batch: needs a value (see 'sekit eval --help')"},
+        {"eval --batch=0", "sekit eval: --batch: expected an integer in [1, 4096], got '0' (see "
+                           "'sekit eval --help')"},
+        {"record --batch x", "sekit record: --batch: expected an integer in [1, 4096], got 'x' "
+                             "(see 'sekit record --help')"},
+        {"eval --batch 12x", "--batch: expected an integer in [1, 4096], got '12x'"},
+        {"eval --quiet=1", "sekit eval: --quiet: takes no value (see 'sekit eval --help')"},
+        {"eval --mean 1e39", "sekit eval: --mean: expected 1 or 3 comma-separated numbers, each in "
+                             "[-1e+06, 1e+06], got '1e39' (see 'sekit eval --help')"},
         {"eval --mean inf", "got 'inf'"},
-        {"eval --std 1e-45", "--std needs 1 or 3 comma-separated numbers, each > 0, from 1e-06 to "
-                             "1e+06, got '1e-45'"},
-        {"eval --std 0,0,0", "each > 0, from 1e-06 to 1e+06, got '0,0,0'"},
+        {"eval --std 1e-45", "--std: expected 1 or 3 comma-separated numbers, each > 0, in "
+                             "[1e-06, 1e+06], got '1e-45'"},
+        {"eval --std 0,0,0", "each > 0, in [1e-06, 1e+06], got '0,0,0'"},
         {"eval --std 1,2", "got '1,2'"},
         {"eval --std 1,2,3,4", "got '1,2,3,4'"},
-        {"eval --crop 0", "--crop needs an integer from 1 to 8192, got '0'"},
-        {"bench --seconds nan", "--seconds needs a number from 0 to 3600, got 'nan'"},
-        {"ablate --out x --mode half", "--mode is one of remove, mean, both, not 'half'"},
+        {"eval --crop 0", "--crop: expected an integer in [1, 8192], got '0'"},
+        {"bench --seconds nan", "sekit bench: --seconds: expected a number in [0, 3600], got 'nan' "
+                                "(see 'sekit bench --help')"},
+        {"ablate --out x --mode half",
+         "sekit ablate: --mode: expected one of remove, mean, both, got 'half' (see 'sekit ablate "
+         "--help')"},
         {"plot x.h5 --figure fig9 --out x.png",
-         "--figure is one of inter-class, intra-class, depth, ablation, not 'fig9'"},
-        {"plot x.h5 --out x.png", "sekit plot: --figure F is required"},
-        {"record", "sekit record: --out FILE is required"},
+         "--figure: expected one of inter-class, intra-class, depth, ablation, got 'fig9'"},
+        {"plot x.h5 --out x.png", "sekit plot: --figure: required (F) (see 'sekit plot --help')"},
+        {"record", "sekit record: --out: required (FILE) (see 'sekit record --help')"},
         {"stats", "sekit stats: give a recording (RUN.h5)"},
-        {"stats a.h5 b.h5", "sekit stats: unexpected argument 'b.h5'"},
-        {"info --arch nosuch", "unknown architecture 'nosuch'"},
+        {"stats a.h5 b.h5", "sekit stats: 'b.h5': unexpected argument (see 'sekit stats --help')"},
+        {"stats a.h5 --json --quiet", "sekit stats: --json, --quiet: give one of them"},
+        {"info --arch nosuch", "sekit info: unknown architecture 'nosuch'"},
         {"info", "sekit info: give either MODEL or --arch NAME"},
-        {"eval --backend cuda", "--backend is one of openblas, onednn, not 'cuda'"},
+        {"eval --backend cuda", "--backend: expected one of openblas, onednn, got 'cuda'"},
+        {"help eval --json", "sekit help: '--json': unexpected argument (see 'sekit help')"},
+        {"nosuch", "sekit: nosuch: unknown command (see 'sekit help')"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int st = fixture_run(bad[i].args, &lines);
@@ -305,7 +314,7 @@ static void backends(void)
     static const char *const names[2] = {"openblas", "onednn"};
     for (int b = 0; b < 2; b++) {
         snprintf(cmd, sizeof cmd,
-                 "'%s' eval --model '%s' --data '%s' --classes 3,4 --json --backend %s 2>&1",
+                 "'%s' eval --model '%s' --data '%s' --classes 3,4 --json --quiet --backend %s 2>&1",
                  tap_sekit(), model, data, names[b]);
         const int st = capture(cmd, out[b], sizeof out[b]);
         if (b == 0 || dnn)
@@ -318,7 +327,7 @@ static void backends(void)
     if (dnn) is_str(out[1], out[0], "eval --json prints the same on both backends");
     snprintf(cmd, sizeof cmd,
              "SEKIT_BACKEND=openblas '%s' eval --model '%s' --data '%s' --classes 3,4 --json "
-             "2>&1",
+             "--quiet 2>&1",
              tap_sekit(), model, data);
     char buf[8192];
     ok(capture(cmd, buf, sizeof buf) == 0 && strcmp(buf, out[0]) == 0,
