@@ -137,7 +137,9 @@ static void bar(int64_t done, int64_t total, void *ctx)
     double rate = window_rate(c, t, done);
     if (final) rate = t > c->t_start ? (double)(done - c->from) / (t - c->t_start) : 0;
     char eta[32] = "-:--", overall[32] = "", el[32], clk[32];
-    if (measured >= CLI_ETA_AFTER && rate > 0) {
+    /* the windowed rate is trusted after CLI_ETA_AFTER seconds, or a tenth of the pass: both
+     * well past the first batch's warm-up, which the rate never counts */
+    if ((measured >= CLI_ETA_AFTER || (done - c->rate_from) * 10 >= total - c->from) && rate > 0) {
         clock_text(eta, sizeof eta, (double)(total - done) / rate);
         if (c->stage_after + c->pass_after > 0)
             clock_text(overall, sizeof overall,
