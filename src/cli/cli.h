@@ -30,7 +30,7 @@ const char *cli_group(char *buf, size_t n, long long v);
  * window of the last CLI_RATE_WINDOW seconds; no ETA is shown before CLI_ETA_AFTER seconds or a
  * tenth of the pass have been measured. Stages (reproduce) and passes (ablate's mean gates, then
  * its variants) label the bar and the lines, and add the images still to come to an overall ETA. */
-enum { CLI_RATE_SAMPLES = 64 };
+enum { CLI_RATE_SAMPLES = 128 }; /* 12.8 s of a bar drawn every 0.1 s */
 #define CLI_RATE_WINDOW 10.0
 #define CLI_ETA_AFTER 1.0
 struct cli_progress {
