@@ -39,6 +39,8 @@ struct sekit_ds {
     int label_bytes;       /* 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine) */
     /* folder */
     char **items;
+    int64_t skipped, skipped_hidden; /* class-folder entries that are not images, hidden ones */
+    char *skipped_first;             /* the first of the others, by path */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -381,8 +383,25 @@ static int image_ext(const char *name)
     return !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png");
 }
 
-/* Lists the entries of dir (sorted) that satisfy want (1: directories, 0: image files). */
-static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct sekit_err *e)
+/* An entry of a class folder that is not an image: counted (hidden ones apart), and the first by
+ * path kept, so that it can be reported rather than skipped in silence. */
+static void count_skipped(struct sekit_ds *ds, const char *name, const char *full)
+{
+    if (name[0] == '.') {
+        ds->skipped_hidden += strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+        return;
+    }
+    ds->skipped++;
+    if (full && (!ds->skipped_first || strcmp(full, ds->skipped_first) < 0)) {
+        char *keep = strdup(full);
+        if (keep) free(ds->skipped_first), ds->skipped_first = keep;
+    }
+}
+
+/* Lists the entries of dir (sorted) that satisfy want (1: directories, 0: image files); with ds,
+ * counts the entries it leaves out (image files only). */
+static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct sekit_ds *ds,
+                    struct sekit_err *e)
 {
     DIR *d = opendir(dir);
     if (!d) return sekit_errf(e, SEKIT_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
@@ -390,9 +409,13 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n, struct 
     *n = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.') continue;
+        if (de->d_name[0] == '.') {
+            if (ds) count_skipped(ds, de->d_name, NULL);
+            continue;
+        }
         char *full = joinpath(dir, de->d_name);
         int keep = full && (want_dirs ? is_dir(full) : (is_file(full) && image_ext(de->d_name)));
+        if (!keep && ds) count_skipped(ds, de->d_name, full);
         free(full);
         if (!keep) continue;
         char **nl = realloc(*out, (size_t)(*n + 1) * sizeof **out);
@@ -533,7 +556,7 @@ static int list_folder_classes(const struct sekit_ds *ds, int model_classes,
     int nd = 0, rc;
     *out = NULL;
     *n = 0;
-    if ((rc = list_dir(ds->path, 1, &dirs, &nd, e))) return rc;
+    if ((rc = list_dir(ds->path, 1, &dirs, &nd, NULL, e))) return rc;
     if (nd <= 0) {
         free(dirs);
         return sekit_errf(e, SEKIT_EFORMAT, "%s: no class sub-folders", ds->path);
@@ -627,7 +650,8 @@ static int open_folder(struct sekit_ds *ds, const char *class_map, int model_cla
         char *sub = joinpath(ds->path, fc[c].dir);
         char **files = NULL;
         int nf = 0;
-        rc = sub ? list_dir(sub, 0, &files, &nf, e) : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+        rc = sub ? list_dir(sub, 0, &files, &nf, ds, e)
+                 : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         for (int i = 0; i < nf && !rc; i++) {
             if (ds->count == cap) {
                 cap = cap ? cap * 2 : 1024;
@@ -712,6 +736,7 @@ void sekit_ds_close(struct sekit_ds *ds)
     for (int64_t i = 0; ds->items && i < ds->count; i++)
         free(ds->items[i]);
     free(ds->items);
+    free(ds->skipped_first);
     free(ds->labels);
     free(ds->pixels);
     free(ds->path);
@@ -722,6 +747,13 @@ void sekit_ds_close(struct sekit_ds *ds)
 const char *sekit_ds_path(const struct sekit_ds *ds)
 {
     return ds->path;
+}
+
+int64_t sekit_ds_skipped(const struct sekit_ds *ds, const char **first, int64_t *hidden)
+{
+    *first = ds->skipped_first;
+    *hidden = ds->skipped_hidden;
+    return ds->skipped;
 }
 
 const char *sekit_ds_format_name(const struct sekit_ds *ds)

@@ -57,6 +57,9 @@ int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct s
 void sekit_ds_close(struct sekit_ds *ds);
 
 const char *sekit_ds_path(const struct sekit_ds *ds);
+/* Image folders: the entries of the class folders that are not images and were skipped (*first:
+ * the first by path, NULL when none), and the hidden ones (*hidden); 0 for other formats. */
+int64_t sekit_ds_skipped(const struct sekit_ds *ds, const char **first, int64_t *hidden);
 const char *sekit_ds_format_name(const struct sekit_ds *ds);
 const char *sekit_ds_split(const struct sekit_ds *ds);
 int64_t sekit_ds_count(const struct sekit_ds *ds);

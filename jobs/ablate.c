@@ -55,8 +55,9 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
         if (j->means_path) {
             if ((rc = sekit_gate_means_from_recording(&g, p->m, j->means_path, e))) goto out;
         } else {
-            if (pr && pr->note) pr->note("mean gates: a first pass over the images", pr->ctx);
+            if (j->passes) j->passes->begin(1, 2, "mean gates", p->n, j->passes->ctx);
             if ((rc = sekit_pipeline_run(p, 0, means_pass, &g, pr, e))) goto out;
+            if (j->passes) j->passes->begin(2, 2, "variants", 0, j->passes->ctx);
             sekit_gate_means_finish(&g);
         }
     }

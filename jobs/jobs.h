@@ -6,8 +6,8 @@
  *
  * Outputs. Before any long work a job checks that every output location can be written (the
  * directory exists and a file can be created in it); a missing directory is an error at once
- * and is never created, except reproduce's own DIR (its parent must exist). Every file is
- * written under a temporary name and renamed when complete; a failed write leaves nothing under
+ * and is never created, except reproduce's own DIR (created with its missing parents). Every file
+ * is written under a temporary name and renamed when complete; a failed write leaves nothing under
  * the final name (a recording keeps its journal for --resume).
  */
 #ifndef SEKIT_JOBS_H
@@ -15,6 +15,18 @@
 
 #include "../analysis/analysis.h"
 #include "../datasets/pipeline.h"
+
+/* What a job of several stages or passes tells its caller before each begins: number k of n,
+ * its name, and how many images the stages or passes after it still run through the model (so
+ * the caller can estimate the time left overall). */
+struct sekit_stages {
+    void (*begin)(int k, int n, const char *name, int64_t images_after, void *ctx);
+    void *ctx;
+};
+
+/* Tells pr's note, in one line, of the files in p's data that are not images and were skipped
+ * (their count and the first; hidden files only counted); nothing when there are none. */
+void sekit_job_note_skipped(const struct sekit_pipeline *p, const struct sekit_progress *pr);
 
 /* The directory of path exists and a file can be created in it; else an error naming the
  * directory and the reason (strerror). */
@@ -90,10 +102,12 @@ struct sekit_ablate_job {
      * restart from, instead of a pass of its own (NULL: none). Its output is checked with the
      * ablation's before any work; resume is refused (the tallies cannot resume). */
     struct sekit_record_job *record;
-    int nvariants;                    /* out, the full model included */
-    int64_t images;                   /* out: images of the variants pass */
-    double seconds;                   /* out: wall time of the variants pass (and the recording) */
-    double image_variants_per_second; /* out: images * nvariants / seconds */
+    const struct sekit_stages *passes; /* told of the mean-gates pass and the variants pass when
+                                          there are two (NULL: not told) */
+    int nvariants;                     /* out, the full model included */
+    int64_t images;                    /* out: images of the variants pass */
+    double seconds;                    /* out: wall time of the variants pass (and the recording) */
+    double image_variants_per_second;  /* out: images * nvariants / seconds */
 };
 int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e);
@@ -132,8 +146,10 @@ struct sekit_reproduce_job {
     int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
     int modes;
-    const char *command_line; /* the command that ran this, shell-quoted, for the report's
-                                 provenance; NULL: none */
+    const char *command_line;          /* the command that ran this, shell-quoted, for the report's
+                                          provenance; NULL: none */
+    const struct sekit_stages *stages; /* told of each stage (NULL: not told) */
+    const struct sekit_stages *passes; /* told of the ablation's passes (NULL: not told) */
     /* out: seconds of recording classes.h5, of the ablation with all.h5 recorded in its pass, of
      * the statistics, of the figures (the ablation's PDF included), in all */
     double t_record, t_ablation, t_stats, t_figures, t_total;

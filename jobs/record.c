@@ -158,3 +158,20 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
     sekit_recorder_close(r);
     return rc;
 }
+
+void sekit_job_note_skipped(const struct sekit_pipeline *p, const struct sekit_progress *pr)
+{
+    const char *first;
+    int64_t hidden;
+    const int64_t n = sekit_ds_skipped(p->ds, &first, &hidden);
+    if (!pr || !pr->note || (n == 0 && hidden == 0)) return;
+    char msg[1200];
+    int o = 0;
+    if (n > 0)
+        o = snprintf(msg, sizeof msg, "skipped %lld non-image file%s (%s%s)", (long long)n,
+                     n == 1 ? "" : "s", n == 1 ? "" : "first: ", first ? first : "");
+    if (hidden > 0 && o >= 0 && (size_t)o < sizeof msg)
+        snprintf(msg + o, sizeof msg - (size_t)o, "%sskipped %lld hidden file%s", o ? "; " : "",
+                 (long long)hidden, hidden == 1 ? "" : "s");
+    pr->note(msg, pr->ctx);
+}

@@ -17,9 +17,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static void note(const struct sekit_progress *pr, const char *msg)
+enum { STAGES = 5 };
+
+static void stage(const struct sekit_reproduce_job *j, int k, const char *name, int64_t after)
 {
-    if (pr && pr->note) pr->note(msg, pr->ctx);
+    if (j->stages) j->stages->begin(k, STAGES, name, after, j->stages->ctx);
 }
 
 static int copy_into(FILE *out, const char *path, struct sekit_err *e)
@@ -258,11 +260,31 @@ static int figures(const struct sekit_reproduce_job *j, const char *s4, const ch
     return SEKIT_OK;
 }
 
+/* dir and its missing parents (mkdir -p); an error names the level that could not be made */
 static int make_dir(const char *dir, struct sekit_err *e)
 {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create the directory: %s", dir,
-                          strerror(errno));
+    char level[4096];
+    const size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof level)
+        return sekit_errf(e, SEKIT_EINVAL, "%.200s: not a usable directory name", dir);
+    memcpy(level, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (level[i] != '/' && level[i] != 0) continue;
+        if (level[i - 1] == '/') continue;
+        const char c = level[i];
+        level[i] = 0;
+        struct stat sb;
+        if (mkdir(level, 0755) != 0 &&
+            !(errno == EEXIST && stat(level, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+            const char *why = errno == EEXIST ? "it is not a directory" : strerror(errno);
+            return i == n
+                       ? sekit_errf(e, SEKIT_EIO, "%s: cannot create the directory: %s", dir, why)
+                       : sekit_errf(e, SEKIT_EIO,
+                                    "%s: cannot create the directory: its parent %s: %s", dir,
+                                    level, why);
+        }
+        level[i] = c;
+    }
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/report.md", dir);
     return sekit_check_output(probe, e);
@@ -284,32 +306,38 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     double ts = t0;
     struct sekit_pipeline p;
     if ((rc = sekit_pipeline_open(&p, o, e))) return rc;
+    sekit_job_note_skipped(&p, pr);
     char msg[256];
     struct sekit_record_job r4 = {.out = p4, .force = 1}, rall = {.out = pall, .force = 1};
-    snprintf(msg, sizeof msg, "recording %s", j->classes);
-    note(pr, msg);
-    if ((rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e)) ||
-        (rc = sekit_job_record(&p, &r4, pr, e)))
-        goto out;
+    /* the images the ablations run (twice with the mean gates' pass), for the overall ETA */
+    if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
+    const int64_t n_all = p.n * (j->modes & 2 ? 2 : 1);
+    if ((rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e))) goto out;
+    snprintf(msg, sizeof msg, "recording %lld images of %.200s", (long long)p.n, j->classes);
+    stage(j, 1, msg, n_all);
+    if ((rc = sekit_job_record(&p, &r4, pr, e))) goto out;
     j->t_record = sekit_seconds() - ts, ts = sekit_seconds();
     /* all.h5 rides on the ablations' full-model pass: one pass over the data fewer, and the
      * "all" curve and the depth trend come from every image, as the paper's Fig. 6 */
-    note(pr, "block ablations, recording every image");
+    stage(j, 2, "block ablations, recording every image", 0);
     /* the presets the report speaks of: each block, each stage, the paper's last stage, the
      * digest's last two blocks, all; `sekit ablate` adds the cumulative ones (the last k blocks),
      * which would double the pass's work on a 16-block network */
     struct sekit_ablate_job a = {.out = abl,
                                  .presets = "single,stage,last-stage,last-two,all",
                                  .modes = j->modes,
-                                 .record = &rall};
+                                 .record = &rall,
+                                 .passes = j->passes};
     if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e)) || (rc = sekit_job_ablate(&p, &a, pr, e)))
         goto out;
     j->image_variants_per_second = a.image_variants_per_second;
     j->t_ablation = sekit_seconds() - ts, ts = sekit_seconds();
+    stage(j, 3, "statistics", 0);
     if ((rc = sekit_job_stats(p4, s4, NULL, NULL, e)) ||
         (rc = sekit_job_stats(pall, sall, NULL, NULL, e)))
         goto out;
     j->t_stats = sekit_seconds() - ts, ts = sekit_seconds();
+    stage(j, 4, "figures", 0);
     if ((rc = figures(j, s4, sall, gdir, e))) goto out;
     /* the ablation's PNG comes with the ablation; its SVG is report.html's */
     for (int x = 0; x < 2; x++) {
@@ -322,6 +350,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     }
     j->t_figures = sekit_seconds() - ts;
     j->t_total = sekit_seconds() - t0;
+    stage(j, 5, "report", 0);
     {
         char h5[4200], md[4200], html[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);

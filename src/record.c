@@ -90,7 +90,10 @@ static char *absolute_path(const char *cwd, const char *p)
     return g_string_free(g, FALSE);
 }
 
-/* The run's description: what must be equal for --resume to continue a journal. The dataset
+/* The run's description: what must be equal for --resume to continue a journal, which is
+ * everything that decides a row's values. Not the batch size: a row is one image, and a resumed
+ * run of another --batch continues it (its rows' logits may then differ from an uninterrupted
+ * run's in the last bit, as the classifier's matrix product sums in another order). The dataset
  * is named by its absolute path (dataset_abs): the same relative path given in another
  * directory is another dataset, and the image paths are resolved against the directory of
  * the run that finishes the file. */
@@ -106,8 +109,8 @@ static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, s
                            (long long)s->per_class, (unsigned long long)s->seed, s->preprocessing);
     for (int i = 0; i < s->nblocks; i++)
         g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
-    g_string_append_printf(g, "\nsqueeze=%d\nbatch=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
-                           s->batch, (long long)s->n, rec_bytes);
+    g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
+                           (long long)s->n, rec_bytes);
     return g_string_free(g, FALSE);
 }
 

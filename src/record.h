@@ -15,8 +15,8 @@
  * chunkz.c (shuffle + deflate of the gate chunks on all cores).
  *
  * The journal begins with the run's description (model hash, data, classes, preprocessing,
- * blocks, batch size...); --resume refuses a journal whose description differs from the new
- * run's, and continues from the last whole batch.
+ * blocks...: what decides the rows, not the batch size); --resume refuses a journal whose
+ * description differs from the new run's, and continues from the last whole batch of its own.
  */
 #ifndef SEKIT_RECORD_H
 #define SEKIT_RECORD_H
@@ -54,7 +54,8 @@ struct sekit_rec_spec {
     const struct sekit_rec_block *blocks;
     int squeeze;
     int batch; /* images per forward pass: resuming restarts at a multiple of it, so a resumed
-                  run batches images exactly as an uninterrupted one and gives the same bits */
+                  run of the same batch size batches images exactly as an uninterrupted one and
+                  gives the same bits */
 };
 
 struct sekit_rec;

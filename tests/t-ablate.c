@@ -1112,7 +1112,10 @@ static void closing_line(void)
         diag("%s", fixture_stderr());
         return;
     }
-    const char *at = strstr(fixture_stderr(), "sekit ablate: ");
+    /* the closing line, after the progress lines */
+    const char *err = fixture_stderr(), *at = strstr(err, " variants, ");
+    while (at && at > err && at[-1] != '\n')
+        at--;
     int nv = 0, nimg = 0, used = 0;
     double secs = 0, rate = 0;
     char tail[800];

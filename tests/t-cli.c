@@ -8,9 +8,12 @@
  *     with named dimensions (skipped when they are not installed).
  */
 #include "fixture.h"
+#include "imgwrite.h"
 #include "tap.h"
 
 #include <hdf5.h>
+#include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -208,7 +211,7 @@ static void option_parser(void)
         char want[128];
         snprintf(cmd, sizeof cmd, "%s --no-such-option", cmds[i]);
         snprintf(want, sizeof want,
-                 "sekit %s: unknown option '--no-such-option' (see 'sekit %s "
+                 "sekit %s: --no-such-option: unknown option (see 'sekit %s "
                  "--help')",
                  cmds[i], cmds[i]);
         int st = fixture_run(cmd, &lines);
@@ -221,30 +224,39 @@ static void option_parser(void)
     static const struct {
         const char *args, *want;
     } bad[] = {
-        {"eval --batch", "sekit eval: --batch needs a value"},
-        {"eval --batch=0", "--batch needs an integer from 1 to 4096, got '0'"},
-        {"eval --batch 12x", "--batch needs an integer from 1 to 4096, got '12x'"},
-        {"eval --quiet=1", "sekit eval: --quiet takes no value"},
-        {"eval --mean 1e39", "--mean needs 1 or 3 comma-separated numbers, each from -1e+06 to "
-                             "1e+06, got '1e39'"},
+        {"eval --batch", "sekit eval: --batch: needs a value (see 'sekit eval --help')"},
+        {"eval --batch=0", "sekit eval: --batch: expected an integer in [1, 4096], got '0' (see "
+                           "'sekit eval --help')"},
+        {"record --batch x", "sekit record: --batch: expected an integer in [1, 4096], got 'x' "
+                             "(see 'sekit record --help')"},
+        {"eval --batch 12x", "--batch: expected an integer in [1, 4096], got '12x'"},
+        {"eval --quiet=1", "sekit eval: --quiet: takes no value (see 'sekit eval --help')"},
+        {"eval --mean 1e39", "sekit eval: --mean: expected 1 or 3 comma-separated numbers, each in "
+                             "[-1e+06, 1e+06], got '1e39' (see 'sekit eval --help')"},
         {"eval --mean inf", "got 'inf'"},
-        {"eval --std 1e-45", "--std needs 1 or 3 comma-separated numbers, each > 0, from 1e-06 to "
-                             "1e+06, got '1e-45'"},
-        {"eval --std 0,0,0", "each > 0, from 1e-06 to 1e+06, got '0,0,0'"},
+        {"eval --std 1e-45", "--std: expected 1 or 3 comma-separated numbers, each > 0, in "
+                             "[1e-06, 1e+06], got '1e-45'"},
+        {"eval --std 0,0,0", "each > 0, in [1e-06, 1e+06], got '0,0,0'"},
         {"eval --std 1,2", "got '1,2'"},
         {"eval --std 1,2,3,4", "got '1,2,3,4'"},
-        {"eval --crop 0", "--crop needs an integer from 1 to 8192, got '0'"},
-        {"bench --seconds nan", "--seconds needs a number from 0 to 3600, got 'nan'"},
-        {"ablate --out x --mode half", "--mode is one of remove, mean, both, not 'half'"},
+        {"eval --crop 0", "--crop: expected an integer in [1, 8192], got '0'"},
+        {"bench --seconds nan", "sekit bench: --seconds: expected a number in [0, 3600], got 'nan' "
+                                "(see 'sekit bench --help')"},
+        {"ablate --out x --mode half",
+         "sekit ablate: --mode: expected one of remove, mean, both, got 'half' (see 'sekit ablate "
+         "--help')"},
         {"plot x.h5 --figure fig9 --out x.png",
-         "--figure is one of inter-class, intra-class, depth, ablation, not 'fig9'"},
-        {"plot x.h5 --out x.png", "sekit plot: --figure F is required"},
-        {"record", "sekit record: --out FILE is required"},
+         "--figure: expected one of inter-class, intra-class, depth, ablation, got 'fig9'"},
+        {"plot x.h5 --out x.png", "sekit plot: --figure: required (F) (see 'sekit plot --help')"},
+        {"record", "sekit record: --out: required (FILE) (see 'sekit record --help')"},
         {"stats", "sekit stats: give a recording (RUN.h5)"},
-        {"stats a.h5 b.h5", "sekit stats: unexpected argument 'b.h5'"},
-        {"info --arch nosuch", "unknown architecture 'nosuch'"},
+        {"stats a.h5 b.h5", "sekit stats: 'b.h5': unexpected argument (see 'sekit stats --help')"},
+        {"stats a.h5 --json --quiet", "sekit stats: --json, --quiet: give one of them"},
+        {"info --arch nosuch", "sekit info: unknown architecture 'nosuch'"},
         {"info", "sekit info: give either MODEL or --arch NAME"},
-        {"eval --backend cuda", "--backend is one of openblas, onednn, not 'cuda'"},
+        {"eval --backend cuda", "--backend: expected one of openblas, onednn, got 'cuda'"},
+        {"help eval --json", "sekit help: '--json': unexpected argument (see 'sekit help')"},
+        {"nosuch", "sekit: nosuch: unknown command (see 'sekit help')"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int st = fixture_run(bad[i].args, &lines);
@@ -304,9 +316,10 @@ static void backends(void)
     const int dnn = strstr(ver, "onednn") != NULL;
     static const char *const names[2] = {"openblas", "onednn"};
     for (int b = 0; b < 2; b++) {
-        snprintf(cmd, sizeof cmd,
-                 "'%s' eval --model '%s' --data '%s' --classes 3,4 --json --backend %s 2>&1",
-                 tap_sekit(), model, data, names[b]);
+        snprintf(
+            cmd, sizeof cmd,
+            "'%s' eval --model '%s' --data '%s' --classes 3,4 --json --quiet --backend %s 2>&1",
+            tap_sekit(), model, data, names[b]);
         const int st = capture(cmd, out[b], sizeof out[b]);
         if (b == 0 || dnn)
             ok(st == 0 && strstr(out[b], "\"images\": 800"), "eval --backend %s: exit %d", names[b],
@@ -318,7 +331,7 @@ static void backends(void)
     if (dnn) is_str(out[1], out[0], "eval --json prints the same on both backends");
     snprintf(cmd, sizeof cmd,
              "SEKIT_BACKEND=openblas '%s' eval --model '%s' --data '%s' --classes 3,4 --json "
-             "2>&1",
+             "--quiet 2>&1",
              tap_sekit(), model, data);
     char buf[8192];
     ok(capture(cmd, buf, sizeof buf) == 0 && strcmp(buf, out[0]) == 0,
@@ -361,6 +374,240 @@ static void interop(void)
     ok(system(cmd) == 0, "h5py and xarray read the recording with named dimensions");
 }
 
+/* Every --help page ends with examples that are sekit command lines of that command; sekit help
+ * CMD prints the same page; sekit help and sekit CMD --version work. */
+static void help_pages(void)
+{
+    static const char *const cmds[] = {"info",  "bench", "eval",   "record",
+                                       "stats", "plot",  "ablate", "reproduce"};
+    static char a[16384], b[16384];
+    char cmd[1200];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        snprintf(cmd, sizeof cmd, "'%s' %s --help", tap_sekit(), cmds[i]);
+        const int st = capture(cmd, a, sizeof a);
+        const char *ex = strstr(a, "\nexamples:\n");
+        char want[64];
+        snprintf(want, sizeof want, "\n  sekit %s", cmds[i]);
+        int lines = 0, good = 0;
+        for (const char *l = ex ? ex + 11 : NULL; l && *l; l = strchr(l, '\n') + 1) {
+            lines++;
+            good += strncmp(l, "  # ", 4) == 0 || strncmp(l, want + 1, strlen(want + 1)) == 0;
+            if (!strchr(l, '\n')) break;
+        }
+        ok(st == 0 && ex && lines >= 2 && good == lines && strstr(ex, want),
+           "%s --help ends with examples of 'sekit %s' (%d lines, %d of them right)", cmds[i],
+           cmds[i], lines, good);
+        snprintf(cmd, sizeof cmd, "'%s' help %s", tap_sekit(), cmds[i]);
+        const int st2 = capture(cmd, b, sizeof b);
+        ok(st2 == 0 && strcmp(a, b) == 0, "sekit help %s prints sekit %s --help", cmds[i], cmds[i]);
+    }
+    snprintf(cmd, sizeof cmd, "'%s' help", tap_sekit());
+    int st = capture(cmd, a, sizeof a);
+    ok(st == 0 && strstr(a, "  reproduce ") && strstr(a, "\nexamples:\n  # ") &&
+           strstr(a, "  sekit eval\n"),
+       "sekit help lists the commands and examples: exit %d", st);
+    snprintf(cmd, sizeof cmd, "'%s' --version", tap_sekit());
+    st = capture(cmd, a, sizeof a);
+    snprintf(cmd, sizeof cmd, "'%s' record --version", tap_sekit());
+    const int st2 = capture(cmd, b, sizeof b);
+    ok(st == 0 && st2 == 0 && strncmp(a, "sekit ", 6) == 0, "sekit --version: %s", a);
+    is_str(b, a, "sekit record --version prints sekit --version");
+}
+
+/* eval --json's percentages read as the decimals they are (4 decimals at most, no 17-digit
+ * tails), and agree with the table's two decimals. On the bundled model and the Fashion-MNIST
+ * test split, where the percentages are not round. */
+static void eval_json_decimals(void)
+{
+    char bundled[900], cmd[2400];
+    static char js[65536], txt[65536];
+    snprintf(bundled, sizeof bundled, "%s/models/fashion_mnist_seresnet50.safetensors",
+             tap_srcdir());
+    if (access("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", R_OK) != 0 ||
+        access(bundled, R_OK) != 0) {
+        skip("the Fashion-MNIST test split or the bundled model is not installed");
+        return;
+    }
+    const char *sel = "--classes Shirt,Pullover,Coat --per-class 333 --seed 3 --quiet";
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' %s --json", tap_sekit(), bundled, sel);
+    const int st = capture(cmd, js, sizeof js);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s' %s", tap_sekit(), bundled, sel);
+    const int st2 = capture(cmd, txt, sizeof txt);
+    int n = 0, bad = 0, odd = 0;
+    for (const char *p = js; (p = strstr(p, "\"top")) != NULL; p++) {
+        const char *colon = strstr(p, "\": ");
+        if (!colon || p[4] == 'k') continue;
+        const char *v = colon + 3;
+        const size_t len = strspn(v, "0123456789.");
+        const char *dot = memchr(v, '.', len);
+        const size_t decimals = dot ? len - (size_t)(dot - v) - 1 : 0;
+        const double x = strtod(v, NULL);
+        n++;
+        bad += decimals > 4;
+        odd += fabs(x - round(x)) > 1e-9;
+        if (decimals > 4) diag("%.*s", (int)len, v);
+    }
+    const char *t1 = strstr(txt, "top-1"), *j1 = strstr(js, "\"top1\": ");
+    char want[32];
+    if (j1) snprintf(want, sizeof want, "%.2f%%", strtod(j1 + 8, NULL));
+    ok(st == 0 && st2 == 0 && n == 8 && bad == 0 && odd > 0,
+       "eval --json: %d percentages, %d with more than 4 decimals, %d not whole", n, bad, odd);
+    ok(t1 && j1 && strstr(t1, want), "the JSON top-1 is the table's (%s)", want);
+}
+
+/* stats --json: the per-block summary as JSON on stdout, stats --quiet: nothing. */
+static void stats_json(void)
+{
+    char full[700], out[720], cmd[2400];
+    static char buf[65536];
+    snprintf(full, sizeof full, "%s/full.h5", tap_tmpdir());
+    snprintf(out, sizeof out, "%s/full-q.stats.h5", tap_tmpdir());
+    snprintf(cmd, sizeof cmd, "'%s' stats '%s' --out '%s' --quiet 2>&1", tap_sekit(), full, out);
+    int st = capture(cmd, buf, sizeof buf);
+    ok(st == 0 && buf[0] == 0 && exists(out), "stats --quiet prints nothing and writes the file");
+    snprintf(cmd, sizeof cmd, "'%s' stats '%s' --out '%s' --json", tap_sekit(), full, out);
+    st = capture(cmd, buf, sizeof buf);
+    json_error_t je;
+    json_t *root = json_loads(buf, 0, &je);
+    json_t *blocks = json_object_get(root, "blocks"), *b0 = json_array_get(blocks, 0);
+    const double spec = json_number_value(json_object_get(b0, "specificity"));
+    ok(st == 0 && root && json_integer_value(json_object_get(root, "images")) == NIMG &&
+           json_integer_value(json_object_get(root, "classes")) == 10 &&
+           json_array_size(blocks) == 6 &&
+           strcmp(json_string_value(json_object_get(b0, "block")), "SE_2_1") == 0 &&
+           json_integer_value(json_object_get(b0, "channels")) == 16 && spec > 0 && spec <= 1 &&
+           json_is_real(json_object_get(b0, "saturation_high")),
+       "stats --json: %d images, 10 classes, 6 blocks from SE_2_1 (16 channels, specificity %g)",
+       NIMG, spec);
+    json_decref(root);
+}
+
+/* --resume continues a journal written with another --batch: rows are per image. The gates are
+ * the same bits; the logits' matrix product may sum in another order, so they are compared within
+ * float rounding. */
+static void resume_other_batch(void)
+{
+    char full[700], cut[700], cmd[2400];
+    int lines;
+    snprintf(full, sizeof full, "%s/full.h5", tap_tmpdir());
+    snprintf(cut, sizeof cut, "%s/cut-b.h5", tap_tmpdir());
+    kill_midway(cut, 200000, 0);
+    snprintf(cmd, sizeof cmd,
+             "record --model '%s' --data '%s' --out '%s' --batch 7 --squeeze --resume --quiet",
+             model, data, cut);
+    const int st = fixture_run(cmd, &lines);
+    ok(st == 0 && lines == 0 && exists(cut), "--resume with --batch 7 continues a --batch 16 run");
+    static const char *const names[] = {
+        "labels",         "sample_index", "excitation/SE_2_1", "excitation/SE_4_2",
+        "squeeze/SE_4_2", "logits"};
+    hid_t fa = H5Fopen(full, H5F_ACC_RDONLY, H5P_DEFAULT),
+          fb = H5Fopen(cut, H5F_ACC_RDONLY, H5P_DEFAULT);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        hid_t da = H5Dopen2(fa, names[i], H5P_DEFAULT), db = H5Dopen2(fb, names[i], H5P_DEFAULT);
+        hid_t sp = H5Dget_space(da);
+        const size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
+        H5Sclose(sp);
+        double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), worst = 0;
+        const int read = a && b &&
+                         H5Dread(da, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a) >= 0 &&
+                         H5Dread(db, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) >= 0;
+        for (size_t k = 0; read && k < n; k++)
+            if (fabs(a[k] - b[k]) > worst) worst = fabs(a[k] - b[k]);
+        const double tol = strcmp(names[i], "logits") == 0 ? 1e-5 : 0;
+        ok(read && n > 0 && worst <= tol, "resumed with another batch: %s within %g (worst %g)",
+           names[i], tol, worst);
+        free(a), free(b);
+        H5Dclose(da), H5Dclose(db);
+    }
+    H5Fclose(fa), H5Fclose(fb);
+}
+
+/* A class folder holding a non-image file and a hidden file: both skipped, and said so in one
+ * note line naming the first. */
+static void stray_files(void)
+{
+    char dir[700], path[800], cmd[2400];
+    int lines;
+    snprintf(dir, sizeof dir, "%s/folder", tap_tmpdir());
+    static const char *const classes[] = {"Bag", "Coat"};
+    unsigned char pix[28 * 28];
+    for (int i = 0; i < 28 * 28; i++)
+        pix[i] = (unsigned char)(i * 7);
+    int made = mkdir(dir, 0755) == 0;
+    for (int c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/%s", dir, classes[c]);
+        made &= mkdir(path, 0755) == 0;
+        for (int k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s/%d.png", dir, classes[c], k);
+            made &= imgwrite_png(path, 28, 28, 1, pix) == 0;
+        }
+    }
+    snprintf(path, sizeof path, "%s/Bag/notes.txt", dir);
+    made &= fixture_spit(path, "x\n", 2);
+    snprintf(path, sizeof path, "%s/Coat/.DS_Store", dir);
+    made &= fixture_spit(path, "x", 1);
+    char map[800];
+    snprintf(map, sizeof map, "%s/folder.map", tap_tmpdir());
+    made &= fixture_spit(map, "Bag 8\nCoat 4\n", 13);
+    snprintf(cmd, sizeof cmd,
+             "eval --model '%s' --data '%s' --class-map '%s' --preset none --crop 28", model, dir,
+             map);
+    const int st = fixture_run(cmd, &lines);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "sekit eval: skipped 1 non-image file (%s/Bag/notes.txt); skipped 1 hidden file\n",
+             dir);
+    ok(made && st == 0 && strncmp(fixture_stderr(), want, strlen(want)) == 0,
+       "a stray file and a hidden one are noted in one line, exit %d", st);
+    if (strncmp(fixture_stderr(), want, strlen(want)) != 0)
+        diag("want: %s# got: %s", want, fixture_stderr());
+    snprintf(cmd, sizeof cmd,
+             "eval --model '%s' --data '%s' --class-map '%s' --preset none --crop 28 --quiet",
+             model, dir, map);
+    ok(fixture_run(cmd, &lines) == 0 && lines == 0, "--quiet silences the note");
+}
+
+/* reproduce: --per-class is honoured, --out creates its missing levels (and names the one it
+ * cannot), and its help lists --classes once and shows --quiet. */
+static void reproduce_cmdline(void)
+{
+    char out[700], cmd[2400];
+    static char buf[32768];
+    int lines;
+    snprintf(out, sizeof out, "%s/r/a/b/c", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "reproduce --model '%s' --data '%s' --out '%s' --classes Trouser,Dress,Coat,Bag "
+             "--pair Trouser,Bag --per-class 3 --quiet",
+             model, data, out);
+    int st = fixture_run(cmd, &lines);
+    char cls[800];
+    snprintf(cls, sizeof cls, "%s/classes.h5", out);
+    int64_t n = -1;
+    hid_t f = H5Fopen(cls, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        hid_t at = H5Aopen(f, "n_images", H5P_DEFAULT);
+        if (at >= 0) H5Aread(at, H5T_NATIVE_INT64, &n), H5Aclose(at);
+        H5Fclose(f);
+    }
+    ok(st == 0 && lines == 0, "reproduce --out with three missing levels: exit %d", st);
+    is_int(n, 12, "--per-class 3 of 4 classes: classes.h5 holds 12 images");
+    snprintf(cmd, sizeof cmd, "reproduce --model '%s' --data '%s' --out /dev/null/x/y --quiet",
+             model, data);
+    st = fixture_run(cmd, &lines);
+    ok(st == 1 && lines == 1 &&
+           fixture_stderr_has("sekit reproduce: /dev/null/x/y: cannot create the directory: its "
+                              "parent /dev/null: it is not a directory"),
+       "an --out that cannot be made names the level: exit %d", st);
+    snprintf(cmd, sizeof cmd, "'%s' reproduce --help", tap_sekit());
+    st = capture(cmd, buf, sizeof buf);
+    const char *c1 = strstr(buf, "\n  --classes"),
+               *c2 = c1 ? strstr(c1 + 1, "\n  --classes") : NULL;
+    ok(st == 0 && c1 && !c2 && strstr(buf, "\n  --quiet ") &&
+           strstr(buf, "\n  --per-class N       images of each --classes class in classes.h5 "
+                       "(default 50"),
+       "reproduce --help: --classes once, --quiet shown, --per-class's default 50");
+}
+
 int main(void)
 {
     snprintf(model, sizeof model, "%s/tests/reference/data/timm_basic_small.safetensors",
@@ -373,6 +620,12 @@ int main(void)
     bad_input();
     eval_json();
     backends();
+    help_pages();
+    eval_json_decimals();
+    stats_json();
+    resume_other_batch();
+    stray_files();
+    reproduce_cmdline();
     interop();
     return tap_done();
 }

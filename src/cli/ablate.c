@@ -26,7 +26,10 @@ static const struct cli_cmd cmd = {
     "the files' *_lo/*_hi\ncolumns, in brackets in PREFIX.md and as error bars in the chart.\n",
     NULL,
     0,
-    {"--out"}};
+    {"--out"},
+    "# every preset on the bundled model and data; then each block frozen at its mean too\n"
+    "sekit ablate --out ablation\n"
+    "sekit ablate --out ablation-both --variants single --mode both\n"};
 
 int cmd_ablate(int argc, char **argv)
 {
@@ -61,14 +64,16 @@ int cmd_ablate(int argc, char **argv)
     j.drops = drops.v;
     j.ndrops = drops.n;
     j.modes = mode + 1;
+    struct cli_progress bar;
+    const struct sekit_progress *pr = cli_progress(&bar, "ablate", cp.quiet);
+    j.passes = &bar.passes;
     struct sekit_pipeline p;
-    if ((rc = cli_pipeline_open(&cp, &p))) {
+    if ((rc = cli_pipeline_open(&cp, "ablate", &p, pr))) {
         free(drops.v);
         return rc;
     }
-    struct cli_progress bar;
     struct sekit_err e = {0};
-    rc = sekit_job_ablate(&p, &j, cli_progress(&bar, "ablate", cp.quiet), &e);
+    rc = sekit_job_ablate(&p, &j, pr, &e);
     if (!rc && !cp.quiet)
         fprintf(stderr,
                 "sekit ablate: %d variants, %lld images in %.1f s: %.0f image-variants/s -> "
@@ -76,5 +81,5 @@ int cmd_ablate(int argc, char **argv)
                 j.nvariants, (long long)j.images, j.seconds, j.image_variants_per_second, j.out);
     sekit_pipeline_close(&p);
     free(drops.v);
-    return rc ? cli_fail(&e) : CLI_OK;
+    return rc ? cli_fail("ablate", &e) : CLI_OK;
 }

@@ -13,7 +13,9 @@ static const struct cli_cmd cmd = {
     "warm-up batch and reports images per second.\n",
     NULL,
     0,
-    {NULL}};
+    {NULL},
+    "# images per second of SE-ResNet-50 with synthetic weights, 8 images per batch\n"
+    "sekit bench --arch seresnet50 --batch 8 --seconds 10\n"};
 
 int cmd_bench(int argc, char **argv)
 {
@@ -42,16 +44,16 @@ int cmd_bench(int argc, char **argv)
     if (!path && !arch) arch = "seresnet50";
     struct sekit_model *m;
     struct sekit_err e = {0};
-    if (sekit_job_model(&m, path, arch, &e)) return cli_fail(&e);
+    if (sekit_job_model(&m, path, arch, &e)) return cli_fail("bench", &e);
     if (sekit_model_set_backend(m, (enum sekit_backend)backend, &e)) {
         sekit_model_free(m);
-        return cli_fail(&e);
+        return cli_fail("bench", &e);
     }
     if (!size) size = sekit_model_default_size(m);
     struct sekit_bench_result r;
     if (sekit_job_bench(m, (int)batch, (int)size, (int)threads, seconds, &r, &e)) {
         sekit_model_free(m);
-        return cli_fail(&e);
+        return cli_fail("bench", &e);
     }
     const char *name = path ? path : arch;
     if (json) {

@@ -12,21 +12,44 @@
 /* Exit codes: 0 success, 1 the work failed (bad input file, I/O), 2 bad command line. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* Prints "sekit: <msg>" for a failed job; returns CLI_USAGE for SEKIT_EINVAL (a bad value on
+/* Prints "sekit CMD: <msg>" for a failed job; returns CLI_USAGE for SEKIT_EINVAL (a bad value on
  * the command line), else CLI_FAIL. */
-int cli_fail(const struct sekit_err *e);
+int cli_fail(const char *cmd, const struct sekit_err *e);
 
 /* 1234567 -> "1,234,567" */
 const char *cli_group(char *buf, size_t n, long long v);
 
-/* A progress bar on stderr for cmd when stderr is a terminal, and stage notes ("sekit cmd:
- * ..."), both silenced by quiet. */
+/* Progress of cmd's passes over the images, on stderr, and its stage notes ("sekit cmd: ..."),
+ * all silenced by quiet.
+ *   - stderr a terminal: one bar redrawn in place, cut to the terminal's width (TIOCGWINSZ), so
+ *     it never wraps; a finished bar shows the time taken.
+ *   - otherwise (a log file, a batch scheduler): one plain line every SEKIT_PROGRESS_INTERVAL
+ *     seconds (default 5): done/total, images per second, elapsed, ETA; and a last line with the
+ *     time taken.
+ * The rate counts from the end of the first batch (whose time holds the warm-up) over a moving
+ * window of the last CLI_RATE_WINDOW seconds; no ETA is shown before CLI_ETA_AFTER seconds or a
+ * tenth of the pass have been measured. Stages (reproduce) and passes (ablate's mean gates, then
+ * its variants) label the bar and the lines, and add the images still to come to an overall ETA. */
+enum { CLI_RATE_SAMPLES = 128 }; /* 12.8 s of a bar drawn every 0.1 s */
+#define CLI_RATE_WINDOW 10.0
+#define CLI_ETA_AFTER 1.0
 struct cli_progress {
     const char *cmd;
-    int quiet, bar;
-    double t0, last;
-    int64_t from;
+    int quiet, tty;
+    double interval;              /* seconds between lines when stderr is not a terminal */
+    double t_start, t_rate, last; /* the pass's start, its rate's start, the last line or draw */
+    int64_t from, rate_from;      /* done at the pass's start and at t_rate */
+    int started, drawn;           /* a pass is under way; a bar is on the screen */
+    struct cli_rate_sample {
+        double t;
+        int64_t done;
+    } win[CLI_RATE_SAMPLES]; /* the moving window's samples, a ring */
+    int nwin, headwin;
+    int stage_k, stage_n, pass_k, pass_n;
+    char stage_name[64], pass_name[64];
+    int64_t stage_after, pass_after; /* images later stages / passes still run */
     struct sekit_progress p;
+    struct sekit_stages stages, passes;
 };
 const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cmd, int quiet);
 
@@ -48,8 +71,10 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection);
 int cli_default_backend(void);
 /* Moves the parsed values into c->o. */
 void cli_pipeline_finish(struct cli_pipeline *c);
-/* Opens the pipeline and selects c's images; prints the error and returns the exit code. */
-int cli_pipeline_open(struct cli_pipeline *c, struct sekit_pipeline *p);
+/* Opens the pipeline and selects c's images; notes the files of the data that are not images
+ * through pr; prints the error (as cmd's) and returns the exit code. */
+int cli_pipeline_open(struct cli_pipeline *c, const char *cmd, struct sekit_pipeline *p,
+                      const struct sekit_progress *pr);
 
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

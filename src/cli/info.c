@@ -105,7 +105,10 @@ static const struct cli_cmd cmd = {
     "parameters per stage with\ntheir share of the total.\n",
     "MODEL",
     0,
-    {NULL}};
+    {NULL},
+    "# the architecture, SE blocks and parameters of timm's SE-ResNet-50, then as JSON\n"
+    "sekit info --arch seresnet50\n"
+    "sekit info --arch seresnet50 --json --size 224\n"};
 
 int cmd_info(int argc, char **argv)
 {
@@ -125,7 +128,7 @@ int cmd_info(int argc, char **argv)
     if (!path == !arch) return cli_usage_error("info", "give either MODEL or --arch NAME");
     struct sekit_model *m;
     struct sekit_err e = {0};
-    if (sekit_job_model(&m, path, arch, &e)) return cli_fail(&e);
+    if (sekit_job_model(&m, path, arch, &e)) return cli_fail("info", &e);
     if (!size) size = sekit_model_default_size(m);
     struct sekit_se_summary s;
     sekit_job_se_summary(m, (int)size, &s);

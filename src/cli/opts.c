@@ -42,9 +42,9 @@ static const char *choice(const void *choices, int i)
 static void range_text(char *buf, size_t n, const struct opt *o)
 {
     if (o->type == OPT_INT)
-        snprintf(buf, n, "an integer from %.0f to %.0f", o->lo, o->hi);
+        snprintf(buf, n, "an integer in [%.0f, %.0f]", o->lo, o->hi);
     else
-        snprintf(buf, n, "%s%s from %g to %g",
+        snprintf(buf, n, "%s%s in [%g, %g]",
                  o->type == OPT_REALS ? "1 or 3 comma-separated numbers, each" : "a number",
                  o->lo > 0 ? " > 0," : "", o->lo, o->hi);
 }
@@ -56,7 +56,7 @@ static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v
     case OPT_FLAG:
         SEKIT_ASSERT(0);
     case OPT_STR:
-        if (!*v) return cli_usage_error(c->name, "%s needs a non-empty value", o->name);
+        if (!*v) return cli_usage_error(c->name, "%s: expected a non-empty value", o->name);
         *(const char **)o->dst = v;
         return 0;
     case OPT_MULTI: {
@@ -75,7 +75,7 @@ static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v
                 *(int *)o->dst = n;
                 return 0;
             }
-        return cli_usage_error(c->name, "%s is one of %s, not '%s'", o->name,
+        return cli_usage_error(c->name, "%s: expected one of %s, got '%s'", o->name,
                                sekit_name_list(list, sizeof list, choice, o->choices, n), v);
     }
     case OPT_INT: {
@@ -111,7 +111,14 @@ static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v
     }
     }
     range_text(want, sizeof want, o);
-    return cli_usage_error(c->name, "%s needs %s, got '%s'", o->name, want, v);
+    return cli_usage_error(c->name, "%s: expected %s, got '%s'", o->name, want, v);
+}
+
+void cli_print_version(void)
+{
+    printf("sekit %s (backends: openblas%s; default %s)\n", SEKIT_VERSION,
+           sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? ", onednn" : "",
+           sekit_backend_name(sekit_backend_default()));
 }
 
 static void print_help(const struct cli_cmd *c, const struct opt *const *tables)
@@ -130,7 +137,15 @@ static void print_help(const struct cli_cmd *c, const struct opt *const *tables)
                 l += len + (nl != NULL);
             }
         }
-    printf("  %-20sthis text\n", "--help");
+    printf("  %-20sthis text\n  %-20sthe version of sekit\n", "--help", "--version");
+    if (c->examples) {
+        printf("\nexamples:\n");
+        for (const char *l = c->examples; *l;) {
+            const int len = (int)strcspn(l, "\n");
+            printf("  %.*s\n", len, l);
+            l += len + (l[len] == '\n');
+        }
+    }
 }
 
 /* Whether o was given: every option's destination starts zeroed or NULL, except choices (-1). */
@@ -159,9 +174,13 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
             print_help(c, tables);
             return OPTS_HELP;
         }
+        if (strcmp(a, "--version") == 0) {
+            cli_print_version();
+            return OPTS_HELP;
+        }
         if (a[0] != '-' || a[1] == 0) {
             if (!c->positional || *pos)
-                return cli_usage_error(c->name, "unexpected argument '%s'", a);
+                return cli_usage_error(c->name, "'%s': unexpected argument", a);
             *pos = a;
             continue;
         }
@@ -171,15 +190,15 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
         for (int t = 0; tables[t] && !o; t++)
             for (const struct opt *p = tables[t]; p->name && !o; p++)
                 if (strlen(p->name) == len && strncmp(p->name, a, len) == 0) o = p;
-        if (!o) return cli_usage_error(c->name, "unknown option '%.*s'", (int)len, a);
+        if (!o) return cli_usage_error(c->name, "%.*s: unknown option", (int)len, a);
         if (o->type == OPT_FLAG) {
-            if (eq) return cli_usage_error(c->name, "%s takes no value", o->name);
+            if (eq) return cli_usage_error(c->name, "%s: takes no value", o->name);
             *(int *)o->dst = 1;
             continue;
         }
         const char *v = eq ? eq + 1 : NULL;
         if (!v) {
-            if (i + 1 >= argc) return cli_usage_error(c->name, "%s needs a value", o->name);
+            if (i + 1 >= argc) return cli_usage_error(c->name, "%s: needs a value", o->name);
             v = argv[++i];
         }
         if (set_value(c, o, v)) return CLI_USAGE;
@@ -189,7 +208,6 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
         for (int t = 0; tables[t]; t++)
             for (const struct opt *o = tables[t]; o->name; o++)
                 if (strcmp(o->name, c->required[r]) == 0 && !given(o))
-                    return cli_usage_error(c->name, "%s %s is required", o->name, o->arg);
-    if (c->positional_required && !*pos) return cli_usage_error(c->name, "give %s", c->positional);
+                    return cli_usage_error(c->name, "%s: required (%s)", o->name, o->arg);
     return OPTS_PARSED;
 }

@@ -67,19 +67,25 @@ struct cli_cmd {
     const char *positional; /* what the one positional argument is, or NULL for none */
     int positional_required;
     const char *required[3]; /* options the command line must give */
+    const char *examples;    /* real command lines, one per line, each after a "# what" line */
 };
 
 enum { OPTS_PARSED = 0, OPTS_HELP = -1 };
 
+/* "sekit VERSION (backends: ...)" on stdout, for `sekit --version` and `sekit CMD --version`. */
+void cli_print_version(void);
+
 /* Parses argv[1..argc) (argv[0] is the subcommand) against the options of own and then extra
  * (a second table, or NULL), each ended by an entry with a NULL name. Returns OPTS_PARSED,
- * OPTS_HELP after printing the help on stdout, or CLI_USAGE (2) after printing one error line on
- * stderr (also for a required option or positional argument that is missing). *pos gets the
- * positional argument, or NULL. */
+ * OPTS_HELP after printing the help (--help, -h) or the version (--version) on stdout, or CLI_USAGE
+ * (2) after printing one error line on stderr (also for a required option or positional argument
+ * that is missing). *pos gets the positional argument, or NULL. */
 int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *extra, int argc,
               char **argv, const char **pos);
 
-/* Prints "sekit CMD: <msg> (see 'sekit CMD --help')" and returns CLI_USAGE. */
+/* Prints "sekit CMD: <msg> (see 'sekit CMD --help')" and returns CLI_USAGE. Every message has
+ * one shape: what is wrong first (the option, argument or file), a colon, then the problem, e.g.
+ * "sekit record: --batch: expected an integer in [1, 4096], got 'x'". */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The ablation modes, shared by ablate and reproduce: index + 1 is the mask the library takes

@@ -47,7 +47,10 @@ static const struct cli_cmd cmd = {
     "a PDF), never FIG.\n",
     "a recording or ablation file (FILE.h5)",
     1,
-    {"--figure", "--out"}};
+    {"--figure", "--out"},
+    "# paper Fig. 6 from a recording's statistics, Fig. 7 as PDF\n"
+    "sekit plot run.stats.h5 --figure inter-class --out fig6.png\n"
+    "sekit plot run.h5 --figure intra-class --classes Trouser,Bag --out fig7.pdf\n"};
 
 int cmd_plot(int argc, char **argv)
 {
@@ -86,7 +89,7 @@ int cmd_plot(int argc, char **argv)
                                size, FIG_SIZE_MIN, FIG_SIZE_MAX);
     q.figure = sekit_figure_names[figure];
     struct sekit_err e = {0};
-    if (sekit_job_figure(&q, &e)) return cli_fail(&e);
+    if (sekit_job_figure(&q, &e)) return cli_fail("plot", &e);
     printf("%s\n", q.out);
     return CLI_OK;
 }

@@ -13,7 +13,10 @@ static const struct cli_cmd cmd = {
     "--resume (same arguments and model).\n",
     NULL,
     0,
-    {"--out"}};
+    {"--out"},
+    "# fifty images of each class, sampled with seed 1; a killed run is continued with --resume\n"
+    "sekit record --out run.h5 --per-class 50 --seed 1\n"
+    "sekit record --out run.h5 --per-class 50 --seed 1 --resume\n"};
 
 int cmd_record(int argc, char **argv)
 {
@@ -36,14 +39,15 @@ int cmd_record(int argc, char **argv)
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
     if (j.resume && j.force)
         return cli_usage_error("record", "--resume and --force exclude each other");
-    struct sekit_pipeline p;
-    if ((rc = cli_pipeline_open(&cp, &p))) return rc;
     struct cli_progress bar;
+    const struct sekit_progress *pr = cli_progress(&bar, "record", cp.quiet);
+    struct sekit_pipeline p;
+    if ((rc = cli_pipeline_open(&cp, "record", &p, pr))) return rc;
     struct sekit_err e = {0};
-    rc = sekit_job_record(&p, &j, cli_progress(&bar, "record", cp.quiet), &e);
+    rc = sekit_job_record(&p, &j, pr, &e);
     if (!rc && !cp.quiet)
         fprintf(stderr, "sekit record: %lld images, %d SE blocks -> %s\n", (long long)p.n,
                 j.nblocks, j.out);
     sekit_pipeline_close(&p);
-    return rc ? cli_fail(&e) : CLI_OK;
+    return rc ? cli_fail("record", &e) : CLI_OK;
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const struct cli_cmd cmd = {
     "reproduce",
@@ -26,7 +27,11 @@ static const struct cli_cmd cmd = {
     "Outputs in DIR are replaced.\n",
     NULL,
     0,
-    {"--out"}};
+    {"--out"},
+    "# the whole analysis of the bundled model into results/ (report: results/report.md)\n"
+    "sekit reproduce --out results\n"
+    "# a quick look: 10 images per class, both ablation modes, into a new results/quick/\n"
+    "sekit reproduce --out results/quick --per-class 10 --mode both\n"};
 
 int cmd_reproduce(int argc, char **argv)
 {
@@ -35,13 +40,19 @@ int cmd_reproduce(int argc, char **argv)
     /* the paper's protocol: fifty images of each class (v4 Sec. 7.2) */
     cp.per_class = 50;
     cp.seed = 1;
+    for (struct opt *t = cp.tab; t->name; t++)
+        if (strcmp(t->name, "--per-class") == 0)
+            t->help = "images of each --classes class in classes.h5 (default 50, the\npaper's "
+                      "protocol; the ablations and all.h5 take every image)";
+        else if (strcmp(t->name, "--seed") == 0)
+            t->help = "sample those images with this seed (default 1; 0: the first N)";
     struct sekit_reproduce_job j = {.classes = "Trouser,Pullover,Sneaker,Bag",
                                     .pair = "Trouser,Bag"};
     int mode = 0;
     const char *pos;
     const struct opt own[] = {
         OPT_S("--out", &j.dir, "DIR",
-              "the output directory (required; created if missing, its parent\nmust exist)"),
+              "the output directory (required; created with its missing parents)"),
         OPT_S("--classes", &j.classes, "A,B,C,D",
               "the inter-class figure's classes (default Trouser,Pullover,Sneaker,Bag)"),
         OPT_S("--pair", &j.pair, "A,B", "the intra-class figure's classes (default Trouser,Bag)"),
@@ -67,10 +78,13 @@ int cmd_reproduce(int argc, char **argv)
     j.seed = (uint64_t)cp.seed;
     cli_pipeline_finish(&cp);
     struct cli_progress bar;
+    const struct sekit_progress *pr = cli_progress(&bar, "reproduce", cp.quiet);
+    j.stages = &bar.stages;
+    j.passes = &bar.passes;
     struct sekit_err e = {0};
-    rc = sekit_job_reproduce(&cp.o, &j, cli_progress(&bar, "reproduce", cp.quiet), &e);
+    rc = sekit_job_reproduce(&cp.o, &j, pr, &e);
     free(line);
-    if (rc) return cli_fail(&e);
+    if (rc) return cli_fail("reproduce", &e);
     printf("%s/report.md (figures: %s/fig6-inter-class.png, fig7-intra-class.png, depth.png, "
            "ablation.png; %.1f s, ablations %.0f image-variants/s)\n",
            j.dir, j.dir, j.t_total, j.image_variants_per_second);
