@@ -159,37 +159,38 @@ def main():
     ok(dims_ok and len(h5_gates) == 16, "one channel dimension per block, 16 blocks",
        {k: v.dims for k, v in ds.data_vars.items()})
     ok(ds["excitation_SE_4_2"].attrs.get("module") == "layer3.1.se"
-       and ds.attrs.get("format_version") == 1, "block and root attributes carried over",
+       and ds.attrs.get("format_version") == 2, "block and root attributes carried over",
        ds["excitation_SE_4_2"].attrs)
     picks = ds.where(ds.true_label == "Bag", drop=True)
     ok(picks.sizes["sample"] == 8, "where(true_label == 'Bag') keeps the 8 bags",
        picks.sizes)
 
-    # the same data in format 2's layout (class names as the label scale, per-block channel
-    # scales, no /class_names) opens to the same Dataset
-    run2 = os.path.join(tmp, "run2.h5")
-    with h5py.File(run) as f, h5py.File(run2, "w") as g:
+    # the same data in format 1's layout (sekit before 2026-11-29: an integer class scale,
+    # channel scales shared by blocks of one width, no /label) opens to the same Dataset
+    run1 = os.path.join(tmp, "run1.h5")
+    with h5py.File(run) as f, h5py.File(run1, "w") as g:
         for k, v in f.attrs.items():
             g.attrs[k] = v
-        g.attrs["format_version"] = np.int64(2)
-        g.create_dataset("label", data=np.array(names, dtype=h5py.string_dtype()))
+        g.attrs["format_version"] = np.int64(1)
+        g.create_dataset("class_names", data=np.array(names, dtype=h5py.string_dtype()))
+        g.create_dataset("class", data=np.arange(len(names)))
         for k in ("labels", "predictions", "logits", "sample_index"):
             g.create_dataset(k, data=f[k][()])
         for grp in ("excitation", "squeeze"):
             for b, d in f[grp].items():
-                if f"channel_{b}" not in g:
-                    g.create_dataset(f"channel_{b}", data=np.arange(d.shape[1]))
+                if f"channel_{d.shape[1]}" not in g:
+                    g.create_dataset(f"channel_{d.shape[1]}", data=np.arange(d.shape[1]))
                 out = g.create_dataset(f"{grp}/{b}", data=d[()])
                 for k, v in d.attrs.items():
                     if k not in ("DIMENSION_LIST",):
                         out.attrs[k] = v
-    ds2 = sekit.open_recording(run2)
+    ds1 = sekit.open_recording(run1)
     try:
-        xr.testing.assert_equal(ds, ds2)
+        xr.testing.assert_equal(ds, ds1)  # values and coordinates; attributes differ
         same, why = True, ""
     except AssertionError as exc:
         same, why = False, exc
-    ok(same and ds2.attrs["format_version"] == 2, "format 2's layout opens to the same Dataset",
+    ok(same and ds1.attrs["format_version"] == 1, "format 1's layout opens to the same Dataset",
        why)
 
     # ---- preprocess + forward against the recording ------------------------------------
@@ -262,7 +263,7 @@ def main():
     except sekit.Error as exc:
         msg = str(exc)
     cli = subprocess.run([os.environ["SEKIT_BIN"], "info", bad], capture_output=True, text=True)
-    ok(msg.startswith(bad + ": ") and cli.stderr.strip() == "sekit: " + msg,
+    ok(msg.startswith(bad + ": ") and cli.stderr.strip() == "sekit info: " + msg,
        "a bad model file raises sekit.Error with the message the CLI prints",
        f"python: {msg!r}\ncli: {cli.stderr!r}")
     try:
