@@ -826,8 +826,8 @@ int sekit_ds_out_size(const struct sekit_ds *ds, const struct sekit_preproc *pp)
 /* dst (C, S, S) from interleaved 8-bit pixels src (H, W, sc) at offset (y0, x0), normalised as
  * torchvision's ToTensor and Normalize compute it in float32: v / 255, then (x - mean) / std
  * (a division, not a product with 1 / 255, which rounds differently). */
-static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
-                   const struct sekit_preproc *pp)
+void sekit_ds_to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
+                     const struct sekit_preproc *pp)
 {
     for (int c = 0; c < pp->channels; c++) {
         int from = sc == 1 ? 0 : pp->bgr ? 2 - c : c;
@@ -842,7 +842,7 @@ static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, 
 
 /* The offset of a centre crop that leaves d pixels: torchvision's CenterCrop takes
  * int(round(d / 2.0)) with Python's round, half to even (d = 117: 58, not 59). */
-static int center_offset(int d)
+int sekit_ds_center_offset(int d)
 {
     const int k = d / 2;
     return d % 2 == 0 || k % 2 == 0 ? k : k + 1;
@@ -872,7 +872,9 @@ static int load_folder(struct sekit_ds *ds, int64_t i, const struct sekit_prepro
     if (!rc && (W < S || H < S))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %dx%d image is smaller than the %dx%d crop", p, W, H,
                         S, S);
-    if (!rc) to_chw(dst, src->pix, src->c, W, center_offset(H - S), center_offset(W - S), S, pp);
+    if (!rc)
+        sekit_ds_to_chw(dst, src->pix, src->c, W, sekit_ds_center_offset(H - S),
+                        sekit_ds_center_offset(W - S), S, pp);
     sekit_image_free(&img);
     sekit_image_free(&rs);
     return rc;
@@ -891,9 +893,9 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
     if (S > ds->h || S > ds->w)
         return sekit_errf(e, SEKIT_EINVAL, "%s: crop %d is larger than the %dx%d images", ds->path,
                           S, ds->h, ds->w);
-    const int y0 = center_offset(ds->h - S), x0 = center_offset(ds->w - S);
+    const int y0 = sekit_ds_center_offset(ds->h - S), x0 = sekit_ds_center_offset(ds->w - S);
     if (ds->format == SEKIT_DS_IDX) {
-        to_chw(dst, ds->pixels + (size_t)i * ds->h * ds->w, 1, ds->w, y0, x0, S, pp);
+        sekit_ds_to_chw(dst, ds->pixels + (size_t)i * ds->h * ds->w, 1, ds->w, y0, x0, S, pp);
         return SEKIT_OK;
     }
     int f = 0;
@@ -910,7 +912,7 @@ int sekit_ds_load(struct sekit_ds *ds, int64_t i, const struct sekit_preproc *pp
     if (pp->channels == 1)
         return sekit_errf(e, SEKIT_EINVAL, "%s: a 1-channel model cannot take colour CIFAR images",
                           ds->path);
-    to_chw(dst, hwc, 3, 32, y0, x0, S, pp);
+    sekit_ds_to_chw(dst, hwc, 3, 32, y0, x0, S, pp);
     return SEKIT_OK;
 }
 

@@ -53,6 +53,14 @@ struct sekit_preproc {
 
 struct sekit_ds;
 
+/* dst (C, S, S) from interleaved 8-bit pixels src (H, W, sc) at offset (y0, x0), normalised as
+ * pp says (ToTensor and Normalize in float32). The one conversion of pixels to model input, for
+ * datasets and for images handed in through sekit_input_convert. */
+void sekit_ds_to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
+                     const struct sekit_preproc *pp);
+/* The offset of a centre crop that leaves d pixels, as torchvision's CenterCrop. */
+int sekit_ds_center_offset(int d);
+
 int sekit_ds_open(struct sekit_ds **out, const struct sekit_ds_opts *o, struct sekit_err *e);
 void sekit_ds_close(struct sekit_ds *ds);
 

@@ -61,35 +61,15 @@ int sekit_input_resolve(struct sekit_input *in, const struct sekit_model *m, con
     return SEKIT_OK;
 }
 
-/* torchvision's CenterCrop offset, int(round(d / 2.0)) with Python's round (dataset.c). */
-static int center_offset(int d)
-{
-    const int k = d / 2;
-    return d % 2 == 0 || k % 2 == 0 ? k : k + 1;
-}
-
-/* ToTensor and Normalize in float32 over an S x S window at (y0, x0) of a W-wide image of sc
- * interleaved channels (dataset.c's to_chw). */
-static void to_chw(float *dst, const unsigned char *src, int sc, int W, int y0, int x0, int S,
-                   const struct sekit_input *in)
-{
-    for (int c = 0; c < in->channels; c++) {
-        const int from = sc == 1 ? 0 : in->bgr ? 2 - c : c;
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                float v = src[((size_t)(y + y0) * W + (x + x0)) * sc + from];
-                if (!in->scale255) v = v / 255.0f;
-                dst[((size_t)c * S + y) * S + x] = (v - in->mean[c]) / in->std[c];
-            }
-    }
-}
-
 int sekit_input_convert(const struct sekit_input *in, const uint8_t *src, int64_t n, float *dst,
                         struct sekit_err *e)
 {
     SEKIT_ASSERT(n >= 0 && in->size > 0);
     const size_t isz = (size_t)in->h * in->w * in->c;
     const size_t osz = (size_t)in->channels * in->size * in->size;
+    struct sekit_preproc pp = {.channels = in->channels, .bgr = in->bgr, .scale255 = in->scale255};
+    memcpy(pp.mean, in->mean, sizeof pp.mean);
+    memcpy(pp.std, in->std, sizeof pp.std);
     for (int64_t i = 0; i < n; i++) {
         const unsigned char *img = src + (size_t)i * isz;
         int W = in->w, H = in->h;
@@ -110,8 +90,8 @@ int sekit_input_convert(const struct sekit_input *in, const uint8_t *src, int64_
             }
         }
         const int S = in->size;
-        to_chw(dst + (size_t)i * osz, img, in->c, W, center_offset(H - S), center_offset(W - S), S,
-               in);
+        sekit_ds_to_chw(dst + (size_t)i * osz, img, in->c, W, sekit_ds_center_offset(H - S),
+                        sekit_ds_center_offset(W - S), S, &pp);
         sekit_image_free(&rs);
     }
     return SEKIT_OK;

@@ -221,7 +221,7 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
             j->t_record, j->t_ablation, j->t_stats, j->t_figures, j->t_total,
             j->image_variants_per_second);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
-               "`*.stats.h5`, `*.stats.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
+               "`*.stats.h5`, `*.stats.csv`, `*.means.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
                "`report.html`: this report as one page with the figures inline, for a browser "
                "offline.\n");
     errno = 0;

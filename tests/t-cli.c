@@ -253,7 +253,7 @@ static void option_parser(void)
         {"stats a.h5 b.h5", "sekit stats: 'b.h5': unexpected argument (see 'sekit stats --help')"},
         {"stats a.h5 --json --quiet", "sekit stats: --json, --quiet: give one of them"},
         {"info --arch nosuch", "sekit info: unknown architecture 'nosuch'"},
-        {"info", "sekit info: give either MODEL or --arch NAME"},
+        {"info m.safetensors --arch seresnet50", "sekit info: give either MODEL or --arch NAME"},
         {"eval --backend cuda", "--backend: expected one of openblas, onednn, got 'cuda'"},
         {"help eval --json", "sekit help: '--json': unexpected argument (see 'sekit help')"},
         {"nosuch", "sekit: nosuch: unknown command (see 'sekit help')"},
@@ -291,6 +291,12 @@ static void info_json(void)
     ok(st == 0 && stages && n == 4 && strstr(stages, "\"stage\": 5") &&
            strstr(stages, "\"blocks\": 6"),
        "info --json lists the 4 stages with their SE share (got %d)", n);
+    snprintf(cmd, sizeof cmd, "'%s' info", tap_sekit());
+    const int st2 = capture(cmd, buf, sizeof buf);
+    ok(st2 == 0 && strstr(buf, "models/fashion_mnist_seresnet50.safetensors\n") &&
+           strstr(buf, "SE_5_3"),
+       "info without MODEL describes the bundled default model (exit %d)", st2);
+    if (st2 || !strstr(buf, "SE_5_3")) diag("%s", buf);
 }
 
 static void eval_json(void)

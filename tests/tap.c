@@ -21,9 +21,12 @@ static int report(int cond, const char *fmt, va_list ap)
 {
     tests_run++;
     if (!cond) tests_failed++;
-    printf("%sok %d - ", cond ? "" : "not ", tests_run);
-    vprintf(fmt, ap);
-    printf("\n");
+    /* a description is one TAP line: a line break in it (a quoted page) would end the line */
+    char desc[4096];
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    for (char *c = desc; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    printf("%sok %d - %s\n", cond ? "" : "not ", tests_run, desc);
     fflush(stdout);
     return cond;
 }

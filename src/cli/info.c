@@ -97,17 +97,20 @@ static void print_text(const char *source, const struct sekit_model *m,
 
 static const struct cli_cmd cmd = {
     "info",
-    "info MODEL.safetensors [--json] [--size N]\n       sekit info --arch NAME [--json] "
+    "info [MODEL.safetensors] [--json] [--size N]\n       sekit info --arch NAME [--json] "
     "[--size N]",
     "Prints the architecture inferred from a weight file (or of a named architecture), a "
     "table\nof its SE blocks (paper name, weight-name prefix, channels C, reduced width CR, "
     "parameters),\ntotal parameters as PyTorch's parameters() counts them, and the SE "
-    "parameters per stage with\ntheir share of the total.\n",
+    "parameters per stage with\ntheir share of the total. Without MODEL or --arch: the bundled "
+    "default model.\n",
     "MODEL",
     0,
     {NULL},
     "# the architecture, SE blocks and parameters of timm's SE-ResNet-50, then as JSON\n"
     "sekit info --arch seresnet50\n"
+    "# the bundled default model's blocks\n"
+    "sekit info\n"
     "sekit info --arch seresnet50 --json --size 224\n"};
 
 int cmd_info(int argc, char **argv)
@@ -125,7 +128,8 @@ int cmd_info(int argc, char **argv)
     };
     int rc = cli_parse(&cmd, own, NULL, argc, argv, &path);
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
-    if (!path == !arch) return cli_usage_error("info", "give either MODEL or --arch NAME");
+    if (path && arch) return cli_usage_error("info", "give either MODEL or --arch NAME");
+    if (!path && !arch) path = sekit_default_model_path();
     struct sekit_model *m;
     struct sekit_err e = {0};
     if (sekit_job_model(&m, path, arch, &e)) return cli_fail("info", &e);

@@ -17,7 +17,7 @@ static const struct cli_cmd cmd = {
     "  2. block ablations (presets single, stage, last-stage, last-two, all) on the whole\n"
     "     split (DIR/ablation.*); their pass records every image of the split as well\n"
     "     (DIR/all.h5), with no pass of its own\n"
-    "  3. statistics of both recordings (DIR/*.stats.h5, .csv)\n"
+    "  3. statistics of both recordings (DIR/*.stats.h5, .stats.csv, .means.csv)\n"
     "  4. figures: inter-class (Fig. 6, the 'all' curve from every image), intra-class "
     "(Fig. 7,\n     --pair), depth trend, ablation; PNG and PDF, with gnuplot scripts in "
     "DIR/gnuplot\n"

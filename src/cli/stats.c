@@ -12,12 +12,13 @@ static const struct cli_cmd cmd = {
     "quartiles\nand count of the gates; the all-classes mean curve; and per block the class "
     "specificity\n(between-class / total variance), the mean distance between class means, "
     "and saturation\n(share of gates > 0.99 and < 0.01). Writes them to FILE plus a CSV "
-    "summary (FILE with\n.csv); the recording itself is never modified. Definitions: "
+    "summary (FILE with\n.csv) and the per-class, per-channel means (RUN.means.csv); the "
+    "recording itself is\nnever modified. Definitions: "
     "analysis/analysis.h and the\nfile's /stats 'definitions' attribute.\n",
     "a recording (RUN.h5)",
     1,
     {NULL},
-    "# writes run.stats.h5 and run.stats.csv and prints the per-block table, or it as JSON\n"
+    "# writes run.stats.h5, run.stats.csv and run.means.csv and prints the per-block table, or it as JSON\n"
     "sekit stats run.h5\n"
     "sekit stats run.h5 --json > blocks.json\n"};
 
