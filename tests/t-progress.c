@@ -51,6 +51,7 @@ static int check_lines(const char *text, const char *cmd, long long total, const
     snprintf(prefix, sizeof prefix, "sekit %s: %s", cmd, where);
     int periodic = 0, finals = 0;
     long long last = -1;
+    double rates[256], mean_rate = 0;
     for (const char *l = text; *l;) {
         const size_t len = strcspn(l, "\n");
         char line[512];
@@ -76,6 +77,7 @@ static int check_lines(const char *text, const char *cmd, long long total, const
                 return -1;
             }
             last = d;
+            rates[periodic < 256 ? periodic : 255] = rate;
             periodic++;
         } else if (sscanf(p, "%lld/%lld images in %d:%d (%lf img/s)%n", &d, &t, &em, &es, &rate,
                           &n) == 5 &&
@@ -84,6 +86,7 @@ static int check_lines(const char *text, const char *cmd, long long total, const
                 diag("bad last line: %s", line);
                 return -1;
             }
+            mean_rate = rate;
             finals++;
         } else {
             diag("unparsed progress line: %s", line);
@@ -94,6 +97,14 @@ static int check_lines(const char *text, const char *cmd, long long total, const
         diag("%d last lines with '%s'", finals, prefix);
         return -1;
     }
+    /* the moving window's rate stays near the pass's mean (a loaded machine may halve or double
+     * it for a moment; a window that lost its samples is off by orders of magnitude) */
+    for (int i = 1; i < periodic && i < 256; i++)
+        if (rates[i] < mean_rate / 10 || rates[i] > mean_rate * 10) {
+            diag("line %d of '%s': %.1f img/s against the pass's %.1f", i + 1, prefix, rates[i],
+                 mean_rate);
+            return -1;
+        }
     return periodic;
 }
 

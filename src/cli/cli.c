@@ -38,19 +38,20 @@ static const char *clock_text(char *buf, size_t n, double s)
     return buf;
 }
 
-/* Images per second over the moving window (0: not measured yet). */
+/* Images per second over the moving window (0: not measured yet): from the oldest sample in
+ * the window to now. The newest sample is now's own, so the oldest candidate is the one before
+ * it. The window is CLI_RATE_WINDOW seconds for a bar, two intervals for logged lines. */
 static double window_rate(const struct cli_progress *c, double t, int64_t done)
 {
-    if (c->nwin == 0) return 0;
-    /* the oldest sample no older than the window, else the oldest kept */
-    int oldest = (c->headwin - c->nwin + CLI_RATE_SAMPLES) % CLI_RATE_SAMPLES;
-    for (int i = 0; i < c->nwin - 1; i++) {
-        const int k = (oldest + i) % CLI_RATE_SAMPLES;
-        if (t - c->win[k].t <= CLI_RATE_WINDOW) break;
-        oldest = (k + 1) % CLI_RATE_SAMPLES;
-    }
-    const double dt = t - c->win[oldest].t;
-    return dt > 0 ? (double)(done - c->win[oldest].done) / dt : 0;
+    if (c->nwin < 2) return 0;
+    const double window = c->tty ? CLI_RATE_WINDOW : 2 * c->interval;
+    const int first = (c->headwin - c->nwin + CLI_RATE_SAMPLES) % CLI_RATE_SAMPLES;
+    int i = 0;
+    while (i < c->nwin - 2 && t - c->win[(first + i) % CLI_RATE_SAMPLES].t > window)
+        i++;
+    const struct cli_rate_sample *o = &c->win[(first + i) % CLI_RATE_SAMPLES];
+    const double dt = t - o->t;
+    return dt > 0 ? (double)(done - o->done) / dt : 0;
 }
 
 static void window_add(struct cli_progress *c, double t, int64_t done)

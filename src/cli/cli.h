@@ -27,9 +27,10 @@ const char *cli_group(char *buf, size_t n, long long v);
  *     seconds (default 5): done/total, images per second, elapsed, ETA; and a last line with the
  *     time taken.
  * The rate counts from the end of the first batch (whose time holds the warm-up) over a moving
- * window of the last CLI_RATE_WINDOW seconds; no ETA is shown before CLI_ETA_AFTER seconds or a
- * tenth of the pass have been measured. Stages (reproduce) and passes (ablate's mean gates, then
- * its variants) label the bar and the lines, and add the images still to come to an overall ETA. */
+ * window of the last CLI_RATE_WINDOW seconds (a bar) or two intervals (lines); no ETA is shown
+ * before CLI_ETA_AFTER seconds or a tenth of the pass have been measured. Stages (reproduce) and
+ * passes (ablate's mean gates, then its variants) label the bar and the lines, and add the images
+ * still to come to an overall ETA. */
 enum { CLI_RATE_SAMPLES = 128 }; /* 12.8 s of a bar drawn every 0.1 s */
 #define CLI_RATE_WINDOW 10.0
 #define CLI_ETA_AFTER 1.0
