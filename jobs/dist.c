@@ -1,0 +1,185 @@
+/* dist.c -- see dist.h. With MPI (SEKIT_HAVE_MPI) the collectives are MPI's on
+ * MPI_COMM_WORLD; without it a job is one rank and each collective returns its input. */
+#include "dist.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SEKIT_HAVE_MPI
+#include <mpi.h>
+#endif
+
+/* MPI counts are int: transfers go in pieces of at most this many elements */
+#define PIECE (1 << 28)
+
+int sekit_dist_built(void)
+{
+#ifdef SEKIT_HAVE_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int sekit_dist_init(struct sekit_dist *d, int *argc, char ***argv, struct sekit_err *e)
+{
+    d->rank = 0, d->size = 1;
+#ifdef SEKIT_HAVE_MPI
+    int provided = 0;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return sekit_errf(e, SEKIT_EIO, "MPI could not start");
+    if (provided < MPI_THREAD_FUNNELED) {
+        MPI_Finalize();
+        return sekit_errf(e, SEKIT_EIO, "MPI: this MPI library gives no thread support");
+    }
+    /* a failed call ends the job with MPI's own message: sekit checks its inputs before any
+     * collective, so a failure here is the MPI runtime's (a lost node), not a rank's input */
+    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+#else
+    (void)argc, (void)argv, (void)e;
+#endif
+    return SEKIT_OK;
+}
+
+void sekit_dist_finalize(const struct sekit_dist *d)
+{
+    (void)d;
+#ifdef SEKIT_HAVE_MPI
+    MPI_Finalize();
+#endif
+}
+
+void sekit_dist_range(const struct sekit_dist *d, int64_t n, int64_t *lo, int64_t *hi)
+{
+    SEKIT_ASSERT(d->size >= 1 && d->rank >= 0 && d->rank < d->size && n >= 0);
+    const int64_t q = n / d->size, r = n % d->size;
+    *lo = d->rank * q + (d->rank < r ? d->rank : r);
+    *hi = *lo + q + (d->rank < r ? 1 : 0);
+}
+
+int sekit_dist_agree(const struct sekit_dist *d, int rc, struct sekit_err *e)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size == 1) return rc;
+    /* the lowest failing rank: MPI_MIN over (failed ? rank : size) */
+    int mine = rc ? d->rank : d->size, first;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first == d->size) return SEKIT_OK;
+    struct {
+        int code;
+        char msg[SEKIT_ERRMSG_MAX];
+    } what = {0};
+    if (d->rank == first) {
+        what.code = rc;
+        snprintf(what.msg, sizeof what.msg, "%s", e ? e->msg : "failed");
+    }
+    MPI_Bcast(&what, (int)sizeof what, MPI_BYTE, first, MPI_COMM_WORLD);
+    return sekit_errf(e, what.code, "rank %d of %d: %s", first, d->size, what.msg);
+#else
+    (void)d, (void)e;
+    return rc;
+#endif
+}
+
+void sekit_dist_sum_i64(const struct sekit_dist *d, int64_t *v, size_t n)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size == 1) return;
+    for (size_t o = 0; o < n; o += PIECE) {
+        const int k = (int)(n - o < PIECE ? n - o : PIECE);
+        MPI_Allreduce(MPI_IN_PLACE, v + o, k, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    }
+#else
+    (void)d, (void)v, (void)n;
+#endif
+}
+
+int sekit_dist_gather(const struct sekit_dist *d, const void *buf, size_t nbytes, void **out,
+                      size_t *out_bytes, struct sekit_err *e)
+{
+    *out = NULL, *out_bytes = 0;
+    if (d->size == 1) {
+        if (d->rank == 0) {
+            *out = malloc(nbytes ? nbytes : 1);
+            if (!*out) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+            if (nbytes) memcpy(*out, buf, nbytes);
+            *out_bytes = nbytes;
+        }
+        return SEKIT_OK;
+    }
+#ifdef SEKIT_HAVE_MPI
+    const int64_t mine = (int64_t)nbytes;
+    int64_t *sizes = calloc((size_t)d->size, sizeof *sizes);
+    int bad = !sizes;
+    MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (bad) {
+        free(sizes);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    MPI_Allgather(&mine, 1, MPI_INT64_T, sizes, 1, MPI_INT64_T, MPI_COMM_WORLD);
+    size_t total = 0;
+    for (int r = 0; r < d->size; r++)
+        total += (size_t)sizes[r];
+    unsigned char *all = NULL;
+    if (d->rank == 0) {
+        all = malloc(total ? total : 1);
+        bad = !all;
+    }
+    /* every rank learns whether rank 0 can take the data before anything is sent */
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (bad) {
+        free(sizes);
+        return sekit_errf(e, SEKIT_ENOMEM, "rank 0 of %d: out of memory gathering %zu bytes",
+                          d->size, total);
+    }
+    /* point to point in rank order, in pieces that fit MPI's int counts */
+    if (d->rank == 0) {
+        size_t at = 0;
+        memcpy(all, buf, nbytes);
+        at += nbytes;
+        for (int r = 1; r < d->size; r++)
+            for (size_t o = 0; o < (size_t)sizes[r]; o += PIECE) {
+                const int k = (int)((size_t)sizes[r] - o < PIECE ? (size_t)sizes[r] - o : PIECE);
+                MPI_Recv(all + at + o, k, MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            }
+        for (int r = 1; r < d->size; r++)
+            at += (size_t)sizes[r];
+        *out = all, *out_bytes = total;
+    } else {
+        for (size_t o = 0; o < nbytes; o += PIECE) {
+            const int k = (int)(nbytes - o < PIECE ? nbytes - o : PIECE);
+            MPI_Send((const unsigned char *)buf + o, k, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+        }
+    }
+    free(sizes);
+    return SEKIT_OK;
+#else
+    (void)e;
+    return SEKIT_OK;
+#endif
+}
+
+void sekit_dist_bcast(const struct sekit_dist *d, void *buf, size_t nbytes, int root)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size == 1) return;
+    for (size_t o = 0; o < nbytes; o += PIECE) {
+        const int k = (int)(nbytes - o < PIECE ? nbytes - o : PIECE);
+        MPI_Bcast((unsigned char *)buf + o, k, MPI_BYTE, root, MPI_COMM_WORLD);
+    }
+#else
+    (void)d, (void)buf, (void)nbytes, (void)root;
+#endif
+}
+
+void sekit_dist_barrier(const struct sekit_dist *d)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size > 1) MPI_Barrier(MPI_COMM_WORLD);
+#else
+    (void)d;
+#endif
+}

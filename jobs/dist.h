@@ -1,0 +1,58 @@
+/*
+ * dist.h -- the ranks of a job launched by mpirun or srun, or the one process of any other run.
+ *
+ * A job split across ranks gives each rank a contiguous range of the selection's rows
+ * (sekit_dist_range), runs the engine on it with the rank's own threads, and combines what the
+ * ranks computed with the collectives below; rank 0 alone prints and writes the files that are
+ * not per rank. Built without MPI (meson -Dmpi=disabled, the default), or run without mpirun,
+ * a job is one rank and every collective returns its input: the serial path is the same code.
+ *
+ * Every function here except sekit_dist_range is collective: all ranks call it, in the same
+ * order. Only the thread that called sekit_dist_init calls them (MPI_THREAD_FUNNELED).
+ */
+#ifndef SEKIT_DIST_H
+#define SEKIT_DIST_H
+
+#include "../src/sekit.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sekit_dist {
+    int rank, size; /* this process's rank, of size ranks */
+};
+
+/* 1 when this build can run as several MPI ranks. */
+int sekit_dist_built(void);
+
+/* Starts MPI when the build has it and fills d (a process not started by mpirun or srun is rank
+ * 0 of 1). Call once, before any other sekit_dist function. */
+int sekit_dist_init(struct sekit_dist *d, int *argc, char ***argv, struct sekit_err *e);
+/* Ends MPI (after the last collective). */
+void sekit_dist_finalize(const struct sekit_dist *d);
+
+/* Rows [*lo, *hi) of n for d's rank: contiguous, in rank order, sizes differing by at most one
+ * (the first n % size ranks take one more). */
+void sekit_dist_range(const struct sekit_dist *d, int64_t n, int64_t *lo, int64_t *hi);
+
+/* Every rank passes the status of its own work (rc, e). All ranks return the status of the
+ * lowest rank that failed, and e holds that rank's message, prefixed "rank R of N: " when there
+ * are several ranks; SEKIT_OK when every rank succeeded. */
+int sekit_dist_agree(const struct sekit_dist *d, int rc, struct sekit_err *e);
+
+/* v[0..n) summed over the ranks, in place, on every rank. Integer sums are exact in any order,
+ * so the result does not depend on the number of ranks. */
+void sekit_dist_sum_i64(const struct sekit_dist *d, int64_t *v, size_t n);
+
+/* Rank 0 receives every rank's nbytes of buf, concatenated in rank order, into *out (malloc'd,
+ * *out_bytes its size; NULL and 0 on other ranks). Fails (on every rank) with SEKIT_ENOMEM when
+ * rank 0 cannot hold them. */
+int sekit_dist_gather(const struct sekit_dist *d, const void *buf, size_t nbytes, void **out,
+                      size_t *out_bytes, struct sekit_err *e);
+
+/* buf[0..nbytes) of rank root copied to every rank. */
+void sekit_dist_bcast(const struct sekit_dist *d, void *buf, size_t nbytes, int root);
+
+void sekit_dist_barrier(const struct sekit_dist *d);
+
+#endif
