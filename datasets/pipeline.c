@@ -138,11 +138,18 @@ void sekit_pipeline_close(struct sekit_pipeline *p)
 int sekit_pipeline_run(struct sekit_pipeline *p, int64_t from, sekit_batch_fn fn, void *ctx,
                        const struct sekit_progress *progress, struct sekit_err *e)
 {
+    return sekit_pipeline_run_rows(p, from, p->n, fn, ctx, progress, e);
+}
+
+int sekit_pipeline_run_rows(struct sekit_pipeline *p, int64_t from, int64_t to, sekit_batch_fn fn,
+                            void *ctx, const struct sekit_progress *progress, struct sekit_err *e)
+{
+    SEKIT_ASSERT(0 <= from && from <= to && to <= p->n);
     const int K = sekit_model_arch(p->m)->num_classes;
     const size_t img = (size_t)p->pre.pp.channels * p->pre.size * p->pre.size;
-    if (progress && progress->fn) progress->fn(from, p->n, progress->ctx);
-    for (int64_t first = from; first < p->n; first += p->batch) {
-        const int nb = (int)(p->n - first < p->batch ? p->n - first : p->batch);
+    if (progress && progress->fn) progress->fn(from, to, progress->ctx);
+    for (int64_t first = from; first < to; first += p->batch) {
+        const int nb = (int)(to - first < p->batch ? to - first : p->batch);
         for (int b = 0; b < nb; b++) {
             const int64_t i = p->idx[first + b];
             int rc = sekit_ds_load(p->ds, i, &p->pre.pp, p->x + img * b, e);
@@ -159,7 +166,7 @@ int sekit_pipeline_run(struct sekit_pipeline *p, int64_t from, sekit_batch_fn fn
         }
         int rc = fn(p, first, nb, ctx, e);
         if (rc) return rc;
-        if (progress && progress->fn) progress->fn(first + nb, p->n, progress->ctx);
+        if (progress && progress->fn) progress->fn(first + nb, to, progress->ctx);
     }
     return SEKIT_OK;
 }

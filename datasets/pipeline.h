@@ -80,5 +80,9 @@ struct sekit_progress {
 /* Runs rows [from, p->n) through the engine, calling fn per batch (progress may be NULL). */
 int sekit_pipeline_run(struct sekit_pipeline *p, int64_t from, sekit_batch_fn fn, void *ctx,
                        const struct sekit_progress *progress, struct sekit_err *e);
+/* The same over rows [from, to) (one rank's share of the selection); progress counts rows done
+ * of [from, to). */
+int sekit_pipeline_run_rows(struct sekit_pipeline *p, int64_t from, int64_t to, sekit_batch_fn fn,
+                            void *ctx, const struct sekit_progress *progress, struct sekit_err *e);
 
 #endif

@@ -23,33 +23,56 @@ int sekit_dist_built(void)
 #endif
 }
 
-int sekit_dist_init(struct sekit_dist *d, int *argc, char ***argv, struct sekit_err *e)
+static struct sekit_dist world = {0, 1};
+static int started;
+
+const struct sekit_dist *sekit_dist_world(void)
 {
-    d->rank = 0, d->size = 1;
+    return &world;
+}
+
 #ifdef SEKIT_HAVE_MPI
+/* Set by OpenMPI's mpirun, by MPICH's and Intel's Hydra, by PMIx (srun --mpi=pmix) and by
+ * PMI-2 (srun --mpi=pmi2). A process without them is not part of a launched job: it runs as one
+ * rank without MPI, so the MPI build's sekit is the serial one outside mpirun. */
+static int launched(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+#endif
+
+int sekit_dist_init(int *argc, char ***argv, struct sekit_err *e)
+{
+    world.rank = 0, world.size = 1;
+#ifdef SEKIT_HAVE_MPI
+    if (!launched()) return SEKIT_OK;
     int provided = 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         return sekit_errf(e, SEKIT_EIO, "MPI could not start");
+    started = 1;
     if (provided < MPI_THREAD_FUNNELED) {
-        MPI_Finalize();
+        sekit_dist_finalize();
         return sekit_errf(e, SEKIT_EIO, "MPI: this MPI library gives no thread support");
     }
-    /* a failed call ends the job with MPI's own message: sekit checks its inputs before any
-     * collective, so a failure here is the MPI runtime's (a lost node), not a rank's input */
-    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    /* MPI's default error handler ends the job with MPI's message on a failed call: sekit checks
+     * its inputs before any collective, so a failure there is the runtime's (a lost node) */
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
 #else
     (void)argc, (void)argv, (void)e;
 #endif
     return SEKIT_OK;
 }
 
-void sekit_dist_finalize(const struct sekit_dist *d)
+void sekit_dist_finalize(void)
 {
-    (void)d;
 #ifdef SEKIT_HAVE_MPI
-    MPI_Finalize();
+    if (started) MPI_Finalize();
 #endif
+    started = 0;
 }
 
 void sekit_dist_range(const struct sekit_dist *d, int64_t n, int64_t *lo, int64_t *hi)

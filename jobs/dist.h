@@ -25,11 +25,16 @@ struct sekit_dist {
 /* 1 when this build can run as several MPI ranks. */
 int sekit_dist_built(void);
 
-/* Starts MPI when the build has it and fills d (a process not started by mpirun or srun is rank
- * 0 of 1). Call once, before any other sekit_dist function. */
-int sekit_dist_init(struct sekit_dist *d, int *argc, char ***argv, struct sekit_err *e);
-/* Ends MPI (after the last collective). */
-void sekit_dist_finalize(const struct sekit_dist *d);
+/* Starts MPI when the build has it and the process was started by an MPI launcher (mpirun,
+ * mpiexec, srun: their environment says so), and makes the process's place in the job the one
+ * sekit_dist_world returns; any other process is rank 0 of 1 and starts no MPI. Call once, from
+ * the thread that will make every collective call, before any of them. */
+int sekit_dist_init(int *argc, char ***argv, struct sekit_err *e);
+/* Ends MPI if sekit_dist_init started it (after the last collective). */
+void sekit_dist_finalize(void);
+/* The job's ranks as sekit_dist_init found them: rank 0 of 1 until it is called. MPI's world is
+ * the process's, like its thread count, so jobs ask for it rather than carry it. */
+const struct sekit_dist *sekit_dist_world(void);
 
 /* Rows [*lo, *hi) of n for d's rank: contiguous, in rank order, sizes differing by at most one
  * (the first n % size ranks take one more). */

@@ -1,5 +1,6 @@
 /* main.c -- the sekit command: dispatches to one subcommand per file. */
 #include "cli.h"
+#include "../../jobs/dist.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -82,5 +83,12 @@ int main(int argc, char **argv)
                 sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? "openblas, onednn" : "openblas");
         return CLI_USAGE;
     }
-    return run(argv[1], argc - 1, argv + 1);
+    struct sekit_err e = {0};
+    if (sekit_dist_init(&argc, &argv, &e)) {
+        fprintf(stderr, "sekit: %s\n", e.msg);
+        return CLI_FAIL;
+    }
+    const int rc = run(argv[1], argc - 1, argv + 1);
+    sekit_dist_finalize();
+    return rc;
 }
