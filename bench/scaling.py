@@ -10,6 +10,8 @@ ablation goes on one core, and the file sizes a recording reaches.
             finishing step (journal -> HDF5) and the compressed bytes per stored value
   ablate    sekit ablate and eval on the bundled model: the ablation pass's cost in full
             forward passes, against the prediction of the MAC model below
+  mpi       (only when asked for) record and ablate from the MPI build: 1 rank x 1 thread,
+            2 ranks x 1 thread, 1 rank x 2 threads
   model     per-block MACs of seresnet50 / seresnet152d (checked against sekit info's total),
             the variants of the default ablation presets and the forward passes they cost
 
@@ -19,6 +21,7 @@ python3-pil), and cc with libjpeg-turbo, libpng, zlib and GLib's development fil
 
   /usr/bin/python3 bench/scaling.py --repeat 2
   /usr/bin/python3 bench/scaling.py --only decode,record
+  /usr/bin/python3 bench/scaling.py --only mpi --mpi-build build-mpi
 """
 import argparse
 import json
@@ -259,17 +262,18 @@ def timed_stderr(cmd):
 
 def record_section(sekit, tmp, args):
     import h5py
-    print("## sekit record, bundled model, --per-class %d (%d images), --threads %d, median of %d\n"
-          % (args.per_class, 10 * args.per_class, args.threads, args.repeat))
-    print("| --squeeze | wall s | pass s | finishing s | file MB | gate B/value | squeeze B/value |"
-          " other datasets MB |")
-    print("|---|---|---|---|---|---|---|---|")
-    for squeeze in (False, True):
+    print("## sekit record, bundled model, --per-class %d (%d images), median of %d\n"
+          % (args.record_per_class, 10 * args.record_per_class, args.repeat))
+    print("| threads | --squeeze | wall s | pass s | finishing s (runs) | finishing s | file MB |"
+          " gate B/value | squeeze B/value | other datasets MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for threads, squeeze in ((t, q) for t in (1, 2) for q in (False, True)):
         walls, passes, fins, rows = [], [], [], None
         for _ in range(args.repeat):
             out = os.path.join(tmp, "run.h5")
-            cmd = [sekit, "record", "--out", out, "--force", "--per-class", str(args.per_class),
-                   "--threads", str(args.threads)] + (["--squeeze"] if squeeze else [])
+            cmd = [sekit, "record", "--out", out, "--force", "--per-class",
+                   str(args.record_per_class), "--threads", str(threads)] + (
+                       ["--squeeze"] if squeeze else [])
             total, lines = timed_stderr(cmd)
             # the pass ends with its "N/N images in" line; the finishing step (journal -> HDF5,
             # fsync, rename) runs between it and the closing "-> RUN.h5" line
@@ -295,8 +299,9 @@ def record_section(sekit, tmp, args):
             os.unlink(out)
         size, vals, other = rows
         bpv = lambda g: "%.3f" % (vals[g][0] / vals[g][1]) if vals[g][1] else "-"
-        print("| %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %.2f |" % (
-            "yes" if squeeze else "no", med(walls), med(passes), med(fins), size,
+        print("| %d | %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s | %.2f |" % (
+            threads, "yes" if squeeze else "no", med(walls), med(passes),
+            ", ".join("%.2f" % f for f in fins), med(fins), size,
             bpv("excitation"), bpv("squeeze"), other))
     print()
 
@@ -320,15 +325,57 @@ def ablate_section(sekit, tmp, args):
     print("| %.2f | %.2f | %d | %.2f |\n" % (med(ev), med(ab), nv, med(ab) / med(ev)))
 
 
+def mpi_section(tmp, args):
+    """record and ablate on the default data: 1 rank x 1 thread, 2 ranks x 1 thread (mpirun)
+    and 1 rank x 2 threads, from the MPI build; the table of docs/scaling.md's MPI section."""
+    sekit = os.path.join(args.mpi_build, "sekit")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    mpirun = ["timeout", "300", "mpirun", "--oversubscribe", "-n"]
+    layouts = ((1, 1, mpirun + ["1"]), (2, 1, mpirun + ["2"]), (1, 2, []))
+    print("## MPI: %s on the default data (10,000 images), median of %d\n" % (
+        sekit, args.repeat))
+    print("| command | ranks x threads | wall s (runs) | median wall s | img/s | over 1 x 1 |"
+          " finishing s (record) |")
+    print("|---|---|---|---|---|---|---|")
+    for cmd in ("record", "ablate"):
+        base = None
+        for ranks, threads, launch in layouts:
+            walls, fins = [], []
+            for _ in range(args.repeat):
+                out = os.path.join(tmp, "mpi-%d-%d" % (ranks, threads))
+                argv = launch + [sekit, cmd, "--out", out + (".h5" if cmd == "record" else ""),
+                                 "--threads", str(threads)] + (
+                                     ["--force"] if cmd == "record" else [])
+                t0 = time.monotonic()
+                p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, env=env)
+                lines = [(time.monotonic() - t0, ln.rstrip("\n")) for ln in p.stderr]
+                if p.wait():
+                    sys.exit("%s failed:\n%s" % (" ".join(argv), "\n".join(l for _, l in lines)))
+                walls.append(time.monotonic() - t0)
+                if cmd == "record":
+                    t_pass = next(t for t, l in lines if re.search(r"(\d+)/\1 images in", l))
+                    fins.append(next(t for t, l in lines if "->" in l) - t_pass)
+            m = med(walls)
+            base = base or m
+            print("| %s | %d x %d | %s | %.2f | %.0f | %.2f | %s |" % (
+                cmd, ranks, threads, ", ".join("%.2f" % w for w in walls), m, 10000 / m,
+                base / m, "%.2f" % med(fins) if fins else "-"))
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=8)
     ap.add_argument("--jpegs", type=int, default=200)
-    ap.add_argument("--per-class", type=int, default=300)
+    ap.add_argument("--per-class", type=int, default=300, help="ablate and eval's images per class")
+    ap.add_argument("--record-per-class", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--only", default="model,bench,decode,record,ablate")
+    ap.add_argument("--only", default="model,bench,decode,record,ablate",
+                    help="comma-separated sections; 'mpi' (not in the default) needs --mpi-build")
+    ap.add_argument("--mpi-build", default=os.path.join(ROOT, "build-mpi"))
     args = ap.parse_args()
     sekit = os.path.join(args.build, "sekit")
     parts = args.only.split(",")
@@ -345,6 +392,8 @@ def main():
             record_section(sekit, tmp, args)
         if "ablate" in parts:
             ablate_section(sekit, tmp, args)
+        if "mpi" in parts:
+            mpi_section(tmp, args)
 
 
 if __name__ == "__main__":
