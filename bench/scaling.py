@@ -365,7 +365,10 @@ def mpi_section(tmp, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description="the measurements behind docs/scaling.md",
+                                 epilog="sections: " + ", ".join(
+                                     l.split()[0] for l in __doc__.split("\n\n")[1].splitlines()
+                                     if l[:2] == "  " and l[2] != " "))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=8)
