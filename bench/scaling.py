@@ -260,6 +260,36 @@ def timed_stderr(cmd):
     return time.monotonic() - t0, lines
 
 
+def deflate_cpu(path):
+    """CPU seconds of the shuffle and of the deflate of every gate and squeeze chunk of the
+    recording at path, one thread, with sekit's filter parameters (src/chunkz.c: level 1,
+    window 15, memory level 8, Huffman only, 256 KiB chunks), through Python's zlib."""
+    import h5py
+    import numpy as np
+    import zlib
+    t_sh = t_z = 0.0
+    raw = 0
+    with h5py.File(path) as f:
+        for g in ("excitation", "squeeze"):
+            for k in f[g]:
+                a = f[g][k][:]
+                rows = max(1, (256 * 1024) // (4 * a.shape[1]))
+                for r0 in range(0, a.shape[0], rows):
+                    c = np.zeros((rows, a.shape[1]), np.float32)
+                    part = a[r0:r0 + rows]
+                    c[:len(part)] = part
+                    t0 = time.process_time()
+                    sh = np.ascontiguousarray(c.view(np.uint8).reshape(-1, 4).T).tobytes()
+                    t1 = time.process_time()
+                    z = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_HUFFMAN_ONLY)
+                    z.compress(sh)
+                    z.flush()
+                    t_z += time.process_time() - t1
+                    t_sh += t1 - t0
+                    raw += c.nbytes
+    return raw, t_sh, t_z
+
+
 def record_section(sekit, tmp, args):
     import h5py
     print("## sekit record, bundled model, --per-class %d (%d images), median of %d\n"
@@ -267,6 +297,7 @@ def record_section(sekit, tmp, args):
     print("| threads | --squeeze | wall s | pass s | finishing s (runs) | finishing s | file MB |"
           " gate B/value | squeeze B/value | other datasets MB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    zruns = []
     for threads, squeeze in ((t, q) for t in (1, 2) for q in (False, True)):
         walls, passes, fins, rows = [], [], [], None
         for _ in range(args.repeat):
@@ -296,6 +327,8 @@ def record_section(sekit, tmp, args):
 
                 f.visititems(visit)
             rows = (os.path.getsize(out) / 1e6, vals, other / 1e6)
+            if squeeze and threads == 1 and not zruns:
+                zruns = [deflate_cpu(out) for _ in range(max(args.repeat, 3))]
             os.unlink(out)
         size, vals, other = rows
         bpv = lambda g: "%.3f" % (vals[g][0] / vals[g][1]) if vals[g][1] else "-"
@@ -304,6 +337,13 @@ def record_section(sekit, tmp, args):
             ", ".join("%.2f" % f for f in fins), med(fins), size,
             bpv("excitation"), bpv("squeeze"), other))
     print()
+    raw = zruns[0][0]
+    print("The 1-thread --squeeze recording's chunks (%.1f MB of float32), shuffled (numpy) and "
+          "deflated (zlib, sekit's parameters) on one thread: shuffle %s s, deflate %s s of CPU; "
+          "medians %.3f and %.3f s.\n" % (
+              raw / 1e6, ", ".join("%.3f" % r[1] for r in zruns),
+              ", ".join("%.3f" % r[2] for r in zruns), med([r[1] for r in zruns]),
+              med([r[2] for r in zruns])))
 
 
 def ablate_section(sekit, tmp, args):
