@@ -114,9 +114,9 @@ static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, s
     /* a rank's journal holds its range of rows, which the batch size decides (the ranks split
      * the rows in whole batches, so that each batch is the one-process run's) */
     if (s->ranks > 1)
-        g_string_append_printf(g, "ranks=%d\nrank=%d\nrank_rows=%lld..%lld\nbatch=%d\n", s->ranks,
-                               rank, (long long)s->bounds[rank], (long long)s->bounds[rank + 1],
-                               s->batch);
+        g_string_append_printf(g, "ranks=%d\nbatch=%d\nrank=%d\nrank_rows=%lld..%lld\n", s->ranks,
+                               s->batch, rank, (long long)s->bounds[rank],
+                               (long long)s->bounds[rank + 1]);
     return g_string_free(g, FALSE);
 }
 
@@ -179,7 +179,8 @@ static int each_journal(const char *out, int (*fn)(const char *path, int ranks, 
         else if (sscanf(rest, ".rank-%d-of-%d%n", &rank, &of, &end) != 2 || rest[end] || rank < 0 ||
                  of < 2 || rank >= of)
             continue;
-        char *path = g_build_filename(dir, name, NULL);
+        /* OUT's own spelling, which names the directory as the user did */
+        char *path = g_strdup_printf("%s.journal%s", out, rest);
         rc = fn(path, of, ctx);
         g_free(path);
     }
@@ -215,12 +216,13 @@ static int remove_journal(const char *path, int ranks, void *ctx)
     return 0;
 }
 
-static const char *ranks_text(char *buf, size_t n, int ranks)
+/* How to run as ranks ranks: the hint of a refused --resume. */
+static const char *launch_text(char *buf, size_t n, int ranks)
 {
     if (ranks > 1)
-        snprintf(buf, n, "%d ranks (mpirun -n %d)", ranks, ranks);
+        snprintf(buf, n, "mpirun -n %d", ranks);
     else
-        snprintf(buf, n, "1 process (without mpirun)");
+        snprintf(buf, n, "one process, without mpirun");
     return buf;
 }
 
@@ -262,13 +264,13 @@ static int open_shared(struct sekit_rec *r, int resume, int force, struct sekit_
     }
     struct journal_seen seen = {.ranks = r->ranks};
     each_journal(r->out, seen_journal, &seen);
-    char had[64], has[64];
+    char how[64];
     if (seen.other && resume)
         return sekit_errf(e, SEKIT_EINVAL,
-                          "%s: --resume refused: the interrupted run had %s, this one has %s "
-                          "(resume with as many, or --force to start over)",
-                          seen.other_path, ranks_text(had, sizeof had, seen.other),
-                          ranks_text(has, sizeof has, r->ranks));
+                          "%s: --resume refused: the interrupted run had %d rank%s, this one has "
+                          "%d (resume with %s, or --force to start over)",
+                          seen.other_path, seen.other, seen.other > 1 ? "s" : "", r->ranks,
+                          launch_text(how, sizeof how, seen.other));
     if ((seen.other || seen.same) && !resume)
         return sekit_errf(e, SEKIT_EINVAL,
                           "%s: an interrupted recording is in progress (--resume continues it, "
