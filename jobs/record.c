@@ -190,7 +190,16 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
         pr->note(msg, pr->ctx);
     }
     rc = sekit_pipeline_run_rows(p, done, hi, append, r, pr, e);
-    if (!(rc = sekit_dist_agree(d, rc, e))) rc = sekit_recorder_finish(r, e);
+    rc = sekit_dist_agree(d, rc, e);
+    const double t0 = sekit_seconds();
+    if (!rc) rc = sekit_recorder_finish(r, e);
+    /* the one part of the job that runs on one node: said, so that its share can be seen */
+    if (!rc && d->size > 1 && pr && pr->note) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%.400s written from the %d ranks' journals in %.1f s", j->out,
+                 d->size, sekit_seconds() - t0);
+        pr->note(msg, pr->ctx);
+    }
     sekit_recorder_close(r);
     return rc;
 }

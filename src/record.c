@@ -688,7 +688,12 @@ int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
     SEKIT_ASSERT(r->j.rows == r->hi - r->lo && (r->ranks == 1 || r->spec->rank == 0));
     struct sekit_h5_out o = {.f = -1};
     int rc = r->ranks > 1 ? open_parts(r, e) : SEKIT_OK;
+    /* the other ranks wait for rank 0's conversion: it compresses on every core of its node,
+     * whatever share of them the pass gave it */
+    const int threads = sekit_threads();
+    if (!rc && r->ranks > 1) sekit_set_threads(0);
     if (!rc) rc = convert(r, &o, e);
+    sekit_set_threads(threads);
     if (!rc) rc = sekit_publish(o.tmp, r->out, e);
     if (rc) return journal_kept(r, rc, e);
     sekit_journal_close(&r->j);
