@@ -92,10 +92,12 @@ if [ "$(echo two.h5.journal*)" = "two.h5.journal*" ] && [ ! -e two.h5.tmp ]; the
 else
     not_ok "no journal or temporary file is left" "$(ls)"
 fi
-if [ "$(sekit_lines rec.err)" -eq 2 ] && grep -q '^sekit record: 100 images, 16 SE blocks -> two.h5$' rec.err; then
-    ok "rank 0 alone prints the progress and the result"
+if [ "$(sekit_lines rec.err)" -eq 3 ] && grep -q '^sekit record: 100/100 images in' rec.err &&
+    grep -q "^sekit record: two.h5 written from the 2 ranks' journals in [0-9.]* s$" rec.err &&
+    grep -q '^sekit record: 100 images, 16 SE blocks -> two.h5$' rec.err; then
+    ok "rank 0 alone prints the progress, the conversion's time and the result"
 else
-    not_ok "rank 0 alone prints the progress and the result" "$(cat rec.err)"
+    not_ok "rank 0 alone prints the progress, the conversion's time and the result" "$(cat rec.err)"
 fi
 # the comparison sees a difference where there is one: another batch size sums the logits in
 # another order
@@ -216,4 +218,18 @@ fail "an image only rank 1 reads is corrupt: one line from rank 0 naming rank 1 
     "^sekit record: rank 1 of 2: .*folder/Bag/11.png" \
     record --out out.h5 --data folder --class-map folder.map --preset none --crop 28 --batch 2 \
     --threads 1 --quiet
+# the one journal of a one-process run that failed in its pass: an MPI --resume is refused
+folder="--data folder --class-map folder.map --preset none --crop 28 --batch 2 --quiet"
+# shellcheck disable=SC2086
+"$bin" record --out single.h5 $folder 2>/dev/null
+# shellcheck disable=SC2086
+mpi 2 record --out single.h5 $folder --threads 1 --resume 2>single.err
+st=$?
+if [ $st -ne 0 ] && [ -e single.h5.journal ] &&
+    grep -q '^sekit record: rank 0 of 2: single.h5.journal: --resume refused: the interrupted run had 1 rank, this one has 2 (resume with one process, without mpirun' single.err; then
+    ok "--resume of a one-process journal under mpirun is refused, naming both counts"
+else
+    not_ok "--resume of a one-process journal under mpirun is refused, naming both counts" \
+        "exit $st" "$(cat single.err)"
+fi
 echo "1..$n"
