@@ -242,3 +242,21 @@ const struct sekit_progress *sekit_dist_progress(struct sekit_dist_progress *w,
     w->p = (struct sekit_progress){pr->fn ? scaled : NULL, pr->note ? noted : NULL, w};
     return &w->p;
 }
+
+int sekit_dist_node_ranks(const struct sekit_dist *d)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size == 1) return 1;
+    MPI_Comm node;
+    int n = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, d->rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &n);
+        MPI_Comm_free(&node);
+    }
+    return n;
+#else
+    (void)d;
+    return 1;
+#endif
+}

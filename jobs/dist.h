@@ -85,4 +85,7 @@ const struct sekit_progress *sekit_dist_progress(struct sekit_dist_progress *w,
                                                  const struct sekit_progress *pr, int64_t lo,
                                                  int64_t hi, int64_t n);
 
+/* How many of the job's ranks run on this rank's node, 1 without MPI (collective). */
+int sekit_dist_node_ranks(const struct sekit_dist *d);
+
 #endif

@@ -267,7 +267,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
               "per-channel std divided by (each from 1e-06 to 1e+06)"),
         OPT_N(OPT_INT, "--batch", &c->batch, 1, 4096, "B", "images per forward pass (default 16)"),
         OPT_N(OPT_INT, "--threads", &c->threads, 0, 1024, "T",
-              "engine threads (default 0: all cores)"),
+              "engine threads (default 0: all cores; under mpirun, the node's\ncores shared among "
+              "its ranks)"),
         OPT_C("--backend", &c->o.backend, cli_backend_names, "B",
               "openblas|onednn: how convolutions run, with the same results\n(default: "
               "$SEKIT_BACKEND, else onednn when this sekit has it)"),
@@ -288,6 +289,14 @@ void cli_pipeline_finish(struct cli_pipeline *c)
     c->quiet |= sekit_dist_world()->rank != 0;
     c->o.batch = (int)c->batch;
     c->o.threads = (int)c->threads;
+    /* all cores, under mpirun: the node's, shared among its ranks, which would otherwise each
+     * run as many threads as the node has cores */
+    const struct sekit_dist *d = sekit_dist_world();
+    const int node = sekit_dist_node_ranks(d);
+    if (c->threads == 0 && node > 1) {
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c->o.threads = cores > node ? (int)(cores / node) : 1;
+    }
     c->o.pp.resize = (int)c->resize;
     c->o.pp.crop = (int)c->crop;
     c->o.pp.nmean = c->mean.n;
