@@ -107,7 +107,7 @@ int main(int argc, char **argv)
      * results (stdout) are dropped, and their messages (stderr) are silenced where they are made
      * (cli_fail, cli_usage_error, cli_progress), as every failure reaches rank 0 through
      * sekit_dist_agree. Their stderr stays open for what no rank can report: a crash. */
-    if (sekit_dist_world()->rank != 0 && !freopen("/dev/null", "w", stdout)) return CLI_FAIL;
+    if (sekit_dist_world()->rank != 0 && !freopen("/dev/null", "w", stdout)) fclose(stdout);
     const int rc = dispatch(argc, argv);
     sekit_dist_finalize();
     return rc;
