@@ -206,3 +206,57 @@ void sekit_dist_barrier(const struct sekit_dist *d)
     (void)d;
 #endif
 }
+
+void sekit_dist_range_batches(const struct sekit_dist *d, int64_t n, int batch, int64_t *lo,
+                              int64_t *hi)
+{
+    SEKIT_ASSERT(batch >= 1);
+    int64_t blo, bhi;
+    sekit_dist_range(d, (n + batch - 1) / batch, &blo, &bhi);
+    *lo = blo * batch < n ? blo * batch : n;
+    *hi = bhi * batch < n ? bhi * batch : n;
+}
+
+static void scaled(int64_t done, int64_t total, void *ctx)
+{
+    (void)total;
+    const struct sekit_dist_progress *w = ctx;
+    const int64_t whole = w->hi > w->lo ? (done - w->lo) * w->n / (w->hi - w->lo) : w->n;
+    w->to->fn(whole, w->n, w->to->ctx);
+}
+
+static void noted(const char *msg, void *ctx)
+{
+    const struct sekit_dist_progress *w = ctx;
+    w->to->note(msg, w->to->ctx);
+}
+
+const struct sekit_progress *sekit_dist_progress(struct sekit_dist_progress *w,
+                                                 const struct sekit_dist *d,
+                                                 const struct sekit_progress *pr, int64_t lo,
+                                                 int64_t hi, int64_t n)
+{
+    *w = (struct sekit_dist_progress){.to = pr, .lo = lo, .hi = hi, .n = n};
+    if (!pr || d->rank != 0) return NULL;
+    if (d->size == 1) return pr;
+    w->p = (struct sekit_progress){pr->fn ? scaled : NULL, pr->note ? noted : NULL, w};
+    return &w->p;
+}
+
+int sekit_dist_node_ranks(const struct sekit_dist *d)
+{
+#ifdef SEKIT_HAVE_MPI
+    if (d->size == 1) return 1;
+    MPI_Comm node;
+    int n = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, d->rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &n);
+        MPI_Comm_free(&node);
+    }
+    return n;
+#else
+    (void)d;
+    return 1;
+#endif
+}

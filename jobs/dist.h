@@ -60,4 +60,32 @@ void sekit_dist_bcast(const struct sekit_dist *d, void *buf, size_t nbytes, int 
 
 void sekit_dist_barrier(const struct sekit_dist *d);
 
+/* ---- rows in batches, and progress ---- */
+
+#include "../datasets/pipeline.h"
+
+/* Rows [*lo, *hi) of n for d's rank when the rows run in batches of `batch`: the one-process
+ * run's batches split as sekit_dist_range splits rows. Every batch is then the one-process run's,
+ * so results that depend on which images share a batch come out the same bits: the classifier's
+ * matrix product sums in an order that depends on the batch's size (a recording's logits). */
+void sekit_dist_range_batches(const struct sekit_dist *d, int64_t n, int batch, int64_t *lo,
+                              int64_t *hi);
+
+/* The whole job's progress from one rank's pass over rows [lo, hi) of n: rank 0 tells pr of its
+ * own rows scaled to n, the other ranks tell nothing (notes included). The ranks' shares differ
+ * by at most a batch and run at about the same pace, so rank 0's fraction done stands for the
+ * job's; a rank that is slower (another node, other images) finishes after the bar does. */
+struct sekit_dist_progress {
+    struct sekit_progress p;
+    const struct sekit_progress *to;
+    int64_t lo, hi, n;
+};
+const struct sekit_progress *sekit_dist_progress(struct sekit_dist_progress *w,
+                                                 const struct sekit_dist *d,
+                                                 const struct sekit_progress *pr, int64_t lo,
+                                                 int64_t hi, int64_t n);
+
+/* How many of the job's ranks run on this rank's node, 1 without MPI (collective). */
+int sekit_dist_node_ranks(const struct sekit_dist *d);
+
 #endif

@@ -1,4 +1,5 @@
 /* eval.c -- top-1 and top-5 accuracy of a selection. See jobs.h. */
+#include "dist.h"
 #include "jobs.h"
 
 #include <stdlib.h>
@@ -21,8 +22,20 @@ int sekit_job_eval(struct sekit_pipeline *p, struct sekit_eval_result *r,
     r->n = calloc((size_t)r->K, sizeof *r->n);
     r->top1 = calloc((size_t)r->K, sizeof *r->top1);
     r->top5 = calloc((size_t)r->K, sizeof *r->top5);
-    int rc = r->n && r->top1 && r->top5 ? sekit_pipeline_run(p, 0, count, r, pr, e)
-                                        : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    /* each rank counts its rows; the counts are integers, whose sum is exact in any order */
+    const struct sekit_dist *d = sekit_dist_world();
+    int64_t lo, hi;
+    sekit_dist_range_batches(d, p->n, p->batch, &lo, &hi);
+    struct sekit_dist_progress w;
+    int rc = r->n && r->top1 && r->top5
+                 ? sekit_pipeline_run_rows(p, lo, hi, count, r,
+                                           sekit_dist_progress(&w, d, pr, lo, hi, p->n), e)
+                 : sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (!(rc = sekit_dist_agree(d, rc, e))) {
+        sekit_dist_sum_i64(d, r->n, (size_t)r->K);
+        sekit_dist_sum_i64(d, r->top1, (size_t)r->K);
+        sekit_dist_sum_i64(d, r->top5, (size_t)r->K);
+    }
     for (int k = 0; !rc && k < r->K; k++)
         r->images += r->n[k], r->hits1 += r->top1[k], r->hits5 += r->top5[k];
     if (rc) sekit_eval_result_free(r);

@@ -81,7 +81,10 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
 /* The recording of sekit_job_record, driven by another job's pass over p's selection: open
  * (checks j->out, refuses what sekit_job_record refuses; *done: rows a --resume already holds),
  * append after each batch's full forward pass, while the model holds that batch's SE vectors,
- * then finish. The file is the one sekit_job_record writes for the same selection. */
+ * then finish. The file is the one sekit_job_record writes for the same selection.
+ * Under MPI (jobs/dist.h) open and finish are collective, and each rank appends exactly the rows
+ * sekit_dist_range_batches(world, p->n, p->batch) gives it, in order (*done: the row of that
+ * range to continue from). */
 struct sekit_recorder;
 int sekit_recorder_open(struct sekit_recorder **r, struct sekit_pipeline *p,
                         struct sekit_record_job *j, int64_t *done, struct sekit_err *e);

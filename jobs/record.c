@@ -1,6 +1,7 @@
 /* record.c -- every selected image's SE vectors into a recording, in a pass of its own or in
  * another job's pass. See jobs.h. */
 #include "../src/record.h"
+#include "dist.h"
 #include "jobs.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@ struct sekit_recorder {
     struct sekit_rec_spec spec;
     struct sekit_rec_block *blocks;
     const char **paths;
+    int64_t *bounds; /* [ranks + 1]: the rows of each rank */
     char sha[65], arch[512];
 };
 
@@ -69,6 +71,7 @@ void sekit_recorder_close(struct sekit_recorder *r)
     sekit_rec_close(r->rec);
     free(r->blocks);
     free(r->paths);
+    free(r->bounds);
     free(r);
 }
 
@@ -76,12 +79,18 @@ int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
                         struct sekit_record_job *j, int64_t *done, struct sekit_err *e)
 {
     *out = NULL;
+    const struct sekit_dist *d = sekit_dist_world();
+    struct sekit_recorder *r = NULL;
     int rc = sekit_check_output(j->out, e);
-    if (rc) return rc;
-    struct sekit_recorder *r = calloc(1, sizeof *r);
-    if (!r) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    if ((rc = select_blocks(p->m, j->blocks, &r->blocks, &j->nblocks, e))) goto fail;
-    if ((rc = sekit_sha256_file(p->model_path, r->sha, e))) goto fail;
+    if (!rc && !(r = calloc(1, sizeof *r))) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    if (rc) goto agree;
+    if ((rc = select_blocks(p->m, j->blocks, &r->blocks, &j->nblocks, e))) goto agree;
+    if ((rc = sekit_sha256_file(p->model_path, r->sha, e))) goto agree;
+    r->bounds = malloc(sizeof *r->bounds * (size_t)(d->size + 1));
+    for (int k = 0; r->bounds && k < d->size; k++) {
+        const struct sekit_dist dk = {k, d->size};
+        sekit_dist_range_batches(&dk, p->n, p->batch, &r->bounds[k], &r->bounds[k + 1]);
+    }
     sekit_arch_summary(sekit_model_arch(p->m), r->arch, sizeof r->arch);
     const char **names = (const char **)sekit_pipeline_class_names(p);
     if (sekit_ds_item_path(p->ds, 0)) {
@@ -89,9 +98,9 @@ int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
         for (int64_t i = 0; r->paths && i < p->n; i++)
             r->paths[i] = sekit_ds_item_path(p->ds, p->idx[i]);
     }
-    if (!names || (sekit_ds_item_path(p->ds, 0) && !r->paths)) {
+    if (!names || !r->bounds || (sekit_ds_item_path(p->ds, 0) && !r->paths)) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-        goto fail;
+        goto agree;
     }
     r->spec = (struct sekit_rec_spec){
         .out_path = j->out,
@@ -116,11 +125,22 @@ int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
         .blocks = r->blocks,
         .squeeze = j->squeeze,
         .batch = p->batch,
+        .rank = d->rank,
+        .ranks = d->size,
+        .bounds = r->bounds,
     };
-    if ((rc = sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e))) goto fail;
+agree:
+    /* every rank has its writer ready before any touches a file; then rank 0 checks and clears
+     * the files the ranks share, and only then do the others open their journals */
+    if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
+    rc = d->rank == 0 ? sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e) : SEKIT_OK;
+    if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
+    rc = d->rank != 0 ? sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e) : SEKIT_OK;
+    if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
     *out = r;
     return SEKIT_OK;
 fail:
+    if (r) sekit_rec_abandon(r->rec);
     sekit_recorder_close(r);
     return rc;
 }
@@ -133,7 +153,12 @@ int sekit_recorder_append(struct sekit_recorder *r, const struct sekit_pipeline 
 
 int sekit_recorder_finish(struct sekit_recorder *r, struct sekit_err *e)
 {
-    return sekit_rec_finish(r->rec, e);
+    const struct sekit_dist *d = sekit_dist_world();
+    if (d->size == 1) return sekit_rec_finish(r->rec, e);
+    /* every rank's journal on the disk, then rank 0 alone writes the file from all of them */
+    int rc = sekit_dist_agree(d, sekit_rec_seal(r->rec, e), e);
+    if (rc) return rc;
+    return sekit_dist_agree(d, d->rank == 0 ? sekit_rec_finish(r->rec, e) : SEKIT_OK, e);
 }
 
 static int append(struct sekit_pipeline *p, int64_t first, int nb, void *ctx, struct sekit_err *e)
@@ -148,13 +173,33 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
     int64_t done = 0;
     int rc = sekit_recorder_open(&r, p, j, &done, e);
     if (rc) return rc;
-    if (done > 0 && done < p->n && pr && pr->note) {
+    const struct sekit_dist *d = sekit_dist_world();
+    const int64_t lo = r->bounds[d->rank], hi = r->bounds[d->rank + 1];
+    struct sekit_dist_progress w;
+    pr = sekit_dist_progress(&w, d, pr, lo, hi, p->n);
+    int64_t held = done - lo;
+    sekit_dist_sum_i64(d, &held, 1);
+    if (held > 0 && held < p->n && pr && pr->note) {
         char msg[128];
-        snprintf(msg, sizeof msg, "resuming at image %lld of %lld", (long long)done,
-                 (long long)p->n);
+        if (d->size == 1)
+            snprintf(msg, sizeof msg, "resuming at image %lld of %lld", (long long)done,
+                     (long long)p->n);
+        else
+            snprintf(msg, sizeof msg, "resuming: %lld of %lld images are in the ranks' journals",
+                     (long long)held, (long long)p->n);
         pr->note(msg, pr->ctx);
     }
-    if (!(rc = sekit_pipeline_run(p, done, append, r, pr, e))) rc = sekit_recorder_finish(r, e);
+    rc = sekit_pipeline_run_rows(p, done, hi, append, r, pr, e);
+    rc = sekit_dist_agree(d, rc, e);
+    const double t0 = sekit_seconds();
+    if (!rc) rc = sekit_recorder_finish(r, e);
+    /* the one part of the job that runs on one node: said, so that its share can be seen */
+    if (!rc && d->size > 1 && pr && pr->note) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%.400s written from the %d ranks' journals in %.1f s", j->out,
+                 d->size, sekit_seconds() - t0);
+        pr->note(msg, pr->ctx);
+    }
     sekit_recorder_close(r);
     return rc;
 }

@@ -22,9 +22,9 @@ static uint32_t crc_of(const unsigned char *p, size_t n)
 }
 
 int sekit_journal_create(struct sekit_journal *j, const char *path, const char *desc,
-                         size_t rec_bytes, struct sekit_err *e)
+                         size_t rec_bytes, int64_t row0, struct sekit_err *e)
 {
-    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes};
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
     j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
     uint64_t dl = strlen(desc);
@@ -79,9 +79,10 @@ static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, 
 }
 
 int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *desc,
-                         size_t rec_bytes, int64_t max_rows, int batch, struct sekit_err *e)
+                         size_t rec_bytes, int64_t row0, int64_t max_rows, int batch,
+                         struct sekit_err *e)
 {
-    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes};
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
     j->fd = open(path, O_RDWR | O_CLOEXEC);
     if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
@@ -99,7 +100,9 @@ int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *
         uint32_t crc;
         memcpy(&row, rec, SEKIT_JOURNAL_ROW_BYTES);
         memcpy(&crc, rec + rec_bytes - SEKIT_JOURNAL_CRC_BYTES, SEKIT_JOURNAL_CRC_BYTES);
-        if (row != (uint64_t)good || crc != crc_of(rec, rec_bytes - SEKIT_JOURNAL_CRC_BYTES)) break;
+        if (row != (uint64_t)(row0 + good) ||
+            crc != crc_of(rec, rec_bytes - SEKIT_JOURNAL_CRC_BYTES))
+            break;
     }
     free(rec);
     good -= good % batch;
@@ -110,12 +113,39 @@ int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *
     return SEKIT_OK;
 }
 
+int sekit_journal_open_read(struct sekit_journal *j, const char *path, const char *desc,
+                            size_t rec_bytes, int64_t row0, int64_t rows, struct sekit_err *e)
+{
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
+    j->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(j->fd, &sb))
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    int rc = check_head(j, desc, (uint64_t)sb.st_size, e);
+    if (rc) return rc;
+    const uint64_t want = j->data_start + (uint64_t)rows * rec_bytes;
+    if ((uint64_t)sb.st_size != want)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: holds %llu bytes, expected %llu (%lld rows)", path,
+                          (unsigned long long)sb.st_size, (unsigned long long)want,
+                          (long long)rows);
+    j->rows = rows;
+    return SEKIT_OK;
+}
+
+int sekit_journal_sync(struct sekit_journal *j, struct sekit_err *e)
+{
+    if (fsync(j->fd))
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot sync: %s", j->path, strerror(errno));
+    return SEKIT_OK;
+}
+
 int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, struct sekit_err *e)
 {
     const size_t rb = j->rec_bytes;
     for (int i = 0; i < n; i++) {
         unsigned char *p = recs + rb * (size_t)i;
-        uint64_t row = (uint64_t)(j->rows + i);
+        uint64_t row = (uint64_t)(j->row0 + j->rows + i);
         memcpy(p, &row, SEKIT_JOURNAL_ROW_BYTES);
         uint32_t crc = crc_of(p, rb - SEKIT_JOURNAL_CRC_BYTES);
         memcpy(p + rb - SEKIT_JOURNAL_CRC_BYTES, &crc, SEKIT_JOURNAL_CRC_BYTES);

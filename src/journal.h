@@ -4,7 +4,9 @@
  * A journal is a flat file: the 8-byte magic "SEKITJ01", the length of the run's description
  * (uint64, host order), the description, then fixed-size records. Each record starts with its
  * row number (uint64) and ends with a CRC-32 of everything before it in the record; what lies
- * between is the writer's. A write cut short leaves at most one torn record at the end.
+ * between is the writer's. A write cut short leaves at most one torn record at the end. Row
+ * numbers count from the journal's first row: 0 for a whole run's journal, the first row of its
+ * range for one rank's share of an MPI job.
  */
 #ifndef SEKIT_JOURNAL_H
 #define SEKIT_JOURNAL_H
@@ -23,21 +25,29 @@ struct sekit_journal {
     int fd;           /* -1: closed */
     uint64_t data_start;
     size_t rec_bytes;
+    int64_t row0; /* the row number of the first record */
     int64_t rows; /* whole records in the journal */
 };
 
 /* Creates a journal (refusing an existing file) with the run's description. */
 int sekit_journal_create(struct sekit_journal *j, const char *path, const char *desc,
-                         size_t rec_bytes, struct sekit_err *e);
+                         size_t rec_bytes, int64_t row0, struct sekit_err *e);
 /* Opens an interrupted run's journal: refuses one of another description (naming the first
  * item that differs), keeps the leading records whose row numbers and CRCs are right, up to
  * max_rows and rounded down to a multiple of batch, and truncates the rest. */
 int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *desc,
-                         size_t rec_bytes, int64_t max_rows, int batch, struct sekit_err *e);
+                         size_t rec_bytes, int64_t row0, int64_t max_rows, int batch,
+                         struct sekit_err *e);
+/* Opens a finished journal for reading (another rank's share of the rows): refuses one of another
+ * description, or one that does not hold exactly rows records. */
+int sekit_journal_open_read(struct sekit_journal *j, const char *path, const char *desc,
+                            size_t rec_bytes, int64_t row0, int64_t rows, struct sekit_err *e);
+/* Flushes the journal to the disk (fsync), for a reader in another process or on another node. */
+int sekit_journal_sync(struct sekit_journal *j, struct sekit_err *e);
 /* Appends n records from recs (n * rec_bytes, payloads filled in): sets their row numbers
  * (continuing the journal) and CRCs, then writes them. */
 int sekit_journal_append(struct sekit_journal *j, unsigned char *recs, int n, struct sekit_err *e);
-/* Reads records [first, first + n) into dst. */
+/* Reads the journal's records [first, first + n) (counted from its first record) into dst. */
 int sekit_journal_read(const struct sekit_journal *j, int64_t first, int64_t n, void *dst,
                        struct sekit_err *e);
 /* Closes the file and leaves it on disk. */

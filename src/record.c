@@ -9,6 +9,7 @@
 #include "journal.h"
 #include "threads.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <glib.h>
 #include <hdf5.h>
@@ -31,24 +32,22 @@
 struct sekit_rec {
     const struct sekit_rec_spec *spec;
     char *out, *journal_path;
-    char *desc;
+    char *desc, *dataset_abs;
     struct sekit_journal j;
+    int64_t lo, hi; /* this writer's rows */
+    int ranks;      /* 1: one process */
+    char *kept;     /* the journal, or the ranks' journals, as an error message names them */
+    /* rank 0 of several, converting: every rank's journal, in rank order, and its path */
+    struct sekit_journal *parts;
+    char **part_paths;
     size_t rec_bytes;
-    int complete_already;
+    int complete_already, created;
     unsigned char *buf; /* one batch of records */
     size_t buf_rows;
     int nd, *dchan; /* gate datasets (excitation, then squeeze) and their channels */
     hsize_t *crow;  /* rows per chunk of each gate dataset */
     char **paths;   /* [n] spec->paths made absolute, or NULL */
 };
-
-static char *strcat3(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 1;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s%s", a, b);
-    return p;
-}
 
 int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
 {
@@ -97,7 +96,8 @@ static char *absolute_path(const char *cwd, const char *p)
  * is named by its absolute path (dataset_abs): the same relative path given in another
  * directory is another dataset, and the image paths are resolved against the directory of
  * the run that finishes the file. */
-static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes)
+static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes,
+                      int rank)
 {
     GString *g = g_string_new("");
     g_string_append_printf(g, "model_sha256=%s\ndataset=%s\ndataset_format=%s\nsplit=%s\n",
@@ -111,6 +111,12 @@ static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, s
         g_string_append_printf(g, "%s%s", i ? "," : "", s->blocks[i].name);
     g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
                            (long long)s->n, rec_bytes);
+    /* a rank's journal holds its range of rows, which the batch size decides (the ranks split
+     * the rows in whole batches, so that each batch is the one-process run's) */
+    if (s->ranks > 1)
+        g_string_append_printf(g, "ranks=%d\nbatch=%d\nrank=%d\nrank_rows=%lld..%lld\n", s->ranks,
+                               s->batch, rank, (long long)s->bounds[rank],
+                               (long long)s->bounds[rank + 1]);
     return g_string_free(g, FALSE);
 }
 
@@ -120,10 +126,10 @@ static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
     if (!e) return rc;
     char msg[SEKIT_ERRMSG_MAX];
     snprintf(msg, sizeof msg, "%s", e->msg);
-    if (strncmp(msg, r->journal_path, strlen(r->journal_path)) == 0)
+    if (r->ranks == 1 && strncmp(msg, r->journal_path, strlen(r->journal_path)) == 0)
         return sekit_errf(e, rc, "%.400s; it is kept: rerun with --resume", msg);
-    return sekit_errf(e, rc, "%.300s; the journal %.150s is kept: rerun with --resume", msg,
-                      r->journal_path);
+    return sekit_errf(e, rc, "%.300s; the journal%s %.150s %s kept: rerun with --resume", msg,
+                      r->ranks > 1 ? "s" : "", r->kept, r->ranks > 1 ? "are" : "is");
 }
 
 /* r->paths: the image paths as absolute paths, resolved against the working directory cwd of
@@ -152,6 +158,132 @@ static int h5_complete(const char *path, int64_t n)
     return rows == n && fv == SEKIT_RECORD_FORMAT_VERSION;
 }
 
+/* The journals of OUT in its directory: OUT.journal (one process) and OUT.journal.rank-R-of-M
+ * (M ranks). Calls fn with each one's path and rank count; stops at the first fn that returns
+ * non-zero and returns that. */
+static int each_journal(const char *out, int (*fn)(const char *path, int ranks, void *ctx),
+                        void *ctx)
+{
+    char *dcopy = strdup(out), *bcopy = strdup(out);
+    const char *dir = dcopy ? dirname(dcopy) : NULL, *base = bcopy ? basename(bcopy) : NULL;
+    DIR *d = dir && base ? opendir(dir) : NULL;
+    int rc = 0;
+    const size_t bl = base ? strlen(base) : 0;
+    for (struct dirent *de; d && !rc && (de = readdir(d));) {
+        const char *name = de->d_name;
+        if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".journal", 8) != 0) continue;
+        const char *rest = name + bl + 8;
+        int rank = -1, of = 0, end = 0;
+        if (*rest == 0)
+            of = 1;
+        else if (sscanf(rest, ".rank-%d-of-%d%n", &rank, &of, &end) != 2 || rest[end] || rank < 0 ||
+                 of < 2 || rank >= of)
+            continue;
+        /* OUT's own spelling, which names the directory as the user did */
+        char *path = g_strdup_printf("%s.journal%s", out, rest);
+        rc = fn(path, of, ctx);
+        g_free(path);
+    }
+    if (d) closedir(d);
+    free(dcopy), free(bcopy);
+    return rc;
+}
+
+struct journal_seen {
+    int ranks, same, other; /* the run's rank count; journals of it seen; another count seen */
+    char other_path[1024];
+};
+
+static int seen_journal(const char *path, int ranks, void *ctx)
+{
+    struct journal_seen *s = ctx;
+    if (ranks == s->ranks) {
+        s->same = 1;
+    } else if (!s->other) {
+        s->other = ranks;
+        snprintf(s->other_path, sizeof s->other_path, "%s", path);
+    }
+    return 0;
+}
+
+static int remove_journal(const char *path, int ranks, void *ctx)
+{
+    (void)ranks;
+    struct sekit_err *e = ctx;
+    if (unlink(path) && errno != ENOENT)
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot remove the old journal: %s", path,
+                          strerror(errno));
+    return 0;
+}
+
+/* How to run as ranks ranks: the hint of a refused --resume. */
+static const char *launch_text(char *buf, size_t n, int ranks)
+{
+    if (ranks > 1)
+        snprintf(buf, n, "mpirun -n %d", ranks);
+    else
+        snprintf(buf, n, "one process, without mpirun");
+    return buf;
+}
+
+/* Rank 0's (or the one process's) part of opening: the output directory, OUT, and the journals
+ * of every rank count. Sets r->complete_already when --resume finds OUT complete. */
+static int open_shared(struct sekit_rec *r, int resume, int force, struct sekit_err *e)
+{
+    const struct sekit_rec_spec *spec = r->spec;
+    int rc = SEKIT_OK;
+    char *dircopy = strdup(spec->out_path);
+    const char *dir = dircopy ? dirname(dircopy) : ".";
+    struct stat sb;
+    if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+        rc = sekit_errf(e, SEKIT_EIO, "%s: output directory does not exist", dir);
+    else if (access(dir, W_OK))
+        rc = sekit_errf(e, SEKIT_EIO, "%s: output directory is not writable", dir);
+    free(dircopy);
+    if (rc) return rc;
+    int have_out = access(r->out, F_OK) == 0;
+    if (force) {
+        if (have_out && unlink(r->out))
+            return sekit_errf(e, SEKIT_EIO, "%s: cannot remove the old recording: %s", r->out,
+                              strerror(errno));
+        if ((rc = each_journal(r->out, remove_journal, e))) return rc;
+        have_out = 0;
+    }
+    if (have_out) {
+        if (!resume)
+            return sekit_errf(e, SEKIT_EINVAL, "%s: exists (--force overwrites it)", r->out);
+        if (!h5_complete(r->out, spec->n))
+            return sekit_errf(e, SEKIT_EINVAL,
+                              "%s: exists and is not a complete recording of %lld images; "
+                              "--resume refused (--force overwrites it)",
+                              r->out, (long long)spec->n);
+        /* the rename happened but the journals were not all removed yet */
+        each_journal(r->out, remove_journal, e);
+        r->complete_already = 1;
+        return SEKIT_OK;
+    }
+    struct journal_seen seen = {.ranks = r->ranks};
+    each_journal(r->out, seen_journal, &seen);
+    char how[64];
+    if (seen.other && resume)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: --resume refused: the interrupted run had %d rank%s, this one has "
+                          "%d (resume with %s, or --force to start over)",
+                          seen.other_path, seen.other, seen.other > 1 ? "s" : "", r->ranks,
+                          launch_text(how, sizeof how, seen.other));
+    if ((seen.other || seen.same) && !resume)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: an interrupted recording is in progress (--resume continues it, "
+                          "--force starts over)",
+                          seen.other ? seen.other_path : r->kept);
+    if (resume && !seen.same)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "--resume: nothing to resume, %s does not exist (run without --resume to "
+                          "start)",
+                          r->kept);
+    return SEKIT_OK;
+}
+
 int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
                    int64_t *done, struct sekit_err *e)
 {
@@ -168,17 +300,28 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         sum_c += spec->blocks[i].channels;
     r->rec_bytes = LOGITS_AT + 4 * (size_t)spec->num_classes +
                    4 * (size_t)sum_c * (spec->squeeze ? 2 : 1) + SEKIT_JOURNAL_CRC_BYTES;
+    r->ranks = spec->ranks > 1 ? spec->ranks : 1;
+    SEKIT_ASSERT(r->ranks == 1 || (spec->bounds && spec->rank >= 0 && spec->rank < r->ranks &&
+                                   spec->bounds[0] == 0 && spec->bounds[r->ranks] == spec->n));
+    r->lo = r->ranks > 1 ? spec->bounds[spec->rank] : 0;
+    r->hi = r->ranks > 1 ? spec->bounds[spec->rank + 1] : spec->n;
     r->out = strdup(spec->out_path);
-    r->journal_path = strcat3(spec->out_path, ".journal");
+    if (r->ranks > 1) {
+        r->journal_path =
+            g_strdup_printf("%s.journal.rank-%d-of-%d", spec->out_path, spec->rank, r->ranks);
+        r->kept = g_strdup_printf("%s.journal.rank-*-of-%d", spec->out_path, r->ranks);
+    } else {
+        r->journal_path = g_strdup_printf("%s.journal", spec->out_path);
+        r->kept = g_strdup(r->journal_path);
+    }
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) {
         const int err = errno;
         sekit_rec_close(r);
         return sekit_errf(e, SEKIT_EIO, "cannot resolve the dataset's path: %s", strerror(err));
     }
-    char *dataset_abs = absolute_path(cwd, spec->dataset);
-    r->desc = describe(spec, dataset_abs, r->rec_bytes);
-    g_free(dataset_abs);
+    r->dataset_abs = absolute_path(cwd, spec->dataset);
+    r->desc = describe(spec, r->dataset_abs, r->rec_bytes, r->ranks > 1 ? spec->rank : 0);
     r->nd = spec->nblocks * (spec->squeeze ? 2 : 1);
     r->dchan = malloc(sizeof *r->dchan * (size_t)(r->nd + 1));
     r->crow = malloc(sizeof *r->crow * (size_t)(r->nd + 1));
@@ -192,66 +335,28 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         goto fail;
     }
     if ((rc = absolute_paths(r, cwd, e))) goto fail;
-    {
-        char *dircopy = strdup(spec->out_path);
-        const char *dir = dircopy ? dirname(dircopy) : ".";
-        struct stat sb;
-        if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-            rc = sekit_errf(e, SEKIT_EIO, "%s: output directory does not exist", dir);
-        else if (access(dir, W_OK))
-            rc = sekit_errf(e, SEKIT_EIO, "%s: output directory is not writable", dir);
-        free(dircopy);
-        if (rc) goto fail;
-    }
-    int have_out = access(r->out, F_OK) == 0, have_journal = access(r->journal_path, F_OK) == 0;
-    if (force) {
-        if ((have_out && unlink(r->out)) || (have_journal && unlink(r->journal_path))) {
-            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot remove the old recording: %s", r->out,
-                            strerror(errno));
-            goto fail;
-        }
-        have_out = have_journal = 0;
-    }
-    if (have_out) {
-        if (!resume) {
-            rc = sekit_errf(e, SEKIT_EINVAL, "%s: exists (--force overwrites it)", r->out);
-            goto fail;
-        }
-        if (!h5_complete(r->out, spec->n)) {
-            rc = sekit_errf(e, SEKIT_EINVAL,
-                            "%s: exists and is not a complete recording of %lld images; "
-                            "--resume refused (--force overwrites it)",
-                            r->out, (long long)spec->n);
-            goto fail;
-        }
-        /* the rename happened but the journal was not yet removed */
-        if (have_journal) unlink(r->journal_path);
+    if (r->ranks == 1 || spec->rank == 0) {
+        if ((rc = open_shared(r, resume, force, e))) goto fail;
+    } else if (resume && access(r->out, F_OK) == 0) {
+        /* rank 0 found it complete (it opened first) */
         r->complete_already = 1;
-        *done = spec->n;
+    }
+    if (r->complete_already) {
+        if (r->ranks > 1) unlink(r->journal_path);
+        *done = r->hi;
         *out = r;
         return SEKIT_OK;
     }
-    if (have_journal && !resume) {
-        rc = sekit_errf(e, SEKIT_EINVAL,
-                        "%s: an interrupted recording is in progress (--resume continues it, "
-                        "--force starts over)",
-                        r->journal_path);
-        goto fail;
+    /* every journal is rank 0's to refuse: here a rank's own journal, if any, is continued */
+    if (access(r->journal_path, F_OK) == 0) {
+        rc = sekit_journal_resume(&r->j, r->journal_path, r->desc, r->rec_bytes, r->lo,
+                                  r->hi - r->lo, spec->batch, e);
+    } else {
+        rc = sekit_journal_create(&r->j, r->journal_path, r->desc, r->rec_bytes, r->lo, e);
+        r->created = !rc;
     }
-    if (have_journal) {
-        rc = sekit_journal_resume(&r->j, r->journal_path, r->desc, r->rec_bytes, spec->n,
-                                  spec->batch, e);
-        if (rc) goto fail;
-    } else if (resume) {
-        rc = sekit_errf(e, SEKIT_EINVAL,
-                        "--resume: nothing to resume, %s does not exist (run without --resume to "
-                        "start)",
-                        r->journal_path);
-        goto fail;
-    } else if ((rc = sekit_journal_create(&r->j, r->journal_path, r->desc, r->rec_bytes, e))) {
-        goto fail;
-    }
-    *done = r->j.rows;
+    if (rc) goto fail;
+    *done = r->lo + r->j.rows;
     *out = r;
     return SEKIT_OK;
 fail:
@@ -264,7 +369,7 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
                      struct sekit_err *e)
 {
     const struct sekit_rec_spec *s = r->spec;
-    SEKIT_ASSERT(!r->complete_already && first == r->j.rows && first + nb <= s->n);
+    SEKIT_ASSERT(!r->complete_already && first == r->lo + r->j.rows && first + nb <= r->hi);
     if ((size_t)nb > r->buf_rows) {
         free(r->buf);
         r->buf = malloc(r->rec_bytes * (size_t)nb);
@@ -421,6 +526,23 @@ static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s)
     return bad ? -1 : 0;
 }
 
+/* Rows [first, first + n) of the run into dst: from the journal, or from the ranks' journals
+ * that hold them. */
+static int read_rows(const struct sekit_rec *r, int64_t first, int64_t n, unsigned char *dst,
+                     struct sekit_err *e)
+{
+    if (!r->parts) return sekit_journal_read(&r->j, first, n, dst, e);
+    const int64_t *b = r->spec->bounds;
+    for (int k = 0; n > 0 && k < r->ranks; k++) {
+        if (first >= b[k + 1]) continue;
+        const int64_t m = n < b[k + 1] - first ? n : b[k + 1] - first;
+        int rc = sekit_journal_read(&r->parts[k], first - b[k], m, dst, e);
+        if (rc) return rc;
+        first += m, n -= m, dst += r->rec_bytes * (size_t)m;
+    }
+    return SEKIT_OK;
+}
+
 /* Streams the journal into the open datasets: labels, predictions and logits through HDF5, the
  * gate chunks through sekit_zchunks_write. */
 static int stream_journal(struct sekit_rec *r, const struct h5rec *h, const struct sekit_h5_out *o,
@@ -441,7 +563,7 @@ static int stream_journal(struct sekit_rec *r, const struct h5rec *h, const stru
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     for (hsize_t first = 0; !rc && first < N; first += CONVERT_ROWS) {
         hsize_t n = N - first < CONVERT_ROWS ? N - first : CONVERT_ROWS;
-        if ((rc = sekit_journal_read(&r->j, (int64_t)first, (int64_t)n, rows, e))) break;
+        if ((rc = read_rows(r, (int64_t)first, (int64_t)n, rows, e))) break;
         for (hsize_t i = 0; i < n; i++) {
             const unsigned char *p = rows + r->rec_bytes * i;
             memcpy(&ibuf[i], p + LABEL_AT, 4);
@@ -525,29 +647,88 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
     return sekit_h5_close(o, rc, e);
 }
 
+/* Rank 0 of several: opens every rank's journal for reading, each checked against the
+ * description of that rank's rows and holding all of them. */
+static int open_parts(struct sekit_rec *r, struct sekit_err *e)
+{
+    const struct sekit_rec_spec *s = r->spec;
+    r->parts = calloc((size_t)r->ranks, sizeof *r->parts);
+    r->part_paths = calloc((size_t)r->ranks, sizeof *r->part_paths);
+    if (!r->parts || !r->part_paths) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    for (int k = 0; k < r->ranks; k++)
+        r->parts[k].fd = -1;
+    for (int k = 0; k < r->ranks; k++) {
+        r->part_paths[k] = g_strdup_printf("%s.journal.rank-%d-of-%d", s->out_path, k, r->ranks);
+        char *desc = describe(s, r->dataset_abs, r->rec_bytes, k);
+        int rc = sekit_journal_open_read(&r->parts[k], r->part_paths[k], desc, r->rec_bytes,
+                                         s->bounds[k], s->bounds[k + 1] - s->bounds[k], e);
+        g_free(desc);
+        /* a journal another rank wrote and rank 0 cannot see: not a directory the ranks share */
+        if (rc && access(r->part_paths[k], F_OK) != 0)
+            return sekit_errf(e, SEKIT_EIO,
+                              "%s: rank 0 cannot see this journal of rank %d: --out must be on a "
+                              "file system that every rank shares",
+                              r->part_paths[k], k);
+        if (rc) return rc;
+    }
+    return SEKIT_OK;
+}
+
+int sekit_rec_seal(struct sekit_rec *r, struct sekit_err *e)
+{
+    if (r->complete_already) return SEKIT_OK;
+    SEKIT_ASSERT(r->j.rows == r->hi - r->lo);
+    int rc = sekit_journal_sync(&r->j, e);
+    return rc ? journal_kept(r, rc, e) : SEKIT_OK;
+}
+
 int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
 {
     if (r->complete_already) return SEKIT_OK;
-    SEKIT_ASSERT(r->j.rows == r->spec->n);
+    SEKIT_ASSERT(r->j.rows == r->hi - r->lo && (r->ranks == 1 || r->spec->rank == 0));
     struct sekit_h5_out o = {.f = -1};
-    int rc = convert(r, &o, e);
+    int rc = r->ranks > 1 ? open_parts(r, e) : SEKIT_OK;
+    /* the other ranks wait for rank 0's conversion: it compresses on every core of its node,
+     * whatever share of them the pass gave it */
+    const int threads = sekit_threads();
+    if (!rc && r->ranks > 1) sekit_set_threads(0);
+    if (!rc) rc = convert(r, &o, e);
+    sekit_set_threads(threads);
     if (!rc) rc = sekit_publish(o.tmp, r->out, e);
     if (rc) return journal_kept(r, rc, e);
     sekit_journal_close(&r->j);
-    unlink(r->journal_path);
+    if (r->ranks > 1)
+        for (int k = 0; k < r->ranks; k++)
+            sekit_journal_close(&r->parts[k]), unlink(r->part_paths[k]);
+    else
+        unlink(r->journal_path);
     return SEKIT_OK;
+}
+
+void sekit_rec_abandon(struct sekit_rec *r)
+{
+    if (!r || !r->created || r->j.rows) return;
+    sekit_journal_close(&r->j);
+    unlink(r->journal_path);
+    r->created = 0;
 }
 
 void sekit_rec_close(struct sekit_rec *r)
 {
     if (!r) return;
     sekit_journal_close(&r->j);
+    for (int k = 0; r->parts && k < r->ranks; k++)
+        sekit_journal_close(&r->parts[k]);
+    for (int k = 0; r->part_paths && k < r->ranks; k++)
+        g_free(r->part_paths[k]);
+    free(r->parts), free(r->part_paths);
+    g_free(r->dataset_abs), g_free(r->kept);
     free(r->dchan), free(r->crow);
     for (int64_t i = 0; r->paths && i < r->spec->n; i++)
         g_free(r->paths[i]);
     free(r->paths);
     free(r->out);
-    free(r->journal_path);
+    g_free(r->journal_path);
     free(r->desc);
     free(r->buf);
     free(r);

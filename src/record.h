@@ -56,16 +56,32 @@ struct sekit_rec_spec {
     int batch; /* images per forward pass: resuming restarts at a multiple of it, so a resumed
                   run of the same batch size batches images exactly as an uninterrupted one and
                   gives the same bits */
+    /* An MPI job (jobs/dist.h) of ranks > 1: this writer, rank `rank`, records rows
+     * [bounds[rank], bounds[rank + 1]) into a journal of its own, OUT.journal.rank-R-of-N, and
+     * rank 0 converts every rank's journal, in rank order, into OUT (sekit_rec_finish). ranks 0
+     * or 1: one process records every row into OUT.journal. */
+    int rank, ranks;
+    const int64_t *bounds; /* [ranks + 1], from 0 to n */
 };
 
 struct sekit_rec;
 
-/* Opens a recording. Without resume and force, an existing OUT or OUT.journal is refused. force
+/* Opens a recording. Without resume and force, an existing OUT or journal is refused. force
  * removes them first. resume continues OUT.journal (refusing one of another description) and
- * reports in *done how many rows it already holds; if OUT itself already exists and is complete,
- * *done == n; with neither there is nothing to resume, which is an error. */
+ * reports in *done the row to continue from (the rows it already holds); if OUT itself already
+ * exists and is complete, *done == n; with neither there is nothing to resume, which is an error.
+ * Journals of another rank count (OUT.journal of one process, OUT.journal.rank-R-of-M of M ranks)
+ * are refused, naming both counts; force removes them too.
+ *
+ * With ranks > 1 the files every rank shares (OUT and the journals of other counts) are rank 0's
+ * to check and remove: rank 0 opens first, and the other ranks only after it succeeded; each
+ * rank then continues its own journal or, when it has none (a job killed before that rank made
+ * one), starts it. *done is then a row of the rank's range. */
 int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
                    int64_t *done, struct sekit_err *e);
+/* After an open that failed on another rank: removes this rank's journal if this open created it
+ * (it holds no rows), so that a new run does not find an interrupted one. */
+void sekit_rec_abandon(struct sekit_rec *r);
 
 /* Appends rows [first, first + nb): labels (nb), predictions (nb), logits (nb, K) and, per
  * recorded block, gates and squeeze vectors read from the model after its forward pass. Rows must
@@ -74,8 +90,13 @@ int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t f
                      const int *labels, const int *predictions, const float *logits,
                      struct sekit_err *e);
 
-/* When all n rows are in: converts the journal to OUT atomically and removes the journal. */
+/* When all n rows are in: converts the journal to OUT atomically and removes the journal. With
+ * ranks > 1 only rank 0 calls it, once every rank has called sekit_rec_seal: it converts the
+ * ranks' journals, in rank order, into OUT, then removes them all. */
 int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e);
+/* With ranks > 1, on every rank once its rows are all in: the journal reaches the disk (fsync),
+ * where rank 0 reads it. */
+int sekit_rec_seal(struct sekit_rec *r, struct sekit_err *e);
 
 /* Releases r; an unfinished journal stays on disk for --resume. */
 void sekit_rec_close(struct sekit_rec *r);

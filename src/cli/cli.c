@@ -1,5 +1,6 @@
 /* cli.c -- error and progress printing, and the pipeline options. See cli.h. */
 #include "cli.h"
+#include "../../jobs/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 int cli_fail(const char *cmd, const struct sekit_err *e)
 {
-    fprintf(stderr, "sekit %s: %s\n", cmd, e->msg);
+    if (sekit_dist_world()->rank == 0) fprintf(stderr, "sekit %s: %s\n", cmd, e->msg);
     return e->code == SEKIT_EINVAL ? CLI_USAGE : CLI_FAIL;
 }
 
@@ -202,7 +203,7 @@ const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cm
 {
     memset(c, 0, sizeof *c);
     c->cmd = cmd;
-    c->quiet = quiet;
+    c->quiet = quiet || sekit_dist_world()->rank != 0;
     c->tty = isatty(2);
     c->interval = 5;
     const char *iv = getenv("SEKIT_PROGRESS_INTERVAL");
@@ -266,7 +267,8 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
               "per-channel std divided by (each from 1e-06 to 1e+06)"),
         OPT_N(OPT_INT, "--batch", &c->batch, 1, 4096, "B", "images per forward pass (default 16)"),
         OPT_N(OPT_INT, "--threads", &c->threads, 0, 1024, "T",
-              "engine threads (default 0: all cores)"),
+              "engine threads (default 0: all cores; under mpirun, the node's\ncores shared among "
+              "its ranks)"),
         OPT_C("--backend", &c->o.backend, cli_backend_names, "B",
               "openblas|onednn: how convolutions run, with the same results\n(default: "
               "$SEKIT_BACKEND, else onednn when this sekit has it)"),
@@ -283,8 +285,18 @@ void cli_pipeline_init(struct cli_pipeline *c, int with_selection)
 
 void cli_pipeline_finish(struct cli_pipeline *c)
 {
+    /* rank 0 alone prints (main.c): the notes commands print after their job, too */
+    c->quiet |= sekit_dist_world()->rank != 0;
     c->o.batch = (int)c->batch;
     c->o.threads = (int)c->threads;
+    /* all cores, under mpirun: the node's, shared among its ranks, which would otherwise each
+     * run as many threads as the node has cores */
+    const struct sekit_dist *d = sekit_dist_world();
+    const int node = sekit_dist_node_ranks(d);
+    if (c->threads == 0 && node > 1) {
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c->o.threads = cores > node ? (int)(cores / node) : 1;
+    }
     c->o.pp.resize = (int)c->resize;
     c->o.pp.crop = (int)c->crop;
     c->o.pp.nmean = c->mean.n;
@@ -297,10 +309,18 @@ int cli_pipeline_open(struct cli_pipeline *c, const char *cmd, struct sekit_pipe
                       const struct sekit_progress *pr)
 {
     struct sekit_err e = {0};
+    const struct sekit_dist *d = sekit_dist_world();
     cli_pipeline_finish(c);
-    if (sekit_pipeline_open(p, &c->o, &e)) return cli_fail(cmd, &e);
+    /* each rank opens the model and the data itself (a node may lack them): a failure on any
+     * rank ends every rank, with the message of the lowest that failed */
+    int rc = sekit_dist_agree(d, sekit_pipeline_open(p, &c->o, &e), &e);
+    if (rc) {
+        if (p->m) sekit_pipeline_close(p);
+        return cli_fail(cmd, &e);
+    }
     sekit_job_note_skipped(p, pr);
-    if (sekit_pipeline_select(p, c->classes, c->per_class, (uint64_t)c->seed, &e)) {
+    if ((rc = sekit_dist_agree(
+             d, sekit_pipeline_select(p, c->classes, c->per_class, (uint64_t)c->seed, &e), &e))) {
         sekit_pipeline_close(p);
         return cli_fail(cmd, &e);
     }

@@ -39,21 +39,24 @@ static void usage(FILE *f)
             "help", "this text, or help CMD: the page of CMD");
 }
 
+/* Under mpirun, rank 0 alone prints (see main). */
+static int speaks(void)
+{
+    return sekit_dist_world()->rank == 0;
+}
+
 static int run(const char *name, int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc, argv);
-    fprintf(stderr, "sekit: %s: unknown command (see 'sekit help')\n", name);
+    if (speaks()) fprintf(stderr, "sekit: %s: unknown command (see 'sekit help')\n", name);
     return CLI_USAGE;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    /* Past a file-size limit (ulimit -f) a write then fails with EFBIG, which every writer reports
-     * with the file's name and leaves no partial output; the signal would kill sekit mid-write. */
-    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
-        usage(stderr);
+        if (speaks()) usage(stderr);
         return CLI_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -70,7 +73,9 @@ int main(int argc, char **argv)
             return CLI_OK;
         }
         if (argc > 3) {
-            fprintf(stderr, "sekit help: '%s': unexpected argument (see 'sekit help')\n", argv[3]);
+            if (speaks())
+                fprintf(stderr, "sekit help: '%s': unexpected argument (see 'sekit help')\n",
+                        argv[3]);
             return CLI_USAGE;
         }
         /* sekit help CMD is sekit CMD --help */
@@ -79,16 +84,31 @@ int main(int argc, char **argv)
     }
     const char *be = getenv("SEKIT_BACKEND");
     if (be && *be && cli_default_backend() < 0) {
-        fprintf(stderr, "sekit: SEKIT_BACKEND='%s' is not a backend of this sekit (%s)\n", be,
-                sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? "openblas, onednn" : "openblas");
+        if (speaks())
+            fprintf(stderr, "sekit: SEKIT_BACKEND='%s' is not a backend of this sekit (%s)\n", be,
+                    sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? "openblas, onednn"
+                                                                  : "openblas");
         return CLI_USAGE;
     }
+    return run(argv[1], argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    /* Past a file-size limit (ulimit -f) a write then fails with EFBIG, which every writer reports
+     * with the file's name and leaves no partial output; the signal would kill sekit mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
     struct sekit_err e = {0};
     if (sekit_dist_init(&argc, &argv, &e)) {
         fprintf(stderr, "sekit: %s\n", e.msg);
         return CLI_FAIL;
     }
-    const int rc = run(argv[1], argc - 1, argv + 1);
+    /* Under mpirun every rank runs the same command line, and rank 0 alone prints: the others'
+     * results (stdout) are dropped, and their messages (stderr) are silenced where they are made
+     * (cli_fail, cli_usage_error, cli_progress), as every failure reaches rank 0 through
+     * sekit_dist_agree. Their stderr stays open for what no rank can report: a crash. */
+    if (sekit_dist_world()->rank != 0 && !freopen("/dev/null", "w", stdout)) fclose(stdout);
+    const int rc = dispatch(argc, argv);
     sekit_dist_finalize();
     return rc;
 }

@@ -1,5 +1,6 @@
 /* opts.c -- see opts.h. */
 #include "opts.h"
+#include "../../jobs/dist.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -15,6 +16,8 @@ const char *const cli_backend_names[] = {"openblas", "onednn", NULL};
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    /* every rank parses the same command line: rank 0 alone says what is wrong */
+    if (sekit_dist_world()->rank != 0) return CLI_USAGE;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "sekit %s: ", cmd);
@@ -116,9 +119,10 @@ static int set_value(const struct cli_cmd *c, const struct opt *o, const char *v
 
 void cli_print_version(void)
 {
-    printf("sekit %s (backends: openblas%s; default %s)\n", SEKIT_VERSION,
+    printf("sekit %s (backends: openblas%s; default %s; %s)\n", SEKIT_VERSION,
            sekit_backend_available(SEKIT_BACKEND_ONEDNN) ? ", onednn" : "",
-           sekit_backend_name(sekit_backend_default()));
+           sekit_backend_name(sekit_backend_default()),
+           sekit_dist_built() ? "MPI: runs as mpirun's ranks" : "no MPI");
 }
 
 static void print_help(const struct cli_cmd *c, const struct opt *const *tables)

@@ -10,7 +10,9 @@ static const struct cli_cmd cmd = {
     "value\nper channel), the label, prediction and logits, into one HDF5 file "
     "(docs/record-format.md).\nWhile it runs, rows go to RUN.h5.journal; RUN.h5 appears only "
     "when complete. A run that is\nkilled, or whose write fails, can be continued with "
-    "--resume (same arguments and model).\n",
+    "--resume (same arguments and model).\nUnder mpirun each rank records its share of the "
+    "images into RUN.h5.journal.rank-R-of-N,\nand rank 0 writes RUN.h5 from them; --resume "
+    "then needs as many ranks and the same --batch.\n",
     NULL,
     0,
     {"--out"},
