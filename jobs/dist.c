@@ -163,13 +163,13 @@ int sekit_dist_gather(const struct sekit_dist *d, const void *buf, size_t nbytes
         size_t at = 0;
         memcpy(all, buf, nbytes);
         at += nbytes;
-        for (int r = 1; r < d->size; r++)
+        for (int r = 1; r < d->size; r++) {
             for (size_t o = 0; o < (size_t)sizes[r]; o += PIECE) {
                 const int k = (int)((size_t)sizes[r] - o < PIECE ? (size_t)sizes[r] - o : PIECE);
                 MPI_Recv(all + at + o, k, MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             }
-        for (int r = 1; r < d->size; r++)
             at += (size_t)sizes[r];
+        }
         *out = all, *out_bytes = total;
     } else {
         for (size_t o = 0; o < nbytes; o += PIECE) {
@@ -205,4 +205,14 @@ void sekit_dist_barrier(const struct sekit_dist *d)
 #else
     (void)d;
 #endif
+}
+
+void sekit_dist_range_batches(const struct sekit_dist *d, int64_t n, int batch, int64_t *lo,
+                              int64_t *hi)
+{
+    SEKIT_ASSERT(batch >= 1 && n >= 0);
+    int64_t b0, b1;
+    sekit_dist_range(d, (n + batch - 1) / batch, &b0, &b1);
+    *lo = b0 * batch < n ? b0 * batch : n;
+    *hi = b1 * batch < n ? b1 * batch : n;
 }

@@ -60,4 +60,11 @@ void sekit_dist_bcast(const struct sekit_dist *d, void *buf, size_t nbytes, int 
 
 void sekit_dist_barrier(const struct sekit_dist *d);
 
+/* Rows [*lo, *hi) of n for d's rank in whole batches of `batch` rows: sekit_dist_range over the
+ * ceil(n / batch) batches, the last batch the rest. The engine's result for an image can differ
+ * in the last bits with the batch it shares; on these rows each rank runs the very batches that
+ * one process runs, so every image gets the bits it gets there. */
+void sekit_dist_range_batches(const struct sekit_dist *d, int64_t n, int batch, int64_t *lo,
+                              int64_t *hi);
+
 #endif
