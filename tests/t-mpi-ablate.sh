@@ -79,10 +79,10 @@ show() { # the log of a run that failed
 mkdir "$tmp/s" "$tmp/m" "$tmp/m3"
 
 # 1. ablate, both modes: 400 images on two ranks, one thread each
-a="ablate --mode both --per-class 40 --threads 1 --data $data"
-serial $a --out "$tmp/s/abl"
+a="ablate --mode both --per-class 40 --threads 1"
+serial $a --data "$data" --out "$tmp/s/abl"
 ok $? "sekit ablate --mode both, one process"
-mpi 2 $a --out "$tmp/m/abl"
+mpi 2 $a --data "$data" --out "$tmp/m/abl"
 ok $? "mpirun -n 2 sekit ablate --mode both"
 same "$tmp/s/abl.csv" "$tmp/m/abl.csv" "ablate on 2 ranks: the CSV of one process, byte for byte"
 same "$tmp/s/abl.md" "$tmp/m/abl.md" "ablate on 2 ranks: the Markdown table of one process"
@@ -94,13 +94,21 @@ ok $? "ablate on 2 ranks: nothing else in the output directory${left:+: $left}"
 
 # 2. mean mode on 3 ranks: 26 batches of 5 split 9, 9, 8 (the third rank's rows gathered after
 # the second's)
-a="ablate --mode mean --variants single,all --per-class 13 --batch 5 --threads 1 --data $data"
-serial $a --out "$tmp/s/mean"
+a="ablate --mode mean --variants single,all --per-class 13 --batch 5 --threads 1"
+serial $a --data "$data" --out "$tmp/s/mean"
 ok $? "sekit ablate --mode mean --batch 5, one process"
-mpi 3 $a --out "$tmp/m3/mean"
+mpi 3 $a --data "$data" --out "$tmp/m3/mean"
 ok $? "mpirun -n 3 sekit ablate --mode mean --batch 5"
 same "$tmp/s/mean.csv" "$tmp/m3/mean.csv" "mean mode on 3 ranks: the CSV of one process"
 same_h5 "$tmp/s/mean.h5" "$tmp/m3/mean.h5" "mean mode on 3 ranks: PREFIX.h5 equal in every dataset"
+
+# ranks without a row: 10 images are one batch, the second and third ranks get none
+a="ablate --mode both --variants all --per-class 1 --threads 1"
+serial $a --data "$data" --out "$tmp/s/tiny"
+ok $? "sekit ablate of 10 images, one process"
+mpi 3 $a --data "$data" --out "$tmp/m3/tiny"
+ok $? "mpirun -n 3 sekit ablate of 10 images (one batch)"
+same "$tmp/s/tiny.csv" "$tmp/m3/tiny.csv" "ranks without a row: the CSV of one process"
 
 # 3. stats of a recording, its blocks split across 2 and 3 ranks
 serial record --classes all --per-class 30 --threads 1 --data "$data" --out "$tmp/run.h5" \
@@ -141,10 +149,10 @@ mkdir "$sub"
     printf '\000\000\010\001\000\000\001\220'
     gzip -dc "$data/t10k-labels-idx1-ubyte.gz" | tail -c +9 | head -c 400
 } | gzip >"$sub/t10k-labels-idx1-ubyte.gz"
-r="reproduce --per-class 20 --mode remove --threads 1 --data $sub --quiet"
-serial $r --out "$tmp/s/rep"
+r="reproduce --per-class 20 --mode remove --threads 1 --quiet"
+serial $r --data "$sub" --out "$tmp/s/rep"
 ok $? "sekit reproduce, one process"
-mpi 2 $r --out "$tmp/m/rep"
+mpi 2 $r --data "$sub" --out "$tmp/m/rep"
 ok $? "mpirun -n 2 sekit reproduce"
 for f in ablation.csv ablation.md classes.stats.csv classes.means.csv all.stats.csv all.means.csv; do
     same "$tmp/s/rep/$f" "$tmp/m/rep/$f" "reproduce on 2 ranks: $f"
