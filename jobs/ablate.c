@@ -89,6 +89,7 @@ out:
     free(mine), free(all);
     return rc;
 }
+
 /* PREFIX.csv, .md, .h5 and the chart PREFIX.png from the tallies of every row. */
 static int write_files(struct sekit_pipeline *p, const struct sekit_ablate_job *j,
                        const struct sekit_variant *v, struct sekit_err *e)
