@@ -199,11 +199,15 @@ void sekit_gate_means_finish(struct sekit_gate_means *g)
     SEKIT_ASSERT(g->count > 0);
     for (int i = 0; i < g->nse; i++) {
         const int C = g->channels[i];
-        const int64_t *hi = g->sum[i], *lo = hi + C, *odd = hi + 2 * C;
-        for (int k = 0; k < C; k++)
+        int64_t *hi = g->sum[i], *lo = hi + C, *odd = hi + 2 * C;
+        for (int k = 0; k < C; k++) {
+            /* sums added after summing (the ranks') may hold lo past 2^32: one form for all */
+            hi[k] += lo[k] / LOW;
+            lo[k] %= LOW;
             g->mean[i][k] = odd[k] ? NAN
                                    : (float)(((double)hi[k] * (double)LOW + (double)lo[k]) / UNIT /
                                              (double)g->count);
+        }
     }
 }
 

@@ -65,7 +65,7 @@ same() { # same A B DESCRIPTION: byte for byte
     cmp -s "$1" "$2"
     st=$?
     ok $st "$3"
-    [ $st -eq 0 ] || diff "$1" "$2" | head -n 10 | sed 's/^/# /'
+    [ $st -eq 0 ] || diff "$1" "$2" 2>&1 | head -n 10 | sed 's/^/# /'
 }
 same_h5() { # same_h5 A B DESCRIPTION: every dataset and attribute
     h5diff -r "$1" "$2" >"$tmp/h5diff.log" 2>&1
