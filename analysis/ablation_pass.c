@@ -2,6 +2,7 @@
 #include "ablation_pass.h"
 #include "analysis.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,7 +156,7 @@ int sekit_gate_means_new(struct sekit_gate_means *g, const struct sekit_model *m
     for (int i = 0; !bad && i < g->nse; i++) {
         const size_t C = (size_t)(g->channels[i] = sekit_model_se_info(m, i)->channels);
         g->mean[i] = calloc(C, sizeof(float));
-        g->sum[i] = calloc(C, sizeof(double));
+        g->sum[i] = calloc(3 * C, sizeof(int64_t));
         bad = !g->mean[i] || !g->sum[i];
     }
     if (bad) {
@@ -165,24 +166,49 @@ int sekit_gate_means_new(struct sekit_gate_means *g, const struct sekit_model *m
     return SEKIT_OK;
 }
 
+#define UNIT 4503599627370496.0 /* 2^52 */
+#define LOW (INT64_C(1) << 32)
+
+/* Adds the gates x[0..n) (n images of C channels) to the sums s (sekit_gate_means.sum[i]). Each
+ * image adds at most 2^52 to lo, so lo stays far from overflowing between carries. */
+static void add_gates(int64_t *s, int C, const float *x, int64_t n)
+{
+    int64_t *hi = s, *lo = s + C, *odd = s + 2 * C;
+    for (int64_t j = 0; j < n; j++)
+        for (int k = 0; k < C; k++) {
+            const double v = x[j * C + k];
+            if (!(v >= 0 && v <= 1)) {
+                odd[k]++;
+                continue;
+            }
+            lo[k] += (int64_t)llrint(v * UNIT);
+            hi[k] += lo[k] / LOW;
+            lo[k] %= LOW;
+        }
+}
+
 void sekit_gate_means_add(struct sekit_gate_means *g, const struct sekit_model *m, int nb)
 {
-    for (int i = 0; i < g->nse; i++) {
-        const int C = g->channels[i];
-        const float *gate = sekit_model_gate(m, i);
-        for (int b = 0; b < nb; b++)
-            for (int k = 0; k < C; k++)
-                g->sum[i][k] += gate[(size_t)b * C + k];
-    }
+    for (int i = 0; i < g->nse; i++)
+        add_gates(g->sum[i], g->channels[i], sekit_model_gate(m, i), nb);
     g->count += nb;
 }
 
 void sekit_gate_means_finish(struct sekit_gate_means *g)
 {
     SEKIT_ASSERT(g->count > 0);
-    for (int i = 0; i < g->nse; i++)
-        for (int k = 0; k < g->channels[i]; k++)
-            g->mean[i][k] = (float)(g->sum[i][k] / (double)g->count);
+    for (int i = 0; i < g->nse; i++) {
+        const int C = g->channels[i];
+        int64_t *hi = g->sum[i], *lo = hi + C, *odd = hi + 2 * C;
+        for (int k = 0; k < C; k++) {
+            /* sums added after summing (the ranks') may hold lo past 2^32: one form for all */
+            hi[k] += lo[k] / LOW;
+            lo[k] %= LOW;
+            g->mean[i][k] = odd[k] ? NAN
+                                   : (float)(((double)hi[k] * (double)LOW + (double)lo[k]) / UNIT /
+                                             (double)g->count);
+        }
+    }
 }
 
 int sekit_gate_means_from_recording(struct sekit_gate_means *g, const struct sekit_model *m,
@@ -205,14 +231,12 @@ int sekit_gate_means_from_recording(struct sekit_gate_means *g, const struct sek
             break;
         }
         if (!(rc = sekit_recording_read(r, "excitation", b, gates, e)))
-            for (int k = 0; k < s->channels; k++) {
-                double a = 0;
-                for (int64_t j = 0; j < r->n; j++)
-                    a += gates[j * s->channels + k];
-                g->mean[i][k] = (float)(a / (double)r->n);
-            }
+            add_gates(g->sum[i], s->channels, gates, r->n);
         free(gates);
     }
+    g->count = r->n;
+    if (!rc && r->n > 0) sekit_gate_means_finish(g);
+    if (!rc && r->n <= 0) rc = sekit_errf(e, SEKIT_EINVAL, "%s: no image for --means", path);
     sekit_recording_close(r);
     return rc;
 }

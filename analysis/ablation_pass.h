@@ -28,22 +28,29 @@ void sekit_ablation_pass_batch(struct sekit_ablation_pass *a, const float *logit
 /* Releases a and stops m's captures. */
 void sekit_ablation_pass_free(struct sekit_ablation_pass *a);
 
-/* The mean gate of every SE block over a set of images. */
+/* The mean gate of every SE block over a set of images. The sums are integers: each gate in
+ * units of 2^-52 (exact for every gate of at least 2^-28, a float having 24 bits; a smaller one is
+ * rounded to the nearest unit), summed as hi 2^32 + lo (lo carried into hi as it passes 2^32,
+ * so neither overflows; sums added afterwards need no carry). An integer sum is the
+ * same in any order, so ranks that each sum their own images and add their sums
+ * (sekit_dist_sum_i64 over sum[i] and count) get the mean a single process gets, bit for bit. */
 struct sekit_gate_means {
     int nse, *channels; /* [nse] */
     float **mean;       /* [nse][C] */
-    double **sum;       /* [nse][C] */
-    int64_t count;      /* images summed */
+    /* [nse][3 C]: per channel hi, then per channel lo, then per channel the gates outside [0, 1]
+     * (a sigmoid's output is inside; a NaN is not, and makes that channel's mean NaN) */
+    int64_t **sum;
+    int64_t count; /* images summed */
 };
 
 int sekit_gate_means_new(struct sekit_gate_means *g, const struct sekit_model *m,
                          struct sekit_err *e);
 /* Adds the gates of m's last forward pass (nb images). */
 void sekit_gate_means_add(struct sekit_gate_means *g, const struct sekit_model *m, int nb);
-/* mean := sum / count. */
+/* mean := sum / count (count > 0), the sums carried to 0 <= lo < 2^32: equal sums, equal arrays. */
 void sekit_gate_means_finish(struct sekit_gate_means *g);
 /* mean := every block's mean gate over all images of a recording (matched by block name and
- * channel count). */
+ * channel count), summed as above: the means of a pass over the same images. g must be new. */
 int sekit_gate_means_from_recording(struct sekit_gate_means *g, const struct sekit_model *m,
                                     const char *path, struct sekit_err *e);
 void sekit_gate_means_free(struct sekit_gate_means *g);

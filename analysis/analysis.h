@@ -105,6 +105,19 @@ void sekit_stats_free(struct sekit_block_stats *s);
 /* Statistics of every block of a recording (stats[r->nblocks], caller frees each). */
 int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
                           struct sekit_err *e);
+/* The same for blocks [from, to) only, into stats[0 .. to - from): each block's statistics
+ * depend on its own gates alone, so the blocks can be computed apart (one range per rank). */
+int sekit_stats_blocks(const struct sekit_recording *r, int from, int to,
+                       struct sekit_block_stats *stats, struct sekit_err *e);
+
+/* stats[0..nb) as one buffer (*out, malloc'd, *bytes long), to send to another process of the
+ * same build; sekit_stats_unpack makes stats[0..nb) of it again, every array allocated (the
+ * caller frees each), or fails with SEKIT_EFORMAT when the bytes do not hold nb blocks exactly
+ * (nothing allocated then). */
+int sekit_stats_pack(const struct sekit_block_stats *stats, int nb, void **out, size_t *bytes,
+                     struct sekit_err *e);
+int sekit_stats_unpack(const void *buf, size_t bytes, struct sekit_block_stats *stats, int nb,
+                       struct sekit_err *e);
 
 /* Writes the statistics file (schema: docs/record-format.md, "Statistics file"), a CSV of the
  * per-block summary next to it (path with .csv for .h5) and the CSV of the class means

@@ -266,32 +266,119 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     return rc;
 }
 
-int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
-                          struct sekit_err *e)
+int sekit_stats_blocks(const struct sekit_recording *r, int from, int to,
+                       struct sekit_block_stats *stats, struct sekit_err *e)
 {
     int maxc = 0;
-    for (int b = 0; b < r->nblocks; b++)
+    for (int b = from; b < to; b++)
         if (r->blocks[b].channels > maxc) maxc = r->blocks[b].channels;
-    float *g = malloc(sizeof(float) * (size_t)r->n * (size_t)maxc);
+    float *g = malloc(sizeof(float) * (size_t)r->n * (size_t)maxc + 1);
     if (!g)
         return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %lld x %d gates", r->path,
                           (long long)r->n, maxc);
-    int rc = SEKIT_OK, b = 0;
-    for (; b < r->nblocks && !rc; b++) {
+    int rc = SEKIT_OK, b = from;
+    for (; b < to && !rc; b++) {
         const struct sekit_rec_block_info *bi = &r->blocks[b];
+        struct sekit_block_stats *s = &stats[b - from];
         if ((rc = sekit_recording_read(r, "excitation", b, g, e))) break;
-        rc = sekit_stats_compute(&stats[b], g, r->labels, r->n, bi->channels, r->sel_classes,
-                                 r->nsel, e);
-        snprintf(stats[b].name, sizeof stats[b].name, "%s", bi->name);
-        snprintf(stats[b].module, sizeof stats[b].module, "%s", bi->module);
-        stats[b].stage = bi->stage;
-        stats[b].block = bi->block;
+        rc = sekit_stats_compute(s, g, r->labels, r->n, bi->channels, r->sel_classes, r->nsel, e);
+        snprintf(s->name, sizeof s->name, "%s", bi->name);
+        snprintf(s->module, sizeof s->module, "%s", bi->module);
+        s->stage = bi->stage;
+        s->block = bi->block;
     }
+    if (rc)
+        for (int j = from; j < b; j++)
+            sekit_stats_free(&stats[j - from]);
+    free(g);
+    return rc;
+}
+
+int sekit_stats_recording(const struct sekit_recording *r, struct sekit_block_stats *stats,
+                          struct sekit_err *e)
+{
+    return sekit_stats_blocks(r, 0, r->nblocks, stats, e);
+}
+
+/* Every array of a block's statistics s, with its length: X(array, length) each. */
+#define STATS_ARRAYS(X, s)                                                                         \
+    X((s)->classes, (size_t)(s)->nclasses)                                                         \
+    X((s)->count, (size_t)(s)->nclasses)                                                           \
+    X((s)->mean, (size_t)(s)->nclasses *(s)->channels)                                             \
+    X((s)->std, (size_t)(s)->nclasses *(s)->channels)                                              \
+    X((s)->median, (size_t)(s)->nclasses *(s)->channels)                                           \
+    X((s)->q1, (size_t)(s)->nclasses *(s)->channels)                                               \
+    X((s)->q3, (size_t)(s)->nclasses *(s)->channels)                                               \
+    X((s)->all_mean, (size_t)(s)->channels)                                                        \
+    X((s)->class_sat, (size_t)(s)->nclasses * 4)
+
+int sekit_stats_pack(const struct sekit_block_stats *stats, int nb, void **out, size_t *bytes,
+                     struct sekit_err *e)
+{
+    size_t total = 0;
+#define SIZE(a, n) total += sizeof *(a) * (n);
+    for (int b = 0; b < nb; b++) {
+        total += sizeof stats[b];
+        STATS_ARRAYS(SIZE, &stats[b])
+    }
+#undef SIZE
+    unsigned char *at = malloc(total + 1);
+    *out = at, *bytes = total;
+    if (!at) return sekit_errf(e, SEKIT_ENOMEM, "out of memory for the statistics");
+#define PUT(a, n) memcpy(at, a, sizeof *(a) * (n)), at += sizeof *(a) * (n);
+    for (int b = 0; b < nb; b++) {
+        memcpy(at, &stats[b], sizeof stats[b]);
+        at += sizeof stats[b];
+        STATS_ARRAYS(PUT, &stats[b])
+    }
+#undef PUT
+    return SEKIT_OK;
+}
+
+/* One block from *at (not past end) into s, its arrays allocated, *at moved past it; s is left
+ * empty on failure. */
+static int unpack_block(const unsigned char **at, const unsigned char *end,
+                        struct sekit_block_stats *s)
+{
+    if ((size_t)(end - *at) < sizeof *s) return SEKIT_EFORMAT;
+    memcpy(s, *at, sizeof *s);
+    *at += sizeof *s;
+    /* the packed pointers were the sender's */
+#define CLEAR(a, n) (a) = NULL;
+    STATS_ARRAYS(CLEAR, s)
+#undef CLEAR
+    int rc = SEKIT_OK;
+#define GET(a, n)                                                                                  \
+    if (!rc) {                                                                                     \
+        const size_t k = sizeof *(a) * (n);                                                        \
+        if ((size_t)(end - *at) < k)                                                               \
+            rc = SEKIT_EFORMAT;                                                                    \
+        else if (!((a) = malloc(k + 1)))                                                           \
+            rc = SEKIT_ENOMEM;                                                                     \
+        else                                                                                       \
+            memcpy(a, *at, k), *at += k;                                                           \
+    }
+    STATS_ARRAYS(GET, s)
+#undef GET
+    if (rc) sekit_stats_free(s);
+    return rc;
+}
+
+int sekit_stats_unpack(const void *buf, size_t bytes, struct sekit_block_stats *stats, int nb,
+                       struct sekit_err *e)
+{
+    const unsigned char *at = buf, *end = at + bytes;
+    int b = 0, rc = SEKIT_OK;
+    while (b < nb && !(rc = unpack_block(&at, end, &stats[b])))
+        b++;
+    if (!rc && at != end) rc = SEKIT_EFORMAT;
     if (rc)
         for (int j = 0; j < b; j++)
             sekit_stats_free(&stats[j]);
-    free(g);
-    return rc;
+    if (rc == SEKIT_ENOMEM) return sekit_errf(e, rc, "out of memory for the statistics");
+    if (rc)
+        return sekit_errf(e, rc, "statistics of %d blocks: %zu bytes do not hold them", nb, bytes);
+    return SEKIT_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */

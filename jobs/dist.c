@@ -163,13 +163,13 @@ int sekit_dist_gather(const struct sekit_dist *d, const void *buf, size_t nbytes
         size_t at = 0;
         memcpy(all, buf, nbytes);
         at += nbytes;
-        for (int r = 1; r < d->size; r++)
+        for (int r = 1; r < d->size; r++) {
             for (size_t o = 0; o < (size_t)sizes[r]; o += PIECE) {
                 const int k = (int)((size_t)sizes[r] - o < PIECE ? (size_t)sizes[r] - o : PIECE);
                 MPI_Recv(all + at + o, k, MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             }
-        for (int r = 1; r < d->size; r++)
             at += (size_t)sizes[r];
+        }
         *out = all, *out_bytes = total;
     } else {
         for (size_t o = 0; o < nbytes; o += PIECE) {

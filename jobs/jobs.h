@@ -108,10 +108,14 @@ struct sekit_ablate_job {
     const struct sekit_stages *passes; /* told of the mean-gates pass and the variants pass when
                                           there are two (NULL: not told) */
     int nvariants;                     /* out, the full model included */
-    int64_t images;                    /* out: images of the variants pass */
-    double seconds;                    /* out: wall time of the variants pass (and the recording) */
+    int64_t images;                    /* out: images of the variants pass (every rank's) */
+    double seconds;                    /* out: wall time of the variants pass (and the recording),
+                                          until the slowest rank finished it */
     double image_variants_per_second;  /* out: images * nvariants / seconds */
 };
+/* Under MPI (sekit_dist_world) every rank calls it: each runs its whole batches of the selection
+ * (sekit_dist_range_batches), the counts are summed and the per-image hits gathered on rank 0,
+ * which alone writes the files: the ones a single process writes, byte for byte. */
 int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e);
 
@@ -120,7 +124,9 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
 /* RUN.h5 -> RUN.stats.h5 (malloc'd). */
 char *sekit_stats_path(const char *recording);
 /* Statistics of a recording into out (NULL: sekit_stats_path); *st and *nblocks (when st is not
- * NULL) get the per-block statistics, for the caller to free with sekit_stats_free each. */
+ * NULL) get the per-block statistics, for the caller to free with sekit_stats_free each. Under
+ * MPI every rank calls it: each computes a contiguous share of the blocks, every rank gets all
+ * of them, and rank 0 alone writes the files (those of a single process). */
 int sekit_job_stats(const char *in, const char *out, struct sekit_block_stats **st, int *nblocks,
                     struct sekit_err *e);
 
@@ -158,7 +164,9 @@ struct sekit_reproduce_job {
     double t_record, t_ablation, t_stats, t_figures, t_total;
     double image_variants_per_second; /* out: the ablation's throughput */
 };
-/* The whole analysis with one model and dataset, loaded once (o: the pipeline options). */
+/* The whole analysis with one model and dataset, loaded once (o: the pipeline options). Under
+ * MPI every rank calls it: record, ablate and stats split their work across the ranks; rank 0
+ * alone writes the figures and the report. */
 int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reproduce_job *j,
                         const struct sekit_progress *pr, struct sekit_err *e);
 

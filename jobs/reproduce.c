@@ -6,6 +6,7 @@
 #include "../analysis/ablation.h"
 #include "../analysis/findings.h"
 #include "../src/record.h"
+#include "dist.h"
 #include "jobs.h"
 #include "report_html.h"
 
@@ -132,8 +133,11 @@ static void write_provenance(FILE *f, const struct sekit_pipeline_opts *o,
     md_code(f, p->data_path);
     fprintf(f, ", split %s\n- backend: %s, ", sekit_ds_split(p->ds),
             sekit_backend_name(sekit_model_backend(p->m)));
+    /* the images were split across the ranks, each running the engine on its own threads */
+    const struct sekit_dist *d = sekit_dist_world();
+    if (d->size > 1) fprintf(f, "%d MPI ranks, each with ", d->size);
     if (o->threads > 0)
-        fprintf(f, "%d threads\n", o->threads);
+        fprintf(f, "%d thread%s\n", o->threads, o->threads > 1 ? "s" : "");
     else
         fputs("a thread per core\n", f);
     struct utsname u;
@@ -221,7 +225,8 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
             j->t_record, j->t_ablation, j->t_stats, j->t_figures, j->t_total,
             j->image_variants_per_second);
     fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
-               "`*.stats.h5`, `*.stats.csv`, `*.means.csv`: statistics; `ablation.{csv,md,h5}`: ablations; "
+               "`*.stats.h5`, `*.stats.csv`, `*.means.csv`: statistics; `ablation.{csv,md,h5}`: "
+               "ablations; "
                "`report.html`: this report as one page with the figures inline, for a browser "
                "offline.\n");
     errno = 0;
@@ -293,6 +298,10 @@ static int make_dir(const char *dir, struct sekit_err *e)
 int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reproduce_job *j,
                         const struct sekit_progress *pr, struct sekit_err *e)
 {
+    /* Under MPI every rank runs every stage: the record, ablate and stats jobs split their work
+     * across the ranks, rank 0 alone writes the directories, figures and report. A step that can
+     * fail on one rank ends in sekit_dist_agree, so that all ranks go on or stop together. */
+    const struct sekit_dist *d = sekit_dist_world();
     char p4[4096], pall[4096], s4[4096], sall[4096], gdir[4096], abl[4096];
     snprintf(p4, sizeof p4, "%s/classes.h5", j->dir);
     snprintf(pall, sizeof pall, "%s/all.h5", j->dir);
@@ -300,19 +309,24 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     snprintf(sall, sizeof sall, "%s/all.stats.h5", j->dir);
     snprintf(gdir, sizeof gdir, "%s/gnuplot", j->dir);
     snprintf(abl, sizeof abl, "%s/ablation", j->dir);
-    int rc;
-    if ((rc = make_dir(j->dir, e)) || (rc = make_dir(gdir, e))) return rc;
+    int rc = SEKIT_OK;
+    if (d->rank == 0 && !(rc = make_dir(j->dir, e))) rc = make_dir(gdir, e);
+    if ((rc = sekit_dist_agree(d, rc, e))) return rc;
     const double t0 = sekit_seconds();
     double ts = t0;
     struct sekit_pipeline p;
-    if ((rc = sekit_pipeline_open(&p, o, e))) return rc;
+    rc = sekit_pipeline_open(&p, o, e);
+    /* a pipeline that failed to open is closed and empty: closing it again does nothing */
+    if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     sekit_job_note_skipped(&p, pr);
     char msg[256];
     struct sekit_record_job r4 = {.out = p4, .force = 1}, rall = {.out = pall, .force = 1};
     /* the images the ablations run (twice with the mean gates' pass), for the overall ETA */
-    if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e))) goto out;
+    rc = sekit_pipeline_select(&p, "all", 0, 0, e);
+    if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     const int64_t n_all = p.n * (j->modes & 2 ? 2 : 1);
-    if ((rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e))) goto out;
+    rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e);
+    if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     snprintf(msg, sizeof msg, "recording %lld images of %.200s", (long long)p.n, j->classes);
     stage(j, 1, msg, n_all);
     if ((rc = sekit_job_record(&p, &r4, pr, e))) goto out;
@@ -328,8 +342,8 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
                                  .modes = j->modes,
                                  .record = &rall,
                                  .passes = j->passes};
-    if ((rc = sekit_pipeline_select(&p, "all", 0, 0, e)) || (rc = sekit_job_ablate(&p, &a, pr, e)))
-        goto out;
+    rc = sekit_pipeline_select(&p, "all", 0, 0, e);
+    if ((rc = sekit_dist_agree(d, rc, e)) || (rc = sekit_job_ablate(&p, &a, pr, e))) goto out;
     j->image_variants_per_second = a.image_variants_per_second;
     j->t_ablation = sekit_seconds() - ts, ts = sekit_seconds();
     stage(j, 3, "statistics", 0);
@@ -338,26 +352,28 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
         goto out;
     j->t_stats = sekit_seconds() - ts, ts = sekit_seconds();
     stage(j, 4, "figures", 0);
-    if ((rc = figures(j, s4, sall, gdir, e))) goto out;
+    if (d->rank == 0) rc = figures(j, s4, sall, gdir, e);
     /* the ablation's PNG comes with the ablation; its SVG is report.html's */
-    for (int x = 0; x < 2; x++) {
+    for (int x = 0; d->rank == 0 && !rc && x < 2; x++) {
         char h5[4200], fo[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);
         snprintf(fo, sizeof fo, "%s.%s", abl, x == 0 ? "pdf" : "svg");
         const struct sekit_figure_request q = {
             .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = x == 0 ? gdir : NULL};
-        if ((rc = sekit_job_figure(&q, e))) goto out;
+        rc = sekit_job_figure(&q, e);
     }
+    if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     j->t_figures = sekit_seconds() - ts;
     j->t_total = sekit_seconds() - t0;
     stage(j, 5, "report", 0);
-    {
+    if (d->rank == 0) {
         char h5[4200], md[4200], html[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);
         snprintf(md, sizeof md, "%s/report.md", j->dir);
         snprintf(html, sizeof html, "%s/report.html", j->dir);
         if (!(rc = write_report(o, &p, j, sall, h5, e))) rc = sekit_report_html(md, html, e);
     }
+    rc = sekit_dist_agree(d, rc, e);
 out:
     sekit_pipeline_close(&p);
     return rc;

@@ -18,10 +18,15 @@
  *     PREFIX.h5, .csv and .md, and fast on 10,000 images x 20 variants;
  *   - PREFIX.h5 describes itself: a dimension scale on every axis, the classes and interval
  *     bounds named;
- *   - last-two and the last k blocks found by what they drop.
+ *   - last-two and the last k blocks found by what they drop;
+ *   - the mean gates summed in integers: the same in any order and split into parts added
+ *     afterwards (as MPI ranks add theirs), and equal to float64 sums on these images;
+ *     sekit_dist_range_batches splits rows in whole batches.
  */
 #include "../analysis/ablation.h"
+#include "../analysis/ablation_pass.h"
 #include "../datasets/dataset.h"
+#include "../jobs/dist.h"
 #include "failenv.h"
 #include "fixture.h"
 #include "tap.h"
@@ -1076,6 +1081,104 @@ static void mean_mode(struct engine *g)
     free(mu);
 }
 
+/* The mean gates as sekit ablate sums them: in integers, so that the order of the images and
+ * their split across MPI ranks (each rank summing its rows, the sums then added) change nothing,
+ * and equal to the float64 sums in image order that they replace (evaluated_means,
+ * recorded_means), channel for channel on these images. */
+static void gate_means(struct engine *g)
+{
+    enum { NB = NIMG / BATCH };
+    struct sekit_gate_means all, rev, half[2];
+    struct sekit_err e = {0};
+    const int nse = sekit_model_se_count(g->m);
+    int made = !sekit_gate_means_new(&all, g->m, &e) && !sekit_gate_means_new(&rev, g->m, &e) &&
+               !sekit_gate_means_new(&half[0], g->m, &e) &&
+               !sekit_gate_means_new(&half[1], g->m, &e);
+    if (!ok(made, "gate means: made: %s", e.msg)) return;
+    for (int b = 0; b < NB && load_batch(g, b); b++) {
+        sekit_model_forward(g->m, g->x, BATCH, g->logits);
+        sekit_gate_means_add(&all, g->m, BATCH);
+        sekit_gate_means_add(&half[b < NB / 3], g->m, BATCH);
+    }
+    for (int b = NB - 1; b >= 0 && load_batch(g, b); b--) {
+        sekit_model_forward(g->m, g->x, BATCH, g->logits);
+        sekit_gate_means_add(&rev, g->m, BATCH);
+    }
+    /* what sekit_dist_sum_i64 does with two ranks' sums */
+    for (int i = 0; i < nse; i++)
+        for (int k = 0; k < 3 * half[0].channels[i]; k++)
+            half[0].sum[i][k] += half[1].sum[i][k];
+    half[0].count += half[1].count;
+    is_int(all.count, NIMG, "gate means: %d images summed", NIMG);
+    sekit_gate_means_finish(&all);
+    sekit_gate_means_finish(&rev);
+    sekit_gate_means_finish(&half[0]);
+    float **want = evaluated_means(g);
+    int same_rev = 1, same_split = 1, same_f64 = 1, in01 = 1;
+    for (int i = 0; i < nse; i++) {
+        const size_t C = (size_t)all.channels[i];
+        same_rev &= !memcmp(all.sum[i], rev.sum[i], sizeof(int64_t) * 3 * C) &&
+                    !memcmp(all.mean[i], rev.mean[i], sizeof(float) * C);
+        same_split &= !memcmp(all.sum[i], half[0].sum[i], sizeof(int64_t) * 3 * C) &&
+                      !memcmp(all.mean[i], half[0].mean[i], sizeof(float) * C);
+        for (size_t k = 0; k < C; k++) {
+            in01 &= all.mean[i][k] > 0 && all.mean[i][k] < 1;
+            if (all.mean[i][k] != want[i][k]) {
+                if (same_f64)
+                    diag("%s channel %zu: %.9g, float64 sums %.9g",
+                         sekit_model_se_info(g->m, i)->name, k, (double)all.mean[i][k],
+                         (double)want[i][k]);
+                same_f64 = 0;
+            }
+        }
+        free(want[i]);
+    }
+    free(want);
+    ok(in01, "gate means: every block's mean gate lies in (0, 1)");
+    ok(same_rev,
+       "gate means: the images summed in reverse give the same sums and means, bit for bit");
+    ok(same_split,
+       "gate means: two parts summed apart and added give the same sums and means, bit for bit");
+    ok(same_f64, "gate means: equal to float64 sums in image order on every channel");
+    sekit_gate_means_free(&all), sekit_gate_means_free(&rev);
+    sekit_gate_means_free(&half[0]), sekit_gate_means_free(&half[1]);
+}
+
+/* sekit_dist_range_batches: every rank's rows in whole batches of the one process's, contiguous
+ * in rank order, covering the selection; batch counts differ by at most one. */
+static void range_batches(void)
+{
+    static const int64_t ns[] = {0, 1, 15, 16, 17, 130, 400, 10001};
+    static const int batches[] = {1, 5, 16};
+    int bad = 0, cases = 0;
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+            for (int size = 1; size <= 5; size++) {
+                const int64_t n = ns[a];
+                const int B = batches[b];
+                int64_t at = 0, most = 0, least = INT64_MAX;
+                for (int r = 0; r < size; r++) {
+                    int64_t lo, hi;
+                    sekit_dist_range_batches(&(struct sekit_dist){r, size}, n, B, &lo, &hi);
+                    const int64_t nb = (hi - lo + B - 1) / B;
+                    if (lo != at || hi < lo || (lo % B && lo != n) || (hi % B && hi != n)) {
+                        if (!bad)
+                            diag("n %lld, batch %d, %d ranks: rank %d has [%lld, %lld) after %lld",
+                                 (long long)n, B, size, r, (long long)lo, (long long)hi,
+                                 (long long)at);
+                        bad++;
+                    }
+                    at = hi;
+                    most = nb > most ? nb : most;
+                    least = nb < least ? nb : least;
+                }
+                bad += at != n || most - least > 1;
+                cases++;
+            }
+    ok(!bad, "sekit_dist_range_batches: %d cases of rows, batch and ranks split in whole batches",
+       cases);
+}
+
 static void bad_input(void)
 {
     char prefix[700], cmd[3000], p[760];
@@ -1150,6 +1253,7 @@ int main(void)
         if (engine_open(&g)) {
             remove_mode(&g);
             mean_mode(&g);
+            gate_means(&g);
             round_trip(&g);
         } else {
             ok(0, "the engine opens the model and the dataset");
@@ -1160,6 +1264,7 @@ int main(void)
     bootstrap_brute();
     bootstrap_exact();
     bootstrap_timing();
+    range_batches();
     bad_input();
     closing_line();
     return tap_done();

@@ -7,6 +7,8 @@
  *     the recorded gates, every axis of every dataset in it (and in the recording) has a
  *     dimension scale, its rows are named by the recorded classes, and RUN.means.csv holds the
  *     file's class means value for value;
+ *   - the statistics computed block range by block range, packed and unpacked (as `sekit stats`
+ *     splits the blocks across MPI ranks) equal the whole run's in every field;
  *   - recordings of format 1 (before the label and per-block channel scales) still read;
  *   - SE parameter and FLOP accounting against hand counts for the small fixture model and
  *     against paper Eq. 5 for SE-ResNet-50; the preset variants and their de-duplication.
@@ -732,6 +734,99 @@ out:
     sekit_recording_close(r);
 }
 
+/* Every field of two blocks' statistics, bit for bit. */
+static int same_block(const struct sekit_block_stats *x, const struct sekit_block_stats *y)
+{
+    const size_t M = (size_t)y->nclasses, kc = M * (size_t)y->channels;
+    return !strcmp(x->name, y->name) && !strcmp(x->module, y->module) && x->stage == y->stage &&
+           x->block == y->block && x->channels == y->channels && x->nclasses == y->nclasses &&
+           !memcmp(x->classes, y->classes, sizeof(int) * M) &&
+           !memcmp(x->count, y->count, sizeof(int64_t) * M) && same_floats(x->mean, y->mean, kc) &&
+           same_floats(x->std, y->std, kc) && same_floats(x->median, y->median, kc) &&
+           same_floats(x->q1, y->q1, kc) && same_floats(x->q3, y->q3, kc) &&
+           same_floats(x->all_mean, y->all_mean, (size_t)y->channels) &&
+           !memcmp(x->class_sat, y->class_sat, sizeof(double) * M * 4) &&
+           x->specificity == y->specificity && x->distance == y->distance &&
+           x->correlation == y->correlation && x->scale_spread == y->scale_spread &&
+           x->sat_high == y->sat_high && x->sat_low == y->sat_low && x->sat_09 == y->sat_09 &&
+           x->sat_01 == y->sat_01 && x->class_dev == y->class_dev &&
+           x->channel_spread == y->channel_spread && x->effect == y->effect &&
+           x->ncm_accuracy == y->ncm_accuracy && x->ncm_chance == y->ncm_chance &&
+           x->ncm_images == y->ncm_images;
+}
+
+/* What `sekit stats` does across MPI ranks, in one process: the blocks computed in separate
+ * ranges (sekit_stats_blocks), each range packed, the packs joined in block order and unpacked,
+ * give sekit_stats_recording's statistics exactly; bytes that do not hold the blocks are
+ * refused. */
+static void stats_split(const char *rec)
+{
+    struct sekit_recording *r = NULL;
+    struct sekit_err e = {0};
+    if (!ok(sekit_recording_open(&r, rec, &e) == 0, "split: the recording opens: %s", e.msg))
+        return;
+    const int nb = r->nblocks;
+    struct sekit_block_stats *whole = calloc((size_t)nb, sizeof *whole),
+                             *part = calloc((size_t)nb, sizeof *part),
+                             *back = calloc((size_t)nb, sizeof *back);
+    unsigned char *joined = NULL;
+    size_t total = 0;
+    if (!ok(whole && part && back && sekit_stats_recording(r, whole, &e) == 0,
+            "split: the statistics of every block: %s", e.msg))
+        goto out;
+    /* three ranks' ranges, one of them empty, as a split by channels can give */
+    const int cut[4] = {0, nb / 3, nb / 3, nb};
+    int rc = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        void *buf = NULL;
+        size_t bytes = 0;
+        rc = sekit_stats_blocks(r, cut[k], cut[k + 1], part + cut[k], &e) ||
+             sekit_stats_pack(part + cut[k], cut[k + 1] - cut[k], &buf, &bytes, &e);
+        unsigned char *j = rc ? NULL : realloc(joined, total + bytes + 1);
+        if (j) {
+            memcpy(j + total, buf, bytes);
+            joined = j, total += bytes;
+        }
+        rc = rc || !j;
+        free(buf);
+    }
+    if (!ok(!rc, "split: blocks [0, %d), [%d, %d), [%d, %d) computed and packed: %s", cut[1],
+            cut[1], cut[2], cut[2], nb, e.msg))
+        goto out;
+    int same = 1;
+    for (int b = 0; b < nb; b++)
+        same &= same_block(&part[b], &whole[b]);
+    ok(same, "split: every block's statistics computed in its range equal the whole run's");
+    if (!ok(sekit_stats_unpack(joined, total, back, nb, &e) == 0, "split: unpacked: %s", e.msg))
+        goto out;
+    same = 1;
+    for (int b = 0; b < nb; b++) {
+        if (!same_block(&back[b], &whole[b])) diag("block %s differs", whole[b].name);
+        same &= same_block(&back[b], &whole[b]) && back[b].mean != part[b].mean;
+    }
+    ok(same,
+       "split: the %d unpacked blocks equal sekit_stats_recording's in every field, in "
+       "arrays of their own",
+       nb);
+    for (int b = 0; b < nb; b++)
+        sekit_stats_free(&back[b]);
+    ok(sekit_stats_unpack(joined, total - 1, back, nb, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "do not hold them"),
+       "split: a pack one byte short is refused: %s", e.msg);
+    ok(sekit_stats_unpack(joined, total, back, nb - 1, &e) == SEKIT_EFORMAT,
+       "split: a pack with a block more than asked is refused: %s", e.msg);
+    ok(back[0].mean == NULL && back[nb - 1].mean == NULL,
+       "split: nothing is left allocated after a refusal");
+out:
+    for (int b = 0; b < nb; b++) {
+        if (whole) sekit_stats_free(&whole[b]);
+        if (part) sekit_stats_free(&part[b]);
+        if (back) sekit_stats_free(&back[b]);
+    }
+    free(whole), free(part), free(back), free(joined);
+    sekit_recording_close(r);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* writes that fail */
 
@@ -1055,6 +1150,7 @@ int main(void)
     snprintf(rec, sizeof rec, "%s/run.h5", tap_tmpdir());
     hostile_recordings(rec);
     stats_round_trip(rec);
+    stats_split(rec);
     stats_failures(rec);
     accounting_small();
     accounting_seresnet50();
