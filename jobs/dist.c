@@ -100,6 +100,10 @@ int sekit_dist_agree(const struct sekit_dist *d, int rc, struct sekit_err *e)
         snprintf(what.msg, sizeof what.msg, "%s", e ? e->msg : "failed");
     }
     MPI_Bcast(&what, (int)sizeof what, MPI_BYTE, first, MPI_COMM_WORLD);
+    /* a failure agreed on already (every rank holds it) keeps the rank it names */
+    int r, n, at = 0;
+    if (sscanf(what.msg, "rank %d of %d: %n", &r, &n, &at) == 2 && at > 0 && n == d->size)
+        return sekit_errf(e, what.code, "%s", what.msg);
     return sekit_errf(e, what.code, "rank %d of %d: %s", first, d->size, what.msg);
 #else
     (void)d, (void)e;

@@ -42,7 +42,8 @@ void sekit_dist_range(const struct sekit_dist *d, int64_t n, int64_t *lo, int64_
 
 /* Every rank passes the status of its own work (rc, e). All ranks return the status of the
  * lowest rank that failed, and e holds that rank's message, prefixed "rank R of N: " when there
- * are several ranks; SEKIT_OK when every rank succeeded. */
+ * are several ranks (once: a message agreed on before keeps its rank); SEKIT_OK when every rank
+ * succeeded. */
 int sekit_dist_agree(const struct sekit_dist *d, int rc, struct sekit_err *e);
 
 /* v[0..n) summed over the ranks, in place, on every rank. Integer sums are exact in any order,
