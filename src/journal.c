@@ -78,17 +78,24 @@ static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, 
     return rc;
 }
 
+/* Opens the journal at path with flags and checks its head against desc; *sb its status. */
+static int open_checked(struct sekit_journal *j, const char *path, int flags, const char *desc,
+                        size_t rec_bytes, int64_t row0, struct stat *sb, struct sekit_err *e)
+{
+    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
+    j->fd = open(path, flags | O_CLOEXEC);
+    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(j->fd, sb))
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    return check_head(j, desc, (uint64_t)sb->st_size, e);
+}
+
 int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *desc,
                          size_t rec_bytes, int64_t row0, int64_t max_rows, int batch,
                          struct sekit_err *e)
 {
-    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
-    j->fd = open(path, O_RDWR | O_CLOEXEC);
-    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(j->fd, &sb))
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    int rc = check_head(j, desc, (uint64_t)sb.st_size, e);
+    int rc = open_checked(j, path, O_RDWR, desc, rec_bytes, row0, &sb, e);
     if (rc) return rc;
     int64_t whole = (int64_t)(((uint64_t)sb.st_size - j->data_start) / rec_bytes), good = 0;
     unsigned char *rec = malloc(rec_bytes);
@@ -116,13 +123,8 @@ int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *
 int sekit_journal_open_read(struct sekit_journal *j, const char *path, const char *desc,
                             size_t rec_bytes, int64_t row0, int64_t rows, struct sekit_err *e)
 {
-    *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
-    j->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(j->fd, &sb))
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    int rc = check_head(j, desc, (uint64_t)sb.st_size, e);
+    int rc = open_checked(j, path, O_RDONLY, desc, rec_bytes, row0, &sb, e);
     if (rc) return rc;
     const uint64_t want = j->data_start + (uint64_t)rows * rec_bytes;
     if ((uint64_t)sb.st_size != want)

@@ -1,6 +1,7 @@
 /* fixture.c -- see fixture.h. */
 #include "fixture.h"
 #include "tap.h"
+#include "../src/record.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -175,4 +176,36 @@ int fixture_clean_failure(int st, int lines, const char *needle, const char *out
              "lines, %s left behind, stderr: %s",
              needle, out ? out : "output", st, lines, left ? "output" : "nothing", errbuf);
     return good;
+}
+
+void fixture_rec_blocks(const struct sekit_model *m, struct sekit_rec_block *blocks, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const struct sekit_se_info *s = sekit_model_se_info(m, k);
+        snprintf(blocks[k].name, sizeof blocks[k].name, "%s", s->name);
+        snprintf(blocks[k].module, sizeof blocks[k].module, "%s", s->module);
+        blocks[k].stage = s->stage, blocks[k].block = s->block;
+        blocks[k].channels = s->channels, blocks[k].reduced = s->reduced;
+        blocks[k].model_index = k;
+    }
+}
+
+int fixture_rec_feed(struct sekit_model *m, struct sekit_rec *r, const float *inputs, int side,
+                     const int *labels, const int *preds, int64_t from, int64_t to)
+{
+    enum { BATCH = 8 };
+    struct sekit_err e = {0};
+    const int K = sekit_model_arch(m)->num_classes;
+    float *lg = malloc(sizeof *lg * BATCH * (size_t)K);
+    int bad = !lg;
+    for (int64_t first = from; !bad && first < to; first += BATCH) {
+        const int nb = (int)(to - first < BATCH ? to - first : BATCH);
+        sekit_model_forward(m, inputs + first * side * side, nb, lg);
+        if (sekit_rec_append(r, m, first, nb, labels + first, preds + first, lg, &e)) {
+            diag("%s", e.msg);
+            bad = 1;
+        }
+    }
+    free(lg);
+    return bad;
 }

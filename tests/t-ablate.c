@@ -29,6 +29,7 @@
 #include "../jobs/dist.h"
 #include "failenv.h"
 #include "fixture.h"
+#include "h5check.h"
 #include "tap.h"
 
 #include <hdf5.h>
@@ -642,60 +643,6 @@ static void round_trip_intervals(const struct sekit_ablation_table *t,
     sekit_ablation_table_free(r);
 }
 
-/* Datasets of /ablation counted in *data[0], their axes without a scale in *data[1]. */
-static herr_t count_unscaled(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-    (void)info;
-    int *n = data;
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0 || H5DSis_scale(d) > 0) {
-        if (d >= 0) H5Dclose(d);
-        return 0;
-    }
-    hid_t sp = H5Dget_space(d);
-    const int rank = H5Sget_simple_extent_ndims(sp);
-    n[0]++;
-    for (int i = 0; i < rank; i++)
-        if (H5DSget_num_scales(d, (unsigned)i) < 1) {
-            diag("/ablation/%s: axis %d has no dimension scale", name, i);
-            n[1]++;
-        }
-    H5Sclose(sp), H5Dclose(d);
-    return 0;
-}
-
-/* The strings of 1-D dataset loc/name joined by "|". */
-static void joined(hid_t loc, const char *name, char *out, size_t size)
-{
-    out[0] = 0;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), t = d < 0 ? -1 : H5Dget_type(d),
-          sp = d < 0 ? -1 : H5Dget_space(d);
-    const hssize_t n = sp < 0 ? 0 : H5Sget_simple_extent_npoints(sp);
-    char **v = calloc((size_t)n + 1, sizeof *v);
-    if (v && t >= 0 && H5Tis_variable_str(t) > 0 &&
-        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)
-        for (hssize_t i = 0; i < n; i++) {
-            const size_t len = strlen(out);
-            snprintf(out + len, size - len, "%s%s", i ? "|" : "", v[i] ? v[i] : "");
-            H5free_memory(v[i]);
-        }
-    free(v);
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (d >= 0) H5Dclose(d);
-}
-
-/* Dataset loc/name has the scale loc/scale on axis. */
-static int on_axis(hid_t loc, const char *name, const char *scale, unsigned axis)
-{
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), s = H5Dopen2(loc, scale, H5P_DEFAULT);
-    const int yes = d >= 0 && s >= 0 && H5DSis_attached(d, s, axis) > 0;
-    if (d >= 0) H5Dclose(d);
-    if (s >= 0) H5Dclose(s);
-    if (!yes) diag("/ablation/%s axis %u: no scale %s", name, axis, scale);
-    return yes;
-}
-
 /* PREFIX.h5 describes itself: a scale on every axis of /ablation, the evaluated classes, the
  * model's classes and the interval bounds named (cn: the K model class names, classes[3] the
  * evaluated ones). */
@@ -703,26 +650,30 @@ static void round_trip_scales(const char *path, char *const *cn, int K, const in
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT),
           g = f < 0 ? -1 : H5Gopen2(f, "ablation", H5P_DEFAULT);
-    int n[2] = {0, 0};
-    if (g < 0 || H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, count_unscaled, n) < 0) n[1]++;
-    ok(n[0] >= 15 && n[1] == 0,
-       "round trip: every axis of the %d datasets of /ablation has a scale", n[0]);
+    int n = 0;
+    const int unscaled = h5check_unscaled_axes(g, &n);
+    ok(n >= 15 && unscaled == 0,
+       "round trip: every axis of the %d datasets of /ablation has a scale", n);
     char got[512], want[512] = "", all[512] = "";
     for (int c = 0; c < 3; c++)
         snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", c ? "|" : "",
                  cn[classes[c]]);
     for (int k = 0; k < K; k++)
         snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", k ? "|" : "", cn[k]);
-    joined(g, "label", got, sizeof got);
+    h5check_strings(g, "label", got, sizeof got);
     is_str(got, want, "round trip: /ablation/label names the evaluated classes");
-    joined(g, "class_names", got, sizeof got);
+    h5check_strings(g, "class_names", got, sizeof got);
     is_str(got, all, "round trip: /ablation/class_names names the model's classes");
-    joined(g, "bound", got, sizeof got);
+    h5check_strings(g, "bound", got, sizeof got);
     is_str(got, "lo|hi", "round trip: /ablation/bound names the interval columns");
-    ok(on_axis(g, "top1_per_class", "variant", 0) && on_axis(g, "top1_per_class", "label", 1) &&
-           on_axis(g, "delta_top5_ci", "bound", 1) && on_axis(g, "dropped", "block", 1) &&
-           on_axis(g, "classes", "label", 0) && on_axis(g, "class_names", "model_class", 0) &&
-           on_axis(g, "block_stage", "block", 0) && on_axis(g, "top5", "variant", 0),
+    ok(h5check_attached(g, "top1_per_class", "variant", 0) &&
+           h5check_attached(g, "top1_per_class", "label", 1) &&
+           h5check_attached(g, "delta_top5_ci", "bound", 1) &&
+           h5check_attached(g, "dropped", "block", 1) &&
+           h5check_attached(g, "classes", "label", 0) &&
+           h5check_attached(g, "class_names", "model_class", 0) &&
+           h5check_attached(g, "block_stage", "block", 0) &&
+           h5check_attached(g, "top5", "variant", 0),
        "round trip: the scales sit on the axes they name");
     if (g >= 0) H5Gclose(g);
     if (f >= 0) H5Fclose(f);

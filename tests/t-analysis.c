@@ -17,6 +17,7 @@
 #include "../analysis/analysis.h"
 #include "failenv.h"
 #include "fixture.h"
+#include "h5check.h"
 #include "tap.h"
 
 #include <hdf5.h>
@@ -271,76 +272,13 @@ static void *read_all(hid_t f, const char *name, hid_t mt, size_t elem, hsize_t 
     return buf;
 }
 
-/* Datasets of a file with an axis that has no dimension scale (xarray would need phony_dims). */
-struct axes {
-    int datasets, unscaled;
-};
-
-static herr_t check_axes(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-    (void)info;
-    struct axes *a = data;
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    H5Eclear2(H5E_DEFAULT);
-    if (d < 0) return 0; /* a group */
-    if (H5DSis_scale(d) <= 0) {
-        hid_t sp = H5Dget_space(d);
-        int rank = H5Sget_simple_extent_ndims(sp);
-        a->datasets++;
-        for (int i = 0; i < rank; i++)
-            if (H5DSget_num_scales(d, (unsigned)i) < 1) {
-                diag("%s: axis %d has no dimension scale", name, i);
-                a->unscaled++;
-            }
-        H5Sclose(sp);
-    }
-    H5Dclose(d);
-    return 0;
-}
-
 /* Every axis of every dataset of path that is not itself a scale has one; n: those datasets. */
 static int every_axis_scaled(const char *path, int *n)
 {
-    struct axes a = {0, 0};
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0 || H5Lvisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, check_axes, &a) < 0) a.unscaled++;
+    const int unscaled = h5check_unscaled_axes(f, n);
     if (f >= 0) H5Fclose(f);
-    *n = a.datasets;
-    return a.unscaled == 0 && a.datasets > 0;
-}
-
-/* The strings of 1-D dataset name joined by "|" into out. */
-static void read_joined(hid_t f, const char *name, char *out, size_t size)
-{
-    out[0] = 0;
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    hid_t t = d < 0 ? -1 : H5Dget_type(d), sp = d < 0 ? -1 : H5Dget_space(d);
-    hssize_t n = sp < 0 ? 0 : H5Sget_simple_extent_npoints(sp);
-    char **v = calloc((size_t)n + 1, sizeof *v);
-    if (v && t >= 0 && H5Tis_variable_str(t) > 0 &&
-        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)
-        for (hssize_t i = 0; i < n; i++) {
-            size_t len = strlen(out);
-            snprintf(out + len, size - len, "%s%s", i ? "|" : "", v[i] ? v[i] : "");
-            H5free_memory(v[i]);
-        }
-    free(v);
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (d >= 0) H5Dclose(d);
-    H5Eclear2(H5E_DEFAULT);
-}
-
-/* Dataset loc/name has scale loc/scale on axis. */
-static int attached(hid_t f, const char *name, const char *scale, unsigned axis)
-{
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT), s = H5Dopen2(f, scale, H5P_DEFAULT);
-    int yes = d >= 0 && s >= 0 && H5DSis_attached(d, s, axis) > 0;
-    if (d >= 0) H5Dclose(d);
-    if (s >= 0) H5Dclose(s);
-    H5Eclear2(H5E_DEFAULT);
-    if (!yes) diag("%s axis %u: %s not attached", name, axis, scale);
-    return yes;
+    return unscaled == 0 && *n > 0;
 }
 
 /* The statistics file's names: scales on every axis, classes, blocks and thresholds named. */
@@ -352,22 +290,22 @@ static void stats_scales(const char *rec, const char *st)
     ok(all, "recording: every axis of its %d datasets has a scale", n);
     hid_t f = H5Fopen(st, H5F_ACC_RDONLY, H5P_DEFAULT);
     char got[512];
-    read_joined(f, "stats/label", got, sizeof got);
+    h5check_strings(f, "stats/label", got, sizeof got);
     is_str(got, "Sneaker|Trouser|Bag", "/stats/label names the rows by their classes");
-    read_joined(f, "stats/SE_4_2/label", got, sizeof got);
+    h5check_strings(f, "stats/SE_4_2/label", got, sizeof got);
     is_str(got, "Sneaker|Trouser|Bag", "/stats/SE_4_2/label too, for the group opened alone");
-    read_joined(f, "stats/SE_4_2/threshold", got, sizeof got);
+    h5check_strings(f, "stats/SE_4_2/threshold", got, sizeof got);
     is_str(got, ">0.9|>0.99|<0.1|<0.01", "the saturation columns are named by their thresholds");
-    read_joined(f, "stats/summary/block", got, sizeof got);
+    h5check_strings(f, "stats/summary/block", got, sizeof got);
     is_str(got, "SE_2_1|SE_2_2|SE_3_1|SE_3_2|SE_4_1|SE_4_2", "the summary rows are named by block");
-    ok(attached(f, "stats/classes", "stats/label", 0) &&
-           attached(f, "stats/class_names", "stats/model_class", 0) &&
-           attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/label", 0) &&
-           attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/channel_SE_4_2", 1) &&
-           attached(f, "stats/SE_4_1/q3", "stats/SE_4_1/channel_SE_4_1", 1) &&
-           attached(f, "stats/SE_4_2/all_mean", "stats/SE_4_2/channel_SE_4_2", 0) &&
-           attached(f, "stats/SE_4_2/saturation", "stats/SE_4_2/threshold", 1) &&
-           attached(f, "stats/summary/effect", "stats/summary/block", 0),
+    ok(h5check_attached(f, "stats/classes", "stats/label", 0) &&
+           h5check_attached(f, "stats/class_names", "stats/model_class", 0) &&
+           h5check_attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/label", 0) &&
+           h5check_attached(f, "stats/SE_4_2/mean", "stats/SE_4_2/channel_SE_4_2", 1) &&
+           h5check_attached(f, "stats/SE_4_1/q3", "stats/SE_4_1/channel_SE_4_1", 1) &&
+           h5check_attached(f, "stats/SE_4_2/all_mean", "stats/SE_4_2/channel_SE_4_2", 0) &&
+           h5check_attached(f, "stats/SE_4_2/saturation", "stats/SE_4_2/threshold", 1) &&
+           h5check_attached(f, "stats/summary/effect", "stats/summary/block", 0),
        "the scales sit on the axes they name");
     H5Fclose(f);
 }

@@ -30,14 +30,7 @@ static const int64_t bounds[RANKS + 1] = {0, 16, 32, N}, bounds2[3] = {0, 24, N}
 
 static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, int rank, int ranks)
 {
-    for (int k = 0; k < 4; k++) {
-        const struct sekit_se_info *s = sekit_model_se_info(m, k);
-        snprintf(blocks[k].name, sizeof blocks[k].name, "%s", s->name);
-        snprintf(blocks[k].module, sizeof blocks[k].module, "%s", s->module);
-        blocks[k].stage = s->stage, blocks[k].block = s->block;
-        blocks[k].channels = s->channels, blocks[k].reduced = s->reduced;
-        blocks[k].model_index = k;
-    }
+    fixture_rec_blocks(m, blocks, 4);
     for (int i = 0; i < N; i++)
         sidx[i] = 100 + i;
     return (struct sekit_rec_spec){.out_path = out,
@@ -68,17 +61,7 @@ static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, 
 /* Rows [from, to) in batches of B from `from`, as the pipeline runs a rank's rows. */
 static int feed(struct sekit_model *m, struct sekit_rec *r, int64_t from, int64_t to)
 {
-    struct sekit_err e = {0};
-    float lg[B * 4];
-    for (int64_t first = from; first < to; first += B) {
-        const int nb = (int)(to - first < B ? to - first : B);
-        sekit_model_forward(m, inputs + first * H * H, nb, lg);
-        if (sekit_rec_append(r, m, first, nb, labels + first, preds + first, lg, &e)) {
-            diag("%s", e.msg);
-            return 1;
-        }
-    }
-    return 0;
+    return fixture_rec_feed(m, r, inputs, H, labels, preds, from, to);
 }
 
 /* Dataset name of files a and b: the same values, bit for bit (read as native float or int64). */

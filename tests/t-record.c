@@ -87,14 +87,7 @@ static void make_paths(void)
 
 static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, int squeeze)
 {
-    for (int k = 0; k < 4; k++) {
-        const struct sekit_se_info *s = sekit_model_se_info(m, k);
-        snprintf(blocks[k].name, sizeof blocks[k].name, "%s", s->name);
-        snprintf(blocks[k].module, sizeof blocks[k].module, "%s", s->module);
-        blocks[k].stage = s->stage, blocks[k].block = s->block;
-        blocks[k].channels = s->channels, blocks[k].reduced = s->reduced;
-        blocks[k].model_index = k;
-    }
+    fixture_rec_blocks(m, blocks, 4);
     for (int i = 0; i < N; i++)
         sidx[i] = 100 + i;
     make_paths();
@@ -124,17 +117,7 @@ static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, 
 /* Feeds rows [from, to) through the model and the writer. */
 static int feed(struct sekit_model *m, struct sekit_rec *r, int from, int to)
 {
-    struct sekit_err e = {0};
-    float lg[B * 4];
-    for (int first = from; first < to; first += B) {
-        int nb = to - first < B ? to - first : B;
-        sekit_model_forward(m, inputs + first * H * H, nb, lg);
-        if (sekit_rec_append(r, m, first, nb, labels + first, preds + first, lg, &e)) {
-            diag("%s", e.msg);
-            return 1;
-        }
-    }
-    return 0;
+    return fixture_rec_feed(m, r, inputs, H, labels, preds, from, to);
 }
 
 static int read_f32(hid_t f, const char *name, float *out)
