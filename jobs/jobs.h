@@ -1,7 +1,7 @@
 /*
  * jobs.h -- the work of each sekit command as a library function (libsekit_jobs): each joins
  * the stages (datasets/ -> src/ engine -> record file -> analysis/ -> plots/) for one task. The
- * CLI (src/cli/) parses arguments, calls one job and prints its result; tests call the jobs
+ * CLI (cli/) parses arguments, calls one job and prints its result; tests call the jobs
  * directly. Jobs never print: long ones report through struct sekit_progress.
  *
  * Outputs. Before any long work a job checks that every output location can be written (the
@@ -23,6 +23,19 @@ struct sekit_stages {
     void (*begin)(int k, int n, const char *name, int64_t images_after, void *ctx);
     void *ctx;
 };
+
+/* The engine threads a job's rank runs: threads, or for 0 (all cores) under mpirun the node's
+ * cores shared among its ranks, which would otherwise each run as many threads as the node has
+ * cores. */
+int sekit_job_threads(int threads);
+
+/* Opens p with o on every rank (each opens the model and the data itself: a node may lack them)
+ * and selects `classes` (per_class images of each, seeded sample when seed > 0, as
+ * sekit_pipeline_select). A failure on any rank fails every rank with the message of the lowest
+ * that failed, and leaves p closed. Notes the skipped files of the data through pr. */
+int sekit_job_open(struct sekit_pipeline *p, const struct sekit_pipeline_opts *o,
+                   const char *classes, int64_t per_class, uint64_t seed,
+                   const struct sekit_progress *pr, struct sekit_err *e);
 
 /* Tells pr's note, in one line, of the files in p's data that are not images and were skipped
  * (their count and the first; hidden files only counted); nothing when there are none. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The writer and what its spec borrows, which must live as long as the writer. */
 struct sekit_recorder {
@@ -201,6 +202,30 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
         pr->note(msg, pr->ctx);
     }
     sekit_recorder_close(r);
+    return rc;
+}
+
+int sekit_job_threads(int threads)
+{
+    const int node = sekit_dist_node_ranks(sekit_dist_world());
+    if (threads != 0 || node <= 1) return threads;
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > node ? (int)(cores / node) : 1;
+}
+
+int sekit_job_open(struct sekit_pipeline *p, const struct sekit_pipeline_opts *o,
+                   const char *classes, int64_t per_class, uint64_t seed,
+                   const struct sekit_progress *pr, struct sekit_err *e)
+{
+    const struct sekit_dist *d = sekit_dist_world();
+    int rc = sekit_dist_agree(d, sekit_pipeline_open(p, o, e), e);
+    if (rc) {
+        if (p->m) sekit_pipeline_close(p);
+        return rc;
+    }
+    sekit_job_note_skipped(p, pr);
+    if ((rc = sekit_dist_agree(d, sekit_pipeline_select(p, classes, per_class, seed, e), e)))
+        sekit_pipeline_close(p);
     return rc;
 }
 

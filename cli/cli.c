@@ -1,6 +1,6 @@
 /* cli.c -- error and progress printing, and the pipeline options. See cli.h. */
 #include "cli.h"
-#include "../../jobs/dist.h"
+#include "../jobs/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,15 +288,7 @@ void cli_pipeline_finish(struct cli_pipeline *c)
     /* rank 0 alone prints (main.c): the notes commands print after their job, too */
     c->quiet |= sekit_dist_world()->rank != 0;
     c->o.batch = (int)c->batch;
-    c->o.threads = (int)c->threads;
-    /* all cores, under mpirun: the node's, shared among its ranks, which would otherwise each
-     * run as many threads as the node has cores */
-    const struct sekit_dist *d = sekit_dist_world();
-    const int node = sekit_dist_node_ranks(d);
-    if (c->threads == 0 && node > 1) {
-        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        c->o.threads = cores > node ? (int)(cores / node) : 1;
-    }
+    c->o.threads = sekit_job_threads((int)c->threads);
     c->o.pp.resize = (int)c->resize;
     c->o.pp.crop = (int)c->crop;
     c->o.pp.nmean = c->mean.n;
@@ -309,20 +301,8 @@ int cli_pipeline_open(struct cli_pipeline *c, const char *cmd, struct sekit_pipe
                       const struct sekit_progress *pr)
 {
     struct sekit_err e = {0};
-    const struct sekit_dist *d = sekit_dist_world();
     cli_pipeline_finish(c);
-    /* each rank opens the model and the data itself (a node may lack them): a failure on any
-     * rank ends every rank, with the message of the lowest that failed */
-    int rc = sekit_dist_agree(d, sekit_pipeline_open(p, &c->o, &e), &e);
-    if (rc) {
-        if (p->m) sekit_pipeline_close(p);
+    if (sekit_job_open(p, &c->o, c->classes, c->per_class, (uint64_t)c->seed, pr, &e))
         return cli_fail(cmd, &e);
-    }
-    sekit_job_note_skipped(p, pr);
-    if ((rc = sekit_dist_agree(
-             d, sekit_pipeline_select(p, c->classes, c->per_class, (uint64_t)c->seed, &e), &e))) {
-        sekit_pipeline_close(p);
-        return cli_fail(cmd, &e);
-    }
     return CLI_OK;
 }

@@ -1,12 +1,12 @@
 /*
  * cli.h -- what the sekit subcommands share: exit codes, error and progress printing, and the
- * options of every data-driven command. src/cli/ parses and prints; the work itself is a job
+ * options of every data-driven command. cli/ parses and prints; the work itself is a job
  * (jobs/jobs.h).
  */
 #ifndef SEKIT_CLI_H
 #define SEKIT_CLI_H
 
-#include "../../jobs/jobs.h"
+#include "../jobs/jobs.h"
 #include "opts.h"
 
 /* Exit codes: 0 success, 1 the work failed (bad input file, I/O), 2 bad command line. */
