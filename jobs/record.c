@@ -1,6 +1,6 @@
 /* record.c -- every selected image's SE vectors into a recording, in a pass of its own or in
  * another job's pass. See jobs.h. */
-#include "../src/record.h"
+#include "../recording/record.h"
 #include "dist.h"
 #include "jobs.h"
 

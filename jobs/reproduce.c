@@ -5,7 +5,7 @@
  */
 #include "../analysis/ablation.h"
 #include "../analysis/findings.h"
-#include "../src/record.h"
+#include "../recording/record.h"
 #include "dist.h"
 #include "jobs.h"
 #include "report_html.h"

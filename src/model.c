@@ -13,6 +13,7 @@
  * (block_forward), and oneDNN on NHWC activations (block_forward_nhwc), the same steps.
  */
 #include "sekit.h"
+#include "config.h"
 #include "onednn.h"
 #include "ops/ops.h"
 #include "threads.h"

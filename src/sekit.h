@@ -60,6 +60,12 @@ double sekit_seconds(void);
 /* A short constant text for a status code. */
 const char *sekit_strerror(int code);
 
+/* The layout of this header's structs as the library was built, for bindings that mirror them
+ * (python/sekit checks every ctypes mirror against it when loading the library): *offset and
+ * *size in bytes of `member` of struct `type` ("sekit_err", "msg"), or with member NULL the
+ * struct's size (*offset 0). 0 for a struct and member the header declares, -1 otherwise. */
+int sekit_struct_layout(const char *type, const char *member, size_t *offset, size_t *size);
+
 /* Prints "file:line: assertion failed: expr" to stderr and aborts. Stays on in release builds:
  * it guards cheap invariants whose violation means a bug in sekit, not bad input. */
 #define SEKIT_ASSERT(x)                                                                            \
@@ -268,12 +274,6 @@ struct sekit_model;
  * (ignored when it names no SE-ResNet sekit knows, unless it is one sekit refuses). */
 int sekit_model_load_as(struct sekit_model **out, const char *path, const char *arch,
                         struct sekit_err *e);
-/* timm's config.json beside weight file `weights`: *root its parsed JSON (json_decref it), or
- * NULL when there is none; cfg (size bytes) gets its path, for messages. SEKIT_EFORMAT when it
- * is not valid JSON. */
-struct json_t;
-int sekit_config_json(const char *weights, char *cfg, size_t size, struct json_t **root,
-                      struct sekit_err *e);
 /* sekit_model_load_as(out, path, NULL, e) */
 int sekit_model_load(struct sekit_model **out, const char *path, struct sekit_err *e);
 /* Builds a model of architecture a with seeded synthetic weights (benchmarks, tests). */

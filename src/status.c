@@ -2,6 +2,7 @@
 #include "sekit.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,4 +77,53 @@ _Noreturn void sekit_abort(const char *file, int line, const char *expr)
     fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
     fflush(stderr);
     abort();
+}
+
+/* Every member of the structs a binding mirrors (python/sekit/_lib.py), and the structs' sizes
+ * (member NULL). */
+#define LAYOUT_MEMBER(t, m) {#t, #m, offsetof(struct t, m), sizeof(((struct t *)0)->m)}
+#define LAYOUT_STRUCT(t) {#t, NULL, 0, sizeof(struct t)}
+static const struct layout {
+    const char *type, *member;
+    size_t offset, size;
+} layouts[] = {
+    LAYOUT_STRUCT(sekit_err),
+    LAYOUT_MEMBER(sekit_err, code),
+    LAYOUT_MEMBER(sekit_err, msg),
+    LAYOUT_STRUCT(sekit_se_info),
+    LAYOUT_MEMBER(sekit_se_info, name),
+    LAYOUT_MEMBER(sekit_se_info, module),
+    LAYOUT_MEMBER(sekit_se_info, stage),
+    LAYOUT_MEMBER(sekit_se_info, block),
+    LAYOUT_MEMBER(sekit_se_info, channels),
+    LAYOUT_MEMBER(sekit_se_info, reduced),
+    LAYOUT_MEMBER(sekit_se_info, params),
+    LAYOUT_STRUCT(sekit_input),
+    LAYOUT_MEMBER(sekit_input, kind),
+    LAYOUT_MEMBER(sekit_input, h),
+    LAYOUT_MEMBER(sekit_input, w),
+    LAYOUT_MEMBER(sekit_input, c),
+    LAYOUT_MEMBER(sekit_input, channels),
+    LAYOUT_MEMBER(sekit_input, size),
+    LAYOUT_MEMBER(sekit_input, resize),
+    LAYOUT_MEMBER(sekit_input, crop),
+    LAYOUT_MEMBER(sekit_input, bicubic),
+    LAYOUT_MEMBER(sekit_input, bgr),
+    LAYOUT_MEMBER(sekit_input, scale255),
+    LAYOUT_MEMBER(sekit_input, mean),
+    LAYOUT_MEMBER(sekit_input, std),
+    LAYOUT_MEMBER(sekit_input, desc),
+};
+
+int sekit_struct_layout(const char *type, const char *member, size_t *offset, size_t *size)
+{
+    for (size_t i = 0; type && i < sizeof layouts / sizeof layouts[0]; i++) {
+        const struct layout *l = &layouts[i];
+        if (strcmp(l->type, type) != 0 || (member == NULL) != (l->member == NULL) ||
+            (member && strcmp(l->member, member) != 0))
+            continue;
+        *offset = l->offset, *size = l->size;
+        return 0;
+    }
+    return -1;
 }

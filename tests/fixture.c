@@ -1,7 +1,7 @@
 /* fixture.c -- see fixture.h. */
 #include "fixture.h"
 #include "tap.h"
-#include "../src/record.h"
+#include "../recording/record.h"
 
 #include <stdint.h>
 #include <stdio.h>

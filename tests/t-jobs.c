@@ -11,7 +11,7 @@
 #include "../datasets/pipeline.h"
 #include "../jobs/jobs.h"
 #include "../jobs/report_html.h"
-#include "../src/record.h"
+#include "../recording/record.h"
 #include "fixture.h"
 #include "tap.h"
 

@@ -11,6 +11,7 @@ binding error, not rounding.
 
 import gzip
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,28 @@ def folder_check(m, tmp):
        f"folder images: logits and gates equal sekit record's (max diff {d1:g}, {d2:g})")
     stored = fm.preprocess(np.stack([imgs[p] for p in paths]))
     ok(maxdiff(stored, x) > 0, "stored images are cropped, not resized: a different input")
+
+
+def mirror_check(tmp):
+    """A copy of the module whose mirror of struct sekit_input.desc is 128 bytes instead of the
+    library's 256 must refuse to load the library, naming the member and both sizes; the module
+    as it is loads."""
+    copy = os.path.join(tmp, "mirror")
+    shutil.copytree(os.path.join(os.environ["SEKIT_SRCDIR"], "python", "sekit"),
+                    os.path.join(copy, "sekit"))
+    lib = os.path.join(copy, "sekit", "_lib.py")
+    with open(lib) as f:
+        text = f.read()
+    changed = text.replace('("desc", ctypes.c_char * 256)', '("desc", ctypes.c_char * 128)')
+    with open(lib, "w") as f:
+        f.write(changed)
+    code = "import sekit; sekit.Model()"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=copy))
+    want = "python/sekit mirrors struct sekit_input as 196 bytes"
+    ok(changed != text and r.returncode != 0 and want in r.stderr,
+       "a mirror whose size differs from the library's refuses to load, naming both",
+       r.stderr[-400:])
 
 
 def main():
@@ -263,6 +286,7 @@ def main():
     except sekit.Error as exc:
         msg = str(exc)
     cli = subprocess.run([os.environ["SEKIT_BIN"], "info", bad], capture_output=True, text=True)
+    mirror_check(tmp)
     ok(msg.startswith(bad + ": ") and cli.stderr.strip() == "sekit info: " + msg,
        "a bad model file raises sekit.Error with the message the CLI prints",
        f"python: {msg!r}\ncli: {cli.stderr!r}")

@@ -16,7 +16,8 @@ class Error(Exception):
 
 
 class Err(ctypes.Structure):
-    # struct sekit_err (SEKIT_ERRMSG_MAX 1024)
+    # struct sekit_err (SEKIT_ERRMSG_MAX 1024); every mirror is checked against the library's
+    # own layout when it is loaded (check_mirrors)
     _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * 1024)]
 
     def raise_it(self):
@@ -128,4 +129,34 @@ def declare(lib):
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
+    check_mirrors(lib)
     return lib
+
+
+MIRRORS = {"sekit_err": Err, "sekit_se_info": SeInfo, "sekit_input": Input}
+
+
+def check_mirrors(lib):
+    """Compares every struct mirrored here, member by member (offset and size) and whole, with
+    the layout the library reports (sekit_struct_layout), so that a change on either side fails
+    at load time instead of reading the wrong bytes."""
+    fn = lib.sekit_struct_layout
+    size_t = ctypes.c_size_t
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(size_t), ctypes.POINTER(size_t)]
+    for cname, cls in MIRRORS.items():
+        members = [(m, getattr(cls, m).offset, getattr(cls, m).size) for m, _ in cls._fields_]
+        for member, off, size in [(None, 0, ctypes.sizeof(cls))] + members:
+            o, n = size_t(), size_t()
+            what = f"struct {cname}" + (f".{member}" if member else "")
+            if fn(cname.encode(), member.encode() if member else None, o, n) != 0:
+                raise Error(f"{_lib_path(lib)}: libsekit does not know {what}, which python/sekit mirrors")
+            if (o.value, n.value) != (off, size):
+                raise Error(
+                    f"{_lib_path(lib)}: python/sekit mirrors {what} as {size} bytes at offset {off}, "
+                    f"libsekit has {n.value} bytes at offset {o.value}: module and library do not match"
+                )
+
+
+def _lib_path(lib):
+    return getattr(lib, "_name", "libsekit")
