@@ -4,8 +4,8 @@
  * finite sigmoid outputs in [0, 1] (checked as each block is read).
  */
 #include "analysis.h"
-#include "formats.h"
-#include "h5io.h"
+#include "../recording/formats.h"
+#include "../recording/h5io.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>

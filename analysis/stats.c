@@ -3,8 +3,8 @@
  * analysis.h, and the statistics file.
  */
 #include "analysis.h"
-#include "formats.h"
-#include "h5io.h"
+#include "../recording/formats.h"
+#include "../recording/h5io.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>

@@ -262,7 +262,7 @@ def timed_stderr(cmd):
 
 def deflate_cpu(path):
     """CPU seconds of the shuffle and of the deflate of every gate and squeeze chunk of the
-    recording at path, one thread, with sekit's filter parameters (src/chunkz.c: level 1,
+    recording at path, one thread, with sekit's filter parameters (recording/chunkz.c: level 1,
     window 15, memory level 8, Huffman only, 256 KiB chunks), through Python's zlib."""
     import h5py
     import numpy as np

@@ -1,6 +1,6 @@
 /* cli.c -- error and progress printing, and the pipeline options. See cli.h. */
 #include "cli.h"
-#include "../jobs/dist.h"
+#include "../dist/dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* main.c -- the sekit command: dispatches to one subcommand per file. */
 #include "cli.h"
-#include "../jobs/dist.h"
+#include "../dist/dist.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* opts.c -- see opts.h. */
 #include "opts.h"
-#include "../jobs/dist.h"
+#include "../dist/dist.h"
 #include "cli.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* reproduce.c -- `sekit reproduce`: the SENet paper's analysis end to end, with a report. */
-#include "../jobs/report_html.h"
+#include "../report/report_html.h"
 #include "cli.h"
 
 #include <stdio.h>

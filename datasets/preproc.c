@@ -1,6 +1,6 @@
 /* preproc.c -- see preproc.h. */
 #include "preproc.h"
-#include "config.h"
+#include "../src/config.h"
 
 #include <float.h>
 #include <jansson.h>

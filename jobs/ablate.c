@@ -1,8 +1,8 @@
 /* ablate.c -- accuracy with SE blocks removed or frozen, every variant in one pass, optionally
  * recording the full model's SE vectors in that pass. See jobs.h. */
-#include "../analysis/ablation_pass.h"
+#include "../ablation/ablation_pass.h"
 #include "../plots/figures.h"
-#include "dist.h"
+#include "../dist/dist.h"
 #include "jobs.h"
 
 #include <stdio.h>

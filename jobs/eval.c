@@ -1,5 +1,5 @@
 /* eval.c -- top-1 and top-5 accuracy of a selection. See jobs.h. */
-#include "dist.h"
+#include "../dist/dist.h"
 #include "jobs.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* figure.c -- one figure from its input file to its output. See jobs.h. */
-#include "../analysis/ablation.h"
+#include "../ablation/ablation.h"
 #include "../plots/figures.h"
 #include "jobs.h"
 

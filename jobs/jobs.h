@@ -95,7 +95,7 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
  * (checks j->out, refuses what sekit_job_record refuses; *done: rows a --resume already holds),
  * append after each batch's full forward pass, while the model holds that batch's SE vectors,
  * then finish. The file is the one sekit_job_record writes for the same selection.
- * Under MPI (jobs/dist.h) open and finish are collective, and each rank appends exactly the rows
+ * Under MPI (dist/dist.h) open and finish are collective, and each rank appends exactly the rows
  * sekit_dist_range_batches(world, p->n, p->batch) gives it, in order (*done: the row of that
  * range to continue from). */
 struct sekit_recorder;

@@ -1,7 +1,7 @@
 /* record.c -- every selected image's SE vectors into a recording, in a pass of its own or in
  * another job's pass. See jobs.h. */
 #include "../recording/record.h"
-#include "dist.h"
+#include "../dist/dist.h"
 #include "jobs.h"
 
 #include <stdio.h>

@@ -1,14 +1,14 @@
 /*
  * reproduce.c -- the SENet paper's excitation analysis (Sec. 7.2, Fig. 6, 7) and its
  * block-ablation claim (Sec. 4) on one model and dataset, ending in a report that states what
- * this model shows for each of the paper's observations (analysis/findings.h). See jobs.h.
+ * this model shows for each of the paper's observations (report/findings.h). See jobs.h.
  */
-#include "../analysis/ablation.h"
-#include "../analysis/findings.h"
+#include "../ablation/ablation.h"
+#include "../report/findings.h"
 #include "../recording/record.h"
-#include "dist.h"
+#include "../dist/dist.h"
 #include "jobs.h"
-#include "report_html.h"
+#include "../report/report_html.h"
 
 #include <errno.h>
 #include <stdio.h>

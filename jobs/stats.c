@@ -1,5 +1,5 @@
 /* stats.c -- the statistics file of a recording. See jobs.h. */
-#include "dist.h"
+#include "../dist/dist.h"
 #include "jobs.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
  */
 #include "figures.h"
 
-#include "../analysis/ablation.h"
+#include "../ablation/ablation.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * chunkz.h.
  */
 #include "chunkz.h"
-#include "threads.h"
+#include "../src/threads.h"
 
 #include <stdlib.h>
 #include <zlib.h>

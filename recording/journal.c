@@ -2,7 +2,7 @@
  * journal.c -- the recording's journal: append, CRC, resume. See journal.h.
  */
 #include "journal.h"
-#include "fileio.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #include "chunkz.h"
 #include "h5io.h"
 #include "journal.h"
-#include "threads.h"
+#include "../src/threads.h"
 
 #include <dirent.h>
 #include <errno.h>

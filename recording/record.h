@@ -56,7 +56,7 @@ struct sekit_rec_spec {
     int batch; /* images per forward pass: resuming restarts at a multiple of it, so a resumed
                   run of the same batch size batches images exactly as an uninterrupted one and
                   gives the same bits */
-    /* An MPI job (jobs/dist.h) of ranks > 1: this writer, rank `rank`, records rows
+    /* An MPI job (dist/dist.h) of ranks > 1: this writer, rank `rank`, records rows
      * [bounds[rank], bounds[rank + 1]) into a journal of its own, OUT.journal.rank-R-of-N, and
      * rank 0 converts every rank's journal, in rank order, into OUT (sekit_rec_finish). ranks 0
      * or 1: one process records every row into OUT.journal. */

@@ -23,10 +23,10 @@
  *     afterwards (as MPI ranks add theirs), and equal to float64 sums on these images;
  *     sekit_dist_range_batches splits rows in whole batches.
  */
-#include "../analysis/ablation.h"
-#include "../analysis/ablation_pass.h"
+#include "../ablation/ablation.h"
+#include "../ablation/ablation_pass.h"
 #include "../datasets/dataset.h"
-#include "../jobs/dist.h"
+#include "../dist/dist.h"
 #include "failenv.h"
 #include "fixture.h"
 #include "h5check.h"
@@ -299,7 +299,7 @@ static void reader_agrees(const char *path, const struct table *raw)
 /* the paired bootstrap of the deltas, against independent computations */
 
 /* splitmix64 as published (Steele, Lea and Flood 2014; Vigna's reference code), written out
- * here apart from analysis/ablation.c */
+ * here apart from ablation/ablation.c */
 static uint64_t ref_splitmix64(uint64_t *x)
 {
     uint64_t z = *x = *x + 0x9e3779b97f4a7c15ULL;

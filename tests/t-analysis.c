@@ -13,7 +13,7 @@
  *   - SE parameter and FLOP accounting against hand counts for the small fixture model and
  *     against paper Eq. 5 for SE-ResNet-50; the preset variants and their de-duplication.
  */
-#include "../analysis/ablation.h"
+#include "../ablation/ablation.h"
 #include "../analysis/analysis.h"
 #include "failenv.h"
 #include "fixture.h"

@@ -1,13 +1,13 @@
 /*
  * t-findings.c -- the measures of class dependence (analysis/stats.c) on constructed
- * recordings, and the verdict rules of analysis/findings.h on hand-made numbers.
+ * recordings, and the verdict rules of report/findings.h on hand-made numbers.
  *
  * The constructed recordings are gate matrices with labels whose truth is known by
  * construction: classes drawn from one distribution (agnostic), classes whose means are shifted
  * on channels of their own (specific), and near-constant gates with tiny class shifts, which
  * class specificity (eta^2) calls class-specific and the scale-aware measures do not.
  */
-#include "../analysis/findings.h"
+#include "../report/findings.h"
 #include "tap.h"
 
 #include <math.h>

@@ -7,10 +7,10 @@
  * reproduce's all.h5) equals `sekit record` of the same images in every dataset, with the
  * ablation's table unchanged and its throughput reported.
  */
-#include "../analysis/findings.h"
+#include "../report/findings.h"
 #include "../datasets/pipeline.h"
 #include "../jobs/jobs.h"
-#include "../jobs/report_html.h"
+#include "../report/report_html.h"
 #include "../recording/record.h"
 #include "fixture.h"
 #include "tap.h"

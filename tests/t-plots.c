@@ -25,7 +25,7 @@
  * with "File too large", nothing under the final name, no temporary, and a figure drawn before
  * unchanged.
  */
-#include "../analysis/ablation.h"
+#include "../ablation/ablation.h"
 #include "../plots/plot.h"
 #include "fixture.h"
 #include "tap.h"

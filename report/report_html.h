@@ -9,7 +9,7 @@
 #ifndef SEKIT_REPORT_HTML_H
 #define SEKIT_REPORT_HTML_H
 
-#include "../src/sekit.h"
+#include "sekit.h"
 
 /* Renders md_path into html_path, through html_path.tmp; an error names the file it concerns
  * and leaves nothing under html_path. */

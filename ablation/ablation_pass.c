@@ -1,6 +1,6 @@
 /* ablation_pass.c -- see ablation_pass.h. */
 #include "ablation_pass.h"
-#include "analysis.h"
+#include "../analysis/analysis.h"
 
 #include <math.h>
 #include <stdlib.h>

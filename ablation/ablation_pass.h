@@ -1,6 +1,6 @@
 /*
  * ablation_pass.h -- running every ablation variant on a batch with shared computation
- * (analysis/ablation_pass.c), and the mean gates that mean-mode variants freeze blocks at.
+ * (ablation/ablation_pass.c), and the mean gates that mean-mode variants freeze blocks at.
  *
  * After the full model's forward pass of a batch, each variant restarts from the captured input
  * of the first block it changes; variants that treat the following blocks alike run them once

@@ -2,8 +2,8 @@
  * ablation.c -- variants, their cost accounting, tallies and output files. See ablation.h.
  */
 #include "ablation.h"
-#include "formats.h"
-#include "h5io.h"
+#include "../recording/formats.h"
+#include "../recording/h5io.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>

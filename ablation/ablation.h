@@ -1,5 +1,5 @@
 /*
- * ablation.h -- inference-time SE block ablations (analysis/ablation.c).
+ * ablation.h -- inference-time SE block ablations (ablation/ablation.c).
  *
  * A variant is a set of SE blocks and a mode:
  *   remove  gate := 1, the block is the identity on its residual branch (what dropping SE from

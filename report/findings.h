@@ -1,6 +1,6 @@
 /*
  * findings.h -- turning measured numbers into the paper's observations and a verdict on each
- * (analysis/findings.c). Pure computation over statistics and ablation results: it never runs
+ * (report/findings.c). Pure computation over statistics and ablation results: it never runs
  * a network or reads a file, so each rule is tested on hand-made numbers (t-analysis).
  *
  * The blocks each observation speaks of, on SE-ResNet-50 and in general (docs/findings.md):
@@ -37,7 +37,7 @@
 #ifndef SEKIT_FINDINGS_H
 #define SEKIT_FINDINGS_H
 
-#include "analysis.h"
+#include "../analysis/analysis.h"
 
 #include <stdio.h>
 

@@ -13,7 +13,7 @@
 #ifndef SEKIT_DIST_H
 #define SEKIT_DIST_H
 
-#include "../src/sekit.h"
+#include "sekit.h"
 
 #include <stddef.h>
 #include <stdint.h>
