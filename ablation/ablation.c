@@ -100,7 +100,7 @@ static int cmp_int(const void *a, const void *b)
 }
 
 int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
-                            const char *const *drops, int ndrops, int modes,
+                            const char *const *drops, int ndrops, enum sekit_ablation_modes modes,
                             struct sekit_variant **out, int *n, struct sekit_err *e)
 {
     *out = NULL;
@@ -111,7 +111,7 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
     if (!set) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     if (add(&l, m, "full model", set, 0, SEKIT_ABLATE_REMOVE, NULL)) goto oom;
     const int last_stage = sekit_model_se_info(m, nse - 1)->stage;
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = SEKIT_ABLATE_REMOVE; mode <= SEKIT_ABLATE_MEAN; mode++) {
         if (!(modes & (1 << mode))) continue;
         char *copy = strdup(presets ? presets : ""), *save = NULL;
         if (!copy) goto oom;

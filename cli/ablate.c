@@ -63,7 +63,7 @@ int cmd_ablate(int argc, char **argv)
     if (strcmp(j.presets, "none") == 0) j.presets = NULL;
     j.drops = drops.v;
     j.ndrops = drops.n;
-    j.modes = mode + 1;
+    j.modes = cli_modes[mode];
     struct cli_progress bar;
     const struct sekit_progress *pr = cli_progress(&bar, "ablate", cp.quiet);
     j.passes = &bar.passes;

@@ -54,6 +54,11 @@ struct cli_progress {
 };
 const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cmd, int quiet);
 
+/* The ablation modes, shared by ablate and reproduce: the names --mode takes, and the set of
+ * modes each stands for. */
+extern const char *const cli_mode_names[];
+extern const enum sekit_ablation_modes cli_modes[];
+
 /* The options of every command that runs a model over a dataset. */
 struct cli_pipeline {
     struct sekit_pipeline_opts o;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 const char *const cli_mode_names[] = {"remove", "mean", "both", NULL};
+const enum sekit_ablation_modes cli_modes[] = {SEKIT_MODES_REMOVE, SEKIT_MODES_MEAN,
+                                               SEKIT_MODES_BOTH};
 /* indexed by enum sekit_backend */
 const char *const cli_backend_names[] = {"openblas", "onednn", NULL};
 

@@ -88,9 +88,7 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
  * "sekit record: --batch: expected an integer in [1, 4096], got 'x'". */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The ablation modes, shared by ablate and reproduce: index + 1 is the mask the library takes
- * (1 remove, 2 mean, 3 both). */
-extern const char *const cli_mode_names[];
+
 extern const char *const cli_backend_names[];
 
 #endif

@@ -87,7 +87,7 @@ int cmd_plot(int argc, char **argv)
                                "--size '%.40s': expected WIDTHxHEIGHT in whole numbers from %d to "
                                "%d, e.g. 1600x900",
                                size, FIG_SIZE_MIN, FIG_SIZE_MAX);
-    q.figure = sekit_figure_names[figure];
+    q.figure = (enum sekit_figure_kind)figure;
     struct sekit_err e = {0};
     if (sekit_job_figure(&q, &e)) return cli_fail("plot", &e);
     printf("%s\n", q.out);

@@ -73,7 +73,7 @@ int cmd_reproduce(int argc, char **argv)
     char *line = words ? sekit_command_line(argc + 1, words) : NULL;
     free(words);
     j.command_line = line;
-    j.modes = mode + 1;
+    j.modes = cli_modes[mode];
     j.per_class = cp.per_class;
     j.seed = (uint64_t)cp.seed;
     cli_pipeline_finish(&cp);

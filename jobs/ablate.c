@@ -144,7 +144,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
         rc = sekit_recorder_open(&c.rec, p, j->record, &done, e);
         if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     }
-    if (j->modes & 2) {
+    if (j->modes & SEKIT_MODES_MEAN) {
         rc = sekit_gate_means_new(&g, p->m, e);
         if ((rc = sekit_dist_agree(d, rc, e))) goto out;
         if (j->means_path) {

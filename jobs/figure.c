@@ -12,7 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const sekit_figure_names[] = {"inter-class", "intra-class", "depth", "ablation", NULL};
+const char *const sekit_figure_names[SEKIT_FIGURE_KINDS + 1] = {
+    [SEKIT_FIGURE_INTER_CLASS] = "inter-class",
+    [SEKIT_FIGURE_INTRA_CLASS] = "intra-class",
+    [SEKIT_FIGURE_DEPTH] = "depth",
+    [SEKIT_FIGURE_ABLATION] = "ablation",
+};
 
 static const char *block_name(const void *ctx, int i)
 {
@@ -155,10 +160,10 @@ static int emit(const struct sekit_figure_request *q, struct sekit_fig *fig, str
             snprintf(tmpdir, sizeof tmpdir, ".");
         dir = tmpdir;
     }
-    if (dir && (rc = sekit_plot_gnuplot(f, dir, q->figure, e))) return rc;
+    if (dir && (rc = sekit_plot_gnuplot(f, dir, sekit_figure_names[q->figure], e))) return rc;
     if (q->use_gnuplot) {
         char script[4200];
-        snprintf(script, sizeof script, "%s/%s.gp", dir, q->figure);
+        snprintf(script, sizeof script, "%s/%s.gp", dir, sekit_figure_names[q->figure]);
         return sekit_plot_run_gnuplot(script, q->out, e);
     }
     return sekit_plot_render(f, q->out, e);
@@ -166,13 +171,9 @@ static int emit(const struct sekit_figure_request *q, struct sekit_fig *fig, str
 
 int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
 {
-    int kind = -1;
-    for (int i = 0; i < 4; i++)
-        if (strcmp(q->figure, sekit_figure_names[i]) == 0) kind = i;
-    if (kind < 0)
-        return sekit_errf(e, SEKIT_EINVAL,
-                          "unknown figure '%s' (inter-class, intra-class, depth, ablation)",
-                          q->figure);
+    const enum sekit_figure_kind kind = q->figure;
+    SEKIT_ASSERT(kind >= 0 && kind < SEKIT_FIGURE_KINDS);
+    const char *name = sekit_figure_names[kind];
     const char *ext = strrchr(q->out, '.');
     if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".pdf") && strcasecmp(ext, ".svg")))
         return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)",
@@ -194,13 +195,13 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         if (!rc) rc = sekit_check_output(probe, e);
     }
     if (rc) return rc;
-    if (q->channels && kind >= 2)
+    if (q->channels && kind != SEKIT_FIGURE_INTER_CLASS && kind != SEKIT_FIGURE_INTRA_CLASS)
         return sekit_errf(e, SEKIT_EINVAL,
                           "--channels applies to the inter-class and intra-class figures, not %s",
-                          q->figure);
+                          name);
     struct sekit_fig fig = {0};
     char what[1024];
-    if (kind == 3) {
+    if (kind == SEKIT_FIGURE_ABLATION) {
         struct sekit_ablation_table *t = NULL;
         if (!(rc = sekit_ablation_read(&t, q->input, e))) {
             sekit_fig_file_name(q->input, what, sizeof what);
@@ -222,15 +223,17 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto out;
     }
-    if (kind != 2 && (rc = pick_blocks(s, q->blocks, blocks, &nb, e))) goto out;
-    if (kind == 0 && !q->classes && s->nsel > 8) {
+    if (kind != SEKIT_FIGURE_DEPTH && (rc = pick_blocks(s, q->blocks, blocks, &nb, e))) goto out;
+    if (kind == SEKIT_FIGURE_INTER_CLASS && !q->classes && s->nsel > 8) {
         rc = sekit_errf(e, SEKIT_EINVAL,
                         "%s: %d classes are too many to tell apart in one panel; choose up to 8 "
                         "with --classes",
                         q->input, s->nsel);
         goto out;
     }
-    if (kind != 2 && (rc = pick_rows(s, q->classes, kind == 0 ? 8 : 2, rows, &nrows, e))) goto out;
+    if (kind != SEKIT_FIGURE_DEPTH &&
+        (rc = pick_rows(s, q->classes, kind == SEKIT_FIGURE_INTER_CLASS ? 8 : 2, rows, &nrows, e)))
+        goto out;
     if (nrows > SEKIT_PLOT_COLORS) {
         rc = sekit_errf(e, SEKIT_EINVAL,
                         "%s: %d classes are too many to tell apart in one figure; choose up to %d "
@@ -238,7 +241,7 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
                         q->input, nrows, SEKIT_PLOT_COLORS);
         goto out;
     }
-    if (kind == 0 && q->all) {
+    if (kind == SEKIT_FIGURE_INTER_CLASS && q->all) {
         if ((rc = sekit_stats_load(&sa, q->all, e))) goto out;
         if (sa->model_sha256 && s->model_sha256 && strcmp(sa->model_sha256, s->model_sha256)) {
             rc = sekit_errf(e, SEKIT_EINVAL, "%s: recorded with another model than %s", q->all,
@@ -261,7 +264,7 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
     char rec[256], data[256], count[96];
     sekit_fig_file_name(s->recording_path, rec, sizeof rec);
     sekit_fig_file_name(s->dataset ? s->dataset : "?", data, sizeof data);
-    if (kind == 2) {
+    if (kind == SEKIT_FIGURE_DEPTH) {
         snprintf(count, sizeof count, "%lld images", (long long)s->n);
     } else {
         long long drawn = 0;
@@ -270,11 +273,14 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         snprintf(count, sizeof count, "%lld images of the %d classes drawn", drawn, nrows);
     }
     snprintf(what, sizeof what, "%s, %s %s, %s", rec, data, s->split ? s->split : "", count);
-    rc = kind == 0 ? sekit_fig_inter_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names,
-                                           all, channels, nch, what, e)
-         : kind == 1 ? sekit_fig_intra_class(&fig, s->blocks, blocks, nb, rows, nrows,
-                                             s->class_names, channels, nch, what, e)
-                     : sekit_fig_depth(&fig, s->blocks, s->nblocks, what, e);
+    if (kind == SEKIT_FIGURE_INTER_CLASS)
+        rc = sekit_fig_inter_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names, all,
+                                   channels, nch, what, e);
+    else if (kind == SEKIT_FIGURE_INTRA_CLASS)
+        rc = sekit_fig_intra_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names,
+                                   channels, nch, what, e);
+    else
+        rc = sekit_fig_depth(&fig, s->blocks, s->nblocks, what, e);
     if (!rc) rc = emit(q, &fig, e);
     sekit_fig_free(&fig);
 out:

@@ -13,6 +13,7 @@
 #ifndef SEKIT_JOBS_H
 #define SEKIT_JOBS_H
 
+#include "../ablation/ablation.h"
 #include "../analysis/analysis.h"
 #include "../datasets/pipeline.h"
 
@@ -112,7 +113,7 @@ struct sekit_ablate_job {
     const char *presets; /* single,stage,last-stage,last-two,cumulative,all or NULL for none */
     const char *const *drops;
     int ndrops;
-    int modes;              /* 1 remove, 2 mean, 3 both */
+    enum sekit_ablation_modes modes;
     const char *means_path; /* mean mode: gates from this recording instead of a first pass */
     /* Also record every image's SE vectors in the pass whose full-model forward the variants
      * restart from, instead of a pass of its own (NULL: none). Its output is checked with the
@@ -143,9 +144,20 @@ char *sekit_stats_path(const char *recording);
 int sekit_job_stats(const char *in, const char *out, struct sekit_block_stats **st, int *nblocks,
                     struct sekit_err *e);
 
+/* The figures: the paper's Fig. 6 and Fig. 7, the depth trend, the ablation chart. */
+enum sekit_figure_kind {
+    SEKIT_FIGURE_INTER_CLASS,
+    SEKIT_FIGURE_INTRA_CLASS,
+    SEKIT_FIGURE_DEPTH,
+    SEKIT_FIGURE_ABLATION,
+    SEKIT_FIGURE_KINDS
+};
+/* Each kind's name, indexed by the kind ("inter-class", ...), NULL-terminated. */
+extern const char *const sekit_figure_names[];
+
 struct sekit_figure_request {
-    const char *input;       /* a recording, or the ablation file for "ablation" */
-    const char *figure;      /* inter-class | intra-class | depth | ablation */
+    const char *input;               /* a recording, or the ablation file for the ablation chart */
+    enum sekit_figure_kind figure;
     const char *out;         /* .png | .pdf | .svg */
     const char *classes;     /* comma-separated names, ImageNet synsets or indices, or NULL */
     const char *blocks;      /* comma-separated block names, or NULL */
@@ -158,7 +170,6 @@ struct sekit_figure_request {
     const char *channels;
     int width, height; /* the page: pixels for PNG, points for PDF and SVG; 0: natural */
 };
-extern const char *const sekit_figure_names[]; /* NULL-terminated */
 int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e);
 
 struct sekit_reproduce_job {
@@ -167,7 +178,7 @@ struct sekit_reproduce_job {
     const char *pair;    /* the intra-class figure's two classes */
     int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
-    int modes;
+    enum sekit_ablation_modes modes;
     const char *command_line;          /* the command that ran this, shell-quoted, for the report's
                                           provenance; NULL: none */
     const struct sekit_stages *stages; /* told of each stage (NULL: not told) */

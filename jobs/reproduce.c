@@ -68,7 +68,7 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
-            j->modes & 2 ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
+            j->modes & SEKIT_MODES_MEAN ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
                          : "SE gate := 1 at inference");
     fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
                "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
@@ -249,9 +249,9 @@ static int figures(const struct sekit_reproduce_job *j, const char *s4, const ch
     static const char *const exts[3] = {"png", "pdf", "svg"};
     for (int x = 0; x < 3; x++) {
         struct sekit_figure_request q[3] = {
-            {.input = s4, .figure = "inter-class", .all = sall},
-            {.input = s4, .figure = "intra-class", .classes = j->pair},
-            {.input = sall, .figure = "depth"},
+            {.input = s4, .figure = SEKIT_FIGURE_INTER_CLASS, .all = sall},
+            {.input = s4, .figure = SEKIT_FIGURE_INTRA_CLASS, .classes = j->pair},
+            {.input = sall, .figure = SEKIT_FIGURE_DEPTH},
         };
         for (int i = 0; i < 3; i++) {
             char fo[4200];
@@ -324,7 +324,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     /* the images the ablations run (twice with the mean gates' pass), for the overall ETA */
     rc = sekit_pipeline_select(&p, "all", 0, 0, e);
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;
-    const int64_t n_all = p.n * (j->modes & 2 ? 2 : 1);
+    const int64_t n_all = p.n * (j->modes & SEKIT_MODES_MEAN ? 2 : 1);
     rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e);
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     snprintf(msg, sizeof msg, "recording %lld images of %.200s", (long long)p.n, j->classes);
@@ -359,7 +359,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
         snprintf(h5, sizeof h5, "%s.h5", abl);
         snprintf(fo, sizeof fo, "%s.%s", abl, x == 0 ? "pdf" : "svg");
         const struct sekit_figure_request q = {
-            .input = h5, .figure = "ablation", .out = fo, .gnuplot_dir = x == 0 ? gdir : NULL};
+            .input = h5, .figure = SEKIT_FIGURE_ABLATION, .out = fo, .gnuplot_dir = x == 0 ? gdir : NULL};
         rc = sekit_job_figure(&q, e);
     }
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;

@@ -686,7 +686,7 @@ static void round_trip(struct engine *g)
     int n = 0;
     struct sekit_err e = {0};
     const char *drops[] = {"SE_3_1"};
-    if (!ok(sekit_ablation_variants(g->m, "stage", drops, 1, 3, &v, &n, &e) == 0,
+    if (!ok(sekit_ablation_variants(g->m, "stage", drops, 1, SEKIT_MODES_BOTH, &v, &n, &e) == 0,
             "round trip: variants built"))
         return;
     /* tallies: variant i, class k: 10 + k images, (i + k) % 11 top-1 hits, one more top-5 (up

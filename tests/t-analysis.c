@@ -878,7 +878,7 @@ static void accounting_small(void)
     const double m8 = f8 - 8 * 28 * 28, m16 = f16 - 16 * 14 * 14; /* mean mode keeps the scale */
     struct sekit_variant *v;
     int n;
-    int rc = sekit_ablation_variants(m, "single,stage,last-stage,cumulative,all", NULL, 0, 3, &v,
+    int rc = sekit_ablation_variants(m, "single,stage,last-stage,cumulative,all", NULL, 0, SEKIT_MODES_BOTH, &v,
                                      &n, &e);
     if (!ok(rc == 0, "variants built")) {
         diag("%s", e.msg);
@@ -908,12 +908,12 @@ static void accounting_small(void)
     sekit_ablation_free(v, n);
 
     const char *drops[] = {"SE_3_2,SE_2_1,SE_3_2"};
-    rc = sekit_ablation_variants(m, NULL, drops, 1, 1, &v, &n, &e);
+    rc = sekit_ablation_variants(m, NULL, drops, 1, SEKIT_MODES_REMOVE, &v, &n, &e);
     ok(rc == 0 && n == 2 && v[1].nblocks == 2 && v[1].blocks[0] == 0 && v[1].blocks[1] == 3,
        "--drop: a listed set is de-duplicated and sorted into network order");
     if (rc == 0) sekit_ablation_free(v, n);
     const char *bad[] = {"SE_3_2,SE_9_9"};
-    rc = sekit_ablation_variants(m, NULL, bad, 1, 1, &v, &n, &e);
+    rc = sekit_ablation_variants(m, NULL, bad, 1, SEKIT_MODES_REMOVE, &v, &n, &e);
     ok(rc != 0 && strstr(e.msg, "SE_9_9") && strstr(e.msg, "SE_2_1, SE_2_2, SE_3_1, SE_3_2"),
        "--drop of an unknown block lists the model's blocks: %s", e.msg);
     sekit_model_free(m);
@@ -934,7 +934,7 @@ static void accounting_seresnet50(void)
     }
     struct sekit_variant *v;
     int n;
-    if (!ok(sekit_ablation_variants(m, "all,last-stage", NULL, 0, 1, &v, &n, &e) == 0 && n == 3,
+    if (!ok(sekit_ablation_variants(m, "all,last-stage", NULL, 0, SEKIT_MODES_REMOVE, &v, &n, &e) == 0 && n == 3,
             "variants all and last-stage")) {
         sekit_model_free(m);
         return;
@@ -994,7 +994,7 @@ static void last_two(void)
     }
     struct sekit_variant *v;
     int n;
-    if (ok(sekit_ablation_variants(m, "last-stage,last-two,cumulative", NULL, 0, 1, &v, &n, &e) ==
+    if (ok(sekit_ablation_variants(m, "last-stage,last-two,cumulative", NULL, 0, SEKIT_MODES_REMOVE, &v, &n, &e) ==
                0,
            "last-two: variants built: %s", e.msg)) {
         /* full, last stage (3 blocks), last two, then cumulative 1 and 3..16 (2 is last two, 3 the
@@ -1028,7 +1028,7 @@ static void last_two(void)
     const char *want[2] = {"stage 3 (last; paper Sec. 4) = last two blocks",
                            "last 2 blocks (from SE_3_1) = last two blocks"};
     for (int o = 0; o < 2; o++) {
-        if (sekit_ablation_variants(m, orders[o], NULL, 0, 2, &v, &n, &e)) {
+        if (sekit_ablation_variants(m, orders[o], NULL, 0, SEKIT_MODES_MEAN, &v, &n, &e)) {
             ok(0, "%s: %s", orders[o], e.msg);
             continue;
         }

@@ -351,7 +351,7 @@ static void reproduce(void)
     struct sekit_reproduce_job j = {.dir = dir,
                                     .classes = "goldfish,n02110958,airliner",
                                     .pair = "goldfish,airliner",
-                                    .modes = 1};
+                                    .modes = SEKIT_MODES_REMOVE};
     struct sekit_err e = {0};
     if (!ok(sekit_job_reproduce(&o, &j, NULL, &e) == SEKIT_OK,
             "reproduce runs on synset folders")) {

@@ -228,7 +228,7 @@ static void figures_from_stats(void)
         snprintf(a, sizeof a, "%s/from-rec-%s.png", tap_tmpdir(), fig);
         snprintf(b, sizeof b, "%s/from-stats-%s.png", tap_tmpdir(), fig);
         struct sekit_figure_request qa = {.input = rec,
-                                          .figure = fig,
+                                          .figure = (enum sekit_figure_kind)k,
                                           .out = a,
                                           .classes = k == 0 ? "0,1,2" : NULL},
                                     qb = qa;
@@ -346,7 +346,7 @@ static void one_pass(void)
                                     .classes = "1,2,7,8",
                                     .pair = "1,8",
                                     .per_class = 1,
-                                    .modes = 3,
+                                    .modes = SEKIT_MODES_BOTH,
                                     .command_line = html_command_line};
     if (!is_int(sekit_job_reproduce(&o, &j, NULL, &e), SEKIT_OK, "reproduce runs: %s", e.msg))
         return;
@@ -371,7 +371,7 @@ static void one_pass(void)
      * the same recording as `sekit record --squeeze` */
     snprintf(plain, sizeof plain, "%s/plain", tap_tmpdir());
     struct sekit_ablate_job pa = {
-        .out = plain, .presets = "single,stage,last-stage,last-two,all", .modes = 3};
+        .out = plain, .presets = "single,stage,last-stage,last-two,all", .modes = SEKIT_MODES_BOTH};
     if (is_int(sekit_job_ablate(&p, &pa, NULL, &e), SEKIT_OK, "a plain ablation: %s", e.msg)) {
         snprintf(a, sizeof a, "%s/ablation.csv", dir);
         snprintf(b, sizeof b, "%s.csv", plain);
@@ -386,7 +386,7 @@ static void one_pass(void)
     snprintf(b, sizeof b, "%s/sq-abl.h5", tap_tmpdir());
     struct sekit_record_job ra = {.out = b, .squeeze = 1, .blocks = "SE_3_1,SE_4_2"},
                             rb = {.out = a, .squeeze = 1, .blocks = "SE_3_1,SE_4_2", .force = 1};
-    struct sekit_ablate_job sa = {.out = plain, .presets = "stage", .modes = 1, .record = &ra};
+    struct sekit_ablate_job sa = {.out = plain, .presets = "stage", .modes = SEKIT_MODES_REMOVE, .record = &ra};
     if (is_int(sekit_job_ablate(&p, &sa, NULL, &e), SEKIT_OK, "ablation recording two blocks: %s",
                e.msg) &&
         is_int(sekit_job_record(&p, &rb, NULL, &e), SEKIT_OK, "and record of the same: %s",
@@ -401,7 +401,7 @@ static void one_pass(void)
     snprintf(bad, sizeof bad, "%s/no/such/dir/all.h5", tap_tmpdir());
     snprintf(out, sizeof out, "%s/failing", tap_tmpdir());
     struct sekit_record_job rm = {.out = bad};
-    struct sekit_ablate_job fa = {.out = out, .presets = "single", .modes = 1, .record = &rm};
+    struct sekit_ablate_job fa = {.out = out, .presets = "single", .modes = SEKIT_MODES_REMOVE, .record = &rm};
     ok(sekit_job_ablate(&p, &fa, NULL, &e) == SEKIT_EIO && strstr(e.msg, "/no/such/dir"),
        "a recording into a missing directory is refused before any work: %s", e.msg);
     ok(!exists(tap_tmpdir(), "failing.csv") && !exists(tap_tmpdir(), "failing.h5") &&
