@@ -55,10 +55,10 @@ double sekit_ablation_se_flops(const struct sekit_model *m, int i, enum sekit_ab
 
 /* Builds the variants: presets is a comma list of single, stage, last-stage, last-two,
  * cumulative, all (or NULL for none); each drops[j] a comma list of block names forming one more
- * variant; modes a set of enum sekit_ablation_modes. Identical block sets of the same mode appear once,
- * under the first name given to them; when last-two meets its set already made by another preset
- * (a last stage of two blocks, cumulative's last 2), that name gains " = last two blocks". The
- * model must be prepared. */
+ * variant; modes a set of enum sekit_ablation_modes. Identical block sets of the same mode appear
+ * once, under the first name given to them; when last-two meets its set already made by another
+ * preset (a last stage of two blocks, cumulative's last 2), that name gains " = last two blocks".
+ * The model must be prepared. */
 int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
                             const char *const *drops, int ndrops, enum sekit_ablation_modes modes,
                             struct sekit_variant **out, int *n, struct sekit_err *e);

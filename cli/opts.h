@@ -88,7 +88,6 @@ int cli_parse(const struct cli_cmd *c, const struct opt *own, const struct opt *
  * "sekit record: --batch: expected an integer in [1, 4096], got 'x'". */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-
 extern const char *const cli_backend_names[];
 
 #endif

@@ -156,7 +156,7 @@ enum sekit_figure_kind {
 extern const char *const sekit_figure_names[];
 
 struct sekit_figure_request {
-    const char *input;               /* a recording, or the ablation file for the ablation chart */
+    const char *input; /* a recording, or the ablation file for the ablation chart */
     enum sekit_figure_kind figure;
     const char *out;         /* .png | .pdf | .svg */
     const char *classes;     /* comma-separated names, ImageNet synsets or indices, or NULL */

@@ -68,8 +68,9 @@ static void write_report_body(FILE *f, const struct sekit_pipeline *p,
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
-            j->modes & SEKIT_MODES_MEAN ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
-                         : "SE gate := 1 at inference");
+            j->modes & SEKIT_MODES_MEAN
+                ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
+                : "SE gate := 1 at inference");
     fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
                "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
                "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "
@@ -358,8 +359,10 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
         char h5[4200], fo[4200];
         snprintf(h5, sizeof h5, "%s.h5", abl);
         snprintf(fo, sizeof fo, "%s.%s", abl, x == 0 ? "pdf" : "svg");
-        const struct sekit_figure_request q = {
-            .input = h5, .figure = SEKIT_FIGURE_ABLATION, .out = fo, .gnuplot_dir = x == 0 ? gdir : NULL};
+        const struct sekit_figure_request q = {.input = h5,
+                                               .figure = SEKIT_FIGURE_ABLATION,
+                                               .out = fo,
+                                               .gnuplot_dir = x == 0 ? gdir : NULL};
         rc = sekit_job_figure(&q, e);
     }
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;

@@ -878,8 +878,8 @@ static void accounting_small(void)
     const double m8 = f8 - 8 * 28 * 28, m16 = f16 - 16 * 14 * 14; /* mean mode keeps the scale */
     struct sekit_variant *v;
     int n;
-    int rc = sekit_ablation_variants(m, "single,stage,last-stage,cumulative,all", NULL, 0, SEKIT_MODES_BOTH, &v,
-                                     &n, &e);
+    int rc = sekit_ablation_variants(m, "single,stage,last-stage,cumulative,all", NULL, 0,
+                                     SEKIT_MODES_BOTH, &v, &n, &e);
     if (!ok(rc == 0, "variants built")) {
         diag("%s", e.msg);
         sekit_model_free(m);
@@ -934,7 +934,9 @@ static void accounting_seresnet50(void)
     }
     struct sekit_variant *v;
     int n;
-    if (!ok(sekit_ablation_variants(m, "all,last-stage", NULL, 0, SEKIT_MODES_REMOVE, &v, &n, &e) == 0 && n == 3,
+    if (!ok(sekit_ablation_variants(m, "all,last-stage", NULL, 0, SEKIT_MODES_REMOVE, &v, &n, &e) ==
+                    0 &&
+                n == 3,
             "variants all and last-stage")) {
         sekit_model_free(m);
         return;
@@ -994,8 +996,8 @@ static void last_two(void)
     }
     struct sekit_variant *v;
     int n;
-    if (ok(sekit_ablation_variants(m, "last-stage,last-two,cumulative", NULL, 0, SEKIT_MODES_REMOVE, &v, &n, &e) ==
-               0,
+    if (ok(sekit_ablation_variants(m, "last-stage,last-two,cumulative", NULL, 0, SEKIT_MODES_REMOVE,
+                                   &v, &n, &e) == 0,
            "last-two: variants built: %s", e.msg)) {
         /* full, last stage (3 blocks), last two, then cumulative 1 and 3..16 (2 is last two, 3 the
          * last stage) */

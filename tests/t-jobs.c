@@ -386,7 +386,8 @@ static void one_pass(void)
     snprintf(b, sizeof b, "%s/sq-abl.h5", tap_tmpdir());
     struct sekit_record_job ra = {.out = b, .squeeze = 1, .blocks = "SE_3_1,SE_4_2"},
                             rb = {.out = a, .squeeze = 1, .blocks = "SE_3_1,SE_4_2", .force = 1};
-    struct sekit_ablate_job sa = {.out = plain, .presets = "stage", .modes = SEKIT_MODES_REMOVE, .record = &ra};
+    struct sekit_ablate_job sa = {
+        .out = plain, .presets = "stage", .modes = SEKIT_MODES_REMOVE, .record = &ra};
     if (is_int(sekit_job_ablate(&p, &sa, NULL, &e), SEKIT_OK, "ablation recording two blocks: %s",
                e.msg) &&
         is_int(sekit_job_record(&p, &rb, NULL, &e), SEKIT_OK, "and record of the same: %s",
@@ -401,7 +402,8 @@ static void one_pass(void)
     snprintf(bad, sizeof bad, "%s/no/such/dir/all.h5", tap_tmpdir());
     snprintf(out, sizeof out, "%s/failing", tap_tmpdir());
     struct sekit_record_job rm = {.out = bad};
-    struct sekit_ablate_job fa = {.out = out, .presets = "single", .modes = SEKIT_MODES_REMOVE, .record = &rm};
+    struct sekit_ablate_job fa = {
+        .out = out, .presets = "single", .modes = SEKIT_MODES_REMOVE, .record = &rm};
     ok(sekit_job_ablate(&p, &fa, NULL, &e) == SEKIT_EIO && strstr(e.msg, "/no/such/dir"),
        "a recording into a missing directory is refused before any work: %s", e.msg);
     ok(!exists(tap_tmpdir(), "failing.csv") && !exists(tap_tmpdir(), "failing.h5") &&
