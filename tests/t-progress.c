@@ -59,6 +59,22 @@ static enum sekit_meter_due at(struct rig *r, double t, int64_t done, int64_t to
     return sekit_meter_update(&r->m, done, total, cols, r->text, sizeof r->text);
 }
 
+/* A pass of total images starts at t0; its first batch, of first images, ends at t1. */
+static void begin(struct rig *r, double t0, double t1, int64_t first, int64_t total, int cols)
+{
+    at(r, t0, 0, total, cols);
+    at(r, t1, first, total, cols);
+}
+
+/* A pass of 100 images in batches of 10: a warm-up batch of 10 s, then one batch a second to
+ * 90 images at 18 s. */
+static void slow_warmup(struct rig *r)
+{
+    at(r, 0, 0, 100, 80);
+    for (int b = 1; b < 10; b++)
+        at(r, 9 + b, 10 * b, 100, 80);
+}
+
 /* At time t, done of total: a text of that kind equal to want. */
 static int shows(struct rig *r, double t, int64_t done, int64_t total, enum sekit_meter_due due,
                  const char *want, const char *what)
@@ -93,8 +109,7 @@ static void meter_no_rate_yet(void)
     shows(&r, 7, 8, 8, SEKIT_METER_LAST, "8/8 images in 0:00 (-- img/s)", "nor in the last line");
 
     rig_init(&r, SEKIT_METER_BAR, 0);
-    at(&r, 0, 0, 400, 80);
-    at(&r, 0.5, 4, 400, 80);
+    begin(&r, 0, 0.5, 4, 400, 80);
     ok(strstr(r.text, " -- img/s ETA -:--") != NULL, "the bar at the warm-up batch: %s", r.text);
 }
 
@@ -114,13 +129,11 @@ static void meter_eta(void)
 
     /* or after a tenth of the pass, however short */
     rig_init(&r, SEKIT_METER_LINES, 0);
-    at(&r, 0, 0, 200, 80);
-    at(&r, 0.25, 10, 200, 80);
+    begin(&r, 0, 0.25, 10, 200, 80);
     shows(&r, 0.5, 20, 200, SEKIT_METER_TICK, "20/200 images, 40.0 img/s, elapsed 0:01, ETA -:--",
           "a twentieth of the pass in 0.25 s: no ETA");
     rig_init(&r, SEKIT_METER_LINES, 0);
-    at(&r, 0, 0, 100, 80);
-    at(&r, 0.25, 10, 100, 80);
+    begin(&r, 0, 0.25, 10, 100, 80);
     shows(&r, 0.5, 20, 100, SEKIT_METER_TICK, "20/100 images, 40.0 img/s, elapsed 0:01, ETA 0:02",
           "a tenth of the pass in 0.25 s: an ETA");
 }
@@ -130,8 +143,7 @@ static void meter_window(void)
     struct rig r;
     /* lines every second: the window is the last two seconds */
     rig_init(&r, SEKIT_METER_LINES, 1);
-    at(&r, 0, 0, 100000, 80);
-    at(&r, 1, 10, 100000, 80);
+    begin(&r, 0, 1, 10, 100000, 80);
     int64_t done = 10;
     int t = 1;
     for (; t < 20; t++)
@@ -183,79 +195,90 @@ static void meter_interval(void)
 static void meter_last(void)
 {
     struct rig r;
-    /* a 10 s warm-up batch, then 9 batches of a second: the mean counts the warm-up */
+    /* the mean counts the warm-up */
     rig_init(&r, SEKIT_METER_LINES, 5);
-    at(&r, 0, 0, 100, 80);
-    for (int b = 1; b < 10; b++)
-        at(&r, 9 + b, 10 * b, 100, 80);
+    slow_warmup(&r);
     shows(&r, 19, 100, 100, SEKIT_METER_LAST, "100/100 images in 0:19 (5.3 img/s)",
           "the last line: the time taken and the pass's mean rate, warm-up included");
 
     rig_init(&r, SEKIT_METER_BAR, 0.1);
-    at(&r, 0, 0, 100, 80);
-    for (int b = 1; b < 10; b++)
-        at(&r, 9 + b, 10 * b, 100, 80);
+    slow_warmup(&r);
     shows(&r, 19, 100, 100, SEKIT_METER_LAST,
           "[==============================] 100/100 5.3 img/s in 0:19",
           "the finished bar: the time taken, no ETA, a rate below 10 with a decimal");
-    shows(&r, 3600 + 19, 0, 7200000, SEKIT_METER_NONE, "", "a new pass after it");
-    shows(&r, 3600 + 20, 100000, 7200000, SEKIT_METER_TICK,
-          "[                              ]  100000/7200000 -- img/s ETA -:--",
-          "its bar: done as wide as the total");
-    shows(&r, 7200 + 20, 3700000, 7200000, SEKIT_METER_TICK,
-          "[===============               ] 3700000/7200000 1000 img/s ETA 58:20",
-          "half way an hour later: 1000 img/s, 3,500,000 images to go");
-    shows(&r, 7200 + 21, 3800000, 7200000, SEKIT_METER_TICK,
-          "[===============               ] 3800000/7200000 100000 img/s ETA 0:34",
-          "a fast second in the window");
-    shows(&r, 3619 + 7200, 7200000, 7200000, SEKIT_METER_LAST,
-          "[==============================] 7200000/7200000 1000 img/s in 2:00:00",
-          "the finished bar: 7,200,000 images in two hours, shown as h:mm:ss");
+    /* a pass of 7,200,000 images after it, its first batch an hour long */
+    static const struct {
+        double t;
+        int64_t done;
+        enum sekit_meter_due due;
+        const char *want, *what;
+    } steps[] = {
+        {3619, 0, SEKIT_METER_NONE, "", "a new pass after it"},
+        {3620, 100000, SEKIT_METER_TICK,
+         "[                              ]  100000/7200000 -- img/s ETA -:--",
+         "its bar: done as wide as the total"},
+        {7220, 3700000, SEKIT_METER_TICK,
+         "[===============               ] 3700000/7200000 1000 img/s ETA 58:20",
+         "half way an hour later: 1000 img/s, 3,500,000 images to go"},
+        {7221, 3800000, SEKIT_METER_TICK,
+         "[===============               ] 3800000/7200000 100000 img/s ETA 0:34",
+         "a fast second in the window"},
+        {10819, 7200000, SEKIT_METER_LAST,
+         "[==============================] 7200000/7200000 1000 img/s in 2:00:00",
+         "the finished bar: 7,200,000 images in two hours, shown as h:mm:ss"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        shows(&r, steps[i].t, steps[i].done, 7200000, steps[i].due, steps[i].want, steps[i].what);
 }
 
 static void meter_labels(void)
 {
+    /* each a pass of total images, 10 a second, the line at its second batch; a pass of n = 0
+     * is none (a stage without passes) */
+    static const struct {
+        int stage_k, stage_n;
+        const char *stage;
+        int64_t stage_after;
+        int pass_k, pass_n;
+        const char *pass;
+        int64_t pass_after, total;
+        const char *want, *what;
+    } cases[] = {
+        {1, 1, "all", 0, 0, 0, NULL, 0, 100, "20/100 images, 10.0 img/s, elapsed 0:02, ETA 0:08",
+         "a single stage: no label"},
+        {1, 5, "recording 40 images", 400, 0, 0, NULL, 0, 40,
+         "stage 1 of 5 (recording 40 images): 20/40 images, 10.0 img/s, elapsed 0:02, ETA 0:02, "
+         "overall ETA 0:42",
+         "stage 1 of 5, 400 images in the stages after it: labelled, an overall ETA"},
+        {2, 5, "block ablations", 0, 1, 2, "mean gates", 200, 200,
+         "stage 2 of 5 (block ablations), pass 1 of 2 (mean gates): 20/200 images, 10.0 img/s, "
+         "elapsed 0:02, ETA 0:18, overall ETA 0:38",
+         "stage 2, pass 1 of 2 with a pass after it: both labels, an overall ETA"},
+        {2, 5, "block ablations", 0, 2, 2, "variants", 0, 200,
+         "stage 2 of 5 (block ablations), pass 2 of 2 (variants): 20/200 images, 10.0 img/s, "
+         "elapsed 0:02, ETA 0:18",
+         "the last pass of the last stage with images: no overall ETA"},
+    };
     struct rig r;
-    rig_init(&r, SEKIT_METER_LINES, 0);
-    sekit_meter_stage(&r.m, 1, 1, "all", 0);
-    at(&r, 0, 0, 100, 80);
-    at(&r, 1, 10, 100, 80);
-    shows(&r, 2, 20, 100, SEKIT_METER_TICK, "20/100 images, 10.0 img/s, elapsed 0:02, ETA 0:08",
-          "a single stage: no label");
-
-    sekit_meter_stage(&r.m, 1, 5, "recording 40 images", 400);
-    at(&r, 10, 0, 40, 80);
-    at(&r, 11, 10, 40, 80);
-    shows(&r, 12, 20, 40, SEKIT_METER_TICK,
-          "stage 1 of 5 (recording 40 images): 20/40 images, 10.0 img/s, elapsed 0:02, ETA "
-          "0:02, overall ETA 0:42",
-          "stage 1 of 5, 400 images in the stages after it: labelled, an overall ETA");
-    shows(&r, 13, 40, 40, SEKIT_METER_LAST,
-          "stage 1 of 5 (recording 40 images): 40/40 images in 0:03 (13.3 img/s)",
-          "its last line, labelled");
-
-    sekit_meter_stage(&r.m, 2, 5, "block ablations", 0);
-    sekit_meter_pass(&r.m, 1, 2, "mean gates", 200);
-    at(&r, 20, 0, 200, 80);
-    at(&r, 21, 10, 200, 80);
-    shows(&r, 22, 20, 200, SEKIT_METER_TICK,
-          "stage 2 of 5 (block ablations), pass 1 of 2 (mean gates): 20/200 images, 10.0 img/s, "
-          "elapsed 0:02, ETA 0:18, overall ETA 0:38",
-          "stage 2, pass 1 of 2 with a pass after it: both labels, an overall ETA");
-    at(&r, 40, 200, 200, 80);
-    sekit_meter_pass(&r.m, 2, 2, "variants", 0);
-    at(&r, 40, 0, 200, 80);
-    at(&r, 41, 10, 200, 80);
-    shows(&r, 42, 20, 200, SEKIT_METER_TICK,
-          "stage 2 of 5 (block ablations), pass 2 of 2 (variants): 20/200 images, 10.0 img/s, "
-          "elapsed 0:02, ETA 0:18",
-          "the last pass of the last stage with images: no overall ETA");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rig_init(&r, SEKIT_METER_LINES, 0);
+        sekit_meter_stage(&r.m, cases[i].stage_k, cases[i].stage_n, cases[i].stage,
+                          cases[i].stage_after);
+        if (cases[i].pass_n)
+            sekit_meter_pass(&r.m, cases[i].pass_k, cases[i].pass_n, cases[i].pass,
+                             cases[i].pass_after);
+        begin(&r, 0, 1, 10, cases[i].total, 80);
+        shows(&r, 2, 20, cases[i].total, SEKIT_METER_TICK, cases[i].want, cases[i].what);
+    }
+    shows(&r, 3, 200, 200, SEKIT_METER_LAST,
+          "stage 2 of 5 (block ablations), pass 2 of 2 (variants): 200/200 images in 0:03 (66.7 "
+          "img/s)",
+          "the last line, labelled");
 
     rig_init(&r, SEKIT_METER_BAR, 0);
     sekit_meter_stage(&r.m, 2, 5, "block ablations", 0);
     sekit_meter_pass(&r.m, 2, 2, "variants", 0);
-    at(&r, 40, 0, 200, 80);
-    at(&r, 41, 10, 200, 80);
+    begin(&r, 40, 41, 10, 200, 80);
     at(&r, 42, 20, 200, 80);
     at(&r, 43, 30, 200, 80);
     ok(strncmp(r.text, "2/5 pass 2/2 [====", 18) == 0 && strstr(r.text, " ETA 0:17") != NULL,
@@ -273,8 +296,7 @@ static void meter_bar_width(void)
     sekit_meter_pass(&r.m, 1, 2, "mean gates", 1000000);
     int over = 0, bars = 0, wrong_fill = 0, worst = 0;
     for (int cols = 0; cols <= 200; cols++) {
-        at(&r, 0, 0, 1000000, cols);
-        at(&r, 1, 1000, 1000000, cols);
+        begin(&r, 0, 1, 1000, 1000000, cols);
         at(&r, 2, 500000, 1000000, cols);
         const int len = (int)strlen(r.text);
         if (len > (cols > 1 ? cols - 1 : 0) && !over++) worst = cols;
@@ -296,14 +318,12 @@ static void meter_bar_width(void)
     ok(bars > 100 && wrong_fill == 0,
        "%d bars drawn with room for them, each 10 to 30 columns, half full at half way (%d not)",
        bars, wrong_fill);
-    at(&r, 0, 0, 1000000, 70);
-    at(&r, 1, 1000, 1000000, 70);
+    begin(&r, 0, 1, 1000, 1000000, 70);
     at(&r, 2, 500000, 1000000, 70);
     is_str(r.text, "2/5 pass 1/2  500000/1000000 499000 img/s ETA 0:01 all 0:05",
            "70 columns leave no room for a bar of 10: the labels and numbers alone");
     at(&r, 3, 1000000, 1000000, 70);
-    at(&r, 0, 0, 1000000, 50);
-    at(&r, 1, 1000, 1000000, 50);
+    begin(&r, 0, 1, 1000, 1000000, 50);
     at(&r, 2, 500000, 1000000, 50);
     is_str(r.text, "2/5 pass 1/2  500000/1000000 499000 img/s ETA 0:0",
            "50 columns: the same cut to 49");
