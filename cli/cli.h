@@ -7,6 +7,7 @@
 #define SEKIT_CLI_H
 
 #include "../jobs/jobs.h"
+#include "../jobs/progress.h"
 #include "opts.h"
 
 /* Exit codes: 0 success, 1 the work failed (bad input file, I/O), 2 bad command line. */
@@ -20,35 +21,18 @@ int cli_fail(const char *cmd, const struct sekit_err *e);
 const char *cli_group(char *buf, size_t n, long long v);
 
 /* Progress of cmd's passes over the images, on stderr, and its stage notes ("sekit cmd: ..."),
- * all silenced by quiet.
+ * all silenced by quiet; the meter (jobs/progress.h) says what to show and when.
  *   - stderr a terminal: one bar redrawn in place, cut to the terminal's width (TIOCGWINSZ), so
  *     it never wraps; a finished bar shows the time taken.
  *   - otherwise (a log file, a batch scheduler): one plain line every SEKIT_PROGRESS_INTERVAL
  *     seconds (default 5): done/total, images per second, elapsed, ETA; and a last line with the
  *     time taken.
- * The rate counts from the end of the first batch (whose time holds the warm-up) over a moving
- * window of the last CLI_RATE_WINDOW seconds (a bar) or two intervals (lines); no ETA is shown
- * before CLI_ETA_AFTER seconds or a tenth of the pass have been measured. Stages (reproduce) and
- * passes (ablate's mean gates, then its variants) label the bar and the lines, and add the images
- * still to come to an overall ETA. */
-enum { CLI_RATE_SAMPLES = 128 }; /* 12.8 s of a bar drawn every 0.1 s */
-#define CLI_RATE_WINDOW 10.0
-#define CLI_ETA_AFTER 1.0
+ * SEKIT_PROGRESS_INTERVAL, when set, also sets the seconds between a bar's redraws (default
+ * 0.1); 0 shows every batch. */
 struct cli_progress {
     const char *cmd;
-    int quiet, tty;
-    double interval;              /* seconds between lines when stderr is not a terminal */
-    double t_start, t_rate, last; /* the pass's start, its rate's start, the last line or draw */
-    int64_t from, rate_from;      /* done at the pass's start and at t_rate */
-    int started, drawn;           /* a pass is under way; a bar is on the screen */
-    struct cli_rate_sample {
-        double t;
-        int64_t done;
-    } win[CLI_RATE_SAMPLES]; /* the moving window's samples, a ring */
-    int nwin, headwin;
-    int stage_k, stage_n, pass_k, pass_n;
-    char stage_name[64], pass_name[64];
-    int64_t stage_after, pass_after; /* images later stages / passes still run */
+    int quiet, drawn; /* drawn: a bar is on the screen */
+    struct sekit_meter meter;
     struct sekit_progress p;
     struct sekit_stages stages, passes;
 };

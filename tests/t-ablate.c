@@ -15,7 +15,7 @@
  *     here (30 images; and the intervals in a sekit ablate file against the engine's per-image
  *     hits), within Monte-Carlo tolerance of the exact bootstrap quantiles by enumerating all
  *     6^6 resamples, [0, 0] for a variant that changes no prediction, read back alike from
- *     PREFIX.h5, .csv and .md, and fast on 10,000 images x 20 variants;
+ *     PREFIX.h5, .csv and .md (its cost on 10,000 images x 20 variants: bench/bootstrap.c);
  *   - PREFIX.h5 describes itself: a dimension scale on every axis, the classes and interval
  *     bounds named;
  *   - last-two and the last k blocks found by what they drop;
@@ -473,33 +473,6 @@ static void bootstrap_exact(void)
            c, lo, hi, lo_min, lo_max, hi_min, hi_max, 100.0 * exact_quantile(dp, N, 5) / N,
            100.0 * exact_quantile(dp, N, 195) / N);
     }
-}
-
-/* 10,000 images x 20 variants x top-1 and top-5 at B = 2000: the cost of the intervals of a
- * full ablation run (sparse: 3% of images change; dense: every image does). */
-static void bootstrap_timing(void)
-{
-    enum { N = 10000, NS = 40 };
-    signed char *d = malloc((size_t)N * NS);
-    const signed char *dp[NS];
-    double lo[NS], hi[NS];
-    for (int dense = 0; dense < 2; dense++) {
-        for (int s = 0; s < NS; s++) {
-            dp[s] = d + (size_t)s * N;
-            for (int i = 0; i < N; i++)
-                d[(size_t)s * N + i] = (signed char)(dense || lcg(100) < 3 ? (int)lcg(3) - 1 : 0);
-        }
-        struct sekit_err e = {0};
-        const double t0 = sekit_seconds();
-        int rc = sekit_ablation_bootstrap(dp, NS, N, SEKIT_ABLATION_CI_RESAMPLES,
-                                          (uint64_t)SEKIT_ABLATION_CI_SEED, 95, lo, hi, &e);
-        const double dt = sekit_seconds() - t0;
-        diag("bootstrap of %d images x %d series, B = %d, %s: %.3f s", N, NS,
-             SEKIT_ABLATION_CI_RESAMPLES, dense ? "dense" : "sparse (3%)", dt);
-        ok(rc == 0 && dt < 2.0, "bootstrap, %s: %.3f s (under 2 s)", dense ? "dense" : "sparse",
-           dt);
-    }
-    free(d);
 }
 
 /* The intervals the table holds (read back from PREFIX.h5) against the brute-force bootstrap
@@ -1214,7 +1187,6 @@ int main(void)
     unsetenv("SEKIT_BACKEND");
     bootstrap_brute();
     bootstrap_exact();
-    bootstrap_timing();
     range_batches();
     bad_input();
     closing_line();

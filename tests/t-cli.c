@@ -11,6 +11,7 @@
 #include "imgwrite.h"
 #include "tap.h"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <jansson.h>
 #include <math.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -82,12 +82,14 @@ static off_t fsize(const char *p)
     return stat(p, &sb) == 0 ? sb.st_size : -1;
 }
 
-/* Starts a recording into out (resuming its journal when resume is set; a fresh start refuses
- * --resume) and SIGKILLs it once its journal has grown past min_bytes. */
-static int kill_midway(const char *out, off_t min_bytes, int resume)
+/* Starts a recording of NIMG images in batches of 16 into out (resuming its journal when resume
+ * is set; a fresh start refuses --resume) and SIGKILLs it once it has reported at least min_done
+ * images done; returns that report, or -1 when it ended otherwise. Where it stops does not depend
+ * on timing: with SEKIT_PROGRESS_INTERVAL=0 it writes a line after each batch (the batch is in
+ * the journal by then) into a pipe of one page that this test stops reading, so that it blocks
+ * within a page of lines, far from its last batch. */
+static long long kill_midway(const char *out, long long min_done, int resume)
 {
-    char journal[700];
-    snprintf(journal, sizeof journal, "%s.journal", out);
     char *argv[] = {(char *)tap_sekit(),
                     "record",
                     "--model",
@@ -99,18 +101,41 @@ static int kill_midway(const char *out, off_t min_bytes, int resume)
                     "--batch",
                     "16",
                     "--squeeze",
-                    "--quiet",
                     resume ? "--resume" : NULL,
                     NULL};
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    /* 4096 bytes hold at most 70 lines of 60 bytes and more: 1,120 images */
+    const int cap = fcntl(fds[0], F_SETPIPE_SZ, 4096);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    setenv("SEKIT_PROGRESS_INTERVAL", "0", 1);
     pid_t pid;
-    if (posix_spawn(&pid, tap_sekit(), NULL, NULL, argv, environ) != 0) return -1;
-    struct timespec ts = {0, 200000};
-    for (int i = 0; i < 200000 && fsize(journal) < min_bytes; i++)
-        nanosleep(&ts, NULL);
+    const int spawned =
+        cap == 4096 && posix_spawn(&pid, tap_sekit(), &fa, NULL, argv, environ) == 0;
+    unsetenv("SEKIT_PROGRESS_INTERVAL");
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    FILE *err = spawned ? fdopen(fds[0], "r") : NULL;
+    if (!err) {
+        diag("no recording started (a pipe of %d bytes)", cap);
+        close(fds[0]);
+        return -1;
+    }
+    SEKIT_ASSERT(min_done + 1200 < NIMG);
+    char line[512];
+    long long done = -1, total;
+    while (done < min_done && fgets(line, sizeof line, err))
+        if (sscanf(line, "sekit record: %lld/%lld images", &done, &total) != 2) done = -1;
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
-    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+    fclose(err);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && done >= min_done ? done : -1;
 }
 
 static void record_kill_resume(void)
@@ -126,11 +151,13 @@ static void record_kill_resume(void)
 
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", cut);
-    int killed = kill_midway(cut, 200000, 0);
-    ok(killed && !exists(cut) && exists(journal),
-       "SIGKILL part-way leaves a journal (%lld bytes) and no file", (long long)fsize(journal));
-    killed = kill_midway(cut, fsize(journal) + 300000, 1);
-    ok(killed && !exists(cut), "killed a second time, further on (%lld bytes)",
+    long long at = kill_midway(cut, 800, 0);
+    ok(at >= 800 && !exists(cut) && exists(journal),
+       "SIGKILL part-way (%lld images reported) leaves a journal (%lld bytes) and no file", at,
+       (long long)fsize(journal));
+    /* the first run stopped before 800 + 1,200 images */
+    at = kill_midway(cut, 2000, 1);
+    ok(at >= 2000 && !exists(cut), "killed a second time, further on (%lld images, %lld bytes)", at,
        (long long)fsize(journal));
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --resume", model,
@@ -178,7 +205,7 @@ static void bad_input(void)
     /* a journal of other arguments is not resumed */
     char journal[720];
     snprintf(journal, sizeof journal, "%s.journal", out);
-    kill_midway(out, 100000, 0);
+    kill_midway(out, 400, 0);
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 16 --squeeze --per-class 50 "
              "--resume",
@@ -499,7 +526,7 @@ static void resume_other_batch(void)
     int lines;
     snprintf(full, sizeof full, "%s/full.h5", tap_tmpdir());
     snprintf(cut, sizeof cut, "%s/cut-b.h5", tap_tmpdir());
-    kill_midway(cut, 200000, 0);
+    kill_midway(cut, 800, 0);
     snprintf(cmd, sizeof cmd,
              "record --model '%s' --data '%s' --out '%s' --batch 7 --squeeze --resume --quiet",
              model, data, cut);
