@@ -23,8 +23,8 @@
 extern char **environ;
 
 /* A string as gnuplot reads it and can never evaluate: in double quotes, every byte but letters,
- * digits, the space and punctuation of no meaning to gnuplot as a three-digit octal escape (\140
- * a backquote, \012 a line break, \042 a double quote, \100 an @, each byte of a UTF-8 name).
+ * digits, the space and punctuation of no meaning to gnuplot as an octal escape (\140 a
+ * backquote, \0012 a line break, \0042 a double quote, \100 an @, each byte of a UTF-8 name).
  * gnuplot runs `...` as a shell command even inside double quotes, expands @macros, and ends a
  * command at a line break, all on the text of the line before it parses it; an escape becomes its
  * byte only in the string's value, which is never evaluated again. The data file's strings are
@@ -37,8 +37,8 @@ static void gp_string(FILE *f, const char *s)
     for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++)
         if (strchr(plain, *c))
             fputc(*c, f);
-        else
-            fprintf(f, "\\%03o", *c);
+        else /* gnuplot reads an escape starting 0 as up to four digits: \0012, not \012 */
+            fprintf(f, *c < 0100 ? "\\%04o" : "\\%03o", *c);
     fputc('"', f);
 }
 
