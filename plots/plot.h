@@ -85,7 +85,8 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
 /* gnuplot is on PATH. */
 int sekit_plot_have_gnuplot(void);
 /* Runs gnuplot on a script sekit_plot_gnuplot wrote, rendering out (.png, .pdf or .svg, the
- * script's fmt): to OUT.tmp (the script's sekit_out), moved onto out once it is complete.
+ * script's fmt): to a temporary of its own, given to gnuplot as the descriptor /dev/fd/3 (the
+ * script's sekit_out), moved onto out once it is complete.
  * SEKIT_EINVAL with a clear message when gnuplot is not installed; when gnuplot fails, the first
  * line it printed is the message; either way, or when the figure was cut short (a full disk, a
  * file-size limit), no file is left under out but one that was there before. */

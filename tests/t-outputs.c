@@ -9,7 +9,7 @@
  *   - a symbolic link to a victim file planted at an output's old fixed temporary name (OUT.tmp)
  *     and at its final name, for stats, ablate, plot (cairo and gnuplot), reproduce and record:
  *     every run succeeds, the victim keeps its bytes, and each output is a regular file of mode
- *     0666 less the umask;
+ *     0666 less the umask; record --resume refuses a journal that is a link;
  *   - two `sekit plot` to the same --out started together (cairo and gnuplot, a few rounds): both
  *     exit 0 and the file left is a whole PDF. Whether the two overlap depends on scheduling; the
  *     checks hold whichever way they run.
@@ -406,6 +406,25 @@ static void links(void)
     }
 }
 
+/* A journal is never opened through a link: record --resume on a linked journal is refused. */
+static void linked_journal(void)
+{
+    char dir[800], out[900];
+    mkdir_in(dir, sizeof dir, "links-journal");
+    static const char *const journal[] = {"r.h5.journal", NULL};
+    const char *what = "record --resume with a link at the journal";
+    if (!ok(plant(dir, journal), "%s: planted", what)) return;
+    sekit("record", "--model", model, "--data", data, "--classes", "Trouser", "--per-class", "4",
+          "--out", path_in(out, sizeof out, dir, "r.h5"), "--quiet", "--resume", NULL);
+    size_t n = 0;
+    char *v = (char *)fixture_slurp(victim, &n);
+    if (!ok(R.st == 1 && strstr(R.err, "r.h5.journal: cannot open: Too many levels of symbolic") &&
+                v && n == strlen(victim_text) && !memcmp(v, victim_text, n),
+            "%s: refused (exit 1, the link named), the victim unchanged", what))
+        diag("   exit %d: %s", R.st, R.err);
+    free(v);
+}
+
 /* --- 3. two processes, one output ---------------------------------------------------------- */
 
 /* Starts sekit with args, stderr to errfile; the process id, or -1. */
@@ -505,6 +524,7 @@ int main(void)
     if (!succeeded("its statistics")) return tap_done();
     gnuplot_names();
     links();
+    linked_journal();
     two_processes();
     return tap_done();
 }
