@@ -89,9 +89,9 @@ int sekit_ablation_bootstrap(const signed char *const *d, int nd, int64_t n, int
  * variant 0 must be the full model (no block); every variant's per-image hits must cover the
  * images of its per-class tallies, in the same order for all (SEKIT_EINVAL otherwise). The
  * intervals of the deltas are sekit_ablation_bootstrap's over the images of the given classes,
- * with SEKIT_ABLATION_CI_RESAMPLES, _SEED and _LEVEL. Each file goes to its .tmp, is checked, and
+ * with SEKIT_ABLATION_CI_RESAMPLES, _SEED and _LEVEL. Each file goes to a temporary of its own (fileio.h), is checked, and
  * all three are renamed into place only when all were written; on any failure none exists under its
- * final name and no .tmp remains. */
+ * final name and no temporary remains. */
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
                          int nclasses, const char *what, struct sekit_err *e);

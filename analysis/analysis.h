@@ -121,8 +121,8 @@ int sekit_stats_unpack(const void *buf, size_t bytes, struct sekit_block_stats *
 
 /* Writes the statistics file (schema: docs/record-format.md, "Statistics file"), a CSV of the
  * per-block summary next to it (path with .csv for .h5) and the CSV of the class means
- * (sekit_stats_means_path): each to its .tmp, checked, then renamed into place; on any failure
- * none exists under its final name and no .tmp remains. */
+ * (sekit_stats_means_path): each to a temporary of its own (fileio.h), checked, then renamed into
+ * place; on any failure none exists under its final name and no temporary remains. */
 int sekit_stats_write(const char *path, const struct sekit_recording *r,
                       const struct sekit_block_stats *stats, struct sekit_err *e);
 /* The class-means CSV of statistics file path: without .h5 and then without .stats, plus

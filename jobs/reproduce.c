@@ -9,6 +9,7 @@
 #include "../dist/dist.h"
 #include "jobs.h"
 #include "../report/report_html.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -187,14 +188,13 @@ static int findings_ablations(const char *path, struct sekit_last_stage_ablation
     return SEKIT_OK;
 }
 
-/* DIR/report.md, through DIR/report.md.tmp, from the statistics and ablation files. */
+/* DIR/report.md, through its temporary, from the statistics and ablation files. */
 static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_pipeline *p,
                         const struct sekit_reproduce_job *j, const char *stats_path,
                         const char *ablation_path, struct sekit_err *e)
 {
-    char path[4096], tmp[4200], md[4200], arch[512], sha[65];
+    char path[4096], md[4200], arch[512], sha[65];
     snprintf(path, sizeof path, "%s/report.md", j->dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     snprintf(md, sizeof md, "%s/ablation.md", j->dir);
     sekit_arch_summary(sekit_model_arch(p->m), arch, sizeof arch);
     struct sekit_stats_file *sf;
@@ -209,11 +209,12 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
     const int nb = sf->nblocks;
     struct sekit_findings fd;
     sekit_findings_compute(&fd, st, nb, &abl, &two);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
+    struct sekit_text_out t;
+    if ((rc = sekit_text_create(&t, path, e))) {
         sekit_stats_file_free(sf);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        return rc;
     }
+    FILE *f = t.fp;
     write_report_body(f, p, j, st, nb, &fd, arch);
     rc = copy_into(f, md, e);
     write_provenance(f, o, p, j, sha);
@@ -230,14 +231,8 @@ static int write_report(const struct sekit_pipeline_opts *o, const struct sekit_
                "ablations; "
                "`report.html`: this report as one page with the figures inline, for a browser "
                "offline.\n");
-    errno = 0;
-    const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
-    const int cerr = fclose(f) != 0 ? errno : 0;
-    if (!rc && (werr || cerr))
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", path, strerror(werr ? werr : cerr));
-    if (!rc && rename(tmp, path) != 0)
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    if (rc) unlink(tmp);
+    rc = sekit_text_close(&t, rc, e);
+    if (!rc) rc = sekit_publish(t.tmp, path, e);
     sekit_stats_file_free(sf);
     return rc;
 }

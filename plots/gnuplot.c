@@ -4,6 +4,7 @@
  * y (and the band's low and high) per series; the script lays the panels out with multiplot.
  */
 #include "plot.h"
+#include "../src/fileio.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,14 +22,46 @@
 
 extern char **environ;
 
-static void quoted(FILE *f, const char *s)
+/* A string as gnuplot reads it and can never evaluate: in double quotes, every byte but letters,
+ * digits, the space and punctuation of no meaning to gnuplot as an octal escape (\140 a
+ * backquote, \0012 a line break, \0042 a double quote, \100 an @, each byte of a UTF-8 name).
+ * gnuplot runs `...` as a shell command even inside double quotes, expands @macros, and ends a
+ * command at a line break, all on the text of the line before it parses it; an escape becomes its
+ * byte only in the string's value, which is never evaluated again. The data file's strings are
+ * decoded the same way, so every label shows the name as it is. */
+static void gp_string(FILE *f, const char *s)
 {
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                " -_.,:;+=/()[]%!?*<>|";
     fputc('"', f);
-    for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        fputc(*s, f);
-    }
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++)
+        if (strchr(plain, *c))
+            fputc(*c, f);
+        else /* gnuplot reads an escape starting 0 as up to four digits: \0012, not \012 */
+            fprintf(f, *c < 0100 ? "\\%04o" : "\\%03o", *c);
     fputc('"', f);
+}
+
+/* A comment of the data file: a line break goes on in another comment line, other control bytes
+ * show as '?', so that no text of a name can end the comment. */
+static void comment(FILE *f, const char *s)
+{
+    fputs("# ", f);
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++)
+        if (*c == '\n')
+            fputs("\n# ", f);
+        else
+            fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, f);
+    fputc('\n', f);
+}
+
+/* A figure's name becomes file names and the script's own text: letters, digits, '.', '_' and
+ * '-', and not a leading '.' or '-' (a hidden file, an option). */
+static int plain_name(const char *s)
+{
+    return *s && *s != '.' && *s != '-' &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               strlen(s);
 }
 
 static void color_hex(int c, char out[8])
@@ -48,42 +81,44 @@ static int color_int(int c)
 }
 
 /* The data: one block per panel (gnuplot's `index`). A bar chart's rows are
- * "category" index value lo hi colour "value as printed", in the chart's order. */
+ * "category" index value lo hi colour "value as printed", in the chart's order. Comments name the
+ * figure, its panels and series; every string a column holds is a gp_string. */
 static void write_data(FILE *d, const struct sekit_figure *f, const char *name)
 {
-    fprintf(d, "# %s\n", f->title ? f->title : name);
-    for (const char *c = f->note; c && *c; c++) {
-        if (c == f->note) fputs("# ", d);
-        fputc(*c, d);
-        if (*c == '\n') fputs("# ", d);
-    }
-    if (f->note) fputc('\n', d);
+    comment(d, f->title ? f->title : name);
+    if (f->note) comment(d, f->note);
     for (int p = 0; p < f->npanels; p++) {
         const struct sekit_panel *pa = &f->panels[p];
-        fprintf(d, "# panel %d: %s\n", p, pa->title ? pa->title : "");
+        fprintf(d, "# panel %d: ", p);
+        gp_string(d, pa->title);
+        fputc('\n', d);
         if (f->bars) {
             const struct sekit_series *se = &pa->series[0];
             fprintf(d, "# category index value lo hi rgb label\n");
             for (int i = 0; i < se->n; i++) {
                 char val[32];
                 sekit_plot_bar_value(se->y[i], val, sizeof val);
-                quoted(d, pa->xticklabels ? pa->xticklabels[i] : "");
-                fprintf(d, " %d %.9g %.9g %.9g %d \"%s\"\n", i, se->y[i],
-                        se->lo ? se->lo[i] : se->y[i], se->hi ? se->hi[i] : se->y[i],
-                        color_int(se->colors ? se->colors[i] : se->color), val);
+                gp_string(d, pa->xticklabels ? pa->xticklabels[i] : "");
+                fprintf(d, " %d %.9g %.9g %.9g %d ", i, se->y[i], se->lo ? se->lo[i] : se->y[i],
+                        se->hi ? se->hi[i] : se->y[i],
+                        color_int(se->colors ? se->colors[i] : se->color));
+                gp_string(d, val);
+                fputc('\n', d);
             }
             fprintf(d, "\n\n");
             continue;
         }
         fprintf(d, "# x");
         for (int k = 0; k < pa->nseries; k++)
-            if (pa->series[k].n)
-                fprintf(d, pa->series[k].lo ? " \"%s\" lo hi" : " \"%s\"",
-                        pa->series[k].label ? pa->series[k].label : "");
+            if (pa->series[k].n) {
+                fputc(' ', d);
+                gp_string(d, pa->series[k].label);
+                if (pa->series[k].lo) fputs(" lo hi", d);
+            }
         fputc('\n', d);
         for (int i = 0; i < pa->series[0].n; i++) {
             if (pa->xticklabels) {
-                quoted(d, pa->xticklabels[i]);
+                gp_string(d, pa->xticklabels[i]);
                 fputc(' ', d);
             }
             fprintf(d, "%.9g", pa->series[0].x ? pa->series[0].x[i] : (double)i);
@@ -176,7 +211,7 @@ static int write_legend(FILE *s, const struct sekit_figure *f, double wpt, doubl
                     "lc rgb '%s' front\n",
                     x / wpt, yc, (x + 26) / wpt, yc, se->dashed ? 2 : 1, hex);
         fprintf(s, "set label ");
-        quoted(s, se->label);
+        gp_string(s, se->label);
         fprintf(s, " at screen %.4f,%.4f left front\n", (x + 32) / wpt, yc);
         x += need;
     }
@@ -186,6 +221,10 @@ static int write_legend(FILE *s, const struct sekit_figure *f, double wpt, doubl
 int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char *name,
                        struct sekit_err *e)
 {
+    if (!plain_name(name))
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "'%.64s': a gnuplot script's name is letters, digits, '.', '_' and '-'",
+                          name);
     struct stat sb;
     if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
         return sekit_errf(e, SEKIT_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
@@ -239,11 +278,13 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         "if (!exists(\"fmt\")) fmt = \"png\"\n"
         "here = \"\"\n"
         "do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq \"/\") { here = ARG0[1:i] } }\n"
+        "# a relative directory as ./DIR/: a name starting '<' or '|' is a command to gnuplot\n"
+        "if (here[1:1] ne \"/\") { here = \"./\" . here }\n"
         "data = here . ",
         name, name, name, name, name, name);
     char file[4200];
     snprintf(file, sizeof file, "%s.dat", name);
-    quoted(s, file);
+    gp_string(s, file);
     /* PNG at 2 pixels per point, as sekit's own PNGs */
     fprintf(s,
             "\nif (fmt eq \"png\") {\n"
@@ -260,7 +301,7 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
             "set output (exists(\"sekit_out\") ? sekit_out : here . ",
             2 * wpt, 2 * hpt, wpt / 72, hpt / 72, wpt, hpt);
     snprintf(file, sizeof file, "%s-gnuplot.", name);
-    quoted(s, file);
+    gp_string(s, file);
     fprintf(s, " . fmt)\n");
     fprintf(s, "set datafile separator whitespace\nset grid lc rgb '#dddddd'\nunset key\n");
     /* drawn with the first panel, then removed, so that it is drawn once */
@@ -275,17 +316,17 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
                           hpt;
     fprintf(s, "set multiplot layout %d,%d margins %.3f,%.3f,%.3f,%.3f spacing 0.1,%.3f title ",
             rows, cols, left, cat ? 0.94 : 0.97, bottom, top, (tall ? 120.0 : 80.0) / hpt);
-    quoted(s, f->title ? f->title : "");
+    gp_string(s, f->title ? f->title : "");
     fputc('\n', s);
     for (int p = 0; p < f->npanels; p++) {
         const struct sekit_panel *pa = &f->panels[p];
         const int ti = pa->xticklabels ? 1 : 0; /* tick-label column shifts data columns by one */
         fprintf(s, "set title ");
-        quoted(s, pa->title ? pa->title : "");
+        gp_string(s, pa->title ? pa->title : "");
         fprintf(s, "\nset xlabel ");
-        quoted(s, pa->xlabel ? pa->xlabel : "");
+        gp_string(s, pa->xlabel ? pa->xlabel : "");
         fprintf(s, "\nset ylabel ");
-        quoted(s, pa->ylabel ? pa->ylabel : "");
+        gp_string(s, pa->ylabel ? pa->ylabel : "");
         fputc('\n', s);
         if (f->bars) {
             write_bars(s, pa, wpt * (0.94 - left));
@@ -328,7 +369,7 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
             fprintf(s, "data index %d using %d:%d%s with %s lw 1.5 dt %d lc rgb '%s' title ", p,
                     1 + ti, col, ti ? ":xtic(1)" : "",
                     se->points ? "linespoints pt 7 ps 0.5" : "lines", se->dashed ? 2 : 1, hex);
-            quoted(s, se->label ? se->label : "");
+            gp_string(s, se->label ? se->label : "");
             col += se->lo ? 3 : 1;
         }
         fprintf(s, "\n%s", p == 0 ? "unset arrow\nunset label\nunset object\n" : "");
@@ -364,18 +405,15 @@ int sekit_plot_have_gnuplot(void)
 
 /* gnuplot reports no write error, so a full disk or a file-size limit shows only as a figure cut
  * short: complete ones end as their format ends. */
-static int complete_figure(const char *path, const char *out)
+static int complete_figure(int fd, const char *out)
 {
     const char *ext = strrchr(out, '.');
     char tail[64];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
-    if (fd < 0) return 0;
     ssize_t n = fstat(fd, &sb) == 0 && sb.st_size > 0
                     ? pread(fd, tail, sizeof tail,
                             sb.st_size > (off_t)sizeof tail ? sb.st_size - (off_t)sizeof tail : 0)
                     : -1;
-    close(fd);
     if (n <= 0) return 0;
     if (!strcasecmp(ext, ".png")) return n >= 8 && !memcmp(tail + n - 8, "IEND\xae\x42\x60\x82", 8);
     return memmem(tail, (size_t)n, !strcasecmp(ext, ".pdf") ? "%%EOF" : "</svg>",
@@ -383,16 +421,51 @@ static int complete_figure(const char *path, const char *out)
 }
 
 /* Why a figure gnuplot wrote was cut short, as well as it can be told from outside. */
-static const char *cut_reason(const char *path)
+static const char *cut_reason(int fd)
 {
     struct stat sb;
     struct rlimit rl;
     struct statvfs vf;
-    if (stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+    if (fstat(fd, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (rlim_t)sb.st_size >= rl.rlim_cur)
         return strerror(EFBIG);
-    if (statvfs(path, &vf) == 0 && vf.f_bavail == 0) return strerror(ENOSPC);
+    if (fstatvfs(fd, &vf) == 0 && vf.f_bavail == 0) return strerror(ENOSPC);
     return "gnuplot left the figure incomplete";
+}
+
+/* fd moved to 10 or above, clear of the descriptors gnuplot gets (2 and 3). */
+static int above_stdio(int fd)
+{
+    if (fd < 0 || fd >= 10) return fd;
+    const int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    close(fd);
+    return h;
+}
+
+/* Runs gnuplot on script with its stderr to log and the figure to fig, both inherited as
+ * descriptors (the figure as /dev/fd/3: gnuplot opens no name sekit chose). Returns gnuplot's exit
+ * status, or -1 when it could not be started or did not exit. */
+static int spawn_gnuplot(const char *exe, const char *script, const char *out, int fig, int log)
+{
+    const char *ext = strrchr(out, '.');
+    char set[64], arg[4200];
+    snprintf(set, sizeof set, "fmt=\"%c%c%c\"; sekit_out=\"/dev/fd/3\"", tolower(ext[1]),
+             tolower(ext[2]), tolower(ext[3]));
+    /* a relative script as ./NAME: a name starting '-' would be an option */
+    snprintf(arg, sizeof arg, "%s%s", script[0] == '/' ? "" : "./", script);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, log, 2);
+    posix_spawn_file_actions_adddup2(&fa, fig, 3);
+    char *argv[] = {(char *)exe, "-e", set, arg, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ), st = 0;
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return -1;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err *e)
@@ -406,56 +479,51 @@ int sekit_plot_run_gnuplot(const char *script, const char *out, struct sekit_err
     const char *ext = strrchr(out, '.');
     if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".pdf") && strcasecmp(ext, ".svg")))
         return sekit_errf(e, SEKIT_EINVAL, "%s: unknown figure type (use .png, .pdf or .svg)", out);
-    char log[4200], tmp[4200], set[8600];
-    snprintf(log, sizeof log, "%s.log", script);
-    /* the figure goes to OUT.tmp, moved into place only when complete, so that a failed render
-     * leaves a figure that was there before untouched; the script finds its data itself */
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    size_t o = (size_t)snprintf(set, sizeof set, "fmt=\"%c%c%c\"; sekit_out=\"", tolower(ext[1]),
-                                tolower(ext[2]), tolower(ext[3]));
-    for (const char *c = tmp; *c && o + 3 < sizeof set; c++) {
-        if (*c == '"' || *c == '\\') set[o++] = '\\';
-        set[o++] = *c;
+    /* the figure goes to a temporary of its own, moved into place only when complete, so that a
+     * failed render leaves a figure that was there before untouched and two renders of one figure
+     * do not write one file; the script finds its data itself. gnuplot's messages go to a file
+     * next to the script, removed at once: it is read through its descriptor. */
+    const size_t tn = strlen(out) + SEKIT_TMP_EXTRA, ln = strlen(script) + 4;
+    char *tmp = malloc(tn), *logname = malloc(ln), *logtmp = malloc(ln + SEKIT_TMP_EXTRA);
+    if (!tmp || !logname || !logtmp) {
+        free(tmp), free(logname), free(logtmp);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
-    snprintf(set + o, sizeof set - o, "\"");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    char *argv[] = {exe, "-e", set, (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    int st = 0;
-    if (rc == 0) waitpid(pid, &st, 0);
-    if (rc != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    snprintf(logname, ln, "%s.log", script);
+    int rc = SEKIT_OK, fd = sekit_tmp_create(out, tmp, tn), log = -1;
+    if (fd >= 0 && (fd = above_stdio(fd)) < 0) unlink(tmp);
+    if (fd < 0) rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", out, strerror(errno));
+    if (!rc && (log = sekit_tmp_create(logname, logtmp, ln + SEKIT_TMP_EXTRA)) >= 0) {
+        unlink(logtmp);
+        log = above_stdio(log);
+    }
+    if (!rc && log < 0)
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", logname, strerror(errno));
+    const int st = rc ? -1 : spawn_gnuplot(exe, script, out, fd, log);
+    if (!rc && st != 0) {
         char first[300] = "";
-        FILE *f = fopen(log, "r");
+        FILE *f = lseek(log, 0, SEEK_SET) == 0 ? fdopen(log, "r") : NULL;
         if (f) {
             while (fgets(first, sizeof first, f) && first[0] == '\n')
                 ;
             fclose(f);
+            log = -1;
         }
         first[strcspn(first, "\n")] = 0;
-        /* whatever gnuplot wrote of the figure is not a figure */
-        unlink(tmp);
-        return sekit_errf(e, SEKIT_EIO, "%s: gnuplot failed: %s", script,
-                          first[0] ? first : "no message");
+        rc = sekit_errf(e, SEKIT_EIO, "%s: gnuplot failed: %s", script,
+                        first[0] ? first : "no message");
     }
-    unlink(log);
-    if (!complete_figure(tmp, out)) {
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, cut_reason(tmp));
-        unlink(tmp);
-        return rc;
-    }
+    if (!rc && !complete_figure(fd, out))
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, cut_reason(fd));
     /* on disk before it takes the figure's name, as the cairo figures are */
-    int fd = open(tmp, O_RDONLY | O_CLOEXEC), err = 0;
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) err = errno;
+    if (!rc && fsync(fd) != 0 && errno != EINVAL)
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, strerror(errno));
+    if (log >= 0) close(log);
     if (fd >= 0) close(fd);
-    if (!err && rename(tmp, out) != 0) err = errno;
-    if (err) {
-        unlink(tmp);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, strerror(err));
-    }
-    return SEKIT_OK;
+    /* whatever gnuplot wrote of a failed figure is not a figure */
+    if (rc && fd >= 0) unlink(tmp);
+    if (!rc && sekit_tmp_publish(tmp, out) != 0)
+        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", out, strerror(errno));
+    free(tmp), free(logname), free(logtmp);
+    return rc;
 }

@@ -2,12 +2,12 @@
  * plot.c -- the cairo renderer behind every figure. See plot.h.
  */
 #include "plot.h"
+#include "../src/fileio.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static void file_release(struct sekit_plot_file *o, int remove_tmp)
 {
     if (o->f) fclose(o->f);
     if (o->fd >= 0) close(o->fd);
-    if (remove_tmp && o->tmp) unlink(o->tmp);
+    if (remove_tmp && o->tmp && o->tmp[0]) unlink(o->tmp);
     free(o->buf);
     free(o->tmp);
     *o = (struct sekit_plot_file){.fd = -1};
@@ -42,13 +42,10 @@ static void file_release(struct sekit_plot_file *o, int remove_tmp)
 int sekit_plot_file_open(struct sekit_plot_file *o, const char *path, struct sekit_err *e)
 {
     *o = (struct sekit_plot_file){.path = path, .fd = -1};
-    size_t n = strlen(path) + 5;
+    const size_t n = strlen(path) + SEKIT_TMP_EXTRA;
     if (!(o->tmp = malloc(n))) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
-    snprintf(o->tmp, n, "%s.tmp", path);
-    /* created before anything is drawn, so that a missing or read-only directory fails at once;
-     * never through a symbolic link someone else planted under the temporary name */
-    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (o->fd < 0) {
+    /* created before anything is drawn, so that a missing or read-only directory fails at once */
+    if ((o->fd = sekit_tmp_create(path, o->tmp, n)) < 0) {
         int rc = sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
         file_release(o, 0);
         return rc;
@@ -66,20 +63,16 @@ int sekit_plot_file_commit(struct sekit_plot_file *o, struct sekit_err *e)
     int err = ferror(o->f) ? ENOMEM : 0;
     if (fclose(o->f) != 0 && !err) err = ENOMEM;
     o->f = NULL;
-    for (size_t done = 0; !err && done < o->len;) {
-        ssize_t w = write(o->fd, o->buf + done, o->len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            err = w < 0 ? errno : EIO;
-        else
-            done += (size_t)w;
-    }
+    if (!err && sekit_write_full(o->fd, o->buf, o->len) != 0) err = errno;
     /* renamed before its blocks reach the disk, a figure could be empty after a power cut; EINVAL:
      * a file system without fsync, where there is nothing to wait for */
     if (!err && fsync(o->fd) != 0 && errno != EINVAL) err = errno;
     if (close(o->fd) != 0 && !err) err = errno;
     o->fd = -1;
-    if (!err && rename(o->tmp, o->path) != 0) err = errno;
+    if (!err) {
+        if (sekit_tmp_publish(o->tmp, o->path) != 0) err = errno;
+        o->tmp[0] = 0; /* moved, or removed by the failed publish */
+    }
     int rc =
         err ? sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", o->path, strerror(err)) : SEKIT_OK;
     file_release(o, err != 0);

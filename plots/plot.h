@@ -3,8 +3,10 @@
  *
  * Every figure is a grid of panels with axes, ticks, a title per panel (the SE block's name) and
  * one legend, in the Okabe-Ito colour-blind-safe palette. The output type follows the file name:
- * .png (2 pixels per point, for print), .pdf or .svg. Files are written to NAME.tmp and renamed,
- * so a failed figure leaves nothing behind and a figure that was there before stays as it was.
+ * .png (2 pixels per point, for print), .pdf or .svg. Files are written to a temporary of their own
+ * (fileio.h: PATH.XXXXXX.tmp, never through a link) and renamed, so a failed figure leaves nothing
+ * behind, a figure that was there before stays as it was, and two runs writing the same figure
+ * leave one of their figures, whole.
  */
 #ifndef SEKIT_PLOT_H
 #define SEKIT_PLOT_H
@@ -43,7 +45,7 @@ struct sekit_figure {
     double width, height;
 };
 
-/* An output file written as PATH.tmp and moved onto PATH only once complete (the figures, the
+/* An output file written to its temporary and moved onto PATH only once complete (the figures, the
  * gnuplot scripts and data). Writes go to f, a memory stream, and reach the disk in one go at
  * commit, so that every write error is seen where its errno is still known and the message can
  * give the real reason (a full disk, a file-size limit). */
@@ -54,7 +56,7 @@ struct sekit_plot_file {
     size_t len;
     int fd;
 };
-/* Creates PATH.tmp; on failure "PATH: cannot create: REASON". */
+/* Creates PATH's temporary; on failure "PATH: cannot create: REASON". */
 int sekit_plot_file_open(struct sekit_plot_file *o, const char *path, struct sekit_err *e);
 /* Writes what f holds to the temporary, fsyncs and closes it, checking each step, then renames
  * it onto PATH; on any failure removes it and reports "PATH: cannot write: REASON". Always
@@ -83,7 +85,8 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
 /* gnuplot is on PATH. */
 int sekit_plot_have_gnuplot(void);
 /* Runs gnuplot on a script sekit_plot_gnuplot wrote, rendering out (.png, .pdf or .svg, the
- * script's fmt): to OUT.tmp (the script's sekit_out), moved onto out once it is complete.
+ * script's fmt): to a temporary of its own, given to gnuplot as the descriptor /dev/fd/3 (the
+ * script's sekit_out), moved onto out once it is complete.
  * SEKIT_EINVAL with a clear message when gnuplot is not installed; when gnuplot fails, the first
  * line it printed is the message; either way, or when the figure was cut short (a full disk, a
  * file-size limit), no file is left under out but one that was there before. */

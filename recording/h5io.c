@@ -3,11 +3,11 @@
  * validated readers.
  */
 #include "h5io.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5_hl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,11 @@
 /* ---------------------------------------------------------------------------------------- */
 /* the writing driver: POSIX I/O whose write errors are sticky, never HDF5's */
 
+/* The driver never opens a file by name: it writes the temporary sekit_h5_create made, through a
+ * duplicate of its descriptor, so that no name can be swapped for a link between the two. */
 struct sink_fapl {
-    int *io_errno, *open_errno; /* where failures go: into the sekit_h5_out of the file */
+    int fd;        /* the temporary, open for reading and writing */
+    int *io_errno; /* where write failures go: into the sekit_h5_out of the file */
 };
 
 struct sink {
@@ -39,15 +42,12 @@ static void sink_fail(struct sink *s, int err)
 
 static H5FD_t *sink_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
 {
-    (void)maxaddr;
+    (void)name, (void)maxaddr;
     const struct sink_fapl *fa = H5Pget_driver_info(fapl);
     if (!fa) return NULL;
-    int of = (flags & H5F_ACC_RDWR ? O_RDWR : O_RDONLY) | (flags & H5F_ACC_TRUNC ? O_TRUNC : 0) |
-             (flags & H5F_ACC_CREAT ? O_CREAT : 0) | (flags & H5F_ACC_EXCL ? O_EXCL : 0);
-    int fd = open(name, of | O_CLOEXEC, 0644);
+    int fd = fcntl(fa->fd, F_DUPFD_CLOEXEC, 0);
     struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        *fa->open_errno = errno;
+    if (fd < 0 || (flags & H5F_ACC_TRUNC && ftruncate(fd, 0) != 0) || fstat(fd, &sb) != 0) {
         if (fd >= 0) close(fd);
         return NULL;
     }
@@ -218,26 +218,6 @@ int sekit_h5_fail(struct sekit_err *e, const char *path, const char *what)
 /* ---------------------------------------------------------------------------------------- */
 /* files written whole */
 
-static int tmp_name(char *tmp, size_t size, const char *path, struct sekit_err *e)
-{
-    if ((size_t)snprintf(tmp, size, "%s.tmp", path) >= size) {
-        tmp[0] = 0; /* a cut name is another file's: never remove it */
-        return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", path);
-    }
-    return SEKIT_OK;
-}
-
-static int fsync_path(const char *path, int dir)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int err = errno;
-    close(fd);
-    errno = err;
-    return rc;
-}
-
 int sekit_h5_create(struct sekit_h5_out *o, const char *path, const char *what, struct sekit_err *e)
 {
     sekit_h5_init();
@@ -245,24 +225,19 @@ int sekit_h5_create(struct sekit_h5_out *o, const char *path, const char *what, 
     o->f = -1;
     o->path = path;
     o->what = what;
-    int rc = tmp_name(o->tmp, sizeof o->tmp, path, e);
-    if (rc) return rc;
+    if ((o->fd = sekit_tmp_create(path, o->tmp, sizeof o->tmp)) < 0)
+        return sekit_errf(e, SEKIT_EIO, "%s: cannot create %s: %s", path, what, strerror(errno));
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    struct sink_fapl fa = {&o->io_errno, &o->open_errno};
-    if (fapl < 0 || sink_id < 0 || H5Pset_driver(fapl, sink_id, &fa) < 0) {
-        if (fapl >= 0) H5Pclose(fapl);
-        return sekit_h5_fail(e, path, "set up HDF5 file access");
-    }
-    unlink(o->tmp);
-    o->f = H5Fcreate(o->tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
+    struct sink_fapl fa = {o->fd, &o->io_errno};
+    if (fapl >= 0 && sink_id >= 0 && H5Pset_driver(fapl, sink_id, &fa) >= 0)
+        o->f = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
     if (o->f >= 0) return SEKIT_OK;
-    if (o->open_errno) {
-        H5Eclear2(H5E_DEFAULT);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create %s: %s", path, what,
-                          strerror(o->open_errno));
-    }
-    return sekit_h5_fail(e, o->tmp, "create the file");
+    const int rc = sekit_h5_fail(e, path, "create the file");
+    close(o->fd);
+    unlink(o->tmp);
+    o->tmp[0] = 0;
+    return rc;
 }
 
 int sekit_h5_status(const struct sekit_h5_out *o, struct sekit_err *e)
@@ -285,52 +260,17 @@ int sekit_h5_write_failed(const struct sekit_h5_out *o, struct sekit_err *e)
 
 int sekit_h5_close(struct sekit_h5_out *o, int rc, struct sekit_err *e)
 {
+    if (!o->tmp[0]) return rc; /* never created */
     if (o->f >= 0 && H5Fclose(o->f) < 0 && !rc) rc = sekit_h5_fail(e, o->path, "close the file");
     o->f = -1;
     if (!rc) rc = sekit_h5_status(o, e);
-    if (!rc && fsync_path(o->tmp, 0) != 0)
+    if (!rc && fsync(o->fd) != 0)
         rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write %s: %s", o->path, o->what, strerror(errno));
+    close(o->fd);
+    o->fd = -1;
     if (rc) unlink(o->tmp);
     H5Eclear2(H5E_DEFAULT);
     return rc;
-}
-
-int sekit_text_create(struct sekit_text_out *o, const char *path, struct sekit_err *e)
-{
-    memset(o, 0, sizeof *o);
-    o->path = path;
-    int rc = tmp_name(o->tmp, sizeof o->tmp, path, e);
-    if (rc) return rc;
-    o->fp = fopen(o->tmp, "w");
-    if (!o->fp) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
-    return SEKIT_OK;
-}
-
-int sekit_text_close(struct sekit_text_out *o, int rc, struct sekit_err *e)
-{
-    if (!o->fp) return rc;
-    int bad = ferror(o->fp) || fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0;
-    int err = errno;
-    bad |= fclose(o->fp) != 0;
-    if (bad && !err) err = errno;
-    o->fp = NULL;
-    if (!rc && bad)
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", o->path, strerror(err ? err : EIO));
-    if (rc) unlink(o->tmp);
-    return rc;
-}
-
-int sekit_publish(const char *tmp, const char *path, struct sekit_err *e)
-{
-    if (rename(tmp, path) != 0) {
-        int rc = sekit_errf(e, SEKIT_EIO, "%s: cannot move into place: %s", path, strerror(errno));
-        unlink(tmp);
-        return rc;
-    }
-    char *dir = strdup(path);
-    if (dir) fsync_path(dirname(dir), 1); /* best effort: the data itself is on disk */
-    free(dir);
-    return SEKIT_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */

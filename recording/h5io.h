@@ -6,13 +6,15 @@
  * turned into a sekit status whose message names the file, what failed and why
  * (sekit_h5_fail). Functions returning int return a sekit status unless they say otherwise.
  *
- * Writing. A file is written whole to PATH.tmp and renamed onto PATH only when complete, so a
- * failed write never leaves a file that looks complete under the final name. HDF5 1.10 cannot
- * survive a failed H5Fclose: the file's ID stays registered over freed memory, and the library's
- * shutdown at exit crashes on it. So files are written through a driver of sekit's own (a POSIX
- * file, like HDF5's sec2) that never reports a write error to HDF5: it keeps the errno of the
- * first failed write (disk full, file-size limit, EIO), discards every later write, and the
- * writer checks that sticky status (sekit_h5_status) and reports it. HDF5 then closes cleanly.
+ * Writing. A file is written whole to a temporary of its own, PATH.XXXXXX.tmp (fileio.h: created
+ * exclusively, never through a link, unique to the process), and renamed onto PATH only when
+ * complete, so a failed write never leaves a file that looks complete under the final name.
+ * HDF5 1.10 cannot survive a failed H5Fclose: the file's ID stays registered over freed memory,
+ * and the library's shutdown at exit crashes on it. So files are written through a driver of
+ * sekit's own (POSIX I/O, like HDF5's sec2, on the temporary's descriptor: it never opens a name)
+ * that never reports a write error to HDF5: it keeps the errno of the first failed write (disk
+ * full, file-size limit, EIO), discards every later write, and the writer checks that sticky
+ * status (sekit_h5_status) and reports it. HDF5 then closes cleanly.
  *
  * Reading. The readers check that a dataset exists and that its type class, rank and dimensions
  * are what the caller expects, and say which is not.
@@ -20,6 +22,7 @@
 #ifndef SEKIT_H5IO_H
 #define SEKIT_H5IO_H
 
+#include "../src/fileio.h"
 #include "sekit.h"
 
 #include <hdf5.h>
@@ -40,12 +43,12 @@ int sekit_h5_fail(struct sekit_err *e, const char *path, const char *what);
 struct sekit_h5_out {
     hid_t f;
     const char *path, *what; /* borrowed: the final name, and "the statistics file" etc. */
-    char tmp[PATH_MAX + 8];  /* PATH.tmp */
-    int io_errno;            /* the first failed write's errno; 0 while none failed */
-    int open_errno;          /* why the last open failed (HDF5 first probes for the file) */
+    char tmp[PATH_MAX + SEKIT_TMP_EXTRA]; /* the temporary; empty while none exists */
+    int fd;                               /* the temporary's descriptor, while tmp is set */
+    int io_errno;                         /* the first failed write's errno; 0 while none failed */
 };
 
-/* Creates PATH.tmp (replacing a stale one) for writing. */
+/* Creates PATH's temporary for writing. */
 int sekit_h5_create(struct sekit_h5_out *o, const char *path, const char *what,
                     struct sekit_err *e);
 /* The sticky write status: SEKIT_EIO "PATH: cannot write WHAT: <strerror>" once a write failed.
@@ -54,22 +57,10 @@ int sekit_h5_status(const struct sekit_h5_out *o, struct sekit_err *e);
 /* After a writer's HDF5 call failed: the sticky write status if a write failed (the cause),
  * else HDF5's message ("PATH: cannot write WHAT: ..."). */
 int sekit_h5_write_failed(const struct sekit_h5_out *o, struct sekit_err *e);
-/* Closes o->f and, when rc is 0, checks every write and fsyncs PATH.tmp. Returns rc, or the
- * failure; on failure (or rc != 0) PATH.tmp is removed. Publish with sekit_publish. */
+/* Closes o->f and, when rc is 0, checks every write and fsyncs the temporary. Returns rc, or the
+ * failure; on failure (or rc != 0) the temporary is removed. Publish with sekit_publish. An o
+ * whose create was never called must have tmp empty ({.f = -1} does). */
 int sekit_h5_close(struct sekit_h5_out *o, int rc, struct sekit_err *e);
-
-/* The same for a text file written with stdio. */
-struct sekit_text_out {
-    FILE *fp;
-    const char *path;
-    char tmp[PATH_MAX + 8];
-};
-int sekit_text_create(struct sekit_text_out *o, const char *path, struct sekit_err *e);
-/* fclose, ferror and fsync checked, as sekit_h5_close. */
-int sekit_text_close(struct sekit_text_out *o, int rc, struct sekit_err *e);
-
-/* Renames tmp onto path and fsyncs the directory. */
-int sekit_publish(const char *tmp, const char *path, struct sekit_err *e);
 
 /* ---------------------------------------------------------------------------------------- */
 /* writers; these return 0 or -1 (an HDF5 failure, for sekit_h5_fail) so calls can be chained */

@@ -25,7 +25,7 @@ int sekit_journal_create(struct sekit_journal *j, const char *path, const char *
                          size_t rec_bytes, int64_t row0, struct sekit_err *e)
 {
     *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
-    j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", path, strerror(errno));
     uint64_t dl = strlen(desc);
     char head[HEAD_BYTES];
@@ -83,7 +83,8 @@ static int open_checked(struct sekit_journal *j, const char *path, int flags, co
                         size_t rec_bytes, int64_t row0, struct stat *sb, struct sekit_err *e)
 {
     *j = (struct sekit_journal){.path = path, .fd = -1, .rec_bytes = rec_bytes, .row0 = row0};
-    j->fd = open(path, flags | O_CLOEXEC);
+    /* never through a link planted under the journal's name */
+    j->fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC);
     if (j->fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(j->fd, sb))
         return sekit_errf(e, SEKIT_EIO, "%s: cannot stat: %s", path, strerror(errno));

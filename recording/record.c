@@ -1,5 +1,5 @@
 /*
- * record.c -- the recording writer: journal -> OUT.tmp (HDF5) -> OUT. See record.h for the
+ * record.c -- the recording writer: journal -> OUT.XXXXXX.tmp (HDF5) -> OUT. See record.h for the
  * crash-safety design, journal.h for the journal, chunkz.h for the gate chunks' compression and
  * docs/record-format.md for the schema.
  */
@@ -616,7 +616,7 @@ static int stream_journal(struct sekit_rec *r, const struct h5rec *h, const stru
     return rc;
 }
 
-/* Writes OUT.tmp from the journal (closed and checked; removed on failure). */
+/* Writes OUT's temporary from the journal (closed and checked; removed on failure). */
 static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err *e)
 {
     const struct sekit_rec_spec *s = r->spec;

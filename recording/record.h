@@ -5,10 +5,11 @@
  * Crash safety. While a run is under way nothing exists at the output path. Rows are appended
  * to OUT.journal, a flat file of fixed-size records, each carrying its row number and a CRC-32;
  * a write cut short by a kill leaves at most one torn record at the end, which --resume drops.
- * When every row is in, the journal is converted into OUT.tmp (HDF5), which is fsync'ed and
+ * When every row is in, the journal is converted into OUT's temporary (OUT.XXXXXX.tmp, HDF5;
+ * fileio.h), which is fsync'ed and
  * renamed onto OUT, and only then is the journal removed. So at any instant OUT is either
  * absent or complete, and the journal holds every row written so far exactly once. A failed
- * write (disk full, file-size limit) leaves no OUT.tmp; the journal stays, and the error says
+ * write (disk full, file-size limit) leaves no temporary; the journal stays, and the error says
  * so: freeing space and rerunning with --resume finishes the file.
  *
  * The code: journal.c (append, CRC, resume), record.c (the HDF5 file, through h5io.h),

@@ -1,5 +1,6 @@
 /* report_html.c -- report.html from report.md: see report_html.h. */
 #include "report_html.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -323,15 +324,16 @@ int sekit_report_html(const char *md_path, const char *html_path, struct sekit_e
     size_t n;
     char *md = slurp(md_path, &n);
     if (!md) return sekit_errf(e, SEKIT_EIO, "%s: cannot read: %s", md_path, strerror(errno));
-    char dir[4096], tmp[4200];
+    char dir[4096];
     const char *slash = strrchr(md_path, '/');
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - md_path) : 1, slash ? md_path : ".");
-    snprintf(tmp, sizeof tmp, "%s.tmp", html_path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
+    struct sekit_text_out t;
+    int rc = sekit_text_create(&t, html_path, e);
+    if (rc) {
         free(md);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        return rc;
     }
+    FILE *f = t.fp;
     struct page pg = {.out = f, .dir = dir, .e = e};
     /* the title: the first level-1 heading's text */
     const char *h1 = starts(md, "# ") ? md : strstr(md, "\n# ");
@@ -345,18 +347,8 @@ int sekit_report_html(const char *md_path, const char *html_path, struct sekit_e
     put_body(&pg, md);
     fputs("</body>\n</html>\n", f);
     free(md);
-    int rc = pg.rc;
-    errno = 0;
-    const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
-    const int cerr = fclose(f) != 0 ? errno : 0;
-    if (!rc && (werr || cerr))
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot write: %s", html_path,
-                        strerror(werr ? werr : cerr));
-    if (!rc && rename(tmp, html_path) != 0)
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot rename into place: %s", html_path,
-                        strerror(errno));
-    if (rc) unlink(tmp);
-    return rc;
+    rc = sekit_text_close(&t, pg.rc, e);
+    return rc ? rc : sekit_publish(t.tmp, html_path, e);
 }
 
 /* Characters the shell reads literally outside quotes. */

@@ -11,7 +11,7 @@
 
 #include "sekit.h"
 
-/* Renders md_path into html_path, through html_path.tmp; an error names the file it concerns
+/* Renders md_path into html_path, through a temporary of its own (fileio.h); an error names the file it concerns
  * and leaves nothing under html_path. */
 int sekit_report_html(const char *md_path, const char *html_path, struct sekit_err *e);
 

@@ -3,6 +3,7 @@
 #include "tap.h"
 #include "../recording/record.h"
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,25 @@ unsigned char *fixture_slurp(const char *path, size_t *len)
     b[n] = 0;
     *len = (size_t)n;
     return b;
+}
+
+int fixture_tmp_left(const char *stem)
+{
+    const char *slash = strrchr(stem, '/'), *base = slash ? slash + 1 : stem;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - stem) : 1, slash ? stem : ".");
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        const size_t l = strlen(de->d_name);
+        if (!strncmp(de->d_name, base, strlen(base)) && l > 4 &&
+            !strcmp(de->d_name + l - 4, ".tmp")) {
+            diag("temporary left: %s/%s", dir, de->d_name);
+            n++;
+        }
+    }
+    if (d) closedir(d);
+    return n;
 }
 
 int fixture_spit(const char *path, const void *data, size_t n)

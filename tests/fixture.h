@@ -19,6 +19,9 @@ int fixture_rec_feed(struct sekit_model *m, struct sekit_rec *r, const float *in
 
 /* The whole file at path, malloc'd with a NUL after it (*len its size); NULL when unreadable. */
 unsigned char *fixture_slurp(const char *path, size_t *len);
+/* The temporaries (fileio.h: NAME.XXXXXX.tmp) in stem's directory whose names start with stem's
+ * file name, each named in a diagnostic; 0 when none is left. */
+int fixture_tmp_left(const char *stem);
 /* Writes n bytes to path; 1 when all were written and the file closed cleanly. */
 int fixture_spit(const char *path, const void *data, size_t n);
 /* The header length of safetensors bytes b (len of them): the first 8 bytes, little-endian;

@@ -237,12 +237,13 @@ static int ablate_job(void *ctx, struct sekit_err *e)
     return sekit_ablation_write(j->prefix, j->v, j->n, j->g->m, j->cn, j->classes, 3, "failing", e);
 }
 
-/* No PREFIX.csv, .md, .h5 nor their .tmp. */
+/* No PREFIX.csv, .md, .h5 nor a temporary of theirs. */
 static int nothing_left(const char *prefix)
 {
-    const char *ext[6] = {".csv", ".md", ".h5", ".csv.tmp", ".md.tmp", ".h5.tmp"};
+    const char *ext[3] = {".csv", ".md", ".h5"};
     char p[800];
-    for (int i = 0; i < 6; i++) {
+    if (fixture_tmp_left(prefix)) return 0;
+    for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s%s", prefix, ext[i]);
         if (access(p, F_OK) == 0) {
             diag("%s exists", p);

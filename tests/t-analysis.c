@@ -780,17 +780,18 @@ static int stats_job(void *ctx, struct sekit_err *e)
     return sekit_stats_write(j->path, j->r, j->st, e);
 }
 
-/* Nothing under path (RUN.stats.h5), path.tmp, the CSVs or their .tmp. */
+/* Nothing under path (RUN.stats.h5), the CSVs or a temporary of theirs. */
 static int nothing_left(const char *path)
 {
     char p[800];
     size_t pl = strlen(path);
-    const char *names[6] = {"%s",           "%s.tmp",         "%.*s.csv",
-                            "%.*s.csv.tmp", "%.*s.means.csv", "%.*s.means.csv.tmp"};
-    for (int i = 0; i < 6; i++) {
-        if (i >= 4)
+    const char *names[3] = {"%s", "%.*s.csv", "%.*s.means.csv"};
+    snprintf(p, sizeof p, "%.*s", (int)pl - 9, path); /* RUN.stats.h5: RUN, every file's stem */
+    if (fixture_tmp_left(p)) return 0;
+    for (int i = 0; i < 3; i++) {
+        if (i == 2)
             snprintf(p, sizeof p, names[i], (int)pl - 9, path); /* RUN.stats.h5: RUN.means.csv */
-        else if (i < 2)
+        else if (i == 0)
             snprintf(p, sizeof p, names[i], path);
         else
             snprintf(p, sizeof p, names[i], (int)pl - 3, path);
