@@ -185,7 +185,7 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
         goto fail;
     }
     if ((rc = sekit_h5_attr_read_i64(f, path, "/", "num_classes", 1, &nk, e))) goto fail;
-    if (nk < 1 || nk > 1000000 || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
+    if (nk < 1 || nk > SEKIT_MAX_CLASSES || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: bad num_classes or n_images attribute", path);
         goto fail;
     }

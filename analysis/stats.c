@@ -726,6 +726,13 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
     if ((rc = sekit_h5_read_strings(f, path, "/stats/class_names", &K, SEKIT_CLASS_NAME_MAX,
                                     &s->class_names, e)))
         goto out;
+    if (K < 1 || K > SEKIT_MAX_CLASSES) {
+        sekit_h5_strings_free(s->class_names, K);
+        s->class_names = NULL;
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/class_names names %lld classes (1 to %d)",
+                        path, (long long)K, SEKIT_MAX_CLASSES);
+        goto out;
+    }
     s->num_classes = (int)K;
     if (H5LTpath_valid(f, "/stats/class_synsets", 1) > 0 &&
         (rc = sekit_h5_read_strings(f, path, "/stats/class_synsets", &K, SEKIT_CLASS_NAME_MAX,
@@ -736,6 +743,11 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
                             (void **)&cls, e)))
         goto out;
     M = cdims[0];
+    if (M > SEKIT_MAX_CLASSES) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/classes holds %lld rows (at most %d)", path,
+                        (long long)M, SEKIT_MAX_CLASSES);
+        goto out;
+    }
     s->sel_classes = malloc(sizeof(int) * (size_t)(M + 1));
     if (!s->sel_classes) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
@@ -757,8 +769,9 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
     if ((rc = sekit_h5_read_strings(f, path, "/stats/summary/block", &B, sizeof s->blocks->name - 1,
                                     &bnames, e)))
         goto out;
-    if (B < 1) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/summary/block is empty", path);
+    if (B < 1 || B > SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/summary/block names %lld blocks (1 to %d)",
+                        path, (long long)B, SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS);
         goto out;
     }
     if (!(s->blocks = calloc((size_t)B, sizeof *s->blocks))) {

@@ -514,6 +514,35 @@ static int class_of(hid_t t, enum sekit_h5_class *c)
     }
 }
 
+/* A number type's bits lie within its bytes: libhdf5's conversions trust its offset, precision
+ * and floating-point fields, and read past the value of a corrupt one. */
+static int bits_fit(hid_t t, enum sekit_h5_class c)
+{
+    const size_t size = H5Tget_size(t), prec = H5Tget_precision(t);
+    const int off = H5Tget_offset(t);
+    size_t spos, epos, esize, mpos, msize;
+    if (c == SEKIT_H5_STRING) return 1;
+    if (size < 1 || size > 16 || prec < 1 || off < 0 || (size_t)off + prec > 8 * size) return 0;
+    return c == SEKIT_H5_INT || (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) >= 0 &&
+                                 spos < prec && esize >= 1 && esize <= 32 && epos + esize <= prec &&
+                                 msize >= 1 && mpos + msize <= prec);
+}
+
+/* Type t of what (a dataset, "WHERE attribute NAME") is of class cls and sound. */
+static int check_type(hid_t t, enum sekit_h5_class cls, const char *file, const char *what,
+                      struct sekit_err *e)
+{
+    enum sekit_h5_class got = SEKIT_H5_INT;
+    if (t < 0 || class_of(t, &got) || got != cls)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not of %s type", file, what,
+                          class_name(cls));
+    if (!bits_fit(t, cls))
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s has a corrupt %s type (bits outside its %zu bytes)", file, what,
+                          class_name(cls), H5Tget_size(t));
+    return SEKIT_OK;
+}
+
 /* The file under an object as sekit reads it itself: HDF5's descriptor of it (HDF5 closes it),
  * its size, HDF5's base address (the user block's size) and its sizes of addresses and
  * lengths. Files sekit reads are opened with the POSIX driver (sekit_h5_open), or sekit's own. */
@@ -605,13 +634,10 @@ static int open_checked(hid_t loc, const char *file, const char *name, enum seki
         return sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not a dataset", file, name);
     }
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
-    enum sekit_h5_class got = SEKIT_H5_INT;
-    int rc = SEKIT_OK, bad_class = t < 0 || class_of(t, &got) != 0 || got != cls;
+    int rc = check_type(t, cls, file, name, e);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     hsize_t d2[2] = {0, 0};
-    if (bad_class)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not of %s type", file, name, class_name(cls));
-    else if (nd != rank || H5Sget_simple_extent_dims(sp, d2, NULL) != rank)
+    if (!rc && (nd != rank || H5Sget_simple_extent_dims(sp, d2, NULL) != rank))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s has %d dimensions, not %d", file, name, nd, rank);
     for (int i = 0; !rc && i < rank; i++) {
         if (dims[i] >= 0 && (int64_t)d2[i] != dims[i])
@@ -934,22 +960,20 @@ static int attr_open(hid_t obj, const char *file, const char *where, const char 
     }
     hid_t at = H5Aopen(obj, name, H5P_DEFAULT), t = at < 0 ? -1 : H5Aget_type(at),
           sp = at < 0 ? -1 : H5Aget_space(at);
-    enum sekit_h5_class got = SEKIT_H5_INT;
     hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
     const uint64_t ts = t < 0 ? 0 : H5Tget_size(t);
     struct raw_file r;
-    int rc = SEKIT_OK;
-    if (t < 0 || class_of(t, &got) || got != cls)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is not of %s type", file, where,
-                        name, class_name(cls));
-    else if (np < 0 || ts == 0 || raw_file(at, &r))
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is malformed", file, where, name);
+    char what[160];
+    snprintf(what, sizeof what, "%s attribute %s", where, name);
+    int rc = check_type(t, cls, file, what, e);
+    if (!rc && (np < 0 || ts == 0 || raw_file(at, &r)))
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is malformed", file, what);
     /* an attribute's values are stored in the file, uncompressed */
-    else if ((uint64_t)np > r.bytes / ts)
+    else if (!rc && (uint64_t)np > r.bytes / ts)
         rc = sekit_errf(e, SEKIT_EFORMAT,
-                        "%s: %s attribute %s declares %llu values of %llu bytes in a file of %llu "
-                        "bytes (corrupt)",
-                        file, where, name, (unsigned long long)np, (unsigned long long)ts,
+                        "%s: %s declares %llu values of %llu bytes in a file of %llu bytes "
+                        "(corrupt)",
+                        file, what, (unsigned long long)np, (unsigned long long)ts,
                         (unsigned long long)r.bytes);
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);

@@ -15,7 +15,8 @@
  * writer checks that sticky status (sekit_h5_status) and reports it. HDF5 then closes cleanly.
  *
  * Reading. The readers check that a dataset exists and that its type class, rank and dimensions
- * are what the caller expects, and say which is not. Every size a file declares is bounded
+ * are what the caller expects (and that a number type's bits lie within its bytes, which
+ * libhdf5's conversions trust), and say which is not. Every size a file declares is bounded
  * before anything is allocated for it: a dataset's values must be stored in the file (its
  * declared bytes at most its allocated storage, or SEKIT_H5_MAX_RATIO times that when it is
  * compressed, and that storage within the file's size), an attribute's values at most the file's

@@ -774,6 +774,20 @@ static void crafted_stats(const char *st)
     ok(rc == SEKIT_EFORMAT && !s, "declared class-mean arrays of 2^22 channels are refused");
     is_str(e.msg, want, "the message names the dataset and what it stores");
     sekit_stats_file_free(s);
+    /* more blocks than a network has: the count is an int */
+    char *names[600], name[600][16];
+    for (int b = 0; b < 600; b++)
+        snprintf(name[b], sizeof name[b], "SE_%d_%d", 2 + b / 64, 1 + b % 64), names[b] = name[b];
+    hid_t vs = H5Tcopy(H5T_C_S1);
+    H5Tset_size(vs, H5T_VARIABLE);
+    const char *p = hostile_copy(st, "/stats/summary/block", vs, vs, 600, 0, names);
+    H5Tclose(vs);
+    rc = p ? sekit_stats_read(&s, p, &e) : -1;
+    snprintf(want, sizeof want, "%s: /stats/summary/block names 600 blocks (1 to 512)",
+             p ? p : "?");
+    ok(rc == SEKIT_EFORMAT && !s, "a statistics file of 600 blocks is refused");
+    is_str(e.msg, want, "the message names the count and the bound");
+    sekit_stats_file_free(s);
 }
 
 /* The string readers against files written through libhdf5's API: variable-length strings
@@ -1308,8 +1322,12 @@ static void fuzz_regressions(void)
     static const struct {
         const char *file, *needle;
     } cases[] = {
-        /* its SE_4_1 declares 4211081055 channels; its SE_3_2, read first, a corrupt stage */
-        {"block-channels-int-overflow.h5", "/excitation/SE_3_2 is stage 1729382256910270464"},
+        /* its SE_4_1 declares 4211081055 channels; its SE_3_2, read first, has a stage
+         * attribute of 64 bits at bit offset 5 in 8 bytes, which libhdf5's conversion read past
+         * (valgrind: an invalid read in H5T__bit_find; the value differed from build to build) */
+        {"block-channels-int-overflow.h5",
+         "/excitation/SE_3_2 attribute stage has a corrupt integer type (bits outside its 8 "
+         "bytes)"},
         {"n-images-unbounded-malloc.h5", "bad num_classes or n_images attribute"},
         {"hdf5-strdup-heap-overflow.h5",
          "/ attribute model_path: it points to no global heap collection"},
