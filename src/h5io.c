@@ -945,6 +945,138 @@ int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t
     return rc;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* attribute messages, checked before libhdf5 decodes them */
+
+/* The file address of obj's object header. */
+static int header_addr(hid_t obj, uint64_t *addr)
+{
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t oi;
+    haddr_t a = HADDR_UNDEF;
+    if (H5Oget_info3(obj, &oi, H5O_INFO_BASIC) < 0 ||
+        H5VLnative_token_to_addr(obj, oi.token, &a) < 0)
+        return -1;
+#else
+    H5O_info_t oi;
+    if (H5Oget_info2(obj, &oi, H5O_INFO_BASIC) < 0) return -1;
+    const haddr_t a = oi.addr;
+#endif
+    *addr = a;
+    return a == HADDR_UNDEF ? -1 : 0;
+}
+
+/* An attribute message (the specification's "Attribute Message", versions 1 to 3) of msize
+ * bytes: its name ends within its name field, its datatype and dataspace lie within the
+ * message, and the values they declare fit in what follows. libhdf5 1.10 copies the name with
+ * strdup and the values with memcpy of the declared size, past the message of a corrupt one
+ * (under H5Aexists, which decodes every attribute of the object). */
+static int attr_message_sound(const struct raw_file *f, const unsigned char *d, uint64_t msize)
+{
+    if (msize < 9 || d[0] < 1 || d[0] > 3) return 0;
+    const unsigned ver = d[0], flags = ver > 1 ? d[1] : 0;
+    const uint64_t nl = get_le(d + 2, 2), tl = get_le(d + 4, 2), sl = get_le(d + 6, 2);
+    const uint64_t nat = ver == 3 ? 9 : 8, tat = nat + (ver == 1 ? (nl + 7) / 8 * 8 : nl),
+                   sat = tat + (ver == 1 ? (tl + 7) / 8 * 8 : tl),
+                   end = sat + (ver == 1 ? (sl + 7) / 8 * 8 : sl);
+    if (nl < 1 || end > msize || d[nat + nl - 1] != 0) return 0;
+    /* a shared datatype or dataspace is stored elsewhere: its size is not here */
+    if (flags & 3) return 1;
+    if (tl < 8 || sl < 4) return 0;
+    const unsigned char *t = d + tat, *sp = d + sat;
+    /* a variable-length value is stored as its descriptor (length, collection, object), of the
+     * size its datatype then declares: libhdf5 sizes its copy by the one and reads by the other */
+    const uint64_t esize = get_le(t + 4, 4);
+    if ((t[0] & 0x0f) == 9 && esize != 8 + f->sa) return 0;
+    const unsigned rank = sp[1], dims_at = sp[0] == 1 ? 8 : 4;
+    if (sp[0] < 1 || sp[0] > 2 || rank > 32 || dims_at + (uint64_t)rank * f->ss > sl) return 0;
+    uint64_t n = sp[0] == 2 && sp[3] == 2 ? 0 : 1, room = msize - end;
+    for (unsigned i = 0; i < rank && n; i++) {
+        const uint64_t dim = get_le(sp + dims_at + (uint64_t)i * f->ss, f->ss);
+        if (dim && n > UINT64_MAX / dim) return 0;
+        n *= dim;
+    }
+    return !n || !esize || n <= room / esize;
+}
+
+/* Every attribute message in the object header of obj is sound (attr_message_sound), or
+ * SEKIT_EFORMAT naming where. Version 1 headers (sekit's and h5py's) and version 2 ones
+ * ("OHDR", continued in "OCHK" blocks) are read; their messages and continuations are bounded
+ * by the file. */
+static int attrs_sound(hid_t obj, const char *file, const char *where, struct sekit_err *e)
+{
+    enum { MAX_CHUNKS = 64 };
+    struct raw_file f;
+    uint64_t addr, at[MAX_CHUNKS], len[MAX_CHUNKS];
+    unsigned char head[64];
+    if (raw_file(obj, &f) || header_addr(obj, &addr) || f.base > f.bytes ||
+        addr > f.bytes - f.base || f.bytes - f.base - addr < 16 ||
+        sekit_pread_full(f.fd, head, 16, f.base + addr))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s: its object header cannot be read", file,
+                          where);
+    const int v2 = !memcmp(head, "OHDR", 4);
+    int nchunks = 1;
+    if (v2) {
+        /* signature, version, flags, [4 times], [2 attribute storage sizes], chunk 0 size */
+        const unsigned fl = head[5];
+        const uint64_t pre = 6 + (fl & 0x20 ? 16 : 0) + (fl & 0x10 ? 4 : 0);
+        if (head[4] != 2 || sekit_pread_full(f.fd, head, pre + 8, f.base + addr)) nchunks = 0;
+        at[0] = addr + pre + (1u << (fl & 3)), len[0] = get_le(head + pre, 1u << (fl & 3));
+    } else {
+        /* version, reserved, messages, references, chunk 0 size, then padding to 16 bytes */
+        at[0] = addr + 16, len[0] = get_le(head + 8, 4);
+        if (head[0] != 1) nchunks = 0;
+    }
+    unsigned char *buf = NULL;
+    int rc = nchunks ? SEKIT_OK : SEKIT_EFORMAT, nattr = 0;
+    uint64_t budget = f.bytes; /* valid chunks never overlap */
+    for (int c = 0; !rc && c < nchunks; c++) {
+        /* a v2 continuation block starts with "OCHK"; every v2 chunk ends with a checksum */
+        const uint64_t skip = v2 && c ? 4 : 0, tail = v2 ? 4 : 0;
+        if (at[c] > f.bytes - f.base || len[c] > f.bytes - f.base - at[c] || len[c] > budget ||
+            len[c] < skip + tail || !(buf = realloc(buf, len[c] + 1)) ||
+            sekit_pread_full(f.fd, buf, len[c], f.base + at[c]) ||
+            (skip && memcmp(buf, "OCHK", 4))) {
+            rc = SEKIT_EFORMAT;
+            break;
+        }
+        budget -= len[c];
+        const uint64_t stop = len[c] - tail, mh = v2 ? 4 : 8;
+        for (uint64_t p = skip; !rc && stop - p >= mh;) {
+            const unsigned type = (unsigned)(v2 ? buf[p] : get_le(buf + p, 2));
+            const unsigned mflags = v2 ? buf[p + 3] : buf[p + 4];
+            const uint64_t msize = get_le(buf + p + (v2 ? 1 : 2), 2),
+                           data = p + mh + (v2 && (mflags & 4) ? 2 : 0);
+            if (data > stop || msize > stop - data) {
+                rc = SEKIT_EFORMAT;
+                break;
+            }
+            const unsigned char *m = buf + data;
+            if (type == 0x0c && !(mflags & 2) && !attr_message_sound(&f, m, msize)) {
+                rc = SEKIT_EFORMAT;
+                break;
+            }
+            nattr += type == 0x0c;
+            /* a continuation: the address and length of the next chunk */
+            if (type == 0x10) {
+                if (nchunks == MAX_CHUNKS || msize < f.sa + f.ss) {
+                    rc = SEKIT_EFORMAT;
+                    break;
+                }
+                at[nchunks] = get_le(m, f.sa), len[nchunks++] = get_le(m + f.sa, f.ss);
+            }
+            p = data + msize;
+        }
+    }
+    free(buf);
+    if (rc)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s: its object header is corrupt at attribute %d (a name, type, "
+                          "dataspace or values past its message, or a chunk past the file)",
+                          file, where, nattr);
+    return SEKIT_OK;
+}
+
 /* Opens attribute name of obj and checks its class, and that its values fit in the file; *a -1
  * when absent. */
 static int attr_open(hid_t obj, const char *file, const char *where, const char *name, int required,
@@ -952,6 +1084,8 @@ static int attr_open(hid_t obj, const char *file, const char *where, const char 
 {
     sekit_h5_init();
     *a = -1;
+    int rc = attrs_sound(obj, file, where, e);
+    if (rc) return rc;
     if (H5Aexists(obj, name) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return required
@@ -965,7 +1099,7 @@ static int attr_open(hid_t obj, const char *file, const char *where, const char 
     struct raw_file r;
     char what[160];
     snprintf(what, sizeof what, "%s attribute %s", where, name);
-    int rc = check_type(t, cls, file, what, e);
+    rc = check_type(t, cls, file, what, e);
     if (!rc && (np < 0 || ts == 0 || raw_file(at, &r)))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is malformed", file, what);
     /* an attribute's values are stored in the file, uncompressed */
