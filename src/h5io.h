@@ -26,7 +26,9 @@
  * on a corrupt one. HDF5 hands over the strings' raw descriptors (length, collection, object),
  * and sekit reads each collection from the file, checks it (signature, size within the file,
  * objects within the collection, the object's size equal to the declared length) and copies the
- * string out (docs/bad-inputs.md).
+ * string out (docs/bad-inputs.md). Before an attribute is looked up, every attribute message in
+ * its object's header is checked (name, datatype, dataspace and values within the message):
+ * libhdf5 decodes them all for one look-up and copies past the message of a corrupt one.
  */
 #ifndef SEKIT_H5IO_H
 #define SEKIT_H5IO_H
