@@ -693,7 +693,8 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
         goto out;
     }
     int64_t B = 0, level = 0;
-    rc = sekit_h5_attr_read_str(g, path, "/ablation", "description", 1, &t->description, e);
+    rc = sekit_h5_attr_read_str(g, path, "/ablation", "description", 1, SEKIT_H5_MAX_STRING,
+                                &t->description, e);
     if (!rc)
         rc = sekit_h5_attr_read_i64(g, path, "/ablation", "total_params", 1, &t->total_params, e);
     if (!rc) rc = sekit_h5_attr_read_i64(g, path, "/ablation", "ci_resamples", 1, &B, e);
@@ -705,8 +706,10 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
                         path, (long long)B, (long long)level);
     t->ci_resamples = (int)B, t->ci_level = (int)level;
     if (rc) goto out;
-    if ((rc = sekit_h5_read_strings(f, path, "/ablation/variant", &n, &t->names, e)) ||
-        (rc = sekit_h5_read_strings(f, path, "/ablation/block", &nse, &t->block_names, e)))
+    if ((rc = sekit_h5_read_strings(f, path, "/ablation/variant", &n, SEKIT_H5_MAX_STRING,
+                                    &t->names, e)) ||
+        (rc = sekit_h5_read_strings(f, path, "/ablation/block", &nse, SEKIT_H5_MAX_STRING,
+                                    &t->block_names, e)))
         goto out;
     t->n = (int)n;
     t->nse = (int)nse;

@@ -15,7 +15,10 @@
 #include <string.h>
 
 /* Bounds far above any real network or dataset, so that products of them stay in range. */
-enum { SEKIT_REC_MAX_CHANNELS = 1 << 20 };
+enum {
+    SEKIT_REC_MAX_CHANNELS = 1 << 20,
+    SEKIT_REC_MAX_BLOCKS = SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS /* a network's SE blocks */
+};
 #define SEKIT_REC_MAX_IMAGES ((int64_t)1 << 40)
 
 struct iter_ctx {
@@ -30,6 +33,11 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
     struct iter_ctx *c = data;
     struct sekit_recording *r = c->r;
     if (strncmp(name, "SE_", 3) != 0) return 0;
+    if (r->nblocks == SEKIT_REC_MAX_BLOCKS) {
+        c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: /excitation holds more than %d SE blocks",
+                           r->path, SEKIT_REC_MAX_BLOCKS);
+        return 1;
+    }
     char where[96];
     snprintf(where, sizeof where, "/excitation/%s", name);
     int64_t dims[2] = {r->n, -1}, st = 0, bk = 0;
@@ -52,7 +60,8 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
         c->rc = sekit_h5_fail(c->e, r->path, "open a block dataset");
         return 1;
     }
-    if ((c->rc = sekit_h5_attr_read_str(d, r->path, where, "module", 0, &mod, c->e)) ||
+    if ((c->rc = sekit_h5_attr_read_str(d, r->path, where, "module", 0,
+                                        sizeof r->blocks->module - 1, &mod, c->e)) ||
         (c->rc = sekit_h5_attr_read_i64(d, r->path, where, "stage", 0, &st, c->e)) ||
         (c->rc = sekit_h5_attr_read_i64(d, r->path, where, "block", 0, &bk, c->e))) {
         H5Dclose(d);
@@ -60,12 +69,21 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
         return 1;
     }
     H5Dclose(d);
+    if (st < 1 || bk < 1) sscanf(name, "SE_%" SCNd64 "_%" SCNd64, &st, &bk);
+    /* stage 2 is the first residual stage (docs/record-format.md) */
+    if (st < 1 || st > SEKIT_MAX_STAGES + 1 || bk < 1 || bk > SEKIT_MAX_BLOCKS) {
+        c->rc =
+            sekit_errf(c->e, SEKIT_EFORMAT,
+                       "%s: %s is stage %lld, block %lld (stages 1 to %d, blocks 1 to %d)", r->path,
+                       where, (long long)st, (long long)bk, SEKIT_MAX_STAGES + 1, SEKIT_MAX_BLOCKS);
+        free(mod);
+        return 1;
+    }
     struct sekit_rec_block_info *b = &r->blocks[r->nblocks++];
     memset(b, 0, sizeof *b);
     snprintf(b->name, sizeof b->name, "%s", name);
     snprintf(b->module, sizeof b->module, "%s", mod ? mod : "");
     free(mod);
-    if (st < 1 || bk < 1) sscanf(name, "SE_%" SCNd64 "_%" SCNd64, &st, &bk);
     b->stage = (int)st;
     b->block = (int)bk;
     b->channels = (int)dims[1];
@@ -75,7 +93,8 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
 static int cmp_block(const void *x, const void *y)
 {
     const struct sekit_rec_block_info *a = x, *b = y;
-    return a->stage != b->stage ? a->stage - b->stage : a->block - b->block;
+    if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
+    return (a->block > b->block) - (a->block < b->block);
 }
 
 /* Reads a per-image class index dataset ([n] integers in [0, K)). */
@@ -100,21 +119,32 @@ static int read_selection(struct sekit_recording *r, struct sekit_err *e)
         sekit_h5_attr_read_i64s((hid_t)r->file, r->path, "/", "class_indices", 0, &ci, &cnt, e);
     if (rc) return rc;
     r->sel_classes = malloc(sizeof(int) * (size_t)r->num_classes);
-    if (!r->sel_classes) {
-        free(ci);
+    int64_t *listed = calloc((size_t)r->num_classes, sizeof *listed); /* position + 1 */
+    if (!r->sel_classes || !listed) {
+        free(ci), free(listed);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
     for (int64_t i = 0; i < cnt; i++) {
-        if (ci[i] < 0 || ci[i] >= r->num_classes || r->nsel == r->num_classes) {
+        if (ci[i] < 0 || ci[i] >= r->num_classes) {
             rc = sekit_errf(e, SEKIT_EFORMAT,
                             "%s: attribute class_indices[%lld] = %lld outside "
                             "[0, %d)",
                             r->path, (long long)i, (long long)ci[i], r->num_classes);
             break;
         }
+        /* a class listed twice would be two rows of the statistics that split its images,
+         * and take the place of a class the recording holds */
+        if (listed[ci[i]]) {
+            rc = sekit_errf(e, SEKIT_EFORMAT,
+                            "%s: attribute class_indices lists class %lld twice ([%lld] and "
+                            "[%lld])",
+                            r->path, (long long)ci[i], (long long)listed[ci[i]] - 1, (long long)i);
+            break;
+        }
+        listed[ci[i]] = i + 1;
         r->sel_classes[r->nsel++] = (int)ci[i];
     }
-    free(ci);
+    free(ci), free(listed);
     if (!rc && r->nsel == 0)
         for (int k = 0; k < r->num_classes; k++)
             for (int64_t i = 0; i < r->n; i++)
@@ -155,26 +185,33 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
         goto fail;
     }
     if ((rc = sekit_h5_attr_read_i64(f, path, "/", "num_classes", 1, &nk, e))) goto fail;
-    if (nk < 1 || nk > 1000000 || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
+    if (nk < 1 || nk > SEKIT_MAX_CLASSES || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: bad num_classes or n_images attribute", path);
         goto fail;
     }
     r->n = n;
     r->num_classes = (int)nk;
-    if ((rc = sekit_h5_attr_read_str(f, path, "/", "model_path", 0, &r->model_path, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "model_sha256", 0, &r->model_sha256, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 0, &r->dataset, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "split", 0, &r->split, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "architecture", 0, &r->architecture, e)))
+    if ((rc = sekit_h5_attr_read_str(f, path, "/", "model_path", 0, SEKIT_H5_MAX_STRING,
+                                     &r->model_path, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "model_sha256", 0, SEKIT_H5_MAX_STRING,
+                                     &r->model_sha256, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 0, SEKIT_H5_MAX_STRING, &r->dataset,
+                                     e)) ||
+        (rc =
+             sekit_h5_attr_read_str(f, path, "/", "split", 0, SEKIT_H5_MAX_STRING, &r->split, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "architecture", 0, SEKIT_H5_MAX_STRING,
+                                     &r->architecture, e)))
         goto fail;
     K = nk;
-    if ((rc = sekit_h5_read_strings(f, path, "/class_names", &K, &r->class_names, e)) ||
+    if ((rc = sekit_h5_read_strings(f, path, "/class_names", &K, SEKIT_CLASS_NAME_MAX,
+                                    &r->class_names, e)) ||
         (rc = read_classes(r, "/labels", &r->labels, e)) ||
         (rc = read_classes(r, "/predictions", &r->preds, e)) || (rc = read_selection(r, e)))
         goto fail;
     /* optional: recordings of ImageNet synset folders name each class's synset */
     if (H5LTpath_valid(f, "/class_synsets", 1) > 0 &&
-        (rc = sekit_h5_read_strings(f, path, "/class_synsets", &K, &r->class_synsets, e)))
+        (rc = sekit_h5_read_strings(f, path, "/class_synsets", &K, SEKIT_CLASS_NAME_MAX,
+                                    &r->class_synsets, e)))
         goto fail;
     H5Eclear2(H5E_DEFAULT);
     if (H5LTpath_valid(f, "/excitation", 1) <= 0) {

@@ -675,7 +675,8 @@ static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, in
                            (void **)&b->class_sat, e);
     hid_t bg = rc ? -1 : H5Gopen2(f, where, H5P_DEFAULT);
     if (!rc && bg < 0) rc = sekit_h5_fail(e, path, "open a block group");
-    if (!rc) rc = sekit_h5_attr_read_str(bg, path, where, "module", 1, &module, e);
+    if (!rc)
+        rc = sekit_h5_attr_read_str(bg, path, where, "module", 1, sizeof b->module - 1, &module, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "stage", 1, &stage, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "block", 1, &block, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "ncm_images", 1, &b->ncm_images, e);
@@ -711,24 +712,42 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
                                      "statistics file", "sekit stats", e)))
         goto out;
     int64_t n = 0;
-    if ((rc = sekit_h5_attr_read_str(f, path, "/", "recording", 1, &s->recording_path, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 1, &s->dataset, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "split", 1, &s->split, e)) ||
-        (rc = sekit_h5_attr_read_str(f, path, "/", "model_sha256", 1, &s->model_sha256, e)) ||
+    if ((rc = sekit_h5_attr_read_str(f, path, "/", "recording", 1, SEKIT_H5_MAX_STRING,
+                                     &s->recording_path, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "dataset", 1, SEKIT_H5_MAX_STRING, &s->dataset,
+                                     e)) ||
+        (rc =
+             sekit_h5_attr_read_str(f, path, "/", "split", 1, SEKIT_H5_MAX_STRING, &s->split, e)) ||
+        (rc = sekit_h5_attr_read_str(f, path, "/", "model_sha256", 1, SEKIT_H5_MAX_STRING,
+                                     &s->model_sha256, e)) ||
         (rc = sekit_h5_attr_read_i64(f, path, "/", "n_images", 1, &n, e)))
         goto out;
     s->n = n;
-    if ((rc = sekit_h5_read_strings(f, path, "/stats/class_names", &K, &s->class_names, e)))
+    if ((rc = sekit_h5_read_strings(f, path, "/stats/class_names", &K, SEKIT_CLASS_NAME_MAX,
+                                    &s->class_names, e)))
         goto out;
+    if (K < 1 || K > SEKIT_MAX_CLASSES) {
+        sekit_h5_strings_free(s->class_names, K);
+        s->class_names = NULL;
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/class_names names %lld classes (1 to %d)",
+                        path, (long long)K, SEKIT_MAX_CLASSES);
+        goto out;
+    }
     s->num_classes = (int)K;
     if (H5LTpath_valid(f, "/stats/class_synsets", 1) > 0 &&
-        (rc = sekit_h5_read_strings(f, path, "/stats/class_synsets", &K, &s->class_synsets, e)))
+        (rc = sekit_h5_read_strings(f, path, "/stats/class_synsets", &K, SEKIT_CLASS_NAME_MAX,
+                                    &s->class_synsets, e)))
         goto out;
     H5Eclear2(H5E_DEFAULT);
     if ((rc = sekit_h5_read(f, path, "/stats/classes", SEKIT_H5_INT, H5T_NATIVE_INT32, 1, cdims,
                             (void **)&cls, e)))
         goto out;
     M = cdims[0];
+    if (M > SEKIT_MAX_CLASSES) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/classes holds %lld rows (at most %d)", path,
+                        (long long)M, SEKIT_MAX_CLASSES);
+        goto out;
+    }
     s->sel_classes = malloc(sizeof(int) * (size_t)(M + 1));
     if (!s->sel_classes) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
@@ -747,9 +766,12 @@ int sekit_stats_read(struct sekit_stats_file **out, const char *path, struct sek
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/classes is empty", path);
         goto out;
     }
-    if ((rc = sekit_h5_read_strings(f, path, "/stats/summary/block", &B, &bnames, e))) goto out;
-    if (B < 1) {
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/summary/block is empty", path);
+    if ((rc = sekit_h5_read_strings(f, path, "/stats/summary/block", &B, sizeof s->blocks->name - 1,
+                                    &bnames, e)))
+        goto out;
+    if (B < 1 || B > SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS) {
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: /stats/summary/block names %lld blocks (1 to %d)",
+                        path, (long long)B, SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS);
         goto out;
     }
     if (!(s->blocks = calloc((size_t)B, sizeof *s->blocks))) {

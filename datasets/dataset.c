@@ -2,6 +2,7 @@
  * dataset.c -- opening, validating, selecting and loading labelled images. See dataset.h.
  */
 #include "dataset.h"
+#include "fileio.h"
 #include "image.h"
 #include "imagenet.h"
 
@@ -70,8 +71,13 @@ static char *joinpath(const char *a, const char *b)
 static int read_gz(const char *path, unsigned char **out, size_t *len, size_t limit,
                    struct sekit_err *e)
 {
-    gzFile g = gzopen(path, "rb");
-    if (!g) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    const int fd = sekit_open_regular(path, NULL, e);
+    if (fd < 0) return SEKIT_EIO;
+    gzFile g = gzdopen(fd, "rb");
+    if (!g) {
+        close(fd);
+        return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", path);
+    }
     size_t cap = 1 << 20, n = 0;
     unsigned char *buf = malloc(cap);
     if (!buf) {
@@ -310,10 +316,9 @@ static int open_cifar(struct sekit_ds *ds, struct sekit_err *e)
     ds->h = ds->w = 32;
     int64_t total = 0;
     for (int f = 0; f < ds->nfiles && !rc; f++) {
-        ds->fds[f] = open(names[f], O_RDONLY | O_CLOEXEC);
         struct stat sb;
-        if (ds->fds[f] < 0 || fstat(ds->fds[f], &sb) != 0) {
-            rc = sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", names[f], strerror(errno));
+        if ((ds->fds[f] = sekit_open_regular(names[f], &sb, e)) < 0) {
+            rc = SEKIT_EIO;
             break;
         }
         if (sb.st_size == 0 || sb.st_size % rec) {

@@ -1,5 +1,6 @@
 /* image.c -- see image.h. */
 #include "image.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <math.h>
@@ -365,13 +366,9 @@ out:
 
 static int read_file(const char *path, unsigned char **buf, size_t *len, struct sekit_err *e)
 {
-    FILE *f = fopen(path, "rb");
     struct stat sb;
-    if (!f || fstat(fileno(f), &sb) != 0) {
-        int err = errno;
-        if (f) fclose(f);
-        return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(err));
-    }
+    FILE *f = sekit_fopen_regular(path, &sb, e);
+    if (!f) return SEKIT_EIO;
     /* compressed data of a SEKIT_IMAGE_MAX_PIXELS image stays far below this */
     if (sb.st_size > (off_t)1 << 31) {
         fclose(f);

@@ -16,4 +16,12 @@
 #define SEKIT_STATS_FORMAT_VERSION 4    /* root attribute stats_format_version */
 #define SEKIT_ABLATION_FORMAT_VERSION 4 /* root attribute ablation_format_version */
 
+/* The longest class name (and synset) in a recording or statistics file, in bytes. The writer
+ * refuses longer ones and the readers refuse them before any output repeats them: the class
+ * means' CSV writes a class's name on every row of that class (blocks x channels of them). */
+#define SEKIT_CLASS_NAME_MAX 1024
+/* The most model classes a recording or statistics file may declare (and a statistics file
+ * rows): far above any dataset's, so that counts of them fit an int. */
+#define SEKIT_MAX_CLASSES 1000000
+
 #endif

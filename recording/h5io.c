@@ -5,8 +5,11 @@
 #include "h5io.h"
 #include "../src/fileio.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <hdf5_hl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -188,10 +191,29 @@ static const H5FD_class_t sink_class = {
 /* ---------------------------------------------------------------------------------------- */
 /* errors */
 
+/* A conversion from variable-length strings to an opaque type of the same size: it leaves HDF5's
+ * on-disk descriptors of the strings (length, global heap collection, object index) as they are,
+ * so that sekit reads the strings itself (read_vlen_strings) and libhdf5 never reads its global
+ * heap for sekit. */
+static herr_t vlen_descriptors(hid_t src, hid_t dst, H5T_cdata_t *cdata, size_t n, size_t stride,
+                               size_t bkg_stride, void *buf, void *bkg, hid_t dxpl)
+{
+    (void)n, (void)stride, (void)bkg_stride, (void)buf, (void)bkg, (void)dxpl;
+    if (cdata->command != H5T_CONV_INIT) return 0;
+    cdata->need_bkg = H5T_BKG_NO;
+    return H5Tis_variable_str(src) > 0 && H5Tget_size(src) == H5Tget_size(dst) ? 0 : -1;
+}
+
 static void init_once(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     sink_id = H5FDregister(&sink_class);
+    hid_t vs = H5Tcopy(H5T_C_S1), op = H5Tcreate(H5T_OPAQUE, 16);
+    if (vs >= 0 && op >= 0 && H5Tset_size(vs, H5T_VARIABLE) >= 0)
+        H5Tregister(H5T_PERS_SOFT, "sekit: vlen string descriptors", vs, op, vlen_descriptors);
+    if (vs >= 0) H5Tclose(vs);
+    if (op >= 0) H5Tclose(op);
+    H5Eclear2(H5E_DEFAULT);
 }
 
 void sekit_h5_init(void)
@@ -432,12 +454,100 @@ static int class_of(hid_t t, enum sekit_h5_class *c)
     }
 }
 
+/* A number type's bits lie within its bytes: libhdf5's conversions trust its offset, precision
+ * and floating-point fields, and read past the value of a corrupt one. */
+static int bits_fit(hid_t t, enum sekit_h5_class c)
+{
+    const size_t size = H5Tget_size(t), prec = H5Tget_precision(t);
+    const int off = H5Tget_offset(t);
+    size_t spos, epos, esize, mpos, msize;
+    if (c == SEKIT_H5_STRING) return 1;
+    if (size < 1 || size > 16 || prec < 1 || off < 0 || (size_t)off + prec > 8 * size) return 0;
+    return c == SEKIT_H5_INT || (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) >= 0 &&
+                                 spos < prec && esize >= 1 && esize <= 32 && epos + esize <= prec &&
+                                 msize >= 1 && mpos + msize <= prec);
+}
+
+/* Type t of what (a dataset, "WHERE attribute NAME") is of class cls and sound. */
+static int check_type(hid_t t, enum sekit_h5_class cls, const char *file, const char *what,
+                      struct sekit_err *e)
+{
+    enum sekit_h5_class got = SEKIT_H5_INT;
+    if (t < 0 || class_of(t, &got) || got != cls)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not of %s type", file, what,
+                          class_name(cls));
+    if (!bits_fit(t, cls))
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s has a corrupt %s type (bits outside its %zu bytes)", file, what,
+                          class_name(cls), H5Tget_size(t));
+    return SEKIT_OK;
+}
+
+/* The file under an object as sekit reads it itself: HDF5's descriptor of it (HDF5 closes it),
+ * its size, HDF5's base address (the user block's size) and its sizes of addresses and
+ * lengths. Files sekit reads are opened with the POSIX driver (sekit_h5_open), or sekit's own. */
+struct raw_file {
+    int fd;
+    uint64_t bytes, base;
+    unsigned sa, ss;
+};
+
+static int raw_file(hid_t obj, struct raw_file *r)
+{
+    hid_t f = H5Iget_file_id(obj), fapl = f < 0 ? -1 : H5Fget_access_plist(f),
+          fcpl = f < 0 ? -1 : H5Fget_create_plist(f), drv = fapl < 0 ? -1 : H5Pget_driver(fapl);
+    void *h = NULL;
+    size_t sa = 0, ss = 0;
+    hsize_t ub = 0;
+    struct stat sb;
+    int bad = fcpl < 0 || drv < 0 || (drv != H5FD_SEC2 && drv != sink_id) ||
+              H5Fget_vfd_handle(f, fapl, &h) < 0 || !h || H5Pget_sizes(fcpl, &sa, &ss) < 0 ||
+              H5Pget_userblock(fcpl, &ub) < 0 || fstat(*(int *)h, &sb) != 0;
+    if (!bad)
+        *r = (struct raw_file){*(int *)h, (uint64_t)sb.st_size, ub, (unsigned)sa, (unsigned)ss};
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (f >= 0) H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    /* addresses and lengths beyond 8 bytes exist in the specification, not in files */
+    return bad || sa < 2 || sa > 8 || ss < 2 || ss > 8 ? -1 : 0;
+}
+
+/* The values of dataset d (type t, rank dims) must be stored in the file: a declared extent
+ * costs a corrupt file nothing, the reader's buffer is sized by it. */
+static int extent_in_file(hid_t d, hid_t t, int rank, const hsize_t dims[2], const char *file,
+                          const char *name, struct sekit_err *e)
+{
+    struct raw_file r;
+    hid_t dcpl = H5Dget_create_plist(d);
+    const int filters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    const uint64_t ts = H5Tget_size(t), storage = H5Dget_storage_size(d);
+    H5Eclear2(H5E_DEFAULT);
+    if (filters < 0 || ts == 0 || raw_file(d, &r))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: cannot check the storage of %s", file, name);
+    if (storage > r.bytes)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s claims %llu bytes of storage in a file of %llu (corrupt)", file,
+                          name, (unsigned long long)storage, (unsigned long long)r.bytes);
+    /* storage <= the file's size, far below 2^64 / SEKIT_H5_MAX_RATIO */
+    const uint64_t room = storage * (filters > 0 ? SEKIT_H5_MAX_RATIO : 1) / ts;
+    const uint64_t cols = rank == 2 ? dims[1] : 1;
+    if (cols && dims[0] > room / cols)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s declares %llu x %llu values but stores %llu bytes (%s)", file,
+                          name, (unsigned long long)dims[0], (unsigned long long)cols,
+                          (unsigned long long)storage,
+                          filters > 0 ? "more than deflate's 1032:1 would give" : "not compressed");
+    return SEKIT_OK;
+}
+
 int sekit_h5_open(const char *path, hid_t *f, struct sekit_err *e)
 {
     sekit_h5_init();
     *f = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = sekit_open_regular(path, NULL, e);
+    if (fd < 0) return SEKIT_EIO;
     close(fd);
     if (H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -464,13 +574,10 @@ static int open_checked(hid_t loc, const char *file, const char *name, enum seki
         return sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not a dataset", file, name);
     }
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
-    enum sekit_h5_class got = SEKIT_H5_INT;
-    int rc = SEKIT_OK, bad_class = t < 0 || class_of(t, &got) != 0 || got != cls;
+    int rc = check_type(t, cls, file, name, e);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     hsize_t d2[2] = {0, 0};
-    if (bad_class)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not of %s type", file, name, class_name(cls));
-    else if (nd != rank || H5Sget_simple_extent_dims(sp, d2, NULL) != rank)
+    if (!rc && (nd != rank || H5Sget_simple_extent_dims(sp, d2, NULL) != rank))
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s has %d dimensions, not %d", file, name, nd, rank);
     for (int i = 0; !rc && i < rank; i++) {
         if (dims[i] >= 0 && (int64_t)d2[i] != dims[i])
@@ -478,6 +585,7 @@ static int open_checked(hid_t loc, const char *file, const char *name, enum seki
                             (long long)d2[i], i ? "columns" : "rows", (long long)dims[i]);
         dims[i] = (int64_t)d2[i];
     }
+    if (!rc) rc = extent_in_file(d, t, rank, d2, file, name, e);
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);
     if (rc)
@@ -548,38 +656,211 @@ void sekit_h5_strings_free(char **v, int64_t n)
     free(v);
 }
 
-/* Reads n strings of file type t from d (a dataset) or a (an attribute) into new strings. */
-static int read_str_values(hid_t d, hid_t a, hid_t t, int64_t n, char **out)
+/* ---------------------------------------------------------------------------------------- */
+/* strings (h5io.h: read by sekit, not by libhdf5's global heap) */
+
+/* A global heap collection, loaded: its bytes and its objects, sorted by index. */
+struct gobj {
+    uint32_t idx;
+    uint64_t at, size; /* the object's data: buf + at, size bytes */
+};
+
+struct gcol {
+    unsigned char *buf;
+    size_t nobj;
+    struct gobj *obj;
+};
+
+/* The collections loaded while one array of strings is read, and what the file may still give:
+ * valid collections never overlap and each string has an object of its own, so neither adds up
+ * to more than the file's size. */
+struct heap {
+    struct raw_file f;
+    GHashTable *cols; /* address -> struct gcol */
+    uint64_t col_max, col_budget, str_budget;
+};
+
+/* HDF5 fills collections of up to 64 KiB with objects, and gives a larger object a collection
+ * of its own, of exactly its size: strings of max_len bytes need no larger one. */
+static uint64_t gcol_max(const struct raw_file *f, size_t max_len)
 {
-    int rc = 0;
-    if (H5Tis_variable_str(t) > 0) {
-        char **v = calloc((size_t)n + 1, sizeof *v);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        /* HDF5 converts no character sets: read in the file's */
-        rc = !v || mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
-             H5Tset_cset(mt, H5Tget_cset(t)) < 0 ||
-             (d >= 0 ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : H5Aread(a, mt, v)) < 0;
-        for (int64_t i = 0; i < n && v; i++) {
-            if (!rc && !(out[i] = strdup(v[i] ? v[i] : ""))) rc = 1;
-            H5free_memory(v[i]);
-        }
-        free(v);
-        if (mt >= 0) H5Tclose(mt);
-    } else {
-        size_t w = H5Tget_size(t);
-        char *buf = malloc(w * (size_t)n + 1);
-        rc = !buf ||
-             (d >= 0 ? H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : H5Aread(a, t, buf)) < 0;
-        for (int64_t i = 0; !rc && i < n; i++)
-            if (!(out[i] = strndup(buf + w * (size_t)i, w))) rc = 1;
-        free(buf);
-    }
-    H5Eclear2(H5E_DEFAULT);
-    return rc;
+    const uint64_t one = 16 + 2 * (uint64_t)f->ss + ((uint64_t)max_len + 7) / 8 * 8;
+    return one > 65536 ? one : 65536;
 }
 
-int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t *n, char ***out,
-                          struct sekit_err *e)
+static uint64_t get_le(const unsigned char *p, unsigned n)
+{
+    uint64_t v = 0;
+    while (n--)
+        v = v << 8 | p[n];
+    return v;
+}
+
+static int cmp_gobj(const void *a, const void *b)
+{
+    const struct gobj *x = a, *y = b;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void gcol_free(void *p)
+{
+    struct gcol *c = p;
+    if (c) free(c->buf), free(c->obj);
+    free(c);
+}
+
+/* Loads and checks the collection at addr (the HDF5 specification's "Global Heap"): "GCOL",
+ * version 1, 3 reserved bytes, its size (header included), then objects of index (2 bytes),
+ * reference count (2), reserved (4), size, and data padded to 8 bytes; index 0, the free space,
+ * comes last. Returns what is wrong, or NULL. */
+static const char *gcol_load(struct heap *h, uint64_t addr, struct gcol **out)
+{
+    const unsigned hdr = 8 + h->f.ss, ohdr = 8 + h->f.ss;
+    const uint64_t bytes = h->f.bytes, base = h->f.base;
+    unsigned char head[16];
+    if (base > bytes || addr > bytes - base || bytes - base - addr < hdr)
+        return "its global heap collection lies outside the file";
+    const uint64_t off = base + addr;
+    if (sekit_pread_full(h->f.fd, head, hdr, off)) return "its global heap cannot be read";
+    if (memcmp(head, "GCOL", 4) || head[4] != 1) return "it points to no global heap collection";
+    const uint64_t size = get_le(head + 8, h->f.ss);
+    if (size < hdr || size > bytes - off || size > h->col_max)
+        return "its global heap collection has a corrupt size";
+    if (size > h->col_budget) return "its global heap collections overlap";
+    h->col_budget -= size;
+    struct gcol *c = calloc(1, sizeof *c);
+    if (c) c->buf = malloc(size), c->obj = malloc(sizeof *c->obj * (size / ohdr + 1));
+    if (!c || !c->buf || !c->obj) {
+        gcol_free(c);
+        return "out of memory";
+    }
+    if (sekit_pread_full(h->f.fd, c->buf, size, off)) {
+        gcol_free(c);
+        return "its global heap cannot be read";
+    }
+    /* every object takes at least ohdr bytes: at most size / ohdr of them */
+    for (uint64_t p = hdr; size - p >= ohdr;) {
+        const uint32_t idx = (uint32_t)get_le(c->buf + p, 2);
+        const uint64_t os = get_le(c->buf + p + 8, h->f.ss), room = size - p - ohdr;
+        if (idx == 0) break;
+        if (os > room) {
+            gcol_free(c);
+            return "a global heap object runs past its collection";
+        }
+        c->obj[c->nobj++] = (struct gobj){idx, p + ohdr, os};
+        p += ohdr + (os + 7 < room ? (os + 7) / 8 * 8 : room);
+    }
+    qsort(c->obj, c->nobj, sizeof *c->obj, cmp_gobj);
+    for (size_t i = 1; i < c->nobj; i++)
+        if (c->obj[i].idx == c->obj[i - 1].idx) {
+            gcol_free(c);
+            return "two global heap objects share an index";
+        }
+    uint64_t *key = g_new(uint64_t, 1);
+    *key = addr;
+    g_hash_table_insert(h->cols, key, c);
+    *out = c;
+    return NULL;
+}
+
+/* The string of descriptor d (length (4 bytes), collection address, object index (4)) into
+ * *out; returns what is wrong, or NULL. A string longer than max_len leaves *out NULL and *len
+ * its length. */
+static const char *heap_string(struct heap *h, const unsigned char *d, size_t max_len,
+                               uint64_t *len, char **out)
+{
+    const uint64_t n = get_le(d, 4), addr = get_le(d + 4, h->f.sa);
+    const uint32_t idx = (uint32_t)get_le(d + 4 + h->f.sa, 4);
+    *out = NULL;
+    *len = n;
+    /* address 0: a NULL string, which HDF5 reads as empty */
+    if (addr == 0) return (*out = strdup("")) ? NULL : "out of memory";
+    if (n > max_len) return NULL;
+    if (n > h->str_budget) return "its strings share their global heap objects";
+    struct gcol *c = g_hash_table_lookup(h->cols, &addr);
+    const char *why = c ? NULL : gcol_load(h, addr, &c);
+    if (why) return why;
+    const struct gobj key = {.idx = idx},
+                      *o = bsearch(&key, c->obj, c->nobj, sizeof *c->obj, cmp_gobj);
+    if (!o) return "its global heap object does not exist";
+    if (o->size != n) return "its length differs from its global heap object's";
+    h->str_budget -= n;
+    return (*out = strndup((const char *)c->buf + o->at, n)) ? NULL : "out of memory";
+}
+
+/* Variable-length strings of dataset d or attribute a (the other < 0), n of them, into out;
+ * HDF5 reads only their descriptors. Returns what is wrong, or NULL; *bad: the string it is
+ * about, *len its length when that is the problem. */
+static const char *read_vlen_strings(hid_t d, hid_t a, int64_t n, size_t max_len, char **out,
+                                     int64_t *bad, uint64_t *len)
+{
+    struct heap h = {.cols = NULL};
+    if (raw_file(d >= 0 ? d : a, &h.f)) return "cannot locate its file's bytes";
+    const size_t dsz = 8 + h.f.sa;
+    unsigned char *desc = malloc(dsz * (size_t)n + 1);
+    hid_t op = H5Tcreate(H5T_OPAQUE, dsz);
+    const char *why = NULL;
+    if (!desc || op < 0)
+        why = "out of memory";
+    else if (n && (d >= 0 ? H5Dread(d, op, H5S_ALL, H5S_ALL, H5P_DEFAULT, desc)
+                          : H5Aread(a, op, desc)) < 0)
+        why = "its string descriptors cannot be read";
+    h.cols = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, gcol_free);
+    h.col_max = gcol_max(&h.f, max_len);
+    h.col_budget = h.str_budget = h.f.bytes;
+    for (int64_t i = 0; !why && i < n; i++) {
+        why = heap_string(&h, desc + dsz * (size_t)i, max_len, len, &out[i]);
+        if (why || !out[i]) *bad = i;
+        if (!why && !out[i]) break;
+    }
+    g_hash_table_destroy(h.cols);
+    if (op >= 0) H5Tclose(op);
+    free(desc);
+    H5Eclear2(H5E_DEFAULT);
+    return why;
+}
+
+/* Reads the n strings of file type t of d (a dataset) or a (an attribute) into new strings,
+ * each at most max_len bytes; what names them in messages ("/class_names"). */
+static int read_str_values(hid_t d, hid_t a, hid_t t, int64_t n, size_t max_len, char **out,
+                           const char *file, const char *what, struct sekit_err *e)
+{
+    int64_t bad = -1;
+    uint64_t len = 0;
+    const char *why = NULL;
+    if (max_len > SEKIT_H5_MAX_STRING) max_len = SEKIT_H5_MAX_STRING;
+    if (H5Tis_variable_str(t) > 0) {
+        why = read_vlen_strings(d, a, n, max_len, out, &bad, &len);
+    } else if ((len = H5Tget_size(t)) > max_len) {
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s holds strings of %llu bytes (at most %zu)",
+                          file, what, (unsigned long long)len, max_len);
+    } else {
+        /* the fixed-length values are in the file: the caller bounded n * len by its size */
+        const size_t w = (size_t)len;
+        char *buf = malloc(w * (size_t)n + 1);
+        if (!buf)
+            why = "out of memory";
+        else if (n && (d >= 0 ? H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)
+                              : H5Aread(a, t, buf)) < 0)
+            why = "its strings cannot be read";
+        for (int64_t i = 0; !why && i < n; i++)
+            if (!(out[i] = strndup(buf + w * (size_t)i, w))) why = "out of memory";
+        free(buf);
+        H5Eclear2(H5E_DEFAULT);
+    }
+    char at[32] = "";
+    if (bad >= 0 && n > 1) snprintf(at, sizeof at, "[%lld]", (long long)bad);
+    if (why)
+        return sekit_errf(e, strcmp(why, "out of memory") ? SEKIT_EFORMAT : SEKIT_ENOMEM,
+                          "%s: %s%s: %s", file, what, at, why);
+    if (bad >= 0)
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s%s is a string of %llu bytes (at most %zu)",
+                          file, what, at, (unsigned long long)len, max_len);
+    return SEKIT_OK;
+}
+
+int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t *n, size_t max_len,
+                          char ***out, struct sekit_err *e)
 {
     *out = NULL;
     int64_t dims[2] = {*n, 0};
@@ -588,9 +869,12 @@ int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t
     if (rc) return rc;
     char **v = calloc((size_t)dims[0] + 1, sizeof *v);
     hid_t t = H5Dget_type(d);
-    if (!v || t < 0 || read_str_values(d, -1, t, dims[0], v)) {
+    if (!v || t < 0)
+        rc = sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory for %s", file, name);
+    else
+        rc = read_str_values(d, -1, t, dims[0], max_len, v, file, name, e);
+    if (rc) {
         sekit_h5_strings_free(v, dims[0]);
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: cannot read %s", file, name);
     } else {
         *out = v;
         *n = dims[0];
@@ -601,12 +885,147 @@ int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t
     return rc;
 }
 
-/* Opens attribute name of obj and checks its class; *a -1 when absent. */
+/* ---------------------------------------------------------------------------------------- */
+/* attribute messages, checked before libhdf5 decodes them */
+
+/* The file address of obj's object header. */
+static int header_addr(hid_t obj, uint64_t *addr)
+{
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t oi;
+    haddr_t a = HADDR_UNDEF;
+    if (H5Oget_info3(obj, &oi, H5O_INFO_BASIC) < 0 ||
+        H5VLnative_token_to_addr(obj, oi.token, &a) < 0)
+        return -1;
+#else
+    H5O_info_t oi;
+    if (H5Oget_info2(obj, &oi, H5O_INFO_BASIC) < 0) return -1;
+    const haddr_t a = oi.addr;
+#endif
+    *addr = a;
+    return a == HADDR_UNDEF ? -1 : 0;
+}
+
+/* An attribute message (the specification's "Attribute Message", versions 1 to 3) of msize
+ * bytes: its name ends within its name field, its datatype and dataspace lie within the
+ * message, and the values they declare fit in what follows. libhdf5 1.10 copies the name with
+ * strdup and the values with memcpy of the declared size, past the message of a corrupt one
+ * (under H5Aexists, which decodes every attribute of the object). */
+static int attr_message_sound(const struct raw_file *f, const unsigned char *d, uint64_t msize)
+{
+    if (msize < 9 || d[0] < 1 || d[0] > 3) return 0;
+    const unsigned ver = d[0], flags = ver > 1 ? d[1] : 0;
+    const uint64_t nl = get_le(d + 2, 2), tl = get_le(d + 4, 2), sl = get_le(d + 6, 2);
+    const uint64_t nat = ver == 3 ? 9 : 8, tat = nat + (ver == 1 ? (nl + 7) / 8 * 8 : nl),
+                   sat = tat + (ver == 1 ? (tl + 7) / 8 * 8 : tl),
+                   end = sat + (ver == 1 ? (sl + 7) / 8 * 8 : sl);
+    if (nl < 1 || end > msize || d[nat + nl - 1] != 0) return 0;
+    /* a shared datatype or dataspace is stored elsewhere: its size is not here */
+    if (flags & 3) return 1;
+    if (tl < 8 || sl < 4) return 0;
+    const unsigned char *t = d + tat, *sp = d + sat;
+    /* a variable-length value is stored as its descriptor (length, collection, object), of the
+     * size its datatype then declares: libhdf5 sizes its copy by the one and reads by the other */
+    const uint64_t esize = get_le(t + 4, 4);
+    if ((t[0] & 0x0f) == 9 && esize != 8 + f->sa) return 0;
+    const unsigned rank = sp[1], dims_at = sp[0] == 1 ? 8 : 4;
+    if (sp[0] < 1 || sp[0] > 2 || rank > 32 || dims_at + (uint64_t)rank * f->ss > sl) return 0;
+    uint64_t n = sp[0] == 2 && sp[3] == 2 ? 0 : 1, room = msize - end;
+    for (unsigned i = 0; i < rank && n; i++) {
+        const uint64_t dim = get_le(sp + dims_at + (uint64_t)i * f->ss, f->ss);
+        if (dim && n > UINT64_MAX / dim) return 0;
+        n *= dim;
+    }
+    return !n || !esize || n <= room / esize;
+}
+
+/* Every attribute message in the object header of obj is sound (attr_message_sound), or
+ * SEKIT_EFORMAT naming where. Version 1 headers (sekit's and h5py's) and version 2 ones
+ * ("OHDR", continued in "OCHK" blocks) are read; their messages and continuations are bounded
+ * by the file. */
+static int attrs_sound(hid_t obj, const char *file, const char *where, struct sekit_err *e)
+{
+    enum { MAX_CHUNKS = 64 };
+    struct raw_file f;
+    uint64_t addr, at[MAX_CHUNKS], len[MAX_CHUNKS];
+    unsigned char head[64];
+    if (raw_file(obj, &f) || header_addr(obj, &addr) || f.base > f.bytes ||
+        addr > f.bytes - f.base || f.bytes - f.base - addr < 16 ||
+        sekit_pread_full(f.fd, head, 16, f.base + addr))
+        return sekit_errf(e, SEKIT_EFORMAT, "%s: %s: its object header cannot be read", file,
+                          where);
+    const int v2 = !memcmp(head, "OHDR", 4);
+    int nchunks = 1;
+    if (v2) {
+        /* signature, version, flags, [4 times], [2 attribute storage sizes], chunk 0 size */
+        const unsigned fl = head[5];
+        const uint64_t pre = 6 + (fl & 0x20 ? 16 : 0) + (fl & 0x10 ? 4 : 0);
+        if (head[4] != 2 || sekit_pread_full(f.fd, head, pre + 8, f.base + addr)) nchunks = 0;
+        at[0] = addr + pre + (1u << (fl & 3)), len[0] = get_le(head + pre, 1u << (fl & 3));
+    } else {
+        /* version, reserved, messages, references, chunk 0 size, then padding to 16 bytes */
+        at[0] = addr + 16, len[0] = get_le(head + 8, 4);
+        if (head[0] != 1) nchunks = 0;
+    }
+    unsigned char *buf = NULL;
+    int rc = nchunks ? SEKIT_OK : SEKIT_EFORMAT, nattr = 0;
+    uint64_t budget = f.bytes; /* valid chunks never overlap */
+    for (int c = 0; !rc && c < nchunks; c++) {
+        /* a v2 continuation block starts with "OCHK"; every v2 chunk ends with a checksum */
+        const uint64_t skip = v2 && c ? 4 : 0, tail = v2 ? 4 : 0;
+        if (at[c] > f.bytes - f.base || len[c] > f.bytes - f.base - at[c] || len[c] > budget ||
+            len[c] < skip + tail || !(buf = realloc(buf, len[c] + 1)) ||
+            sekit_pread_full(f.fd, buf, len[c], f.base + at[c]) ||
+            (skip && memcmp(buf, "OCHK", 4))) {
+            rc = SEKIT_EFORMAT;
+            break;
+        }
+        budget -= len[c];
+        const uint64_t stop = len[c] - tail, mh = v2 ? 4 : 8;
+        for (uint64_t p = skip; !rc && stop - p >= mh;) {
+            const unsigned type = (unsigned)(v2 ? buf[p] : get_le(buf + p, 2));
+            const unsigned mflags = v2 ? buf[p + 3] : buf[p + 4];
+            const uint64_t msize = get_le(buf + p + (v2 ? 1 : 2), 2),
+                           data = p + mh + (v2 && (mflags & 4) ? 2 : 0);
+            if (data > stop || msize > stop - data) {
+                rc = SEKIT_EFORMAT;
+                break;
+            }
+            const unsigned char *m = buf + data;
+            if (type == 0x0c && !(mflags & 2) && !attr_message_sound(&f, m, msize)) {
+                rc = SEKIT_EFORMAT;
+                break;
+            }
+            nattr += type == 0x0c;
+            /* a continuation: the address and length of the next chunk */
+            if (type == 0x10) {
+                if (nchunks == MAX_CHUNKS || msize < f.sa + f.ss) {
+                    rc = SEKIT_EFORMAT;
+                    break;
+                }
+                at[nchunks] = get_le(m, f.sa), len[nchunks++] = get_le(m + f.sa, f.ss);
+            }
+            p = data + msize;
+        }
+    }
+    free(buf);
+    if (rc)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: %s: its object header is corrupt at attribute %d (a name, type, "
+                          "dataspace or values past its message, or a chunk past the file)",
+                          file, where, nattr);
+    return SEKIT_OK;
+}
+
+/* Opens attribute name of obj and checks its class, and that its values fit in the file; *a -1
+ * when absent. */
 static int attr_open(hid_t obj, const char *file, const char *where, const char *name, int required,
                      enum sekit_h5_class cls, hid_t *a, int64_t *count, struct sekit_err *e)
 {
     sekit_h5_init();
     *a = -1;
+    int rc = attrs_sound(obj, file, where, e);
+    if (rc) return rc;
     if (H5Aexists(obj, name) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return required
@@ -615,14 +1034,21 @@ static int attr_open(hid_t obj, const char *file, const char *where, const char 
     }
     hid_t at = H5Aopen(obj, name, H5P_DEFAULT), t = at < 0 ? -1 : H5Aget_type(at),
           sp = at < 0 ? -1 : H5Aget_space(at);
-    enum sekit_h5_class got = SEKIT_H5_INT;
     hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
-    int rc = SEKIT_OK;
-    if (t < 0 || class_of(t, &got) || got != cls)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is not of %s type", file, where,
-                        name, class_name(cls));
-    else if (np < 0)
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is malformed", file, where, name);
+    const uint64_t ts = t < 0 ? 0 : H5Tget_size(t);
+    struct raw_file r;
+    char what[160];
+    snprintf(what, sizeof what, "%s attribute %s", where, name);
+    rc = check_type(t, cls, file, what, e);
+    if (!rc && (np < 0 || ts == 0 || raw_file(at, &r)))
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is malformed", file, what);
+    /* an attribute's values are stored in the file, uncompressed */
+    else if (!rc && (uint64_t)np > r.bytes / ts)
+        rc = sekit_errf(e, SEKIT_EFORMAT,
+                        "%s: %s declares %llu values of %llu bytes in a file of %llu bytes "
+                        "(corrupt)",
+                        file, what, (unsigned long long)np, (unsigned long long)ts,
+                        (unsigned long long)r.bytes);
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);
     if (rc && at >= 0) H5Aclose(at);
@@ -632,18 +1058,18 @@ static int attr_open(hid_t obj, const char *file, const char *where, const char 
 }
 
 int sekit_h5_attr_read_str(hid_t obj, const char *file, const char *where, const char *name,
-                           int required, char **out, struct sekit_err *e)
+                           int required, size_t max_len, char **out, struct sekit_err *e)
 {
     hid_t a;
     int64_t n = 0;
     int rc = attr_open(obj, file, where, name, required, SEKIT_H5_STRING, &a, &n, e);
     if (rc || a < 0) return rc;
     hid_t t = H5Aget_type(a);
-    char *v = NULL;
-    if (n != 1 || t < 0 || read_str_values(-1, a, t, 1, &v))
-        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is not one string", file, where,
-                        name);
-    else
+    char *v = NULL, what[160];
+    snprintf(what, sizeof what, "%s attribute %s", where, name);
+    if (n != 1 || t < 0)
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s is not one string", file, what);
+    else if (!(rc = read_str_values(-1, a, t, 1, max_len, &v, file, what, e)))
         *out = v;
     if (t >= 0) H5Tclose(t);
     H5Aclose(a);
@@ -659,8 +1085,11 @@ int sekit_h5_attr_read_i64s(hid_t obj, const char *file, const char *where, cons
     int64_t cnt = 0;
     int rc = attr_open(obj, file, where, name, required, SEKIT_H5_INT, &a, &cnt, e);
     if (rc || a < 0) return rc;
-    int64_t *v = malloc(sizeof *v * (size_t)(cnt + 1));
-    if (!v)
+    int64_t *v = NULL;
+    if (cnt > SEKIT_H5_MAX_VALUES)
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s holds %lld values (at most %lld)",
+                        file, where, name, (long long)cnt, (long long)SEKIT_H5_MAX_VALUES);
+    else if (!(v = malloc(sizeof *v * (size_t)(cnt + 1))))
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     else if (cnt && H5Aread(a, H5T_NATIVE_INT64, v) < 0)
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s attribute %s is unreadable", file, where, name);

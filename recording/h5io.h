@@ -17,7 +17,20 @@
  * status (sekit_h5_status) and reports it. HDF5 then closes cleanly.
  *
  * Reading. The readers check that a dataset exists and that its type class, rank and dimensions
- * are what the caller expects, and say which is not.
+ * are what the caller expects (and that a number type's bits lie within its bytes, which
+ * libhdf5's conversions trust), and say which is not. Every size a file declares is bounded
+ * before anything is allocated for it: a dataset's values must be stored in the file (its
+ * declared bytes at most its allocated storage, or SEKIT_H5_MAX_RATIO times that when it is
+ * compressed, and that storage within the file's size), an attribute's values at most the file's
+ * size and SEKIT_H5_MAX_VALUES, a string at most SEKIT_H5_MAX_STRING bytes. Variable-length
+ * strings are read by sekit itself, not by libhdf5: libhdf5 1.10 trusts a string's declared
+ * length and the global heap collection it points to, and crashes, loops or allocates gigabytes
+ * on a corrupt one. HDF5 hands over the strings' raw descriptors (length, collection, object),
+ * and sekit reads each collection from the file, checks it (signature, size within the file,
+ * objects within the collection, the object's size equal to the declared length) and copies the
+ * string out (docs/bad-inputs.md). Before an attribute is looked up, every attribute message in
+ * its object's header is checked (name, datatype, dataspace and values within the message):
+ * libhdf5 decodes them all for one look-up and copies past the message of a corrupt one.
  */
 #ifndef SEKIT_H5IO_H
 #define SEKIT_H5IO_H
@@ -98,6 +111,14 @@ int sekit_h5_attach(hid_t loc, const char *name, hid_t s0, hid_t s1);
 
 enum sekit_h5_class { SEKIT_H5_INT, SEKIT_H5_FLOAT, SEKIT_H5_STRING };
 
+/* Deflate's largest compression ratio (1032:1): a compressed dataset may declare at most this
+ * many times the bytes it stores. */
+#define SEKIT_H5_MAX_RATIO 1032
+/* The longest string read (a run description of a thousand class names fits many times). */
+#define SEKIT_H5_MAX_STRING ((size_t)16 << 20)
+/* The most values an integer attribute may hold (class_indices: at most num_classes). */
+#define SEKIT_H5_MAX_VALUES ((int64_t)1 << 20)
+
 /* Opens an HDF5 file read-only: SEKIT_EIO "PATH: cannot open: <strerror>" when it cannot be
  * read, SEKIT_EFORMAT when it is not HDF5. The caller closes *f. */
 int sekit_h5_open(const char *path, hid_t *f, struct sekit_err *e);
@@ -114,16 +135,18 @@ int sekit_h5_read_into(hid_t loc, const char *file, const char *name, enum sekit
  * caller frees). */
 int sekit_h5_read(hid_t loc, const char *file, const char *name, enum sekit_h5_class cls, hid_t mt,
                   int rank, int64_t dims[2], void **out, struct sekit_err *e);
-/* A 1-D string dataset (fixed or variable length) of *n strings (*n >= 0 on entry must match);
- * *out is an array of malloc'd strings (sekit_h5_strings_free). */
-int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t *n, char ***out,
-                          struct sekit_err *e);
+/* A 1-D string dataset (fixed or variable length) of *n strings (*n >= 0 on entry must match),
+ * each at most max_len bytes (at most SEKIT_H5_MAX_STRING); *out is an array of malloc'd strings
+ * (sekit_h5_strings_free). */
+int sekit_h5_read_strings(hid_t loc, const char *file, const char *name, int64_t *n, size_t max_len,
+                          char ***out, struct sekit_err *e);
 void sekit_h5_strings_free(char **v, int64_t n);
 
 /* Attributes of obj (where names it in messages). A missing attribute is an error when
- * required, else leaves *out untouched and returns SEKIT_OK. */
+ * required, else leaves *out untouched and returns SEKIT_OK. A string of at most max_len bytes
+ * (at most SEKIT_H5_MAX_STRING). */
 int sekit_h5_attr_read_str(hid_t obj, const char *file, const char *where, const char *name,
-                           int required, char **out, struct sekit_err *e);
+                           int required, size_t max_len, char **out, struct sekit_err *e);
 /* One integer (a scalar or a one-element array). */
 int sekit_h5_attr_read_i64(hid_t obj, const char *file, const char *where, const char *name,
                            int required, int64_t *out, struct sekit_err *e);

@@ -37,23 +37,23 @@ int sekit_journal_create(struct sekit_journal *j, const char *path, const char *
     return SEKIT_OK;
 }
 
-/* Names the first line where two descriptions differ. */
-static int explain_mismatch(struct sekit_err *e, const char *journal, const char *old,
-                            const char *now)
+int sekit_journal_compare(const char *path, const char *which, const char *old, const char *now,
+                          struct sekit_err *e)
 {
+    if (!strcmp(old, now)) return SEKIT_OK;
     const char *a = old, *b = now;
     while (*a && *b) {
         size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
         if (la != lb || memcmp(a, b, la) != 0)
             return sekit_errf(e, SEKIT_EINVAL,
-                              "%s: --resume refused: the interrupted run had %.*s, this one has "
-                              "%.*s (use --force to start over)",
-                              journal, (int)(la > 200 ? 200 : la), a, (int)(lb > 200 ? 200 : lb),
-                              b);
+                              "%s: --resume refused: the %s run had %.*s, this one has %.*s (use "
+                              "--force to start over)",
+                              path, which, (int)(la > 200 ? 200 : la), a,
+                              (int)(lb > 200 ? 200 : lb), b);
         a += la + (a[la] == '\n');
         b += lb + (b[lb] == '\n');
     }
-    return sekit_errf(e, SEKIT_EINVAL, "%s: --resume refused: it describes another run", journal);
+    return sekit_errf(e, SEKIT_EINVAL, "%s: --resume refused: it describes another run", path);
 }
 
 /* Checks the header and the description against desc; sets data_start. */
@@ -72,7 +72,7 @@ static int check_head(struct sekit_journal *j, const char *desc, uint64_t size, 
     if (sekit_pread_full(j->fd, old, dl, HEAD_BYTES))
         rc = sekit_errf(e, SEKIT_EIO, "%s: read error", j->path);
     old[dl] = 0;
-    if (!rc && strcmp(old, desc) != 0) rc = explain_mismatch(e, j->path, old, desc);
+    if (!rc) rc = sekit_journal_compare(j->path, "interrupted", old, desc, e);
     free(old);
     j->data_start = HEAD_BYTES + dl;
     return rc;

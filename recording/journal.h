@@ -42,6 +42,12 @@ int sekit_journal_resume(struct sekit_journal *j, const char *path, const char *
  * description, or one that does not hold exactly rows records. */
 int sekit_journal_open_read(struct sekit_journal *j, const char *path, const char *desc,
                             size_t rec_bytes, int64_t row0, int64_t rows, struct sekit_err *e);
+/* Compares the description old that a run stored (in its journal, or in its finished file)
+ * with this run's, now: SEKIT_OK when equal, else SEKIT_EINVAL "PATH: --resume refused: the
+ * WHICH run had ITEM, this one has ITEM (use --force to start over)" naming the first item
+ * that differs. */
+int sekit_journal_compare(const char *path, const char *which, const char *old, const char *now,
+                          struct sekit_err *e);
 /* Flushes the journal to the disk (fsync), for a reader in another process or on another node. */
 int sekit_journal_sync(struct sekit_journal *j, struct sekit_err *e);
 /* Appends n records from recs (n * rec_bytes, payloads filled in): sets their row numbers

@@ -5,6 +5,7 @@
  */
 #include "record.h"
 #include "chunkz.h"
+#include "fileio.h"
 #include "h5io.h"
 #include "journal.h"
 #include "../src/threads.h"
@@ -32,7 +33,7 @@
 struct sekit_rec {
     const struct sekit_rec_spec *spec;
     char *out, *journal_path;
-    char *desc, *dataset_abs;
+    char *desc, *run_desc, *dataset_abs; /* the journal's description, the run's (in OUT) */
     struct sekit_journal j;
     int64_t lo, hi; /* this writer's rows */
     int ranks;      /* 1: one process */
@@ -51,8 +52,8 @@ struct sekit_rec {
 
 int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = sekit_fopen_regular(path, NULL, e);
+    if (!f) return SEKIT_EIO;
     GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
     unsigned char buf[1 << 16];
     size_t n;
@@ -89,13 +90,13 @@ static char *absolute_path(const char *cwd, const char *p)
     return g_string_free(g, FALSE);
 }
 
-/* The run's description: what must be equal for --resume to continue a journal, which is
- * everything that decides a row's values. Not the batch size: a row is one image, and a resumed
- * run of another --batch continues it (its rows' logits may then differ from an uninterrupted
- * run's in the last bit, as the classifier's matrix product sums in another order). The dataset
- * is named by its absolute path (dataset_abs): the same relative path given in another
- * directory is another dataset, and the image paths are resolved against the directory of
- * the run that finishes the file. */
+/* The run's description: what must be equal for --resume to continue a journal, or to accept
+ * a finished OUT (which stores it), which is everything that decides a row's values. Not the batch
+ * size: a row is one image, and a resumed run of another --batch continues it (its rows' logits may
+ * then differ from an uninterrupted run's in the last bit, as the classifier's matrix product sums
+ * in another order). The dataset is named by its absolute path (dataset_abs): the same relative
+ * path given in another directory is another dataset, and the image paths are resolved against the
+ * directory of the run that finishes the file. */
 static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes,
                       int rank)
 {
@@ -112,8 +113,9 @@ static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, s
     g_string_append_printf(g, "\nsqueeze=%d\nrows=%lld\nrecord_bytes=%zu\n", s->squeeze,
                            (long long)s->n, rec_bytes);
     /* a rank's journal holds its range of rows, which the batch size decides (the ranks split
-     * the rows in whole batches, so that each batch is the one-process run's) */
-    if (s->ranks > 1)
+     * the rows in whole batches, so that each batch is the one-process run's); rank -1: the
+     * whole run's, which OUT stores whatever the ranks that wrote it */
+    if (s->ranks > 1 && rank >= 0)
         g_string_append_printf(g, "ranks=%d\nbatch=%d\nrank=%d\nrank_rows=%lld..%lld\n", s->ranks,
                                s->batch, rank, (long long)s->bounds[rank],
                                (long long)s->bounds[rank + 1]);
@@ -146,16 +148,35 @@ static int absolute_paths(struct sekit_rec *r, const char *cwd, struct sekit_err
     return SEKIT_OK;
 }
 
-/* OUT is a complete recording of n images. */
-static int h5_complete(const char *path, int64_t n)
+/* --resume found OUT: it must be a complete recording of this very run, whose description it
+ * stores (compared as the journal's is). */
+static int check_finished(const struct sekit_rec *r, struct sekit_err *e)
 {
     hid_t f;
-    int64_t rows = -1, fv = -1;
-    if (sekit_h5_open(path, &f, NULL)) return 0;
-    sekit_h5_attr_read_i64(f, path, "/", "n_images", 1, &rows, NULL);
-    sekit_h5_attr_read_i64(f, path, "/", "format_version", 1, &fv, NULL);
-    H5Fclose(f);
-    return rows == n && fv == SEKIT_RECORD_FORMAT_VERSION;
+    int64_t fv = -1;
+    char *old = NULL;
+    int rc = sekit_h5_open(r->out, &f, NULL);
+    if (!rc) {
+        rc = sekit_h5_attr_read_i64(f, r->out, "/", "format_version", 1, &fv, NULL);
+        if (!rc)
+            rc = sekit_h5_attr_read_str(f, r->out, "/", "run_description", 0, SEKIT_H5_MAX_STRING,
+                                        &old, NULL);
+        H5Fclose(f);
+    }
+    if (rc || fv != SEKIT_RECORD_FORMAT_VERSION)
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: exists and is not a complete recording; --resume refused (--force "
+                        "overwrites it)",
+                        r->out);
+    else if (!old)
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "%s: --resume refused: it stores no run description to compare (an older "
+                        "sekit wrote it; --force overwrites it)",
+                        r->out);
+    else
+        rc = sekit_journal_compare(r->out, "finished", old, r->run_desc, e);
+    free(old);
+    return rc;
 }
 
 /* The journals of OUT in its directory: OUT.journal (one process) and OUT.journal.rank-R-of-M
@@ -252,11 +273,7 @@ static int open_shared(struct sekit_rec *r, int resume, int force, struct sekit_
     if (have_out) {
         if (!resume)
             return sekit_errf(e, SEKIT_EINVAL, "%s: exists (--force overwrites it)", r->out);
-        if (!h5_complete(r->out, spec->n))
-            return sekit_errf(e, SEKIT_EINVAL,
-                              "%s: exists and is not a complete recording of %lld images; "
-                              "--resume refused (--force overwrites it)",
-                              r->out, (long long)spec->n);
+        if ((rc = check_finished(r, e))) return rc;
         /* the rename happened but the journals were not all removed yet */
         each_journal(r->out, remove_journal, e);
         r->complete_already = 1;
@@ -322,6 +339,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
     }
     r->dataset_abs = absolute_path(cwd, spec->dataset);
     r->desc = describe(spec, r->dataset_abs, r->rec_bytes, r->ranks > 1 ? spec->rank : 0);
+    r->run_desc = describe(spec, r->dataset_abs, r->rec_bytes, -1);
     r->nd = spec->nblocks * (spec->squeeze ? 2 : 1);
     r->dchan = malloc(sizeof *r->dchan * (size_t)(r->nd + 1));
     r->crow = malloc(sizeof *r->crow * (size_t)(r->nd + 1));
@@ -330,11 +348,22 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
         r->crow[i] = sekit_h5_chunk_rows((hsize_t)spec->n, 4 * (size_t)r->dchan[i], CHUNK_BYTES);
     }
     int rc = SEKIT_OK;
-    if (!r->out || !r->journal_path || !r->desc || !r->dchan || !r->crow) {
+    if (!r->out || !r->journal_path || !r->desc || !r->run_desc || !r->dchan || !r->crow) {
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto fail;
     }
     if ((rc = absolute_paths(r, cwd, e))) goto fail;
+    /* the readers refuse longer names (formats.h): refused before any row is recorded */
+    for (int k = 0; k < spec->num_classes && !rc; k++) {
+        const char *syn = spec->class_synsets ? spec->class_synsets[k] : NULL;
+        size_t len = strlen(spec->class_names[k]);
+        if (syn && strlen(syn) > len) len = strlen(syn);
+        if (len > SEKIT_CLASS_NAME_MAX)
+            rc = sekit_errf(e, SEKIT_EINVAL,
+                            "class %d has a name of %zu bytes; a recording holds at most %d", k,
+                            len, SEKIT_CLASS_NAME_MAX);
+    }
+    if (rc) goto fail;
     if (r->ranks == 1 || spec->rank == 0) {
         if ((rc = open_shared(r, resume, force, e))) goto fail;
     } else if (resume && access(r->out, F_OK) == 0) {
@@ -495,7 +524,7 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
 }
 
 /* The root attributes, written last; -1 on an HDF5 failure. */
-static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s)
+static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s, const char *run_desc)
 {
     int64_t fv = SEKIT_RECORD_FORMAT_VERSION, n64 = s->n, pc = s->per_class,
             seed = (int64_t)s->seed, nk = s->num_classes;
@@ -520,7 +549,9 @@ static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s)
               sekit_h5_attr_i64(f, "per_class", &pc, 0) || sekit_h5_attr_i64(f, "seed", &seed, 0) ||
               sekit_h5_attr_i64(f, "num_classes", &nk, 0) ||
               sekit_h5_attr_str(f, "preprocessing", s->preprocessing) ||
-              sekit_h5_attr_str(f, "created", when) || sekit_h5_attr_i64(f, "n_images", &n64, 0);
+              sekit_h5_attr_str(f, "created", when) ||
+              sekit_h5_attr_str(f, "run_description", run_desc) ||
+              sekit_h5_attr_i64(f, "n_images", &n64, 0);
     free(sel);
     g_string_free(cn, TRUE);
     return bad ? -1 : 0;
@@ -642,7 +673,7 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
     if (!rc && h5rec_create(&h, o->f, s, (const char *const *)r->paths))
         rc = sekit_h5_write_failed(o, e);
     if (!rc) rc = stream_journal(r, &h, o, e);
-    if (!rc && write_root_attrs(o->f, s)) rc = sekit_h5_write_failed(o, e);
+    if (!rc && write_root_attrs(o->f, s, r->run_desc)) rc = sekit_h5_write_failed(o, e);
     h5rec_close(&h, nb);
     return sekit_h5_close(o, rc, e);
 }
@@ -729,7 +760,7 @@ void sekit_rec_close(struct sekit_rec *r)
     free(r->paths);
     free(r->out);
     g_free(r->journal_path);
-    free(r->desc);
+    free(r->desc), free(r->run_desc);
     free(r->buf);
     free(r);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,4 +136,38 @@ int sekit_publish(const char *tmp, const char *path, struct sekit_err *e)
     if (sekit_tmp_publish(tmp, path) != 0)
         return sekit_errf(e, SEKIT_EIO, "%s: cannot move into place: %s", path, strerror(errno));
     return SEKIT_OK;
+}
+
+int sekit_open_regular(const char *path, struct stat *sb, struct sekit_err *e)
+{
+    /* O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; it is cleared
+     * again for the reads of a regular file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), fl;
+    struct stat st;
+    int bad = fd < 0 || fstat(fd, &st) != 0;
+    if (!bad && !S_ISREG(st.st_mode)) {
+        close(fd);
+        sekit_errf(e, SEKIT_EIO, "%s: not a regular file", path);
+        return -1;
+    }
+    if (bad || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        const int err = errno;
+        if (fd >= 0) close(fd);
+        sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(err));
+        return -1;
+    }
+    if (sb) *sb = st;
+    return fd;
+}
+
+FILE *sekit_fopen_regular(const char *path, struct stat *sb, struct sekit_err *e)
+{
+    const int fd = sekit_open_regular(path, sb, e);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (fd >= 0 && !f) {
+        const int err = errno;
+        close(fd);
+        sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(err));
+    }
+    return f;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* Writes n bytes, retrying short writes and EINTR; -1 on error (errno set; ENOSPC for a write
  * that makes no progress). */
@@ -52,5 +53,13 @@ int sekit_text_close(struct sekit_text_out *o, int rc, struct sekit_err *e);
 
 /* sekit_tmp_publish with a message: "PATH: cannot move into place: REASON" (tmp removed). */
 int sekit_publish(const char *tmp, const char *path, struct sekit_err *e);
+
+/* Opens path read-only, refusing what is not a regular file before reading a byte: a FIFO's open
+ * or read waits for a writer for ever, a device's read may never end. The descriptor (*sb its
+ * status, when sb is not NULL), or -1 with "PATH: cannot open: REASON" or "PATH: not a regular
+ * file" in e. */
+int sekit_open_regular(const char *path, struct stat *sb, struct sekit_err *e);
+/* The same as a stdio stream for reading, or NULL with e set. */
+FILE *sekit_fopen_regular(const char *path, struct stat *sb, struct sekit_err *e);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "sekit.h"
 #include "config.h"
+#include "fileio.h"
 #include "onednn.h"
 #include "ops/ops.h"
 #include "threads.h"
@@ -394,8 +395,12 @@ int sekit_config_json(const char *weights, char *cfg, size_t size, json_t **root
              slash ? weights : ".");
     *root = NULL;
     if (access(cfg, F_OK) != 0) return SEKIT_OK;
+    const int fd = sekit_open_regular(cfg, NULL, e);
+    if (fd < 0) return SEKIT_EIO;
     json_error_t jerr;
-    if (!(*root = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr)))
+    *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+    close(fd);
+    if (!*root)
         return sekit_errf(e, SEKIT_EFORMAT, "%s: not valid JSON: %s (line %d)", cfg, jerr.text,
                           jerr.line);
     return SEKIT_OK;

@@ -274,14 +274,9 @@ int sekit_st_open(struct sekit_st **out, const char *path, struct sekit_err *e)
         rc = sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", path);
         goto fail;
     }
-    st->fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
-    if (st->fd < 0 || fstat(st->fd, &sb) != 0) {
-        rc = sekit_errf(e, SEKIT_EIO, "%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        rc = sekit_errf(e, SEKIT_EIO, "%s: not a regular file", path);
+    if ((st->fd = sekit_open_regular(path, &sb, e)) < 0) {
+        rc = SEKIT_EIO;
         goto fail;
     }
     uint64_t size = (uint64_t)sb.st_size;

@@ -548,9 +548,8 @@ static void resume_other_batch(void)
                          H5Dread(db, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) >= 0;
         for (size_t k = 0; read && k < n; k++)
             if (fabs(a[k] - b[k]) > worst) worst = fabs(a[k] - b[k]);
-        const double tol = strstr(names[i], "/") || strcmp(names[i], "logits") == 0
-                               ? RESUME_BATCH_TOL
-                               : 0;
+        const double tol =
+            strstr(names[i], "/") || strcmp(names[i], "logits") == 0 ? RESUME_BATCH_TOL : 0;
         ok(read && n > 0 && worst <= tol, "resumed with another batch: %s within %g (worst %g)",
            names[i], tol, worst);
         free(a), free(b);
@@ -602,6 +601,55 @@ static void stray_files(void)
              "eval --model '%s' --data '%s' --class-map '%s' --preset none --crop 28 --quiet",
              model, dir, map);
     ok(fixture_run(cmd, &lines) == 0 && lines == 0, "--quiet silences the note");
+}
+
+/* --resume on a finished recording: the file stores its run's description, and a run of other
+ * arguments is refused naming the item, the file untouched (it compared the image count alone,
+ * exited 0 and kept the old run's file); the same arguments are accepted. */
+static void resume_finished(void)
+{
+    char out[700], base[2400], cmd[4000], other[800];
+    int lines;
+    snprintf(out, sizeof out, "%s/finished.h5", tap_tmpdir());
+    snprintf(other, sizeof other, "%s/models/fashion_mnist_seresnet50.safetensors", tap_srcdir());
+    snprintf(base, sizeof base,
+             "record --data '%s' --classes Bag,Coat --per-class 20 --out '%s' --quiet", data, out);
+    snprintf(cmd, sizeof cmd, "%s --model '%s'", base, model);
+    if (!is_int(fixture_run(cmd, &lines), 0, "a finished recording of Bag and Coat")) return;
+    size_t n0;
+    unsigned char *before = fixture_slurp(out, &n0);
+    snprintf(cmd, sizeof cmd, "%s --model '%s' --resume", base, model);
+    is_int(fixture_run(cmd, &lines), 0, "--resume with the same arguments: nothing to do");
+    static const struct {
+        const char *args, *had, *has;
+    } c[] = {
+        {"--seed 7", "seed=0", "seed=7"},
+        {"--blocks SE_2_1", "blocks=SE_2_1,SE_2_2,SE_3_1,SE_3_2,SE_4_1,SE_4_2", "blocks=SE_2_1"},
+        {"--squeeze", "squeeze=0", "squeeze=1"},
+        {"--per-class 10", "per_class=20", "per_class=10"},
+    };
+    for (size_t i = 0; i <= sizeof c / sizeof c[0]; i++) {
+        char want[400];
+        if (i < sizeof c / sizeof c[0]) {
+            snprintf(cmd, sizeof cmd, "%s --model '%s' %s --resume", base, model, c[i].args);
+            snprintf(want, sizeof want,
+                     "--resume refused: the finished run had %s, this one has %s", c[i].had,
+                     c[i].has);
+        } else {
+            snprintf(cmd, sizeof cmd, "%s --model '%s' --resume", base, other);
+            snprintf(want, sizeof want, "--resume refused: the finished run had model_sha256=");
+        }
+        const int st = fixture_run(cmd, &lines);
+        size_t n1;
+        unsigned char *after = fixture_slurp(out, &n1);
+        ok(st == 2 && lines == 1 && fixture_stderr_has(want) && after && before && n0 == n1 &&
+               !memcmp(before, after, n0),
+           "--resume with %s on a finished recording: exit 2, one line, the file untouched "
+           "(exit %d)",
+           i < sizeof c / sizeof c[0] ? c[i].args : "another --model", st);
+        free(after);
+    }
+    free(before);
 }
 
 /* reproduce: --per-class is honoured, --out creates its missing levels (and names the one it
@@ -662,6 +710,7 @@ int main(void)
     stats_json();
     resume_other_batch();
     stray_files();
+    resume_finished();
     reproduce_cmdline();
     interop();
     return tap_done();

@@ -1,8 +1,9 @@
 /*
  * t-failures.c -- the sekit binary run the way a user runs it, under conditions that make it
  * fail: a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored, as on a full disk), a missing or
- * read-only output directory, hostile option values, a model with malformed metadata, and
- * recordings of the wrong types or with a NaN gate. Every failure must be clean: no crash, the
+ * read-only output directory, hostile option values, a model with malformed metadata,
+ * recordings of the wrong types or with a NaN gate, FIFOs given as inputs, and recordings on
+ * which libhdf5 itself once crashed or hung. Every failure must be clean: no crash, the
  * documented exit status (1: the work failed, 2: a bad command line), one line on stderr naming
  * the file and the reason, no file under the output's final name and no temporaries left; a
  * recording cut short keeps its journal and says that --resume continues it.
@@ -11,6 +12,7 @@
  * SEKIT_BIN to run the checks against another build of sekit.
  */
 #include "fixture.h"
+#include "imgwrite.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -661,6 +663,73 @@ static void bad_recordings(void)
     only_files("stats and plot on the bad recordings", dir, keep);
 }
 
+/* --- 10. inputs that are not regular files, and corrupt HDF5 ------------------------------- */
+
+/* A FIFO given where sekit reads a file by name: opening it waits for a writer, so the run hung
+ * until the test's alarm killed it. sekit refuses what is not a regular file before reading. */
+static void fifo_inputs(void)
+{
+    char dir[700], fifo[760], mdir[760], mcopy[800], cfg[800], folder[760], p[900], out[800];
+    if (!mkdirf(dir, sizeof dir, "fifo")) return;
+    snprintf(fifo, sizeof fifo, "%s/input", dir);
+    snprintf(mdir, sizeof mdir, "%s/model", dir);
+    snprintf(mcopy, sizeof mcopy, "%s/model.safetensors", mdir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", mdir);
+    snprintf(folder, sizeof folder, "%s/folder", dir);
+    snprintf(out, sizeof out, "%s/x.stats.h5", dir);
+    int made = mkfifo(fifo, 0644) == 0 && mkdir(mdir, 0755) == 0 && copy_file(model, mcopy, 0644) &&
+               mkfifo(cfg, 0644) == 0 && mkdir(folder, 0755) == 0;
+    unsigned char pix[28 * 28];
+    for (int i = 0; i < 28 * 28; i++)
+        pix[i] = (unsigned char)(i * 7);
+    static const char *const classes[] = {"Bag", "Coat"};
+    for (int c = 0; made && c < 2; c++) {
+        snprintf(p, sizeof p, "%s/%s", folder, classes[c]);
+        made = mkdir(p, 0755) == 0;
+        for (int k = 0; made && k < 2; k++) {
+            snprintf(p, sizeof p, "%s/%s/%d.png", folder, classes[c], k);
+            made = imgwrite_png(p, 28, 28, 1, pix) == 0;
+        }
+    }
+    if (!ok(made, "a FIFO, a model whose config.json is a FIFO, a folder of images")) return;
+    char want[900];
+    snprintf(want, sizeof want, "%s: not a regular file", fifo);
+    sekit(NULL, 0, -1, "eval", "--model", fifo, "--data", data, "--quiet", NULL);
+    failure("eval --model FIFO", 1, LIST(want), NULL, NULL);
+    sekit(NULL, 0, -1, "eval", "--model", model, "--data", folder, "--class-map", fifo, "--preset",
+          "none", "--crop", "28", "--quiet", NULL);
+    failure("eval --class-map FIFO", 1, LIST(want), NULL, NULL);
+    sekit(NULL, 0, -1, "stats", fifo, "--out", out, NULL);
+    failure("stats on a FIFO", 1, LIST(want), NULL, NULL);
+    snprintf(want, sizeof want, "%s: not a regular file", cfg);
+    sekit(NULL, 0, -1, "eval", "--model", mcopy, "--data", data, "--quiet", NULL);
+    failure("eval of a model whose config.json is a FIFO", 1, LIST(want), NULL, NULL);
+    only_files("the FIFO inputs", dir, LIST("input", "model", "folder"));
+}
+
+/* Recordings on which libhdf5 1.10 itself crashed (SIGSEGV in H5HG_read) or looped (past 30 s)
+ * under `sekit stats`, reading their variable-length strings (tests/fuzz/regress/recording):
+ * sekit reads those strings itself, and refuses the files in one line. */
+static void corrupt_hdf5(void)
+{
+    static const struct {
+        const char *file, *needle;
+    } c[] = {
+        {"hdf5-vlen-attr-memcpy-overlap.h5",
+         "/ attribute model_path: a global heap object runs past its collection"},
+        {"hdf5-global-heap-hang.h5", "/class_names is not a dataset"},
+    };
+    char dir[700], out[760], path[1024], what[160];
+    if (!mkdirf(dir, sizeof dir, "corrupt-hdf5")) return;
+    snprintf(out, sizeof out, "%s/x.stats.h5", dir);
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        snprintf(path, sizeof path, "%s/tests/fuzz/regress/recording/%s", tap_srcdir(), c[i].file);
+        snprintf(what, sizeof what, "stats on %s", c[i].file);
+        sekit(NULL, 0, -1, "stats", path, "--out", out, NULL);
+        failure(what, 1, LIST(path, c[i].needle), dir, NULL);
+    }
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -689,5 +758,7 @@ int main(void)
     reproduce_failures();
     hostile_values();
     bad_recordings();
+    fifo_inputs();
+    corrupt_hdf5();
     return tap_done();
 }

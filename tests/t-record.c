@@ -344,6 +344,36 @@ int main(void)
     ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK && done == N,
        "--resume of a complete file has nothing to do");
     sekit_rec_close(r);
+    /* the file stores its run's description: --resume of another run is refused, as for the
+     * journal (it used to compare the image count alone) */
+    struct sekit_rec_spec reseeded = s;
+    reseeded.seed = 5;
+    char want[900];
+    snprintf(want, sizeof want,
+             "%s: --resume refused: the finished run had seed=0, this one has seed=5 (use "
+             "--force to start over)",
+             out);
+    r = NULL;
+    ok(sekit_rec_open(&r, &reseeded, 1, 0, &done, &e) == SEKIT_EINVAL && !r,
+       "--resume of a complete file of another seed is refused");
+    is_str(e.msg, want, "the message names the item that differs");
+    /* a class name longer than the readers take is refused before any row is recorded */
+    char *longname = malloc(SEKIT_CLASS_NAME_MAX + 2), lout[700];
+    if (longname) {
+        memset(longname, 'x', SEKIT_CLASS_NAME_MAX + 1);
+        longname[SEKIT_CLASS_NAME_MAX + 1] = 0;
+        const char *lnames[4] = {"a", longname, "c", "d"};
+        struct sekit_rec_spec ls = s;
+        snprintf(lout, sizeof lout, "%s/longname.h5", tap_tmpdir());
+        ls.out_path = lout;
+        ls.class_names = lnames;
+        ok(sekit_rec_open(&r, &ls, 0, 0, &done, &e) == SEKIT_EINVAL && !r &&
+               access(lout, F_OK) != 0,
+           "a class name of %d bytes is refused, nothing written", SEKIT_CLASS_NAME_MAX + 1);
+        is_str(e.msg, "class 1 has a name of 1025 bytes; a recording holds at most 1024",
+               "the message names the class and the limit");
+        free(longname);
+    }
 
     /* interrupted in the third batch's write: 2 whole batches, 4 rows and a torn half row */
     ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == SEKIT_OK && access(out, F_OK) != 0,
