@@ -2,7 +2,7 @@
  * dataset.c -- opening, validating, selecting and loading labelled images. See dataset.h.
  */
 #include "dataset.h"
-#include "fileio.h"
+#include "../src/fileio.h"
 #include "image.h"
 #include "imagenet.h"
 

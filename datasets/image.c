@@ -1,6 +1,6 @@
 /* image.c -- see image.h. */
 #include "image.h"
-#include "fileio.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <math.h>

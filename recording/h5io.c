@@ -5,7 +5,7 @@
 #include "h5io.h"
 #include "../src/fileio.h"
 
-#include "fileio.h"
+#include "../src/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  */
 #include "record.h"
 #include "chunkz.h"
-#include "fileio.h"
+#include "../src/fileio.h"
 #include "h5io.h"
 #include "journal.h"
 #include "../src/threads.h"
