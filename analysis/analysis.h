@@ -43,7 +43,7 @@
 /* ---------------------------------------------------------------------------------------- */
 /* recordings (analysis/recording.c) */
 
-struct sekit_rec_block_info {
+struct sekit_recording_block {
     char name[32], module[64];
     int stage, block, channels;
 };
@@ -58,7 +58,7 @@ struct sekit_recording {
     int nsel, *sel_classes;  /* the recorded classes, in recording order */
     int32_t *labels, *preds; /* [n] */
     int nblocks;
-    struct sekit_rec_block_info *blocks;
+    struct sekit_recording_block *blocks;
     int has_squeeze;
     char *model_path, *model_sha256, *dataset, *split, *architecture;
 };

@@ -16,10 +16,10 @@
 
 /* Bounds far above any real network or dataset, so that products of them stay in range. */
 enum {
-    SEKIT_REC_MAX_CHANNELS = 1 << 20,
-    SEKIT_REC_MAX_BLOCKS = SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS /* a network's SE blocks */
+    SEKIT_RECORDING_MAX_CHANNELS = 1 << 20,
+    SEKIT_RECORDING_MAX_BLOCKS = SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS /* a network's SE blocks */
 };
-#define SEKIT_REC_MAX_IMAGES ((int64_t)1 << 40)
+#define SEKIT_RECORDING_MAX_IMAGES ((int64_t)1 << 40)
 
 struct iter_ctx {
     struct sekit_recording *r;
@@ -33,9 +33,9 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
     struct iter_ctx *c = data;
     struct sekit_recording *r = c->r;
     if (strncmp(name, "SE_", 3) != 0) return 0;
-    if (r->nblocks == SEKIT_REC_MAX_BLOCKS) {
+    if (r->nblocks == SEKIT_RECORDING_MAX_BLOCKS) {
         c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: /excitation holds more than %d SE blocks",
-                           r->path, SEKIT_REC_MAX_BLOCKS);
+                           r->path, SEKIT_RECORDING_MAX_BLOCKS);
         return 1;
     }
     char where[96];
@@ -45,12 +45,12 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
     hid_t d = -1;
     if ((c->rc = sekit_h5_shape(g, r->path, where, SEKIT_H5_FLOAT, 2, dims, c->e))) return 1;
     /* channel counts size n x C buffers as int: a corrupt extent must not wrap them */
-    if (dims[1] < 1 || dims[1] > SEKIT_REC_MAX_CHANNELS) {
+    if (dims[1] < 1 || dims[1] > SEKIT_RECORDING_MAX_CHANNELS) {
         c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: %s has %lld channels (1 to %d)", r->path,
-                           where, (long long)dims[1], SEKIT_REC_MAX_CHANNELS);
+                           where, (long long)dims[1], SEKIT_RECORDING_MAX_CHANNELS);
         return 1;
     }
-    struct sekit_rec_block_info *nb = realloc(r->blocks, sizeof *nb * (size_t)(r->nblocks + 1));
+    struct sekit_recording_block *nb = realloc(r->blocks, sizeof *nb * (size_t)(r->nblocks + 1));
     if (!nb) {
         c->rc = sekit_errf(c->e, SEKIT_ENOMEM, "out of memory");
         return 1;
@@ -79,7 +79,7 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
         free(mod);
         return 1;
     }
-    struct sekit_rec_block_info *b = &r->blocks[r->nblocks++];
+    struct sekit_recording_block *b = &r->blocks[r->nblocks++];
     memset(b, 0, sizeof *b);
     snprintf(b->name, sizeof b->name, "%s", name);
     snprintf(b->module, sizeof b->module, "%s", mod ? mod : "");
@@ -92,7 +92,7 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
 
 static int cmp_block(const void *x, const void *y)
 {
-    const struct sekit_rec_block_info *a = x, *b = y;
+    const struct sekit_recording_block *a = x, *b = y;
     if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
     return (a->block > b->block) - (a->block < b->block);
 }
@@ -185,7 +185,7 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
         goto fail;
     }
     if ((rc = sekit_h5_attr_read_i64(f, path, "/", "num_classes", 1, &nk, e))) goto fail;
-    if (nk < 1 || nk > SEKIT_MAX_CLASSES || n < 1 || n > SEKIT_REC_MAX_IMAGES) {
+    if (nk < 1 || nk > SEKIT_MAX_CLASSES || n < 1 || n > SEKIT_RECORDING_MAX_IMAGES) {
         rc = sekit_errf(e, SEKIT_EFORMAT, "%s: bad num_classes or n_images attribute", path);
         goto fail;
     }

@@ -278,7 +278,7 @@ int sekit_stats_blocks(const struct sekit_recording *r, int from, int to,
                           (long long)r->n, maxc);
     int rc = SEKIT_OK, b = from;
     for (; b < to && !rc; b++) {
-        const struct sekit_rec_block_info *bi = &r->blocks[b];
+        const struct sekit_recording_block *bi = &r->blocks[b];
         struct sekit_block_stats *s = &stats[b - from];
         if ((rc = sekit_recording_read(r, "excitation", b, g, e))) break;
         rc = sekit_stats_compute(s, g, r->labels, r->n, bi->channels, r->sel_classes, r->nsel, e);

@@ -26,8 +26,8 @@ int sekit_input_resolve(struct sekit_input *in, const struct sekit_model *m, con
     const int folder = kind == SEKIT_INPUT_FOLDER;
     char data[64];
     snprintf(data, sizeof data, "the %dx%d input images", w, h);
-    struct sekit_pp_resolved r;
-    const struct sekit_pp_request rq = {0};
+    struct sekit_preproc_resolved r;
+    const struct sekit_preproc_request rq = {0};
     /* a folder's images vary in size, so its resolution sees none (dataset.h: native 0s) */
     int rc = sekit_preproc_resolve_for(&r, m, model_path, folder, folder ? 0 : c, folder ? 0 : h,
                                        folder ? 0 : w, data, &rq, e);

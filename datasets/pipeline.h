@@ -17,7 +17,7 @@ struct sekit_pipeline_opts {
     const char *format;    /* idx|cifar|folder or NULL: detected */
     const char *split;     /* train|test or NULL: test */
     const char *class_map; /* folders: "folder index [name]" lines (dataset.h), or NULL */
-    struct sekit_pp_request pp;
+    struct sekit_preproc_request pp;
     int batch;   /* images per forward pass */
     int threads; /* engine threads, 0: all cores */
     int backend; /* enum sekit_backend */
@@ -27,7 +27,7 @@ struct sekit_pipeline {
     const char *model_path, *data_path;
     struct sekit_model *m;
     struct sekit_ds *ds;
-    struct sekit_pp_resolved pre;
+    struct sekit_preproc_resolved pre;
     int batch;
     /* the selection */
     int *classes, nclasses;

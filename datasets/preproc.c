@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *sekit_pp_source_name(enum sekit_pp_source s)
+const char *sekit_preproc_source_name(enum sekit_preproc_source s)
 {
     static const char *const names[] = {"default", "config.json", "metadata", "preset", "option"};
     return names[s];
@@ -17,12 +17,12 @@ const char *sekit_pp_source_name(enum sekit_pp_source s)
 
 static int check_mean(double v)
 {
-    return isfinite(v) && fabs(v) <= SEKIT_PP_MEAN_MAX;
+    return isfinite(v) && fabs(v) <= SEKIT_PREPROC_MEAN_MAX;
 }
 
 static int check_std(double v)
 {
-    return isfinite(v) && v >= SEKIT_PP_STD_MIN && v <= SEKIT_PP_STD_MAX;
+    return isfinite(v) && v >= SEKIT_PREPROC_STD_MIN && v <= SEKIT_PREPROC_STD_MAX;
 }
 
 static const char range_mean[] = "a finite number from -1e+06 to 1e+06";
@@ -88,7 +88,7 @@ static void set_imagenet(struct sekit_preproc *pp)
  *   caffe   the SENet Caffe release (hujie-frank/SENet): centre 224 crop of the image resized to
  *           shorter side 256, BGR, 0..255, mean 104, 117, 123. The release does not say how it
  *           resized; sekit uses Pillow's bilinear, the kernel of the other 256 / 224 preset. */
-static int apply_preset(struct sekit_pp_resolved *r, const char *name, struct sekit_err *e)
+static int apply_preset(struct sekit_preproc_resolved *r, const char *name, struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
     if (strcmp(name, "none") == 0) return SEKIT_OK;
@@ -110,12 +110,13 @@ static int apply_preset(struct sekit_pp_resolved *r, const char *name, struct se
     } else {
         set_imagenet(pp);
     }
-    r->resize_from = r->crop_from = r->mean_from = r->std_from = r->interp_from = SEKIT_PP_PRESET;
+    r->resize_from = r->crop_from = r->mean_from = r->std_from = r->interp_from =
+        SEKIT_PREPROC_PRESET;
     return SEKIT_OK;
 }
 
 /* timm's config.json beside the weights, if any. */
-static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path,
+static int apply_config_json(struct sekit_preproc_resolved *r, const char *model_path,
                              struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
@@ -139,7 +140,7 @@ static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path
             rc = sekit_errf(e, SEKIT_EFORMAT, "%s: crop_pct %g outside (0.1, 1]", path, pct);
         else
             pp->resize = (int)floor(pp->crop / pct);
-        r->crop_from = r->resize_from = SEKIT_PP_CONFIG;
+        r->crop_from = r->resize_from = SEKIT_PREPROC_CONFIG;
     }
     for (int k = 0; k < 2 && !rc; k++) {
         json_t *a = json_object_get(cfg, k ? "std" : "mean");
@@ -157,18 +158,18 @@ static int apply_config_json(struct sekit_pp_resolved *r, const char *model_path
                             pp->channels);
         if (!rc && (rc = put_values(k ? pp->std : pp->mean, pp->channels, v, n, k, path, e)))
             rc = e->code = SEKIT_EFORMAT;
-        if (!rc) *(k ? &r->std_from : &r->mean_from) = SEKIT_PP_CONFIG;
+        if (!rc) *(k ? &r->std_from : &r->mean_from) = SEKIT_PREPROC_CONFIG;
     }
     if (!rc && interp) {
         if (!json_is_string(interp) || parse_interp(json_string_value(interp), &pp->bicubic))
             rc = sekit_errf(e, SEKIT_EFORMAT, "%s: interpolation %s", path, interp_range);
-        r->interp_from = SEKIT_PP_CONFIG;
+        r->interp_from = SEKIT_PREPROC_CONFIG;
     }
     json_decref(root);
     return rc;
 }
 
-static int apply_metadata(struct sekit_pp_resolved *r, const struct sekit_model *m,
+static int apply_metadata(struct sekit_preproc_resolved *r, const struct sekit_model *m,
                           const char *path, struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
@@ -184,11 +185,11 @@ static int apply_metadata(struct sekit_pp_resolved *r, const struct sekit_model 
                               "%s %s '%.64s' is not 1 or 3 comma-separated numbers", where, key, v);
         if ((rc = put_values(k ? pp->std : pp->mean, pp->channels, vals, n, k, where, e)))
             return e->code = SEKIT_EFORMAT;
-        *(k ? &r->std_from : &r->mean_from) = SEKIT_PP_METADATA;
+        *(k ? &r->std_from : &r->mean_from) = SEKIT_PREPROC_METADATA;
     }
     const char *keys[2] = {"input_size", "resize"};
     int *dst[2] = {&pp->crop, &pp->resize};
-    enum sekit_pp_source *from[2] = {&r->crop_from, &r->resize_from};
+    enum sekit_preproc_source *from[2] = {&r->crop_from, &r->resize_from};
     for (int k = 0; k < 2; k++) {
         const char *v = sekit_model_meta(m, keys[k]);
         if (!v) continue;
@@ -198,19 +199,19 @@ static int apply_metadata(struct sekit_pp_resolved *r, const struct sekit_model 
             return sekit_errf(e, SEKIT_EFORMAT, "%s %s '%.64s' is not a size from 1 to 8192", where,
                               keys[k], v);
         *dst[k] = (int)s;
-        *from[k] = SEKIT_PP_METADATA;
+        *from[k] = SEKIT_PREPROC_METADATA;
     }
     const char *v = sekit_model_meta(m, "interpolation");
     if (v) {
         if (parse_interp(v, &pp->bicubic))
             return sekit_errf(e, SEKIT_EFORMAT, "%s interpolation '%.64s' %s", where, v,
                               interp_range);
-        r->interp_from = SEKIT_PP_METADATA;
+        r->interp_from = SEKIT_PREPROC_METADATA;
     }
     return SEKIT_OK;
 }
 
-static void describe(struct sekit_pp_resolved *r)
+static void describe(struct sekit_preproc_resolved *r)
 {
     const struct sekit_preproc *pp = &r->pp;
     char mean[64] = "", std[64] = "";
@@ -231,14 +232,14 @@ static void describe(struct sekit_pp_resolved *r)
              pp->channels, pp->bgr ? "BGR" : "RGB", pp->scale255 ? "0-255" : "0-1", mean, std);
     snprintf(r->sources, sizeof r->sources,
              "resize from %s, crop from %s, mean from %s, std from %s, interpolation from %s",
-             sekit_pp_source_name(r->resize_from), sekit_pp_source_name(r->crop_from),
-             sekit_pp_source_name(r->mean_from), sekit_pp_source_name(r->std_from),
-             sekit_pp_source_name(r->interp_from));
+             sekit_preproc_source_name(r->resize_from), sekit_preproc_source_name(r->crop_from),
+             sekit_preproc_source_name(r->mean_from), sekit_preproc_source_name(r->std_from),
+             sekit_preproc_source_name(r->interp_from));
 }
 
-int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model *m,
+int sekit_preproc_resolve(struct sekit_preproc_resolved *r, const struct sekit_model *m,
                           const char *model_path, const struct sekit_ds *ds,
-                          const struct sekit_pp_request *rq, struct sekit_err *e)
+                          const struct sekit_preproc_request *rq, struct sekit_err *e)
 {
     int nc, nh, nw;
     sekit_ds_native(ds, &nc, &nh, &nw);
@@ -247,9 +248,9 @@ int sekit_preproc_resolve(struct sekit_pp_resolved *r, const struct sekit_model 
                                      sekit_ds_path(ds), rq, e);
 }
 
-int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_model *m,
+int sekit_preproc_resolve_for(struct sekit_preproc_resolved *r, const struct sekit_model *m,
                               const char *model_path, int folder, int nc, int nh, int nw,
-                              const char *data, const struct sekit_pp_request *rq,
+                              const char *data, const struct sekit_preproc_request *rq,
                               struct sekit_err *e)
 {
     struct sekit_preproc *pp = &r->pp;
@@ -267,16 +268,16 @@ int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_mo
     const char *preset = rq->preset;
     if (!preset && folder && !pp->crop) preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
     if (preset && (rc = apply_preset(r, preset, e))) return rc;
-    if (rq->resize) pp->resize = rq->resize, r->resize_from = SEKIT_PP_OPTION;
-    if (rq->crop) pp->crop = rq->crop, r->crop_from = SEKIT_PP_OPTION;
+    if (rq->resize) pp->resize = rq->resize, r->resize_from = SEKIT_PREPROC_OPTION;
+    if (rq->crop) pp->crop = rq->crop, r->crop_from = SEKIT_PREPROC_OPTION;
     if (rq->nmean) {
         if ((rc = put_values(pp->mean, pp->channels, rq->mean, rq->nmean, 0, "--mean", e)))
             return rc;
-        r->mean_from = SEKIT_PP_OPTION;
+        r->mean_from = SEKIT_PREPROC_OPTION;
     }
     if (rq->nstd) {
         if ((rc = put_values(pp->std, pp->channels, rq->std, rq->nstd, 1, "--std", e))) return rc;
-        r->std_from = SEKIT_PP_OPTION;
+        r->std_from = SEKIT_PREPROC_OPTION;
     }
     if (!folder) {
         /* stored images have one size: a crop must fit it, and there is nothing to resize */
@@ -286,7 +287,7 @@ int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_mo
         if (pp->crop > nh || pp->crop > nw)
             return sekit_errf(e, SEKIT_EINVAL,
                               "crop %d (from %s) is larger than the %dx%d images of %s", pp->crop,
-                              sekit_pp_source_name(r->crop_from), nh, nw, data);
+                              sekit_preproc_source_name(r->crop_from), nh, nw, data);
         pp->resize = 0;
         if (nc == 3 && pp->channels == 1)
             return sekit_errf(e, SEKIT_EINVAL, "%s: colour images for a 1-channel model", data);
@@ -296,8 +297,8 @@ int sekit_preproc_resolve_for(struct sekit_pp_resolved *r, const struct sekit_mo
         return sekit_errf(e, SEKIT_EINVAL,
                           "crop %d (from %s) is larger than the resized image (shorter side %d, "
                           "from %s)",
-                          pp->crop, sekit_pp_source_name(r->crop_from), pp->resize,
-                          sekit_pp_source_name(r->resize_from));
+                          pp->crop, sekit_preproc_source_name(r->crop_from), pp->resize,
+                          sekit_preproc_source_name(r->resize_from));
     }
     r->size = pp->crop ? pp->crop : nh;
     describe(r);

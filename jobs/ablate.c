@@ -19,7 +19,7 @@ static int means_pass(struct sekit_pipeline *p, int64_t first, int nb, void *ctx
 
 struct variants_ctx {
     struct sekit_ablation_pass *pass;
-    struct sekit_recorder *rec; /* NULL: no recording */
+    struct sekit_job_writer *rec; /* NULL: no recording */
 };
 
 static int variants_pass(struct sekit_pipeline *p, int64_t first, int nb, void *ctx,
@@ -28,7 +28,7 @@ static int variants_pass(struct sekit_pipeline *p, int64_t first, int nb, void *
     struct variants_ctx *c = ctx;
     /* the model holds the full model's SE vectors only until the variants' passes overwrite them */
     if (c->rec) {
-        int rc = sekit_recorder_append(c->rec, p, first, nb, e);
+        int rc = sekit_job_writer_append(c->rec, p, first, nb, e);
         if (rc) return rc;
     }
     sekit_ablation_pass_batch(c->pass, p->logits, p->labels, nb);
@@ -141,7 +141,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     int64_t done = 0; /* no resume: always 0 */
     if (j->record) {
-        rc = sekit_recorder_open(&c.rec, p, j->record, &done, e);
+        rc = sekit_job_writer_open(&c.rec, p, j->record, &done, e);
         if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     }
     if (j->modes & SEKIT_MODES_MEAN) {
@@ -178,7 +178,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     j->image_variants_per_second =
         j->seconds > 0 ? (double)j->images * j->nvariants / j->seconds : 0;
     if (c.rec) {
-        rc = sekit_recorder_finish(c.rec, e);
+        rc = sekit_job_writer_finish(c.rec, e);
         if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     }
     const int K = sekit_model_arch(p->m)->num_classes;
@@ -186,7 +186,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     if (d->rank == 0) rc = write_files(p, j, v, e);
     rc = sekit_dist_agree(d, rc, e);
 out:
-    sekit_recorder_close(c.rec);
+    sekit_job_writer_close(c.rec);
     sekit_ablation_pass_free(c.pass);
     sekit_gate_means_free(&g);
     sekit_ablation_free(v, j->nvariants);

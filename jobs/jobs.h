@@ -99,14 +99,14 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
  * Under MPI (dist/dist.h) open and finish are collective, and each rank appends exactly the rows
  * sekit_dist_range_batches(world, p->n, p->batch) gives it, in order (*done: the row of that
  * range to continue from). */
-struct sekit_recorder;
-int sekit_recorder_open(struct sekit_recorder **r, struct sekit_pipeline *p,
-                        struct sekit_record_job *j, int64_t *done, struct sekit_err *e);
-int sekit_recorder_append(struct sekit_recorder *r, const struct sekit_pipeline *p, int64_t first,
-                          int nb, struct sekit_err *e);
-int sekit_recorder_finish(struct sekit_recorder *r, struct sekit_err *e);
+struct sekit_job_writer;
+int sekit_job_writer_open(struct sekit_job_writer **r, struct sekit_pipeline *p,
+                          struct sekit_record_job *j, int64_t *done, struct sekit_err *e);
+int sekit_job_writer_append(struct sekit_job_writer *r, const struct sekit_pipeline *p,
+                            int64_t first, int nb, struct sekit_err *e);
+int sekit_job_writer_finish(struct sekit_job_writer *r, struct sekit_err *e);
 /* Releases r (NULL: nothing); an unfinished recording leaves its journal, never OUT. */
-void sekit_recorder_close(struct sekit_recorder *r);
+void sekit_job_writer_close(struct sekit_job_writer *r);
 
 struct sekit_ablate_job {
     const char *out;     /* writes out.csv, .md, .h5, .png */

@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 /* The writer and what its spec borrows, which must live as long as the writer. */
-struct sekit_recorder {
-    struct sekit_rec *rec;
-    struct sekit_rec_spec spec;
-    struct sekit_rec_block *blocks;
+struct sekit_job_writer {
+    struct sekit_writer *rec;
+    struct sekit_writer_spec spec;
+    struct sekit_writer_block *blocks;
     const char **paths;
     int64_t *bounds; /* [ranks + 1]: the rows of each rank */
     char sha[65], arch[512];
@@ -22,10 +22,10 @@ struct sekit_recorder {
 /* Every SE block of m, by index, in a comma list of names (or "all"); unknown names are refused
  * with the valid ones listed. */
 static int select_blocks(const struct sekit_model *m, const char *spec,
-                         struct sekit_rec_block **out, int *n, struct sekit_err *e)
+                         struct sekit_writer_block **out, int *n, struct sekit_err *e)
 {
     const int total = sekit_model_se_count(m);
-    struct sekit_rec_block *b = calloc((size_t)total, sizeof *b);
+    struct sekit_writer_block *b = calloc((size_t)total, sizeof *b);
     char *copy = strdup(spec ? spec : "all"), *save = NULL;
     if (!b || !copy) {
         free(b), free(copy);
@@ -50,7 +50,7 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
                 dup |= b[j].model_index == i;
             if (dup) continue;
             const struct sekit_se_info *s = sekit_model_se_info(m, i);
-            struct sekit_rec_block *r = &b[cnt++];
+            struct sekit_writer_block *r = &b[cnt++];
             snprintf(r->name, sizeof r->name, "%s", s->name);
             snprintf(r->module, sizeof r->module, "%s", s->module);
             r->stage = s->stage;
@@ -66,22 +66,22 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
     return SEKIT_OK;
 }
 
-void sekit_recorder_close(struct sekit_recorder *r)
+void sekit_job_writer_close(struct sekit_job_writer *r)
 {
     if (!r) return;
-    sekit_rec_close(r->rec);
+    sekit_writer_close(r->rec);
     free(r->blocks);
     free(r->paths);
     free(r->bounds);
     free(r);
 }
 
-int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
-                        struct sekit_record_job *j, int64_t *done, struct sekit_err *e)
+int sekit_job_writer_open(struct sekit_job_writer **out, struct sekit_pipeline *p,
+                          struct sekit_record_job *j, int64_t *done, struct sekit_err *e)
 {
     *out = NULL;
     const struct sekit_dist *d = sekit_dist_world();
-    struct sekit_recorder *r = NULL;
+    struct sekit_job_writer *r = NULL;
     int rc = sekit_check_output(j->out, e);
     if (!rc && !(r = calloc(1, sizeof *r))) rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     if (rc) goto agree;
@@ -103,7 +103,7 @@ int sekit_recorder_open(struct sekit_recorder **out, struct sekit_pipeline *p,
         rc = sekit_errf(e, SEKIT_ENOMEM, "out of memory");
         goto agree;
     }
-    r->spec = (struct sekit_rec_spec){
+    r->spec = (struct sekit_writer_spec){
         .out_path = j->out,
         .model_path = p->model_path,
         .model_sha256 = r->sha,
@@ -134,45 +134,47 @@ agree:
     /* every rank has its writer ready before any touches a file; then rank 0 checks and clears
      * the files the ranks share, and only then do the others open their journals */
     if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
-    rc = d->rank == 0 ? sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e) : SEKIT_OK;
+    rc = d->rank == 0 ? sekit_writer_open(&r->rec, &r->spec, j->resume, j->force, done, e)
+                      : SEKIT_OK;
     if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
-    rc = d->rank != 0 ? sekit_rec_open(&r->rec, &r->spec, j->resume, j->force, done, e) : SEKIT_OK;
+    rc = d->rank != 0 ? sekit_writer_open(&r->rec, &r->spec, j->resume, j->force, done, e)
+                      : SEKIT_OK;
     if ((rc = sekit_dist_agree(d, rc, e))) goto fail;
     *out = r;
     return SEKIT_OK;
 fail:
-    if (r) sekit_rec_abandon(r->rec);
-    sekit_recorder_close(r);
+    if (r) sekit_writer_abandon(r->rec);
+    sekit_job_writer_close(r);
     return rc;
 }
 
-int sekit_recorder_append(struct sekit_recorder *r, const struct sekit_pipeline *p, int64_t first,
-                          int nb, struct sekit_err *e)
+int sekit_job_writer_append(struct sekit_job_writer *r, const struct sekit_pipeline *p,
+                            int64_t first, int nb, struct sekit_err *e)
 {
-    return sekit_rec_append(r->rec, p->m, first, nb, p->labels, p->preds, p->logits, e);
+    return sekit_writer_append(r->rec, p->m, first, nb, p->labels, p->preds, p->logits, e);
 }
 
-int sekit_recorder_finish(struct sekit_recorder *r, struct sekit_err *e)
+int sekit_job_writer_finish(struct sekit_job_writer *r, struct sekit_err *e)
 {
     const struct sekit_dist *d = sekit_dist_world();
-    if (d->size == 1) return sekit_rec_finish(r->rec, e);
+    if (d->size == 1) return sekit_writer_finish(r->rec, e);
     /* every rank's journal on the disk, then rank 0 alone writes the file from all of them */
-    int rc = sekit_dist_agree(d, sekit_rec_seal(r->rec, e), e);
+    int rc = sekit_dist_agree(d, sekit_writer_seal(r->rec, e), e);
     if (rc) return rc;
-    return sekit_dist_agree(d, d->rank == 0 ? sekit_rec_finish(r->rec, e) : SEKIT_OK, e);
+    return sekit_dist_agree(d, d->rank == 0 ? sekit_writer_finish(r->rec, e) : SEKIT_OK, e);
 }
 
 static int append(struct sekit_pipeline *p, int64_t first, int nb, void *ctx, struct sekit_err *e)
 {
-    return sekit_recorder_append(ctx, p, first, nb, e);
+    return sekit_job_writer_append(ctx, p, first, nb, e);
 }
 
 int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
                      const struct sekit_progress *pr, struct sekit_err *e)
 {
-    struct sekit_recorder *r;
+    struct sekit_job_writer *r;
     int64_t done = 0;
-    int rc = sekit_recorder_open(&r, p, j, &done, e);
+    int rc = sekit_job_writer_open(&r, p, j, &done, e);
     if (rc) return rc;
     const struct sekit_dist *d = sekit_dist_world();
     const int64_t lo = r->bounds[d->rank], hi = r->bounds[d->rank + 1];
@@ -193,7 +195,7 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
     rc = sekit_pipeline_run_rows(p, done, hi, append, r, pr, e);
     rc = sekit_dist_agree(d, rc, e);
     const double t0 = sekit_seconds();
-    if (!rc) rc = sekit_recorder_finish(r, e);
+    if (!rc) rc = sekit_job_writer_finish(r, e);
     /* the one part of the job that runs on one node: said, so that its share can be seen */
     if (!rc && d->size > 1 && pr && pr->note) {
         char msg[600];
@@ -201,7 +203,7 @@ int sekit_job_record(struct sekit_pipeline *p, struct sekit_record_job *j,
                  d->size, sekit_seconds() - t0);
         pr->note(msg, pr->ctx);
     }
-    sekit_recorder_close(r);
+    sekit_job_writer_close(r);
     return rc;
 }
 

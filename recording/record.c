@@ -30,8 +30,8 @@
 #define PRED_AT (LABEL_AT + 4)
 #define LOGITS_AT (PRED_AT + 4)
 
-struct sekit_rec {
-    const struct sekit_rec_spec *spec;
+struct sekit_writer {
+    const struct sekit_writer_spec *spec;
     char *out, *journal_path;
     char *desc, *run_desc, *dataset_abs; /* the journal's description, the run's (in OUT) */
     struct sekit_journal j;
@@ -97,7 +97,7 @@ static char *absolute_path(const char *cwd, const char *p)
  * in another order). The dataset is named by its absolute path (dataset_abs): the same relative
  * path given in another directory is another dataset, and the image paths are resolved against the
  * directory of the run that finishes the file. */
-static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, size_t rec_bytes,
+static char *describe(const struct sekit_writer_spec *s, const char *dataset_abs, size_t rec_bytes,
                       int rank)
 {
     GString *g = g_string_new("");
@@ -123,7 +123,7 @@ static char *describe(const struct sekit_rec_spec *s, const char *dataset_abs, s
 }
 
 /* A failure after rows reached the journal: the message says the journal stays for --resume. */
-static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
+static int journal_kept(const struct sekit_writer *r, int rc, struct sekit_err *e)
 {
     if (!e) return rc;
     char msg[SEKIT_ERRMSG_MAX];
@@ -137,9 +137,9 @@ static int journal_kept(const struct sekit_rec *r, int rc, struct sekit_err *e)
 /* r->paths: the image paths as absolute paths, resolved against the working directory cwd of
  * this run (a resumed run resolves its own dataset path, which its description holds as an
  * absolute path: its rows name the same files). */
-static int absolute_paths(struct sekit_rec *r, const char *cwd, struct sekit_err *e)
+static int absolute_paths(struct sekit_writer *r, const char *cwd, struct sekit_err *e)
 {
-    const struct sekit_rec_spec *s = r->spec;
+    const struct sekit_writer_spec *s = r->spec;
     if (!s->paths) return SEKIT_OK;
     if (!(r->paths = calloc((size_t)s->n + 1, sizeof *r->paths)))
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
@@ -150,7 +150,7 @@ static int absolute_paths(struct sekit_rec *r, const char *cwd, struct sekit_err
 
 /* --resume found OUT: it must be a complete recording of this very run, whose description it
  * stores (compared as the journal's is). */
-static int check_finished(const struct sekit_rec *r, struct sekit_err *e)
+static int check_finished(const struct sekit_writer *r, struct sekit_err *e)
 {
     hid_t f;
     int64_t fv = -1;
@@ -249,9 +249,9 @@ static const char *launch_text(char *buf, size_t n, int ranks)
 
 /* Rank 0's (or the one process's) part of opening: the output directory, OUT, and the journals
  * of every rank count. Sets r->complete_already when --resume finds OUT complete. */
-static int open_shared(struct sekit_rec *r, int resume, int force, struct sekit_err *e)
+static int open_shared(struct sekit_writer *r, int resume, int force, struct sekit_err *e)
 {
-    const struct sekit_rec_spec *spec = r->spec;
+    const struct sekit_writer_spec *spec = r->spec;
     int rc = SEKIT_OK;
     char *dircopy = strdup(spec->out_path);
     const char *dir = dircopy ? dirname(dircopy) : ".";
@@ -301,13 +301,13 @@ static int open_shared(struct sekit_rec *r, int resume, int force, struct sekit_
     return SEKIT_OK;
 }
 
-int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
-                   int64_t *done, struct sekit_err *e)
+int sekit_writer_open(struct sekit_writer **out, const struct sekit_writer_spec *spec, int resume,
+                      int force, int64_t *done, struct sekit_err *e)
 {
     sekit_h5_init();
     *out = NULL;
     *done = 0;
-    struct sekit_rec *r = calloc(1, sizeof *r);
+    struct sekit_writer *r = calloc(1, sizeof *r);
     if (!r) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     r->j.fd = -1;
     r->spec = spec;
@@ -334,7 +334,7 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) {
         const int err = errno;
-        sekit_rec_close(r);
+        sekit_writer_close(r);
         return sekit_errf(e, SEKIT_EIO, "cannot resolve the dataset's path: %s", strerror(err));
     }
     r->dataset_abs = absolute_path(cwd, spec->dataset);
@@ -389,15 +389,15 @@ int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, in
     *out = r;
     return SEKIT_OK;
 fail:
-    sekit_rec_close(r);
+    sekit_writer_close(r);
     return rc;
 }
 
-int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t first, int nb,
-                     const int *labels, const int *predictions, const float *logits,
-                     struct sekit_err *e)
+int sekit_writer_append(struct sekit_writer *r, const struct sekit_model *m, int64_t first, int nb,
+                        const int *labels, const int *predictions, const float *logits,
+                        struct sekit_err *e)
 {
-    const struct sekit_rec_spec *s = r->spec;
+    const struct sekit_writer_spec *s = r->spec;
     SEKIT_ASSERT(!r->complete_already && first == r->lo + r->j.rows && first + nb <= r->hi);
     if ((size_t)nb > r->buf_rows) {
         free(r->buf);
@@ -453,7 +453,7 @@ static void h5rec_close(struct h5rec *h, int nb)
 
 /* Creates every dataset, scale and block attribute; -1 on an HDF5 failure. paths: the absolute
  * image paths, or NULL. */
-static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s,
+static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_writer_spec *s,
                         const char *const *paths)
 {
     const hsize_t N = (hsize_t)s->n;
@@ -497,7 +497,7 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
         if ((h->groups[g] = H5Gcreate2(f, gname[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
             return -1;
         for (int b = 0; !bad && b < nb; b++) {
-            const struct sekit_rec_block *bl = &s->blocks[b];
+            const struct sekit_writer_block *bl = &s->blocks[b];
             hid_t d = sekit_h5_dataset(h->groups[g], bl->name, H5T_IEEE_F32LE, N,
                                        (hsize_t)bl->channels, CHUNK_BYTES);
             h->blockd[g * nb + b] = d;
@@ -524,7 +524,7 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_rec_spec *s
 }
 
 /* The root attributes, written last; -1 on an HDF5 failure. */
-static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s, const char *run_desc)
+static int write_root_attrs(hid_t f, const struct sekit_writer_spec *s, const char *run_desc)
 {
     int64_t fv = SEKIT_RECORD_FORMAT_VERSION, n64 = s->n, pc = s->per_class,
             seed = (int64_t)s->seed, nk = s->num_classes;
@@ -559,7 +559,7 @@ static int write_root_attrs(hid_t f, const struct sekit_rec_spec *s, const char 
 
 /* Rows [first, first + n) of the run into dst: from the journal, or from the ranks' journals
  * that hold them. */
-static int read_rows(const struct sekit_rec *r, int64_t first, int64_t n, unsigned char *dst,
+static int read_rows(const struct sekit_writer *r, int64_t first, int64_t n, unsigned char *dst,
                      struct sekit_err *e)
 {
     if (!r->parts) return sekit_journal_read(&r->j, first, n, dst, e);
@@ -576,10 +576,10 @@ static int read_rows(const struct sekit_rec *r, int64_t first, int64_t n, unsign
 
 /* Streams the journal into the open datasets: labels, predictions and logits through HDF5, the
  * gate chunks through sekit_zchunks_write. */
-static int stream_journal(struct sekit_rec *r, const struct h5rec *h, const struct sekit_h5_out *o,
-                          struct sekit_err *e)
+static int stream_journal(struct sekit_writer *r, const struct h5rec *h,
+                          const struct sekit_h5_out *o, struct sekit_err *e)
 {
-    const struct sekit_rec_spec *s = r->spec;
+    const struct sekit_writer_spec *s = r->spec;
     const hsize_t N = (hsize_t)s->n;
     const int K = s->num_classes, nd = r->nd, maxp = 2 * sekit_threads();
     unsigned char *rows = malloc(r->rec_bytes * CONVERT_ROWS);
@@ -648,9 +648,9 @@ static int stream_journal(struct sekit_rec *r, const struct h5rec *h, const stru
 }
 
 /* Writes OUT's temporary from the journal (closed and checked; removed on failure). */
-static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err *e)
+static int convert(struct sekit_writer *r, struct sekit_h5_out *o, struct sekit_err *e)
 {
-    const struct sekit_rec_spec *s = r->spec;
+    const struct sekit_writer_spec *s = r->spec;
     const int nb = s->nblocks;
     struct h5rec h = {.groups = {-1, -1},
                       .sample = -1,
@@ -680,9 +680,9 @@ static int convert(struct sekit_rec *r, struct sekit_h5_out *o, struct sekit_err
 
 /* Rank 0 of several: opens every rank's journal for reading, each checked against the
  * description of that rank's rows and holding all of them. */
-static int open_parts(struct sekit_rec *r, struct sekit_err *e)
+static int open_parts(struct sekit_writer *r, struct sekit_err *e)
 {
-    const struct sekit_rec_spec *s = r->spec;
+    const struct sekit_writer_spec *s = r->spec;
     r->parts = calloc((size_t)r->ranks, sizeof *r->parts);
     r->part_paths = calloc((size_t)r->ranks, sizeof *r->part_paths);
     if (!r->parts || !r->part_paths) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
@@ -705,7 +705,7 @@ static int open_parts(struct sekit_rec *r, struct sekit_err *e)
     return SEKIT_OK;
 }
 
-int sekit_rec_seal(struct sekit_rec *r, struct sekit_err *e)
+int sekit_writer_seal(struct sekit_writer *r, struct sekit_err *e)
 {
     if (r->complete_already) return SEKIT_OK;
     SEKIT_ASSERT(r->j.rows == r->hi - r->lo);
@@ -713,7 +713,7 @@ int sekit_rec_seal(struct sekit_rec *r, struct sekit_err *e)
     return rc ? journal_kept(r, rc, e) : SEKIT_OK;
 }
 
-int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
+int sekit_writer_finish(struct sekit_writer *r, struct sekit_err *e)
 {
     if (r->complete_already) return SEKIT_OK;
     SEKIT_ASSERT(r->j.rows == r->hi - r->lo && (r->ranks == 1 || r->spec->rank == 0));
@@ -736,7 +736,7 @@ int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e)
     return SEKIT_OK;
 }
 
-void sekit_rec_abandon(struct sekit_rec *r)
+void sekit_writer_abandon(struct sekit_writer *r)
 {
     if (!r || !r->created || r->j.rows) return;
     sekit_journal_close(&r->j);
@@ -744,7 +744,7 @@ void sekit_rec_abandon(struct sekit_rec *r)
     r->created = 0;
 }
 
-void sekit_rec_close(struct sekit_rec *r)
+void sekit_writer_close(struct sekit_writer *r)
 {
     if (!r) return;
     sekit_journal_close(&r->j);

@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-struct sekit_rec_block {
+struct sekit_writer_block {
     char name[32], module[64];
     int stage, block, channels, reduced;
     int model_index; /* index for sekit_model_gate */
@@ -35,7 +35,7 @@ struct sekit_rec_block {
 
 /* What a recording is: written into the journal header (and compared on resume) and into the
  * HDF5 root attributes. Strings are borrowed for the writer's lifetime. */
-struct sekit_rec_spec {
+struct sekit_writer_spec {
     const char *out_path;
     const char *model_path, *model_sha256, *architecture;
     const char *dataset, *dataset_format, *split, *preprocessing;
@@ -52,20 +52,20 @@ struct sekit_rec_spec {
     const char *const *paths;    /* [n] for folder datasets, else NULL; stored absolute,
                                     relative ones joined to the working directory at open */
     int nblocks;
-    const struct sekit_rec_block *blocks;
+    const struct sekit_writer_block *blocks;
     int squeeze;
     int batch; /* images per forward pass: resuming restarts at a multiple of it, so a resumed
                   run of the same batch size batches images exactly as an uninterrupted one and
                   gives the same bits */
     /* An MPI job (dist/dist.h) of ranks > 1: this writer, rank `rank`, records rows
      * [bounds[rank], bounds[rank + 1]) into a journal of its own, OUT.journal.rank-R-of-N, and
-     * rank 0 converts every rank's journal, in rank order, into OUT (sekit_rec_finish). ranks 0
+     * rank 0 converts every rank's journal, in rank order, into OUT (sekit_writer_finish). ranks 0
      * or 1: one process records every row into OUT.journal. */
     int rank, ranks;
     const int64_t *bounds; /* [ranks + 1], from 0 to n */
 };
 
-struct sekit_rec;
+struct sekit_writer;
 
 /* Opens a recording. Without resume and force, an existing OUT or journal is refused. force
  * removes them first. resume continues OUT.journal (refusing one of another description) and
@@ -78,29 +78,29 @@ struct sekit_rec;
  * to check and remove: rank 0 opens first, and the other ranks only after it succeeded; each
  * rank then continues its own journal or, when it has none (a job killed before that rank made
  * one), starts it. *done is then a row of the rank's range. */
-int sekit_rec_open(struct sekit_rec **out, const struct sekit_rec_spec *spec, int resume, int force,
-                   int64_t *done, struct sekit_err *e);
+int sekit_writer_open(struct sekit_writer **out, const struct sekit_writer_spec *spec, int resume,
+                      int force, int64_t *done, struct sekit_err *e);
 /* After an open that failed on another rank: removes this rank's journal if this open created it
  * (it holds no rows), so that a new run does not find an interrupted one. */
-void sekit_rec_abandon(struct sekit_rec *r);
+void sekit_writer_abandon(struct sekit_writer *r);
 
 /* Appends rows [first, first + nb): labels (nb), predictions (nb), logits (nb, K) and, per
  * recorded block, gates and squeeze vectors read from the model after its forward pass. Rows must
  * come in order. */
-int sekit_rec_append(struct sekit_rec *r, const struct sekit_model *m, int64_t first, int nb,
-                     const int *labels, const int *predictions, const float *logits,
-                     struct sekit_err *e);
+int sekit_writer_append(struct sekit_writer *r, const struct sekit_model *m, int64_t first, int nb,
+                        const int *labels, const int *predictions, const float *logits,
+                        struct sekit_err *e);
 
 /* When all n rows are in: converts the journal to OUT atomically and removes the journal. With
- * ranks > 1 only rank 0 calls it, once every rank has called sekit_rec_seal: it converts the
+ * ranks > 1 only rank 0 calls it, once every rank has called sekit_writer_seal: it converts the
  * ranks' journals, in rank order, into OUT, then removes them all. */
-int sekit_rec_finish(struct sekit_rec *r, struct sekit_err *e);
+int sekit_writer_finish(struct sekit_writer *r, struct sekit_err *e);
 /* With ranks > 1, on every rank once its rows are all in: the journal reaches the disk (fsync),
  * where rank 0 reads it. */
-int sekit_rec_seal(struct sekit_rec *r, struct sekit_err *e);
+int sekit_writer_seal(struct sekit_writer *r, struct sekit_err *e);
 
 /* Releases r; an unfinished journal stays on disk for --resume. */
-void sekit_rec_close(struct sekit_rec *r);
+void sekit_writer_close(struct sekit_writer *r);
 
 /* SHA-256 of a file as 64 hex digits. */
 int sekit_sha256_file(const char *path, char hex[65], struct sekit_err *e);

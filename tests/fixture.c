@@ -198,7 +198,7 @@ int fixture_clean_failure(int st, int lines, const char *needle, const char *out
     return good;
 }
 
-void fixture_rec_blocks(const struct sekit_model *m, struct sekit_rec_block *blocks, int n)
+void fixture_rec_blocks(const struct sekit_model *m, struct sekit_writer_block *blocks, int n)
 {
     for (int k = 0; k < n; k++) {
         const struct sekit_se_info *s = sekit_model_se_info(m, k);
@@ -210,7 +210,7 @@ void fixture_rec_blocks(const struct sekit_model *m, struct sekit_rec_block *blo
     }
 }
 
-int fixture_rec_feed(struct sekit_model *m, struct sekit_rec *r, const float *inputs, int side,
+int fixture_rec_feed(struct sekit_model *m, struct sekit_writer *r, const float *inputs, int side,
                      const int *labels, const int *preds, int64_t from, int64_t to)
 {
     enum { BATCH = 8 };
@@ -221,7 +221,7 @@ int fixture_rec_feed(struct sekit_model *m, struct sekit_rec *r, const float *in
     for (int64_t first = from; !bad && first < to; first += BATCH) {
         const int nb = (int)(to - first < BATCH ? to - first : BATCH);
         sekit_model_forward(m, inputs + first * side * side, nb, lg);
-        if (sekit_rec_append(r, m, first, nb, labels + first, preds + first, lg, &e)) {
+        if (sekit_writer_append(r, m, first, nb, labels + first, preds + first, lg, &e)) {
             diag("%s", e.msg);
             bad = 1;
         }

@@ -7,14 +7,14 @@
 
 struct sekit_model *fixture_small_model(int width, int classes, uint64_t seed);
 
-struct sekit_rec;
-struct sekit_rec_block;
+struct sekit_writer;
+struct sekit_writer_block;
 /* blocks[0..n) describe the model's first n SE blocks as the recorder takes them. */
-void fixture_rec_blocks(const struct sekit_model *m, struct sekit_rec_block *blocks, int n);
+void fixture_rec_blocks(const struct sekit_model *m, struct sekit_writer_block *blocks, int n);
 /* Runs rows [from, to) of inputs (rows of side x side, one channel) through m in batches of at
  * most 8 from `from`, as the pipeline runs a range, and appends them to r with their labels and
  * predictions; 0 when every append succeeded, else 1 with the message as a diagnostic. */
-int fixture_rec_feed(struct sekit_model *m, struct sekit_rec *r, const float *inputs, int side,
+int fixture_rec_feed(struct sekit_model *m, struct sekit_writer *r, const float *inputs, int side,
                      const int *labels, const int *preds, int64_t from, int64_t to);
 
 /* The whole file at path, malloc'd with a NUL after it (*len its size); NULL when unreadable. */

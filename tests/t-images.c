@@ -217,11 +217,11 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* presets: what they resolve to, how they describe it, and the Caffe one end to end */
 
-static int resolve(struct sekit_pp_resolved *r, const struct sekit_model *m, const char *model_path,
-                   const struct sekit_ds *ds, const char *preset, int resize, int crop,
-                   struct sekit_err *e)
+static int resolve(struct sekit_preproc_resolved *r, const struct sekit_model *m,
+                   const char *model_path, const struct sekit_ds *ds, const char *preset,
+                   int resize, int crop, struct sekit_err *e)
 {
-    struct sekit_pp_request rq = {.preset = preset, .resize = resize, .crop = crop};
+    struct sekit_preproc_request rq = {.preset = preset, .resize = resize, .crop = crop};
     return sekit_preproc_resolve(r, m, model_path, ds, &rq, e);
 }
 
@@ -253,14 +253,14 @@ static void presets(void)
         {"caffe", "resize=256 crop=224 size=224 interpolation=bilinear (Pillow) channels=3 "
                   "order=BGR range=0-255 mean=104,117,123 std=1,1,1"},
     };
-    struct sekit_pp_resolved r;
+    struct sekit_preproc_resolved r;
     for (int k = 0; k < 3; k++) {
         int rc = resolve(&r, m, model_path, ds, want[k].preset, 0, 0, &e);
         if (ok(rc == SEKIT_OK, "preset %s resolves: %s", want[k].preset, rc ? e.msg : "ok"))
             is_str(r.desc, want[k].desc, "preset %s describes itself", want[k].preset);
     }
     ok(resolve(&r, m, model_path, ds, NULL, 0, 0, &e) == SEKIT_OK &&
-           strcmp(r.desc, want[0].desc) == 0 && r.interp_from == SEKIT_PP_PRESET,
+           strcmp(r.desc, want[0].desc) == 0 && r.interp_from == SEKIT_PREPROC_PRESET,
        "a timm-layout model on a folder gets the timm preset (%s)", r.desc);
 
     /* timm's config.json: crop = input size, resize = floor(crop / crop_pct), its filter */
@@ -268,7 +268,8 @@ static void presets(void)
                   "\"interpolation\": \"bilinear\"}");
     int rc = resolve(&r, m, model_path, ds, NULL, 0, 0, &e);
     ok(rc == SEKIT_OK && r.pp.resize == 36 && r.pp.crop == 32 && !r.pp.bicubic &&
-           r.interp_from == SEKIT_PP_CONFIG && strstr(r.desc, "interpolation=bilinear (Pillow)"),
+           r.interp_from == SEKIT_PREPROC_CONFIG &&
+           strstr(r.desc, "interpolation=bilinear (Pillow)"),
        "config.json: resize 36, crop 32, bilinear from config.json (%s)", rc ? e.msg : r.desc);
     spit_str(cfg, "{\"interpolation\": \"lanczos\"}");
     rc = resolve(&r, m, model_path, ds, NULL, 0, 0, &e);

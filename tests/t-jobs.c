@@ -59,8 +59,8 @@ static const char *model_with_meta(const char *name, const char *key, const char
 }
 
 /* Opens model on the fixture data with request rq; returns the status, e and r filled. */
-static int resolve(const char *path, const struct sekit_pp_request *rq, struct sekit_pp_resolved *r,
-                   struct sekit_err *e)
+static int resolve(const char *path, const struct sekit_preproc_request *rq,
+                   struct sekit_preproc_resolved *r, struct sekit_err *e)
 {
     struct sekit_pipeline_opts o;
     sekit_pipeline_defaults(&o, path);
@@ -75,14 +75,15 @@ static int resolve(const char *path, const struct sekit_pp_request *rq, struct s
 
 static void preproc(void)
 {
-    struct sekit_pp_resolved r;
+    struct sekit_preproc_resolved r;
     struct sekit_err e = {0};
-    struct sekit_pp_request rq = {0};
+    struct sekit_preproc_request rq = {0};
     is_int(resolve(model, &rq, &r, &e), SEKIT_OK, "the bundled model resolves: %s", e.msg);
-    ok(r.pp.crop == 28 && r.crop_from == SEKIT_PP_METADATA && r.mean_from == SEKIT_PP_METADATA &&
-           fabsf(r.pp.mean[0] - 0.286041f) < 1e-7f && r.size == 28,
+    ok(r.pp.crop == 28 && r.crop_from == SEKIT_PREPROC_METADATA &&
+           r.mean_from == SEKIT_PREPROC_METADATA && fabsf(r.pp.mean[0] - 0.286041f) < 1e-7f &&
+           r.size == 28,
        "crop 28 and mean 0.286041 from the metadata (got crop %d from %s)", r.pp.crop,
-       sekit_pp_source_name(r.crop_from));
+       sekit_preproc_source_name(r.crop_from));
     is_str(r.sources,
            "resize from default, crop from metadata, mean from metadata, std from metadata, "
            "interpolation from default",
@@ -90,12 +91,12 @@ static void preproc(void)
 
     rq.nmean = 1, rq.mean[0] = 0.5, rq.crop = 24;
     resolve(model, &rq, &r, &e);
-    ok(r.pp.mean[0] == 0.5f && r.mean_from == SEKIT_PP_OPTION && r.pp.crop == 24 &&
-           r.crop_from == SEKIT_PP_OPTION && r.size == 24,
+    ok(r.pp.mean[0] == 0.5f && r.mean_from == SEKIT_PREPROC_OPTION && r.pp.crop == 24 &&
+           r.crop_from == SEKIT_PREPROC_OPTION && r.size == 24,
        "the request overrides the metadata");
 
     static const struct {
-        struct sekit_pp_request rq;
+        struct sekit_preproc_request rq;
         int code;
         const char *msg;
     } bad[] = {
@@ -136,7 +137,7 @@ static void preproc(void)
         {"m_size", "input_size", "29", "crop 29 (from metadata) is larger than the 28x28 images"},
         {"m_inf", "mean", "inf", "__metadata__: mean value inf is not a finite number"},
     };
-    struct sekit_pp_request none = {0};
+    struct sekit_preproc_request none = {0};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
         e = (struct sekit_err){0};
         const char *path = model_with_meta(meta[i].dir, meta[i].key, meta[i].value);

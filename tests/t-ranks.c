@@ -23,43 +23,44 @@ static int labels[N], preds[N];
 static const char *names[4] = {"a", "b", "c", "d"};
 static int sel[2] = {0, 2};
 static int64_t sidx[N];
-static struct sekit_rec_block blocks[4];
+static struct sekit_writer_block blocks[4];
 /* the whole batches of the one-process run split as sekit_dist_range_batches splits them: 5
  * batches, 2 + 2 + 1 */
 static const int64_t bounds[RANKS + 1] = {0, 16, 32, N}, bounds2[3] = {0, 24, N};
 
-static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, int rank, int ranks)
+static struct sekit_writer_spec spec(const struct sekit_model *m, const char *out, int rank,
+                                     int ranks)
 {
     fixture_rec_blocks(m, blocks, 4);
     for (int i = 0; i < N; i++)
         sidx[i] = 100 + i;
-    return (struct sekit_rec_spec){.out_path = out,
-                                   .model_path = "synthetic",
-                                   .model_sha256 = "00",
-                                   .architecture = "small",
-                                   .dataset = "memory",
-                                   .dataset_format = "none",
-                                   .split = "test",
-                                   .preprocessing = "none",
-                                   .num_classes = 4,
-                                   .class_names = names,
-                                   .nsel_classes = 2,
-                                   .sel_classes = sel,
-                                   .n = N,
-                                   .sample_index = sidx,
-                                   .nblocks = 4,
-                                   .blocks = blocks,
-                                   .squeeze = 1,
-                                   .batch = B,
-                                   .rank = rank,
-                                   .ranks = ranks,
-                                   .bounds = ranks == RANKS ? bounds
-                                             : ranks == 2   ? bounds2
-                                                            : NULL};
+    return (struct sekit_writer_spec){.out_path = out,
+                                      .model_path = "synthetic",
+                                      .model_sha256 = "00",
+                                      .architecture = "small",
+                                      .dataset = "memory",
+                                      .dataset_format = "none",
+                                      .split = "test",
+                                      .preprocessing = "none",
+                                      .num_classes = 4,
+                                      .class_names = names,
+                                      .nsel_classes = 2,
+                                      .sel_classes = sel,
+                                      .n = N,
+                                      .sample_index = sidx,
+                                      .nblocks = 4,
+                                      .blocks = blocks,
+                                      .squeeze = 1,
+                                      .batch = B,
+                                      .rank = rank,
+                                      .ranks = ranks,
+                                      .bounds = ranks == RANKS ? bounds
+                                                : ranks == 2   ? bounds2
+                                                               : NULL};
 }
 
 /* Rows [from, to) in batches of B from `from`, as the pipeline runs a rank's rows. */
-static int feed(struct sekit_model *m, struct sekit_rec *r, int64_t from, int64_t to)
+static int feed(struct sekit_model *m, struct sekit_writer *r, int64_t from, int64_t to)
 {
     return fixture_rec_feed(m, r, inputs, H, labels, preds, from, to);
 }
@@ -122,15 +123,15 @@ static int exists(const char *dir, const char *name)
 }
 
 /* The ranks' writers: rank 0 opens first (it checks the shared files), then the others. */
-static int open_ranks(struct sekit_rec_spec *s, struct sekit_rec **r, int64_t *done, int resume,
-                      int force, struct sekit_err *e)
+static int open_ranks(struct sekit_writer_spec *s, struct sekit_writer **r, int64_t *done,
+                      int resume, int force, struct sekit_err *e)
 {
     for (int k = 0; k < RANKS; k++) {
-        int rc = sekit_rec_open(&r[k], &s[k], resume, force, &done[k], e);
+        int rc = sekit_writer_open(&r[k], &s[k], resume, force, &done[k], e);
         if (rc) {
             diag("rank %d: %s", k, e->msg);
             for (int j = 0; j < k; j++)
-                sekit_rec_close(r[j]);
+                sekit_writer_close(r[j]);
             return rc;
         }
     }
@@ -155,17 +156,17 @@ int main(void)
     snprintf(run, sizeof run, "%s/run.h5", dir);
 
     /* the one-process recording */
-    struct sekit_rec_spec s1 = spec(m, one, 0, 1);
-    struct sekit_rec *r1 = NULL;
+    struct sekit_writer_spec s1 = spec(m, one, 0, 1);
+    struct sekit_writer *r1 = NULL;
     int64_t d1 = -1;
-    ok(sekit_rec_open(&r1, &s1, 0, 0, &d1, &e) == 0 && feed(m, r1, 0, N) == 0 &&
-           sekit_rec_finish(r1, &e) == 0,
+    ok(sekit_writer_open(&r1, &s1, 0, 0, &d1, &e) == 0 && feed(m, r1, 0, N) == 0 &&
+           sekit_writer_finish(r1, &e) == 0,
        "the one-process recording: %s", e.msg);
-    sekit_rec_close(r1);
+    sekit_writer_close(r1);
 
     /* three ranks: each its rows into its own journal, then rank 0 converts them */
-    struct sekit_rec_spec s[RANKS];
-    struct sekit_rec *r[RANKS];
+    struct sekit_writer_spec s[RANKS];
+    struct sekit_writer *r[RANKS];
     int64_t done[RANKS];
     for (int k = 0; k < RANKS; k++)
         s[k] = spec(m, run, k, RANKS);
@@ -177,12 +178,12 @@ int main(void)
            "each has its journal, RUN.h5.journal.rank-R-of-3");
         int fed = 1;
         for (int k = 0; k < RANKS; k++)
-            fed &= feed(m, r[k], bounds[k], bounds[k + 1]) == 0 && sekit_rec_seal(r[k], &e) == 0;
+            fed &= feed(m, r[k], bounds[k], bounds[k + 1]) == 0 && sekit_writer_seal(r[k], &e) == 0;
         ok(fed, "each appends its rows and seals its journal");
         ok(!exists(dir, "run.h5"), "no run.h5 before rank 0 converts");
-        ok(sekit_rec_finish(r[0], &e) == 0, "rank 0 converts the three journals: %s", e.msg);
+        ok(sekit_writer_finish(r[0], &e) == 0, "rank 0 converts the three journals: %s", e.msg);
         for (int k = 0; k < RANKS; k++)
-            sekit_rec_close(r[k]);
+            sekit_writer_close(r[k]);
         ok(same_recording(one, run), "the file equals the one-process recording, every dataset");
         ok(!exists(dir, "run.h5.journal.rank-0-of-3") &&
                !exists(dir, "run.h5.journal.rank-1-of-3") &&
@@ -195,20 +196,20 @@ int main(void)
     if (ok(open_ranks(s, r, done, 0, 0, &e) == 0, "a new run of three writers opens")) {
         const int fed = feed(m, r[0], 0, 11) == 0 && feed(m, r[2], 32, N) == 0;
         for (int k = 0; k < RANKS; k++)
-            sekit_rec_close(r[k]);
+            sekit_writer_close(r[k]);
         ok(fed, "then stops, its journals kept");
     }
-    struct sekit_rec_spec s2 = spec(m, run, 0, 2), sone = spec(m, run, 0, 1);
-    struct sekit_rec *x = NULL;
+    struct sekit_writer_spec s2 = spec(m, run, 0, 2), sone = spec(m, run, 0, 1);
+    struct sekit_writer *x = NULL;
     int64_t dx;
-    ok(sekit_rec_open(&x, &sone, 1, 0, &dx, &e) == SEKIT_EINVAL &&
+    ok(sekit_writer_open(&x, &sone, 1, 0, &dx, &e) == SEKIT_EINVAL &&
            strstr(e.msg,
                   "the interrupted run had 3 ranks, this one has 1 (resume with mpirun -n 3"),
        "--resume of three ranks' journals by one process is refused: %s", e.msg);
-    ok(sekit_rec_open(&x, &s2, 1, 0, &dx, &e) == SEKIT_EINVAL &&
+    ok(sekit_writer_open(&x, &s2, 1, 0, &dx, &e) == SEKIT_EINVAL &&
            strstr(e.msg, "the interrupted run had 3 ranks, this one has 2"),
        "--resume with two ranks is refused: %s", e.msg);
-    ok(sekit_rec_open(&x, &s2, 0, 0, &dx, &e) == SEKIT_EINVAL &&
+    ok(sekit_writer_open(&x, &s2, 0, 0, &dx, &e) == SEKIT_EINVAL &&
            strstr(e.msg, "an interrupted recording is in progress"),
        "a new run of two ranks is refused while they are there: %s", e.msg);
     if (ok(open_ranks(s, r, done, 1, 0, &e) == 0, "--resume with three ranks opens")) {
@@ -218,10 +219,10 @@ int main(void)
         e = (struct sekit_err){0};
         int fed = 1;
         for (int k = 0; k < RANKS; k++)
-            fed &= feed(m, r[k], done[k], bounds[k + 1]) == 0 && sekit_rec_seal(r[k], &e) == 0;
-        ok(fed && sekit_rec_finish(r[0], &e) == 0, "and finishes: %s", e.msg);
+            fed &= feed(m, r[k], done[k], bounds[k + 1]) == 0 && sekit_writer_seal(r[k], &e) == 0;
+        ok(fed && sekit_writer_finish(r[0], &e) == 0, "and finishes: %s", e.msg);
         for (int k = 0; k < RANKS; k++)
-            sekit_rec_close(r[k]);
+            sekit_writer_close(r[k]);
         ok(same_recording(one, run), "the resumed file equals the one-process recording");
     }
 
@@ -230,22 +231,22 @@ int main(void)
     if (ok(open_ranks(s, r, done, 0, 0, &e) == 0, "three writers open again")) {
         int fed = 1;
         for (int k = 0; k < RANKS; k++)
-            fed &= feed(m, r[k], bounds[k], bounds[k + 1]) == 0 && sekit_rec_seal(r[k], &e) == 0;
+            fed &= feed(m, r[k], bounds[k], bounds[k + 1]) == 0 && sekit_writer_seal(r[k], &e) == 0;
         char j1[1200];
         snprintf(j1, sizeof j1, "%s.journal.rank-1-of-3", run);
         struct stat sb;
         fed &= stat(j1, &sb) == 0 && truncate(j1, sb.st_size - 1) == 0;
-        ok(fed && sekit_rec_finish(r[0], &e) == SEKIT_EFORMAT && strstr(e.msg, j1) &&
+        ok(fed && sekit_writer_finish(r[0], &e) == SEKIT_EFORMAT && strstr(e.msg, j1) &&
                strstr(e.msg, "kept: rerun with --resume") && !exists(dir, "run.h5"),
            "a journal one byte short is refused, naming it, and no file is written: %s", e.msg);
         for (int k = 0; k < RANKS; k++)
-            sekit_rec_close(r[k]);
+            sekit_writer_close(r[k]);
     }
     e = (struct sekit_err){0};
-    ok(sekit_rec_open(&x, &sone, 0, 1, &dx, &e) == 0 &&
+    ok(sekit_writer_open(&x, &sone, 0, 1, &dx, &e) == 0 &&
            !exists(dir, "run.h5.journal.rank-0-of-3") && !exists(dir, "run.h5.journal.rank-2-of-3"),
        "--force removes the journals of every rank count: %s", e.msg);
-    sekit_rec_close(x);
+    sekit_writer_close(x);
     sekit_model_free(m);
     return tap_done();
 }

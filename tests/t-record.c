@@ -56,7 +56,7 @@ static void fill(struct sekit_model *m)
 static const char *names[4] = {"a", "b", "c", "d"};
 static int sel[2] = {0, 2};
 static int64_t sidx[N];
-static struct sekit_rec_block blocks[4];
+static struct sekit_writer_block blocks[4];
 /* image paths as a dataset may give them (relative, doubled slashes, ".", ".."), and the
  * absolute paths the file must hold */
 static char path_buf[N][64], want_path[N][PATH_MAX + 64];
@@ -85,37 +85,37 @@ static void make_paths(void)
     }
 }
 
-static struct sekit_rec_spec spec(const struct sekit_model *m, const char *out, int squeeze)
+static struct sekit_writer_spec spec(const struct sekit_model *m, const char *out, int squeeze)
 {
     fixture_rec_blocks(m, blocks, 4);
     for (int i = 0; i < N; i++)
         sidx[i] = 100 + i;
     make_paths();
-    return (struct sekit_rec_spec){.out_path = out,
-                                   .model_path = "synthetic",
-                                   .model_sha256 = "00",
-                                   .architecture = "small",
-                                   .dataset = "memory",
-                                   .dataset_format = "none",
-                                   .split = "test",
-                                   .preprocessing = "none",
-                                   .num_classes = 4,
-                                   .class_names = names,
-                                   .nsel_classes = 2,
-                                   .sel_classes = sel,
-                                   .per_class = 0,
-                                   .seed = 0,
-                                   .n = N,
-                                   .sample_index = sidx,
-                                   .paths = paths,
-                                   .nblocks = 4,
-                                   .blocks = blocks,
-                                   .squeeze = squeeze,
-                                   .batch = B};
+    return (struct sekit_writer_spec){.out_path = out,
+                                      .model_path = "synthetic",
+                                      .model_sha256 = "00",
+                                      .architecture = "small",
+                                      .dataset = "memory",
+                                      .dataset_format = "none",
+                                      .split = "test",
+                                      .preprocessing = "none",
+                                      .num_classes = 4,
+                                      .class_names = names,
+                                      .nsel_classes = 2,
+                                      .sel_classes = sel,
+                                      .per_class = 0,
+                                      .seed = 0,
+                                      .n = N,
+                                      .sample_index = sidx,
+                                      .paths = paths,
+                                      .nblocks = 4,
+                                      .blocks = blocks,
+                                      .squeeze = squeeze,
+                                      .batch = B};
 }
 
 /* Feeds rows [from, to) through the model and the writer. */
-static int feed(struct sekit_model *m, struct sekit_rec *r, int from, int to)
+static int feed(struct sekit_model *m, struct sekit_writer *r, int from, int to)
 {
     return fixture_rec_feed(m, r, inputs, H, labels, preds, from, to);
 }
@@ -209,16 +209,16 @@ static void check_file(const char *path, const char *what, const struct sekit_mo
 }
 
 struct finish_job {
-    struct sekit_rec *r;
+    struct sekit_writer *r;
 };
 
 static int finish_job(void *ctx, struct sekit_err *e)
 {
-    return sekit_rec_finish(((struct finish_job *)ctx)->r, e);
+    return sekit_writer_finish(((struct finish_job *)ctx)->r, e);
 }
 
 struct journal_job {
-    struct sekit_rec *r;
+    struct sekit_writer *r;
     struct sekit_model *m;
 };
 
@@ -231,21 +231,21 @@ static int journal_job(void *ctx, struct sekit_err *e)
     for (int first = 0; !rc && first < N; first += B) {
         int nb = N - first < B ? N - first : B;
         sekit_model_forward(j->m, inputs + first * H * H, nb, lg);
-        rc = sekit_rec_append(j->r, j->m, first, nb, labels + first, preds + first, lg, e);
+        rc = sekit_writer_append(j->r, j->m, first, nb, labels + first, preds + first, lg, e);
     }
     return rc;
 }
 
 struct open_job {
-    struct sekit_rec_spec *s;
+    struct sekit_writer_spec *s;
 };
 
 static int open_job(void *ctx, struct sekit_err *e)
 {
-    struct sekit_rec *r = NULL;
+    struct sekit_writer *r = NULL;
     int64_t done;
-    int rc = sekit_rec_open(&r, ((struct open_job *)ctx)->s, 0, 1, &done, e);
-    sekit_rec_close(r);
+    int rc = sekit_writer_open(&r, ((struct open_job *)ctx)->s, 0, 1, &done, e);
+    sekit_writer_close(r);
     return rc;
 }
 
@@ -256,23 +256,23 @@ static void failures(struct sekit_model *m)
     char out[700], journal[720], rodir[600];
     snprintf(out, sizeof out, "%s/limited.h5", tap_tmpdir());
     snprintf(journal, sizeof journal, "%s.journal", out);
-    struct sekit_rec_spec s = spec(m, out, 1);
-    struct sekit_rec *r = NULL;
+    struct sekit_writer_spec s = spec(m, out, 1);
+    struct sekit_writer *r = NULL;
     struct sekit_err e = {0};
     int64_t done;
     struct failenv_result res;
     const long limits[2] = {2048, 40 * 1024};
     for (int i = 0; i < 2; i++) {
-        if (!ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == 0 && feed(m, r, 0, N) == 0,
+        if (!ok(sekit_writer_open(&r, &s, 0, 1, &done, &e) == 0 && feed(m, r, 0, N) == 0,
                 "limit %ld: every row in the journal", limits[i]))
             return;
         struct finish_job j = {r};
         if (failenv_run(FAILENV_FSIZE, limits[i], finish_job, &j, &res)) {
             skip("no child process");
-            sekit_rec_close(r);
+            sekit_writer_close(r);
             continue;
         }
-        sekit_rec_close(r);
+        sekit_writer_close(r);
         ok(!res.crashed && res.status == SEKIT_EIO,
            "limit %ld: finishing fails with SEKIT_EIO, no crash (status %d)", limits[i],
            res.status);
@@ -286,14 +286,14 @@ static void failures(struct sekit_model *m)
         ok(access(out, F_OK) != 0 && !fixture_tmp_left(out) && access(journal, F_OK) == 0,
            "limit %ld: no recording, no .tmp, the journal kept", limits[i]);
     }
-    ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == 0 && done == N - N % B,
+    ok(sekit_writer_open(&r, &s, 1, 0, &done, &e) == 0 && done == N - N % B,
        "--resume continues the kept journal after its last whole batch");
-    ok(feed(m, r, (int)done, N) == 0 && sekit_rec_finish(r, &e) == 0, "and finishes the file");
-    sekit_rec_close(r);
+    ok(feed(m, r, (int)done, N) == 0 && sekit_writer_finish(r, &e) == 0, "and finishes the file");
+    sekit_writer_close(r);
     check_file(out, "finished after a failed write", m);
 
     /* the journal itself hits the limit */
-    if (!ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == 0, "a new run opens")) return;
+    if (!ok(sekit_writer_open(&r, &s, 0, 1, &done, &e) == 0, "a new run opens")) return;
     struct journal_job jj = {r, m};
     if (failenv_run(FAILENV_FSIZE, 4096, journal_job, &jj, &res)) {
         skip("no child process");
@@ -302,7 +302,7 @@ static void failures(struct sekit_model *m)
                strstr(res.msg, "it is kept: rerun with --resume"),
            "the journal at the limit: SEKIT_EIO, the journal is kept: %s", res.msg);
     }
-    sekit_rec_close(r);
+    sekit_writer_close(r);
 
     snprintf(rodir, sizeof rodir, "%s/ro", tap_tmpdir());
     snprintf(out, sizeof out, "%s/run.h5", rodir);
@@ -328,25 +328,27 @@ int main(void)
     snprintf(out, sizeof out, "%s/run.h5", tap_tmpdir());
     snprintf(journal, sizeof journal, "%s.journal", out);
 
-    struct sekit_rec_spec s = spec(m, out, 1);
-    struct sekit_rec *r = NULL;
+    struct sekit_writer_spec s = spec(m, out, 1);
+    struct sekit_writer *r = NULL;
     int64_t done = -1;
-    ok(sekit_rec_open(&r, &s, 0, 0, &done, &e) == SEKIT_OK && done == 0, "a new recording opens");
+    ok(sekit_writer_open(&r, &s, 0, 0, &done, &e) == SEKIT_OK && done == 0,
+       "a new recording opens");
     ok(access(out, F_OK) != 0 && access(journal, F_OK) == 0,
        "while it runs only the journal exists");
-    ok(feed(m, r, 0, N) == 0 && sekit_rec_finish(r, &e) == SEKIT_OK, "all rows appended, finished");
-    sekit_rec_close(r);
+    ok(feed(m, r, 0, N) == 0 && sekit_writer_finish(r, &e) == SEKIT_OK,
+       "all rows appended, finished");
+    sekit_writer_close(r);
     ok(access(out, F_OK) == 0 && access(journal, F_OK) != 0, "then the file, and no journal");
     check_file(out, "uninterrupted", m);
 
-    ok(sekit_rec_open(&r, &s, 0, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "--force"),
+    ok(sekit_writer_open(&r, &s, 0, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "--force"),
        "an existing recording is not overwritten: %s", e.msg);
-    ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK && done == N,
+    ok(sekit_writer_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK && done == N,
        "--resume of a complete file has nothing to do");
-    sekit_rec_close(r);
+    sekit_writer_close(r);
     /* the file stores its run's description: --resume of another run is refused, as for the
      * journal (it used to compare the image count alone) */
-    struct sekit_rec_spec reseeded = s;
+    struct sekit_writer_spec reseeded = s;
     reseeded.seed = 5;
     char want[900];
     snprintf(want, sizeof want,
@@ -354,7 +356,7 @@ int main(void)
              "--force to start over)",
              out);
     r = NULL;
-    ok(sekit_rec_open(&r, &reseeded, 1, 0, &done, &e) == SEKIT_EINVAL && !r,
+    ok(sekit_writer_open(&r, &reseeded, 1, 0, &done, &e) == SEKIT_EINVAL && !r,
        "--resume of a complete file of another seed is refused");
     is_str(e.msg, want, "the message names the item that differs");
     /* a class name longer than the readers take is refused before any row is recorded */
@@ -363,11 +365,11 @@ int main(void)
         memset(longname, 'x', SEKIT_CLASS_NAME_MAX + 1);
         longname[SEKIT_CLASS_NAME_MAX + 1] = 0;
         const char *lnames[4] = {"a", longname, "c", "d"};
-        struct sekit_rec_spec ls = s;
+        struct sekit_writer_spec ls = s;
         snprintf(lout, sizeof lout, "%s/longname.h5", tap_tmpdir());
         ls.out_path = lout;
         ls.class_names = lnames;
-        ok(sekit_rec_open(&r, &ls, 0, 0, &done, &e) == SEKIT_EINVAL && !r &&
+        ok(sekit_writer_open(&r, &ls, 0, 0, &done, &e) == SEKIT_EINVAL && !r &&
                access(lout, F_OK) != 0,
            "a class name of %d bytes is refused, nothing written", SEKIT_CLASS_NAME_MAX + 1);
         is_str(e.msg, "class 1 has a name of 1025 bytes; a recording holds at most 1024",
@@ -376,39 +378,39 @@ int main(void)
     }
 
     /* interrupted in the third batch's write: 2 whole batches, 4 rows and a torn half row */
-    ok(sekit_rec_open(&r, &s, 0, 1, &done, &e) == SEKIT_OK && access(out, F_OK) != 0,
+    ok(sekit_writer_open(&r, &s, 0, 1, &done, &e) == SEKIT_OK && access(out, F_OK) != 0,
        "--force removes the old file");
     feed(m, r, 0, 16);
     struct stat st16, st24;
     stat(journal, &st16);
     feed(m, r, 16, 24);
     stat(journal, &st24);
-    sekit_rec_close(r);
+    sekit_writer_close(r);
     off_t rec = (st24.st_size - st16.st_size) / 8;
     ok(truncate(journal, st16.st_size + 4 * rec + rec / 2) == 0, "journal torn mid-record");
-    ok(sekit_rec_open(&r, &s, 0, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "--resume"),
+    ok(sekit_writer_open(&r, &s, 0, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "--resume"),
        "an interrupted run is not silently restarted: %s", e.msg);
-    struct sekit_rec_spec other = s;
+    struct sekit_writer_spec other = s;
     other.seed = 5;
-    ok(sekit_rec_open(&r, &other, 1, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "seed=5"),
+    ok(sekit_writer_open(&r, &other, 1, 0, &done, &e) == SEKIT_EINVAL && strstr(e.msg, "seed=5"),
        "--resume refuses another run's journal: %s", e.msg);
     /* the dataset "memory" is a relative path: from another directory it is another dataset,
      * whose images would get other absolute paths */
     char here[PATH_MAX];
     const int moved = getcwd(here, sizeof here) && chdir(tap_tmpdir()) == 0;
-    ok(moved && sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_EINVAL &&
+    ok(moved && sekit_writer_open(&r, &s, 1, 0, &done, &e) == SEKIT_EINVAL &&
            strstr(e.msg, "dataset=") && strstr(e.msg, tap_tmpdir()),
        "--resume from another directory refuses the same relative dataset path: %s", e.msg);
     if (moved && chdir(here) != 0) diag("cannot return to %s", here);
-    ok(sekit_rec_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK, "--resume opens the journal");
+    ok(sekit_writer_open(&r, &s, 1, 0, &done, &e) == SEKIT_OK, "--resume opens the journal");
     is_int(done, 16, "it continues after the last whole batch (16 rows)");
-    ok(feed(m, r, 16, N) == 0 && sekit_rec_finish(r, &e) == SEKIT_OK, "resumed run finishes");
-    sekit_rec_close(r);
+    ok(feed(m, r, 16, N) == 0 && sekit_writer_finish(r, &e) == SEKIT_OK, "resumed run finishes");
+    sekit_writer_close(r);
     check_file(out, "resumed", m);
 
     snprintf(out, sizeof out, "/nonexistent-dir/run.h5");
     s.out_path = out;
-    ok(sekit_rec_open(&r, &s, 0, 0, &done, &e) == SEKIT_EIO && strstr(e.msg, "/nonexistent-dir"),
+    ok(sekit_writer_open(&r, &s, 0, 0, &done, &e) == SEKIT_EIO && strstr(e.msg, "/nonexistent-dir"),
        "a missing output directory is named: %s", e.msg);
     failures(m);
     sekit_model_free(m);

@@ -17,7 +17,7 @@
 static void read_blocks(const struct sekit_recording *r, const char *group)
 {
     for (int b = 0; b < r->nblocks; b++) {
-        const struct sekit_rec_block_info *bi = &r->blocks[b];
+        const struct sekit_recording_block *bi = &r->blocks[b];
         FZ_CHECK(bi->channels >= 1);
         if (r->n > MAX_FLOATS / bi->channels) continue;
         float *dst = malloc((size_t)r->n * (size_t)bi->channels * sizeof *dst);
