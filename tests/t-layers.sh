@@ -6,14 +6,8 @@
 set -u
 src=${SEKIT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 check=$src/tools/check-layers
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { # ok COND-STATUS DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+# shellcheck source=tests/tap.sh
+. "$src/tests/tap.sh"
 
 sh "$check" "$src" >"$tmp/out" 2>&1
 st=$?

@@ -9,14 +9,8 @@ set -u
 src=${SEKIT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 lib=${SEKIT_LIBRARY:-$src/build/libsekit.so}
 cc=${CC:-cc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { # ok COND-STATUS DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+# shellcheck source=tests/tap.sh
+. "$src/tests/tap.sh"
 if ! command -v nm >/dev/null || ! command -v readelf >/dev/null; then
     echo "1..0 # SKIP nm or readelf absent (binutils)"
     exit 0
