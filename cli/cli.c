@@ -64,22 +64,26 @@ static void note(const char *msg, void *ctx)
     fflush(stderr);
 }
 
+/* "stage 2 of 5: NAME" or "pass 1 of 2: NAME" as a note */
+static void announce(struct cli_progress *c, const char *what, int k, int n, const char *name)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s %d of %d: %s", what, k, n, name);
+    note(msg, c);
+}
+
 static void stage_begin(int k, int n, const char *name, int64_t after, void *ctx)
 {
     struct cli_progress *c = ctx;
     sekit_meter_stage(&c->meter, k, n, name, after);
-    char msg[160];
-    snprintf(msg, sizeof msg, "stage %d of %d: %s", k, n, name);
-    note(msg, c);
+    announce(c, "stage", k, n, name);
 }
 
 static void pass_begin(int k, int n, const char *name, int64_t after, void *ctx)
 {
     struct cli_progress *c = ctx;
     sekit_meter_pass(&c->meter, k, n, name, after);
-    char msg[160];
-    snprintf(msg, sizeof msg, "pass %d of %d: %s", k, n, name);
-    note(msg, c);
+    announce(c, "pass", k, n, name);
 }
 
 const struct sekit_progress *cli_progress(struct cli_progress *c, const char *cmd, int quiet)
