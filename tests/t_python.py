@@ -129,8 +129,9 @@ def mirror_check(tmp):
     with open(lib, "w") as f:
         f.write(changed)
     code = "import sekit; sekit.Model()"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=copy))
+    # the copy lives outside the source tree, so it is told which library this run loaded
+    env = dict(os.environ, PYTHONPATH=copy, SEKIT_LIBRARY=sekit.library()._name)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     want = "python/sekit mirrors struct sekit_input as 196 bytes"
     ok(changed != text and r.returncode != 0 and want in r.stderr,
        "a mirror whose size differs from the library's refuses to load, naming both",
