@@ -7,7 +7,7 @@
 #define SEKIT_CLI_H
 
 #include "../jobs/jobs.h"
-#include "../jobs/progress.h"
+#include "meter.h"
 #include "opts.h"
 
 /* Exit codes: 0 success, 1 the work failed (bad input file, I/O), 2 bad command line. */
@@ -21,7 +21,7 @@ int cli_fail(const char *cmd, const struct sekit_err *e);
 const char *cli_group(char *buf, size_t n, long long v);
 
 /* Progress of cmd's passes over the images, on stderr, and its stage notes ("sekit cmd: ..."),
- * all silenced by quiet; the meter (jobs/progress.h) says what to show and when.
+ * all silenced by quiet; the meter (cli/meter.h) says what to show and when.
  *   - stderr a terminal: one bar redrawn in place, cut to the terminal's width (TIOCGWINSZ), so
  *     it never wraps; a finished bar shows the time taken.
  *   - otherwise (a log file, a batch scheduler): one plain line every SEKIT_PROGRESS_INTERVAL

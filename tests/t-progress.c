@@ -1,6 +1,6 @@
 /*
  * t-progress.c -- what long commands print while they run.
- *   - The meter (jobs/progress.h) in this process, on a fake clock moved step by step: no rate
+ *   - The meter (cli/meter.h) in this process, on a fake clock moved step by step: no rate
  *     (`-- img/s`) until a batch after the warm-up batch is timed, rates over the moving window,
  *     when an ETA and an overall ETA appear, lines only every interval, the last line of a pass,
  *     stage and pass labels, and a bar never wider than the terminal's columns less one.
@@ -14,7 +14,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "fixture.h"
-#include "progress.h"
+#include "meter.h"
 #include "tap.h"
 
 #include <errno.h>

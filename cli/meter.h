@@ -1,5 +1,5 @@
 /*
- * progress.h -- the progress meter of a job's passes over the images: from the done/total counts a
+ * meter.h -- the progress meter of a job's passes over the images: from the done/total counts a
  * job reports (struct sekit_progress) and the time a clock gives, the rate over a moving window,
  * the ETA, and the text of a terminal's bar or of a log's line. It does no I/O and reads no clock
  * of its own: the CLI gives it sekit_seconds and writes its text; a test gives it a fake clock.
@@ -13,8 +13,8 @@
  *   - A text is due every interval seconds, and at the end of each pass: a last line with the
  *     time taken and the pass's mean rate (its first batch included), or a finished bar.
  */
-#ifndef SEKIT_JOBS_PROGRESS_H
-#define SEKIT_JOBS_PROGRESS_H
+#ifndef SEKIT_CLI_METER_H
+#define SEKIT_CLI_METER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* progress.c -- the progress meter: rate, ETA and the text of a bar or a line. See progress.h. */
-#include "progress.h"
+/* meter.c -- the progress meter: rate, ETA and the text of a bar or a line. See meter.h. */
+#include "meter.h"
 
 #include "sekit.h"
 
