@@ -1,7 +1,7 @@
 /*
- * analysis.h -- reading recordings and computing the statistics of the SENet paper's
- * excitation analysis (Sec. 7.2) (libsekit_an). Reads only the HDF5 file that `sekit record`
- * writes (docs/record-format.md); never runs the network.
+ * analysis.h -- the statistics of the SENet paper's excitation analysis (Sec. 7.2) (libsekit_an),
+ * computed from recordings opened by recording/reader.h (docs/record-format.md); never runs the
+ * network.
  *
  * Definitions (also written into the statistics file's attributes):
  *   class mean, std (population, ddof 0), median, q1, q3 (linear interpolation between order
@@ -36,44 +36,10 @@
 #ifndef SEKIT_ANALYSIS_H
 #define SEKIT_ANALYSIS_H
 
+#include "../recording/reader.h"
 #include "sekit.h"
 
 #include <stdint.h>
-
-/* ---------------------------------------------------------------------------------------- */
-/* recordings (analysis/recording.c) */
-
-struct sekit_recording_block {
-    char name[32], module[64];
-    int stage, block, channels;
-};
-
-struct sekit_recording {
-    char *path;
-    int64_t file; /* hid_t */
-    int64_t n;
-    int num_classes;
-    char **class_names;      /* [num_classes] */
-    char **class_synsets;    /* [num_classes] ImageNet synsets, "" where unknown; NULL: none */
-    int nsel, *sel_classes;  /* the recorded classes, in recording order */
-    int32_t *labels, *preds; /* [n] */
-    int nblocks;
-    struct sekit_recording_block *blocks;
-    int has_squeeze;
-    char *model_path, *model_sha256, *dataset, *split, *architecture;
-};
-
-/* Opens and validates a sekit recording: refuses files not written by sekit, with missing
- * groups or datasets, or of a newer format_version. */
-int sekit_recording_open(struct sekit_recording **out, const char *path, struct sekit_err *e);
-void sekit_recording_close(struct sekit_recording *r);
-/* Index of a block by paper name or module prefix, or -1. */
-int sekit_recording_find(const struct sekit_recording *r, const char *name);
-/* Index of a class by name (the first class bearing it), ImageNet synset or number, or -1. */
-int sekit_recording_class(const struct sekit_recording *r, const char *name);
-/* Reads block b's gates (group "excitation") or squeeze vectors into dst (n, C). */
-int sekit_recording_read(const struct sekit_recording *r, const char *group, int b, float *dst,
-                         struct sekit_err *e);
 
 /* ---------------------------------------------------------------------------------------- */
 /* statistics (analysis/stats.c) */

@@ -1,11 +1,11 @@
 /*
- * recording.c -- opening a sekit recording for analysis, validating it on the way in: every
+ * reader.c -- opening a sekit recording for analysis (reader.h), validating it on the way in: every
  * dataset's type class and shape, labels and predictions in [0, num_classes), and gates that are
  * finite sigmoid outputs in [0, 1] (checked as each block is read).
  */
-#include "analysis.h"
-#include "../recording/formats.h"
-#include "../recording/h5io.h"
+#include "reader.h"
+#include "formats.h"
+#include "h5io.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -20,6 +20,11 @@ enum {
     SEKIT_RECORDING_MAX_BLOCKS = SEKIT_MAX_STAGES * SEKIT_MAX_BLOCKS /* a network's SE blocks */
 };
 #define SEKIT_RECORDING_MAX_IMAGES ((int64_t)1 << 40)
+
+/* The open file behind a struct sekit_recording: no caller sees an HDF5 handle. */
+struct sekit_reader {
+    hid_t file;
+};
 
 struct iter_ctx {
     struct sekit_recording *r;
@@ -102,7 +107,7 @@ static int read_classes(struct sekit_recording *r, const char *name, int32_t **o
                         struct sekit_err *e)
 {
     int64_t dims[2] = {r->n, 0};
-    int rc = sekit_h5_read((hid_t)r->file, r->path, name, SEKIT_H5_INT, H5T_NATIVE_INT32, 1, dims,
+    int rc = sekit_h5_read(r->io->file, r->path, name, SEKIT_H5_INT, H5T_NATIVE_INT32, 1, dims,
                            (void **)out, e);
     for (int64_t i = 0; !rc && i < r->n; i++)
         if ((*out)[i] < 0 || (*out)[i] >= r->num_classes)
@@ -116,7 +121,7 @@ static int read_selection(struct sekit_recording *r, struct sekit_err *e)
 {
     int64_t *ci = NULL, cnt = 0;
     int rc =
-        sekit_h5_attr_read_i64s((hid_t)r->file, r->path, "/", "class_indices", 0, &ci, &cnt, e);
+        sekit_h5_attr_read_i64s(r->io->file, r->path, "/", "class_indices", 0, &ci, &cnt, e);
     if (rc) return rc;
     r->sel_classes = malloc(sizeof(int) * (size_t)r->num_classes);
     int64_t *listed = calloc((size_t)r->num_classes, sizeof *listed); /* position + 1 */
@@ -162,12 +167,13 @@ int sekit_recording_open(struct sekit_recording **out, const char *path, struct 
     int rc = sekit_h5_open(path, &f, e);
     if (rc) return rc;
     struct sekit_recording *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path))) {
+    if (!r || !(r->path = strdup(path)) || !(r->io = malloc(sizeof *r->io))) {
+        if (r) free(r->path);
         free(r);
         H5Fclose(f);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
-    r->file = f;
+    r->io->file = f;
     int64_t fv = 0, nk = 0, n = 0, K = -1;
     if ((rc = sekit_h5_attr_read_i64(f, path, "/", "format_version", 0, &fv, e)) ||
         (rc = sekit_h5_attr_read_i64(f, path, "/", "n_images", 0, &n, e)))
@@ -244,7 +250,8 @@ fail:
 void sekit_recording_close(struct sekit_recording *r)
 {
     if (!r) return;
-    if (r->file > 0) H5Fclose((hid_t)r->file);
+    if (r->io) H5Fclose(r->io->file);
+    free(r->io);
     sekit_h5_strings_free(r->class_names, r->num_classes);
     if (r->class_synsets) sekit_h5_strings_free(r->class_synsets, r->num_classes);
     free(r->sel_classes);
@@ -286,7 +293,7 @@ int sekit_recording_read(const struct sekit_recording *r, const char *group, int
     snprintf(name, sizeof name, "/%s/%s", group, r->blocks[b].name);
     const int C = r->blocks[b].channels;
     int64_t dims[2] = {r->n, C};
-    int rc = sekit_h5_read_into((hid_t)r->file, r->path, name, SEKIT_H5_FLOAT, H5T_NATIVE_FLOAT, 2,
+    int rc = sekit_h5_read_into(r->io->file, r->path, name, SEKIT_H5_FLOAT, H5T_NATIVE_FLOAT, 2,
                                 dims, dst, e);
     /* gates are sigmoid outputs; squeeze vectors are means of activations, any finite value */
     const int gates = strcmp(group, "excitation") == 0;
