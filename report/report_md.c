@@ -1,0 +1,219 @@
+/*
+ * report_md.c -- reproduce's report.md (report_md.h): the run, the figures, the per-block
+ * statistics, the paper's observations with their verdicts, the ablations, provenance and time.
+ */
+#include "report_md.h"
+#include "findings.h"
+#include "../ablation/ablation.h"
+#include "../src/fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static int copy_into(FILE *out, const char *path, struct sekit_err *e)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) return sekit_errf(e, SEKIT_EIO, "%s: cannot read: %s", path, strerror(errno));
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    int bad = ferror(in);
+    fclose(in);
+    return bad ? sekit_errf(e, SEKIT_EIO, "%s: cannot read", path) : SEKIT_OK;
+}
+
+static void write_report_body(FILE *f, const struct sekit_report_run *j,
+                              const struct sekit_block_stats *st, int nb,
+                              const struct sekit_findings *fd)
+{
+    fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
+    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
+            j->model_path, j->architecture, j->data_path, j->split, (long long)j->images,
+            j->num_classes);
+    if (j->per_class)
+        fprintf(f,
+                "- recordings: `classes.h5` %lld images of each of its classes (%s); `all.h5`, "
+                "recorded in the ablations' pass, and the ablations: every image\n",
+                (long long)j->per_class, j->seeded ? "a seeded sample" : "the first ones");
+    else
+        fprintf(f, "- recordings: `classes.h5` every image of its classes; `all.h5`, recorded in "
+                   "the ablations' pass, and the ablations: every image\n");
+    fprintf(f, "- preprocessing: %s (%s)\n", j->preproc, j->preproc_sources);
+    fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", j->classes,
+            j->pair);
+    fprintf(f, "- written by sekit %s; every number below is measured by this run\n\n",
+            SEKIT_VERSION);
+    fprintf(f, "## Figures\n\n");
+    fprintf(f, "Inter-class (cf. paper Fig. 6): mean excitation of each class per channel, and the "
+               "mean over all classes.\n\n![inter-class](fig6-inter-class.png)\n\n");
+    fprintf(f, "Intra-class (cf. paper Fig. 7): mean and one standard deviation within each "
+               "class.\n\n![intra-class](fig7-intra-class.png)\n\n");
+    fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
+               "of each channel's gate, averaged over channels) and saturation, over all "
+               "classes.\n\n![depth](depth.png)\n\n");
+    fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
+            j->mean_gates
+                ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
+                : "SE gate := 1 at inference");
+    fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
+               "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
+               "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "
+               "data from any working directory.\n\n");
+    fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
+               "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
+               "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "
+               "docs/findings.md).\n\n| block | C | class deviation | channel spread | effect "
+               "size | dependence | NCM / chance | class specificity | correlation of class "
+               "means | gates > 0.9 | gates < 0.1 |\n|---|---|---|---|---|---|---|---|---|---|"
+               "---|\n");
+    for (int b = 0; b < nb; b++)
+        fprintf(f,
+                "| %s | %d | %.4f | %.4f | %.2f | %s | %.1f%% / %.1f%% | %.3f | %.3f | %.1f%% "
+                "| %.1f%% |\n",
+                st[b].name, st[b].channels, st[b].class_dev, st[b].channel_spread, st[b].effect,
+                sekit_dependence_name(sekit_dependence(&st[b])), 100 * st[b].ncm_accuracy,
+                100 * st[b].ncm_chance, st[b].specificity, st[b].correlation, 100 * st[b].sat_09,
+                100 * st[b].sat_01);
+    fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
+    sekit_findings_markdown(f, fd, st);
+    fprintf(f, "\n## Block ablations\n\n");
+}
+
+/* s as a Markdown code span: delimited by a backtick run longer than any inside it, padded with
+ * a space each side when CommonMark would otherwise eat one or read a backtick as the delimiter;
+ * line breaks become spaces, as a code span shows them. */
+static void md_code(FILE *f, const char *s)
+{
+    size_t run = 0, longest = 0;
+    for (const char *c = s; *c; c++) {
+        run = *c == '`' ? run + 1 : 0;
+        if (run > longest) longest = run;
+    }
+    const size_t n = strlen(s);
+    const int pad = longest || (n >= 2 && s[0] == ' ' && s[n - 1] == ' ');
+    for (size_t k = 0; k <= longest; k++)
+        fputc('`', f);
+    if (pad) fputc(' ', f);
+    for (const char *c = s; *c; c++)
+        fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+    if (pad) fputc(' ', f);
+    for (size_t k = 0; k <= longest; k++)
+        fputc('`', f);
+}
+
+/* What ran, on what and where: enough to tell two reports' numbers apart or to run it again. */
+static void write_provenance(FILE *f, const struct sekit_report_run *j)
+{
+    fprintf(f, "\n## Provenance\n\n- sekit %s\n", SEKIT_VERSION);
+    if (j->command_line) {
+        fputs("- command line: ", f);
+        md_code(f, j->command_line);
+        fputc('\n', f);
+    }
+    fputs("- model: ", f);
+    md_code(f, j->model_path);
+    fprintf(f, ", SHA-256 `%s`\n- data: ", j->model_sha256);
+    md_code(f, j->data_path);
+    fprintf(f, ", split %s\n- backend: %s, ", j->split, j->backend);
+    /* the images were split across the ranks, each running the engine on its own threads */
+    if (j->ranks > 1) fprintf(f, "%d MPI ranks, each with ", j->ranks);
+    if (j->threads > 0)
+        fprintf(f, "%d thread%s\n", j->threads, j->threads > 1 ? "s" : "");
+    else
+        fputs("a thread per core\n", f);
+    struct utsname u;
+    fputs("- machine: ", f);
+    if (uname(&u) == 0) fprintf(f, "%s %s %s, ", u.sysname, u.release, u.machine);
+    /* the CPU's name: x86 Linux says it in /proc/cpuinfo, other systems may not */
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (ci && fgets(line, sizeof line, ci))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            const char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            fprintf(f, "%.*s, ", (int)strcspn(v, "\n"), v);
+            break;
+        }
+    if (ci) fclose(ci);
+    fprintf(f, "%ld online cores\n", sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* Row `row` of an ablation table as the findings take it (not measured when row < 0). */
+static struct sekit_last_stage_ablation ablation_row(const struct sekit_ablation_table *t, int row)
+{
+    if (row < 0) return (struct sekit_last_stage_ablation){0};
+    return (struct sekit_last_stage_ablation){1,
+                                              t->delta_top1[row],
+                                              t->delta_top5[row],
+                                              t->share_of_params[row],
+                                              t->delta_top1_lo[row],
+                                              t->delta_top1_hi[row],
+                                              t->delta_top5_lo[row],
+                                              t->delta_top5_hi[row]};
+}
+
+/* The last stage's SE blocks removed (the paper's Sec. 4) and the last two blocks' (the
+ * digest's claim), found in the ablation file by what the variants drop. */
+static int findings_ablations(const char *path, struct sekit_last_stage_ablation *stage,
+                              struct sekit_last_stage_ablation *two, struct sekit_err *e)
+{
+    struct sekit_ablation_table *t;
+    int rc = sekit_ablation_read(&t, path, e);
+    if (rc) return rc;
+    const int last = t->nse ? t->block_stage[t->nse - 1] : -1;
+    *stage = ablation_row(t, t->nse ? sekit_ablation_find_stage(t, last, SEKIT_ABLATE_REMOVE) : -1);
+    *two = ablation_row(t, t->nse >= 2 ? sekit_ablation_find_last(t, 2, SEKIT_ABLATE_REMOVE) : -1);
+    sekit_ablation_table_free(t);
+    return SEKIT_OK;
+}
+
+int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_path,
+                          const char *ablation_path, struct sekit_err *e)
+{
+    char path[4096], md[4200];
+    snprintf(path, sizeof path, "%s/report.md", j->dir);
+    snprintf(md, sizeof md, "%s/ablation.md", j->dir);
+    struct sekit_stats_file *sf;
+    struct sekit_last_stage_ablation abl, two;
+    int rc = sekit_stats_read(&sf, stats_path, e);
+    if (rc) return rc;
+    if ((rc = findings_ablations(ablation_path, &abl, &two, e))) {
+        sekit_stats_file_free(sf);
+        return rc;
+    }
+    const struct sekit_block_stats *st = sf->blocks;
+    const int nb = sf->nblocks;
+    struct sekit_findings fd;
+    sekit_findings_compute(&fd, st, nb, &abl, &two);
+    struct sekit_text_out t;
+    if ((rc = sekit_text_create(&t, path, e))) {
+        sekit_stats_file_free(sf);
+        return rc;
+    }
+    FILE *f = t.fp;
+    write_report_body(f, j, st, nb, &fd);
+    rc = copy_into(f, md, e);
+    write_provenance(f, j);
+    fprintf(f,
+            "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (`classes.h5`) | %.1f |\n"
+            "| ablations, with the all-classes recording (`all.h5`) in their pass | %.1f |\n"
+            "| statistics | %.1f |\n| figures | %.1f |\n| total | %.1f |\n\n"
+            "Ablation throughput: %.0f image-variants per second (every variant, the full model "
+            "included, on every image).\n",
+            j->t_record, j->t_ablation, j->t_stats, j->t_figures, j->t_total,
+            j->image_variants_per_second);
+    fprintf(f, "\n## Files\n\n`classes.h5`, `all.h5`: recordings (schema: docs/record-format.md); "
+               "`*.stats.h5`, `*.stats.csv`, `*.means.csv`: statistics; `ablation.{csv,md,h5}`: "
+               "ablations; "
+               "`report.html`: this report as one page with the figures inline, for a browser "
+               "offline.\n");
+    rc = sekit_text_close(&t, rc, e);
+    if (!rc) rc = sekit_publish(t.tmp, path, e);
+    sekit_stats_file_free(sf);
+    return rc;
+}
