@@ -107,14 +107,14 @@ static int write_files(struct sekit_pipeline *p, const struct sekit_ablate_job *
     snprintf(h5, sizeof h5, "%s.h5", j->out);
     snprintf(png, sizeof png, "%s.png", j->out);
     struct sekit_ablation_table *t = NULL;
-    struct sekit_fig fig = {0};
+    struct sekit_figure fig = {0};
     char base[256];
-    sekit_fig_file_name(h5, base, sizeof base);
+    sekit_figure_file_name(h5, base, sizeof base);
     if (!(rc = sekit_ablation_read(&t, h5, e)) &&
-        !(rc = sekit_fig_ablation_ci(&fig, t->names, t->mode, t->delta_top1, t->delta_top1_lo,
-                                     t->delta_top1_hi, t->n, base, e)))
-        rc = sekit_plot_render(&fig.f, png, e);
-    sekit_fig_free(&fig);
+        !(rc = sekit_figure_ablation_ci(&fig, t->names, t->mode, t->delta_top1, t->delta_top1_lo,
+                                        t->delta_top1_hi, t->n, base, e)))
+        rc = sekit_plot_render(&fig, png, e);
+    sekit_figure_free(&fig);
     sekit_ablation_table_free(t);
     return rc;
 }

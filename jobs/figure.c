@@ -63,7 +63,7 @@ static int pick_blocks(const struct sekit_stats_file *s, const char *spec, int *
                        struct sekit_err *e)
 {
     if (spec) return pick(s, spec, "block", sekit_stats_find, block_name, s->nblocks, idx, n, e);
-    *n = sekit_fig_default_blocks(s->blocks, s->nblocks, idx);
+    *n = sekit_figure_default_blocks(s->blocks, s->nblocks, idx);
     return SEKIT_OK;
 }
 
@@ -136,14 +136,10 @@ out:
     return rc;
 }
 
-static int emit(const struct sekit_figure_request *q, struct sekit_fig *fig, struct sekit_err *e)
+static int emit(const struct sekit_figure_request *q, struct sekit_figure *f, struct sekit_err *e)
 {
     int rc = SEKIT_OK;
-    struct sekit_figure *f = &fig->f;
-    if (q->title) {
-        snprintf(fig->title, sizeof fig->title, "%s", q->title);
-        f->title = fig->title;
-    }
+    if (q->title) f->title = q->title;
     /* --size: a PNG's pixels are 2 per point of the page */
     const char *ext = strrchr(q->out, '.');
     const double per_point = ext && !strcasecmp(ext, ".png") ? 2 : 1;
@@ -199,17 +195,17 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         return sekit_errf(e, SEKIT_EINVAL,
                           "--channels applies to the inter-class and intra-class figures, not %s",
                           name);
-    struct sekit_fig fig = {0};
+    struct sekit_figure fig = {0};
     char what[1024];
     if (kind == SEKIT_FIGURE_ABLATION) {
         struct sekit_ablation_table *t = NULL;
         if (!(rc = sekit_ablation_read(&t, q->input, e))) {
-            sekit_fig_file_name(q->input, what, sizeof what);
-            if (!(rc = sekit_fig_ablation_ci(&fig, t->names, t->mode, t->delta_top1,
-                                             t->delta_top1_lo, t->delta_top1_hi, t->n, what, e)))
+            sekit_figure_file_name(q->input, what, sizeof what);
+            if (!(rc = sekit_figure_ablation_ci(&fig, t->names, t->mode, t->delta_top1,
+                                                t->delta_top1_lo, t->delta_top1_hi, t->n, what, e)))
                 rc = emit(q, &fig, e);
         }
-        sekit_fig_free(&fig);
+        sekit_figure_free(&fig);
         sekit_ablation_table_free(t);
         return rc;
     }
@@ -262,8 +258,8 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         goto out;
     /* the subtitle: file names without their directories, and the images of what is drawn */
     char rec[256], data[256], count[96];
-    sekit_fig_file_name(s->recording_path, rec, sizeof rec);
-    sekit_fig_file_name(s->dataset ? s->dataset : "?", data, sizeof data);
+    sekit_figure_file_name(s->recording_path, rec, sizeof rec);
+    sekit_figure_file_name(s->dataset ? s->dataset : "?", data, sizeof data);
     if (kind == SEKIT_FIGURE_DEPTH) {
         snprintf(count, sizeof count, "%lld images", (long long)s->n);
     } else {
@@ -274,15 +270,15 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
     }
     snprintf(what, sizeof what, "%s, %s %s, %s", rec, data, s->split ? s->split : "", count);
     if (kind == SEKIT_FIGURE_INTER_CLASS)
-        rc = sekit_fig_inter_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names, all,
-                                   channels, nch, what, e);
+        rc = sekit_figure_inter_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names, all,
+                                      channels, nch, what, e);
     else if (kind == SEKIT_FIGURE_INTRA_CLASS)
-        rc = sekit_fig_intra_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names,
-                                   channels, nch, what, e);
+        rc = sekit_figure_intra_class(&fig, s->blocks, blocks, nb, rows, nrows, s->class_names,
+                                      channels, nch, what, e);
     else
-        rc = sekit_fig_depth(&fig, s->blocks, s->nblocks, what, e);
+        rc = sekit_figure_depth(&fig, s->blocks, s->nblocks, what, e);
     if (!rc) rc = emit(q, &fig, e);
-    sekit_fig_free(&fig);
+    sekit_figure_free(&fig);
 out:
     free(blocks), free(rows), free(all), free(channels);
     sekit_stats_file_free(s);

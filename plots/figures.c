@@ -6,11 +6,12 @@
 #include "../ablation/ablation.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void *own(struct sekit_fig *fig, size_t bytes)
+static void *own(struct sekit_figure *fig, size_t bytes)
 {
     void **n = realloc(fig->owned, sizeof *n * (size_t)(fig->nowned + 1));
     if (!n) return NULL;
@@ -20,15 +21,21 @@ static void *own(struct sekit_fig *fig, size_t bytes)
     return p;
 }
 
-void sekit_fig_free(struct sekit_fig *fig)
+/* A text the figure owns (a title, a note), or NULL when out of memory. */
+static const char *own_text(struct sekit_figure *fig, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *own_text(struct sekit_figure *fig, const char *fmt, ...)
 {
-    for (int i = 0; i < fig->nowned; i++)
-        free(fig->owned[i]);
-    free(fig->owned);
-    memset(fig, 0, sizeof *fig);
+    char *t = own(fig, SEKIT_FIGURE_TEXT);
+    if (!t) return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t, SEKIT_FIGURE_TEXT, fmt, ap);
+    va_end(ap);
+    return t;
 }
 
-int sekit_fig_default_blocks(const struct sekit_block_stats *st, int nblocks, int *idx)
+int sekit_figure_default_blocks(const struct sekit_block_stats *st, int nblocks, int *idx)
 {
     int n = 0, last_stage = st[nblocks - 1].stage;
     for (int b = 0; b < nblocks; b++) {
@@ -38,15 +45,15 @@ int sekit_fig_default_blocks(const struct sekit_block_stats *st, int nblocks, in
     return n;
 }
 
-int sekit_fig_channels(int C, int *idx)
+int sekit_figure_channels(int C, int *idx)
 {
-    int n = C < SEKIT_FIG_MAX_CHANNELS ? C : SEKIT_FIG_MAX_CHANNELS;
+    int n = C < SEKIT_FIGURE_MAX_CHANNELS ? C : SEKIT_FIGURE_MAX_CHANNELS;
     for (int i = 0; i < n; i++)
         idx[i] = n == 1 ? 0 : (int)floor((double)i * (C - 1) / (n - 1) + 0.5);
     return n;
 }
 
-void sekit_fig_file_name(const char *path, char *out, size_t n)
+void sekit_figure_file_name(const char *path, char *out, size_t n)
 {
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/') /* "data/fashion/" names "fashion" */
@@ -57,22 +64,32 @@ void sekit_fig_file_name(const char *path, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)(len - start), path + start);
 }
 
-static int oom(struct sekit_fig *fig, struct sekit_err *e)
+static int oom(struct sekit_figure *fig, struct sekit_err *e)
 {
-    sekit_fig_free(fig);
+    sekit_figure_free(fig);
     return sekit_errf(e, SEKIT_ENOMEM, "out of memory for a figure");
+}
+
+/* The finished figure's layout: npanels panels in columns, as bars or not; fails when a text
+ * could not be allocated. */
+static int layout(struct sekit_figure *fig, int npanels, int columns,
+                  const struct sekit_panel *panels, int bars, struct sekit_err *e)
+{
+    if (!fig->title || !fig->note) return oom(fig, e);
+    fig->npanels = npanels, fig->columns = columns, fig->panels = panels, fig->bars = bars;
+    return SEKIT_OK;
 }
 
 /* x[] of the channels drawn: the ones asked for, else the evenly sampled ones; their indices in
  * idx (room for the block's width). */
-static double *channel_axis(struct sekit_fig *fig, int C, const int *channels, int nch, int *idx,
+static double *channel_axis(struct sekit_figure *fig, int C, const int *channels, int nch, int *idx,
                             int *n)
 {
     if (channels) {
         *n = nch;
         memcpy(idx, channels, sizeof(int) * (size_t)nch);
     } else {
-        *n = sekit_fig_channels(C, idx);
+        *n = sekit_figure_channels(C, idx);
     }
     double *x = own(fig, sizeof(double) * (size_t)*n);
     for (int i = 0; x && i < *n; i++)
@@ -81,7 +98,7 @@ static double *channel_axis(struct sekit_fig *fig, int C, const int *channels, i
 }
 
 /* The palette entry of each drawn row (see figures.h); NULL when more rows than colours. */
-static int *class_colors(struct sekit_fig *fig, const int *rows, int nrows)
+static int *class_colors(struct sekit_figure *fig, const int *rows, int nrows)
 {
     int *c = own(fig, sizeof(int) * (size_t)nrows), by_row = 1;
     for (int r = 0; c && r < nrows; r++)
@@ -110,10 +127,10 @@ static void channels_note(char *out, size_t n, const int *channels, int nch, int
         snprintf(out, n, "up to %d channels at evenly spaced indices", maxn);
 }
 
-int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
-                          const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const float *const *all, const int *channels,
-                          int nch, const char *what, struct sekit_err *e)
+int sekit_figure_inter_class(struct sekit_figure *fig, const struct sekit_block_stats *st,
+                             const int *blocks, int nb, const int *rows, int nrows,
+                             char *const *class_names, const float *const *all, const int *channels,
+                             int nch, const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (nrows < 2)
@@ -152,17 +169,16 @@ int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats 
     }
     char ch[96];
     channels_note(ch, sizeof ch, channels, nch, sampled_all, maxn);
-    snprintf(fig->title, sizeof fig->title, "Excitation by class (inter-class, cf. paper Fig. 6)");
-    snprintf(fig->note, sizeof fig->note, "%s\n%s%s; 'all' = mean over all classes", what, ch,
-             channels || sampled_all ? "" : ", the same for every class");
-    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0, 0, 0};
-    return SEKIT_OK;
+    fig->title = own_text(fig, "Excitation by class (inter-class, cf. paper Fig. 6)");
+    fig->note = own_text(fig, "%s\n%s%s; 'all' = mean over all classes", what, ch,
+                         channels || sampled_all ? "" : ", the same for every class");
+    return layout(fig, nb, nb == 4 ? 2 : 3, panels, 0, e);
 }
 
-int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
-                          const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const int *channels, int nch, const char *what,
-                          struct sekit_err *e)
+int sekit_figure_intra_class(struct sekit_figure *fig, const struct sekit_block_stats *st,
+                             const int *blocks, int nb, const int *rows, int nrows,
+                             char *const *class_names, const int *channels, int nch,
+                             const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (nrows < 1)
@@ -201,12 +217,10 @@ int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats 
     }
     char ch[96];
     channels_note(ch, sizeof ch, channels, nch, sampled_all, maxn);
-    snprintf(fig->title, sizeof fig->title,
-             "Excitation within a class (intra-class, cf. paper Fig. 7)");
-    snprintf(fig->note, sizeof fig->note,
-             "%s\nband: one standard deviation over the class's images; %s", what, ch);
-    fig->f = (struct sekit_figure){fig->title, fig->note, nb, nb == 4 ? 2 : 3, panels, 0, 0, 0};
-    return SEKIT_OK;
+    fig->title = own_text(fig, "Excitation within a class (intra-class, cf. paper Fig. 7)");
+    fig->note =
+        own_text(fig, "%s\nband: one standard deviation over the class's images; %s", what, ch);
+    return layout(fig, nb, nb == 4 ? 2 : 3, panels, 0, e);
 }
 
 /* The top of an axis from 0 over values up to max, capped at cap (the quantity's own ceiling). */
@@ -217,8 +231,8 @@ static double axis_top(double max, double cap)
     return top < cap ? top : cap;
 }
 
-int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
-                    const char *what, struct sekit_err *e)
+int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
+                       const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     struct sekit_panel *panels = own(fig, sizeof *panels * 2);
@@ -263,8 +277,8 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
                                      2,
                                      se + 1,
                                      (const char *const *)names};
-    snprintf(fig->title, sizeof fig->title, "Class specificity and saturation with depth");
-    snprintf(fig->note, sizeof fig->note, "%s\nblocks in network order", what);
+    fig->title = own_text(fig, "Class specificity and saturation with depth");
+    fig->note = own_text(fig, "%s\nblocks in network order", what);
     /* the legend lists the first panel's series only: give it all three */
     struct sekit_series *all3 = own(fig, sizeof *all3 * 3);
     if (!all3) return oom(fig, e);
@@ -272,16 +286,15 @@ int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, i
     all3[1].n = all3[2].n = 0; /* legend entries only; drawn in the second panel */
     panels[0].series = all3;
     panels[0].nseries = 3;
-    fig->f = (struct sekit_figure){fig->title, fig->note, 2, 2, panels, 0, 0, 0};
-    return SEKIT_OK;
+    return layout(fig, 2, 2, panels, 0, e);
 }
 
 /* The ablation chart's colours: a removal, a mean-frozen variant, the full model. */
 enum { COLOR_REMOVED = 0, COLOR_MEAN = 1, COLOR_FULL = 7 };
 
-int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const int *mode,
-                          const double *delta, const double *lo, const double *hi, int n,
-                          const char *what, struct sekit_err *e)
+int sekit_figure_ablation_ci(struct sekit_figure *fig, char *const *names, const int *mode,
+                             const double *delta, const double *lo, const double *hi, int n,
+                             const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
     if (n < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: no ablation variants to draw", what);
@@ -331,9 +344,8 @@ int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const int *
                                   nseries,
                                   se,
                                   (const char *const *)label};
-    snprintf(fig->title, sizeof fig->title, "Block ablation");
-    snprintf(fig->note, sizeof fig->note, "%s%s", what,
-             l ? "\nwhiskers: paired 95% bootstrap interval over the images" : "");
-    fig->f = (struct sekit_figure){fig->title, fig->note, 1, 1, panel, 1, 0, 0};
-    return SEKIT_OK;
+    fig->title = own_text(fig, "Block ablation");
+    fig->note = own_text(fig, "%s%s", what,
+                         l ? "\nwhiskers: paired 95% bootstrap interval over the images" : "");
+    return layout(fig, 1, 1, panel, 1, e);
 }

@@ -12,7 +12,8 @@
  * A class keeps its colour across figures: the palette entry of its row in the statistics while
  * the rows drawn fit the palette, else of its place in the figure. At most SEKIT_PLOT_COLORS
  * classes are drawn, so that no two share a colour.
- * A figure owns its memory: sekit_fig_free releases everything a builder allocated.
+ * A figure built here owns its memory (struct sekit_figure's owned): sekit_figure_free releases
+ * everything its builder allocated, also when the builder failed.
  */
 #ifndef SEKIT_FIGURES_H
 #define SEKIT_FIGURES_H
@@ -20,48 +21,40 @@
 #include "../analysis/analysis.h"
 #include "plot.h"
 
-#define SEKIT_FIG_MAX_CHANNELS 50
-
-struct sekit_fig {
-    struct sekit_figure f;
-    void **owned;
-    int nowned;
-    char title[256], note[256];
-};
-
-void sekit_fig_free(struct sekit_fig *fig);
+#define SEKIT_FIGURE_MAX_CHANNELS 50
+#define SEKIT_FIGURE_TEXT 256 /* a title's or note's size, its NUL included */
 
 /* The paper's panel choice generalised: the last block of every stage, plus every block of the
  * last stage, in network order. Returns the count; idx[] gets block indices. */
-int sekit_fig_default_blocks(const struct sekit_block_stats *st, int nblocks, int *idx);
+int sekit_figure_default_blocks(const struct sekit_block_stats *st, int nblocks, int *idx);
 
 /* Evenly spaced channel indices: min(C, 50) of them, round(i * (C - 1) / (n - 1)). */
-int sekit_fig_channels(int C, int *idx);
+int sekit_figure_channels(int C, int *idx);
 
 /* The file name of path without its directories ("runs/a/classes.h5" -> "classes.h5"), for the
  * subtitles: a figure for a paper must not carry the author's directories. */
-void sekit_fig_file_name(const char *path, char *out, size_t n);
+void sekit_figure_file_name(const char *path, char *out, size_t n);
 
 /* rows: indices into each block's class rows (stats.classes) to draw; all: per panel block an
  * optional all-classes curve [C] (NULL: the blocks' own all_mean); channels[nch]: the channels
  * to draw, ascending and below every drawn block's width (NULL: evenly sampled). */
-int sekit_fig_inter_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
-                          const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const float *const *all, const int *channels,
-                          int nch, const char *what, struct sekit_err *e);
-int sekit_fig_intra_class(struct sekit_fig *fig, const struct sekit_block_stats *st,
-                          const int *blocks, int nb, const int *rows, int nrows,
-                          char *const *class_names, const int *channels, int nch, const char *what,
-                          struct sekit_err *e);
-int sekit_fig_depth(struct sekit_fig *fig, const struct sekit_block_stats *st, int nblocks,
-                    const char *what, struct sekit_err *e);
+int sekit_figure_inter_class(struct sekit_figure *fig, const struct sekit_block_stats *st,
+                             const int *blocks, int nb, const int *rows, int nrows,
+                             char *const *class_names, const float *const *all, const int *channels,
+                             int nch, const char *what, struct sekit_err *e);
+int sekit_figure_intra_class(struct sekit_figure *fig, const struct sekit_block_stats *st,
+                             const int *blocks, int nb, const int *rows, int nrows,
+                             char *const *class_names, const int *channels, int nch,
+                             const char *what, struct sekit_err *e);
+int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
+                       const char *what, struct sekit_err *e);
 /* names[n] variants, mode[n] their ablation mode (-1 the full model, SEKIT_ABLATE_REMOVE,
  * SEKIT_ABLATE_MEAN; NULL: all removals), delta[n] change in top-1 (points), with error bars from
  * lo[n] to hi[n] (points; both NULL: none), e.g. the table's delta_top1_lo and delta_top1_hi.
  * Removals and mean-frozen variants get a colour each, named in the legend; the full model, the
  * reference at zero, is grey. */
-int sekit_fig_ablation_ci(struct sekit_fig *fig, char *const *names, const int *mode,
-                          const double *delta, const double *lo, const double *hi, int n,
-                          const char *what, struct sekit_err *e);
+int sekit_figure_ablation_ci(struct sekit_figure *fig, char *const *names, const int *mode,
+                             const double *delta, const double *lo, const double *hi, int n,
+                             const char *what, struct sekit_err *e);
 
 #endif

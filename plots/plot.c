@@ -91,6 +91,14 @@ static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned
     return fwrite(data, 1, n, o->f) == n ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
+void sekit_figure_free(struct sekit_figure *f)
+{
+    for (int i = 0; i < f->nowned; i++)
+        free(f->owned[i]);
+    free(f->owned);
+    memset(f, 0, sizeof *f);
+}
+
 void sekit_plot_color(int i, double rgb[3])
 {
     /* Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies */

@@ -43,7 +43,13 @@ struct sekit_figure {
     int bars;
     /* the page in points (a PNG has 2 pixels per point); 0: the size the panels need */
     double width, height;
+    /* what a builder of the paper's figures (figures.h) allocated for the panels, series and
+     * texts above, released by sekit_figure_free; a figure described by hand owns nothing */
+    void **owned;
+    int nowned;
 };
+/* Releases what f owns and zeroes it (a figure that owns nothing: zeroes it only). */
+void sekit_figure_free(struct sekit_figure *f);
 
 /* An output file written to its temporary and moved onto PATH only once complete (the figures, the
  * gnuplot scripts and data). Writes go to f, a memory stream, and reach the disk in one go at

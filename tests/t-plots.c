@@ -343,8 +343,11 @@ static struct sekit_figure limit_figure(struct sekit_panel *panels, struct sekit
     series[1] = (struct sekit_series){"second", 60, NULL, y + 60, NULL, NULL, 1, 1, 0, NULL};
     for (int p = 0; p < 3; p++)
         panels[p] = (struct sekit_panel){"SE_4_2", "channel", "gate", 0, 1, 2, series, NULL};
-    return (struct sekit_figure){"Limits", "a figure for the file-size checks", 3, 3, panels, 0, 0,
-                                 0};
+    return (struct sekit_figure){.title = "Limits",
+                                 .note = "a figure for the file-size checks",
+                                 .npanels = 3,
+                                 .columns = 3,
+                                 .panels = panels};
 }
 
 /* In a child under a file-size limit (0: none), draws the figure into dir/name: how 0 with
@@ -550,7 +553,8 @@ static void bar_values(void)
     const char *names[3] = {"up", "down", "none"};
     struct sekit_series se = {"change", 3, NULL, y, NULL, NULL, 0, 0, 0, NULL};
     struct sekit_panel p = {"bars", "points", NULL, 0, 0, 1, &se, names};
-    struct sekit_figure f = {"Values", NULL, 1, 1, &p, 1, 0, 0};
+    struct sekit_figure f = {
+        .title = "Values", .npanels = 1, .columns = 1, .panels = &p, .bars = 1};
     char path[760];
     struct sekit_err e = {0};
     snprintf(path, sizeof path, "%s/values.png", tap_tmpdir());
