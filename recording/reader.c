@@ -120,8 +120,7 @@ static int read_classes(struct sekit_recording *r, const char *name, int32_t **o
 static int read_selection(struct sekit_recording *r, struct sekit_err *e)
 {
     int64_t *ci = NULL, cnt = 0;
-    int rc =
-        sekit_h5_attr_read_i64s(r->io->file, r->path, "/", "class_indices", 0, &ci, &cnt, e);
+    int rc = sekit_h5_attr_read_i64s(r->io->file, r->path, "/", "class_indices", 0, &ci, &cnt, e);
     if (rc) return rc;
     r->sel_classes = malloc(sizeof(int) * (size_t)r->num_classes);
     int64_t *listed = calloc((size_t)r->num_classes, sizeof *listed); /* position + 1 */

@@ -10,7 +10,6 @@
 
 #include <stdint.h>
 
-
 struct sekit_recording_block {
     char name[32], module[64];
     int stage, block, channels;

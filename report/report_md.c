@@ -57,9 +57,8 @@ static void write_report_body(FILE *f, const struct sekit_report_run *j,
                "of each channel's gate, averaged over channels) and saturation, over all "
                "classes.\n\n![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
-            j->mean_gates
-                ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
-                : "SE gate := 1 at inference");
+            j->mean_gates ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
+                          : "SE gate := 1 at inference");
     fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
                "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
                "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "

@@ -12,7 +12,8 @@
 
 /* What ran, as report.md's header and provenance say it. */
 struct sekit_report_run {
-    const char *dir;          /* the run's directory: report.md is written and ablation.md read there */
+    /* the run's directory: report.md is written and ablation.md read there */
+    const char *dir;
     const char *model_path;   /* the weight file */
     const char *model_sha256; /* its SHA-256, in hex */
     const char *architecture; /* its summary (sekit_arch_summary) */
@@ -29,7 +30,7 @@ struct sekit_report_run {
     int ranks;   /* MPI ranks, 1 without */
     int threads; /* each rank's, 0: a thread per core */
     double t_record, t_ablation, t_stats, t_figures, t_total; /* seconds */
-    double image_variants_per_second;                       /* the ablation's throughput */
+    double image_variants_per_second;                         /* the ablation's throughput */
 };
 
 /* run->dir/report.md, through its temporary (fileio.h), from the statistics file stats_path
