@@ -41,19 +41,12 @@ static struct {
  * (0: none), as user uid (-1: as the caller); the outcome goes to R. */
 static int sekit(const char *dir, long limit, int uid, ...)
 {
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = tap_sekit();
+    const char *argv[TAP_SEKIT_ARGS];
     va_list ap;
     va_start(ap, uid);
-    for (const char *a; n < 63 && (a = va_arg(ap, const char *));)
-        argv[n++] = a;
+    tap_sekit_argv(argv, R.cmd, sizeof R.cmd, NULL, ap);
     va_end(ap);
-    argv[n] = NULL;
-    size_t o = 0;
-    R.cmd[0] = 0;
-    for (int i = 1; i < n && o < sizeof R.cmd - 1; i++)
-        o += (size_t)snprintf(R.cmd + o, sizeof R.cmd - o, "%s%s", i > 1 ? " " : "", argv[i]);
+    size_t o = strlen(R.cmd);
     if (limit > 0 && o < sizeof R.cmd - 1)
         o += (size_t)snprintf(R.cmd + o, sizeof R.cmd - o, "  [file-size limit %ld bytes]", limit);
     if (uid >= 0 && o < sizeof R.cmd - 1)

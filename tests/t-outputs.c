@@ -44,17 +44,11 @@ static struct {
 /* Runs sekit with the NULL-terminated arguments in the test's directory. */
 static int sekit(const char *first, ...)
 {
-    const char *argv[64] = {tap_sekit(), first};
-    int n = 2;
+    const char *argv[TAP_SEKIT_ARGS];
     va_list ap;
     va_start(ap, first);
-    for (const char *a; n < 63 && (a = va_arg(ap, const char *));)
-        argv[n++] = a;
+    tap_sekit_argv(argv, R.cmd, sizeof R.cmd, first, ap);
     va_end(ap);
-    argv[n] = NULL;
-    size_t o = 0;
-    for (int i = 1; i < n && o < sizeof R.cmd - 1; i++)
-        o += (size_t)snprintf(R.cmd + o, sizeof R.cmd - o, "%s%s", i > 1 ? " " : "", argv[i]);
     R.st = tap_run(argv, tap_tmpdir(), 0, R.err, sizeof R.err, NULL);
     return R.st;
 }

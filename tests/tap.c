@@ -149,6 +149,22 @@ const char *tap_sekit(void)
     return bin && *bin ? bin : SEKIT_BIN;
 }
 
+int tap_sekit_argv(const char *argv[TAP_SEKIT_ARGS], char *cmd, size_t ncmd, const char *first,
+                   va_list ap)
+{
+    int n = 0;
+    argv[n++] = tap_sekit();
+    if (first) argv[n++] = first;
+    for (const char *a; n < TAP_SEKIT_ARGS - 1 && (a = va_arg(ap, const char *));)
+        argv[n++] = a;
+    argv[n] = NULL;
+    size_t o = 0;
+    cmd[0] = 0;
+    for (int i = 1; i < n && o < ncmd - 1; i++)
+        o += (size_t)snprintf(cmd + o, ncmd - o, "%s%s", i > 1 ? " " : "", argv[i]);
+    return n;
+}
+
 static void rm_tmpdir(void)
 {
     char cmd[300];

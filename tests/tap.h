@@ -7,6 +7,7 @@
 #ifndef SEKIT_TAP_H
 #define SEKIT_TAP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Checks; each returns its truth value so callers can chain. */
@@ -32,6 +33,12 @@ int tap_done(void);
  * exit. */
 const char *tap_srcdir(void);
 const char *tap_sekit(void);
+/* argv[] for running sekit: tap_sekit(), then first (unless NULL) and the arguments of ap up to
+ * their NULL, at most TAP_SEKIT_ARGS in all with the NULL that ends argv. cmd gets the arguments
+ * joined with spaces, for a diagnostic. Returns the count of argv's entries before the NULL. */
+enum { TAP_SEKIT_ARGS = 64 };
+int tap_sekit_argv(const char *argv[TAP_SEKIT_ARGS], char *cmd, size_t ncmd, const char *first,
+                   va_list ap);
 const char *tap_tmpdir(void);
 
 /* Runs argv (argv[0] the program's path, NULL-terminated) the way a user would, in workdir (NULL:
