@@ -234,10 +234,16 @@ static void accepted(const struct sekit_recording *r, const char *path)
     free(st);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fz_h5_setup();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct bytes b = {data, size};
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     const char *path = build(&b);
     if (path) {
         struct sekit_recording *r = NULL;
