@@ -250,7 +250,7 @@ static void accepted(const struct sekit_recording *r, const char *path, int with
  * and reading sekit's own statistics file (dimension scales, two CSVs, three more HDF5 opens)
  * took 57% of the harness's time when every accepted recording went through it; it is the same
  * code for most recordings, while the reader, the part that meets hostile files, runs on all. */
-#define WRITE_BACK_EVERY 4
+#define WRITE_BACK_EVERY 16
 
 static int with_file(const uint8_t *data, size_t size)
 {
