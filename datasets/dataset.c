@@ -67,7 +67,9 @@ static char *joinpath(const char *a, const char *b)
     return p;
 }
 
-/* Reads a whole (possibly gzip-compressed) file; gzread passes plain files through. */
+/* Reads a whole (possibly gzip-compressed) file; gzread passes plain files through. The buffer
+ * starts small and doubles: a label file of a few KB needs no megabyte (which a sanitizer build
+ * maps and unmaps per call), and a 47 MB image file costs ten reallocations. */
 static int read_gz(const char *path, unsigned char **out, size_t *len, size_t limit,
                    struct sekit_err *e)
 {
@@ -78,7 +80,7 @@ static int read_gz(const char *path, unsigned char **out, size_t *len, size_t li
         close(fd);
         return sekit_errf(e, SEKIT_ENOMEM, "%s: out of memory", path);
     }
-    size_t cap = 1 << 20, n = 0;
+    size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     if (!buf) {
         gzclose(g);

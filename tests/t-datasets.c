@@ -164,6 +164,33 @@ static void idx(void)
     }
 }
 
+/* The reader's buffer starts at 64 KB and doubles: image files of 300 28x28 images (235 KB),
+ * gzip'd and plain, read whole, up to the last pixel. */
+static void idx_large(void)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        const char *d = mkdir_in(gz ? "idx_large_gz" : "idx_large");
+        write_idx(d, "t10k", 300, 28, 28, gz, 0);
+        struct sekit_ds *ds = NULL;
+        struct sekit_err e = {0};
+        struct sekit_ds_opts o = {d, SEKIT_DS_IDX, "test", NULL, 0};
+        if (!ok(sekit_ds_open(&ds, &o, &e) == SEKIT_OK && sekit_ds_count(ds) == 300,
+                "%s IDX of 235 KB opens with 300 images", gz ? "gzip'd" : "plain")) {
+            diag("%s", e.msg);
+            sekit_ds_close(ds);
+            continue;
+        }
+        struct sekit_preproc pp = {.channels = 1, .mean = {0, 0, 0}, .std = {1, 1, 1}};
+        static float img[784], want[784];
+        for (int p = 0; p < 784; p++)
+            want[p] = (float)(((299 * 7 + p) % 256) / 255.0);
+        ok(sekit_ds_load(ds, 299, &pp, img, &e) == SEKIT_OK, "its last image loads");
+        is_close(img, want, 784, 1e-6, "the last image's pixels, the file's last bytes");
+        is_int(sekit_ds_label(ds, 299), 9, "the last label");
+        sekit_ds_close(ds);
+    }
+}
+
 static void cifar(void)
 {
     const char *d = mkdir_in("cifar");
@@ -312,6 +339,7 @@ static void folder(void)
 int main(void)
 {
     idx();
+    idx_large();
     cifar();
     folder();
     return tap_done();

@@ -30,6 +30,13 @@ static void read_blocks(const struct sekit_recording *r, const char *group)
     }
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fz_h5_setup();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fz_write("run.h5", data, size);

@@ -4,7 +4,9 @@
 #include "fuzz.h"
 
 #include <dirent.h>
+#include <hdf5.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
@@ -93,12 +95,16 @@ const char *fz_write(const char *name, const uint8_t *data, size_t n)
     make_subdir(name);
     char *p = files[nfiles];
     snprintf(p, PATH_MAX, "%s/%s", fz_dir(), name);
-    FILE *f = fopen(p, "wb");
-    if (!f) return NULL;
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return NULL;
     nfiles++;
-    int ok = (n == 0 || fwrite(data, 1, n, f) == n);
-    ok = fclose(f) == 0 && ok;
-    return ok ? p : NULL;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, data + done, n - done);
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    return close(fd) == 0 && done == n ? p : NULL;
 }
 
 void fz_clear(void)
@@ -106,6 +112,15 @@ void fz_clear(void)
     for (int i = 0; i < nfiles; i++)
         unlink(files[i]);
     nfiles = 0;
+}
+
+void fz_h5_setup(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* bounded (64 MB in all, 16 MB a list) so that a file with huge chunks cannot make the
+     * lists hold gigabytes, which the fuzzer would report as running out of memory */
+    if (H5set_free_list_limits(64 << 20, 16 << 20, 64 << 20, 16 << 20, 64 << 20, 16 << 20) < 0)
+        abort();
 }
 
 void fz_fail(const char *file, int line, const char *expr)
