@@ -8,6 +8,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,13 +322,49 @@ static double pct(const int64_t *hit, const int64_t *n, const int *classes, int 
     return t ? 100.0 * (double)h / (double)t : 0;
 }
 
+/* Bytes of a row of per-image bits for m images (one at least, so that the dataset stays 2-D). */
+static size_t bit_bytes(int64_t m)
+{
+    return m > 0 ? (size_t)(m + 7) / 8 : 1;
+}
+
+double sekit_mcnemar_exact(int64_t lost, int64_t gained)
+{
+    SEKIT_ASSERT(lost >= 0 && gained >= 0);
+    const int64_t n = lost + gained, k = lost < gained ? lost : gained;
+    if (n == 0) return 1;
+    /* P(X <= k) = sum_i C(n, i) / 2^n, the terms relative to the largest (i = k, as k <= n/2) */
+    const double ln2 = log(2.0), lc = lgamma((double)n + 1),
+                 lk = lc - lgamma((double)k + 1) - lgamma((double)(n - k) + 1) - (double)n * ln2;
+    double sum = 0;
+    for (int64_t i = k; i >= 0; i--) {
+        const double li =
+            lc - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) - (double)n * ln2;
+        const double term = exp(li - lk);
+        sum += term;
+        if (term < 1e-17 * sum) break; /* the rest cannot change a double */
+    }
+    const double p = 2 * exp(lk) * sum;
+    return p < 1 ? p : 1;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* the ablation files (docs/record-format.md, "Ablations") */
 
-enum { NCOLS = 7 };
-static const char *const col_name[NCOLS] = {
-    "top1",         "top5", "delta_top1", "delta_top5", "se_params_removed", "share_of_params",
-    "flops_removed"};
+enum { NCOLS = 13 };
+static const char *const col_name[NCOLS] = {"top1",
+                                            "top5",
+                                            "delta_top1",
+                                            "delta_top5",
+                                            "se_params_removed",
+                                            "share_of_params",
+                                            "flops_removed",
+                                            "lost_top1",
+                                            "gained_top1",
+                                            "mcnemar_p_top1",
+                                            "lost_top5",
+                                            "gained_top5",
+                                            "mcnemar_p_top5"};
 
 /* the intervals, stored as [V, 2] datasets: lo, hi of delta_top1, then of delta_top5 */
 enum { NCI = 4 };
@@ -335,6 +372,13 @@ static const char *const ci_name[2] = {"delta_top1_ci", "delta_top5_ci"};
 #define CI_METHOD                                                                                  \
     "paired percentile bootstrap over images (splitmix64 stream, index = draw mod n; bounds the "  \
     "ceil(pB)-th smallest of B resampled deltas, p = (1 - level) / 2 and 1 - p)"
+
+#define BIT_ORDER                                                                                  \
+    "image j of image_index is bit j % 8 (least significant first) of byte j / 8 of its "          \
+    "variant's row: numpy.unpackbits(row, bitorder='little')[:len(image_index)]"
+#define MCNEMAR_METHOD                                                                             \
+    "exact two-sided McNemar: p = min(1, 2 P(X <= min(lost, gained))), X ~ Binomial(lost + "       \
+    "gained, 1/2)"
 
 /* Columns 0..NCOLS-1 as named in col_name, then the NCI interval bounds. */
 static double **table_col(struct sekit_ablation_table *t, int c)
@@ -346,6 +390,12 @@ static double **table_col(struct sekit_ablation_table *t, int c)
                                &t->se_params_removed,
                                &t->share_of_params,
                                &t->flops_removed,
+                               &t->lost_top1,
+                               &t->gained_top1,
+                               &t->p_top1,
+                               &t->lost_top5,
+                               &t->gained_top5,
+                               &t->p_top5,
                                &t->delta_top1_lo,
                                &t->delta_top1_hi,
                                &t->delta_top5_lo,
@@ -362,6 +412,7 @@ void sekit_ablation_table_free(struct sekit_ablation_table *t)
         free(*table_col(t, c));
     free(t->path), free(t->description), free(t->mode), free(t->block_stage), free(t->dropped);
     free(t->classes), free(t->top1_per_class);
+    free(t->image_index), free(t->lost_bits), free(t->gained_bits);
     free(t);
 }
 
@@ -405,7 +456,8 @@ static int table_images(const struct sekit_variant *v, int n, int K, const int *
     return SEKIT_OK;
 }
 
-/* The paired intervals of every variant's deltas against row 0 over the images idx[0..m). */
+/* The paired intervals of every variant's deltas against row 0 over the images idx[0..m), and
+ * the images each variant lost and gained, counted and bit by bit, with their McNemar p. */
 static int table_intervals(struct sekit_ablation_table *t, const struct sekit_variant *v,
                            const int64_t *idx, int64_t m, struct sekit_err *e)
 {
@@ -428,6 +480,21 @@ static int table_intervals(struct sekit_ablation_table *t, const struct sekit_va
                                       SEKIT_ABLATION_CI_RESAMPLES, (uint64_t)SEKIT_ABLATION_CI_SEED,
                                       SEKIT_ABLATION_CI_LEVEL, lo, hi, e);
     for (int i = 0; !rc && i < t->n; i++) {
+        const size_t bytes = bit_bytes(m);
+        int64_t lost[2] = {0, 0}, gained[2] = {0, 0};
+        for (int64_t j = 0; i && j < m; j++)
+            for (int k = 0; k < 2; k++) {
+                const int dk = d[2 * (i - 1) + k][j];
+                lost[k] += dk<0, gained[k] += dk> 0;
+                if (k == 0 && dk < 0)
+                    t->lost_bits[(size_t)i * bytes + (size_t)(j / 8)] |= 1 << j % 8;
+                if (k == 0 && dk > 0)
+                    t->gained_bits[(size_t)i * bytes + (size_t)(j / 8)] |= 1 << j % 8;
+            }
+        t->lost_top1[i] = (double)lost[0], t->gained_top1[i] = (double)gained[0];
+        t->lost_top5[i] = (double)lost[1], t->gained_top5[i] = (double)gained[1];
+        t->p_top1[i] = sekit_mcnemar_exact(lost[0], gained[0]);
+        t->p_top5[i] = sekit_mcnemar_exact(lost[1], gained[1]);
         t->delta_top1_lo[i] = i ? lo[2 * (i - 1)] : 0;
         t->delta_top1_hi[i] = i ? hi[2 * (i - 1)] : 0;
         t->delta_top5_lo[i] = i ? lo[2 * (i - 1) + 1] : 0;
@@ -442,7 +509,7 @@ static int table_intervals(struct sekit_ablation_table *t, const struct sekit_va
 /* The table the three files show, from the tallies. */
 static int build_table(struct sekit_ablation_table **out, const struct sekit_variant *v, int n,
                        const struct sekit_model *m, const int *classes, int nclasses,
-                       const char *what, struct sekit_err *e)
+                       const int64_t *image_index, const char *what, struct sekit_err *e)
 {
     *out = NULL;
     const int K = sekit_model_arch(m)->num_classes;
@@ -471,6 +538,13 @@ static int build_table(struct sekit_ablation_table **out, const struct sekit_var
     t->dropped = calloc((size_t)n * (size_t)nse, 1);
     t->classes = malloc(sizeof(int) * (size_t)(nclasses + 1));
     t->top1_per_class = malloc(sizeof(double) * ((size_t)n * (size_t)nclasses + 1));
+    t->nimages = nimg;
+    t->image_index = malloc(sizeof(int64_t) * (size_t)(nimg + 1));
+    t->lost_bits = calloc((size_t)n * bit_bytes(nimg), 1);
+    t->gained_bits = calloc((size_t)n * bit_bytes(nimg), 1);
+    bad |= !t->image_index || !t->lost_bits || !t->gained_bits;
+    for (int64_t j = 0; !bad && j < nimg; j++)
+        t->image_index[j] = image_index[idx[j]];
     for (int c = 0; c < NCOLS + NCI; c++)
         bad |= !(*table_col(t, c) = malloc(sizeof(double) * (size_t)n));
     if (bad || !t->names || !t->mode || !t->block_names || !t->block_stage || !t->dropped ||
@@ -522,7 +596,8 @@ static const char *mode_name(const struct sekit_ablation_table *t, int i)
 static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *const *class_names)
 {
     fprintf(fp, "variant,mode,blocks,top1,top5,delta_top1,delta_top5,delta_top1_lo,delta_top1_hi,"
-                "delta_top5_lo,delta_top5_hi,se_params_removed,share_of_params,"
+                "delta_top5_lo,delta_top5_hi,lost_top1,gained_top1,mcnemar_p_top1,lost_top5,"
+                "gained_top5,mcnemar_p_top5,se_params_removed,share_of_params,"
                 "flops_removed_per_image");
     for (int c = 0; c < t->nclasses; c++)
         fprintf(fp, ",\"top1 %s\"", class_names[t->classes[c]]);
@@ -532,10 +607,14 @@ static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *cons
         for (int j = 0, k = 0; j < t->nse; j++)
             if (t->dropped[(size_t)i * t->nse + j])
                 fprintf(fp, "%s%s", k++ ? " " : "", t->block_names[j]);
-        fprintf(fp, "\",%.2f,%.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%.0f,%.4f,%.0f", t->top1[i],
-                t->top5[i], t->delta_top1[i], t->delta_top5[i], t->delta_top1_lo[i],
-                t->delta_top1_hi[i], t->delta_top5_lo[i], t->delta_top5_hi[i],
-                t->se_params_removed[i], t->share_of_params[i], t->flops_removed[i]);
+        fprintf(
+            fp,
+            "\",%.2f,%.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%+.2f,%.0f,%.0f,%.4g,%.0f,%.0f,%.4g,%.0f,"
+            "%.4f,%.0f",
+            t->top1[i], t->top5[i], t->delta_top1[i], t->delta_top5[i], t->delta_top1_lo[i],
+            t->delta_top1_hi[i], t->delta_top5_lo[i], t->delta_top5_hi[i], t->lost_top1[i],
+            t->gained_top1[i], t->p_top1[i], t->lost_top5[i], t->gained_top5[i], t->p_top5[i],
+            t->se_params_removed[i], t->share_of_params[i], t->flops_removed[i]);
         for (int c = 0; c < t->nclasses; c++)
             fprintf(fp, ",%.2f", t->top1_per_class[(size_t)i * t->nclasses + c]);
         fputc('\n', fp);
@@ -544,25 +623,30 @@ static void write_csv(FILE *fp, const struct sekit_ablation_table *t, char *cons
 
 static void write_md(FILE *fp, const struct sekit_ablation_table *t)
 {
-    fprintf(fp, "| variant | mode | top-1 | top-5 | \xce\x94 top-1 | \xce\x94 top-5 | SE params "
-                "removed | share of params | SE FLOPs removed / image |\n"
-                "|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(fp, "| variant | mode | top-1 | top-5 | \xce\x94 top-1 | \xce\x94 top-5 | top-1 "
+                "lost / gained, McNemar p | SE params removed | share of params | SE FLOPs "
+                "removed / image |\n"
+                "|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < t->n; i++) {
-        char d1[64] = "+0.00", d5[64] = "+0.00"; /* row 0, the reference itself */
+        char d1[64] = "+0.00", d5[64] = "+0.00", ch[64] = "-"; /* row 0, the reference itself */
         if (i) {
+            snprintf(ch, sizeof ch, "%.0f / %.0f, p = %.2g", t->lost_top1[i], t->gained_top1[i],
+                     t->p_top1[i]);
             snprintf(d1, sizeof d1, "%+.2f [%+.2f, %+.2f]", t->delta_top1[i], t->delta_top1_lo[i],
                      t->delta_top1_hi[i]);
             snprintf(d5, sizeof d5, "%+.2f [%+.2f, %+.2f]", t->delta_top5[i], t->delta_top5_lo[i],
                      t->delta_top5_hi[i]);
         }
-        fprintf(fp, "| %s | %s | %.2f | %.2f | %s | %s | %.0f | %.2f%% | %.0f |\n", t->names[i],
-                mode_name(t, i), t->top1[i], t->top5[i], d1, d5, t->se_params_removed[i],
-                100.0 * t->share_of_params[i], t->flops_removed[i]);
+        fprintf(fp, "| %s | %s | %.2f | %.2f | %s | %s | %s | %.0f | %.2f%% | %.0f |\n",
+                t->names[i], mode_name(t, i), t->top1[i], t->top5[i], d1, d5, ch,
+                t->se_params_removed[i], 100.0 * t->share_of_params[i], t->flops_removed[i]);
     }
     fprintf(fp,
             "\n%s. Total parameters %lld. \xce\x94 against the full model (%.2f top-1, "
             "%.2f top-5), in brackets its paired %d%% interval (percentile bootstrap over the "
-            "images, %d resamples, seed %lld).\n",
+            "images, %d resamples, seed %lld). Lost / gained: the images the variant gets wrong "
+            "that the full model gets right, and the reverse; p: the exact two-sided McNemar "
+            "test of those counts.\n",
             t->description, (long long)t->total_params, t->top1[0], t->top5[0], t->ci_level,
             t->ci_resamples, (long long)t->ci_seed);
 }
@@ -579,7 +663,7 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t, char *const *
     const char **labels = malloc(sizeof *labels * (nc + 1));
     for (hsize_t c = 0; labels && c < nc; c++)
         labels[c] = class_names[t->classes[c]];
-    hid_t var = -1, blk = -1, lab = -1, bnd = -1, mc = -1;
+    hid_t var = -1, blk = -1, lab = -1, bnd = -1, mc = -1, img = -1, byt = -1;
     int bad =
         g < 0 || !labels ||
         (var = sekit_h5_str_scale(g, "variant", (const char *const *)t->names, n)) < 0 ||
@@ -600,6 +684,20 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t, char *const *
         sekit_h5_write(g, "top1_per_class", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, nc,
                        t->top1_per_class) ||
         sekit_h5_attach(g, "top1_per_class", var, lab) ||
+        /* the images' axis is named by their dataset rows; the packed bits' by byte number */
+        sekit_h5_write(g, "image_index", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)t->nimages, 0,
+                       t->image_index) ||
+        (img = H5Dopen2(g, "image_index", H5P_DEFAULT)) < 0 ||
+        H5DSset_scale(img, "image_index") < 0 ||
+        (byt = sekit_h5_scale(g, "image_byte", bit_bytes(t->nimages), 1 << 16)) < 0 ||
+        sekit_h5_write(g, "top1_lost", H5T_STD_U8LE, H5T_NATIVE_UCHAR, n, bit_bytes(t->nimages),
+                       t->lost_bits) ||
+        sekit_h5_attach(g, "top1_lost", var, byt) ||
+        sekit_h5_write(g, "top1_gained", H5T_STD_U8LE, H5T_NATIVE_UCHAR, n, bit_bytes(t->nimages),
+                       t->gained_bits) ||
+        sekit_h5_attach(g, "top1_gained", var, byt) ||
+        sekit_h5_attr_str(g, "bit_order", BIT_ORDER) ||
+        sekit_h5_attr_str(g, "mcnemar_method", MCNEMAR_METHOD) ||
         sekit_h5_attr_str(g, "description", t->description) ||
         sekit_h5_attr_i64(g, "total_params", &t->total_params, 0) ||
         sekit_h5_attr_i64(f, "ablation_format_version", &fv, 0);
@@ -623,8 +721,8 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t, char *const *
     }
     free(ci);
     free(labels);
-    hid_t ids[5] = {var, blk, lab, bnd, mc};
-    for (int i = 0; i < 5; i++)
+    hid_t ids[7] = {var, blk, lab, bnd, mc, img, byt};
+    for (int i = 0; i < 7; i++)
         if (ids[i] >= 0) H5Dclose(ids[i]);
     if (g >= 0) H5Gclose(g);
     return bad ? -1 : 0;
@@ -632,7 +730,8 @@ static int write_h5(hid_t f, const struct sekit_ablation_table *t, char *const *
 
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
-                         int nclasses, const char *what, struct sekit_err *e)
+                         int nclasses, const int64_t *image_index, const char *what,
+                         struct sekit_err *e)
 {
     char path[3][PATH_MAX];
     const char *ext[3] = {".csv", ".md", ".h5"};
@@ -640,7 +739,7 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
         if ((size_t)snprintf(path[i], sizeof path[i], "%s%s", prefix, ext[i]) >= sizeof path[i])
             return sekit_errf(e, SEKIT_EINVAL, "%s: path too long", prefix);
     struct sekit_ablation_table *t;
-    int rc = build_table(&t, v, n, m, classes, nclasses, what, e);
+    int rc = build_table(&t, v, n, m, classes, nclasses, image_index, what, e);
     if (rc) return rc;
     struct sekit_text_out csv = {0}, md = {0};
     struct sekit_h5_out h = {.f = -1};
@@ -663,6 +762,78 @@ int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int 
         for (int i = 0; i < 3; i++)
             unlink(tmp[i]);
     return rc;
+}
+
+/* The count of set bits in row[0..bytes), and whether a bit past image m - 1 is set. */
+static int64_t popcount_row(const unsigned char *row, size_t bytes, int64_t m, int *past)
+{
+    int64_t c = 0;
+    for (size_t b = 0; b < bytes; b++)
+        for (int k = 0; k < 8; k++)
+            if (row[b] >> k & 1) {
+                c++;
+                if ((int64_t)(8 * b + (size_t)k) >= m) *past = 1;
+            }
+    return c;
+}
+
+/* The evaluated images and each variant's changes against the full model: counts that are
+ * whole numbers within the images, lost + gained no more than them, p-values in [0, 1] equal to
+ * the counts' own McNemar p (to 1e-9 relative), and bit rows whose counts are the top-1
+ * counts, with no bit past the last image; row 0 changes nothing. */
+static int read_changes(hid_t f, const char *path, struct sekit_ablation_table *t,
+                        struct sekit_err *e)
+{
+    int64_t nd[2] = {-1, 0};
+    int rc = sekit_h5_read(f, path, "/ablation/image_index", SEKIT_H5_INT, H5T_NATIVE_INT64, 1, nd,
+                           (void **)&t->image_index, e);
+    if (rc) return rc;
+    t->nimages = nd[0];
+    for (int64_t j = 0; j < t->nimages; j++)
+        if (t->image_index[j] < 0)
+            return sekit_errf(e, SEKIT_EFORMAT, "%s: /ablation/image_index[%lld] = %lld < 0", path,
+                              (long long)j, (long long)t->image_index[j]);
+    int64_t bd[2] = {t->n, (int64_t)bit_bytes(t->nimages)};
+    if ((rc = sekit_h5_read(f, path, "/ablation/top1_lost", SEKIT_H5_INT, H5T_NATIVE_UCHAR, 2, bd,
+                            (void **)&t->lost_bits, e)))
+        return rc;
+    bd[0] = t->n, bd[1] = (int64_t)bit_bytes(t->nimages);
+    if ((rc = sekit_h5_read(f, path, "/ablation/top1_gained", SEKIT_H5_INT, H5T_NATIVE_UCHAR, 2, bd,
+                            (void **)&t->gained_bits, e)))
+        return rc;
+    const double m = (double)t->nimages;
+    for (int i = 0; i < t->n; i++) {
+        const double l[2] = {t->lost_top1[i], t->lost_top5[i]},
+                     g[2] = {t->gained_top1[i], t->gained_top5[i]},
+                     p[2] = {t->p_top1[i], t->p_top5[i]};
+        for (int k = 0; k < 2; k++) {
+            /* written as !(ok) so that NaN fails too */
+            if (!(l[k] >= 0 && g[k] >= 0 && l[k] + g[k] <= m && l[k] == floor(l[k]) &&
+                  g[k] == floor(g[k])) ||
+                (i == 0 && (l[k] != 0 || g[k] != 0)))
+                return sekit_errf(e, SEKIT_EFORMAT,
+                                  "%s: variant %d lost %g and gained %g top-%d images of %lld",
+                                  path, i, l[k], g[k], k ? 5 : 1, (long long)t->nimages);
+            const double want = sekit_mcnemar_exact((int64_t)l[k], (int64_t)g[k]);
+            if (!(fabs(p[k] - want) <= 1e-9 * want))
+                return sekit_errf(e, SEKIT_EFORMAT,
+                                  "%s: /ablation/mcnemar_p_top%d[%d] = %g, not the p-value %g of "
+                                  "its counts",
+                                  path, k ? 5 : 1, i, p[k], want);
+        }
+        const size_t bytes = bit_bytes(t->nimages);
+        int past = 0;
+        const int64_t nl = popcount_row(t->lost_bits + (size_t)i * bytes, bytes, t->nimages, &past),
+                      ng = popcount_row(t->gained_bits + (size_t)i * bytes, bytes, t->nimages,
+                                        &past);
+        if (past || (double)nl != l[0] || (double)ng != g[0])
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s: variant %d's per-image bits (%lld lost, %lld gained%s) do not "
+                              "match its counts (%g, %g)",
+                              path, i, (long long)nl, (long long)ng,
+                              past ? ", bits past the last image" : "", l[0], g[0]);
+    }
+    return SEKIT_OK;
 }
 
 int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, struct sekit_err *e)
@@ -796,6 +967,7 @@ int sekit_ablation_read(struct sekit_ablation_table **out, const char *path, str
             goto out;
         }
     }
+    rc = read_changes(f, path, t, e);
 out:
     free(dropped);
     H5Fclose(f);

@@ -85,16 +85,29 @@ void sekit_ablation_tally(struct sekit_variant *v, const float *logits, const in
 int sekit_ablation_bootstrap(const signed char *const *d, int nd, int64_t n, int B, uint64_t seed,
                              int level, double *lo, double *hi, struct sekit_err *e);
 
+/*
+ * Exact two-sided McNemar test of a variant against the full model on the same images: of the
+ * images on which the two disagree, lost went from right (full model) to wrong (variant) and
+ * gained from wrong to right. Under the null hypothesis (the ablation changes nothing) each
+ * disagreement goes either way with probability 1/2, so p = min(1, 2 P(X <= min(lost, gained)))
+ * for X ~ Binomial(lost + gained, 1/2); p = 1 when they never disagree. The terms are summed
+ * relative to the largest, whose size comes from lgamma: about 1e-11 relative at ten thousand
+ * disagreements (lgamma's rounding near 1e5), and never an overflow or a lost tail.
+ */
+double sekit_mcnemar_exact(int64_t lost, int64_t gained);
+
 /* Writes PREFIX.csv, PREFIX.md and PREFIX.h5 (schema: docs/record-format.md, "Ablations"):
  * variant 0 must be the full model (no block); every variant's per-image hits must cover the
- * images of its per-class tallies, in the same order for all (SEKIT_EINVAL otherwise). The
- * intervals of the deltas are sekit_ablation_bootstrap's over the images of the given classes,
- * with SEKIT_ABLATION_CI_RESAMPLES, _SEED and _LEVEL. Each file goes to a temporary of its own (fileio.h), is checked, and
- * all three are renamed into place only when all were written; on any failure none exists under its
- * final name and no temporary remains. */
+ * images of its per-class tallies, in the same order for all (SEKIT_EINVAL otherwise);
+ * image_index[v[0].nimg] is the dataset row of each tallied image, stored beside the per-image
+ * changes. The intervals of the deltas are sekit_ablation_bootstrap's over the images of the given
+ * classes, with SEKIT_ABLATION_CI_RESAMPLES, _SEED and _LEVEL. Each file goes to a temporary of its
+ * own (fileio.h), is checked, and all three are renamed into place only when all were written; on
+ * any failure none exists under its final name and no temporary remains. */
 int sekit_ablation_write(const char *prefix, const struct sekit_variant *v, int n,
                          const struct sekit_model *m, char *const *class_names, const int *classes,
-                         int nclasses, const char *what, struct sekit_err *e);
+                         int nclasses, const int64_t *image_index, const char *what,
+                         struct sekit_err *e);
 
 /* An ablation table (PREFIX.h5) read back. Variants are identified by what they drop (their
  * dropped row and mode), never by their display names. */
@@ -115,12 +128,21 @@ struct sekit_ablation_table {
     double *delta_top1_lo, *delta_top1_hi, *delta_top5_lo, *delta_top5_hi;
     int ci_resamples, ci_level; /* B and the level in percent */
     int64_t ci_seed;
+    /* [n] each: the images a variant got wrong that the full model got right (lost) and the
+     * reverse (gained), top-1 and top-5, and the exact McNemar p-value of each pair (row 0: 0,
+     * 0, 1); counts as doubles, as the other columns */
+    double *lost_top1, *gained_top1, *p_top1, *lost_top5, *gained_top5, *p_top5;
+    /* the evaluated images (those of the table's classes), in the order of the pass: their
+     * dataset rows [nimages], and per variant a bit per image, image j in bit j % 8 of byte
+     * j / 8 (numpy.unpackbits(..., bitorder="little")): top-1 lost and gained [n, bytes] */
+    int64_t nimages, *image_index;
+    unsigned char *lost_bits, *gained_bits;
     int nclasses, *classes; /* [nclasses] model class index of each column */
     double *top1_per_class; /* [n, nclasses] percent */
     int64_t total_params;
 };
 
-/* Reads and validates PREFIX.h5: its version (4; older files are refused, asking to rerun
+/* Reads and validates PREFIX.h5: its version (5; older files are refused, asking to rerun
  * sekit ablate), every dataset's type class and shape, dropped rows of 0/1 that agree with the
  * modes, intervals with lo <= hi within +/-100 points and row 0 = [0, 0]. SEKIT_EFORMAT naming what
  * is wrong. */

@@ -100,7 +100,7 @@ static int write_files(struct sekit_pipeline *p, const struct sekit_ablate_job *
     char *const *names = sekit_pipeline_class_names(p);
     if (!names) return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     int rc = sekit_ablation_write(j->out, v, j->nvariants, p->m, names, p->classes, p->nclasses,
-                                  what, e);
+                                  p->idx, what, e);
     if (rc) return rc;
     /* the chart from the file just written, as `sekit figure` draws it, with the intervals */
     char h5[4200], png[4200];

@@ -7,14 +7,16 @@
  *
  * Recording 2: the model-class axis is the string scale /label, one channel scale per block,
  * absolute /paths. Statistics 4 and ablation 4: a dimension scale on every axis of every
- * dataset, class names as string coordinates.
+ * dataset, class names as string coordinates. Ablation 5: per variant the images lost and
+ * gained against the full model (counts, a bit per image, the exact McNemar p-value) and the
+ * evaluated images' dataset rows.
  */
 #ifndef SEKIT_FORMATS_H
 #define SEKIT_FORMATS_H
 
 #define SEKIT_RECORD_FORMAT_VERSION 2   /* root attribute format_version */
 #define SEKIT_STATS_FORMAT_VERSION 4    /* root attribute stats_format_version */
-#define SEKIT_ABLATION_FORMAT_VERSION 4 /* root attribute ablation_format_version */
+#define SEKIT_ABLATION_FORMAT_VERSION 5 /* root attribute ablation_format_version */
 
 /* The longest class name (and synset) in a recording or statistics file, in bytes. The writer
  * refuses longer ones and the readers refuse them before any output repeats them: the class

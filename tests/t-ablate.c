@@ -43,6 +43,10 @@
 #include <unistd.h>
 
 enum { NIMG = 400, BATCH = 40, K = 10 };
+/* sekit's McNemar p against the long-double binomial recurrence, relative: its leading term's
+ * size comes from lgamma, rounded at about 1e-16 of values near 1e5 for 1e4 images (measured:
+ * 4e-12) */
+#define MCNEMAR_REL_TOL 1e-10
 
 static char model[800], data[600];
 static int backend;
@@ -228,13 +232,15 @@ struct wjob {
     struct engine *g;
     char **cn;
     const int *classes;
+    const int64_t *index;
     const char *prefix;
 };
 
 static int ablate_job(void *ctx, struct sekit_err *e)
 {
     struct wjob *j = ctx;
-    return sekit_ablation_write(j->prefix, j->v, j->n, j->g->m, j->cn, j->classes, 3, "failing", e);
+    return sekit_ablation_write(j->prefix, j->v, j->n, j->g->m, j->cn, j->classes, 3, j->index,
+                                "failing", e);
 }
 
 /* No PREFIX.csv, .md, .h5 nor a temporary of theirs. */
@@ -479,6 +485,110 @@ static void bootstrap_exact(void)
 /* The intervals the table holds (read back from PREFIX.h5) against the brute-force bootstrap
  * of the tallies' per-image hits over the images of classes[0..3), and as PREFIX.csv and
  * PREFIX.md show them. */
+/* P(X <= k) for X ~ Binomial(n, 1/2) by the recurrence of the probabilities in long double,
+ * from P(X = 0) = 2^-n: the reference for sekit_mcnemar_exact's log-space sum. */
+static long double binom_cdf_half(int64_t n, int64_t k)
+{
+    long double pk = ldexpl(1.0L, (int)-n), sum = 0;
+    for (int64_t i = 0; i <= k; i++) {
+        sum += pk;
+        pk = pk * (long double)(n - i) / (long double)(i + 1);
+    }
+    return sum;
+}
+
+static double ref_mcnemar(int64_t lost, int64_t gained)
+{
+    const int64_t n = lost + gained, k = lost < gained ? lost : gained;
+    const long double p = n ? 2 * binom_cdf_half(n, k) : 1;
+    return p < 1 ? (double)p : 1;
+}
+
+/* The exact McNemar p-value: by hand on small counts, against the long-double recurrence on
+ * counts up to ten thousand images. */
+static void mcnemar_exact(void)
+{
+    static const struct {
+        int64_t lost, gained;
+        double p;
+    } hand[] = {
+        {0, 0, 1},               /* no disagreement */
+        {0, 5, 2.0 / 32},        /* 2 P(X = 0), n = 5 */
+        {9, 1, 2 * 11.0 / 1024}, /* 2 (1 + 10) / 2^10 */
+        {3, 3, 1},               /* 2 * 42 / 64 > 1 */
+        {2, 5, 2 * 29.0 / 128},  /* 2 (1 + 7 + 21) / 2^7 */
+        {0, 1, 1},               /* 2 / 2 */
+    };
+    for (size_t i = 0; i < sizeof hand / sizeof *hand; i++) {
+        const double got = sekit_mcnemar_exact(hand[i].lost, hand[i].gained);
+        ok(fabs(got - hand[i].p) <= 1e-15 * hand[i].p,
+           "McNemar lost %lld, gained %lld: p = %.17g (by hand %.17g)", (long long)hand[i].lost,
+           (long long)hand[i].gained, got, hand[i].p);
+    }
+    static const int64_t big[][2] = {{40, 60}, {400, 600}, {10, 150}, {4990, 5010}, {1, 2000}};
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+        const double got = sekit_mcnemar_exact(big[i][0], big[i][1]),
+                     want = ref_mcnemar(big[i][0], big[i][1]);
+        ok(fabs(got - want) <= MCNEMAR_REL_TOL * want,
+           "McNemar lost %lld, gained %lld: p = %.17g, the binomial recurrence's %.17g",
+           (long long)big[i][0], (long long)big[i][1], got, want);
+    }
+}
+
+/* Each variant's lost and gained images, by their hits: counts, bits and p-values as the table
+ * holds them, and the evaluated images' dataset rows. */
+static void round_trip_changes(const struct sekit_ablation_table *t, const struct sekit_variant *v,
+                               int n, const int *classes, const int64_t *index)
+{
+    int64_t m = 0;
+    int same = 1;
+    for (int64_t j = 0; j < v[0].nimg; j++) {
+        const int y = v[0].label[j];
+        if (y != classes[0] && y != classes[1] && y != classes[2]) continue;
+        same &= m < t->nimages && t->image_index[m] == index[j];
+        m++;
+    }
+    ok(same && t->nimages == m, "round trip: the %lld evaluated images' dataset rows, in order",
+       (long long)m);
+    const size_t bytes = (size_t)(m + 7) / 8;
+    int bits_ok = 1, counts_ok = 1, moved = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t lost[2] = {0, 0}, gained[2] = {0, 0}, k = 0;
+        for (int64_t j = 0; j < v[0].nimg; j++) {
+            const int y = v[0].label[j];
+            if (y != classes[0] && y != classes[1] && y != classes[2]) continue;
+            for (int b = 0; b < 2; b++) {
+                const int f = v[0].hit[j] >> b & 1, h = v[i].hit[j] >> b & 1;
+                lost[b] += f && !h, gained[b] += !f && h;
+                if (b == 0) {
+                    const int lb = t->lost_bits[(size_t)i * bytes + (size_t)(k / 8)] >> k % 8 & 1,
+                              gb = t->gained_bits[(size_t)i * bytes + (size_t)(k / 8)] >> k % 8 & 1;
+                    bits_ok &= lb == (f && !h) && gb == (!f && h);
+                }
+            }
+            k++;
+        }
+        moved += lost[0] + gained[0] > 0;
+        const double got[6] = {t->lost_top1[i], t->gained_top1[i], t->p_top1[i],
+                               t->lost_top5[i], t->gained_top5[i], t->p_top5[i]},
+                     want[6] = {
+                         (double)lost[0], (double)gained[0], ref_mcnemar(lost[0], gained[0]),
+                         (double)lost[1], (double)gained[1], ref_mcnemar(lost[1], gained[1])};
+        for (int c = 0; c < 6; c++)
+            if (!(fabs(got[c] - want[c]) <= MCNEMAR_REL_TOL * want[c])) {
+                diag("variant %d '%s' column %d: %.17g in PREFIX.h5, %.17g from the hits", i,
+                     v[i].name, c, got[c], want[c]);
+                counts_ok = 0;
+            }
+    }
+    ok(counts_ok && moved > 0,
+       "round trip: lost, gained and McNemar p of every variant from its hits (%d variants "
+       "change images)",
+       moved);
+    ok(bits_ok, "round trip: a top-1 lost and a gained bit per image, image j at bit j %% 8 of "
+                "byte j / 8");
+}
+
 static void round_trip_intervals(const struct sekit_ablation_table *t,
                                  const struct sekit_variant *v, int n, const int *classes,
                                  const char *prefix)
@@ -611,7 +721,7 @@ static void round_trip_intervals(const struct sekit_ablation_table *t,
     if (a >= 0) H5Aclose(a);
     if (f >= 0) H5Fclose(f);
     ok(edited && sekit_ablation_read(&r, path, &e) == SEKIT_EFORMAT &&
-           strstr(e.msg, "ablation_format_version 2; this sekit reads version 4") &&
+           strstr(e.msg, "ablation_format_version 2; this sekit reads version 5") &&
            strstr(e.msg, "sekit ablate"),
        "a format 2 file (no intervals) is refused, asking to rerun sekit ablate: %s", e.msg);
     sekit_ablation_table_free(r);
@@ -699,10 +809,16 @@ static void round_trip(struct engine *g)
     snprintf(prefix, sizeof prefix, "%s/rt", tap_tmpdir());
     snprintf(path, sizeof path, "%s.h5", prefix);
     struct sekit_ablation_table *t = NULL;
-    if (!ok(sekit_ablation_write(prefix, v, n, g->m, cn, classes, 3, "round trip", &e) == 0 &&
+    /* dataset rows of the tallied images: any distinct numbers, here 1000 + 3 j */
+    int64_t *index = malloc(sizeof(int64_t) * (size_t)nimg);
+    for (int64_t j = 0; j < nimg; j++)
+        index[j] = 1000 + 3 * j;
+    if (!ok(sekit_ablation_write(prefix, v, n, g->m, cn, classes, 3, index, "round trip", &e) ==
+                    0 &&
                 sekit_ablation_read(&t, path, &e) == 0,
             "round trip: written and read back: %s", e.msg)) {
         sekit_ablation_free(v, n);
+        free(index);
         return;
     }
     const int nse = sekit_model_se_count(g->m);
@@ -737,13 +853,14 @@ static void round_trip(struct engine *g)
     }
     ok(same, "round trip: every field of every variant as written");
     round_trip_intervals(t, v, n, classes, prefix);
+    round_trip_changes(t, v, n, classes, index);
     round_trip_scales(path, cn, K, classes);
     sekit_ablation_table_free(t);
 
     /* writes that fail: a file-size limit (each of the three files in turn), a directory the
      * user may not write, a missing directory; never a crash, never a file under its final
      * name, no .tmp left */
-    struct wjob job = {v, n, g, cn, classes, prefix};
+    struct wjob job = {v, n, g, cn, classes, index, prefix};
     int (*fn)(void *, struct sekit_err *) = ablate_job;
     struct stat sb[3];
     const char *ext[3] = {".csv", ".md", ".h5"};
@@ -782,6 +899,7 @@ static void round_trip(struct engine *g)
     ok(ablate_job(&job, &e) == SEKIT_EIO && strstr(e.msg, "No such file"),
        "missing directory: SEKIT_EIO, No such file or directory: %s", e.msg);
     sekit_ablation_free(v, n);
+    free(index);
 }
 
 /* The intervals in a file sekit ablate wrote (remove mode) against the brute-force bootstrap
@@ -1188,6 +1306,7 @@ int main(void)
     unsetenv("SEKIT_BACKEND");
     bootstrap_brute();
     bootstrap_exact();
+    mcnemar_exact();
     range_batches();
     bad_input();
     closing_line();
