@@ -333,18 +333,26 @@ double sekit_mcnemar_exact(int64_t lost, int64_t gained)
     SEKIT_ASSERT(lost >= 0 && gained >= 0);
     const int64_t n = lost + gained, k = lost < gained ? lost : gained;
     if (n == 0) return 1;
-    /* P(X <= k) = sum_i C(n, i) / 2^n, the terms relative to the largest (i = k, as k <= n/2) */
-    const double ln2 = log(2.0), lc = lgamma((double)n + 1),
-                 lk = lc - lgamma((double)k + 1) - lgamma((double)(n - k) + 1) - (double)n * ln2;
-    double sum = 0;
-    for (int64_t i = k; i >= 0; i--) {
-        const double li =
-            lc - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) - (double)n * ln2;
-        const double term = exp(li - lk);
-        sum += term;
-        if (term < 1e-17 * sum) break; /* the rest cannot change a double */
+    /* P(X <= k) = sum_i C(n, i) / 2^n: the terms relative to the largest (i = k, as k <= n/2),
+     * each from the next by C(n, i - 1) = C(n, i) i / (n - i + 1). The largest, C(n, k) / 2^n:
+     * up to 1000 disagreements as a product of k ratios (C(1000, 500) < 2^1000 fits a double),
+     * exact to a few roundings; beyond, from lgamma */
+    double lead;
+    if (n <= 1000) {
+        double c = 1;
+        for (int64_t i = 1; i <= k; i++)
+            c = c * (double)(n - k + i) / (double)i;
+        lead = ldexp(c, -(int)n);
+    } else {
+        lead = exp(lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1) -
+                   (double)n * log(2.0));
     }
-    const double p = 2 * exp(lk) * sum;
+    double sum = 0, term = 1;
+    for (int64_t i = k; i >= 0 && term >= 1e-17 * sum; i--) { /* the rest cannot change a double */
+        sum += term;
+        term *= (double)i / (double)(n - i + 1);
+    }
+    const double p = 2 * lead * sum;
     return p < 1 ? p : 1;
 }
 
@@ -480,17 +488,17 @@ static int table_intervals(struct sekit_ablation_table *t, const struct sekit_va
                                       SEKIT_ABLATION_CI_RESAMPLES, (uint64_t)SEKIT_ABLATION_CI_SEED,
                                       SEKIT_ABLATION_CI_LEVEL, lo, hi, e);
     for (int i = 0; !rc && i < t->n; i++) {
-        const size_t bytes = bit_bytes(m);
+        const size_t at = (size_t)i * bit_bytes(m);
         int64_t lost[2] = {0, 0}, gained[2] = {0, 0};
-        for (int64_t j = 0; i && j < m; j++)
-            for (int k = 0; k < 2; k++) {
-                const int dk = d[2 * (i - 1) + k][j];
-                lost[k] += dk<0, gained[k] += dk> 0;
-                if (k == 0 && dk < 0)
-                    t->lost_bits[(size_t)i * bytes + (size_t)(j / 8)] |= 1 << j % 8;
-                if (k == 0 && dk > 0)
-                    t->gained_bits[(size_t)i * bytes + (size_t)(j / 8)] |= 1 << j % 8;
-            }
+        for (int64_t j = 0; i && j < m; j++) {
+            const int d1 = d[2 * (i - 1)][j], d5 = d[2 * (i - 1) + 1][j];
+            lost[0] += d1 < 0;
+            gained[0] += d1 > 0;
+            lost[1] += d5 < 0;
+            gained[1] += d5 > 0;
+            unsigned char *row = d1 < 0 ? t->lost_bits : d1 > 0 ? t->gained_bits : NULL;
+            if (row) row[at + (size_t)(j / 8)] |= (unsigned char)(1 << j % 8);
+        }
         t->lost_top1[i] = (double)lost[0], t->gained_top1[i] = (double)gained[0];
         t->lost_top5[i] = (double)lost[1], t->gained_top5[i] = (double)gained[1];
         t->p_top1[i] = sekit_mcnemar_exact(lost[0], gained[0]);

@@ -91,8 +91,9 @@ int sekit_ablation_bootstrap(const signed char *const *d, int nd, int64_t n, int
  * gained from wrong to right. Under the null hypothesis (the ablation changes nothing) each
  * disagreement goes either way with probability 1/2, so p = min(1, 2 P(X <= min(lost, gained)))
  * for X ~ Binomial(lost + gained, 1/2); p = 1 when they never disagree. The terms are summed
- * relative to the largest, whose size comes from lgamma: about 1e-11 relative at ten thousand
- * disagreements (lgamma's rounding near 1e5), and never an overflow or a lost tail.
+ * relative to the largest, whose size is a product of ratios up to 1000 disagreements (exact to
+ * a few roundings) and comes from lgamma beyond (about 1e-11 relative at ten thousand: lgamma's
+ * rounding near 1e5); never an overflow or a lost tail.
  */
 double sekit_mcnemar_exact(int64_t lost, int64_t gained);
 
