@@ -113,11 +113,16 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
     if (add(&l, m, "full model", set, 0, SEKIT_ABLATE_REMOVE, NULL)) goto oom;
     const int last_stage = sekit_model_se_info(m, nse - 1)->stage;
     for (int mode = SEKIT_ABLATE_REMOVE; mode <= SEKIT_ABLATE_MEAN; mode++) {
-        if (!(modes & (1 << mode))) continue;
         char *copy = strdup(presets ? presets : ""), *save = NULL;
         if (!copy) goto oom;
         for (char *p = strtok_r(copy, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
             char name[96];
+            /* "remove:" or "mean:" runs that preset in that mode alone, whatever the modes */
+            const int only = strncmp(p, "remove:", 7) == 0 ? SEKIT_ABLATE_REMOVE
+                             : strncmp(p, "mean:", 5) == 0 ? SEKIT_ABLATE_MEAN
+                                                           : -1;
+            if (only >= 0) p = strchr(p, ':') + 1;
+            if (only >= 0 ? only != mode : !(modes & (1 << mode))) continue;
             if (strcmp(p, "single") == 0) {
                 for (int i = 0; i < nse && !rc; i++) {
                     snprintf(name, sizeof name, "%s", sekit_model_se_info(m, i)->name);
@@ -164,12 +169,13 @@ int sekit_ablation_variants(const struct sekit_model *m, const char *presets,
             } else {
                 rc = sekit_errf(e, SEKIT_EINVAL,
                                 "unknown ablation preset '%s' (single, stage, last-stage, "
-                                "last-two, cumulative, all)",
+                                "last-two, cumulative, all; each may be prefixed remove: or "
+                                "mean:)",
                                 p);
             }
         }
         free(copy);
-        for (int d = 0; d < ndrops && !rc; d++) {
+        for (int d = 0; d < ndrops && !rc && (modes & (1 << mode)); d++) {
             char *dc = strdup(drops[d]), *sv = NULL;
             if (!dc) goto oom;
             int k = 0;

@@ -54,8 +54,10 @@ struct sekit_variant {
 double sekit_ablation_se_flops(const struct sekit_model *m, int i, enum sekit_ablation_mode mode);
 
 /* Builds the variants: presets is a comma list of single, stage, last-stage, last-two,
- * cumulative, all (or NULL for none); each drops[j] a comma list of block names forming one more
- * variant; modes a set of enum sekit_ablation_modes. Identical block sets of the same mode appear
+ * cumulative, all (or NULL for none), each in every mode of `modes` (a set of enum
+ * sekit_ablation_modes) or, prefixed "remove:" or "mean:", in that mode alone; each drops[j] a
+ * comma list of block names forming one more variant in every mode of `modes`. Variants come
+ * remove mode first. Identical block sets of the same mode appear
  * once, under the first name given to them; when last-two meets its set already made by another
  * preset (a last stage of two blocks, cumulative's last 2), that name gains " = last two blocks".
  * The model must be prepared. */

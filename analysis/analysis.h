@@ -58,6 +58,10 @@ struct sekit_block_stats {
     int64_t ncm_images;    /* the images the classifier was cross-validated on */
     double sat_09, sat_01; /* share of gates > 0.9 and < 0.1 (sat_high: > 0.99, sat_low: < 0.01) */
     double *class_sat;     /* [nclasses, 4]: shares > 0.9, > 0.99, < 0.1, < 0.01 per class */
+    /* how much the gates move with the input: the mean over channels of each channel's
+     * population std over every image of the recorded classes, and the block's smallest and
+     * largest gate (their logits bound its pre-sigmoid values) */
+    double image_spread, gate_min, gate_max;
 };
 
 /* Image-class-channel products the nearest-class-mean cross-validation may spend per block. */

@@ -151,6 +151,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     }
     memcpy(s->classes, classes, sizeof(int) * (size_t)nclasses);
     int64_t total = 0, high = 0, low = 0, sat[4] = {0};
+    double gmin = INFINITY, gmax = -INFINITY;
     for (int64_t i = 0; i < n; i++)
         row_class[i] = -1;
     for (int k = 0; k < nclasses; k++) {
@@ -165,6 +166,8 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
                 double v = g[rows[j] * C + c];
                 col[j] = (float)v;
                 a += v;
+                gmin = v < gmin ? v : gmin;
+                gmax = v > gmax ? v : gmax;
                 ks[0] += v > 0.9;
                 ks[1] += v > 0.99;
                 ks[2] += v < 0.1;
@@ -200,8 +203,9 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
             if (s->count[k]) a += dm[(size_t)k * C + c];
         s->all_mean[c] = present ? (float)(a / present) : 0;
     }
-    /* eta^2 per channel: between / (between + within), over the images of the present classes */
-    double spec = 0;
+    /* eta^2 per channel: between / (between + within), over the images of the present classes;
+     * the total sum of squares also gives each channel's spread over those images */
+    double spec = 0, spread = 0;
     for (int c = 0; c < C && total > 0; c++) {
         double grand = sum[c] / (double)total, between = 0;
         for (int k = 0; k < nclasses; k++) {
@@ -210,8 +214,12 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
         }
         double tot = between + sum2[c];
         spec += tot > 0 ? between / tot : 0;
+        spread += sqrt(tot / (double)total);
     }
     s->specificity = C ? spec / C : 0;
+    s->image_spread = C ? spread / C : 0;
+    s->gate_min = total ? gmin : 0;
+    s->gate_max = total ? gmax : 0;
     double dist = 0, corr = 0;
     int pairs = 0;
     for (int k = 0; k < nclasses; k++)
@@ -398,10 +406,12 @@ static const char definitions[] =
     "channel_spread: std over channels of all_mean; effect: class_deviation / channel_spread; "
     "ncm_accuracy: 5-fold cross-validated accuracy of a nearest-class-mean classifier on the "
     "gate vectors (image j of a class in fold j mod 5) over ncm_images images, against "
-    "ncm_chance, the largest class's share";
+    "ncm_chance, the largest class's share; image_spread: mean over channels of the "
+    "population std of the gate over every image of the recorded classes; gate_min, gate_max: "
+    "the smallest and largest gate value of the block over those images";
 
 /* The per-block indices, in the columns of /stats/summary. */
-enum { NSUMMARY = 13, NCLASSWISE = 5 };
+enum { NSUMMARY = 16, NCLASSWISE = 5 };
 static const char *const summary_name[NSUMMARY] = {"specificity",
                                                    "distance",
                                                    "correlation",
@@ -414,14 +424,17 @@ static const char *const summary_name[NSUMMARY] = {"specificity",
                                                    "channel_spread",
                                                    "effect",
                                                    "ncm_accuracy",
-                                                   "ncm_chance"};
+                                                   "ncm_chance",
+                                                   "image_spread",
+                                                   "gate_min",
+                                                   "gate_max"};
 
 static double *summary_field(struct sekit_block_stats *s, int c)
 {
     double *f[NSUMMARY] = {&s->specificity, &s->distance,       &s->correlation, &s->scale_spread,
                            &s->sat_high,    &s->sat_low,        &s->sat_09,      &s->sat_01,
                            &s->class_dev,   &s->channel_spread, &s->effect,      &s->ncm_accuracy,
-                           &s->ncm_chance};
+                           &s->ncm_chance,  &s->image_spread,   &s->gate_min,    &s->gate_max};
     return f[c];
 }
 

@@ -45,7 +45,8 @@ int cmd_ablate(int argc, char **argv)
               "presets: single (each block), stage (each stage), last-stage (the\nlast stage's "
               "blocks, paper Sec. 4), last-two (the last two blocks,\ne.g. SE_5_2 + SE_5_3), "
               "cumulative (the last k blocks, k = 1..all),\nall (default: all of them; 'none' "
-              "with --drop for custom sets only)"),
+              "with --drop for custom sets only);\na preset prefixed remove: or mean: runs in "
+              "that mode alone\n(e.g. --mode mean --variants single,remove:last-stage)"),
         OPT_N(OPT_MULTI, "--drop", &drops, 0, 0, "LIST",
               "one more variant: these blocks (repeatable)"),
         OPT_C("--mode", &mode, cli_mode_names, "M", "remove (default), mean or both"),

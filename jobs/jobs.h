@@ -178,6 +178,9 @@ struct sekit_reproduce_job {
     const char *pair;    /* the intra-class figure's two classes */
     int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
+    /* SEKIT_MODES_MEAN: every preset frozen at the mean gates (what the SE check and verdict 5
+     * rest on), with remove mode beside for the last stage, the last two blocks and all blocks;
+     * SEKIT_MODES_BOTH: every preset in both modes */
     enum sekit_ablation_modes modes;
     const char *command_line;          /* the command that ran this, shell-quoted, for the report's
                                           provenance; NULL: none */

@@ -15,6 +15,8 @@ static const char css[] =
     "th,td{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left}"
     "th{background:#eee}tr:nth-child(even) td{background:#f8f8f8}"
     "code{background:#f2f2f2;padding:0 0.2em}"
+    "blockquote.warning{border-left:0.4em solid #c62;background:#fdf1e8;margin:1em 0;"
+    "padding:0.2em 1em}"
     "svg{display:block;max-width:100%;height:auto;margin:0.5em 0}";
 
 struct page {
@@ -223,11 +225,12 @@ static void put_inline(struct page *pg, const char *s, size_t n)
     put_text(pg->out, text, (size_t)(c - text));
 }
 
-enum block { NONE, PARA, UL, OL, TABLE };
+enum block { NONE, PARA, UL, OL, TABLE, QUOTE };
 
 static enum block close_block(struct page *pg, enum block b)
 {
-    static const char *const tags[] = {"", "</p>\n", "</ul>\n", "</ol>\n", "</table>\n"};
+    static const char *const tags[] = {"",        "</p>\n",     "</ul>\n",
+                                       "</ol>\n", "</table>\n", "</p></blockquote>\n"};
     fputs(tags[b], pg->out);
     return NONE;
 }
@@ -300,6 +303,14 @@ static void put_body(struct page *pg, const char *md)
             fputs("<li>", pg->out);
             put_inline(pg, line + digits + 2, n - digits - 2);
             fputs("</li>\n", pg->out);
+        } else if (starts(line, "> ")) {
+            /* a warning the report puts before everything else */
+            if (b == QUOTE)
+                fputc('\n', pg->out);
+            else
+                b = close_block(pg, b), fputs("<blockquote class=\"warning\"><p>", pg->out),
+                b = QUOTE;
+            put_inline(pg, line + 2, n - 2);
         } else if (line[0] == '|') {
             if (b != TABLE)
                 b = close_block(pg, b), fputs("<table>\n", pg->out), b = TABLE, table_head = 1;

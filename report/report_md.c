@@ -7,7 +7,9 @@
 #include "../ablation/ablation.h"
 #include "../src/fileio.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,62 +27,6 @@ static int copy_into(FILE *out, const char *path, struct sekit_err *e)
     int bad = ferror(in);
     fclose(in);
     return bad ? sekit_errf(e, SEKIT_EIO, "%s: cannot read", path) : SEKIT_OK;
-}
-
-static void write_report_body(FILE *f, const struct sekit_report_run *j,
-                              const struct sekit_block_stats *st, int nb,
-                              const struct sekit_findings *fd)
-{
-    fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
-    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
-            j->model_path, j->architecture, j->data_path, j->split, (long long)j->images,
-            j->num_classes);
-    if (j->per_class)
-        fprintf(f,
-                "- recordings: `classes.h5` %lld images of each of its classes (%s); `all.h5`, "
-                "recorded in the ablations' pass, and the ablations: every image\n",
-                (long long)j->per_class, j->seeded ? "a seeded sample" : "the first ones");
-    else
-        fprintf(f, "- recordings: `classes.h5` every image of its classes; `all.h5`, recorded in "
-                   "the ablations' pass, and the ablations: every image\n");
-    fprintf(f, "- preprocessing: %s (%s)\n", j->preproc, j->preproc_sources);
-    fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", j->classes,
-            j->pair);
-    fprintf(f, "- written by sekit %s; every number below is measured by this run\n\n",
-            SEKIT_VERSION);
-    fprintf(f, "## Figures\n\n");
-    fprintf(f, "Inter-class (cf. paper Fig. 6): mean excitation of each class per channel, and the "
-               "mean over all classes.\n\n![inter-class](fig6-inter-class.png)\n\n");
-    fprintf(f, "Intra-class (cf. paper Fig. 7): mean and one standard deviation within each "
-               "class.\n\n![intra-class](fig7-intra-class.png)\n\n");
-    fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
-               "of each channel's gate, averaged over channels) and saturation, over all "
-               "classes.\n\n![depth](depth.png)\n\n");
-    fprintf(f, "Block ablation (%s):\n\n![ablation](ablation.png)\n\n",
-            j->mean_gates ? "blue: SE gate := 1 at inference; orange: frozen at its mean gate"
-                          : "SE gate := 1 at inference");
-    fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
-               "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
-               "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "
-               "data from any working directory.\n\n");
-    fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
-               "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
-               "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "
-               "docs/findings.md).\n\n| block | C | class deviation | channel spread | effect "
-               "size | dependence | NCM / chance | class specificity | correlation of class "
-               "means | gates > 0.9 | gates < 0.1 |\n|---|---|---|---|---|---|---|---|---|---|"
-               "---|\n");
-    for (int b = 0; b < nb; b++)
-        fprintf(f,
-                "| %s | %d | %.4f | %.4f | %.2f | %s | %.1f%% / %.1f%% | %.3f | %.3f | %.1f%% "
-                "| %.1f%% |\n",
-                st[b].name, st[b].channels, st[b].class_dev, st[b].channel_spread, st[b].effect,
-                sekit_dependence_name(sekit_dependence(&st[b])), 100 * st[b].ncm_accuracy,
-                100 * st[b].ncm_chance, st[b].specificity, st[b].correlation, 100 * st[b].sat_09,
-                100 * st[b].sat_01);
-    fprintf(f, "\n## The paper's observations, and what this model shows\n\n");
-    sekit_findings_markdown(f, fd, st);
-    fprintf(f, "\n## Block ablations\n\n");
 }
 
 /* s as a Markdown code span: delimited by a backtick run longer than any inside it, padded with
@@ -143,32 +89,191 @@ static void write_provenance(FILE *f, const struct sekit_report_run *j)
 }
 
 /* Row `row` of an ablation table as the findings take it (not measured when row < 0). */
-static struct sekit_last_stage_ablation ablation_row(const struct sekit_ablation_table *t, int row)
+static struct sekit_ablation_effect ablation_row(const struct sekit_ablation_table *t, int row)
 {
-    if (row < 0) return (struct sekit_last_stage_ablation){0};
-    return (struct sekit_last_stage_ablation){1,
-                                              t->delta_top1[row],
-                                              t->delta_top5[row],
-                                              t->share_of_params[row],
-                                              t->delta_top1_lo[row],
-                                              t->delta_top1_hi[row],
-                                              t->delta_top5_lo[row],
-                                              t->delta_top5_hi[row]};
+    if (row < 0) return (struct sekit_ablation_effect){0};
+    return (struct sekit_ablation_effect){1,
+                                          t->delta_top1[row],
+                                          t->delta_top5[row],
+                                          t->share_of_params[row],
+                                          t->delta_top1_lo[row],
+                                          t->delta_top1_hi[row],
+                                          t->delta_top5_lo[row],
+                                          t->delta_top5_hi[row],
+                                          t->p_top1[row]};
 }
 
-/* The last stage's SE blocks removed (the paper's Sec. 4) and the last two blocks' (the
- * digest's claim), found in the ablation file by what the variants drop. */
-static int findings_ablations(const char *path, struct sekit_last_stage_ablation *stage,
-                              struct sekit_last_stage_ablation *two, struct sekit_err *e)
+/* What the report reads of the ablation file: observation 5's variants, the SE check, and each
+ * block frozen alone at its mean gate (freeze[nse], not measured where the file lacks it). */
+struct report_ablations {
+    struct sekit_findings_ablations abl;
+    struct sekit_se_check check;
+    int nse;
+    struct sekit_ablation_effect *freeze;
+    int64_t images;
+    int nclasses;
+};
+
+static int read_ablations(const char *path, struct report_ablations *r, struct sekit_err *e)
 {
     struct sekit_ablation_table *t;
+    memset(r, 0, sizeof *r);
     int rc = sekit_ablation_read(&t, path, e);
     if (rc) return rc;
-    const int last = t->nse ? t->block_stage[t->nse - 1] : -1;
-    *stage = ablation_row(t, t->nse ? sekit_ablation_find_stage(t, last, SEKIT_ABLATE_REMOVE) : -1);
-    *two = ablation_row(t, t->nse >= 2 ? sekit_ablation_find_last(t, 2, SEKIT_ABLATE_REMOVE) : -1);
+    const int nse = t->nse, last = nse ? t->block_stage[nse - 1] : -1;
+    const int M = SEKIT_ABLATE_MEAN, R = SEKIT_ABLATE_REMOVE;
+    r->abl.stage = ablation_row(t, nse ? sekit_ablation_find_stage(t, last, M) : -1);
+    r->abl.two = ablation_row(t, nse >= 2 ? sekit_ablation_find_last(t, 2, M) : -1);
+    r->abl.stage_removed = ablation_row(t, nse ? sekit_ablation_find_stage(t, last, R) : -1);
+    r->abl.two_removed = ablation_row(t, nse >= 2 ? sekit_ablation_find_last(t, 2, R) : -1);
+    r->check.top1 = t->top1[0];
+    r->check.chance = t->nclasses ? 100.0 / t->nclasses : 100;
+    r->check.frozen_all = ablation_row(t, nse ? sekit_ablation_find_last(t, nse, M) : -1);
+    sekit_se_check_judge(&r->check);
+    r->images = t->nimages;
+    r->nclasses = t->nclasses;
+    r->nse = nse;
+    if (!(r->freeze = calloc((size_t)nse + 1, sizeof *r->freeze))) {
+        sekit_ablation_table_free(t);
+        return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
+    }
+    unsigned char *one = calloc((size_t)nse + 1, 1);
+    for (int b = 0; one && b < nse; b++) {
+        one[b] = 1;
+        r->freeze[b] = ablation_row(t, sekit_ablation_find(t, one, M));
+        one[b] = 0;
+    }
+    free(one);
     sekit_ablation_table_free(t);
     return SEKIT_OK;
+}
+
+/* x's logit, or the bound a float sigmoid's 0 or 1 stands for */
+static void logit_text(char *buf, size_t n, double x)
+{
+    if (x >= 1)
+        snprintf(buf, n, ">= +16.6");
+    else if (x <= 0)
+        snprintf(buf, n, "<= -103");
+    else
+        snprintf(buf, n, "%+.2f", log(x / (1 - x)));
+}
+
+/* The section before every other: whether the gates' input dependence matters to this model at
+ * all, per block and for all blocks together. */
+static void write_se_check(FILE *f, const struct sekit_block_stats *st, int nb,
+                           const struct report_ablations *ra, const struct sekit_findings *fd)
+{
+    const struct sekit_se_check *c = &ra->check;
+    fprintf(f, "## Are the SE blocks doing anything?\n\n");
+    fprintf(f,
+            "Computed on `all.h5` and the ablations (%lld images, %d classes). A block frozen at "
+            "its mean gate keeps the average scaling the network was trained with and loses only "
+            "its dependence on the input: the top-1 it costs is what that dependence buys. The "
+            "gate spread is the mean over channels of each channel's standard deviation over the "
+            "images; the pre-sigmoid range is the logit of the smallest and largest gate.\n\n",
+            (long long)ra->images, ra->nclasses);
+    fprintf(f, "| block | C | gate spread over images | gates | pre-sigmoid | top-1 frozen at its "
+               "mean gate, points [95%%] | McNemar p |\n|---|---|---|---|---|---|---|\n");
+    for (int b = 0; b < nb; b++) {
+        char lo[32], hi[32];
+        logit_text(lo, sizeof lo, st[b].gate_min);
+        logit_text(hi, sizeof hi, st[b].gate_max);
+        fprintf(f, "| %s | %d | %.4f | %.3f .. %.3f | %s .. %s | ", st[b].name, st[b].channels,
+                st[b].image_spread, st[b].gate_min, st[b].gate_max, lo, hi);
+        const struct sekit_ablation_effect *z = b < ra->nse ? &ra->freeze[b] : NULL;
+        if (z && z->measured)
+            fprintf(f, "%+.2f [%+.2f, %+.2f] | %.2g |\n", z->delta_top1, z->top1_lo, z->top1_hi,
+                    z->p_top1);
+        else
+            fprintf(f, "not measured | |\n");
+    }
+    const struct sekit_ablation_effect *a = &c->frozen_all;
+    if (a->measured)
+        fprintf(f, "| **all %d blocks** | | | | | **%+.2f [%+.2f, %+.2f]** | %.2g |\n", ra->nse,
+                a->delta_top1, a->top1_lo, a->top1_hi, a->p_top1);
+    fprintf(f, "\nThe full model: top-1 %.2f%% against chance %.1f%% (one class in %d). ", c->top1,
+            c->chance, ra->nclasses);
+    if (fd->reason[0])
+        fprintf(f, "**No**: %s. Every verdict below is inconclusive for that reason.\n\n",
+                fd->reason);
+    else if (!a->measured)
+        fprintf(f, "Freezing every block was not measured, so this report cannot tell whether "
+                   "the gates matter.\n\n");
+    else
+        fprintf(f,
+                "**Yes**: freezing every block at its mean gate costs %.2f points of top-1, and "
+                "its 95%% interval lies below 0.\n\n",
+                -a->delta_top1);
+}
+
+static void write_report_body(FILE *f, const struct sekit_report_run *j,
+                              const struct sekit_block_stats *st, int nb,
+                              const struct report_ablations *ra, const struct sekit_findings *fd)
+{
+    fprintf(f, "# SE excitation analysis: reproducing the SENet paper's Sec. 7.2 and Sec. 4\n\n");
+    if (fd->reason[0])
+        fprintf(f,
+                "> **Warning: this model's SE gates cannot show what the paper describes.** %c%s. "
+                "Every verdict of this report is inconclusive; the figures and tables below show "
+                "what was measured.\n\n",
+                toupper((unsigned char)fd->reason[0]), fd->reason + 1);
+    fprintf(f, "- model: `%s` (%s)\n- data: `%s`, split %s, %lld images, %d classes\n",
+            j->model_path, j->architecture, j->data_path, j->split, (long long)j->images,
+            j->num_classes);
+    if (j->per_class)
+        fprintf(f,
+                "- recordings: `classes.h5` %lld images of each of its classes (%s); `all.h5`, "
+                "recorded in the ablations' pass, and the ablations: every image\n",
+                (long long)j->per_class, j->seeded ? "a seeded sample" : "the first ones");
+    else
+        fprintf(f, "- recordings: `classes.h5` every image of its classes; `all.h5`, recorded in "
+                   "the ablations' pass, and the ablations: every image\n");
+    fprintf(f, "- preprocessing: %s (%s)\n", j->preproc, j->preproc_sources);
+    fprintf(f, "- classes of the inter-class figure: %s; intra-class pair: %s\n", j->classes,
+            j->pair);
+    fprintf(f, "- written by sekit %s; every number below is measured by this run\n\n",
+            SEKIT_VERSION);
+    write_se_check(f, st, nb, ra, fd);
+    fprintf(f, "## Figures\n\n");
+    fprintf(f, "The inter-class and intra-class figures draw `classes.h5` (the sample of their "
+               "classes) as an illustration; the verdicts are computed on `all.h5`.\n\n");
+    fprintf(f,
+            "Inter-class (cf. paper Fig. 6): mean excitation of each class per channel, and the "
+            "mean over the %d classes present.\n\n![inter-class](fig6-inter-class.png)\n\n",
+            st[0].nclasses);
+    fprintf(f, "Intra-class (cf. paper Fig. 7): mean and one standard deviation within each "
+               "class.\n\n![intra-class](fig7-intra-class.png)\n\n");
+    fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
+               "of each channel's gate, averaged over channels) and saturation, over all "
+               "classes.\n\n![depth](depth.png)\n\n");
+    fprintf(f, "Block ablation (orange: frozen at its mean gate; blue: SE gate := 1 at "
+               "inference):\n\n![ablation](ablation.png)\n\n");
+    fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "
+               "redraw the figures: `gnuplot gnuplot/depth.gp` writes `gnuplot/depth-gnuplot.png` "
+               "(with `-e 'fmt=\"pdf\"'` a PDF), never the figures above; a script finds its "
+               "data from any working directory.\n\n");
+    fprintf(f, "## Per-block statistics (all classes)\n\nClass deviation and channel spread are "
+               "in gate units; effect size is their ratio; NCM: the cross-validated accuracy of "
+               "a nearest-class-mean classifier on the gate vectors, against chance (definitions: "
+               "docs/findings.md).\n\n| block | C | class deviation | channel spread | effect "
+               "size | dependence | NCM / chance | class specificity | correlation of class "
+               "means | gates > 0.9 | gates < 0.1 |\n|---|---|---|---|---|---|---|---|---|---|"
+               "---|\n");
+    for (int b = 0; b < nb; b++)
+        fprintf(f,
+                "| %s | %d | %.4f | %.4f | %.2f | %s | %.1f%% / %.1f%% | %.3f | %.3f | %.1f%% "
+                "| %.1f%% |\n",
+                st[b].name, st[b].channels, st[b].class_dev, st[b].channel_spread, st[b].effect,
+                sekit_dependence_name(sekit_dependence(&st[b])), 100 * st[b].ncm_accuracy,
+                100 * st[b].ncm_chance, st[b].specificity, st[b].correlation, 100 * st[b].sat_09,
+                100 * st[b].sat_01);
+    fprintf(f,
+            "\n## The paper's observations, and what this model shows\n\nEach verdict is "
+            "computed on `all.h5` (every image of the split, %d classes) and the ablations.\n\n",
+            st[0].nclasses);
+    sekit_findings_markdown(f, fd, st);
+    fprintf(f, "\n## Block ablations\n\n");
 }
 
 int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_path,
@@ -178,24 +283,25 @@ int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_pa
     snprintf(path, sizeof path, "%s/report.md", j->dir);
     snprintf(md, sizeof md, "%s/ablation.md", j->dir);
     struct sekit_stats_file *sf;
-    struct sekit_last_stage_ablation abl, two;
+    struct report_ablations ra;
     int rc = sekit_stats_read(&sf, stats_path, e);
     if (rc) return rc;
-    if ((rc = findings_ablations(ablation_path, &abl, &two, e))) {
+    if ((rc = read_ablations(ablation_path, &ra, e))) {
         sekit_stats_file_free(sf);
         return rc;
     }
     const struct sekit_block_stats *st = sf->blocks;
     const int nb = sf->nblocks;
     struct sekit_findings fd;
-    sekit_findings_compute(&fd, st, nb, &abl, &two);
+    sekit_findings_compute(&fd, st, nb, &ra.abl, &ra.check);
     struct sekit_text_out t;
     if ((rc = sekit_text_create(&t, path, e))) {
+        free(ra.freeze);
         sekit_stats_file_free(sf);
         return rc;
     }
     FILE *f = t.fp;
-    write_report_body(f, j, st, nb, &fd);
+    write_report_body(f, j, st, nb, &ra, &fd);
     rc = copy_into(f, md, e);
     write_provenance(f, j);
     fprintf(f,
@@ -213,6 +319,7 @@ int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_pa
                "offline.\n");
     rc = sekit_text_close(&t, rc, e);
     if (!rc) rc = sekit_publish(t.tmp, path, e);
+    free(ra.freeze);
     sekit_stats_file_free(sf);
     return rc;
 }

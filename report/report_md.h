@@ -24,7 +24,6 @@ struct sekit_report_run {
     int seeded;        /* per_class images are a seeded sample, not the first ones */
     const char *preproc, *preproc_sources;
     const char *classes, *pair; /* the inter-class figure's classes, the intra-class pair */
-    int mean_gates;             /* the ablations froze gates at their means as well */
     const char *command_line;   /* shell-quoted; NULL: none */
     const char *backend;
     int ranks;   /* MPI ranks, 1 without */

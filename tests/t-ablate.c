@@ -33,6 +33,7 @@
 #include "tap.h"
 
 #include <hdf5.h>
+#include <jansson.h>
 #include <hdf5_hl.h>
 #include <math.h>
 #include <stdint.h>
@@ -1336,6 +1337,126 @@ static void closing_line(void)
     ok(st == 0 && lines == 0, "--quiet: no line (%d)", lines);
 }
 
+/* Freezing an SE block at a constant gate g is the network without that SE block whose BatchNorm
+ * before the gate has its weight and bias multiplied by g: (x - mu) / sigma * w * g + b * g. The
+ * last stage's blocks are frozen at their mean gates over a batch; the same weight file with that
+ * fold applied to its tensors, run with those blocks removed, must give the same logits. Remove
+ * mode on the unfolded file (gate := 1) is another network, and must not. */
+#define FOLD_TOL 1e-4 /* of the largest logit magnitude: float rounding of the folded products */
+
+static unsigned char *fold_last_stage(struct sekit_model *m, const float *const *gate, size_t *len)
+{
+    unsigned char *b = fixture_slurp(model, len);
+    const uint64_t hl = b ? fixture_st_header_len(b, *len) : 0;
+    json_t *h = hl ? json_loadb((const char *)b + 8, hl, 0, NULL) : NULL;
+    const int nse = sekit_model_se_count(m);
+    const int last = sekit_model_se_info(m, nse - 1)->stage;
+    int folded = 0;
+    for (int i = 0; h && i < nse; i++) {
+        const struct sekit_se_info *si = sekit_model_se_info(m, i);
+        if (si->stage != last) continue;
+        /* the block's last BatchNorm (bn2 of a basic block, bn3 of a bottleneck) precedes the
+         * gate: module "layerX.Y.se" -> "layerX.Y.bnK" */
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(si->module) - 3), si->module);
+        for (int k = 9; k >= 1; k--) {
+            char wn[96], bn[96];
+            snprintf(wn, sizeof wn, "%s.bn%d.weight", prefix, k);
+            snprintf(bn, sizeof bn, "%s.bn%d.bias", prefix, k);
+            json_t *tw = json_object_get(h, wn), *tb = json_object_get(h, bn);
+            if (!tw || !tb) continue;
+            json_t *tt[2] = {tw, tb};
+            for (int t = 0; t < 2; t++) {
+                const json_int_t off =
+                    json_integer_value(json_array_get(json_object_get(tt[t], "data_offsets"), 0));
+                float *v = (float *)(b + 8 + hl + off);
+                for (int c = 0; c < si->channels; c++)
+                    v[c] *= gate[i][c];
+            }
+            folded++;
+            break;
+        }
+    }
+    json_decref(h);
+    if (!folded) free(b), b = NULL;
+    return b;
+}
+
+static void fold_into_bn(void)
+{
+    enum { N = 8 };
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL, *f = NULL;
+    static float x[N * 784], fixed[N * K], fold[N * K], removed[N * K];
+    uint64_t r = 12345;
+    for (int i = 0; i < N * 784; i++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 4 - 2);
+    }
+    char path[700];
+    snprintf(path, sizeof path, "%s/folded.safetensors", tap_tmpdir());
+    int rc = sekit_model_load(&m, model, &e);
+    if (!rc) rc = sekit_model_set_backend(m, (enum sekit_backend)backend, &e);
+    if (!rc) rc = sekit_model_prepare(m, N, 28, 28, &e);
+    if (rc) {
+        ok(0, "fold: the model loads (%s)", e.msg);
+        sekit_model_free(m);
+        return;
+    }
+    const int nse = sekit_model_se_count(m);
+    const int last = sekit_model_se_info(m, nse - 1)->stage;
+    sekit_model_forward(m, x, N, fixed);
+    float *gate[64] = {0};
+    for (int i = 0; i < nse && i < 64; i++) {
+        const int C = sekit_model_se_info(m, i)->channels;
+        gate[i] = calloc((size_t)C, sizeof(float));
+        const float *g = sekit_model_gate(m, i);
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                gate[i][c] += g[n * C + c] / N;
+    }
+    for (int i = 0; i < nse; i++)
+        if (sekit_model_se_info(m, i)->stage == last)
+            sekit_model_se_set(m, i, SEKIT_SE_FIXED, gate[i]);
+    sekit_model_forward(m, x, N, fixed);
+    for (int i = 0; i < nse; i++)
+        if (sekit_model_se_info(m, i)->stage == last)
+            sekit_model_se_set(m, i, SEKIT_SE_REMOVED, NULL);
+    sekit_model_forward(m, x, N, removed);
+    size_t len = 0;
+    unsigned char *b = fold_last_stage(m, (const float *const *)gate, &len);
+    rc = b && fixture_spit(path, b, len) ? sekit_model_load(&f, path, &e) : -1;
+    if (!rc) rc = sekit_model_set_backend(f, (enum sekit_backend)backend, &e);
+    if (!rc) rc = sekit_model_prepare(f, N, 28, 28, &e);
+    if (!ok(rc == 0, "fold: the last stage's BatchNorms folded with the mean gates load")) {
+        diag("%s", b ? e.msg : "no BatchNorm before a last-stage gate found");
+    } else {
+        for (int i = 0; i < nse; i++)
+            if (sekit_model_se_info(m, i)->stage == last)
+                sekit_model_se_set(f, i, SEKIT_SE_REMOVED, NULL);
+        sekit_model_forward(f, x, N, fold);
+        double big = 0, diff = 0, rdiff = 0;
+        for (int j = 0; j < N * K; j++) {
+            big = fmax(big, fabs(fixed[j]));
+            diff = fmax(diff, fabs(fold[j] - fixed[j]));
+            rdiff = fmax(rdiff, fabs(removed[j] - fixed[j]));
+        }
+        ok(diff <= FOLD_TOL * big,
+           "fold: mean-frozen last stage = its gates folded into BatchNorm, SE removed: largest "
+           "logit difference %.3g (tolerance %.3g)",
+           diff, FOLD_TOL * big);
+        ok(rdiff > 100 * FOLD_TOL * big,
+           "fold: gate := 1 instead of the mean gates is another network (logits differ by %.3g)",
+           rdiff);
+    }
+    for (int i = 0; i < nse && i < 64; i++)
+        free(gate[i]);
+    free(b);
+    unlink(path);
+    sekit_model_free(f);
+    sekit_model_free(m);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -1353,6 +1474,7 @@ int main(void)
             mean_mode(&g);
             gate_means(&g);
             round_trip(&g);
+            fold_into_bn();
         } else {
             ok(0, "the engine opens the model and the dataset");
         }

@@ -955,7 +955,8 @@ static int same_block(const struct sekit_block_stats *x, const struct sekit_bloc
            x->sat_01 == y->sat_01 && x->class_dev == y->class_dev &&
            x->channel_spread == y->channel_spread && x->effect == y->effect &&
            x->ncm_accuracy == y->ncm_accuracy && x->ncm_chance == y->ncm_chance &&
-           x->ncm_images == y->ncm_images;
+           x->ncm_images == y->ncm_images && x->image_spread == y->image_spread &&
+           x->gate_min == y->gate_min && x->gate_max == y->gate_max;
 }
 
 /* What `sekit stats` does across MPI ranks, in one process: the blocks computed in separate

@@ -47,6 +47,29 @@ static void construct(float *g, int32_t *labels, double pattern, double shift, d
     }
 }
 
+/* How much the gates move with the input, by hand: channel 0 takes 0.2, 0.4, 0.6, 0.8 (population
+ * std sqrt(0.05)), channel 1 0.5 throughout (std 0); image 4 belongs to no recorded class. */
+static void input_dependence(void)
+{
+    const float g[5 * 2] = {0.2f, 0.5f, 0.4f, 0.5f, 0.6f, 0.5f, 0.8f, 0.5f, 0.99f, 0.01f};
+    const int32_t labels[5] = {0, 1, 0, 1, 7};
+    const int classes[2] = {0, 1};
+    struct sekit_block_stats s;
+    struct sekit_err e = {0};
+    if (!ok(sekit_stats_compute(&s, g, labels, 5, 2, classes, 2, &e) == 0, "four images, two "
+                                                                           "channels"))
+        diag("%s", e.msg);
+    const double want = sqrt(0.05) / 2;
+    ok(fabs(s.image_spread - want) < 1e-7,
+       "image spread: mean of the channels' stds %.8f (got "
+       "%.8f)",
+       want, s.image_spread);
+    ok(s.gate_min == 0.2f && s.gate_max == 0.8f,
+       "gate range over the recorded classes' images: 0.2 .. 0.8 (got %.9g .. %.9g)", s.gate_min,
+       s.gate_max);
+    sekit_stats_free(&s);
+}
+
 static void measures(void)
 {
     static float g[N * C];
@@ -177,34 +200,124 @@ static void rules(void)
     sekit_findings_compute(&f, st, B, NULL, NULL);
     is_int(f.verdict[3], SEKIT_DISAGREES, "correlation 0.6: disagrees");
 
-    /* observation 5 on the intervals */
-    const struct sekit_last_stage_ablation little = {1, -0.3, 0, 0.04, -0.8, 0.2, -0.05, 0.05},
-                                           wide = {1, -0.6, 0, 0.04, -1.4, 0.2, -0.05, 0.05},
-                                           costly = {1, -2.0, -0.3, 0.04, -2.6, -1.4, -0.5, -0.12};
-    sekit_findings_compute(&f, st, B, &little, &wide);
+    /* rule 2: rising without crossing the bar is a tendency */
+    const double creeping[B] = {0.004, 0.005, 0.006, 0.007, 0.008, 0.009};
+    blocks(st, B, stage, creeping, none, 0.1);
+    sekit_findings_compute(&f, st, B, NULL, NULL);
+    is_int(f.verdict[1], SEKIT_TENDENCY,
+           "late blocks agnostic but larger than early, rising with depth (Spearman %.2f): "
+           "tendency",
+           f.rho);
+    const double falling_late[B] = {0.004, 0.005, 0.009, 0.003, 0.006, 0.002};
+    blocks(st, B, stage, falling_late, none, 0.1);
+    sekit_findings_compute(&f, st, B, NULL, NULL);
+    is_int(f.verdict[1], SEKIT_DISAGREES, "a late block below early: no tendency, disagrees");
+    blocks(st, B, stage, rising, none, 0.1);
+
+    /* observation 5 on the intervals of the mean-frozen variants; remove mode decides nothing */
+    const struct sekit_ablation_effect little = {1, -0.3, 0, 0.04, -0.8, 0.2, -0.05, 0.05, 0.4},
+                                       wide = {1, -0.6, 0, 0.04, -1.4, 0.2, -0.05, 0.05, 0.2},
+                                       costly = {1,    -2.0, -0.3,  0.04, -2.6,
+                                                 -1.4, -0.5, -0.12, 1e-6};
+    struct sekit_findings_ablations abl = {.stage = little, .two = wide};
+    sekit_findings_compute(&f, st, B, &abl, NULL);
     is_int(f.verdict[4], SEKIT_AGREES, "interval [-0.8, +0.2] above -1: agrees");
-    sekit_findings_compute(&f, st, B, &wide, NULL);
+    abl = (struct sekit_findings_ablations){.stage = wide, .stage_removed = costly};
+    sekit_findings_compute(&f, st, B, &abl, NULL);
     is_int(f.verdict[4], SEKIT_INCONCLUSIVE, "interval [-1.4, +0.2] across -1: inconclusive");
-    sekit_findings_compute(&f, st, B, &costly, NULL);
-    is_int(f.verdict[4], SEKIT_DISAGREES, "interval [-2.6, -1.4] below -1: disagrees");
+    abl = (struct sekit_findings_ablations){.stage = costly, .stage_removed = little};
+    sekit_findings_compute(&f, st, B, &abl, NULL);
+    is_int(f.verdict[4], SEKIT_DISAGREES,
+           "interval [-2.6, -1.4] below -1: disagrees, whatever remove mode shows");
 
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    sekit_findings_compute(&f, st, B, &little, &wide);
+    abl = (struct sekit_findings_ablations){
+        .stage = little, .two = wide, .stage_removed = costly, .two_removed = costly};
+    sekit_findings_compute(&f, st, B, &abl, NULL);
     sekit_findings_markdown(mem, &f, st);
     fclose(mem);
     ok(text && strstr(text, "1. **Class-agnostic early**") && strstr(text, "**Verdict: agrees**") &&
-           strstr(text, "top-1 -0.30 points [-0.80, +0.20]") &&
-           strstr(text, "The last two blocks' SE removed"),
-       "the Markdown states each observation with its numbers, interval and verdict");
-    if (!(text && strstr(text, "[-0.80, +0.20]"))) diag("%s", text ? text : "(null)");
+           strstr(text, "frozen at their mean gates: top-1 -0.30 points [-0.80, +0.20]") &&
+           strstr(text, "The last two blocks frozen") &&
+           strstr(text, "stage 4 removed: top-1 -2.00 points [-2.60, -1.40]") &&
+           strstr(text, "McNemar p = 1e-06"),
+       "the Markdown states each observation with its numbers, interval and verdict, remove mode "
+       "beside");
+    if (!(text && strstr(text, "stage 4 removed"))) diag("%s", text ? text : "(null)");
     free(text);
+}
+
+/* The SE check: a model near chance, or whose gates can be frozen at their means at no cost,
+ * turns every verdict into "inconclusive" with the reason, and never "agrees". */
+static void se_check(void)
+{
+    enum { B = 6 };
+    struct sekit_block_stats st[B];
+    const int stage[B] = {2, 2, 3, 3, 4, 4};
+    const double rising[B] = {0.005, 0.005, 0.03, 0.08, 0.1, 0.1}, none[B] = {0};
+    blocks(st, B, stage, rising, none, 0.1);
+    const struct sekit_ablation_effect costly = {1,    -2.0, -0.3,  0.04, -2.6,
+                                                 -1.4, -0.5, -0.12, 1e-6},
+                                       free_ = {1, -0.06, 0, 1, -0.18, 0.06, -0.02, 0.02, 0.5},
+                                       little = {1, -0.3, 0, 0.04, -0.8, 0.2, -0.05, 0.05, 0.4};
+    const struct sekit_findings_ablations abl = {.stage = little};
+    struct sekit_findings f;
+
+    struct sekit_se_check c = {.top1 = 93.7, .chance = 10, .frozen_all = costly};
+    sekit_se_check_judge(&c);
+    ok(!c.near_chance && !c.inert, "93.7%% against 10%%, freezing all costs [-2.6, -1.4]: the "
+                                   "gates matter");
+    sekit_findings_compute(&f, st, B, &abl, &c);
+    ok(f.reason[0] == 0 && f.verdict[0] == SEKIT_AGREES && f.verdict[4] == SEKIT_AGREES,
+       "gates that matter: the rules decide");
+
+    c = (struct sekit_se_check){.top1 = 93.7, .chance = 10, .frozen_all = free_};
+    sekit_se_check_judge(&c);
+    ok(!c.near_chance && c.inert, "freezing all costs [-0.18, +0.06]: inert");
+    sekit_findings_compute(&f, st, B, &abl, &c);
+    int agrees = 0;
+    for (int i = 0; i < 5; i++)
+        agrees += f.verdict[i] == SEKIT_AGREES;
+    ok(!agrees && f.verdict[0] == SEKIT_INCONCLUSIVE && f.verdict[4] == SEKIT_INCONCLUSIVE &&
+           strstr(f.reason, "[-0.18, +0.06]"),
+       "inert gates: every verdict inconclusive, the reason names the interval (%s)", f.reason);
+
+    c = (struct sekit_se_check){.top1 = 0.0, .chance = 25, .frozen_all = costly};
+    sekit_se_check_judge(&c);
+    ok(c.near_chance, "0%% top-1 against 25%% chance: near chance");
+    c.top1 = 39.9;
+    sekit_se_check_judge(&c);
+    ok(c.near_chance, "39.9%% against 25%% (lift 0.199): near chance");
+    c.top1 = 40.1;
+    sekit_se_check_judge(&c);
+    ok(!c.near_chance, "40.1%% against 25%% (lift 0.201): not near chance");
+    c.top1 = 0.0;
+    sekit_se_check_judge(&c);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    sekit_findings_compute(&f, st, B, &abl, &c);
+    sekit_findings_markdown(mem, &f, st);
+    fclose(mem);
+    ok(text && !strstr(text, "agrees**") &&
+           strstr(text, "**Verdict: inconclusive: the full model's top-1 (0.00%) is near chance "
+                        "(25.0%)"),
+       "near chance: the Markdown gives no agreement and says why");
+    if (!text || strstr(text, "agrees**")) diag("%s", text ? text : "(null)");
+    free(text);
+
+    c = (struct sekit_se_check){.top1 = 93.7, .chance = 10};
+    sekit_se_check_judge(&c);
+    ok(!c.inert && !c.near_chance, "freezing all not measured: no reason to overrule");
 }
 
 int main(void)
 {
+    input_dependence();
     measures();
     rules();
+    se_check();
     return tap_done();
 }

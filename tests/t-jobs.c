@@ -7,6 +7,7 @@
  * reproduce's all.h5) equals `sekit record` of the same images in every dataset, with the
  * ablation's table unchanged and its throughput reported.
  */
+#include "../ablation/ablation.h"
 #include "../report/findings.h"
 #include "../datasets/pipeline.h"
 #include "../jobs/jobs.h"
@@ -689,6 +690,57 @@ static void messages(void)
     is_int(e.code, SEKIT_EFORMAT, "with the new code");
 }
 
+/* A network with random weights: reproduce's default (every preset frozen at the mean gates, remove
+ * mode beside for the last stage, the last two blocks and all) puts the SE check first, with the
+ * warning before it, and no verdict agrees. */
+static void random_weights(void)
+{
+    struct sekit_pipeline_opts o;
+    char rnd[800], dir[800], path[900];
+    snprintf(rnd, sizeof rnd, "%s/tests/reference/data/timm_basic_small.safetensors", tap_srcdir());
+    sekit_pipeline_defaults(&o, rnd);
+    o.data = fixture_idx_dataset(40);
+    struct sekit_err e = {0};
+    snprintf(dir, sizeof dir, "%s/random", tap_tmpdir());
+    struct sekit_reproduce_job j = {
+        .dir = dir, .classes = "1,2,7,8", .pair = "1,8", .per_class = 2, .modes = SEKIT_MODES_MEAN};
+    if (!is_int(sekit_job_reproduce(&o, &j, NULL, &e), SEKIT_OK,
+                "random weights: reproduce runs: %s", e.msg))
+        return;
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    size_t len = 0;
+    char *md = (char *)fixture_slurp(path, &len);
+    const char *warn = md ? strstr(md, "> **Warning: this model's SE gates cannot show") : NULL;
+    const char *check = md ? strstr(md, "## Are the SE blocks doing anything?") : NULL;
+    const char *figs = md ? strstr(md, "## Figures") : NULL;
+    ok(warn && check && figs && warn < check && check < figs,
+       "random weights: the warning, then the SE check, before the figures");
+    ok(md && !strstr(md, "agrees**") && strstr(md, "**Verdict: inconclusive: "),
+       "random weights: no verdict agrees, each inconclusive with its reason");
+    ok(md && strstr(md, "| **all 6 blocks** |"),
+       "random weights: the cost of freezing all 6 blocks");
+    if (md && (!warn || strstr(md, "agrees**"))) diag("%s", md);
+    free(md);
+
+    struct sekit_ablation_table *t = NULL;
+    snprintf(path, sizeof path, "%s/ablation.h5", dir);
+    if (is_int(sekit_ablation_read(&t, path, &e), SEKIT_OK, "random weights: ablation.h5 reads")) {
+        int mean = 0, removed = 0;
+        for (int i = 1; i < t->n; i++)
+            mean += t->mode[i] == SEKIT_ABLATE_MEAN, removed += t->mode[i] == SEKIT_ABLATE_REMOVE;
+        const int last = t->block_stage[t->nse - 1];
+        const int r1 = sekit_ablation_find_stage(t, last, SEKIT_ABLATE_REMOVE),
+                  r2 = sekit_ablation_find_last(t, 2, SEKIT_ABLATE_REMOVE),
+                  r3 = sekit_ablation_find_last(t, t->nse, SEKIT_ABLATE_REMOVE);
+        /* a last stage of two blocks is the last two blocks: one variant for both */
+        ok(r1 > 0 && r2 > 0 && r3 > 0 && removed == 1 + (r1 != r2) + (r3 != r2) && mean > t->nse,
+           "every preset frozen at the mean gates (%d variants), remove mode for the last stage, "
+           "last two and all (%d)",
+           mean, removed);
+        sekit_ablation_table_free(t);
+    }
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -698,6 +750,7 @@ int main(void)
     outputs();
     figures_from_stats();
     one_pass();
+    random_weights();
     html_report();
     html_render();
     command_line();
