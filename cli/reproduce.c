@@ -9,7 +9,7 @@
 static const struct cli_cmd cmd = {
     "reproduce",
     "reproduce [--model M --data D] --out DIR [--classes A,B,C,D]\n"
-    "                       [--pair A,B] [--mode remove|mean|both] [OPTIONS]",
+    "                       [--pair A,B] [--mode mean|both] [OPTIONS]",
     "Runs the paper's analysis end to end; the model and the data are loaded once. With no\n"
     "--model/--data: the bundled Fashion-MNIST SE-ResNet on the Fashion-MNIST test split.\n"
     "  1. record the --classes (--per-class images of each: default 50, a sample seeded by\n"

@@ -29,6 +29,38 @@ static int parse_format(const char *s, enum sekit_ds_format *f, struct sekit_err
     return sekit_errf(e, SEKIT_EINVAL, "unknown data format '%s' (idx, cifar, folder)", s);
 }
 
+/* A set of stored images (IDX, CIFAR) has its classes, channels and size; a model made for
+ * other ones would run and produce numbers of no meaning (an ImageNet model on Fashion-MNIST:
+ * 0% top-1, 1,000 classes in the recording), so it is refused before any work. Folders are
+ * matched to the model's classes and resized to its input, and need no such check. */
+static int fits_stored(const struct sekit_model *m, const char *model, const struct sekit_ds *ds,
+                       struct sekit_err *e)
+{
+    if (strcmp(sekit_ds_format_name(ds), "folder") == 0) return SEKIT_OK;
+    const struct sekit_arch *a = sekit_model_arch(m);
+    const char *data = sekit_ds_path(ds);
+    int c, h, w;
+    sekit_ds_native(ds, &c, &h, &w);
+    const int nk = sekit_ds_num_classes(ds);
+    if (a->num_classes != nk)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: the model has %d classes and %s (%s) has %d: not a model for this "
+                          "data",
+                          model, a->num_classes, data, sekit_ds_format_name(ds), nk);
+    if (c != a->in_chans)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: the model takes %d input channels and %s holds %d-channel images",
+                          model, a->in_chans, data, c);
+    /* the stem's stride (2 x 2 for the ImageNet and Caffe stems) and one halving per later stage */
+    const int stride = (a->stem == SEKIT_STEM_SMALL ? 1 : 4) << (a->nstages - 1);
+    if (h < stride || w < stride)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "%s: the model reduces its input %d-fold (made for larger images) and %s "
+                          "holds %dx%d images",
+                          model, stride, data, h, w);
+    return SEKIT_OK;
+}
+
 int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_opts *o,
                         struct sekit_err *e)
 {
@@ -44,6 +76,7 @@ int sekit_pipeline_open(struct sekit_pipeline *p, const struct sekit_pipeline_op
     /* folder labels are the model's class indices, so the folders are matched to its classes */
     dso.model_classes = sekit_model_arch(p->m)->num_classes;
     if ((rc = sekit_ds_open(&p->ds, &dso, e))) goto fail;
+    if ((rc = fits_stored(p->m, o->model, p->ds, e))) goto fail;
     if ((rc = sekit_preproc_resolve(&p->pre, p->m, o->model, p->ds, &o->pp, e))) goto fail;
     p->batch = o->batch;
     const int size = p->pre.size, C = p->pre.pp.channels;

@@ -10,6 +10,8 @@
 #include "jobs.h"
 #include "../report/report_html.h"
 #include "../src/fileio.h"
+#include "../plots/plot.h"
+#include "../datasets/dataset.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -86,6 +88,41 @@ static int figures(const struct sekit_reproduce_job *j, const char *s4, const ch
     return SEKIT_OK;
 }
 
+/* The figures' classes, checked before the first pass so that a bad choice costs no work: the
+ * selected --classes (2 to SEKIT_PLOT_COLORS, one colour each) and --pair, one or two of them. */
+static int check_classes(struct sekit_pipeline *p, const struct sekit_reproduce_job *j,
+                         struct sekit_err *e)
+{
+    if (p->nclasses < 2 || p->nclasses > SEKIT_PLOT_COLORS)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "--classes %.200s: the inter-class figure draws 2 to %d classes, not %d",
+                          j->classes, SEKIT_PLOT_COLORS, p->nclasses);
+    int *pair = NULL, np = 0;
+    int rc = sekit_ds_parse_classes(p->ds, j->pair, &pair, &np, e);
+    if (rc) {
+        char why[sizeof e->msg];
+        memcpy(why, e->msg, sizeof why);
+        return sekit_errf(e, rc, "--pair: %s", why);
+    }
+    if (np < 1 || np > 2)
+        rc = sekit_errf(e, SEKIT_EINVAL,
+                        "--pair %.200s: the intra-class figure draws 1 or 2 classes, "
+                        "not %d",
+                        j->pair, np);
+    for (int i = 0; !rc && i < np; i++) {
+        int in = 0;
+        for (int k = 0; k < p->nclasses; k++)
+            in |= p->classes[k] == pair[i];
+        if (!in)
+            rc = sekit_errf(e, SEKIT_EINVAL,
+                            "--pair %.200s: %s is not one of --classes %.200s (the intra-class "
+                            "figure draws classes.h5)",
+                            j->pair, sekit_ds_class_name(p->ds, pair[i]), j->classes);
+    }
+    free(pair);
+    return rc;
+}
+
 /* dir and its missing parents (mkdir -p); an error names the level that could not be made */
 static int make_dir(const char *dir, struct sekit_err *e)
 {
@@ -147,6 +184,7 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     const int64_t n_all = p.n * 2;
     rc = sekit_pipeline_select(&p, j->classes, j->per_class, j->seed, e);
+    if (!rc) rc = check_classes(&p, j, e);
     if ((rc = sekit_dist_agree(d, rc, e))) goto out;
     snprintf(msg, sizeof msg, "recording %lld images of %.200s", (long long)p.n, j->classes);
     stage(j, 1, msg, n_all);

@@ -403,6 +403,62 @@ static void reproduce_failures(void)
     only_files(what, dir, LIST("afile"));
 }
 
+/* reproduce checks the figures' classes before its first pass: nine --classes (the palette has
+ * eight colours) and a --pair class outside --classes used to fail after the whole ablation */
+static void reproduce_classes(void)
+{
+    char dir[700];
+    if (!mkdirf(dir, sizeof dir, "reproduce-classes")) return;
+    const struct {
+        const char *classes, *pair, *const needles[4];
+    } cases[] = {
+        {"0,1,2,3,4,5,6,7,8", "0,1", {"--classes 0,1,2,3,4,5,6,7,8", "2 to 8 classes, not 9"}},
+        {"Trouser,Bag", "Trouser,Coat", {"--pair Trouser,Coat", "Coat is not one of --classes"}},
+        {"Trouser,Bag", "Trouser,Nosuch", {"--pair", "Nosuch"}},
+        {"Trouser,Bag,Coat", "Trouser,Bag,Coat", {"--pair", "1 or 2 classes, not 3"}},
+    };
+    setenv("SEKIT_PROGRESS_INTERVAL", "0", 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char what[200];
+        snprintf(what, sizeof what, "reproduce --classes %s --pair %s", cases[i].classes,
+                 cases[i].pair);
+        sekit(dir, 0, -1, "reproduce", "--model", model, "--data", data, "--per-class", "2",
+              "--classes", cases[i].classes, "--pair", cases[i].pair, "--out", "out", NULL);
+        no_crash(what);
+        status_is(what, 2);
+        before_work(what);
+        message(what, cases[i].needles, NULL);
+    }
+    unsetenv("SEKIT_PROGRESS_INTERVAL");
+}
+
+/* A model made for other images than a stored set's (IDX, CIFAR) is refused before any work:
+ * another class count, other input channels. */
+static void model_for_other_data(void)
+{
+    char dir[700];
+    if (!mkdirf(dir, sizeof dir, "other-data")) return;
+    const struct {
+        const char *file, *const needles[4];
+    } cases[] = {
+        {"timm_bottleneck_imagenet",
+         {"the model has 7 classes", "has 10: not a model for this "
+                                     "data"}},
+        {"mosko_cifar_basic", {"takes 3 input channels", "holds 1-channel images"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[800], what[200];
+        snprintf(path, sizeof path, "%s/tests/reference/data/%s.safetensors", tap_srcdir(),
+                 cases[i].file);
+        snprintf(what, sizeof what, "eval with %s on IDX images", cases[i].file);
+        sekit(dir, 0, -1, "eval", "--model", path, "--data", data, NULL);
+        no_crash(what);
+        status_is(what, 2);
+        before_work(what);
+        message(what, cases[i].needles, NULL);
+    }
+}
+
 /* --- 8. hostile values ------------------------------------------------------------------------ */
 
 /* A copy of the model whose __metadata__ "mean" is "abc,def": the header (8-byte little-endian
@@ -749,6 +805,8 @@ int main(void)
     record_failures();
     readonly_failures();
     reproduce_failures();
+    reproduce_classes();
+    model_for_other_data();
     hostile_values();
     bad_recordings();
     fifo_inputs();
