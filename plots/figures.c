@@ -235,58 +235,73 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
                        const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
-    struct sekit_panel *panels = own(fig, sizeof *panels * 2);
-    struct sekit_series *se = own(fig, sizeof *se * 3);
-    double *x = own(fig, sizeof(double) * (size_t)nblocks),
-           *spec = own(fig, sizeof(double) * (size_t)nblocks),
-           *hi = own(fig, sizeof(double) * (size_t)nblocks),
-           *lo = own(fig, sizeof(double) * (size_t)nblocks);
+    enum { NS = 6 };
+    struct sekit_panel *panels = own(fig, sizeof *panels * 3);
+    struct sekit_series *se = own(fig, sizeof *se * NS), *legend = own(fig, sizeof *se * NS);
+    double *x = own(fig, sizeof(double) * (size_t)nblocks), *v[NS];
+    for (int k = 0; k < NS; k++)
+        v[k] = own(fig, sizeof(double) * (size_t)nblocks);
     const char **names = own(fig, sizeof(char *) * (size_t)nblocks);
-    if (!panels || !se || !x || !spec || !hi || !lo || !names) return oom(fig, e);
-    double top_spec = 0, top_sat = 0;
+    if (!panels || !se || !legend || !x || !names) return oom(fig, e);
+    for (int k = 0; k < NS; k++)
+        if (!v[k]) return oom(fig, e);
+    double top[3] = {0, 0, 0};
     for (int b = 0; b < nblocks; b++) {
+        const double lift = st[b].ncm_chance < 1
+                                ? (st[b].ncm_accuracy - st[b].ncm_chance) / (1 - st[b].ncm_chance)
+                                : 0;
         x[b] = b;
-        spec[b] = st[b].specificity;
-        hi[b] = 100 * st[b].sat_high;
-        lo[b] = 100 * st[b].sat_low;
+        v[0][b] = st[b].effect;
+        v[1][b] = lift > 0 ? lift : 0;
+        v[2][b] = st[b].specificity;
+        v[3][b] = 100 * st[b].sat_09;
+        v[4][b] = 100 * st[b].sat_high;
+        v[5][b] = 100 * st[b].sat_low;
         names[b] = st[b].name;
-        top_spec = fmax(top_spec, spec[b]);
-        top_sat = fmax(top_sat, fmax(hi[b], lo[b]));
+        top[0] = fmax(top[0], fmax(v[0][b], v[1][b]));
+        top[1] = fmax(top[1], v[2][b]);
+        top[2] = fmax(top[2], fmax(v[3][b], fmax(v[4][b], v[5][b])));
     }
-    se[0] = (struct sekit_series){"class specificity (between-class / total variance)",
-                                  nblocks,
-                                  x,
-                                  spec,
-                                  NULL,
-                                  NULL,
-                                  0,
-                                  0,
-                                  1,
-                                  NULL};
-    se[1] = (struct sekit_series){"gates > 0.99 (%)", nblocks, x, hi, NULL, NULL, 1, 0, 1, NULL};
-    se[2] = (struct sekit_series){"gates < 0.01 (%)", nblocks, x, lo, NULL, NULL, 2, 1, 1, NULL};
-    /* both axes from 0: an axis from the lowest value would make a small trend look steep */
-    panels[0] = (struct sekit_panel){
-        "class specificity",       "SE block", "eta squared", 0, axis_top(top_spec, 1), 1, se,
-        (const char *const *)names};
-    panels[1] = (struct sekit_panel){"saturation",
+    /* the measures the verdicts read (docs/findings.md): effect size and NCM lift (rules 1 and
+     * 2), the share above 0.9 (rule 3); eta squared beside them, and the extremes */
+    static const char *const label[NS] = {"effect size (class deviation / channel spread)",
+                                          "NCM lift over chance",
+                                          "class specificity (between-class / total variance)",
+                                          "gates > 0.9 (%)",
+                                          "gates > 0.99 (%)",
+                                          "gates < 0.01 (%)"};
+    static const int color[NS] = {0, 3, 4, 1, 5, 2}, dashed[NS] = {0, 1, 0, 0, 1, 1};
+    for (int k = 0; k < NS; k++) {
+        se[k] = (struct sekit_series){label[k], nblocks,  x,         v[k], NULL,
+                                      NULL,     color[k], dashed[k], 1,    NULL};
+        /* the legend lists the first panel's series: every one, drawn where it belongs */
+        legend[k] = se[k];
+        if (k >= 2) legend[k].n = 0;
+    }
+    /* every axis from 0: an axis from the lowest value would make a small trend look steep */
+    /* effect sizes may pass 1; saturation's axis reaches at least rule 3's 10% */
+    panels[0] = (struct sekit_panel){"class dependence",
+                                     "SE block",
+                                     "effect size, lift",
+                                     0,
+                                     axis_top(top[0], fmax(1, 1.08 * top[0])),
+                                     NS,
+                                     legend,
+                                     (const char *const *)names};
+    panels[1] = (struct sekit_panel){
+        "class specificity", "SE block", "eta squared", 0,
+        axis_top(top[1], 1), 1,          se + 2,        (const char *const *)names};
+    panels[2] = (struct sekit_panel){"saturation",
                                      "SE block",
                                      "share of gates (%)",
                                      0,
-                                     axis_top(top_sat, 100),
-                                     2,
-                                     se + 1,
+                                     fmax(10, axis_top(top[2], 100)),
+                                     3,
+                                     se + 3,
                                      (const char *const *)names};
-    fig->title = own_text(fig, "Class specificity and saturation with depth");
+    fig->title = own_text(fig, "Class dependence and saturation with depth");
     fig->note = own_text(fig, "%s\nblocks in network order", what);
-    /* the legend lists the first panel's series only: give it all three */
-    struct sekit_series *all3 = own(fig, sizeof *all3 * 3);
-    if (!all3) return oom(fig, e);
-    memcpy(all3, se, sizeof *all3 * 3);
-    all3[1].n = all3[2].n = 0; /* legend entries only; drawn in the second panel */
-    panels[0].series = all3;
-    panels[0].nseries = 3;
-    return layout(fig, 2, 2, panels, 0, e);
+    return layout(fig, 3, 3, panels, 0, e);
 }
 
 /* The ablation chart's colours: a removal, a mean-frozen variant, the full model. */

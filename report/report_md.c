@@ -244,9 +244,11 @@ static void write_report_body(FILE *f, const struct sekit_report_run *j,
             st[0].nclasses);
     fprintf(f, "Intra-class (cf. paper Fig. 7): mean and one standard deviation within each "
                "class.\n\n![intra-class](fig7-intra-class.png)\n\n");
-    fprintf(f, "Depth trend: class specificity (correlation ratio: between-class / total variance "
-               "of each channel's gate, averaged over channels) and saturation, over all "
-               "classes.\n\n![depth](depth.png)\n\n");
+    fprintf(f, "Depth trend, from `all.h5`: the measures the verdicts read (effect size and NCM "
+               "lift for observations 1 and 2, the share of gates above 0.9 for observation 3), "
+               "class specificity (correlation ratio: between-class / total variance of each "
+               "channel's gate, averaged over channels) and the saturated extremes.\n\n"
+               "![depth](depth.png)\n\n");
     fprintf(f, "Block ablation (orange: frozen at its mean gate; blue: SE gate := 1 at "
                "inference):\n\n![ablation](ablation.png)\n\n");
     fprintf(f, "PDF and SVG versions sit next to each PNG; `gnuplot/` holds data and scripts that "

@@ -165,7 +165,7 @@ static void figures(void)
         {"inter-class", rec, "", 4},
         {"inter-class", rec, "--all ALL", 4},
         {"intra-class", rec, "--classes Trouser,Bag", 2},
-        {"depth", rec, "", 2},
+        {"depth", rec, "", 6},
         {"ablation", abl, "", 1},
     };
     const char *ext[3] = {"png", "pdf", "svg"};
@@ -863,7 +863,7 @@ static void pair_count(void)
     free(d);
 }
 
-/* The depth figure's y axes start at 0. */
+/* The depth figure's y axes start at 0: class dependence, specificity, saturation. */
 static void depth_axes(void)
 {
     char out[800];
@@ -876,7 +876,7 @@ static void depth_axes(void)
         double lo, hi;
         from0 += sscanf(p, "set yrange [%lf:%lf]", &lo, &hi) == 2 && lo == 0 && hi > 0;
     }
-    ok(n == 2 && from0 == 2, "depth: both panels' y axes start at 0 (%d of %d)", from0, n);
+    ok(n == 3 && from0 == 3, "depth: the three panels' y axes start at 0 (%d of %d)", from0, n);
     free(d), free(gp);
 }
 
@@ -924,12 +924,12 @@ static void options(void)
         skip("gnuplot is not installed: --size through gnuplot");
     }
     snprintf(out, sizeof out, "%s/sized.pdf", tap_tmpdir());
-    snprintf(cmd, sizeof cmd, "plot '%s' --figure depth --out '%s' --size 600x400", rec, out);
+    snprintf(cmd, sizeof cmd, "plot '%s' --figure depth --out '%s' --size 700x400", rec, out);
     st = fixture_run(cmd, &lines);
     size_t n;
     char *pdf = slurp(out, &n);
-    ok(st == 0 && pdf && memmem(pdf, n, "/MediaBox [ 0 0 600 400 ]", 25),
-       "--size 600x400: a PDF page of 600 x 400 points");
+    ok(st == 0 && pdf && memmem(pdf, n, "/MediaBox [ 0 0 700 400 ]", 25),
+       "--size 700x400: a PDF page of 700 x 400 points");
     free(pdf);
 
     snprintf(out, sizeof out, "%s/bad-opt.png", tap_tmpdir());
