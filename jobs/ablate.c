@@ -110,9 +110,7 @@ static int write_files(struct sekit_pipeline *p, const struct sekit_ablate_job *
     struct sekit_figure fig = {0};
     char base[256];
     sekit_figure_file_name(h5, base, sizeof base);
-    if (!(rc = sekit_ablation_read(&t, h5, e)) &&
-        !(rc = sekit_figure_ablation_ci(&fig, t->names, t->mode, t->delta_top1, t->delta_top1_lo,
-                                        t->delta_top1_hi, t->n, base, e)))
+    if (!(rc = sekit_ablation_read(&t, h5, e)) && !(rc = sekit_figure_ablation(&fig, t, base, e)))
         rc = sekit_plot_render(&fig, png, e);
     sekit_figure_free(&fig);
     sekit_ablation_table_free(t);

@@ -201,9 +201,7 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         struct sekit_ablation_table *t = NULL;
         if (!(rc = sekit_ablation_read(&t, q->input, e))) {
             sekit_figure_file_name(q->input, what, sizeof what);
-            if (!(rc = sekit_figure_ablation_ci(&fig, t->names, t->mode, t->delta_top1,
-                                                t->delta_top1_lo, t->delta_top1_hi, t->n, what, e)))
-                rc = emit(q, &fig, e);
+            if (!(rc = sekit_figure_ablation(&fig, t, what, e))) rc = emit(q, &fig, e);
         }
         sekit_figure_free(&fig);
         sekit_ablation_table_free(t);

@@ -307,60 +307,97 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
 /* The ablation chart's colours: a removal, a mean-frozen variant, the full model. */
 enum { COLOR_REMOVED = 0, COLOR_MEAN = 1, COLOR_FULL = 7 };
 
-int sekit_figure_ablation_ci(struct sekit_figure *fig, char *const *names, const int *mode,
-                             const double *delta, const double *lo, const double *hi, int n,
-                             const char *what, struct sekit_err *e)
+int sekit_figure_ablation(struct sekit_figure *fig, const struct sekit_ablation_table *t,
+                          const char *what, struct sekit_err *e)
 {
     memset(fig, 0, sizeof *fig);
-    if (n < 1) return sekit_errf(e, SEKIT_EINVAL, "%s: no ablation variants to draw", what);
-    struct sekit_panel *panel = own(fig, sizeof *panel);
-    struct sekit_series *se = own(fig, sizeof *se * 3);
-    double *y = own(fig, sizeof(double) * (size_t)n), *l = NULL, *h = NULL;
-    int *color = own(fig, sizeof(int) * (size_t)n);
-    const char **label = own(fig, sizeof(char *) * (size_t)n);
-    if (lo && hi &&
-        (!(l = own(fig, sizeof(double) * (size_t)n)) ||
-         !(h = own(fig, sizeof(double) * (size_t)n))))
-        return oom(fig, e);
-    if (!panel || !se || !y || !color || !label) return oom(fig, e);
-    memcpy(y, delta, sizeof(double) * (size_t)n);
-    if (l) memcpy(l, lo, sizeof(double) * (size_t)n), memcpy(h, hi, sizeof(double) * (size_t)n);
-    int removed = 0, mean = 0;
+    int count[2] = {0, 0}, removed = 0, mean = 0;
+    int *group = own(fig, sizeof(int) * (size_t)t->n);
+    if (!group) return oom(fig, e);
+    for (int i = 1; i < t->n; i++) {
+        int k = 0;
+        for (int b = 0; b < t->nse; b++)
+            k += t->dropped[(size_t)i * t->nse + b];
+        group[i] = k > 1;
+        count[group[i]]++;
+        removed |= t->mode[i] == SEKIT_ABLATE_REMOVE, mean |= t->mode[i] == SEKIT_ABLATE_MEAN;
+    }
+    if (!count[0] && !count[1])
+        return sekit_errf(e, SEKIT_EINVAL, "%s: no ablation variants to draw", what);
+    /* the variant labels: the table tags a mean-frozen variant " [mean]"; the chart says what it
+     * means */
+    const char **label = own(fig, sizeof(char *) * (size_t)t->n);
+    int *color = own(fig, sizeof(int) * (size_t)t->n);
+    if (!label || !color) return oom(fig, e);
     static const char tag[] = " [mean]";
-    for (int i = 0; i < n; i++) {
-        const int m = mode ? mode[i] : SEKIT_ABLATE_REMOVE;
-        removed |= m == SEKIT_ABLATE_REMOVE, mean |= m == SEKIT_ABLATE_MEAN;
-        color[i] = m < 0 ? COLOR_FULL : m == SEKIT_ABLATE_MEAN ? COLOR_MEAN : COLOR_REMOVED;
-        label[i] = names[i];
+    for (int i = 1; i < t->n; i++) {
+        const int m = t->mode[i];
+        color[i] = m == SEKIT_ABLATE_MEAN ? COLOR_MEAN : COLOR_REMOVED;
+        label[i] = t->names[i];
         if (m != SEKIT_ABLATE_MEAN) continue;
-        /* the table tags a mean-frozen variant " [mean]"; the chart says what it means */
-        size_t len = strlen(names[i]), t = sizeof tag - 1;
-        if (len >= t && !strcmp(names[i] + len - t, tag)) len -= t;
+        size_t len = strlen(t->names[i]), tl = sizeof tag - 1;
+        if (len >= tl && !strcmp(t->names[i] + len - tl, tag)) len -= tl;
         char *lab = own(fig, len + 24);
         if (!lab) return oom(fig, e);
-        snprintf(lab, len + 24, "%.*s (frozen at mean)", (int)len, names[i]);
+        snprintf(lab, len + 24, "%.*s (frozen at mean)", (int)len, t->names[i]);
         label[i] = lab;
     }
-    se[0] = (struct sekit_series){"change in top-1", n, NULL, y, l, h, COLOR_REMOVED, 0, 0, color};
-    int nseries = 1;
+    /* single blocks and the sets of blocks (stages, last two, all) on panels of their own, each
+     * with its own scale, so that a whole stage's cost does not flatten a single block's bar and
+     * whisker; top-1, then top-5 */
+    struct sekit_panel *panels = own(fig, sizeof *panels * 4);
+    struct sekit_series *legend = own(fig, sizeof *legend * 3);
+    if (!panels || !legend) return oom(fig, e);
+    int nl = 1;
     if (removed)
-        se[nseries++] = (struct sekit_series){"removed (gate := 1)", 0, NULL, NULL, NULL, NULL,
-                                              COLOR_REMOVED,         0, 0,    NULL};
+        legend[nl++] = (struct sekit_series){"removed (gate := 1)", 0, NULL, NULL, NULL, NULL,
+                                             COLOR_REMOVED,         0, 0,    NULL};
     if (mean)
-        se[nseries++] = (struct sekit_series){
+        legend[nl++] = (struct sekit_series){
             "frozen at the mean gate", 0, NULL, NULL, NULL, NULL, COLOR_MEAN, 0, 0, NULL};
-    *panel = (struct sekit_panel){mean && removed ? "SE blocks removed or frozen at inference"
-                                  : mean          ? "SE blocks frozen at their mean gate"
-                                                  : "SE blocks removed at inference",
-                                  "change in top-1 accuracy (points)",
-                                  NULL,
-                                  0,
-                                  0,
-                                  nseries,
-                                  se,
-                                  (const char *const *)label};
-    fig->title = own_text(fig, "Block ablation");
-    fig->note = own_text(fig, "%s%s", what,
-                         l ? "\nwhiskers: paired 95% bootstrap interval over the images" : "");
-    return layout(fig, 1, 1, panel, 1, e);
+    int np = 0;
+    for (int metric = 0; metric < 2; metric++)
+        for (int g = 0; g < 2; g++) {
+            if (!count[g]) continue;
+            const int n = count[g];
+            double *y = own(fig, sizeof(double) * (size_t)n), *lo = own(fig, sizeof(double) * n),
+                   *hi = own(fig, sizeof(double) * (size_t)n);
+            int *c = own(fig, sizeof(int) * (size_t)n);
+            const char **lab = own(fig, sizeof(char *) * (size_t)n);
+            struct sekit_series *se = own(fig, sizeof *se * 3);
+            if (!y || !lo || !hi || !c || !lab || !se) return oom(fig, e);
+            const double *d = metric ? t->delta_top5 : t->delta_top1,
+                         *dl = metric ? t->delta_top5_lo : t->delta_top1_lo,
+                         *dh = metric ? t->delta_top5_hi : t->delta_top1_hi;
+            int k = 0;
+            for (int i = 1; i < t->n; i++)
+                if (group[i] == g)
+                    y[k] = d[i], lo[k] = dl[i], hi[k] = dh[i], c[k] = color[i], lab[k++] = label[i];
+            memcpy(se, legend, sizeof *se * 3);
+            se[0] = (struct sekit_series){metric ? "change in top-5" : "change in top-1",
+                                          n,
+                                          NULL,
+                                          y,
+                                          lo,
+                                          hi,
+                                          COLOR_REMOVED,
+                                          0,
+                                          0,
+                                          c};
+            panels[np++] = (struct sekit_panel){
+                own_text(fig, "%s, %s", g ? "stages and sets of blocks" : "single SE blocks",
+                         metric ? "top-5" : "top-1"),
+                metric ? "change in top-5 accuracy (points)" : "change in top-1 accuracy (points)",
+                NULL,
+                0,
+                0,
+                nl,
+                se,
+                (const char *const *)lab};
+            if (!panels[np - 1].title) return oom(fig, e);
+        }
+    fig->title = own_text(fig, "Block ablation: the full model's top-1 %.2f%%, top-5 %.2f%%",
+                          t->top1[0], t->top5[0]);
+    fig->note = own_text(fig, "%s\nwhiskers: paired 95%% bootstrap interval over the images", what);
+    return layout(fig, np, 1, panels, 1, e);
 }

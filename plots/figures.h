@@ -48,13 +48,12 @@ int sekit_figure_intra_class(struct sekit_figure *fig, const struct sekit_block_
                              const char *what, struct sekit_err *e);
 int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
                        const char *what, struct sekit_err *e);
-/* names[n] variants, mode[n] their ablation mode (-1 the full model, SEKIT_ABLATE_REMOVE,
- * SEKIT_ABLATE_MEAN; NULL: all removals), delta[n] change in top-1 (points), with error bars from
- * lo[n] to hi[n] (points; both NULL: none), e.g. the table's delta_top1_lo and delta_top1_hi.
- * Removals and mean-frozen variants get a colour each, named in the legend; the full model, the
- * reference at zero, is grey. */
-int sekit_figure_ablation_ci(struct sekit_figure *fig, char *const *names, const int *mode,
-                             const double *delta, const double *lo, const double *hi, int n,
-                             const char *what, struct sekit_err *e);
+/* The ablation chart of table t: every variant's change in top-1 and in top-5 against the full
+ * model as a bar with its paired interval, single blocks and sets of blocks (stages, last two,
+ * all) on panels of their own; removals and mean-frozen variants get a colour each, named in
+ * the legend. */
+struct sekit_ablation_table;
+int sekit_figure_ablation(struct sekit_figure *fig, const struct sekit_ablation_table *t,
+                          const char *what, struct sekit_err *e);
 
 #endif

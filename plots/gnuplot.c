@@ -134,9 +134,15 @@ static void write_data(FILE *d, const struct sekit_figure *f, const char *name)
     }
 }
 
+/* The height in points a bar panel would like: a lone one as before, stacked ones less. */
+static double bar_panel_points(const struct sekit_figure *f, int p)
+{
+    return fmax(f->npanels > 1 ? 130 : 200, 90 + 15.0 * f->panels[p].series[0].n);
+}
+
 /* A bar chart: bars in the cairo chart's order (the first on top) and colours, a short mark for
  * a zero, each value printed past its bar and whisker. */
-static void write_bars(FILE *s, const struct sekit_panel *pa, double plot_w)
+static void write_bars(FILE *s, const struct sekit_panel *pa, int index, double plot_w)
 {
     const struct sekit_series *se = &pa->series[0];
     double lo = 0, hi = 0;
@@ -164,17 +170,22 @@ static void write_bars(FILE *s, const struct sekit_panel *pa, double plot_w)
             "bar_hi(v) = v == 0 ? mark / 2 : v > 0 ? (v < mark ? mark : v) : 0\n"
             "plot ",
             (xhi - xlo) * 4 / plot_w);
-    fprintf(s, "data index 0 using 3:2:(bar_lo($3)):(bar_hi($3)):($2-0.32):($2+0.32):6:ytic(1) "
-               "with boxxyerror lc rgb variable notitle");
+    fprintf(s,
+            "data index %d using 3:2:(bar_lo($3)):(bar_hi($3)):($2-0.32):($2+0.32):6:ytic(1) "
+            "with boxxyerror lc rgb variable notitle",
+            index);
     /* the interval (columns lo, hi after the value) as horizontal error bars */
     if (se->lo)
-        fprintf(s, ", \\\n     data index 0 using 3:2:4:5 with xerrorbars pt 0 "
-                   "lc rgb 'black' notitle");
+        fprintf(s,
+                ", \\\n     data index %d using 3:2:4:5 with xerrorbars pt 0 "
+                "lc rgb 'black' notitle",
+                index);
     fprintf(s,
-            ", \\\n     data index 0 using ($3 < 0 ? NaN : ($5 > bar_hi($3) ? $5 : bar_hi($3))):"
+            ", \\\n     data index %d using ($3 < 0 ? NaN : ($5 > bar_hi($3) ? $5 : bar_hi($3))):"
             "2:7 with labels left offset char 0.5,0 notitle"
-            ", \\\n     data index 0 using ($3 >= 0 ? NaN : ($4 < bar_lo($3) ? $4 : bar_lo($3))):"
-            "2:7 with labels right offset char -0.5,0 notitle\n");
+            ", \\\n     data index %d using ($3 >= 0 ? NaN : ($4 < bar_lo($3) ? $4 : bar_lo($3))):"
+            "2:7 with labels right offset char -0.5,0 notitle\n",
+            index, index);
 }
 
 /* The legend as the cairo figures draw it: the first panel's labelled series (a bar chart's
@@ -258,16 +269,18 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
     for (int p = 0; tall && p < f->npanels; p++)
         if (f->panels[p].xticklabels && f->panels[p].series[0].n > nticks)
             nticks = f->panels[p].series[0].n;
-    const int nbars = f->bars ? f->panels[0].series[0].n : 0;
+    /* a bar chart's panels stack, each as tall as its bars would like (as the cairo chart) */
+    double bars_natural = 0;
+    for (int p = 0; f->bars && p < f->npanels; p++)
+        bars_natural += bar_panel_points(f, p);
     /* the page in points: the figure's size when it has one */
     const double wpt = f->width > 0 ? f->width
                        : f->bars    ? 576
                                     : cols * fmax(288, 18.0 * nticks + 90);
     const int legend_rows = write_legend(NULL, f, wpt, 1);
     const double head = 70 + 16.0 * legend_rows, hpt = f->height > 0 ? f->height
-                                                       : f->bars
-                                                           ? head + fmax(200, 90 + 15.0 * nbars)
-                                                           : head + 216.0 * rows + 40 * tall;
+                                                       : f->bars     ? head + bars_natural
+                                                                 : head + 216.0 * rows + 40 * tall;
     fprintf(
         s,
         "# gnuplot script written by sekit: %s.gp redraws the figure from %s.dat, read from\n"
@@ -314,10 +327,16 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
                            : tall  ? 84.0
                                    : 52.0) /
                           hpt;
-    fprintf(s, "set multiplot layout %d,%d margins %.3f,%.3f,%.3f,%.3f spacing 0.1,%.3f title ",
-            rows, cols, left, cat ? 0.94 : 0.97, bottom, top, (tall ? 120.0 : 80.0) / hpt);
+    if (f->bars) {
+        /* stacked panels of their own heights: each placed by its margins on the page */
+        fprintf(s, "set multiplot title ");
+    } else {
+        fprintf(s, "set multiplot layout %d,%d margins %.3f,%.3f,%.3f,%.3f spacing 0.1,%.3f title ",
+                rows, cols, left, cat ? 0.94 : 0.97, bottom, top, (tall ? 120.0 : 80.0) / hpt);
+    }
     gp_string(s, f->title ? f->title : "");
     fputc('\n', s);
+    double y = head; /* a bar panel's top, points from the page's top */
     for (int p = 0; p < f->npanels; p++) {
         const struct sekit_panel *pa = &f->panels[p];
         const int ti = pa->xticklabels ? 1 : 0; /* tick-label column shifts data columns by one */
@@ -329,7 +348,13 @@ int sekit_plot_gnuplot(const struct sekit_figure *f, const char *dir, const char
         gp_string(s, pa->ylabel ? pa->ylabel : "");
         fputc('\n', s);
         if (f->bars) {
-            write_bars(s, pa, wpt * (0.94 - left));
+            const double h = (hpt - head) * bar_panel_points(f, p) / bars_natural;
+            fprintf(s,
+                    "set lmargin at screen %.4f\nset rmargin at screen 0.94\n"
+                    "set tmargin at screen %.4f\nset bmargin at screen %.4f\n",
+                    left, 1 - (y + 30) / hpt, 1 - (y + h - 52) / hpt);
+            y += h;
+            write_bars(s, pa, p, wpt * (0.94 - left));
             fprintf(s, "unset arrow\nunset label\nunset object\n");
             continue;
         }

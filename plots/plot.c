@@ -417,9 +417,18 @@ static double draw_legend(cairo_t *cr, const struct sekit_panel *p, int bars, do
 struct layout {
     double W, H, head, legend, label_w;
     double pw, ph; /* a panel of the grid */
-    double bar_h;  /* the bar chart's panel */
+    double bars_h; /* a bar chart's panels together, stacked; each its share of bar rows */
     int cols, rows;
 };
+
+/* A bar chart's panels stack, each as tall as its bars need at least (least) or would like at
+ * their natural size: a lone panel as before, a stacked one with less room around its bars. */
+static double bar_panel_height(const struct sekit_figure *f, int i, int least)
+{
+    const int n = f->panels[i].series[0].n;
+    if (least) return fmax(f->npanels > 1 ? 110 : 160, PAD_T + PAD_B + MIN_BAR_ROW * n);
+    return fmax(f->npanels > 1 ? 130 : 260, 40 + 16.0 * n + PAD_B);
+}
 
 /* The page's layout: the natural size, or f's width and height when they leave every part its
  * least size (else an error naming the least page that fits, in the figure's units). */
@@ -435,22 +444,26 @@ static int lay_out(const struct sekit_figure *f, const char *path, int png, stru
         note_lines += *c == '\n';
     if (f->note && *f->note) note_lines++;
     l->head = 40 + 16 * note_lines;
-    const int nbars = f->bars ? f->panels[0].series[0].n : 0;
+    int nbars = 0;
+    double bars_least = 0, bars_natural = 0;
+    for (int i = 0; f->bars && i < f->npanels; i++) {
+        nbars += f->panels[i].series[0].n;
+        bars_least += bar_panel_height(f, i, 1);
+        bars_natural += bar_panel_height(f, i, 0);
+    }
     /* measured on a scratch surface: the category labels, then the legend at the page width */
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 8, 8);
     cairo_t *cr = cairo_create(s);
-    if (f->bars) l->label_w = bar_label_width(cr, &f->panels[0]);
+    for (int i = 0; f->bars && i < f->npanels; i++)
+        l->label_w = fmax(l->label_w, bar_label_width(cr, &f->panels[i]));
     double minW = f->bars ? l->label_w + MIN_BAR_W + 20 : l->cols * MIN_PANEL_W + 20;
     l->W = f->width > 0 ? f->width : f->bars ? l->label_w + BAR_W : l->cols * PANEL_W + 20;
     l->legend = draw_legend(cr, &f->panels[0], f->bars, 20, 0, l->W - 40);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     const double fixed = l->head + l->legend + 10,
-                 minH = fixed + (f->bars ? fmax(160, PAD_T + PAD_B + MIN_BAR_ROW * nbars)
-                                         : l->rows * MIN_PANEL_H);
-    l->H = f->height > 0
-               ? f->height
-               : fixed + (f->bars ? fmax(260, 40 + 16.0 * nbars + PAD_B) : l->rows * PANEL_H);
+                 minH = fixed + (f->bars ? bars_least : l->rows * MIN_PANEL_H);
+    l->H = f->height > 0 ? f->height : fixed + (f->bars ? bars_natural : l->rows * PANEL_H);
     if (l->W < minW - 1e-9 || l->H < minH - 1e-9) {
         const double k = png ? 2 : 1;
         char fits[96];
@@ -465,7 +478,7 @@ static int lay_out(const struct sekit_figure *f, const char *path, int png, stru
     }
     l->pw = (l->W - 20) / l->cols;
     l->ph = (l->H - fixed) / l->rows;
-    l->bar_h = l->H - fixed;
+    l->bars_h = l->H - fixed;
     return SEKIT_OK;
 }
 
@@ -507,7 +520,14 @@ int sekit_plot_render(const struct sekit_figure *f, const char *path, struct sek
     draw_legend(cr, &f->panels[0], f->bars, 20, l.head - 4, W - 40);
     double top = l.head + l.legend;
     if (f->bars) {
-        draw_bars(cr, &f->panels[0], 10, top, W - 20, l.bar_h, l.label_w);
+        double natural = 0;
+        for (int i = 0; i < f->npanels; i++)
+            natural += bar_panel_height(f, i, 0);
+        for (int i = 0; i < f->npanels; i++) {
+            const double h = l.bars_h * bar_panel_height(f, i, 0) / natural;
+            draw_bars(cr, &f->panels[i], 10, top, W - 20, h, l.label_w);
+            top += h;
+        }
     } else {
         for (int i = 0; i < f->npanels; i++)
             draw_panel(cr, &f->panels[i], 10 + (i % l.cols) * l.pw, top + (i / l.cols) * l.ph, l.pw,

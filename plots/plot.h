@@ -38,8 +38,9 @@ struct sekit_figure {
     const char *title, *note; /* note: a line under the title (e.g. how channels were sampled) */
     int npanels, columns;
     const struct sekit_panel *panels;
-    /* draw series 0 of the panel as horizontal bars with xticklabels as categories, each bar
-     * with its value; series 1.. are the legend's entries (n = 0: no data) */
+    /* draw series 0 of each panel as horizontal bars with xticklabels as categories, each bar
+     * with its value, the panels stacked; series 1.. of the
+     * first panel are the legend's entries (n = 0: no data) */
     int bars;
     /* the page in points (a PNG has 2 pixels per point); 0: the size the panels need */
     double width, height;

@@ -583,7 +583,9 @@ static void bar_values(void)
     is_str(path, "+1.25", "a gain prints with its sign");
 }
 
-/* The colours (palette 0 removal, 1 mean) of the ablated variants of table path, in its order. */
+/* The colours (palette 0 removal, 1 mean) of the ablated variants of table path in the chart's
+ * order: single blocks, then sets of blocks (stages, last two, all), in the table's order within
+ * each, for top-1 and again for top-5. */
 static int variant_colors(const char *path, int *out, int max)
 {
     struct sekit_ablation_table *t = NULL;
@@ -593,24 +595,32 @@ static int variant_colors(const char *path, int *out, int max)
         diag("%s", e.msg);
         return 0;
     }
-    for (int i = 0; i < t->n && n < max; i++)
-        if (t->mode[i] >= 0) out[n++] = t->mode[i] == SEKIT_ABLATE_MEAN;
+    for (int metric = 0; metric < 2; metric++)
+        for (int sets = 0; sets < 2; sets++)
+            for (int i = 1; i < t->n && n < max; i++) {
+                int k = 0;
+                for (int b = 0; b < t->nse; b++)
+                    k += t->dropped[(size_t)i * t->nse + b];
+                if ((k > 1) == sets) out[n++] = t->mode[i] == SEKIT_ABLATE_MEAN;
+            }
     sekit_ablation_table_free(t);
     return n;
 }
 
 /* The --mode both chart in cairo and in gnuplot: a legend (one band of swatches), then every
- * variant as a band, zero changes included, in the table's order, removals in palette 0 and
- * mean-frozen variants in palette 1; the labels say "frozen at mean", the values are in the
- * gnuplot data. */
+ * variant as a band, zero changes included, single blocks and sets of blocks on panels of their
+ * own, top-1 then top-5 (variant_colors), removals in palette 0 and mean-frozen variants in
+ * palette 1; the labels say "frozen at mean", the values are in the gnuplot data. */
 static void ablation_both(void)
 {
-    int want[64];
-    const int nv = variant_colors(abl2, want, 64);
+    int want[128];
+    const int nv = variant_colors(abl2, want, 128);
     int removed = 0, mean = 0;
     for (int i = 0; i < nv; i++)
         removed += !want[i], mean += want[i];
-    if (!ok(removed > 0 && mean == removed, "the --mode both table: %d removals, %d mean-frozen",
+    if (!ok(removed > 0 && mean == removed,
+            "the --mode both table: %d removals, %d mean-frozen "
+            "(top-1 and top-5)",
             removed, mean))
         return;
     for (int engine = 0; engine < 2; engine++) {
@@ -630,8 +640,8 @@ static void ablation_both(void)
             diag("%s", fixture_stderr());
             continue;
         }
-        struct band b[80];
-        const int n = bands(out, b, 80);
+        struct band b[160];
+        const int n = bands(out, b, 160);
         int same = n == nv + 1;
         for (int i = 0; same && i < nv; i++)
             same = b[1 + i].color == want[i];
@@ -658,8 +668,8 @@ static void ablation_both(void)
             const char *q = end ? end - 1 : line + strlen(line) - 1;
             valued += *q == '"';
         }
-        is_int(rows == valued ? rows : -valued, nv + 1,
-               "every row of the chart's data has its value");
+        is_int(rows == valued ? rows : -valued, nv,
+               "every row of the chart's data has its value, each variant for top-1 and top-5");
         free(d);
     }
 }
