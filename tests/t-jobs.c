@@ -721,6 +721,11 @@ static void random_weights(void)
        "random weights: the cost of freezing all 6 blocks");
     if (md && (!warn || strstr(md, "agrees**"))) diag("%s", md);
     free(md);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    char *html = (char *)fixture_slurp(path, &len);
+    ok(html && strstr(html, "<blockquote class=\"warning\"><p><strong>Warning: this model"),
+       "random weights: report.html shows the warning as a blockquote");
+    free(html);
 
     struct sekit_ablation_table *t = NULL;
     snprintf(path, sizeof path, "%s/ablation.h5", dir);
