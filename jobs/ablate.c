@@ -144,7 +144,7 @@ int sekit_job_ablate(struct sekit_pipeline *p, struct sekit_ablate_job *j,
     }
     int mean_mode = 0;
     for (int i = 0; i < j->nvariants; i++)
-        mean_mode |= v[i].mode == SEKIT_ABLATE_MEAN && v[i].nblocks > 0;
+        mean_mode |= v[i].mode == SEKIT_ABLATE_MEAN;
     if (mean_mode) {
         rc = sekit_gate_means_new(&g, p->m, e);
         if ((rc = sekit_dist_agree(d, rc, e))) goto out;

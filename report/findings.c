@@ -102,10 +102,16 @@ void sekit_findings_compute(struct sekit_findings *f, const struct sekit_block_s
     for (int b = 0; b < f->sat; b++)
         if (st[b].sat_09 > f->sat_rest) f->sat_rest = st[b].sat_09;
     if (abl) f->abl = *abl;
+    /* the mean over the last stage's blocks of each block's mean gate */
     int last_blocks = 0;
-    for (int b = last_begin; b < n; b++)
-        for (int c = 0; st[b].all_mean && c < st[b].channels; c++)
-            f->last_stage_gate += st[b].all_mean[c] / st[b].channels, last_blocks += c == 0;
+    for (int b = last_begin; b < n; b++) {
+        if (!st[b].all_mean || st[b].channels < 1) continue;
+        double g = 0;
+        for (int c = 0; c < st[b].channels; c++)
+            g += st[b].all_mean[c];
+        f->last_stage_gate += g / st[b].channels;
+        last_blocks++;
+    }
     if (last_blocks) f->last_stage_gate /= last_blocks;
 
     const struct sekit_block_stats *early = &st[f->early];
@@ -133,12 +139,9 @@ void sekit_findings_compute(struct sekit_findings *f, const struct sekit_block_s
     const double corr = st[f->final].correlation;
     f->verdict[3] = corr >= 0.9 ? SEKIT_AGREES : corr < 0.7 ? SEKIT_DISAGREES : SEKIT_INCONCLUSIVE;
     f->verdict[4] = sekit_costs_little(&f->abl.stage);
-    if (check) {
-        f->check = *check;
-        if (sekit_se_check_reason(check, f->reason, sizeof f->reason))
-            for (int i = 0; i < 5; i++)
-                if (f->verdict[i] != SEKIT_NOT_MEASURED) f->verdict[i] = SEKIT_INCONCLUSIVE;
-    }
+    if (check && sekit_se_check_reason(check, f->reason, sizeof f->reason))
+        for (int i = 0; i < 5; i++)
+            if (f->verdict[i] != SEKIT_NOT_MEASURED) f->verdict[i] = SEKIT_INCONCLUSIVE;
 }
 
 /* "**Verdict: agrees**", or with the SE check's reason when it overrules every rule */

@@ -117,8 +117,7 @@ struct sekit_findings {
     double sat_rest;                       /* the largest share > 0.9 before the sat block */
     double last_stage_gate;                /* the last stage's mean gate: what remove replaces */
     struct sekit_findings_ablations abl;
-    struct sekit_se_check check;
-    char reason[256]; /* every verdict is inconclusive for this reason; "" when none */
+    char reason[256]; /* the SE check overrules every verdict for this reason; "" when none */
     enum sekit_verdict verdict[5];
 };
 

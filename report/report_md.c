@@ -133,12 +133,14 @@ static int read_ablations(const char *path, struct report_ablations *r, struct s
     r->images = t->nimages;
     r->nclasses = t->nclasses;
     r->nse = nse;
-    if (!(r->freeze = calloc((size_t)nse + 1, sizeof *r->freeze))) {
+    r->freeze = calloc((size_t)nse + 1, sizeof *r->freeze);
+    unsigned char *one = calloc((size_t)nse + 1, 1);
+    if (!r->freeze || !one) {
+        free(one), free(r->freeze), r->freeze = NULL;
         sekit_ablation_table_free(t);
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory");
     }
-    unsigned char *one = calloc((size_t)nse + 1, 1);
-    for (int b = 0; one && b < nse; b++) {
+    for (int b = 0; b < nse; b++) {
         one[b] = 1;
         r->freeze[b] = ablation_row(t, sekit_ablation_find(t, one, M));
         one[b] = 0;
