@@ -1,22 +1,21 @@
 /*
- * model.c -- an SE-ResNet built from weights, and its forward pass.
+ * model.c -- a network built from weights, and its forward pass on both backends.
  *
- * Building walks the architecture in network order and asks a weight source for each tensor by
- * its name in the file's layout (timm, legacy, moskomule). A file source checks presence, shape
- * and dtype, and afterwards that the file holds nothing the architecture does not use; a
- * synthetic source draws seeded values instead. BatchNorm (eval mode, eps 1e-5 as PyTorch) is
- * folded into the preceding convolution as it is read (ops/bn.c).
+ * Loading infers the architecture (arch.c), and a family's builder (build_*.c) walks it in
+ * network order, asking a weight source for each tensor by its name in the file's layout. A
+ * file source checks presence, shape and dtype, and afterwards that the file holds nothing the
+ * architecture does not use; a synthetic source draws seeded values instead. BatchNorm (eval
+ * mode, the architecture's eps) is folded into the preceding convolution as it is read
+ * (ops/bn.c). What the builders produce is described in net.h.
  *
- * Forward of one block (paper Fig. 3): branch = convs with BN and ReLU, the last without ReLU;
- * z = mean of branch over H x W; s = sigmoid(fc2(relu(fc1(z)))); out = relu(branch * s + shortcut).
- * Two backends run it (sekit.h: enum sekit_backend): OpenBLAS on NCHW activations
- * (block_forward), and oneDNN on NHWC activations (block_forward_nhwc), the same steps.
+ * Forward of one block (block_forward): the branch's convolutions in order, the SE block on
+ * the output it belongs to (z = mean over H x W; s = gate(fc2(act(fc1(z)))); that output times
+ * s), then the residual sum and the block's activation. Two backends run it (sekit.h: enum
+ * sekit_backend): OpenBLAS on NCHW activations and oneDNN on NHWC activations, the same steps.
  */
-#include "sekit.h"
 #include "config.h"
 #include "fileio.h"
-#include "onednn.h"
-#include "ops/ops.h"
+#include "net.h"
 #include "threads.h"
 
 #include <jansson.h>
@@ -26,84 +25,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BN_EPS 1e-5
-
-struct conv {
-    int cin, cout, k, stride, pad, groups, relu;
-    float *w;                   /* (cout, cin/groups, k, k), BN folded */
-    float *b;                   /* (cout) */
-    struct sekit_dnn_conv *dnn; /* the oneDNN backend's compiled convolution, or NULL */
-};
-
-struct se_block {
-    struct sekit_se_info info;
-    float *w1, *b1; /* (CR, C), (CR) or NULL */
-    float *w2, *b2; /* (C, CR), (C) or NULL */
-    enum sekit_se_mode mode;
-    float *fixed;          /* (C) for SEKIT_SE_FIXED */
-    float *gate, *squeeze; /* (max_n, C): the last batch's vectors */
-    float *hidden;         /* (max_n, CR) scratch */
-};
-
-struct block {
-    struct sekit_block_shape shape;
-    struct conv c1, c2, c3, ds; /* c3 unused by basic blocks, ds without projection */
-    int aa_pool;                /* a 2x2/2 average pool after c2 (anti-aliased stride) */
-    int ds_pool;                /* a 2x2/2 ceil-mode average pool before ds (avg_down) */
-    struct se_block se;
-    int in_h, in_w, out_h, out_w; /* at the prepared input size */
-    float *capture;               /* where forward copies this block's input, or NULL */
-};
-
-struct sekit_model {
-    struct sekit_arch arch;
-    struct sekit_st *st; /* the weight file, kept for its metadata; NULL when synthetic */
-    struct conv stem[3]; /* one conv, or a deep stem's three */
-    int nstem;
-    int pool_k, pool_stride, pool_pad, pool_ceil; /* pool_k == 0: no pool */
-    int pool_avg;                                 /* the pool averages (aa) instead of max */
-    struct block *blocks;
-    int nblocks;
-    float *fc_w, *fc_b; /* (K, F), (K) */
-    int features;
-    int64_t params;
-    enum sekit_backend backend;
-    /* activation buffers, sized by sekit_model_prepare */
-    int max_n, H, W;
-    size_t act_pi, col_pi; /* floats per image of the act-sized buffers and of col */
-    float *act[2], *t1, *t2, *sc, *col, *tmp, *pooled;
-    /* oneDNN backend: the plans its convolutions are compiled for, at dnn_threads threads.
-     * A pass of N images runs in `shares` parallel shares (N >= dnn_threads: one per thread,
-     * one oneDNN thread each; else one share on all threads), and a share runs its images in
-     * chunks of plan sizes, largest first: plans[mode[k].first ..] for k = shares > 1. */
-    struct sekit_dnn *dnn;
-    int dnn_threads, nplans;
-    struct sekit_dnn_plan plans[4];
-    struct {
-        int first, count;
-    } mode[2];
-};
-
 /* One thread's share of the buffers: images [n0, n0 + n) of the batch. Every buffer holds
  * max_n images' worth, so shares at n0 * (floats per image) never overlap. */
 struct ws {
-    float *act[2], *t1, *t2, *sc, *col, *tmp, *pooled;
+    float *act[2], *t1, *t2, *sc, *col, *tmp, *pooled, *fc_mid;
     int n0;
     int plan, stream; /* oneDNN: the plan the N images run at, the thread's stream */
 };
 
 /* ---------------------------------------------------------------------------------------- */
 /* weight sources */
-
-enum wkind { W_CONV, W_LINEAR, W_BIAS, W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR };
-
-struct wsrc {
-    const struct sekit_st *st; /* NULL: synthetic */
-    unsigned char *used;       /* per file tensor */
-    uint64_t rng;
-    int64_t params;
-    struct sekit_err *e;
-};
 
 static double rng_uniform(uint64_t *s)
 {
@@ -123,9 +54,8 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
     if (o < n) snprintf(buf + o, n - o, "]");
 }
 
-/* Fills dst with the tensor called name, which must have the given shape. */
-static int take(struct wsrc *w, float *dst, const char *name, int ndim, const int64_t *shape,
-                enum wkind kind)
+int sekit_take(struct wsrc *w, float *dst, const char *name, int ndim, const int64_t *shape,
+               enum wkind kind)
 {
     uint64_t numel = 1;
     for (int i = 0; i < ndim; i++)
@@ -187,204 +117,141 @@ static float *falloc(size_t n)
     return malloc((n ? n : 1) * sizeof(float));
 }
 
-/* Reads conv weight `wname` and BN `bnprefix`.{weight,bias,running_mean,running_var}, folds. */
-static int load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const char *bnprefix)
+void sekit_conv_init(struct conv *c, int cin, int cout, int k, int stride, int groups,
+                     enum sekit_act act)
 {
-    const int cpg = c->cin / c->groups;
-    const int64_t wshape[4] = {c->cout, cpg, c->k, c->k};
-    const int64_t vshape[1] = {c->cout};
-    size_t wn = (size_t)c->cout * cpg * c->k * c->k;
-    c->w = falloc(wn);
+    *c = (struct conv){.cin = cin,
+                       .cout = cout,
+                       .kh = k,
+                       .kw = k,
+                       .stride = stride,
+                       .groups = groups,
+                       .pad = (k - 1) / 2,
+                       .act = act};
+}
+
+static int conv_alloc(struct wsrc *w, struct conv *c, const char *wname, int64_t wshape[4])
+{
+    snprintf(c->name, sizeof c->name, "%s", wname);
+    wshape[0] = c->cout, wshape[1] = c->cin / c->groups, wshape[2] = c->kh, wshape[3] = c->kw;
+    c->w = falloc((size_t)c->cout * (c->cin / c->groups) * c->kh * c->kw);
     c->b = falloc((size_t)c->cout);
+    if (!c->w || !c->b) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", wname);
+    return SEKIT_OK;
+}
+
+int sekit_load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const char *bnprefix,
+                       double eps)
+{
+    int64_t wshape[4];
+    const int64_t vshape[1] = {c->cout};
+    int rc = conv_alloc(w, c, wname, wshape);
+    if (rc) return rc;
+    const size_t wn = (size_t)c->cout * wshape[1] * c->kh * c->kw;
     float *bn = falloc(4 * (size_t)c->cout);
-    if (!c->w || !c->b || !bn) {
-        free(bn);
-        return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", wname);
-    }
+    if (!bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", wname);
     static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
     static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
-    int rc = take(w, c->w, wname, 4, wshape, W_CONV);
+    rc = sekit_take(w, c->w, wname, 4, wshape, W_CONV);
     for (int i = 0; i < 4 && !rc; i++) {
         char name[160];
         snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
-        rc = take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
+        rc = sekit_take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
     }
     if (!rc)
         sekit_bn_fold(c->w, c->b, bn, bn + c->cout, bn + 2 * c->cout, bn + 3 * c->cout, c->cout,
-                      wn / (size_t)c->cout, BN_EPS);
+                      wn / (size_t)c->cout, eps);
     free(bn);
     return rc;
 }
 
-static void conv_init(struct conv *c, int cin, int cout, int k, int stride, int groups, int relu)
+int sekit_load_conv_bias(struct wsrc *w, struct conv *c, const char *prefix)
 {
-    *c = (struct conv){cin, cout, k, stride, k / 2, groups, relu, NULL, NULL, NULL};
+    int64_t wshape[4];
+    const int64_t vshape[1] = {c->cout};
+    char wn[160], bn[160];
+    snprintf(wn, sizeof wn, "%s.weight", prefix);
+    snprintf(bn, sizeof bn, "%s.bias", prefix);
+    int rc = conv_alloc(w, c, wn, wshape);
+    if (!rc) rc = sekit_take(w, c->w, wn, 4, wshape, W_CONV);
+    if (!rc) rc = sekit_take(w, c->b, bn, 1, vshape, W_BIAS);
+    return rc;
 }
 
-static int load_se(struct wsrc *w, struct se_block *se, const struct sekit_arch *a,
-                   const struct sekit_block_shape *k)
+int sekit_load_se(struct wsrc *w, struct se_block *se, const char *prefix, const char *fc1,
+                  const char *fc2, int C, int CR, int bias, int linear)
 {
-    const int C = k->out_c, CR = k->se_reduced, s = k->stage_index, b = k->block_index;
     struct sekit_se_info *in = &se->info;
-    snprintf(in->name, sizeof in->name, "SE_%d_%d", s + 2, b + 1);
-    snprintf(in->module, sizeof in->module, "layer%d.%d.%s", s + 1, b,
-             a->layout == SEKIT_LAYOUT_LEGACY ? "se_module" : "se");
-    in->stage = s + 2;
-    in->block = b + 1;
+    snprintf(in->module, sizeof in->module, "%s", prefix);
     in->channels = C;
     in->reduced = CR;
-    in->params = 2 * (int64_t)C * CR + (a->se_bias ? C + CR : 0);
+    in->params = 2 * (int64_t)C * CR + (bias ? C + CR : 0);
     se->w1 = falloc((size_t)C * CR);
     se->w2 = falloc((size_t)C * CR);
-    se->b1 = a->se_bias ? falloc((size_t)CR) : NULL;
-    se->b2 = a->se_bias ? falloc((size_t)C) : NULL;
+    se->b1 = bias ? falloc((size_t)CR) : NULL;
+    se->b2 = bias ? falloc((size_t)C) : NULL;
     se->fixed = falloc((size_t)C);
-    if (!se->w1 || !se->w2 || !se->fixed || (a->se_bias && (!se->b1 || !se->b2)))
-        return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for %s", in->module);
-    const char *fc1 = a->layout == SEKIT_LAYOUT_MOSKOMULE ? "fc.0" : "fc1";
-    const char *fc2 = a->layout == SEKIT_LAYOUT_MOSKOMULE ? "fc.2" : "fc2";
-    const int nd = a->se_linear ? 2 : 4;
+    se->mode = SEKIT_SE_NORMAL;
+    if (!se->w1 || !se->w2 || !se->fixed || (bias && (!se->b1 || !se->b2)))
+        return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for %s", prefix);
+    const int nd = linear ? 2 : 4;
     const int64_t s1[4] = {CR, C, 1, 1}, s2[4] = {C, CR, 1, 1}, v1[1] = {CR}, v2[1] = {C};
     char name[160];
     int rc;
-    snprintf(name, sizeof name, "%s.%s.weight", in->module, fc1);
-    if ((rc = take(w, se->w1, name, nd, s1, W_LINEAR))) return rc;
-    if (a->se_bias) {
-        snprintf(name, sizeof name, "%s.%s.bias", in->module, fc1);
-        if ((rc = take(w, se->b1, name, 1, v1, W_BIAS))) return rc;
+    snprintf(name, sizeof name, "%s.%s.weight", prefix, fc1);
+    if ((rc = sekit_take(w, se->w1, name, nd, s1, W_LINEAR))) return rc;
+    if (bias) {
+        snprintf(name, sizeof name, "%s.%s.bias", prefix, fc1);
+        if ((rc = sekit_take(w, se->b1, name, 1, v1, W_BIAS))) return rc;
     }
-    snprintf(name, sizeof name, "%s.%s.weight", in->module, fc2);
-    if ((rc = take(w, se->w2, name, nd, s2, W_LINEAR))) return rc;
-    if (a->se_bias) {
-        snprintf(name, sizeof name, "%s.%s.bias", in->module, fc2);
-        if ((rc = take(w, se->b2, name, 1, v2, W_BIAS))) return rc;
+    snprintf(name, sizeof name, "%s.%s.weight", prefix, fc2);
+    if ((rc = sekit_take(w, se->w2, name, nd, s2, W_LINEAR))) return rc;
+    if (bias) {
+        snprintf(name, sizeof name, "%s.%s.bias", prefix, fc2);
+        if ((rc = sekit_take(w, se->b2, name, 1, v2, W_BIAS))) return rc;
     }
-    se->mode = SEKIT_SE_NORMAL;
+    return SEKIT_OK;
+}
+
+int sekit_load_fc(struct wsrc *w, struct fc *f, const char *prefix, int in, int out, int bias,
+                  int conv)
+{
+    f->in = in;
+    f->out = out;
+    f->w = falloc((size_t)in * out);
+    f->b = bias ? falloc((size_t)out) : NULL;
+    if (!f->w || (bias && !f->b)) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
+    const int64_t ws[4] = {out, in, 1, 1}, bs[1] = {out};
+    char name[160];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    int rc = sekit_take(w, f->w, name, conv ? 4 : 2, ws, conv ? W_CONV : W_LINEAR);
+    if (!rc && bias) {
+        snprintf(name, sizeof name, "%s.bias", prefix);
+        rc = sekit_take(w, f->b, name, 1, bs, W_BIAS);
+    }
+    return rc;
+}
+
+int sekit_check_all_used(struct wsrc *w, const char *what)
+{
+    for (int t = 0; w->st && t < sekit_st_count(w->st); t++) {
+        const struct sekit_st_tensor *x = sekit_st_tensor(w->st, t);
+        size_t nl = strlen(x->name);
+        const char *bt = ".num_batches_tracked";
+        int ignorable = x->dtype == SEKIT_DT_I64 && x->numel <= 1 && nl > strlen(bt) &&
+                        strcmp(x->name + nl - strlen(bt), bt) == 0;
+        if (!w->used[t] && !ignorable)
+            return sekit_errf(w->e, SEKIT_ESHAPE, "%s: tensor '%s' does not belong to %s",
+                              sekit_st_path(w->st), x->name, what);
+    }
     return SEKIT_OK;
 }
 
 static int build(struct sekit_model *m, struct wsrc *w)
 {
-    const struct sekit_arch *a = &m->arch;
-    const int legacy = a->layout == SEKIT_LAYOUT_LEGACY;
-    int rc;
-    if (a->nstages < 1 || a->nstages > SEKIT_MAX_STAGES || a->in_chans < 1 || a->stem_width < 1 ||
-        a->num_classes < 1 || a->groups < 1)
-        return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
-    int small = a->stem == SEKIT_STEM_SMALL;
-    if (a->stem_deep) {
-        /* timm conv1.0 / .1 (BN) / .3 / .4 / .6 + bn1; Cadene layer0.conv1-3 + bn1-3 */
-        static const char *const tw[3] = {"conv1.0.weight", "conv1.3.weight", "conv1.6.weight"},
-                                 *tb[3] = {"conv1.1", "conv1.4", "bn1"},
-                                 *lw[3] = {"layer0.conv1.weight", "layer0.conv2.weight",
-                                           "layer0.conv3.weight"},
-                                 *lb[3] = {"layer0.bn1", "layer0.bn2", "layer0.bn3"};
-        const int outs[3] = {a->stem_chs[0], a->stem_chs[1], a->stem_width};
-        if (outs[0] < 1 || outs[1] < 1)
-            return sekit_errf(w->e, SEKIT_EINVAL, "invalid deep stem widths");
-        m->nstem = 3;
-        for (int j = 0; j < 3; j++) {
-            conv_init(&m->stem[j], j ? outs[j - 1] : a->in_chans, outs[j], 3, j ? 1 : 2, 1, 1);
-            if ((rc = load_conv_bn(w, &m->stem[j], legacy ? lw[j] : tw[j], legacy ? lb[j] : tb[j])))
-                return rc;
-        }
-    } else {
-        m->nstem = 1;
-        conv_init(&m->stem[0], a->in_chans, a->stem_width, small ? 3 : 7, small ? 1 : 2, 1, 1);
-        if ((rc = load_conv_bn(w, &m->stem[0], legacy ? "layer0.conv1.weight" : "conv1.weight",
-                               legacy ? "layer0.bn1" : "bn1")))
-            return rc;
-    }
-    /* timm's aa stem replaces the max-pool by AvgPool2d(2) */
-    m->pool_avg = a->aa && !small;
-    m->pool_k = small ? 0 : a->aa ? 2 : 3;
-    m->pool_stride = 2;
-    m->pool_pad = a->stem == SEKIT_STEM_IMAGENET && !a->aa ? 1 : 0;
-    m->pool_ceil = a->stem == SEKIT_STEM_CAFFE && !a->aa;
-
-    m->nblocks = 0;
-    for (int s = 0; s < a->nstages; s++) {
-        if (a->blocks[s] < 1 || a->blocks[s] > SEKIT_MAX_BLOCKS)
-            return sekit_errf(w->e, SEKIT_EINVAL, "stage %d has %d blocks", s + 2, a->blocks[s]);
-        m->nblocks += a->blocks[s];
-    }
-    m->blocks = calloc((size_t)m->nblocks, sizeof *m->blocks);
-    if (!m->blocks) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
-    int i = 0;
-    for (int s = 0; s < a->nstages; s++) {
-        for (int b = 0; b < a->blocks[s]; b++, i++) {
-            struct block *bl = &m->blocks[i];
-            struct sekit_block_shape k = sekit_arch_block(a, s, b);
-            bl->shape = k;
-            if (k.width < 1 || k.out_c < 1 || k.width % k.groups || k.se_reduced < 1)
-                return sekit_errf(w->e, SEKIT_ESHAPE, "layer%d.%d: inconsistent widths", s + 1, b);
-            char pre[64], wn[160], bn[160];
-            snprintf(pre, sizeof pre, "layer%d.%d", s + 1, b);
-            if (a->block == SEKIT_BLOCK_BOTTLENECK) {
-                int s1 = a->stride_on_3x3 ? 1 : k.stride, s3 = a->stride_on_3x3 ? k.stride : 1;
-                /* timm's aa: the 3x3 keeps stride 1 and a 2x2 average pool strides after it */
-                bl->aa_pool = a->aa && s3 == 2;
-                if (bl->aa_pool) s3 = 1;
-                if (k.first < 1 || k.first % k.groups)
-                    return sekit_errf(w->e, SEKIT_ESHAPE, "layer%d.%d: inconsistent widths", s + 1,
-                                      b);
-                conv_init(&bl->c1, k.in_c, k.first, 1, s1, 1, 1);
-                conv_init(&bl->c2, k.first, k.width, 3, s3, k.groups, 1);
-                conv_init(&bl->c3, k.width, k.out_c, 1, 1, 1, 0);
-            } else {
-                conv_init(&bl->c1, k.in_c, k.width, 3, k.stride, 1, 1);
-                conv_init(&bl->c2, k.width, k.out_c, 3, 1, 1, a->relu_before_se);
-            }
-            struct conv *cv[3] = {&bl->c1, &bl->c2, &bl->c3};
-            int nconv = a->block == SEKIT_BLOCK_BOTTLENECK ? 3 : 2;
-            for (int j = 0; j < nconv; j++) {
-                snprintf(wn, sizeof wn, "%s.conv%d.weight", pre, j + 1);
-                snprintf(bn, sizeof bn, "%s.bn%d", pre, j + 1);
-                if ((rc = load_conv_bn(w, cv[j], wn, bn))) return rc;
-            }
-            if ((rc = load_se(w, &bl->se, a, &k))) return rc;
-            if (k.has_downsample) {
-                /* avg_down: downsample.0 is the pool (an identity at stride 1), .1 the conv */
-                const int j = a->avg_down;
-                bl->ds_pool = a->avg_down && k.stride != 1;
-                conv_init(&bl->ds, k.in_c, k.out_c, a->avg_down ? 1 : k.downsample_kernel,
-                          a->avg_down ? 1 : k.stride, 1, 0);
-                snprintf(wn, sizeof wn, "%s.downsample.%d.weight", pre, j);
-                snprintf(bn, sizeof bn, "%s.downsample.%d", pre, j + 1);
-                if ((rc = load_conv_bn(w, &bl->ds, wn, bn))) return rc;
-            } else if (k.in_c != k.out_c || k.stride != 1) {
-                return sekit_errf(w->e, SEKIT_ESHAPE,
-                                  "%s: block %s changes shape but has no projection shortcut "
-                                  "(%s.downsample.%d.weight)",
-                                  w->st ? sekit_st_path(w->st) : a->name, pre, pre, a->avg_down);
-            }
-        }
-    }
-    m->features = sekit_arch_features(a);
-    const int64_t hw[2] = {a->num_classes, m->features}, hb[1] = {a->num_classes};
-    m->fc_w = falloc((size_t)a->num_classes * m->features);
-    m->fc_b = falloc((size_t)a->num_classes);
-    if (!m->fc_w || !m->fc_b) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
-    if ((rc = take(w, m->fc_w, legacy ? "last_linear.weight" : "fc.weight", 2, hw, W_LINEAR)))
-        return rc;
-    if ((rc = take(w, m->fc_b, legacy ? "last_linear.bias" : "fc.bias", 1, hb, W_BIAS))) return rc;
-    m->params = w->params;
-    if (w->st) {
-        for (int t = 0; t < sekit_st_count(w->st); t++) {
-            const struct sekit_st_tensor *x = sekit_st_tensor(w->st, t);
-            size_t nl = strlen(x->name);
-            const char *bt = ".num_batches_tracked";
-            int ignorable = x->dtype == SEKIT_DT_I64 && x->numel <= 1 && nl > strlen(bt) &&
-                            strcmp(x->name + nl - strlen(bt), bt) == 0;
-            if (!w->used[t] && !ignorable)
-                return sekit_errf(w->e, SEKIT_ESHAPE,
-                                  "%s: tensor '%s' does not belong to the inferred architecture "
-                                  "(%s layout, %d stages)",
-                                  sekit_st_path(w->st), x->name, sekit_layout_name(a->layout),
-                                  a->nstages);
-        }
-    }
-    return SEKIT_OK;
+    int rc = sekit_build_resnet(m, w);
+    if (!rc) m->params = w->params;
+    return rc;
 }
 
 int sekit_config_json(const char *weights, char *cfg, size_t size, json_t **root,
@@ -503,13 +370,14 @@ static void dnn_free(struct sekit_model *m);
 static void free_buffers(struct sekit_model *m)
 {
     dnn_free(m);
-    float **bufs[] = {&m->act[0], &m->act[1], &m->t1, &m->t2, &m->sc, &m->col, &m->tmp, &m->pooled};
+    float **bufs[] = {&m->act[0], &m->act[1], &m->t1,     &m->t2,    &m->sc,
+                      &m->col,    &m->tmp,    &m->pooled, &m->fc_mid};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         free(*bufs[i]);
         *bufs[i] = NULL;
     }
-    for (int i = 0; m->blocks && i < m->nblocks; i++) {
-        struct se_block *se = &m->blocks[i].se;
+    for (int i = 0; m->se && i < m->nse; i++) {
+        struct se_block *se = &m->se[i];
         free(se->gate);
         free(se->squeeze);
         free(se->hidden);
@@ -532,19 +400,25 @@ void sekit_model_free(struct sekit_model *m)
         free_conv(&m->stem[j]);
     for (int i = 0; m->blocks && i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
-        free_conv(&b->c1);
-        free_conv(&b->c2);
-        free_conv(&b->c3);
+        for (int j = 0; j < BRANCH_MAX; j++)
+            free_conv(&b->branch[j]);
         free_conv(&b->ds);
-        free(b->se.w1);
-        free(b->se.b1);
-        free(b->se.w2);
-        free(b->se.b2);
-        free(b->se.fixed);
+    }
+    for (int i = 0; m->se && i < m->nse; i++) {
+        free(m->se[i].w1);
+        free(m->se[i].b1);
+        free(m->se[i].w2);
+        free(m->se[i].b2);
+        free(m->se[i].fixed);
+    }
+    free_conv(&m->head);
+    for (int j = 0; j < HEAD_FC_MAX; j++) {
+        free(m->fc[j].w);
+        free(m->fc[j].b);
     }
     free(m->blocks);
-    free(m->fc_w);
-    free(m->fc_b);
+    free(m->se);
+    free(m->se_block);
     sekit_st_close(m->st);
     free(m);
 }
@@ -566,28 +440,27 @@ const char *sekit_model_meta(const struct sekit_model *m, const char *key)
 
 int sekit_model_se_count(const struct sekit_model *m)
 {
-    return m->nblocks;
+    return m->nse;
 }
 
 const struct sekit_se_info *sekit_model_se_info(const struct sekit_model *m, int i)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
-    return &m->blocks[i].se.info;
+    SEKIT_ASSERT(i >= 0 && i < m->nse);
+    return &m->se[i].info;
 }
 
 int sekit_model_se_find(const struct sekit_model *m, const char *name)
 {
-    for (int i = 0; i < m->nblocks; i++)
-        if (strcmp(m->blocks[i].se.info.name, name) == 0 ||
-            strcmp(m->blocks[i].se.info.module, name) == 0)
+    for (int i = 0; i < m->nse; i++)
+        if (strcmp(m->se[i].info.name, name) == 0 || strcmp(m->se[i].info.module, name) == 0)
             return i;
     return -1;
 }
 
 void sekit_model_se_set(struct sekit_model *m, int i, enum sekit_se_mode mode, const float *gate)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
-    struct se_block *se = &m->blocks[i].se;
+    SEKIT_ASSERT(i >= 0 && i < m->nse);
+    struct se_block *se = &m->se[i];
     se->mode = mode;
     if (mode == SEKIT_SE_FIXED) {
         SEKIT_ASSERT(gate != NULL);
@@ -597,18 +470,45 @@ void sekit_model_se_set(struct sekit_model *m, int i, enum sekit_se_mode mode, c
 
 const float *sekit_model_gate(const struct sekit_model *m, int i)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
-    return m->blocks[i].se.gate;
+    SEKIT_ASSERT(i >= 0 && i < m->nse && m->max_n > 0);
+    return m->se[i].gate;
 }
 
 const float *sekit_model_squeeze(const struct sekit_model *m, int i)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
-    return m->blocks[i].se.squeeze;
+    SEKIT_ASSERT(i >= 0 && i < m->nse && m->max_n > 0);
+    return m->se[i].squeeze;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* shapes, buffers, forward */
+
+/* Padding of c applied at h x w: top, left, bottom, right. TF 'same' pads so that the output
+ * is ceil(in / stride), the odd pixel bottom/right (timm's pad_same). */
+static void conv_pads(const struct conv *c, int h, int w, int pad[4])
+{
+    if (!c->same) {
+        pad[0] = pad[1] = pad[2] = pad[3] = c->pad;
+        return;
+    }
+    const int in[2] = {h, w}, k[2] = {c->kh, c->kw};
+    for (int d = 0; d < 2; d++) {
+        int total = ((in[d] + c->stride - 1) / c->stride - 1) * c->stride + k[d] - in[d];
+        if (total < 0) total = 0;
+        pad[d] = total / 2;
+        pad[d + 2] = total - total / 2;
+    }
+}
+
+/* The output size of c applied at h x w (0 when a window would not fit). */
+static void conv_out(const struct conv *c, int h, int w, int *oh, int *ow)
+{
+    int pad[4];
+    conv_pads(c, h, w, pad);
+    const int sh = h + pad[0] + pad[2] - c->kh, sw = w + pad[1] + pad[3] - c->kw;
+    *oh = sh < 0 ? 0 : sh / c->stride + 1;
+    *ow = sw < 0 ? 0 : sw / c->stride + 1;
+}
 
 struct sizes {
     size_t act, col;
@@ -616,16 +516,21 @@ struct sizes {
     int (*hw)[4]; /* per block: input h, w and output h, w */
 };
 
+static int depthwise(const struct conv *c)
+{
+    return c->groups > 1 && c->groups == c->cin && c->cin == c->cout;
+}
+
 /* Accounts one conv applied at (*h, *w); updates them to the output size. */
 static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int *w)
 {
-    int oh = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
-    int ow = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+    int oh, ow;
+    conv_out(c, *h, *w, &oh, &ow);
     size_t out = (size_t)n * c->cout * oh * ow;
-    size_t col = sekit_conv2d_col_size(n, c->cin, c->k, c->k, oh, ow);
+    size_t col = depthwise(c) ? 0 : sekit_conv2d_col_size(n, c->cin, c->kh, c->kw, oh, ow);
     if (out > z->act) z->act = out;
     if (col > z->col) z->col = col;
-    z->macs += (int64_t)c->cout * (c->cin / c->groups) * c->k * c->k * oh * ow;
+    z->macs += (int64_t)c->cout * (c->cin / c->groups) * c->kh * c->kw * oh * ow;
     *h = oh;
     *w = ow;
 }
@@ -651,26 +556,30 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
         const struct block *b = &m->blocks[i];
         int h0 = h, w0 = w;
         z->hw[i][0] = h, z->hw[i][1] = w;
-        size_conv(z, &b->c1, n, &h, &w);
-        size_conv(z, &b->c2, n, &h, &w);
-        if (b->aa_pool) {
-            h = sekit_out_size(h, 2, 2, 0, 0);
-            w = sekit_out_size(w, 2, 2, 0, 0);
+        for (int j = 0; j < b->nbranch; j++) {
+            size_conv(z, &b->branch[j], n, &h, &w);
+            if (j == b->aa_after) {
+                h = sekit_out_size(h, 2, 2, 0, 0);
+                w = sekit_out_size(w, 2, 2, 0, 0);
+            }
+            if (h < 1 || w < 1) return 0;
         }
-        if (b->c3.w) size_conv(z, &b->c3, n, &h, &w);
         if (b->ds_pool) {
             h0 = sekit_out_size(h0, 2, 2, 0, 1);
             w0 = sekit_out_size(w0, 2, 2, 0, 1);
         }
-        if (b->ds.w) size_conv(z, &b->ds, n, &h0, &w0);
-        if (h < 1 || w < 1) return 0;
+        if (b->shortcut == SHORTCUT_PROJECTION) size_conv(z, &b->ds, n, &h0, &w0);
         /* an anti-aliased branch floors odd sizes where its shortcut's pool rounds up (timm
          * fails there too) */
-        if (h != h0 || w != w0) return -1 - i;
+        if (b->shortcut != SHORTCUT_NONE && (h != h0 || w != w0)) return -1 - i;
         z->hw[i][2] = h, z->hw[i][3] = w;
-        z->macs += 2 * (int64_t)b->se.info.channels * b->se.info.reduced;
+        if (b->se >= 0)
+            z->macs += 2 * (int64_t)m->se[b->se].info.channels * m->se[b->se].info.reduced;
     }
-    z->macs += (int64_t)m->features * m->arch.num_classes;
+    if (m->head.w) size_conv(z, &m->head, n, &h, &w);
+    if (h < 1 || w < 1) return 0;
+    for (int j = 0; j < m->nfc; j++)
+        z->macs += (int64_t)m->fc[j].in * m->fc[j].out;
     return 1;
 }
 
@@ -736,12 +645,11 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     if (walk != 1) {
         free(z.hw);
         if (walk < 0) {
-            const struct block *b = &m->blocks[-1 - walk];
             return sekit_errf(e, SEKIT_EINVAL,
-                              "input %dx%d does not fit this network: layer%d.%d's anti-aliased "
-                              "branch and its shortcut round an odd size differently (use a "
-                              "multiple of 32)",
-                              H, W, b->shape.stage_index + 1, b->shape.block_index);
+                              "input %dx%d does not fit this network: %s's anti-aliased branch "
+                              "and its shortcut round an odd size differently (use a multiple of "
+                              "32)",
+                              H, W, m->blocks[-1 - walk].name);
         }
         return sekit_errf(e, SEKIT_EINVAL, "input %dx%d is too small for this network", H, W);
     }
@@ -760,8 +668,9 @@ int sekit_model_prepare(struct sekit_model *m, int max_n, int H, int W, struct s
     /* im2col and the GEMM's transposed output: the OpenBLAS backend's alone */
     if (blas && (!(m->tmp = falloc(z.act)) || !(m->col = falloc(z.col)))) goto oom;
     if (!(m->pooled = falloc((size_t)max_n * m->features))) goto oom;
-    for (int i = 0; i < m->nblocks; i++) {
-        struct se_block *se = &m->blocks[i].se;
+    if (m->nfc > 1 && !(m->fc_mid = falloc((size_t)max_n * m->fc[0].out))) goto oom;
+    for (int i = 0; i < m->nse; i++) {
+        struct se_block *se = &m->se[i];
         size_t c = (size_t)max_n * se->info.channels;
         se->gate = falloc(c);
         se->squeeze = falloc(c);
@@ -793,6 +702,7 @@ static struct ws share(const struct sekit_model *m, int n0, int plan, int stream
                        .tmp = m->tmp ? m->tmp + a : NULL,
                        .col = m->col ? m->col + (size_t)n0 * m->col_pi : NULL,
                        .pooled = m->pooled + (size_t)n0 * m->features,
+                       .fc_mid = m->fc_mid ? m->fc_mid + (size_t)n0 * m->fc[0].out : NULL,
                        .n0 = n0,
                        .plan = plan,
                        .stream = stream};
@@ -803,15 +713,22 @@ static struct ws share(const struct sekit_model *m, int n0, int plan, int stream
 static void run_conv(const struct sekit_model *m, const struct ws *s, const struct conv *c,
                      float *out, const float *in, int N, int *h, int *w)
 {
+    int oh, ow, pad[4];
+    conv_out(c, *h, *w, &oh, &ow);
     if (m->backend == SEKIT_BACKEND_ONEDNN) {
         SEKIT_ASSERT(N == m->plans[s->plan].n);
         sekit_dnn_conv_run(c->dnn, s->plan, s->stream, in, out);
+    } else if (depthwise(c)) {
+        conv_pads(c, *h, *w, pad);
+        sekit_dwconv2d_forward(out, in, c->w, c->b, N, c->cin, *h, *w, c->kh, c->kw, c->stride,
+                               pad[0], pad[1], oh, ow, c->act);
     } else {
-        sekit_conv2d_forward(out, in, c->w, c->b, s->col, s->tmp, N, c->cin, *h, *w, c->cout, c->k,
-                             c->k, c->stride, c->pad, c->groups, c->relu);
+        conv_pads(c, *h, *w, pad);
+        sekit_conv2d_forward(out, in, c->w, c->b, s->col, s->tmp, N, c->cin, *h, *w, c->cout, c->kh,
+                             c->kw, c->stride, pad[0], pad[1], oh, ow, c->groups, c->act);
     }
-    *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
-    *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+    *h = oh;
+    *w = ow;
 }
 
 /* out = the 2x2/2 average pool of in (N, C, *h, *w), in the backend's layout (ceil: a last
@@ -829,14 +746,22 @@ static void run_avgpool2(const struct sekit_model *m, float *out, const float *i
     *w = ow;
 }
 
-/* The excitation of N images' squeeze vectors into gate, as the block's mode says. */
-static void excite(struct se_block *se, float *gate, const float *squeeze, int n0, int N)
+/* The squeeze of x (N, C, P) and its excitation, as the SE block's mode says, into the block's
+ * vectors of this share; returns the gate rows. */
+static const float *squeeze_excite(const struct sekit_model *m, const struct ws *s,
+                                   struct se_block *se, const float *x, int N, int P)
 {
     const int C = se->info.channels;
+    float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
+    if (m->backend == SEKIT_BACKEND_ONEDNN)
+        sekit_global_avgpool_nhwc(squeeze, x, N, C, P);
+    else
+        sekit_global_avgpool_forward(squeeze, x, N, C, P);
     switch (se->mode) {
     case SEKIT_SE_NORMAL:
-        sekit_se_excite(gate, se->hidden + (size_t)n0 * se->info.reduced, squeeze, se->w1, se->b1,
-                        se->w2, se->b2, N, C, se->info.reduced);
+        sekit_se_excite(gate, se->hidden + (size_t)s->n0 * se->info.reduced, squeeze, se->w1,
+                        se->b1, se->w2, se->b2, N, C, se->info.reduced, se->info.act,
+                        se->info.gate);
         break;
     case SEKIT_SE_REMOVED:
         for (size_t j = 0; j < (size_t)N * C; j++)
@@ -847,64 +772,101 @@ static void excite(struct se_block *se, float *gate, const float *squeeze, int n
             memcpy(gate + (size_t)n * C, se->fixed, sizeof(float) * (size_t)C);
         break;
     }
+    return gate;
 }
 
 /*
- * One SE residual block for the N images of share s, as the paper's Fig. 3 (SE-ResNet module)
- * draws it:
- *   residual  U = the block's convolutions of X        (1x1, 3x3, 1x1, or 3x3, 3x3)
- *   squeeze   z_c = mean over H x W of U_c             (Eq. 2)
- *   excite    s = sigmoid(W2 relu(W1 z))               (Eq. 3), or 1 (removed), or fixed
+ * One block for the N images of share s, as the paper's Fig. 3 (SE-ResNet module) draws it
+ * and the later families move the SE inside the branch:
+ *   branch    U = the block's convolutions of X        (1x1, 3x3, 1x1; 1x1, depthwise, 1x1; ...)
+ *   squeeze   z_c = mean over H x W of U_c             (Eq. 2), U the output the SE belongs to
+ *   excite    s = gate(W2 act(W1 z))                   (Eq. 3), or 1 (removed), or fixed
  *   scale     X~_c = s_c * U_c                         (Eq. 4)
- *   sum       out = relu(X~ + shortcut(X))             (shortcut: identity or projection)
+ *   sum       out = act(X~ + shortcut(X))              (shortcut: identity, projection, none)
  * in (N, Cin, h, w) -> out (N, C, h', w') on the OpenBLAS backend, the same as (N, h, w, Cin)
- * -> (N, h', w', C) on oneDNN's; U is computed in out and scaled there. *h, *w become the
- * output's.
+ * -> (N, h', w', C) on oneDNN's. The branch alternates between t1 and t2 and ends in out; an
+ * SE on the last conv with a ReLU'd sum (SE-ResNets) runs fused with the sum, in place. *h, *w
+ * become the output's.
  */
 static void block_forward(const struct sekit_model *m, const struct ws *s, struct block *b,
                           float *out, const float *in, int N, int *h, int *w)
 {
-    struct se_block *se = &b->se;
     const int nhwc = m->backend == SEKIT_BACKEND_ONEDNN;
-    int hb = *h, wb = *w, hs = *h, ws = *w;
-    if (b->c3.w) {
-        run_conv(m, s, &b->c1, s->t1, in, N, &hb, &wb);
-        run_conv(m, s, &b->c2, s->t2, s->t1, N, &hb, &wb);
-        const float *mid = s->t2;
-        if (b->aa_pool) {
-            run_avgpool2(m, s->t1, s->t2, N, b->c2.cout, &hb, &wb, 0);
-            mid = s->t1;
+    float *tmp[2] = {s->t1, s->t2};
+    int hb = *h, wb = *w, hs = *h, ws = *w, k = 0;
+    const float *x = in, *gate = NULL;
+    for (int j = 0; j < b->nbranch; j++) {
+        const struct conv *c = &b->branch[j];
+        float *y = j + 1 == b->nbranch ? out : tmp[k];
+        if (y != out) k = 1 - k;
+        run_conv(m, s, c, y, x, N, &hb, &wb);
+        x = y;
+        if (j == b->aa_after) {
+            run_avgpool2(m, tmp[k], x, N, c->cout, &hb, &wb, 0);
+            x = tmp[k];
+            k = 1 - k;
         }
-        run_conv(m, s, &b->c3, out, mid, N, &hb, &wb);
-    } else {
-        run_conv(m, s, &b->c1, s->t1, in, N, &hb, &wb);
-        run_conv(m, s, &b->c2, out, s->t1, N, &hb, &wb);
+        if (j == b->se_after) {
+            gate = squeeze_excite(m, s, &m->se[b->se], x, N, hb * wb);
+            const int fused =
+                j + 1 == b->nbranch && b->shortcut != SHORTCUT_NONE && b->out_act == SEKIT_ACT_RELU;
+            if (!fused) {
+                if (nhwc)
+                    sekit_se_scale_nhwc((float *)x, gate, N, c->cout, hb * wb);
+                else
+                    sekit_se_scale((float *)x, gate, N, c->cout, hb * wb);
+                gate = NULL;
+            }
+        }
     }
     const float *shortcut = in;
-    if (b->ds.w) {
-        const float *x = in;
+    if (b->shortcut == SHORTCUT_PROJECTION) {
+        const float *xs = in;
         if (b->ds_pool) {
-            /* t1 is free again: c3 has read it */
-            run_avgpool2(m, s->t1, in, N, b->shape.in_c, &hs, &ws, 1);
-            x = s->t1;
+            /* the branch is done with t1 */
+            run_avgpool2(m, s->t1, in, N, b->in_c, &hs, &ws, 1);
+            xs = s->t1;
         }
-        run_conv(m, s, &b->ds, s->sc, x, N, &hs, &ws);
+        run_conv(m, s, &b->ds, s->sc, xs, N, &hs, &ws);
         shortcut = s->sc;
     }
-    const int C = se->info.channels, P = hb * wb;
-    float *gate = se->gate + (size_t)s->n0 * C, *squeeze = se->squeeze + (size_t)s->n0 * C;
-    if (nhwc)
-        sekit_global_avgpool_nhwc(squeeze, out, N, C, P);
-    else
-        sekit_global_avgpool_forward(squeeze, out, N, C, P);
-    excite(se, gate, squeeze, s->n0, N);
-    /* in place: the lines just read are in cache, and writing them costs no extra read */
-    if (nhwc)
-        sekit_se_scale_add_relu_nhwc(out, out, gate, shortcut, N, C, P);
-    else
-        sekit_se_scale_add_relu(out, out, gate, shortcut, N, C, P);
+    const int C = b->out_c, P = hb * wb;
+    if (gate) {
+        /* in place: the lines just read are in cache, and writing them costs no extra read */
+        if (nhwc)
+            sekit_se_scale_add_relu_nhwc(out, out, gate, shortcut, N, C, P);
+        else
+            sekit_se_scale_add_relu(out, out, gate, shortcut, N, C, P);
+    } else if (b->shortcut != SHORTCUT_NONE) {
+        sekit_add_act(out, out, shortcut, (size_t)N * C * P, b->out_act);
+    } else {
+        sekit_act_forward(out, (size_t)N * C * P, b->out_act);
+    }
     *h = hb;
     *w = wb;
+}
+
+/* The head from the last block's output x at h x w into logits (N, K): [1x1 conv,] global
+ * average pool, the FCs. */
+static void head_forward(const struct sekit_model *m, const struct ws *s, float *x, float *spare,
+                         int N, int h, int w, float *logits)
+{
+    if (m->head.w) {
+        run_conv(m, s, &m->head, spare, x, N, &h, &w);
+        x = spare;
+    }
+    if (m->backend == SEKIT_BACKEND_ONEDNN)
+        sekit_global_avgpool_nhwc(s->pooled, x, N, m->features, h * w);
+    else
+        sekit_global_avgpool_forward(s->pooled, x, N, m->features, h * w);
+    const float *v = s->pooled;
+    for (int j = 0; j < m->nfc; j++) {
+        const struct fc *f = &m->fc[j];
+        float *o = j + 1 == m->nfc ? logits : s->fc_mid;
+        sekit_linear_forward(o, v, f->w, f->b, N, f->in, f->out);
+        sekit_act_forward(o, (size_t)N * f->out, f->act);
+        v = o;
+    }
 }
 
 /* Blocks [from, to) for the N images of share s, then the head into logits (N, K) when `to`
@@ -918,7 +880,7 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
     int h = m->blocks[from].in_h, w = m->blocks[from].in_w;
     for (int i = from; i < to; i++) {
         struct block *b = &m->blocks[i];
-        const size_t in_pi = (size_t)b->shape.in_c * h * w;
+        const size_t in_pi = (size_t)b->in_c * h * w;
         if (capture && b->capture)
             memcpy(b->capture + (size_t)s->n0 * in_pi, s->act[cur],
                    sizeof(float) * (size_t)N * in_pi);
@@ -927,15 +889,12 @@ static void run_blocks(struct sekit_model *m, const struct ws *s, int from, int 
     }
     if (to < m->nblocks) {
         /* stopped before block `to`: its input is the result */
-        const size_t pi = sekit_model_block_input_size(m, to);
+        const struct block *b = &m->blocks[to];
+        const size_t pi = (size_t)b->in_c * b->in_h * b->in_w;
         memcpy(out + (size_t)s->n0 * pi, s->act[cur], sizeof(float) * (size_t)N * pi);
         return;
     }
-    if (m->backend == SEKIT_BACKEND_ONEDNN)
-        sekit_global_avgpool_nhwc(s->pooled, s->act[cur], N, m->features, h * w);
-    else
-        sekit_global_avgpool_forward(s->pooled, s->act[cur], N, m->features, h * w);
-    sekit_linear_forward(logits, s->pooled, m->fc_w, m->fc_b, N, m->features, m->arch.num_classes);
+    head_forward(m, s, s->act[cur], s->act[1 - cur], N, h, w, logits);
 }
 
 /* A forward pass split into shares of the batch. from < 0: from the input x; else from block
@@ -954,10 +913,12 @@ static void run_images(const struct pass *p, int n0, int N, int plan, int stream
     struct sekit_model *m = p->m;
     const struct ws s = share(m, n0, plan, stream);
     const int nhwc = m->backend == SEKIT_BACKEND_ONEDNN;
+    const int K = m->fc[m->nfc - 1].out;
     /* a pass that stops before the head (forward_range) has no logits */
-    float *logits = p->logits ? p->logits + (size_t)n0 * m->arch.num_classes : NULL;
+    float *logits = p->logits ? p->logits + (size_t)n0 * K : NULL;
     if (p->from >= 0) {
-        const size_t pi = sekit_model_block_input_size(m, p->from);
+        const struct block *b = &m->blocks[p->from];
+        const size_t pi = (size_t)b->in_c * b->in_h * b->in_w;
         memcpy(s.act[0], p->x + (size_t)n0 * pi, sizeof(float) * (size_t)N * pi);
         run_blocks(m, &s, p->from, p->to, 0, N, logits, p->out, 0);
         return;
@@ -1040,19 +1001,21 @@ static void run_pass(struct sekit_model *m, const float *x, int from, int to, in
 
 static void dnn_free(struct sekit_model *m)
 {
-    struct conv *cs[4];
     for (int j = 0; j < 3; j++) {
         sekit_dnn_conv_free(m->stem[j].dnn);
         m->stem[j].dnn = NULL;
     }
     for (int i = 0; m->blocks && i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
-        cs[0] = &b->c1, cs[1] = &b->c2, cs[2] = &b->c3, cs[3] = &b->ds;
-        for (int j = 0; j < 4; j++) {
-            sekit_dnn_conv_free(cs[j]->dnn);
-            cs[j]->dnn = NULL;
+        for (int j = 0; j < BRANCH_MAX; j++) {
+            sekit_dnn_conv_free(b->branch[j].dnn);
+            b->branch[j].dnn = NULL;
         }
+        sekit_dnn_conv_free(b->ds.dnn);
+        b->ds.dnn = NULL;
     }
+    sekit_dnn_conv_free(m->head.dnn);
+    m->head.dnn = NULL;
     sekit_dnn_close(m->dnn);
     m->dnn = NULL;
     m->dnn_threads = 0;
@@ -1079,13 +1042,22 @@ static void dnn_plans(struct sekit_model *m, int T)
 }
 
 /* Compiles one convolution applied at (*h, *w); updates them to its output size. */
-static int dnn_conv(struct sekit_model *m, struct conv *c, const char *name, int *h, int *w,
-                    struct sekit_err *e)
+static int dnn_conv(struct sekit_model *m, struct conv *c, int *h, int *w, struct sekit_err *e)
 {
-    const struct sekit_dnn_conv_desc d = {name,      c->cin, *h,        *w,      c->cout, c->k,
-                                          c->stride, c->pad, c->groups, c->relu, c->w,    c->b};
-    *h = sekit_out_size(*h, c->k, c->stride, c->pad, 0);
-    *w = sekit_out_size(*w, c->k, c->stride, c->pad, 0);
+    struct sekit_dnn_conv_desc d = {.name = c->name,
+                                    .C = c->cin,
+                                    .H = *h,
+                                    .W = *w,
+                                    .K = c->cout,
+                                    .kh = c->kh,
+                                    .kw = c->kw,
+                                    .stride = c->stride,
+                                    .groups = c->groups,
+                                    .act = c->act,
+                                    .w = c->w,
+                                    .b = c->b};
+    conv_pads(c, *h, *w, d.pad);
+    conv_out(c, *h, *w, h, w);
     return sekit_dnn_conv_new(&c->dnn, m->dnn, &d, m->plans, m->nplans, e);
 }
 
@@ -1095,35 +1067,32 @@ static int dnn_build(struct sekit_model *m, struct sekit_err *e)
     dnn_free(m);
     dnn_plans(m, T);
     int rc = sekit_dnn_open(&m->dnn, T, e);
-    char name[96];
     int h = m->H, w = m->W;
-    for (int j = 0; !rc && j < m->nstem; j++) {
-        snprintf(name, sizeof name, "stem convolution %d", j + 1);
-        rc = dnn_conv(m, &m->stem[j], name, &h, &w, e);
-    }
+    for (int j = 0; !rc && j < m->nstem; j++)
+        rc = dnn_conv(m, &m->stem[j], &h, &w, e);
     for (int i = 0; !rc && i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
-        struct conv *cs[4] = {&b->c1, &b->c2, &b->c3, &b->ds};
         int hb = b->in_h, wb = b->in_w;
-        for (int j = 0; !rc && j < 3 && cs[j]->w; j++) {
-            snprintf(name, sizeof name, "layer%d.%d.conv%d", b->shape.stage_index + 1,
-                     b->shape.block_index, j + 1);
-            rc = dnn_conv(m, cs[j], name, &hb, &wb, e);
-            if (j == 1 && b->aa_pool) {
+        for (int j = 0; !rc && j < b->nbranch; j++) {
+            rc = dnn_conv(m, &b->branch[j], &hb, &wb, e);
+            if (j == b->aa_after) {
                 hb = sekit_out_size(hb, 2, 2, 0, 0);
                 wb = sekit_out_size(wb, 2, 2, 0, 0);
             }
         }
-        if (!rc && b->ds.w) {
+        if (!rc && b->shortcut == SHORTCUT_PROJECTION) {
             int hs = b->in_h, ws = b->in_w;
             if (b->ds_pool) {
                 hs = sekit_out_size(hs, 2, 2, 0, 1);
                 ws = sekit_out_size(ws, 2, 2, 0, 1);
             }
-            snprintf(name, sizeof name, "layer%d.%d.downsample", b->shape.stage_index + 1,
-                     b->shape.block_index);
-            rc = dnn_conv(m, &b->ds, name, &hs, &ws, e);
+            rc = dnn_conv(m, &b->ds, &hs, &ws, e);
         }
+    }
+    if (!rc && m->head.w) {
+        const struct block *b = &m->blocks[m->nblocks - 1];
+        int hh = b->out_h, wh = b->out_w;
+        rc = dnn_conv(m, &m->head, &hh, &wh, e);
     }
     if (rc) {
         dnn_free(m);
@@ -1139,37 +1108,44 @@ void sekit_model_forward(struct sekit_model *m, const float *x, int N, float *lo
     run_pass(m, x, -1, m->nblocks, N, logits, NULL);
 }
 
+/* The public API's block i is the network block holding SE i (net.h). */
+static const struct block *se_block(const struct sekit_model *m, int i)
+{
+    SEKIT_ASSERT(i >= 0 && i < m->nse);
+    return &m->blocks[m->se_block[i]];
+}
+
 size_t sekit_model_block_input_size(const struct sekit_model *m, int i)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
-    const struct block *b = &m->blocks[i];
-    return (size_t)b->shape.in_c * b->in_h * b->in_w;
+    SEKIT_ASSERT(m->max_n > 0);
+    const struct block *b = se_block(m, i);
+    return (size_t)b->in_c * b->in_h * b->in_w;
 }
 
 void sekit_model_block_hw(const struct sekit_model *m, int i, int *h, int *w)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks && m->max_n > 0);
-    *h = m->blocks[i].out_h;
-    *w = m->blocks[i].out_w;
+    SEKIT_ASSERT(m->max_n > 0);
+    *h = se_block(m, i)->out_h;
+    *w = se_block(m, i)->out_w;
 }
 
 void sekit_model_capture(struct sekit_model *m, int i, float *dst)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks);
-    m->blocks[i].capture = dst;
+    se_block(m, i);
+    m->blocks[m->se_block[i]].capture = dst;
 }
 
 void sekit_model_forward_from(struct sekit_model *m, int i, const float *act, int N, float *logits)
 {
-    SEKIT_ASSERT(i >= 0 && i < m->nblocks && N >= 1 && N <= m->max_n);
-    run_pass(m, act, i, m->nblocks, N, logits, NULL);
+    SEKIT_ASSERT(i >= 0 && i < m->nse && N >= 1 && N <= m->max_n);
+    run_pass(m, act, m->se_block[i], m->nblocks, N, logits, NULL);
 }
 
 void sekit_model_forward_range(struct sekit_model *m, int i, int j, const float *act, int N,
                                float *out)
 {
-    SEKIT_ASSERT(i >= 0 && i < j && j < m->nblocks && N >= 1 && N <= m->max_n);
-    run_pass(m, act, i, j, N, NULL, out);
+    SEKIT_ASSERT(i >= 0 && i < j && j < m->nse && N >= 1 && N <= m->max_n);
+    run_pass(m, act, m->se_block[i], m->se_block[j], N, NULL, out);
 }
 
 void sekit_tally_topk(const float *logits, const int *labels, int nb, int K, int k, int64_t *n,

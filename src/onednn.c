@@ -109,7 +109,7 @@ static dnnl_status_t user_weights(dnnl_memory_t *m, dnnl_engine_t eng,
 {
     dnnl_memory_desc_t md;
     const int G = c->groups;
-    dnnl_dims_t d = {c->K, c->C, c->k, c->k}, dg = {G, c->K / G, c->C / G, c->k, c->k};
+    dnnl_dims_t d = {c->K, c->C, c->kh, c->kw}, dg = {G, c->K / G, c->C / G, c->kh, c->kw};
     dnnl_status_t s = G > 1 ? dnnl_memory_desc_init_by_tag(&md, 5, dg, dnnl_f32, dnnl_goihw)
                             : dnnl_memory_desc_init_by_tag(&md, 4, d, dnnl_f32, dnnl_oihw);
     if (s == dnnl_success) s = dnnl_memory_create(m, &md, eng, (void *)c->w);
@@ -162,16 +162,42 @@ static dnnl_status_t grow_scratch(struct sekit_dnn *d, size_t size)
     return dnnl_success;
 }
 
+/* The post-op computing act (its alpha into *alpha). oneDNN's SiLU is x * sigmoid(x) and its
+ * hard swish x * relu6(x + 3) / 6 in its own order, torch's x / (1 + exp(-x)) and
+ * x * clamp(x + 3, 0, 6) / 6: they differ in the last bits only. */
+static dnnl_alg_kind_t eltwise(enum sekit_act act, float *alpha)
+{
+    switch (act) {
+    case SEKIT_ACT_RELU:
+        return dnnl_eltwise_relu;
+    case SEKIT_ACT_RELU6:
+        *alpha = 6.0f;
+        return dnnl_eltwise_bounded_relu;
+    case SEKIT_ACT_SILU:
+        *alpha = 1.0f;
+        return dnnl_eltwise_swish;
+    case SEKIT_ACT_HARDSWISH:
+        return dnnl_eltwise_hardswish;
+    case SEKIT_ACT_SIGMOID:
+        return dnnl_eltwise_logistic;
+    case SEKIT_ACT_NONE:
+    case SEKIT_ACT_HARDSIGMOID:
+        break;
+    }
+    SEKIT_ASSERT(!"no oneDNN post-op for this activation");
+}
+
 static dnnl_status_t make_plan(struct sekit_dnn_conv *cv, struct plan *p,
                                const struct sekit_dnn_conv_desc *c, const struct sekit_dnn_plan *pl)
 {
     struct sekit_dnn *d = cv->d;
-    const int OH = (c->H + 2 * c->pad - c->k) / c->stride + 1;
-    const int OW = (c->W + 2 * c->pad - c->k) / c->stride + 1, G = c->groups;
+    const int OH = (c->H + c->pad[0] + c->pad[2] - c->kh) / c->stride + 1;
+    const int OW = (c->W + c->pad[1] + c->pad[3] - c->kw) / c->stride + 1, G = c->groups;
     dnnl_memory_desc_t wmd, bmd;
     dnnl_dims_t sd = {pl->n, c->C, c->H, c->W}, dd = {pl->n, c->K, OH, OW}, bd = {c->K};
-    dnnl_dims_t wd = {c->K, c->C, c->k, c->k}, wdg = {G, c->K / G, c->C / G, c->k, c->k};
-    dnnl_dims_t strides = {c->stride, c->stride}, pad = {c->pad, c->pad};
+    dnnl_dims_t wd = {c->K, c->C, c->kh, c->kw}, wdg = {G, c->K / G, c->C / G, c->kh, c->kw};
+    dnnl_dims_t strides = {c->stride, c->stride}, pad_l = {c->pad[0], c->pad[1]},
+                pad_r = {c->pad[2], c->pad[3]};
     dnnl_status_t s = dnnl_memory_desc_init_by_tag(&p->src, 4, sd, dnnl_f32, dnnl_nhwc);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&p->dst, 4, dd, dnnl_f32, dnnl_nhwc);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x);
@@ -181,15 +207,17 @@ static dnnl_status_t make_plan(struct sekit_dnn_conv *cv, struct plan *p,
     dnnl_convolution_desc_t cd;
     if (s == dnnl_success)
         s = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                               &p->src, &wmd, &bmd, &p->dst, strides, pad, pad);
+                                               &p->src, &wmd, &bmd, &p->dst, strides, pad_l, pad_r);
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     if (s == dnnl_success) s = dnnl_primitive_attr_create(&attr);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (s == dnnl_success && c->relu) {
+    if (s == dnnl_success && c->act != SEKIT_ACT_NONE) {
+        float alpha = 0.0f;
+        const dnnl_alg_kind_t alg = eltwise(c->act, &alpha);
         s = dnnl_post_ops_create(&po);
-        if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
+        if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, 0);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
     dnnl_primitive_desc_t pd = NULL;

@@ -5,7 +5,7 @@
  * layout in which oneDNN's direct convolutions (brgconv on AVX-512, jit on AVX2) run as fast as
  * in its blocked layouts while the squeeze, pools and the fused scale + residual + ReLU stay
  * simple loops over contiguous channels (ops/nhwc.c). BatchNorm is folded into the weights
- * before they get here; the bias and the ReLU run as the convolution's post-ops.
+ * before they get here; the bias and the activation run as the convolution's post-ops.
  *
  * A oneDNN primitive is compiled for one batch size and one thread count. A convolution here
  * holds one primitive per plan, a (images, threads) pair the model chose when it was prepared;
@@ -37,7 +37,9 @@ struct sekit_dnn_plan {
 struct sekit_dnn_conv_desc {
     const char *name; /* for messages: the weight name, e.g. layer3.2.conv2.weight */
     int C, H, W;      /* input channels and size */
-    int K, k, stride, pad, groups, relu;
+    int K, kh, kw, stride, groups;
+    int pad[4];         /* top, left, bottom, right */
+    enum sekit_act act; /* any but the hard sigmoid */
     const float *w; /* (K, C/groups, k, k), BN folded */
     const float *b; /* (K) */
 };

@@ -75,6 +75,24 @@ int sekit_struct_layout(const char *type, const char *member, size_t *offset, si
 _Noreturn void sekit_abort(const char *file, int line, const char *expr);
 
 /* ---------------------------------------------------------------------------------------- */
+/* activations */
+
+/* The activations the supported families apply, computed exactly as torch 1.13's CPU kernels
+ * do (src/ops/act.c). */
+enum sekit_act {
+    SEKIT_ACT_NONE,
+    SEKIT_ACT_RELU,        /* max(x, 0) */
+    SEKIT_ACT_RELU6,       /* min(max(x, 0), 6) */
+    SEKIT_ACT_SILU,        /* x / (1 + exp(-x)) */
+    SEKIT_ACT_HARDSWISH,   /* x * clamp(x + 3, 0, 6) / 6, left to right */
+    SEKIT_ACT_SIGMOID,     /* 1 / (1 + exp(-x)) */
+    SEKIT_ACT_HARDSIGMOID, /* clamp(x + 3, 0, 6) / 6 */
+};
+
+/* "relu", "silu", ... */
+const char *sekit_act_name(enum sekit_act a);
+
+/* ---------------------------------------------------------------------------------------- */
 /* threads */
 
 /* Sets the number of threads the engine uses: a batch of at least n images is split into n
@@ -261,7 +279,10 @@ struct sekit_se_info {
     char module[64];  /* weight-name prefix, e.g. layer3.5.se */
     int stage, block; /* as in the name */
     int channels, reduced;
-    int64_t params; /* FC weights and biases */
+    int64_t params;      /* FC weights and biases */
+    enum sekit_act gate; /* on the excitation: sigmoid, or a hard sigmoid that saturates at
+                            exactly 0 and 1 */
+    enum sekit_act act;  /* between the two FCs */
 };
 
 struct sekit_model;

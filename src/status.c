@@ -98,6 +98,8 @@ static const struct layout {
     LAYOUT_MEMBER(sekit_se_info, channels),
     LAYOUT_MEMBER(sekit_se_info, reduced),
     LAYOUT_MEMBER(sekit_se_info, params),
+    LAYOUT_MEMBER(sekit_se_info, gate),
+    LAYOUT_MEMBER(sekit_se_info, act),
     LAYOUT_STRUCT(sekit_input),
     LAYOUT_MEMBER(sekit_input, kind),
     LAYOUT_MEMBER(sekit_input, h),

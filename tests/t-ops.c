@@ -33,10 +33,12 @@ static float *randv(size_t n)
     return v;
 }
 
-static void conv_ref(float *out, const float *in, const float *w, const float *b, int N, int C,
-                     int H, int W, int K, int KH, int KW, int s, int p, int G, int relu)
+/* pt, pl: padding top, left; OH, OW: the output size, which sets the bottom/right padding */
+static void conv_ref_pad(float *out, const float *in, const float *w, const float *b, int N, int C,
+                         int H, int W, int K, int KH, int KW, int s, int pt, int pl, int OH, int OW,
+                         int G, int relu)
 {
-    int OH = (H + 2 * p - KH) / s + 1, OW = (W + 2 * p - KW) / s + 1, CG = C / G, KG = K / G;
+    int CG = C / G, KG = K / G;
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++)
             for (int oh = 0; oh < OH; oh++)
@@ -46,7 +48,7 @@ static void conv_ref(float *out, const float *in, const float *w, const float *b
                     for (int c = 0; c < CG; c++)
                         for (int i = 0; i < KH; i++)
                             for (int j = 0; j < KW; j++) {
-                                int ih = oh * s - p + i, iw = ow * s - p + j;
+                                int ih = oh * s - pt + i, iw = ow * s - pl + j;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                                 acc += (double)w[((k * CG + c) * KH + i) * KW + j] *
                                        in[((n * C + g * CG + c) * H + ih) * W + iw];
@@ -54,6 +56,13 @@ static void conv_ref(float *out, const float *in, const float *w, const float *b
                     if (relu && acc < 0) acc = 0;
                     out[((n * K + k) * OH + oh) * OW + ow] = (float)acc;
                 }
+}
+
+static void conv_ref(float *out, const float *in, const float *w, const float *b, int N, int C,
+                     int H, int W, int K, int KH, int KW, int s, int p, int G, int relu)
+{
+    conv_ref_pad(out, in, w, b, N, C, H, W, K, KH, KW, s, p, p, (H + 2 * p - KH) / s + 1,
+                 (W + 2 * p - KW) / s + 1, G, relu);
 }
 
 static void check_conv(int N, int C, int H, int W, int K, int KH, int s, int p, int G, int relu)
@@ -64,13 +73,81 @@ static void check_conv(int N, int C, int H, int W, int K, int KH, int s, int p, 
           *b = randv((size_t)K), *out = randv(nout), *ref = malloc(nout * sizeof *ref);
     float *col = malloc((sekit_conv2d_col_size(N, C, KH, KH, OH, OW) + 1) * sizeof *col);
     float *tmp = malloc((nout + 1) * sizeof *tmp);
-    sekit_conv2d_forward(out, in, w, b, col, tmp, N, C, H, W, K, KH, KH, s, p, G, relu);
+    sekit_conv2d_forward(out, in, w, b, col, tmp, N, C, H, W, K, KH, KH, s, p, p, OH, OW, G,
+                         relu ? SEKIT_ACT_RELU : SEKIT_ACT_NONE);
     conv_ref(ref, in, w, b, N, C, H, W, K, KH, KH, s, p, G, relu);
     is_int(sekit_out_size(H, KH, s, p, 0), OH, "conv out size H=%d k=%d s=%d p=%d", H, KH, s, p);
     is_close(out, ref, nout, TOL_CONV,
              "conv N=%d C=%d %dx%d K=%d k=%d stride %d pad %d groups %d relu %d", N, C, H, W, K, KH,
              s, p, G, relu);
     free(in), free(w), free(b), free(out), free(ref), free(col), free(tmp);
+}
+
+/* TF 'same' padding (pt, pl above and left, the rest below and right), by im2col and by the
+ * direct depthwise kernel */
+static void check_conv_pad(int N, int C, int H, int W, int K, int KH, int KW, int s, int pt, int pl,
+                           int OH, int OW, int G, int relu)
+{
+    size_t nout = (size_t)N * K * OH * OW;
+    float *in = randv((size_t)N * C * H * W), *w = randv((size_t)K * (C / G) * KH * KW),
+          *b = randv((size_t)K), *out = randv(nout), *ref = malloc(nout * sizeof *ref);
+    float *col = malloc((sekit_conv2d_col_size(N, C, KH, KW, OH, OW) + 1) * sizeof *col);
+    float *tmp = malloc((nout + 1) * sizeof *tmp);
+    const enum sekit_act act = relu ? SEKIT_ACT_RELU : SEKIT_ACT_NONE;
+    conv_ref_pad(ref, in, w, b, N, C, H, W, K, KH, KW, s, pt, pl, OH, OW, G, relu);
+    sekit_conv2d_forward(out, in, w, b, col, tmp, N, C, H, W, K, KH, KW, s, pt, pl, OH, OW, G, act);
+    is_close(out, ref, nout, TOL_CONV, "conv %dx%d k=%dx%d stride %d pad top %d left %d -> %dx%d",
+             H, W, KH, KW, s, pt, pl, OH, OW);
+    if (G == C && C == K) {
+        sekit_dwconv2d_forward(out, in, w, b, N, C, H, W, KH, KW, s, pt, pl, OH, OW, act);
+        is_close(out, ref, nout, TOL_CONV,
+                 "depthwise kernel %dx%d k=%dx%d stride %d pad top %d left %d -> %dx%d", H, W, KH,
+                 KW, s, pt, pl, OH, OW);
+    }
+    free(in), free(w), free(b), free(out), free(ref), free(col), free(tmp);
+}
+
+/* Each activation at points where torch 1.13's value is known exactly, and on a sweep against
+ * the formula in double (the float formula's rounding: a few ulps at most). */
+static void check_acts(void)
+{
+    static const struct {
+        enum sekit_act a;
+        float x, want;
+    } pts[] = {
+        {SEKIT_ACT_RELU, -2.0f, 0.0f},         {SEKIT_ACT_RELU, 1.5f, 1.5f},
+        {SEKIT_ACT_RELU6, 7.0f, 6.0f},         {SEKIT_ACT_RELU6, -1.0f, 0.0f},
+        {SEKIT_ACT_RELU6, 2.5f, 2.5f},         {SEKIT_ACT_SILU, 0.0f, 0.0f},
+        {SEKIT_ACT_HARDSWISH, -3.0f, 0.0f},    {SEKIT_ACT_HARDSWISH, 3.0f, 3.0f},
+        {SEKIT_ACT_HARDSWISH, 1.0f, 4.0f / 6}, {SEKIT_ACT_SIGMOID, 0.0f, 0.5f},
+        {SEKIT_ACT_HARDSIGMOID, -3.0f, 0.0f},  {SEKIT_ACT_HARDSIGMOID, 3.0f, 1.0f},
+        {SEKIT_ACT_HARDSIGMOID, 0.0f, 0.5f},   {SEKIT_ACT_HARDSIGMOID, 1.0f, 4.0f / 6},
+        {SEKIT_ACT_NONE, -7.25f, -7.25f},
+    };
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        float v = pts[i].x;
+        sekit_act_forward(&v, 1, pts[i].a);
+        ok(v == pts[i].want, "%s(%g) = %.9g (want %.9g)", sekit_act_name(pts[i].a), pts[i].x, v,
+           pts[i].want);
+    }
+    enum { NX = 401 };
+    float x[NX], ref[NX];
+    for (int a = SEKIT_ACT_RELU; a <= SEKIT_ACT_HARDSIGMOID; a++) {
+        for (int i = 0; i < NX; i++) {
+            const double t = -10.0 + 20.0 * i / (NX - 1), c = fmin(fmax(t + 3, 0), 6);
+            x[i] = (float)t;
+            const double r[] = {0,
+                                t > 0 ? t : 0,
+                                fmin(fmax(t, 0), 6),
+                                t / (1 + exp(-t)),
+                                t * c / 6,
+                                1 / (1 + exp(-t)),
+                                c / 6};
+            ref[i] = (float)r[a];
+        }
+        sekit_act_forward(x, NX, (enum sekit_act)a);
+        is_close(x, ref, NX, 1e-6, "%s over [-10, 10]", sekit_act_name((enum sekit_act)a));
+    }
 }
 
 static void check_maxpool(int N, int C, int H, int W, int k, int s, int p, int ceil_mode,
@@ -110,7 +187,7 @@ static void check_se(int N, int C, int CR, int P, int bias)
     float *zr = malloc(sizeof(float) * N * C), *sr = malloc(sizeof(float) * N * C),
           *outr = malloc(sizeof(float) * N * C * P);
     sekit_global_avgpool_forward(z, x, N, C, P);
-    sekit_se_excite(s, h, z, w1, b1, w2, b2, N, C, CR);
+    sekit_se_excite(s, h, z, w1, b1, w2, b2, N, C, CR, SEKIT_ACT_RELU, SEKIT_ACT_SIGMOID);
     sekit_se_scale_add_relu(out, x, s, sc, N, C, P);
     for (int n = 0; n < N; n++) {
         for (int c = 0; c < C; c++) {
@@ -232,7 +309,8 @@ static void check_bn_fold(void)
             }
     sekit_bn_fold(w, b, gamma, beta, mean, var, K, (size_t)C * 9, 1e-5);
     float *col = malloc(sekit_conv2d_col_size(N, C, 3, 3, H, W) * 4), *tmp = malloc(nout * 4);
-    sekit_conv2d_forward(folded, in, w, b, col, tmp, N, C, H, W, K, 3, 3, 1, 1, 1, 1);
+    sekit_conv2d_forward(folded, in, w, b, col, tmp, N, C, H, W, K, 3, 3, 1, 1, 1, H, W, 1,
+                         SEKIT_ACT_RELU);
     is_close(folded, ref, nout, TOL_CONV, "conv with folded BN + ReLU equals conv, BN, ReLU");
     free(in), free(w), free(zero), free(raw), free(folded), free(ref), free(col), free(tmp);
 }
@@ -269,6 +347,13 @@ int main(void)
     check_conv(2, 8, 6, 6, 12, 3, 1, 1, 4, 1);  /* grouped (ResNeXt) */
     check_conv(2, 8, 7, 7, 8, 3, 2, 1, 8, 0);   /* depthwise, strided */
     check_conv(2, 4, 2, 2, 5, 3, 1, 1, 1, 0);   /* map smaller than the kernel */
+    /* TF 'same': 3x3/2 at 8x8 pads 0 above, 1 below (timm's Conv2dSame at even sizes) */
+    check_conv_pad(2, 6, 8, 8, 6, 3, 3, 2, 0, 0, 4, 4, 6, 1);
+    check_conv_pad(2, 6, 8, 8, 6, 3, 3, 2, 0, 0, 4, 4, 1, 0);
+    /* 5x5/2 at 9x7: pads 2/2 rows, 1/2 columns; depthwise with ReLU, and stride 1 */
+    check_conv_pad(1, 5, 9, 7, 5, 5, 5, 2, 2, 1, 5, 4, 5, 1);
+    check_conv_pad(2, 4, 6, 5, 4, 5, 3, 1, 2, 1, 6, 5, 4, 0);
+    check_conv_pad(1, 3, 4, 4, 3, 1, 5, 1, 0, 2, 4, 4, 3, 0); /* 1x5, one-sided rows */
     check_maxpool(2, 3, 112, 112, 3, 2, 1, 0, 56);
     check_maxpool(2, 3, 34, 34, 3, 2, 0, 1, 17); /* Caffe stem at 67x67 input */
     check_maxpool(1, 2, 10, 9, 3, 2, 0, 1, 5);
@@ -280,5 +365,6 @@ int main(void)
     check_nhwc(1, 64, 112, 112); /* the stem's map: the squeeze's longest sum */
     check_bn_fold();
     check_linear();
+    check_acts();
     return tap_done();
 }

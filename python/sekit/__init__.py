@@ -97,6 +97,8 @@ class Model:
                     "channels": s.channels,
                     "reduced": s.reduced,
                     "params": s.params,
+                    "gate": lib.sekit_act_name(s.gate).decode(),
+                    "act": lib.sekit_act_name(s.act).decode(),
                 }
             )
         self.num_classes = self._arch.num_classes

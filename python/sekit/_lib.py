@@ -34,6 +34,8 @@ class SeInfo(ctypes.Structure):
         ("channels", ctypes.c_int),
         ("reduced", ctypes.c_int),
         ("params", ctypes.c_int64),
+        ("gate", ctypes.c_int),
+        ("act", ctypes.c_int),
     ]
 
 
@@ -110,6 +112,7 @@ def declare(lib):
         "sekit_model_meta": (ctypes.c_char_p, [P, ctypes.c_char_p]),
         "sekit_model_se_count": (I, [P]),
         "sekit_model_se_info": (ctypes.POINTER(SeInfo), [P, I]),
+        "sekit_act_name": (ctypes.c_char_p, [I]),
         "sekit_model_se_find": (I, [P, ctypes.c_char_p]),
         "sekit_model_se_set": (None, [P, I, I, F]),
         "sekit_model_backend": (I, [P]),

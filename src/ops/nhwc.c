@@ -1,6 +1,6 @@
 /*
- * nhwc.c -- pooling, the SE squeeze and the fused SE scale + residual + ReLU on channels-last
- * activations (the oneDNN backend; the NCHW versions are in pool.c and se.c).
+ * nhwc.c -- pooling, the SE squeeze, the SE scale and the fused SE scale + residual + ReLU on
+ * channels-last activations (the oneDNN backend; the NCHW versions are in pool.c and se.c).
  *
  * Channels are the innermost, contiguous axis, so every loop's inner trip runs over C and
  * vectorises; the results equal the NCHW kernels' up to the order of the sums.
@@ -126,6 +126,18 @@ WIDE void sekit_se_scale_add_relu_nhwc(float *out, const float *x, const float *
                 float v = x[o + c] * g[c] + shortcut[o + c];
                 out[o + c] = v > 0.0f ? v : 0.0f;
             }
+        }
+    }
+}
+
+WIDE void sekit_se_scale_nhwc(float *x, const float *s, int N, int C, int P)
+{
+    for (int n = 0; n < N; n++) {
+        const float *g = s + (size_t)n * C;
+        for (int p = 0; p < P; p++) {
+            float *xi = x + ((size_t)n * P + p) * C;
+            for (int c = 0; c < C; c++)
+                xi[c] *= g[c];
         }
     }
 }

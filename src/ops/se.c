@@ -1,23 +1,39 @@
 /*
  * se.c -- the Squeeze-and-Excitation block (Hu et al., Sec. 3, Eqs. 2-4).
  *
- * Squeeze is global average pooling (pool.c); excitation is FC, ReLU, FC, sigmoid; the scale
- * multiplies the residual branch channel-wise before the identity sum (Fig. 3), here fused with
- * that sum and the block's ReLU as the Caffe release's Axpy layer does.
+ * Squeeze is global average pooling (pool.c); excitation is FC, ReLU, FC, sigmoid (later
+ * families: another inner activation, a hard sigmoid gate); the scale multiplies the residual
+ * branch channel-wise before the identity sum (Fig. 3), here fused with that sum and the block's
+ * ReLU as the Caffe release's Axpy layer does. Where the SE sits inside the branch (MBConv,
+ * RegNetY) the scale runs alone and the sum later.
  */
 #include "ops.h"
 
-#include <math.h>
-
 void sekit_se_excite(float *s, float *hidden, const float *z, const float *w1, const float *b1,
-                     const float *w2, const float *b2, int N, int C, int CR)
+                     const float *w2, const float *b2, int N, int C, int CR, enum sekit_act act,
+                     enum sekit_act gate)
 {
     sekit_linear_forward(hidden, z, w1, b1, N, C, CR);
-    for (size_t i = 0; i < (size_t)N * CR; i++)
-        if (hidden[i] < 0.0f) hidden[i] = 0.0f;
+    sekit_act_forward(hidden, (size_t)N * CR, act);
     sekit_linear_forward(s, hidden, w2, b2, N, CR, C);
-    for (size_t i = 0; i < (size_t)N * C; i++)
-        s[i] = 1.0f / (1.0f + expf(-s[i]));
+    sekit_act_forward(s, (size_t)N * C, gate);
+}
+
+void sekit_se_scale(float *x, const float *s, int N, int C, int P)
+{
+    for (int nc = 0; nc < N * C; nc++) {
+        const float g = s[nc];
+        float *xi = x + (size_t)nc * P;
+        for (int p = 0; p < P; p++)
+            xi[p] *= g;
+    }
+}
+
+void sekit_add_act(float *out, const float *x, const float *shortcut, size_t n, enum sekit_act act)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] + shortcut[i];
+    sekit_act_forward(out, n, act);
 }
 
 void sekit_se_scale_add_relu(float *out, const float *x, const float *s, const float *shortcut,
