@@ -15,6 +15,8 @@ static void print_json(const char *source, const struct sekit_model *m,
     json_object_set_new(root, "layout", json_string(sekit_layout_name(a->layout)));
     char stem[128];
     json_object_set_new(root, "architecture", json_string(a->name));
+    json_object_set_new(root, "family", json_string(sekit_family_name(a->family)));
+    json_object_set_new(root, "bn_eps", json_real(a->bn_eps));
     json_object_set_new(root, "stem", json_string(sekit_stem_name(a->stem)));
     json_object_set_new(root, "stem_desc", json_string(sekit_arch_stem_desc(a, stem, sizeof stem)));
     json_object_set_new(root, "avg_down", json_boolean(a->avg_down));
@@ -27,9 +29,12 @@ static void print_json(const char *source, const struct sekit_model *m,
     json_object_set_new(root, "in_chans", json_integer(a->in_chans));
     json_object_set_new(root, "num_classes", json_integer(a->num_classes));
     json_object_set_new(root, "se_bias", json_boolean(a->se_bias));
-    for (int i = 0; i < a->nstages; i++)
+    for (int i = 0; a->family == SEKIT_FAMILY_SERESNET && i < a->nstages; i++)
         json_array_append_new(bps, json_integer(a->blocks[i]));
     json_object_set_new(root, "blocks_per_stage", bps);
+    json_object_set_new(
+        root, "network_blocks",
+        json_integer(a->family == SEKIT_FAMILY_SERESNET ? sekit_model_se_count(m) : a->nnet));
     json_object_set_new(root, "total_params", json_integer(s->total_params));
     json_object_set_new(root, "se_params", json_integer(s->se_params));
     json_object_set_new(root, "se_weight_params", json_integer(s->se_weights));
@@ -40,16 +45,18 @@ static void print_json(const char *source, const struct sekit_model *m,
     for (int i = 0; i < sekit_model_se_count(m); i++) {
         const struct sekit_se_info *b = sekit_model_se_info(m, i);
         json_array_append_new(
-            blocks, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "name", b->name, "module",
-                              b->module, "stage", b->stage, "block", b->block, "channels",
-                              b->channels, "reduced", b->reduced, "params", (json_int_t)b->params));
+            blocks, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:s, s:s}", "name", b->name,
+                              "module", b->module, "stage", b->stage, "block", b->block, "channels",
+                              b->channels, "reduced", b->reduced, "params", (json_int_t)b->params,
+                              "gate", sekit_act_name(b->gate), "act", sekit_act_name(b->act)));
     }
     json_object_set_new(root, "blocks", blocks);
-    for (int i = 0; i < a->nstages; i++)
-        json_array_append_new(
-            stages, json_pack("{s:i, s:i, s:I, s:f}", "stage", i + 2, "blocks", a->blocks[i],
-                              "se_params", (json_int_t)s->stage_params[i], "se_share",
-                              (double)s->stage_params[i] / (double)s->total_params));
+    for (int i = 0; i <= SEKIT_SE_MAX_STAGE; i++)
+        if (s->stage_blocks[i])
+            json_array_append_new(
+                stages, json_pack("{s:i, s:i, s:I, s:f}", "stage", i, "blocks", s->stage_blocks[i],
+                                  "se_params", (json_int_t)s->stage_params[i], "se_share",
+                                  (double)s->stage_params[i] / (double)s->total_params));
     json_object_set_new(root, "stages", stages);
     char *out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(out ? out : "{}");
@@ -66,33 +73,44 @@ static void print_text(const char *source, const struct sekit_model *m,
     printf("model        %s\n", source);
     char stem[128];
     printf("architecture %s\n", a->name);
-    printf("layout       %s, %s blocks, stride on the %s, groups %d%s%s\n",
-           sekit_layout_name(a->layout),
-           a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic",
-           a->stride_on_3x3 ? "3x3" : "first 1x1", a->groups,
-           a->avg_down ? ", average-pool shortcuts" : "",
-           a->aa ? ", anti-aliased (2x2 average pool) downsampling" : "");
-    printf("stem         %s\n", sekit_arch_stem_desc(a, stem, sizeof stem));
-    printf("stages       %d:", a->nstages);
-    for (int i = 0; i < a->nstages; i++)
-        printf(" %d", a->blocks[i]);
-    printf(" blocks; input %d channels, %d classes\n", a->in_chans, a->num_classes);
+    if (a->family == SEKIT_FAMILY_SERESNET) {
+        printf("layout       %s, %s blocks, stride on the %s, groups %d%s%s\n",
+               sekit_layout_name(a->layout),
+               a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic",
+               a->stride_on_3x3 ? "3x3" : "first 1x1", a->groups,
+               a->avg_down ? ", average-pool shortcuts" : "",
+               a->aa ? ", anti-aliased (2x2 average pool) downsampling" : "");
+        printf("stem         %s\n", sekit_arch_stem_desc(a, stem, sizeof stem));
+        printf("stages       %d:", a->nstages);
+        for (int i = 0; i < a->nstages; i++)
+            printf(" %d", a->blocks[i]);
+        printf(" blocks; input %d channels, %d classes\n", a->in_chans, a->num_classes);
+    } else {
+        printf("layout       %s, %s, BatchNorm eps %g\n", sekit_layout_name(a->layout),
+               sekit_family_name(a->family), a->bn_eps);
+        printf("stem         3x3/2 conv %d, %s\n", a->stem_width, sekit_act_name(a->stem_act));
+        printf("blocks       %d, %d with SE; input %d channels, %d classes\n", a->nnet,
+               sekit_model_se_count(m), a->in_chans, a->num_classes);
+    }
     printf("parameters   %s (%.2fM)\n", cli_group(g1, sizeof g1, s->total_params), total / 1e6);
     printf("SE params    %s (%.2fM, %.2f%% of total); FC weights only (paper Eq. 5): %s\n",
            cli_group(g1, sizeof g1, s->se_params), (double)s->se_params / 1e6,
            100.0 * (double)s->se_params / total, cli_group(g2, sizeof g2, s->se_weights));
     printf("MACs         %.3fG per image at %ldx%ld\n\n", (double)s->macs / 1e9, size, size);
-    printf("%-9s %-22s %6s %5s %12s\n", "SE block", "module", "C", "CR", "params");
+    printf("%-9s %-34s %6s %5s %12s  %s\n", "SE block", "module", "C", "CR", "params",
+           "act / gate");
     for (int i = 0; i < sekit_model_se_count(m); i++) {
         const struct sekit_se_info *b = sekit_model_se_info(m, i);
-        printf("%-9s %-22s %6d %5d %12s\n", b->name, b->module, b->channels, b->reduced,
-               cli_group(g1, sizeof g1, b->params));
+        printf("%-9s %-34s %6d %5d %12s  %s / %s\n", b->name, b->module, b->channels, b->reduced,
+               cli_group(g1, sizeof g1, b->params), sekit_act_name(b->act),
+               sekit_act_name(b->gate));
     }
-    printf("\n%-9s %6s %12s %8s\n", "stage", "blocks", "SE params", "share");
-    for (int i = 0; i < a->nstages; i++)
-        printf("%-9d %6d %12s %7.2f%%\n", i + 2, a->blocks[i],
-               cli_group(g1, sizeof g1, s->stage_params[i]),
-               100.0 * (double)s->stage_params[i] / total);
+    printf("\n%-9s %6s %12s %8s\n", "stage", "SE", "SE params", "share");
+    for (int i = 0; i <= SEKIT_SE_MAX_STAGE; i++)
+        if (s->stage_blocks[i])
+            printf("%-9d %6d %12s %7.2f%%\n", i, s->stage_blocks[i],
+                   cli_group(g1, sizeof g1, s->stage_params[i]),
+                   100.0 * (double)s->stage_params[i] / total);
 }
 
 static const struct cli_cmd cmd = {

@@ -56,9 +56,12 @@ int sekit_model_default_size(const struct sekit_model *m);
 /* One line describing an architecture (recorded in output files). */
 void sekit_arch_summary(const struct sekit_arch *a, char *buf, size_t n);
 
+#define SEKIT_SE_MAX_STAGE 15
+
 struct sekit_se_summary {
     int64_t total_params, se_params, se_weights; /* se_weights: FC weights only (paper Eq. 5) */
-    int64_t stage_params[SEKIT_MAX_STAGES];      /* SE parameters per stage (stage 2 first) */
+    int64_t stage_params[SEKIT_SE_MAX_STAGE + 1]; /* SE parameters per stage, by SE stage number */
+    int stage_blocks[SEKIT_SE_MAX_STAGE + 1];     /* SE blocks per stage */
     int64_t macs;                                /* per image at size x size */
 };
 void sekit_job_se_summary(const struct sekit_model *m, int size, struct sekit_se_summary *s);

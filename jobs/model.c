@@ -48,6 +48,14 @@ int sekit_model_default_size(const struct sekit_model *m)
 
 void sekit_arch_summary(const struct sekit_arch *a, char *buf, size_t n)
 {
+    if (a->family != SEKIT_FAMILY_SERESNET) {
+        snprintf(buf, n,
+                 "%s layout, %s, %d blocks, 3x3/2 stem %d, widths %d..%d, BN eps %g, %d input "
+                 "channels, %d classes",
+                 sekit_layout_name(a->layout), sekit_family_name(a->family), a->nnet, a->stem_width,
+                 a->net[0].out_c, sekit_arch_features(a), a->bn_eps, a->in_chans, a->num_classes);
+        return;
+    }
     char blocks[128] = "";
     for (int s = 0; s < a->nstages; s++)
         snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), "%s%d", s ? "," : "",
@@ -72,7 +80,11 @@ void sekit_job_se_summary(const struct sekit_model *m, int size, struct sekit_se
         const struct sekit_se_info *b = sekit_model_se_info(m, i);
         s->se_params += b->params;
         s->se_weights += 2 * (int64_t)b->channels * b->reduced;
-        s->stage_params[b->stage - 2] += b->params;
+        const int st = b->stage < 0                    ? 0
+                       : b->stage > SEKIT_SE_MAX_STAGE ? SEKIT_SE_MAX_STAGE
+                                                       : b->stage;
+        s->stage_params[st] += b->params;
+        s->stage_blocks[st]++;
     }
     s->macs = sekit_model_macs(m, size, size);
 }

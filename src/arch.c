@@ -19,6 +19,7 @@
  * "sekit.aa" (avgpool|none) override the rules for files whose names cannot tell; anti-aliasing
  * never shows in names, so a claimed upstream model (sekit_arch_match) supplies it.
  */
+#include "arch_zoo.h"
 #include "sekit.h"
 
 #include <stdio.h>
@@ -39,6 +40,23 @@ const char *sekit_layout_name(enum sekit_layout l)
         return "legacy";
     case SEKIT_LAYOUT_MOSKOMULE:
         return "moskomule";
+    case SEKIT_LAYOUT_TORCHVISION:
+        return "torchvision";
+    }
+    return "?";
+}
+
+const char *sekit_family_name(enum sekit_family f)
+{
+    switch (f) {
+    case SEKIT_FAMILY_SERESNET:
+        return "SE-ResNet";
+    case SEKIT_FAMILY_EFFICIENTNET:
+        return "EfficientNet";
+    case SEKIT_FAMILY_MOBILENETV3:
+        return "MobileNetV3";
+    case SEKIT_FAMILY_REGNETY:
+        return "RegNetY";
     }
     return "?";
 }
@@ -69,6 +87,7 @@ static int block_width(const struct sekit_arch *a, int s)
 
 int sekit_arch_features(const struct sekit_arch *a)
 {
+    if (a->family != SEKIT_FAMILY_SERESNET) return sekit_zoo_features(a);
     return a->planes[a->nstages - 1] * expansion(a);
 }
 
@@ -196,16 +215,28 @@ const char *sekit_arch_refusal(const char *name)
 
 const char *const *sekit_arch_preset_names(void)
 {
-    static const char *names[NPRESETS + 1];
+    static const char *names[NPRESETS + 64];
+    int n = 0;
     for (int i = 0; i < NPRESETS; i++)
-        names[i] = presets[i].name;
+        names[n++] = presets[i].name;
+    for (int i = 0; sekit_zoo_name(i) && n < NPRESETS + 63; i++)
+        names[n++] = sekit_zoo_name(i);
+    names[n] = NULL;
     return names;
 }
 
 static const char *preset_name(const void *ctx, int i)
 {
     (void)ctx;
-    return presets[i].name;
+    return sekit_arch_preset_names()[i];
+}
+
+static int npreset_names(void)
+{
+    int n = 0;
+    for (const char *const *p = sekit_arch_preset_names(); *p; p++)
+        n++;
+    return n;
 }
 
 int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *e)
@@ -213,15 +244,17 @@ int sekit_arch_preset(struct sekit_arch *a, const char *name, struct sekit_err *
     const struct preset *p = NULL;
     for (int i = 0; i < NPRESETS; i++)
         if (strcmp(presets[i].name, name) == 0) p = &presets[i];
+    if (!p && sekit_zoo_preset(a, name)) return SEKIT_OK;
     const char *why = p ? NULL : sekit_arch_refusal(name);
     if (why)
         return sekit_errf(e, SEKIT_EINVAL, "architecture '%s' is not supported: %s", name, why);
     if (!p) {
         char list[1024];
         return sekit_errf(e, SEKIT_EINVAL, "unknown architecture '%.64s' (known: %s)", name,
-                          sekit_name_list(list, sizeof list, preset_name, NULL, NPRESETS));
+                          sekit_name_list(list, sizeof list, preset_name, NULL, npreset_names()));
     }
     memset(a, 0, sizeof *a);
+    a->bn_eps = 1e-5;
     snprintf(a->name, sizeof a->name, "%s", p->name);
     a->layout = p->layout;
     a->stem = p->layout == SEKIT_LAYOUT_LEGACY ? SEKIT_STEM_CAFFE : SEKIT_STEM_IMAGENET;
@@ -281,6 +314,10 @@ static const char *field_diff(const struct sekit_arch *a, const struct sekit_arc
 int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
                      const char *what, struct sekit_err *e)
 {
+    if (a->family != p->family)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: another family", path,
+                          what);
+    if (a->family != SEKIT_FAMILY_SERESNET) return sekit_zoo_match(a, p, path, what, e);
     const char *d = field_diff(a, p);
     if (d)
         return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the %s differs", path,
@@ -336,8 +373,10 @@ static int meta_choice(const struct sekit_st *st, const char *key, const char *c
 int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
+    if (sekit_zoo_detect(st) >= 0) return sekit_zoo_infer(a, st, e);
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "inferred");
+    a->bn_eps = 1e-5;
     if (sekit_st_find(st, "stem.conv1.conv.weight") ||
         sekit_st_find(st, "stages.0.0.shortcut.conv.weight") ||
         sekit_st_find(st, "stem.conv.conv.weight"))

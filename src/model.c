@@ -249,7 +249,8 @@ int sekit_check_all_used(struct wsrc *w, const char *what)
 
 static int build(struct sekit_model *m, struct wsrc *w)
 {
-    int rc = sekit_build_resnet(m, w);
+    int rc =
+        m->arch.family == SEKIT_FAMILY_SERESNET ? sekit_build_resnet(m, w) : sekit_build_zoo(m, w);
     if (!rc) m->params = w->params;
     return rc;
 }

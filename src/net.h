@@ -139,5 +139,6 @@ int sekit_check_all_used(struct wsrc *w, const char *what);
 
 /* The builders: fill m (arch set) from w. */
 int sekit_build_resnet(struct sekit_model *m, struct wsrc *w);
+int sekit_build_zoo(struct sekit_model *m, struct wsrc *w);
 
 #endif

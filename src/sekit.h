@@ -176,11 +176,40 @@ const char *sekit_dtype_name(enum sekit_dtype dt);
 /* ---------------------------------------------------------------------------------------- */
 /* architecture (src/arch.c) */
 
-/* Weight-name layouts of the projects that publish SE-ResNet weights. */
+/* Weight-name layouts of the projects that publish SE network weights. */
 enum sekit_layout {
     SEKIT_LAYOUT_TIMM,      /* conv1, layerX.Y.se.fc1/fc2 (1x1 conv, bias), fc */
     SEKIT_LAYOUT_LEGACY,    /* Cadene / timm legacy: layer0.conv1, se_module.fc1/fc2, last_linear */
     SEKIT_LAYOUT_MOSKOMULE, /* torchvision names, se.fc.0/.2 (Linear, no bias) */
+    SEKIT_LAYOUT_TORCHVISION, /* torchvision's own EfficientNet, MobileNetV3, RegNetY: features.*,
+                                 trunk_output.* */
+};
+
+/* The families of SE networks sekit runs. SE-ResNets are described by the stage fields of struct
+ * sekit_arch; the others by its block list (struct sekit_net_block). */
+enum sekit_family {
+    SEKIT_FAMILY_SERESNET,     /* SE-ResNet, SE-ResNeXt, SENet-154 */
+    SEKIT_FAMILY_EFFICIENTNET, /* MBConv (and EfficientNetV2's fused) blocks, SiLU, sigmoid SE */
+    SEKIT_FAMILY_MOBILENETV3,  /* inverted residuals, ReLU / hard swish, hard-sigmoid SE */
+    SEKIT_FAMILY_REGNETY,      /* bottlenecks with a grouped 3x3 and SE on it */
+};
+
+enum sekit_net_block_kind {
+    SEKIT_NB_MBCONV,     /* [1x1 expand], depthwise k x k, [SE], 1x1 project */
+    SEKIT_NB_FUSED,      /* k x k expand, [1x1 project] (EfficientNetV2), no SE */
+    SEKIT_NB_BOTTLENECK, /* RegNetY: 1x1, grouped 3x3, SE, 1x1; projection shortcut; ReLU after */
+};
+
+/* One block of a family other than SE-ResNet, in network order. */
+struct sekit_net_block {
+    enum sekit_net_block_kind kind;
+    int in_c, mid, out_c;   /* input, expanded (or bottleneck) width, output */
+    int k, stride, groups;  /* the spatial conv (depthwise: groups = mid) */
+    int expand;             /* MBConv: has the 1x1 expansion; fused: has the 1x1 projection */
+    int se_reduced;         /* 0: no SE */
+    int projection;         /* RegNetY: a 1x1 strided conv shortcut */
+    enum sekit_act act;     /* the block's activation */
+    int up_stage, up_index; /* upstream module indices (features.<s>.<i>, block<s>-<i>) */
 };
 
 enum sekit_stem {
@@ -198,7 +227,8 @@ enum sekit_block_kind {
 };
 
 #define SEKIT_MAX_STAGES 8
-#define SEKIT_MAX_BLOCKS 64 /* per stage */
+#define SEKIT_MAX_BLOCKS 64      /* per stage */
+#define SEKIT_MAX_NET_BLOCKS 128 /* other families: in all */
 
 struct sekit_arch {
     char name[64]; /* preset name, or "inferred" */
@@ -226,6 +256,15 @@ struct sekit_arch {
     int se_reduced[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
     unsigned char has_downsample[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
     unsigned char downsample_kernel[SEKIT_MAX_STAGES][SEKIT_MAX_BLOCKS];
+    /* The other families (family != SEKIT_FAMILY_SERESNET): stem_width is the stem conv's
+     * output, num_classes and in_chans as above, and */
+    enum sekit_family family;
+    double bn_eps; /* BatchNorm eps: not in the weights, part of the architecture */
+    enum sekit_act stem_act;
+    int nnet; /* blocks */
+    struct sekit_net_block net[SEKIT_MAX_NET_BLOCKS];
+    int head_width;  /* the 1x1 head conv's outputs before the pool; 0: none */
+    int head_hidden; /* MobileNetV3: the classifier's hidden Linear width */
 };
 
 /* The derived shape of one residual block. */
@@ -237,6 +276,8 @@ struct sekit_block_shape {
 };
 
 const char *sekit_layout_name(enum sekit_layout l);
+/* "SE-ResNet", "EfficientNet", "MobileNetV3", "RegNetY" */
+const char *sekit_family_name(enum sekit_family f);
 const char *sekit_stem_name(enum sekit_stem s);
 
 /* Fills a with a named preset (seresnet18/34/50/101/152, seresnext50_32x4d, seresnet50t,

@@ -1,8 +1,10 @@
 /*
  * t-golden.c -- whole networks against PyTorch.
  *
- * tests/reference/make_golden.py (run by hand) wrote, for every family and block type, a weight
- * file CASE.safetensors in that project's layout and CASE.expected.safetensors with the inputs,
+ * tests/reference/make_golden.py and make_golden_zoo.py (run by hand) wrote, for every family
+ * and block type, a weight file CASE.safetensors in that project's layout (make_golden_zoo.py:
+ * torchvision's own EfficientNet, MobileNetV3 and RegNetY classes) and CASE.expected.safetensors
+ * with the inputs,
  * PyTorch's logits and every SE block's gate and squeeze vectors, computed in float64 from the
  * float32 weights. sekit must infer the architecture the metadata describes and match every
  * output within GOLDEN_REL of the largest reference magnitude, on every backend this build has,
@@ -39,6 +41,63 @@ static void check_meta(const char *c, struct sekit_st *ex, const char *key, cons
     is_str(got, want, "%s: %s", c, key);
 }
 
+/* The SE-ResNet cases (make_golden.py): the architecture the metadata describes. */
+static void check_resnet(const char *c, struct sekit_st *ex, const struct sekit_arch *a)
+{
+    char buf[64];
+    check_meta(c, ex, "stem", sekit_stem_name(a->stem));
+    check_meta(c, ex, "block", a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic");
+    if (a->block == SEKIT_BLOCK_BOTTLENECK)
+        check_meta(c, ex, "stride_on", a->stride_on_3x3 ? "3x3" : "1x1");
+    char blocks[128] = "";
+    for (int s = 0; s < a->nstages; s++)
+        snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), "%s%d", s ? "," : "",
+                 a->blocks[s]);
+    check_meta(c, ex, "blocks", blocks);
+    snprintf(buf, sizeof buf, "%d", a->groups);
+    check_meta(c, ex, "groups", buf);
+    snprintf(buf, sizeof buf, "%d", a->se_bias);
+    check_meta(c, ex, "se_bias", buf);
+    /* the options of the newer cases, stated in their files only where used */
+    if (sekit_st_meta(ex, "stem_deep")) {
+        snprintf(buf, sizeof buf, "%d,%d,%d", a->stem_chs[0], a->stem_chs[1], a->stem_width);
+        check_meta(c, ex, "stem_deep", a->stem_deep ? buf : "none");
+    } else {
+        ok(!a->stem_deep, "%s: single-conv stem", c);
+    }
+    is_int(a->avg_down, sekit_st_meta(ex, "avg_down") != NULL, "%s: average-pool shortcuts", c);
+    is_int(a->aa, sekit_st_meta(ex, "aa") != NULL, "%s: anti-aliased downsampling", c);
+    const char *rf = sekit_st_meta(ex, "reduce_first");
+    is_int(a->reduce_first, rf ? atoi(rf) : 1, "%s: reduce_first", c);
+    const char *dk = sekit_st_meta(ex, "down_kernel");
+    if (a->nstages > 1 && a->has_downsample[1][0])
+        is_int(a->downsample_kernel[1][0], dk ? atoi(dk) : 1, "%s: strided projection kernel", c);
+}
+
+/* The torchvision cases (make_golden_zoo.py): the family, and every SE block in network order
+ * with the upstream module path, gate and inner activation the reference hooked. */
+static void check_zoo(const char *c, struct sekit_st *ex, const struct sekit_model *m)
+{
+    static const char *const families[] = {"seresnet", "efficientnet", "mobilenetv3", "regnety"};
+    const struct sekit_arch *a = sekit_model_arch(m);
+    check_meta(c, ex, "family", families[a->family]);
+    char mods[4096] = "", gates[1024] = "", acts[1024] = "", buf[64];
+    for (int i = 0; i < sekit_model_se_count(m); i++) {
+        const struct sekit_se_info *s = sekit_model_se_info(m, i);
+        const char *sep = i ? "," : "";
+        snprintf(mods + strlen(mods), sizeof mods - strlen(mods), "%s%s", sep, s->module);
+        snprintf(gates + strlen(gates), sizeof gates - strlen(gates), "%s%s", sep,
+                 sekit_act_name(s->gate));
+        snprintf(acts + strlen(acts), sizeof acts - strlen(acts), "%s%s", sep,
+                 sekit_act_name(s->act));
+    }
+    check_meta(c, ex, "se_modules", mods);
+    check_meta(c, ex, "gates", gates);
+    check_meta(c, ex, "se_acts", acts);
+    snprintf(buf, sizeof buf, "%g", a->bn_eps);
+    check_meta(c, ex, "bn_eps", buf);
+}
+
 static void run_case(const char *dir, const char *name, enum sekit_backend b, int threads)
 {
     char mpath[1200], epath[1200], buf[64], c[256];
@@ -67,33 +126,11 @@ static void run_case(const char *dir, const char *name, enum sekit_backend b, in
     }
     const struct sekit_arch *a = sekit_model_arch(m);
     check_meta(c, ex, "layout", sekit_layout_name(a->layout));
-    check_meta(c, ex, "stem", sekit_stem_name(a->stem));
-    check_meta(c, ex, "block", a->block == SEKIT_BLOCK_BOTTLENECK ? "bottleneck" : "basic");
-    if (a->block == SEKIT_BLOCK_BOTTLENECK)
-        check_meta(c, ex, "stride_on", a->stride_on_3x3 ? "3x3" : "1x1");
-    char blocks[128] = "";
-    for (int s = 0; s < a->nstages; s++)
-        snprintf(blocks + strlen(blocks), sizeof blocks - strlen(blocks), "%s%d", s ? "," : "",
-                 a->blocks[s]);
-    check_meta(c, ex, "blocks", blocks);
-    snprintf(buf, sizeof buf, "%d", a->groups);
-    check_meta(c, ex, "groups", buf);
-    snprintf(buf, sizeof buf, "%d", a->se_bias);
-    check_meta(c, ex, "se_bias", buf);
-    /* the options of the newer cases, stated in their files only where used */
-    if (sekit_st_meta(ex, "stem_deep")) {
-        snprintf(buf, sizeof buf, "%d,%d,%d", a->stem_chs[0], a->stem_chs[1], a->stem_width);
-        check_meta(c, ex, "stem_deep", a->stem_deep ? buf : "none");
-    } else {
-        ok(!a->stem_deep, "%s: single-conv stem", c);
-    }
-    is_int(a->avg_down, sekit_st_meta(ex, "avg_down") != NULL, "%s: average-pool shortcuts", c);
-    is_int(a->aa, sekit_st_meta(ex, "aa") != NULL, "%s: anti-aliased downsampling", c);
-    const char *rf = sekit_st_meta(ex, "reduce_first");
-    is_int(a->reduce_first, rf ? atoi(rf) : 1, "%s: reduce_first", c);
-    const char *dk = sekit_st_meta(ex, "down_kernel");
-    if (a->nstages > 1 && a->has_downsample[1][0])
-        is_int(a->downsample_kernel[1][0], dk ? atoi(dk) : 1, "%s: strided projection kernel", c);
+    const int zoo = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    if (zoo)
+        check_zoo(c, ex, m);
+    else
+        check_resnet(c, ex, a);
     snprintf(buf, sizeof buf, "%lld", (long long)sekit_model_params(m));
     check_meta(c, ex, "num_params", buf);
     long long se_params = 0;
@@ -122,9 +159,11 @@ static void run_case(const char *dir, const char *name, enum sekit_backend b, in
     int checked = 0;
     for (int i = 0; i < sekit_model_se_count(m); i++) {
         const struct sekit_se_info *s = sekit_model_se_info(m, i);
-        char name[64];
+        char name[128];
         size_t n = (size_t)N * s->channels;
-        snprintf(name, sizeof name, "gate.%s", s->name);
+        /* the torchvision cases key their vectors by the upstream module */
+        const char *key = zoo ? s->module : s->name;
+        snprintf(name, sizeof name, "gate.%s", key);
         float *g = read_tensor(ex, name, &tg);
         if (ok(g && tg->numel == n, "%s: %s has a reference gate [%d, %d]", c, s->name, N,
                s->channels)) {
@@ -133,7 +172,7 @@ static void run_case(const char *dir, const char *name, enum sekit_backend b, in
             checked++;
         }
         free(g);
-        snprintf(name, sizeof name, "squeeze.%s", s->name);
+        snprintf(name, sizeof name, "squeeze.%s", key);
         g = read_tensor(ex, name, &tg);
         if (g && tg->numel == n)
             is_close(sekit_model_squeeze(m, i), g, n, GOLDEN_REL * tap_maxabs(g, n),

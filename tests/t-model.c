@@ -95,6 +95,79 @@ static void upstream_presets(void)
        "a ByobNet SE model is refused naming what sekit does not run: %s", e.msg);
 }
 
+/* torchvision's SE families: sum(p.numel() for p in torchvision.models.<name>().parameters()),
+ * torchvision 0.14.1 (regnet_y_32gf and _128gf, 145M and 645M, too large to build here: sekit
+ * info --arch gives 145,046,770 and 644,812,894, torchvision's counts). */
+static void torchvision_presets(void)
+{
+    static const struct {
+        const char *name;
+        long long params;
+        int se, network_blocks;
+        enum sekit_act gate;
+    } up[] = {
+        {"efficientnet_b0", 5288548, 16, 16, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b1", 7794184, 23, 23, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b2", 9109994, 23, 23, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b3", 12233232, 26, 26, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b4", 19341616, 32, 32, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b5", 30389784, 39, 39, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b6", 43040704, 45, 45, SEKIT_ACT_SIGMOID},
+        {"efficientnet_b7", 66347960, 55, 55, SEKIT_ACT_SIGMOID},
+        {"efficientnet_v2_s", 21458488, 30, 40, SEKIT_ACT_SIGMOID},
+        {"efficientnet_v2_m", 54139356, 44, 57, SEKIT_ACT_SIGMOID},
+        {"efficientnet_v2_l", 118515272, 61, 79, SEKIT_ACT_SIGMOID},
+        {"mobilenet_v3_large", 5483032, 8, 15, SEKIT_ACT_HARDSIGMOID},
+        {"mobilenet_v3_small", 2542856, 9, 11, SEKIT_ACT_HARDSIGMOID},
+        {"regnet_y_400mf", 4344144, 16, 16, SEKIT_ACT_SIGMOID},
+        {"regnet_y_800mf", 6432512, 14, 14, SEKIT_ACT_SIGMOID},
+        {"regnet_y_1_6gf", 11202430, 27, 27, SEKIT_ACT_SIGMOID},
+        {"regnet_y_3_2gf", 19436338, 21, 21, SEKIT_ACT_SIGMOID},
+        {"regnet_y_8gf", 39381472, 17, 17, SEKIT_ACT_SIGMOID},
+        {"regnet_y_16gf", 83590140, 18, 18, SEKIT_ACT_SIGMOID},
+    };
+    struct sekit_arch a;
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+        m = NULL;
+        if (!ok(sekit_arch_preset(&a, up[i].name, &e) == SEKIT_OK &&
+                    sekit_model_synthetic(&m, &a, 3, &e) == SEKIT_OK,
+                "%s builds", up[i].name)) {
+            diag("%s", e.msg);
+            continue;
+        }
+        is_int(sekit_model_params(m), up[i].params, "%s has torchvision's parameter count",
+               up[i].name);
+        is_int(sekit_model_se_count(m), up[i].se, "%s has %d SE blocks", up[i].name, up[i].se);
+        is_int(a.nnet, up[i].network_blocks, "%s has %d blocks", up[i].name, up[i].network_blocks);
+        is_str(sekit_act_name(sekit_model_se_info(m, 0)->gate), sekit_act_name(up[i].gate),
+               "%s: gate", up[i].name);
+        sekit_model_free(m);
+    }
+    /* the paper's stage numbering by resolution: EfficientNet-B0's features.1.0 works at 1/2 of
+     * the input (stage 1), features.4 and .5 at 1/16 (stage 4); MobileNetV3-large's first SE
+     * sits in features.4, the first block at 1/8 */
+    if (ok(sekit_arch_preset(&a, "efficientnet_b0", &e) == SEKIT_OK &&
+               sekit_model_synthetic(&m, &a, 3, &e) == SEKIT_OK,
+           "efficientnet_b0 builds")) {
+        is_str(sekit_model_se_info(m, 0)->name, "SE_1_1", "features.1.0's SE is SE_1_1");
+        is_str(sekit_model_se_info(m, 0)->module, "features.1.0.block.1", "at block.1");
+        is_int(sekit_model_se_find(m, "features.5.0.block.2"), sekit_model_se_find(m, "SE_4_4"),
+               "features.5.0 continues stage 4 as SE_4_4");
+        is_str(sekit_model_se_info(m, 15)->name, "SE_5_5", "features.7.0 is SE_5_5");
+    }
+    sekit_model_free(m);
+    if (ok(sekit_arch_preset(&a, "mobilenet_v3_large", &e) == SEKIT_OK &&
+               sekit_model_synthetic(&m, &a, 3, &e) == SEKIT_OK,
+           "mobilenet_v3_large builds")) {
+        is_str(sekit_model_se_info(m, 0)->name, "SE_3_1", "features.4's SE is SE_3_1");
+        is_str(sekit_model_se_info(m, 3)->name, "SE_4_5",
+               "features.11's is SE_4_5: the SE-less features.7-10 keep their numbers");
+    }
+    sekit_model_free(m);
+}
+
 /* A safetensors file of zero-filled F32 tensors: enough for inference to read names and
  * shapes. */
 struct zt {
@@ -440,6 +513,7 @@ int main(void)
 {
     presets();
     upstream_presets();
+    torchvision_presets();
     claimed_architectures();
     for (int b = 0; b <= SEKIT_BACKEND_ONEDNN; b++)
         if (sekit_backend_available(b)) hooks(b);

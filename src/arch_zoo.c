@@ -1,0 +1,636 @@
+/*
+ * arch_zoo.c -- the SE families beyond SE-ResNets: torchvision's EfficientNet (B0-B7, V2 S/M/L),
+ * MobileNetV3 (large, small) and RegNetY: presets built from the upstream configurations, and
+ * inference from a weight file's names and shapes.
+ *
+ * Weight names show every width, kernel and SE; they do not show strides, activations or the
+ * BatchNorm eps. Inference takes those from the upstream preset whose blocks match the file
+ * exactly, else from the file's __metadata__ (sekit.block_strides, sekit.block_acts,
+ * sekit.bn_eps), else it refuses and names what is missing. Rules that hold for a whole family
+ * need no preset: EfficientNet's stages stride 1, 2, 2, 2, 1, 2, 1 and use SiLU (B-series and
+ * V2 alike); RegNetY strides the first block of every stage and uses ReLU with eps 1e-5.
+ * Presets: torchvision/models/efficientnet.py, mobilenetv3.py, regnet.py (0.14).
+ */
+#include "arch_zoo.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least 8, rounded up when
+ * rounding would lose more than 10% */
+static int make_divisible(double v)
+{
+    int n = (int)(v + 4) / 8 * 8;
+    if (n < 8) n = 8;
+    if (n < 0.9 * v) n += 8;
+    return n;
+}
+
+static struct sekit_net_block *add_block(struct sekit_arch *a)
+{
+    SEKIT_ASSERT(a->nnet < SEKIT_MAX_NET_BLOCKS);
+    struct sekit_net_block *b = &a->net[a->nnet++];
+    memset(b, 0, sizeof *b);
+    return b;
+}
+
+static void zoo_common(struct sekit_arch *a, const char *name, enum sekit_family f, double eps)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->family = f;
+    a->layout = SEKIT_LAYOUT_TORCHVISION;
+    a->in_chans = 3;
+    a->num_classes = 1000;
+    a->bn_eps = eps;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* EfficientNet */
+
+struct mb_cfg {
+    int fused, expand, k, stride, in, out, layers;
+};
+
+static const struct mb_cfg effnet_b[7] = {
+    {0, 1, 3, 1, 32, 16, 1},   {0, 6, 3, 2, 16, 24, 2},  {0, 6, 5, 2, 24, 40, 2},
+    {0, 6, 3, 2, 40, 80, 3},   {0, 6, 5, 1, 80, 112, 3}, {0, 6, 5, 2, 112, 192, 4},
+    {0, 6, 3, 1, 192, 320, 1},
+};
+static const struct mb_cfg effnet_v2s[6] = {
+    {1, 1, 3, 1, 24, 24, 2},  {1, 4, 3, 2, 24, 48, 4},   {1, 4, 3, 2, 48, 64, 4},
+    {0, 4, 3, 2, 64, 128, 6}, {0, 6, 3, 1, 128, 160, 9}, {0, 6, 3, 2, 160, 256, 15},
+};
+static const struct mb_cfg effnet_v2m[7] = {
+    {1, 1, 3, 1, 24, 24, 3},   {1, 4, 3, 2, 24, 48, 5},    {1, 4, 3, 2, 48, 80, 5},
+    {0, 4, 3, 2, 80, 160, 7},  {0, 6, 3, 1, 160, 176, 14}, {0, 6, 3, 2, 176, 304, 18},
+    {0, 6, 3, 1, 304, 512, 5},
+};
+static const struct mb_cfg effnet_v2l[7] = {
+    {1, 1, 3, 1, 32, 32, 4},   {1, 4, 3, 2, 32, 64, 7},    {1, 4, 3, 2, 64, 96, 7},
+    {0, 4, 3, 2, 96, 192, 10}, {0, 6, 3, 1, 192, 224, 19}, {0, 6, 3, 2, 224, 384, 25},
+    {0, 6, 3, 1, 384, 640, 7},
+};
+
+/* The blocks of an EfficientNet from its stage configuration, as torchvision's EfficientNet
+ * class builds them (MBConvConfig's width and depth scaling; SE reduced from the block input). */
+static void effnet_build(struct sekit_arch *a, const struct mb_cfg *cfg, int nstages, double width,
+                         double depth, int last_channel)
+{
+    a->stem_act = SEKIT_ACT_SILU;
+    a->stem_width = make_divisible(cfg[0].in * width);
+    int in = a->stem_width;
+    for (int s = 0; s < nstages; s++) {
+        const struct mb_cfg *c = &cfg[s];
+        const int out = make_divisible(c->out * width), n = (int)ceil(c->layers * depth);
+        for (int i = 0; i < n; i++) {
+            struct sekit_net_block *b = add_block(a);
+            b->kind = c->fused ? SEKIT_NB_FUSED : SEKIT_NB_MBCONV;
+            b->in_c = in;
+            b->out_c = out;
+            b->k = c->k;
+            b->stride = i ? 1 : c->stride;
+            b->mid = make_divisible((double)in * c->expand);
+            b->expand = b->mid != in;
+            b->groups = c->fused ? 1 : b->mid;
+            b->se_reduced = c->fused ? 0 : (in / 4 > 1 ? in / 4 : 1);
+            b->act = SEKIT_ACT_SILU;
+            b->up_stage = s + 1;
+            b->up_index = i;
+            if (c->fused && !b->expand) b->mid = out;
+            in = out;
+        }
+    }
+    a->head_width = last_channel ? last_channel : 4 * in;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* MobileNetV3 */
+
+struct ir_cfg {
+    int in, k, mid, out, se, hs, stride;
+};
+
+static const struct ir_cfg mnv3_large[15] = {
+    {16, 3, 16, 16, 0, 0, 1},    {16, 3, 64, 24, 0, 0, 2},    {24, 3, 72, 24, 0, 0, 1},
+    {24, 5, 72, 40, 1, 0, 2},    {40, 5, 120, 40, 1, 0, 1},   {40, 5, 120, 40, 1, 0, 1},
+    {40, 3, 240, 80, 0, 1, 2},   {80, 3, 200, 80, 0, 1, 1},   {80, 3, 184, 80, 0, 1, 1},
+    {80, 3, 184, 80, 0, 1, 1},   {80, 3, 480, 112, 1, 1, 1},  {112, 3, 672, 112, 1, 1, 1},
+    {112, 5, 672, 160, 1, 1, 2}, {160, 5, 960, 160, 1, 1, 1}, {160, 5, 960, 160, 1, 1, 1},
+};
+static const struct ir_cfg mnv3_small[11] = {
+    {16, 3, 16, 16, 1, 0, 2},  {16, 3, 72, 24, 0, 0, 2},  {24, 3, 88, 24, 0, 0, 1},
+    {24, 5, 96, 40, 1, 1, 2},  {40, 5, 240, 40, 1, 1, 1}, {40, 5, 240, 40, 1, 1, 1},
+    {40, 5, 120, 48, 1, 1, 1}, {48, 5, 144, 48, 1, 1, 1}, {48, 5, 288, 96, 1, 1, 2},
+    {96, 5, 576, 96, 1, 1, 1}, {96, 5, 576, 96, 1, 1, 1},
+};
+
+static void mnv3_build(struct sekit_arch *a, const struct ir_cfg *cfg, int n, int last_channel)
+{
+    a->stem_act = SEKIT_ACT_HARDSWISH;
+    a->stem_width = cfg[0].in;
+    for (int i = 0; i < n; i++) {
+        const struct ir_cfg *c = &cfg[i];
+        struct sekit_net_block *b = add_block(a);
+        b->kind = SEKIT_NB_MBCONV;
+        b->in_c = c->in;
+        b->mid = c->mid;
+        b->out_c = c->out;
+        b->k = c->k;
+        b->stride = c->stride;
+        b->groups = c->mid;
+        b->expand = c->mid != c->in;
+        b->se_reduced = c->se ? make_divisible(c->mid / 4) : 0;
+        b->act = c->hs ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_RELU;
+        b->up_stage = i + 1;
+    }
+    a->head_width = 6 * cfg[n - 1].out;
+    a->head_hidden = last_channel;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* RegNetY */
+
+struct regnet_cfg {
+    const char *name;
+    int depth;
+    double w0, wa, wm;
+    int group_width;
+};
+
+static const struct regnet_cfg regnets[] = {
+    {"regnet_y_400mf", 16, 48, 27.89, 2.09, 8},    {"regnet_y_800mf", 14, 56, 38.84, 2.4, 16},
+    {"regnet_y_1_6gf", 27, 48, 20.71, 2.65, 24},   {"regnet_y_3_2gf", 21, 80, 42.63, 2.66, 24},
+    {"regnet_y_8gf", 17, 192, 76.82, 2.19, 56},    {"regnet_y_16gf", 18, 200, 106.23, 2.48, 112},
+    {"regnet_y_32gf", 20, 232, 115.89, 2.53, 232}, {"regnet_y_128gf", 27, 456, 160.83, 2.52, 264},
+};
+#define NREGNETS ((int)(sizeof regnets / sizeof regnets[0]))
+
+/* torchvision's BlockParams.from_init_params and _adjust_widths_groups_compatibilty, for
+ * bottleneck multiplier 1 and SE ratio 0.25 */
+static void regnet_build(struct sekit_arch *a, const struct regnet_cfg *c)
+{
+    a->stem_act = SEKIT_ACT_RELU;
+    a->stem_width = 32;
+    int widths[64], nw = 0;
+    for (int i = 0; i < c->depth; i++) {
+        const double cont = i * c->wa + c->w0;
+        /* torch.round rounds halves to even, as nearbyint does */
+        const double cap = nearbyint(log(cont / c->w0) / log(c->wm));
+        widths[nw++] = (int)(nearbyint(c->w0 * pow(c->wm, cap) / 8) * 8);
+    }
+    int in = a->stem_width, stage = 0;
+    for (int i = 0; i < nw;) {
+        int j = i;
+        while (j < nw && widths[j] == widths[i])
+            j++;
+        const int g = c->group_width < widths[i] ? c->group_width : widths[i];
+        /* _make_divisible(w, g) with min_value g */
+        int w = (int)(widths[i] + g / 2.0) / g * g;
+        if (w < g) w = g;
+        if (w < 0.9 * widths[i]) w += g;
+        stage++;
+        for (int k = i; k < j; k++) {
+            struct sekit_net_block *b = add_block(a);
+            b->kind = SEKIT_NB_BOTTLENECK;
+            b->in_c = in;
+            b->mid = w;
+            b->out_c = w;
+            b->k = 3;
+            b->stride = k == i ? 2 : 1;
+            b->groups = w / g;
+            b->se_reduced = (int)nearbyint(0.25 * in);
+            b->projection = in != w || b->stride != 1;
+            b->act = SEKIT_ACT_RELU;
+            b->up_stage = stage;
+            b->up_index = k - i;
+            in = w;
+        }
+        i = j;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* presets */
+
+static const char *const zoo_names[] = {
+    "efficientnet_b0",    "efficientnet_b1",   "efficientnet_b2",   "efficientnet_b3",
+    "efficientnet_b4",    "efficientnet_b5",   "efficientnet_b6",   "efficientnet_b7",
+    "efficientnet_v2_s",  "efficientnet_v2_m", "efficientnet_v2_l", "mobilenet_v3_large",
+    "mobilenet_v3_small", "regnet_y_400mf",    "regnet_y_800mf",    "regnet_y_1_6gf",
+    "regnet_y_3_2gf",     "regnet_y_8gf",      "regnet_y_16gf",     "regnet_y_32gf",
+    "regnet_y_128gf",
+};
+#define NZOO ((int)(sizeof zoo_names / sizeof zoo_names[0]))
+
+const char *sekit_zoo_name(int i)
+{
+    return i >= 0 && i < NZOO ? zoo_names[i] : NULL;
+}
+
+int sekit_zoo_preset(struct sekit_arch *a, const char *name)
+{
+    static const double bw[8] = {1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0},
+                        bd[8] = {1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 2.6, 3.1};
+    int b;
+    char tail;
+    if (sscanf(name, "efficientnet_b%d%c", &b, &tail) == 1 && b >= 0 && b <= 7 &&
+        strlen(name) == 15) {
+        /* B5-B7 are ports whose BatchNorm keeps TensorFlow's eps */
+        zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, b >= 5 ? 1e-3 : 1e-5);
+        effnet_build(a, effnet_b, 7, bw[b], bd[b], 0);
+        return 1;
+    }
+    const struct {
+        const char *name;
+        const struct mb_cfg *cfg;
+        int n;
+    } v2[] = {{"efficientnet_v2_s", effnet_v2s, 6},
+              {"efficientnet_v2_m", effnet_v2m, 7},
+              {"efficientnet_v2_l", effnet_v2l, 7}};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, v2[i].name) == 0) {
+            zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, 1e-3);
+            effnet_build(a, v2[i].cfg, v2[i].n, 1.0, 1.0, 1280);
+            return 1;
+        }
+    if (strcmp(name, "mobilenet_v3_large") == 0 || strcmp(name, "mobilenet_v3_small") == 0) {
+        const int large = name[13] == 'l';
+        zoo_common(a, name, SEKIT_FAMILY_MOBILENETV3, 1e-3);
+        mnv3_build(a, large ? mnv3_large : mnv3_small, large ? 15 : 11, large ? 1280 : 1024);
+        return 1;
+    }
+    for (int i = 0; i < NREGNETS; i++)
+        if (strcmp(name, regnets[i].name) == 0) {
+            zoo_common(a, name, SEKIT_FAMILY_REGNETY, 1e-5);
+            regnet_build(a, &regnets[i]);
+            return 1;
+        }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* inference */
+
+static const struct sekit_st_tensor *findv(const struct sekit_st *st, const char *fmt, va_list ap)
+{
+    char name[192];
+    vsnprintf(name, sizeof name, fmt, ap);
+    return sekit_st_find(st, name);
+}
+
+static const struct sekit_st_tensor *find(const struct sekit_st *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const struct sekit_st_tensor *t = findv(st, fmt, ap);
+    va_end(ap);
+    return t;
+}
+
+/* A conv weight [out, in, k, k] with sane sizes, or NULL. */
+static const struct sekit_st_tensor *conv4(const struct sekit_st *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const struct sekit_st_tensor *t = findv(st, fmt, ap);
+    va_end(ap);
+    if (!t || t->ndim != 4 || t->shape[2] != t->shape[3]) return NULL;
+    for (int i = 0; i < 4; i++)
+        if (t->shape[i] < 1 || t->shape[i] > 65536) return NULL;
+    return t;
+}
+
+static int bad(struct sekit_err *e, const char *path, const char *what)
+{
+    return sekit_errf(e, SEKIT_ESHAPE, "%s: %s", path, what);
+}
+
+/* An SE's reduced width from `prefix`.fc1.weight [CR, C, 1, 1] (0: none), checked against C. */
+static int se_width(const struct sekit_st *st, const char *prefix, int C)
+{
+    const struct sekit_st_tensor *t = conv4(st, "%s.fc1.weight", prefix);
+    return t && t->shape[1] == C && t->shape[2] == 1 ? (int)t->shape[0] : t ? -1 : 0;
+}
+
+/* torchvision EfficientNet (features.<s>.<i>.block.*) or MobileNetV3 (features.<i>.block.*) */
+static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int mnv3,
+                          struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "features.0.0.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "features.0.0.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
+    int in = a->stem_width, s = 1;
+    for (;; s++) {
+        int n = 0;
+        for (int i = 0;; i++, n++) {
+            char pre[64];
+            if (mnv3)
+                snprintf(pre, sizeof pre, "features.%d.block", s + i);
+            else
+                snprintf(pre, sizeof pre, "features.%d.%d.block", s, i);
+            const struct sekit_st_tensor *c0 = conv4(st, "%s.0.0.weight", pre);
+            if (!c0) break;
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            struct sekit_net_block *b = add_block(a);
+            b->in_c = in;
+            b->up_stage = mnv3 ? s + i : s;
+            b->up_index = mnv3 ? 0 : i;
+            if (c0->shape[1] != in && c0->shape[1] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.0.0.weight takes %lld channels, not %d",
+                                  path, pre, (long long)c0->shape[1], in);
+            int j;
+            const struct sekit_st_tensor *dw;
+            if (c0->shape[2] == 1 && c0->shape[1] == in) {
+                /* a 1x1 expansion, then the depthwise conv */
+                b->expand = 1;
+                b->mid = (int)c0->shape[0];
+                dw = conv4(st, "%s.1.0.weight", pre);
+                j = 2;
+            } else if (c0->shape[1] == 1 && c0->shape[0] == in) {
+                /* no expansion: block.0 is the depthwise conv */
+                b->mid = in;
+                dw = c0;
+                j = 1;
+            } else if (!mnv3 && c0->shape[1] == in) {
+                /* EfficientNetV2's fused block: a full k x k conv, then maybe a 1x1 project */
+                b->kind = SEKIT_NB_FUSED;
+                b->k = (int)c0->shape[2];
+                b->mid = (int)c0->shape[0];
+                b->groups = 1;
+                const struct sekit_st_tensor *p = conv4(st, "%s.1.0.weight", pre);
+                b->expand = p != NULL;
+                b->out_c = p ? (int)p->shape[0] : b->mid;
+                if (p && (p->shape[1] != b->mid || p->shape[2] != 1))
+                    return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.1.0.weight is not a 1x1 projection",
+                                      path, pre);
+                in = b->out_c;
+                continue;
+            } else {
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: %s.0.0.weight is neither a 1x1 expansion nor a depthwise "
+                                  "conv",
+                                  path, pre);
+            }
+            if (!dw || dw->shape[0] != b->mid || dw->shape[1] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: %s.%d.0.weight is not a depthwise conv of %d channels", path,
+                                  pre, j - 1, b->mid);
+            b->kind = SEKIT_NB_MBCONV;
+            b->k = (int)dw->shape[2];
+            b->groups = b->mid;
+            char se[80];
+            snprintf(se, sizeof se, "%s.%d", pre, j);
+            b->se_reduced = se_width(st, se, b->mid);
+            if (b->se_reduced < 0)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight does not fit %d channels",
+                                  path, se, b->mid);
+            if (b->se_reduced) j++;
+            const struct sekit_st_tensor *p = conv4(st, "%s.%d.0.weight", pre, j);
+            if (!p || p->shape[1] != b->mid || p->shape[2] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: %s.%d.0.weight is missing or not a 1x1 projection of %d "
+                                  "channels",
+                                  path, pre, j, b->mid);
+            b->out_c = (int)p->shape[0];
+            in = b->out_c;
+        }
+        if (mnv3) {
+            s += n;
+            break;
+        }
+        if (n == 0) break;
+    }
+    if (a->nnet == 0) return bad(e, path, "no blocks under features.1");
+    /* the head conv follows the last block: features.<s>.0 (a 1x1 conv) */
+    const struct sekit_st_tensor *h = conv4(st, "features.%d.0.weight", s);
+    if (!h || h->shape[1] != in || h->shape[2] != 1)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: features.%d.0.weight is not the 1x1 head conv",
+                          path, s);
+    a->head_width = (int)h->shape[0];
+    const struct sekit_st_tensor *fc =
+        find(st, mnv3 ? "classifier.3.weight" : "classifier.1.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 1000000)
+        return bad(e, path,
+                   mnv3 ? "classifier.3.weight is not the classifier"
+                        : "classifier.1.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    if (mnv3) {
+        const struct sekit_st_tensor *h0 = find(st, "classifier.0.weight");
+        if (!h0 || h0->ndim != 2 || h0->shape[1] != a->head_width || h0->shape[0] != fc->shape[1])
+            return bad(e, path, "classifier.0.weight does not fit the head");
+        a->head_hidden = (int)h0->shape[0];
+    }
+    return SEKIT_OK;
+}
+
+static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "stem.0.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "stem.0.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    a->stem_act = SEKIT_ACT_RELU;
+    int in = a->stem_width;
+    for (int s = 1; find(st, "trunk_output.block%d.block%d-0.f.a.0.weight", s, s); s++) {
+        for (int i = 0; conv4(st, "trunk_output.block%d.block%d-%d.f.a.0.weight", s, s, i); i++) {
+            char pre[80];
+            snprintf(pre, sizeof pre, "trunk_output.block%d.block%d-%d", s, s, i);
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            struct sekit_net_block *b = add_block(a);
+            const struct sekit_st_tensor *ca = conv4(st, "%s.f.a.0.weight", pre),
+                                         *cb = conv4(st, "%s.f.b.0.weight", pre),
+                                         *cc = conv4(st, "%s.f.c.0.weight", pre);
+            if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
+                ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
+                cc->shape[2] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.f.a/b/c do not form a bottleneck", path,
+                                  pre);
+            b->kind = SEKIT_NB_BOTTLENECK;
+            b->in_c = in;
+            b->mid = (int)ca->shape[0];
+            b->out_c = (int)cc->shape[0];
+            b->k = (int)cb->shape[2];
+            b->groups = (int)(ca->shape[0] / cb->shape[1]);
+            b->stride = i == 0 ? 2 : 1;
+            b->projection = find(st, "%s.proj.0.weight", pre) != NULL;
+            b->act = SEKIT_ACT_RELU;
+            b->up_stage = s;
+            b->up_index = i;
+            char se[96];
+            snprintf(se, sizeof se, "%s.f.se", pre);
+            b->se_reduced = se_width(st, se, b->mid);
+            if (b->se_reduced <= 0)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight is missing or does not fit",
+                                  path, se);
+            in = b->out_c;
+        }
+    }
+    if (a->nnet == 0) return bad(e, path, "no blocks under trunk_output.block1");
+    const struct sekit_st_tensor *fc = find(st, "fc.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
+        return bad(e, path, "fc.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    a->bn_eps = 1e-5;
+    return SEKIT_OK;
+}
+
+/* The blocks of a and p agree in everything weights show. */
+static int same_shapes(const struct sekit_arch *a, const struct sekit_arch *p)
+{
+    if (a->family != p->family || a->nnet != p->nnet || a->stem_width != p->stem_width ||
+        a->head_width != p->head_width || a->head_hidden != p->head_hidden)
+        return 0;
+    for (int i = 0; i < a->nnet; i++) {
+        const struct sekit_net_block *x = &a->net[i], *y = &p->net[i];
+        if (x->kind != y->kind || x->in_c != y->in_c || x->mid != y->mid || x->out_c != y->out_c ||
+            x->k != y->k || x->groups != y->groups || x->expand != y->expand ||
+            x->se_reduced != y->se_reduced)
+            return 0;
+    }
+    return 1;
+}
+
+/* Comma-separated values of metadata key, one per block, into a; 0 when absent. */
+static int meta_list(const struct sekit_st *st, const char *key, struct sekit_arch *a, int acts,
+                     struct sekit_err *e)
+{
+    const char *v = sekit_st_meta(st, key);
+    if (!v) return 0;
+    int n = 0;
+    for (const char *p = v; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (n == a->nnet) break;
+        struct sekit_net_block *b = &a->net[n++];
+        if (acts) {
+            int found = 0;
+            for (int k = SEKIT_ACT_RELU; k <= SEKIT_ACT_HARDSWISH; k++)
+                if (strlen(sekit_act_name((enum sekit_act)k)) == len &&
+                    strncmp(p, sekit_act_name((enum sekit_act)k), len) == 0)
+                    b->act = (enum sekit_act)k, found = 1;
+            if (!found) n = -1;
+        } else if (len == 1 && (*p == '1' || *p == '2')) {
+            b->stride = *p - '0';
+        } else {
+            n = -1;
+        }
+        if (n < 0) break;
+        p += len + (end != NULL);
+    }
+    if (n != a->nnet)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: __metadata__ %s must list %s for each of the %d blocks",
+                          sekit_st_path(st), key,
+                          acts ? "an activation (relu, relu6, silu, "
+                                 "hardswish)"
+                               : "a stride (1 or 2)",
+                          a->nnet);
+    return 1;
+}
+
+int sekit_zoo_detect(const struct sekit_st *st)
+{
+    if (sekit_st_find(st, "features.0.0.weight") &&
+        sekit_st_find(st, "features.1.0.block.0.0.weight"))
+        return SEKIT_FAMILY_EFFICIENTNET;
+    if (sekit_st_find(st, "features.0.0.weight") &&
+        sekit_st_find(st, "features.1.block.0.0.weight"))
+        return SEKIT_FAMILY_MOBILENETV3;
+    if (sekit_st_find(st, "stem.0.weight") &&
+        sekit_st_find(st, "trunk_output.block1.block1-0.f.a.0.weight"))
+        return SEKIT_FAMILY_REGNETY;
+    return -1;
+}
+
+int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const int f = sekit_zoo_detect(st);
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "inferred");
+    a->family = (enum sekit_family)f;
+    a->layout = SEKIT_LAYOUT_TORCHVISION;
+    int rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, e)
+                                       : infer_features(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
+    if (rc) return rc;
+    /* the upstream preset these exact shapes are, if any: its strides, activations and eps */
+    struct sekit_arch p;
+    for (int i = 0; i < NZOO; i++)
+        if (sekit_zoo_preset(&p, zoo_names[i]) && same_shapes(a, &p)) {
+            const int classes = a->num_classes, chans = a->in_chans;
+            *a = p;
+            a->num_classes = classes;
+            a->in_chans = chans;
+            snprintf(a->name, sizeof a->name, "inferred");
+            break;
+        }
+    /* strides and activations a family rule fixes */
+    if (f == SEKIT_FAMILY_EFFICIENTNET) {
+        static const int stage_stride[7] = {1, 2, 2, 2, 1, 2, 1};
+        for (int i = 0; i < a->nnet; i++) {
+            struct sekit_net_block *b = &a->net[i];
+            if (b->up_stage > 7)
+                return bad(e, path, "an EfficientNet of more than 7 stages: strides unknown");
+            b->stride = b->up_index == 0 ? stage_stride[b->up_stage - 1] : 1;
+            b->act = SEKIT_ACT_SILU;
+        }
+    }
+    if ((rc = meta_list(st, "sekit.block_strides", a, 0, e)) < 0 ||
+        (rc = meta_list(st, "sekit.block_acts", a, 1, e)) < 0)
+        return rc;
+    /* torchvision's MobileNetV3 class fixes its eps */
+    if (f == SEKIT_FAMILY_MOBILENETV3 && a->bn_eps == 0) a->bn_eps = 1e-3;
+    const char *eps = sekit_st_meta(st, "sekit.bn_eps");
+    if (eps) {
+        char *end;
+        const double v = strtod(eps, &end);
+        if (*end || !(v > 0 && v < 1))
+            return sekit_errf(e, SEKIT_EFORMAT,
+                              "%s: __metadata__ sekit.bn_eps '%.32s' is not a "
+                              "BatchNorm eps",
+                              path, eps);
+        a->bn_eps = v;
+    }
+    for (int i = 0; i < a->nnet; i++)
+        if (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: a MobileNetV3 of blocks no upstream model has: weights cannot "
+                              "show each block's stride and activation; say them in __metadata__ "
+                              "sekit.block_strides and sekit.block_acts, or load it as the "
+                              "architecture it is (--arch)",
+                              path);
+    if (a->bn_eps == 0)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: an EfficientNet of blocks no upstream model has: weights cannot "
+                          "show its BatchNorm eps (1e-5 in B0-B4, 1e-3 in B5-B7 and V2); say it "
+                          "in __metadata__ sekit.bn_eps, or load it as the architecture it is "
+                          "(--arch)",
+                          path);
+    return SEKIT_OK;
+}
+
+int sekit_zoo_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
+                    const char *what, struct sekit_err *e)
+{
+    if (!same_shapes(a, p))
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the blocks differ",
+                          path, what);
+    const int classes = a->num_classes, chans = a->in_chans;
+    *a = *p;
+    a->num_classes = classes;
+    a->in_chans = chans;
+    return SEKIT_OK;
+}
+
+int sekit_zoo_features(const struct sekit_arch *a)
+{
+    return a->head_width ? a->head_width : a->net[a->nnet - 1].out_c;
+}
