@@ -51,8 +51,7 @@ static int fits_stored(const struct sekit_model *m, const char *model, const str
         return sekit_errf(e, SEKIT_EINVAL,
                           "%s: the model takes %d input channels and %s holds %d-channel images",
                           model, a->in_chans, data, c);
-    /* the stem's stride (2 x 2 for the ImageNet and Caffe stems) and one halving per later stage */
-    const int stride = (a->stem == SEKIT_STEM_SMALL ? 1 : 4) << (a->nstages - 1);
+    const int stride = sekit_arch_stride(a);
     if (h < stride || w < stride)
         return sekit_errf(e, SEKIT_EINVAL,
                           "%s: the model reduces its input %d-fold (made for larger images) and %s "

@@ -266,7 +266,10 @@ int sekit_preproc_resolve_for(struct sekit_preproc_resolved *r, const struct sek
     if ((rc = apply_config_json(r, model_path, e))) return rc;
     if ((rc = apply_metadata(r, m, model_path, e))) return rc;
     const char *preset = rq->preset;
-    if (!preset && folder && !pp->crop) preset = a->layout == SEKIT_LAYOUT_TIMM ? "timm" : "legacy";
+    /* legacy's transform is also torchvision's classic one (Resize 256, CenterCrop 224) */
+    if (!preset && folder && !pp->crop)
+        preset = a->layout == SEKIT_LAYOUT_TIMM || a->layout == SEKIT_LAYOUT_TIMM_ZOO ? "timm"
+                                                                                      : "legacy";
     if (preset && (rc = apply_preset(r, preset, e))) return rc;
     if (rq->resize) pp->resize = rq->resize, r->resize_from = SEKIT_PREPROC_OPTION;
     if (rq->crop) pp->crop = rq->crop, r->crop_from = SEKIT_PREPROC_OPTION;

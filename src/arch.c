@@ -42,6 +42,8 @@ const char *sekit_layout_name(enum sekit_layout l)
         return "moskomule";
     case SEKIT_LAYOUT_TORCHVISION:
         return "torchvision";
+    case SEKIT_LAYOUT_TIMM_ZOO:
+        return "timm";
     }
     return "?";
 }
@@ -83,6 +85,18 @@ static int block_width(const struct sekit_arch *a, int s)
 {
     if (a->block == SEKIT_BLOCK_BASIC) return a->planes[s];
     return a->planes[s] * a->base_width / 64 * a->groups;
+}
+
+int sekit_arch_stride(const struct sekit_arch *a)
+{
+    if (a->family == SEKIT_FAMILY_SERESNET)
+        /* the stem's stride (2 x 2 for the ImageNet and Caffe stems), one halving per later stage
+         */
+        return (a->stem == SEKIT_STEM_SMALL ? 1 : 4) << (a->nstages - 1);
+    int stride = 2; /* every other family's stem conv */
+    for (int i = 0; i < a->nnet; i++)
+        stride *= a->net[i].stride;
+    return stride;
 }
 
 int sekit_arch_features(const struct sekit_arch *a)

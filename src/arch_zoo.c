@@ -1,14 +1,18 @@
 /*
  * arch_zoo.c -- the SE families beyond SE-ResNets: torchvision's EfficientNet (B0-B7, V2 S/M/L),
  * MobileNetV3 (large, small) and RegNetY: presets built from the upstream configurations, and
- * inference from a weight file's names and shapes.
+ * inference from a weight file's names and shapes in torchvision's and in timm's layout.
  *
  * Weight names show every width, kernel and SE; they do not show strides, activations or the
  * BatchNorm eps. Inference takes those from the upstream preset whose blocks match the file
  * exactly, else from the file's __metadata__ (sekit.block_strides, sekit.block_acts,
  * sekit.bn_eps), else it refuses and names what is missing. Rules that hold for a whole family
  * need no preset: EfficientNet's stages stride 1, 2, 2, 2, 1, 2, 1 and use SiLU (B-series and
- * V2 alike); RegNetY strides the first block of every stage and uses ReLU with eps 1e-5.
+ * V2 alike); RegNetY strides the first block of every stage and uses ReLU with eps 1e-5; timm's
+ * MobileNetV3 large (7 stages) and small (6) stride and switch to hard swish by stage. timm's
+ * names cannot tell a model from its TensorFlow port (tf_*: 'same' padding, eps 1e-3): the
+ * claim (--arch, config.json, sekit.arch) or sekit.padding and sekit.bn_eps decide, else the
+ * file is refused (sekit_zoo_check).
  * Presets: torchvision/models/efficientnet.py, mobilenetv3.py, regnet.py (0.14).
  */
 #include "arch_zoo.h"
@@ -309,11 +313,16 @@ static int bad(struct sekit_err *e, const char *path, const char *what)
     return sekit_errf(e, SEKIT_ESHAPE, "%s: %s", path, what);
 }
 
-/* An SE's reduced width from `prefix`.fc1.weight [CR, C, 1, 1] (0: none), checked against C. */
+/* An SE's reduced width from `prefix`.`fc1`.weight [CR, C, 1, 1] (0: none), checked against C. */
+static int se_width_named(const struct sekit_st *st, const char *prefix, const char *fc1, int C)
+{
+    const struct sekit_st_tensor *t = conv4(st, "%s.%s.weight", prefix, fc1);
+    return t && t->shape[1] == C && t->shape[2] == 1 ? (int)t->shape[0] : t ? -1 : 0;
+}
+
 static int se_width(const struct sekit_st *st, const char *prefix, int C)
 {
-    const struct sekit_st_tensor *t = conv4(st, "%s.fc1.weight", prefix);
-    return t && t->shape[1] == C && t->shape[2] == 1 ? (int)t->shape[0] : t ? -1 : 0;
+    return se_width_named(st, prefix, "fc1", C);
 }
 
 /* torchvision EfficientNet (features.<s>.<i>.block.*) or MobileNetV3 (features.<i>.block.*) */
@@ -482,6 +491,171 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, struct 
     return SEKIT_OK;
 }
 
+/* timm's EfficientNet and MobileNetV3 (blocks.<s>.<i>), by the convs each block type names:
+ *   InvertedResidual       conv_pw, conv_dw, [se], conv_pwl   -> MBConv with expansion
+ *   DepthwiseSeparable     conv_dw, [se], conv_pw             -> MBConv without
+ *   EdgeResidual           conv_exp, [se], conv_pwl           -> fused with projection
+ *   ConvBnAct              conv                               -> fused without */
+static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, int mnv3,
+                             struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "conv_stem.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "conv_stem.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    int in = a->stem_width;
+    for (int s = 0;; s++) {
+        int n = 0;
+        for (int i = 0;; i++, n++) {
+            char pre[64];
+            snprintf(pre, sizeof pre, "blocks.%d.%d", s, i);
+            const struct sekit_st_tensor *pw = conv4(st, "%s.conv_pw.weight", pre),
+                                         *dw = conv4(st, "%s.conv_dw.weight", pre),
+                                         *pwl = conv4(st, "%s.conv_pwl.weight", pre),
+                                         *ex = conv4(st, "%s.conv_exp.weight", pre),
+                                         *cv = conv4(st, "%s.conv.weight", pre);
+            if (!pw && !dw && !ex && !cv) break;
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            struct sekit_net_block *b = add_block(a);
+            b->in_c = in;
+            b->up_stage = s;
+            b->up_index = i;
+            int ok;
+            if (pw && dw && pwl) {
+                b->kind = SEKIT_NB_MBCONV;
+                b->expand = 1;
+                b->mid = (int)pw->shape[0];
+                b->out_c = (int)pwl->shape[0];
+                b->k = (int)dw->shape[2];
+                ok = pw->shape[1] == in && pw->shape[2] == 1 && dw->shape[0] == b->mid &&
+                     dw->shape[1] == 1 && pwl->shape[1] == b->mid && pwl->shape[2] == 1;
+            } else if (pw && dw) {
+                b->kind = SEKIT_NB_MBCONV;
+                b->mid = in;
+                b->out_c = (int)pw->shape[0];
+                b->k = (int)dw->shape[2];
+                ok = dw->shape[0] == in && dw->shape[1] == 1 && pw->shape[1] == in &&
+                     pw->shape[2] == 1;
+            } else if (ex && pwl) {
+                b->kind = SEKIT_NB_FUSED;
+                b->expand = 1;
+                b->mid = (int)ex->shape[0];
+                b->out_c = (int)pwl->shape[0];
+                b->k = (int)ex->shape[2];
+                ok = ex->shape[1] == in && pwl->shape[1] == b->mid && pwl->shape[2] == 1;
+            } else if (cv) {
+                b->kind = SEKIT_NB_FUSED;
+                b->mid = b->out_c = (int)cv->shape[0];
+                b->k = (int)cv->shape[2];
+                ok = cv->shape[1] == in;
+            } else {
+                ok = 0;
+            }
+            if (!ok)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: the convs of %s form no block timm builds (or do not take "
+                                  "%d channels)",
+                                  path, pre, in);
+            b->groups = b->kind == SEKIT_NB_MBCONV ? b->mid : 1;
+            char se[80];
+            snprintf(se, sizeof se, "%s.se", pre);
+            b->se_reduced = se_width_named(st, se, "conv_reduce", b->mid);
+            if (b->se_reduced < 0)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: %s.conv_reduce.weight does not fit %d channels", path, se,
+                                  b->mid);
+            in = b->out_c;
+        }
+        if (n == 0) break;
+    }
+    if (a->nnet == 0) return bad(e, path, "no blocks under blocks.0");
+    const struct sekit_st_tensor *h = conv4(st, "conv_head.weight");
+    if (!h || h->shape[1] != in || h->shape[2] != 1)
+        return bad(e, path, "conv_head.weight is not a 1x1 head conv of the last block's output");
+    if (mnv3) {
+        /* pooled first, then conv_head (a 1x1 conv on 1 x 1 maps) */
+        a->head_hidden = (int)h->shape[0];
+        a->head_bias = find(st, "conv_head.bias") != NULL;
+    } else {
+        a->head_width = (int)h->shape[0];
+    }
+    const struct sekit_st_tensor *fc = find(st, "classifier.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[1] != h->shape[0] || fc->shape[0] < 1)
+        return bad(e, path, "classifier.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    const int stages = a->net[a->nnet - 1].up_stage + 1;
+    for (int i = 0; i < a->nnet; i++) {
+        struct sekit_net_block *b = &a->net[i];
+        static const int effnet[7] = {1, 2, 2, 2, 1, 2, 1}, large[7] = {1, 2, 2, 2, 1, 2, 1},
+                         small[6] = {2, 2, 2, 1, 2, 1};
+        if (!mnv3 && stages <= 7) {
+            b->stride = b->up_index ? 1 : effnet[b->up_stage];
+            b->act = SEKIT_ACT_SILU;
+        } else if (mnv3 && (stages == 7 || stages == 6)) {
+            /* timm's mobilenetv3_large_* / _small_*: ReLU in the first 3 (2) stages */
+            const int lg = stages == 7;
+            b->stride = b->up_index ? 1 : lg ? large[b->up_stage] : small[b->up_stage];
+            b->act = b->up_stage < (lg ? 3 : 2) ? SEKIT_ACT_RELU : SEKIT_ACT_HARDSWISH;
+        }
+    }
+    a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
+    return SEKIT_OK;
+}
+
+/* timm's RegNet (stem.conv, s<n>.b<m>.conv1/2/3, se, downsample, head.fc) */
+static int infer_timm_regnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "stem.conv.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "stem.conv.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    a->stem_act = SEKIT_ACT_RELU;
+    int in = a->stem_width;
+    for (int s = 1; find(st, "s%d.b1.conv1.conv.weight", s); s++) {
+        for (int i = 1; find(st, "s%d.b%d.conv1.conv.weight", s, i); i++) {
+            char pre[48];
+            snprintf(pre, sizeof pre, "s%d.b%d", s, i);
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            struct sekit_net_block *b = add_block(a);
+            const struct sekit_st_tensor *ca = conv4(st, "%s.conv1.conv.weight", pre),
+                                         *cb = conv4(st, "%s.conv2.conv.weight", pre),
+                                         *cc = conv4(st, "%s.conv3.conv.weight", pre);
+            if (!ca || ca->shape[1] != in || ca->shape[2] != 1 || !cb ||
+                cb->shape[0] != ca->shape[0] || ca->shape[0] % cb->shape[1] || !cc ||
+                cc->shape[1] != ca->shape[0] || cc->shape[2] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.conv1/2/3 do not form a bottleneck",
+                                  path, pre);
+            b->kind = SEKIT_NB_BOTTLENECK;
+            b->in_c = in;
+            b->mid = (int)ca->shape[0];
+            b->out_c = (int)cc->shape[0];
+            b->k = (int)cb->shape[2];
+            b->groups = (int)(ca->shape[0] / cb->shape[1]);
+            b->stride = i == 1 ? 2 : 1;
+            b->projection = find(st, "%s.downsample.conv.weight", pre) != NULL;
+            b->act = SEKIT_ACT_RELU;
+            b->up_stage = s;
+            b->up_index = i;
+            char se[64];
+            snprintf(se, sizeof se, "%s.se", pre);
+            b->se_reduced = se_width(st, se, b->mid);
+            if (b->se_reduced <= 0)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight is missing or does not fit",
+                                  path, se);
+            in = b->out_c;
+        }
+    }
+    if (a->nnet == 0) return bad(e, path, "no blocks under s1.b1");
+    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
+        return bad(e, path, "head.fc.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    a->bn_eps = 1e-5;
+    return SEKIT_OK;
+}
+
 /* The blocks of a and p agree in everything weights show. */
 static int same_shapes(const struct sekit_arch *a, const struct sekit_arch *p)
 {
@@ -547,6 +721,12 @@ int sekit_zoo_detect(const struct sekit_st *st)
     if (sekit_st_find(st, "stem.0.weight") &&
         sekit_st_find(st, "trunk_output.block1.block1-0.f.a.0.weight"))
         return SEKIT_FAMILY_REGNETY;
+    if (sekit_st_find(st, "conv_stem.weight") && sekit_st_find(st, "conv_head.weight"))
+        /* timm's EfficientNet normalises conv_head's output (bn2); MobileNetV3 pools first */
+        return sekit_st_find(st, "bn2.weight") ? SEKIT_FAMILY_EFFICIENTNET
+                                               : SEKIT_FAMILY_MOBILENETV3;
+    if (sekit_st_find(st, "stem.conv.weight") && sekit_st_find(st, "s1.b1.conv1.conv.weight"))
+        return SEKIT_FAMILY_REGNETY;
     return -1;
 }
 
@@ -557,13 +737,19 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "inferred");
     a->family = (enum sekit_family)f;
-    a->layout = SEKIT_LAYOUT_TORCHVISION;
-    int rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, e)
+    const int timm = sekit_st_find(st, "conv_stem.weight") || sekit_st_find(st, "stem.conv.weight");
+    a->layout = timm ? SEKIT_LAYOUT_TIMM_ZOO : SEKIT_LAYOUT_TORCHVISION;
+    int rc;
+    if (timm)
+        rc = f == SEKIT_FAMILY_REGNETY ? infer_timm_regnet(a, st, e)
+                                       : infer_timm_blocks(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
+    else
+        rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, e)
                                        : infer_features(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
     if (rc) return rc;
     /* the upstream preset these exact shapes are, if any: its strides, activations and eps */
     struct sekit_arch p;
-    for (int i = 0; i < NZOO; i++)
+    for (int i = 0; !timm && i < NZOO; i++)
         if (sekit_zoo_preset(&p, zoo_names[i]) && same_shapes(a, &p)) {
             const int classes = a->num_classes, chans = a->in_chans;
             *a = p;
@@ -573,7 +759,7 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
             break;
         }
     /* strides and activations a family rule fixes */
-    if (f == SEKIT_FAMILY_EFFICIENTNET) {
+    if (f == SEKIT_FAMILY_EFFICIENTNET && !timm) {
         static const int stage_stride[7] = {1, 2, 2, 2, 1, 2, 1};
         for (int i = 0; i < a->nnet; i++) {
             struct sekit_net_block *b = &a->net[i];
@@ -587,7 +773,7 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
         (rc = meta_list(st, "sekit.block_acts", a, 1, e)) < 0)
         return rc;
     /* torchvision's MobileNetV3 class fixes its eps */
-    if (f == SEKIT_FAMILY_MOBILENETV3 && a->bn_eps == 0) a->bn_eps = 1e-3;
+    if (f == SEKIT_FAMILY_MOBILENETV3 && !timm && a->bn_eps == 0) a->bn_eps = 1e-3;
     const char *eps = sekit_st_meta(st, "sekit.bn_eps");
     if (eps) {
         char *end;
@@ -599,14 +785,60 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
                               path, eps);
         a->bn_eps = v;
     }
+    const char *pad = sekit_st_meta(st, "sekit.padding");
+    if (pad && strcmp(pad, "same") && strcmp(pad, "symmetric"))
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: __metadata__ sekit.padding '%.32s' is neither same nor symmetric",
+                          path, pad);
+    if (pad) a->same_pad = strcmp(pad, "same") == 0;
+    /* timm's ports of TensorFlow models differ only in padding and eps: both must be known */
+    if (timm && f != SEKIT_FAMILY_REGNETY && !pad) a->bn_eps = 0;
+    return SEKIT_OK;
+}
+
+int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, const char *what,
+                    struct sekit_err *e)
+{
+    /* the timm families sekit runs, and the TensorFlow ports among them */
+    static const struct {
+        const char *prefix;
+        enum sekit_family f;
+    } fams[] = {{"efficientnet", SEKIT_FAMILY_EFFICIENTNET},
+                {"tinynet", SEKIT_FAMILY_EFFICIENTNET},
+                {"mobilenetv3", SEKIT_FAMILY_MOBILENETV3},
+                {"regnety", SEKIT_FAMILY_REGNETY}};
+    const int tf = strncmp(name, "tf_", 3) == 0;
+    const char *base = tf ? name + 3 : name;
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+        if (strncmp(base, fams[i].prefix, strlen(fams[i].prefix)) != 0) continue;
+        if (fams[i].f != a->family)
+            return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: they are a %s",
+                              path, what, sekit_family_name(a->family));
+        a->same_pad = tf;
+        if (a->family != SEKIT_FAMILY_REGNETY) a->bn_eps = tf ? 1e-3 : 1e-5;
+        snprintf(a->name, sizeof a->name, "%s", name);
+        return SEKIT_OK;
+    }
+    return 1;
+}
+
+int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_err *e)
+{
     for (int i = 0; i < a->nnet; i++)
         if (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)
             return sekit_errf(e, SEKIT_ESHAPE,
-                              "%s: a MobileNetV3 of blocks no upstream model has: weights cannot "
-                              "show each block's stride and activation; say them in __metadata__ "
+                              "%s: a %s of blocks no upstream model has: weights cannot show each "
+                              "block's stride and activation; say them in __metadata__ "
                               "sekit.block_strides and sekit.block_acts, or load it as the "
                               "architecture it is (--arch)",
-                              path);
+                              path, sekit_family_name(a->family));
+    if (a->bn_eps == 0 && a->layout == SEKIT_LAYOUT_TIMM_ZOO)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: timm's %s and its TensorFlow port (tf_*) have the same weight names "
+                          "and shapes but differ in padding and BatchNorm eps; say which with "
+                          "--arch, the config.json beside the file, __metadata__ sekit.arch, or "
+                          "__metadata__ sekit.padding (same|symmetric) and sekit.bn_eps",
+                          path, sekit_family_name(a->family));
     if (a->bn_eps == 0)
         return sekit_errf(e, SEKIT_ESHAPE,
                           "%s: an EfficientNet of blocks no upstream model has: weights cannot "
@@ -620,13 +852,16 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
 int sekit_zoo_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
                     const char *what, struct sekit_err *e)
 {
-    if (!same_shapes(a, p))
+    if (a->layout != p->layout || !same_shapes(a, p))
         return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the blocks differ",
                           path, what);
-    const int classes = a->num_classes, chans = a->in_chans;
-    *a = *p;
-    a->num_classes = classes;
-    a->in_chans = chans;
+    for (int i = 0; i < a->nnet; i++) {
+        a->net[i].stride = p->net[i].stride;
+        a->net[i].act = p->net[i].act;
+    }
+    a->bn_eps = p->bn_eps;
+    a->same_pad = p->same_pad;
+    snprintf(a->name, sizeof a->name, "%s", p->name);
     return SEKIT_OK;
 }
 

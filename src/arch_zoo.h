@@ -17,6 +17,13 @@ const char *sekit_zoo_name(int i);
 /* Checks that inferred a has preset p's blocks and takes p's strides, activations and eps. */
 int sekit_zoo_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
                     const char *what, struct sekit_err *e);
+/* Applies the claim that timm-layout weights are upstream model `name` (tf_*: TF 'same' padding
+ * and eps 1e-3, else symmetric and 1e-5): SEKIT_OK, SEKIT_ESHAPE when name is of another family,
+ * 1 when name is none of these timm families. */
+int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, const char *what,
+                    struct sekit_err *e);
+/* SEKIT_ESHAPE naming what neither the weights, a preset, a claim nor the metadata told. */
+int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_err *e);
 /* Channels entering the classifier's pool. */
 int sekit_zoo_features(const struct sekit_arch *a);
 

@@ -1,6 +1,6 @@
 /*
- * build_zoo.c -- EfficientNet, MobileNetV3 and RegNetY (torchvision's layout) from the block
- * list arch_zoo.c inferred or named.
+ * build_zoo.c -- EfficientNet, MobileNetV3 and RegNetY (torchvision's and timm's layouts) from
+ * the block list arch_zoo.c inferred or named.
  *
  * Blocks, as torchvision builds them (torchvision/models/efficientnet.py, mobilenetv3.py,
  * regnet.py), each conv followed by BN and, but for the last, the block's activation:
@@ -9,8 +9,13 @@
  *   FusedMBConv (V2)           block.<j>: k x k (the stride), [1x1 project]; no SE
  *   RegNetY bottleneck         f.a 1x1, f.b grouped 3x3 (the stride), f.se, f.c 1x1;
  *                              + input or proj (1x1 strided conv, BN); ReLU after the sum
- * SE (torchvision.ops.SqueezeExcitation): fc1, fc2 as 1x1 convs with bias; ReLU between them
- * but SiLU in EfficientNet; the gate a sigmoid, MobileNetV3's a hard sigmoid.
+ * timm names the same blocks by role (block_names): conv_pw, conv_dw, se.conv_reduce /
+ * conv_expand, conv_pwl (InvertedResidual), conv_dw, conv_pw (DepthwiseSeparable), conv_exp,
+ * conv_pwl (EdgeResidual), conv (ConvBnAct); RegNet conv1-3, se.fc1/fc2, downsample; timm's
+ * MobileNetV3 pools before conv_head (a 1x1 conv with bias, so a head FC here).
+ * SE (torchvision.ops.SqueezeExcitation, timm's SqueezeExcite / SEModule): two 1x1 convs with
+ * bias; ReLU between them but SiLU in EfficientNet; the gate a sigmoid, MobileNetV3's a hard
+ * sigmoid. timm's TensorFlow ports pad every conv 'same'.
  *
  * SE names: SE_<stage>_<block> with the stage counted by resolution as the paper counts
  * ResNet's (conv2_x, at 1/4 of the input, is stage 2): stage = log2 of the block output's
@@ -24,23 +29,61 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Loads conv c from `pre`.<j>.0.weight and BN `pre`.<j>.1 (torchvision's Conv2dNormActivation). */
-static int load_cna(struct wsrc *w, struct conv *c, const char *pre, int j, double eps)
-{
-    char wn[160], bn[160];
-    snprintf(wn, sizeof wn, "%s.%d.0.weight", pre, j);
-    snprintf(bn, sizeof bn, "%s.%d.1", pre, j);
-    return sekit_load_conv_bn(w, c, wn, bn, eps);
-}
+/* The names of one block's tensors in its layout: per branch conv (in order) the weight and
+ * the BN prefix, the SE prefix and its two FCs, the projection's conv and BN. */
+struct names {
+    char conv[BRANCH_MAX][96], bn[BRANCH_MAX][96];
+    char se[96], proj_conv[96], proj_bn[96];
+    const char *fc1, *fc2;
+};
 
-/* Loads conv c from `pre`.`conv`.weight and BN `pre`.`bn` (RegNet's f.a.0 / f.a.1). */
-static int load_named(struct wsrc *w, struct conv *c, const char *pre, const char *conv,
-                      const char *bn, double eps)
+static void block_names(const struct sekit_arch *a, const struct sekit_net_block *nb,
+                        const char *blk, struct names *n)
 {
-    char wn[160], bp[160];
-    snprintf(wn, sizeof wn, "%s.%s.weight", pre, conv);
-    snprintf(bp, sizeof bp, "%s.%s", pre, bn);
-    return sekit_load_conv_bn(w, c, wn, bp, eps);
+    memset(n, 0, sizeof *n);
+    n->fc1 = "fc1";
+    n->fc2 = "fc2";
+    const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    if (nb->kind == SEKIT_NB_BOTTLENECK) {
+        static const char *const tvc[3] = {"f.a.0", "f.b.0", "f.c.0"},
+                                 *tvb[3] = {"f.a.1", "f.b.1", "f.c.1"},
+                                 *tmc[3] = {"conv1.conv", "conv2.conv", "conv3.conv"},
+                                 *tmb[3] = {"conv1.bn", "conv2.bn", "conv3.bn"};
+        for (int j = 0; j < 3; j++) {
+            snprintf(n->conv[j], sizeof n->conv[j], "%s.%s.weight", blk, tv ? tvc[j] : tmc[j]);
+            snprintf(n->bn[j], sizeof n->bn[j], "%s.%s", blk, tv ? tvb[j] : tmb[j]);
+        }
+        snprintf(n->se, sizeof n->se, "%s.%s", blk, tv ? "f.se" : "se");
+        snprintf(n->proj_conv, sizeof n->proj_conv, "%s.%s.weight", blk,
+                 tv ? "proj.0" : "downsample.conv");
+        snprintf(n->proj_bn, sizeof n->proj_bn, "%s.%s", blk, tv ? "proj.1" : "downsample.bn");
+        return;
+    }
+    /* MBConv: [expand], depthwise, project; fused: k x k, [project] */
+    const int nconv = nb->kind == SEKIT_NB_MBCONV ? 2 + nb->expand : 1 + nb->expand;
+    const int se_after = nb->kind == SEKIT_NB_MBCONV ? nb->expand : 0;
+    if (tv) {
+        /* torchvision numbers the block's modules in order, the SE among them */
+        for (int j = 0, k = 0; j < nconv; j++, k++) {
+            if (nb->se_reduced && j == se_after + 1)
+                snprintf(n->se, sizeof n->se, "%s.block.%d", blk, k++);
+            snprintf(n->conv[j], sizeof n->conv[j], "%s.block.%d.0.weight", blk, k);
+            snprintf(n->bn[j], sizeof n->bn[j], "%s.block.%d.1", blk, k);
+        }
+        return;
+    }
+    static const char *const ir[3] = {"conv_pw", "conv_dw", "conv_pwl"},
+                             *ds[2] = {"conv_dw", "conv_pw"}, *er[2] = {"conv_exp", "conv_pwl"},
+                             *cn[1] = {"conv"};
+    const char *const *c =
+        nb->kind == SEKIT_NB_MBCONV ? (nb->expand ? ir : ds) : (nb->expand ? er : cn);
+    for (int j = 0; j < nconv; j++) {
+        snprintf(n->conv[j], sizeof n->conv[j], "%s.%s.weight", blk, c[j]);
+        snprintf(n->bn[j], sizeof n->bn[j], "%s.bn%d", blk, j + 1);
+    }
+    snprintf(n->se, sizeof n->se, "%s.se", blk);
+    n->fc1 = "conv_reduce";
+    n->fc2 = "conv_expand";
 }
 
 static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
@@ -50,86 +93,77 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     struct block *bl = &m->blocks[i];
     const double eps = a->bn_eps;
     const enum sekit_act act = nb->act;
-    const int regnet = a->family == SEKIT_FAMILY_REGNETY;
-    char pre[96], se[112];
-    if (regnet)
+    const int regnet = a->family == SEKIT_FAMILY_REGNETY,
+              tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    if (regnet && tv)
         snprintf(bl->name, sizeof bl->name, "trunk_output.block%d.block%d-%d", nb->up_stage,
                  nb->up_stage, nb->up_index);
+    else if (regnet)
+        snprintf(bl->name, sizeof bl->name, "s%d.b%d", nb->up_stage, nb->up_index);
+    else if (!tv)
+        snprintf(bl->name, sizeof bl->name, "blocks.%d.%d", nb->up_stage, nb->up_index);
     else if (a->family == SEKIT_FAMILY_MOBILENETV3)
         snprintf(bl->name, sizeof bl->name, "features.%d", nb->up_stage);
     else
         snprintf(bl->name, sizeof bl->name, "features.%d.%d", nb->up_stage, nb->up_index);
-    snprintf(pre, sizeof pre, "%s.%s", bl->name, regnet ? "f" : "block");
     if (nb->in_c < 1 || nb->mid < 1 || nb->out_c < 1 || nb->groups < 1 || nb->mid % nb->groups ||
         nb->k < 1 || nb->k > 15 || nb->stride < 1 || nb->stride > 2 || nb->se_reduced < 0)
         return sekit_errf(w->e, SEKIT_EINVAL, "%s: invalid block description", bl->name);
+    struct names nm;
+    block_names(a, nb, bl->name, &nm);
     bl->in_c = nb->in_c;
     bl->out_c = nb->out_c;
     bl->aa_after = -1;
     bl->se_after = -1;
     bl->se = -1;
-    int rc, j = 0, n = 0;
+    int n = 0;
     switch (nb->kind) {
     case SEKIT_NB_MBCONV:
-        if (nb->expand) {
-            sekit_conv_init(&bl->branch[n], nb->in_c, nb->mid, 1, 1, 1, act);
-            if ((rc = load_cna(w, &bl->branch[n++], pre, j++, eps))) return rc;
-        }
-        sekit_conv_init(&bl->branch[n], nb->mid, nb->mid, nb->k, nb->stride, nb->mid, act);
-        if ((rc = load_cna(w, &bl->branch[n++], pre, j++, eps))) return rc;
-        if (nb->se_reduced) {
-            bl->se_after = n - 1;
-            snprintf(se, sizeof se, "%s.%d", pre, j++);
-        }
-        sekit_conv_init(&bl->branch[n], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
-        if ((rc = load_cna(w, &bl->branch[n++], pre, j++, eps))) return rc;
+        if (nb->expand) sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, 1, 1, 1, act);
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->mid, act);
+        if (nb->se_reduced) bl->se_after = n - 1;
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
         break;
     case SEKIT_NB_FUSED:
-        sekit_conv_init(&bl->branch[n], nb->in_c, nb->mid, nb->k, nb->stride, 1, act);
-        if ((rc = load_cna(w, &bl->branch[n++], pre, j++, eps))) return rc;
-        if (nb->expand) {
-            sekit_conv_init(&bl->branch[n], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
-            if ((rc = load_cna(w, &bl->branch[n++], pre, j++, eps))) return rc;
-        }
-        if (nb->se_reduced) return sekit_errf(w->e, SEKIT_EINVAL, "%s: SE in a fused block", pre);
+        sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, nb->k, nb->stride, 1, act);
+        if (nb->se_reduced) bl->se_after = 0;
+        if (nb->expand)
+            sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
         break;
     case SEKIT_NB_BOTTLENECK:
-        sekit_conv_init(&bl->branch[0], nb->in_c, nb->mid, 1, 1, 1, act);
-        sekit_conv_init(&bl->branch[1], nb->mid, nb->mid, nb->k, nb->stride, nb->groups, act);
-        sekit_conv_init(&bl->branch[2], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
-        if ((rc = load_named(w, &bl->branch[0], pre, "a.0", "a.1", eps)) ||
-            (rc = load_named(w, &bl->branch[1], pre, "b.0", "b.1", eps)))
-            return rc;
-        n = 3;
-        if (nb->se_reduced) {
-            bl->se_after = 1;
-            snprintf(se, sizeof se, "%s.se", pre);
-        }
+        sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, 1, 1, 1, act);
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->groups, act);
+        if (nb->se_reduced) bl->se_after = 1;
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
         break;
     }
     bl->nbranch = n;
-    if (bl->se_after >= 0) {
+    /* in the file's order: the SE's FCs come between the conv it scales and the next */
+    int rc;
+    for (int j = 0; j < n; j++) {
+        bl->branch[j].same = a->same_pad;
+        if ((rc = sekit_load_conv_bn(w, &bl->branch[j], nm.conv[j], nm.bn[j], eps))) return rc;
+        if (j != bl->se_after) continue;
         struct se_block *s = &m->se[*nse];
-        const int C = bl->branch[bl->se_after].cout;
-        if ((rc = sekit_load_se(w, s, se, "fc1", "fc2", C, nb->se_reduced, 1, 0))) return rc;
+        if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, bl->branch[j].cout, nb->se_reduced, 1,
+                                0)))
+            return rc;
         s->info.act = a->family == SEKIT_FAMILY_EFFICIENTNET ? SEKIT_ACT_SILU : SEKIT_ACT_RELU;
         s->info.gate =
             a->family == SEKIT_FAMILY_MOBILENETV3 ? SEKIT_ACT_HARDSIGMOID : SEKIT_ACT_SIGMOID;
         bl->se = *nse;
         m->se_block[(*nse)++] = i;
     }
-    /* the SE sits between f.b and f.c in the file's order too */
-    if (regnet && (rc = load_named(w, &bl->branch[2], pre, "c.0", "c.1", eps))) return rc;
     if (regnet) {
         bl->out_act = act;
         bl->shortcut = nb->projection ? SHORTCUT_PROJECTION : SHORTCUT_IDENTITY;
         if (nb->projection) {
             sekit_conv_init(&bl->ds, nb->in_c, nb->out_c, 1, nb->stride, 1, SEKIT_ACT_NONE);
-            if ((rc = load_named(w, &bl->ds, bl->name, "proj.0", "proj.1", eps))) return rc;
+            if ((rc = sekit_load_conv_bn(w, &bl->ds, nm.proj_conv, nm.proj_bn, eps))) return rc;
         } else if (nb->in_c != nb->out_c || nb->stride != 1) {
             return sekit_errf(w->e, SEKIT_ESHAPE,
-                              "%s: block %s changes shape but has no projection shortcut (%s.proj)",
-                              w->st ? sekit_st_path(w->st) : a->name, bl->name, bl->name);
+                              "%s: block %s changes shape but has no projection shortcut (%s)",
+                              w->st ? sekit_st_path(w->st) : a->name, bl->name, nm.proj_conv);
         }
     } else {
         bl->out_act = SEKIT_ACT_NONE;
@@ -147,10 +181,15 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     if (a->nnet < 1 || a->nnet > SEKIT_MAX_NET_BLOCKS || a->in_chans < 1 || a->stem_width < 1 ||
         a->num_classes < 1 || !(a->bn_eps > 0) || a->head_width < 0 || a->head_hidden < 0)
         return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
+    const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
     m->nstem = 1;
     sekit_conv_init(&m->stem[0], a->in_chans, a->stem_width, 3, 2, 1, a->stem_act);
-    if ((rc = sekit_load_conv_bn(w, &m->stem[0], regnet ? "stem.0.weight" : "features.0.0.weight",
-                                 regnet ? "stem.1" : "features.0.1", a->bn_eps)))
+    m->stem[0].same = a->same_pad;
+    if ((rc = sekit_load_conv_bn(
+             w, &m->stem[0],
+             tv ? (regnet ? "stem.0.weight" : "features.0.0.weight")
+                : (regnet ? "stem.conv.weight" : "conv_stem.weight"),
+             tv ? (regnet ? "stem.1" : "features.0.1") : (regnet ? "stem.bn" : "bn1"), a->bn_eps)))
         return rc;
     const size_t nb = (size_t)a->nnet;
     m->nblocks = a->nnet;
@@ -184,13 +223,22 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     m->features = a->head_width ? a->head_width : a->net[a->nnet - 1].out_c;
     if (a->head_width) {
         char wn[64], bn[64];
-        snprintf(wn, sizeof wn, "features.%d.0.weight", last + 1);
-        snprintf(bn, sizeof bn, "features.%d.1", last + 1);
+        snprintf(wn, sizeof wn, tv ? "features.%d.0.weight" : "conv_head.weight", last + 1);
+        snprintf(bn, sizeof bn, tv ? "features.%d.1" : "bn2", last + 1);
         sekit_conv_init(&m->head, a->net[a->nnet - 1].out_c, a->head_width, 1, 1, 1,
                         mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU);
+        m->head.same = a->same_pad;
         if ((rc = sekit_load_conv_bn(w, &m->head, wn, bn, a->bn_eps))) return rc;
     }
-    if (mnv3) {
+    if (mnv3 && !tv) {
+        /* timm: pooled, then conv_head (a 1x1 conv with bias on a 1 x 1 map) */
+        m->nfc = 2;
+        m->fc[0].act = SEKIT_ACT_HARDSWISH;
+        if ((rc = sekit_load_fc(w, &m->fc[0], "conv_head", m->features, a->head_hidden,
+                                a->head_bias, 1)) ||
+            (rc = sekit_load_fc(w, &m->fc[1], "classifier", a->head_hidden, a->num_classes, 1, 0)))
+            return rc;
+    } else if (mnv3) {
         m->nfc = 2;
         m->fc[0].act = SEKIT_ACT_HARDSWISH;
         if ((rc = sekit_load_fc(w, &m->fc[0], "classifier.0", m->features, a->head_hidden, 1, 0)) ||
@@ -199,9 +247,12 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
             return rc;
     } else {
         m->nfc = 1;
-        if ((rc = sekit_load_fc(w, &m->fc[0], regnet ? "fc" : "classifier.1", m->features,
-                                a->num_classes, 1, 0)))
+        if ((rc = sekit_load_fc(w, &m->fc[0],
+                                tv ? (regnet ? "fc" : "classifier.1")
+                                   : (regnet ? "head.fc" : "classifier"),
+                                m->features, a->num_classes, 1, 0)))
             return rc;
     }
-    return sekit_check_all_used(w, "the inferred architecture (torchvision layout)");
+    return sekit_check_all_used(w, tv ? "the inferred architecture (torchvision layout)"
+                                      : "the inferred architecture (timm layout)");
 }

@@ -13,6 +13,7 @@
  * s), then the residual sum and the block's activation. Two backends run it (sekit.h: enum
  * sekit_backend): OpenBLAS on NCHW activations and oneDNN on NHWC activations, the same steps.
  */
+#include "arch_zoo.h"
 #include "config.h"
 #include "fileio.h"
 #include "net.h"
@@ -310,6 +311,11 @@ static int claimed_arch(struct sekit_model *m, const char *path, const char *arc
         from_config = 1;
         snprintf(what, sizeof what, "%s architecture '%s'", cfg, name);
     }
+    if (m->arch.layout == SEKIT_LAYOUT_TIMM_ZOO) {
+        /* timm's names: the claim settles what they leave open (padding, eps) */
+        const int rc = sekit_zoo_claim(&m->arch, arch, path, what, e);
+        if (rc != 1) return rc;
+    }
     struct sekit_arch p;
     struct sekit_err pe = {0};
     int rc = sekit_arch_preset(&p, arch, &pe);
@@ -329,6 +335,7 @@ int sekit_model_load_as(struct sekit_model **out, const char *path, const char *
     int rc = sekit_st_open(&m->st, path, e);
     if (!rc) rc = sekit_arch_infer(&m->arch, m->st, e);
     if (!rc) rc = claimed_arch(m, path, arch, e);
+    if (!rc && m->arch.family != SEKIT_FAMILY_SERESNET) rc = sekit_zoo_check(&m->arch, path, e);
     if (!rc) {
         struct wsrc w = {.st = m->st, .e = e};
         w.used = calloc((size_t)sekit_st_count(m->st) + 1, 1);

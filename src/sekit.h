@@ -183,6 +183,8 @@ enum sekit_layout {
     SEKIT_LAYOUT_MOSKOMULE, /* torchvision names, se.fc.0/.2 (Linear, no bias) */
     SEKIT_LAYOUT_TORCHVISION, /* torchvision's own EfficientNet, MobileNetV3, RegNetY: features.*,
                                  trunk_output.* */
+    SEKIT_LAYOUT_TIMM_ZOO, /* timm's EfficientNet, MobileNetV3 (conv_stem, blocks.<s>.<i>.conv_pw,
+                              se.conv_reduce) and RegNet (stem.conv, s<n>.b<m>.conv1.conv) */
 };
 
 /* The families of SE networks sekit runs. SE-ResNets are described by the stage fields of struct
@@ -196,7 +198,8 @@ enum sekit_family {
 
 enum sekit_net_block_kind {
     SEKIT_NB_MBCONV,     /* [1x1 expand], depthwise k x k, [SE], 1x1 project */
-    SEKIT_NB_FUSED,      /* k x k expand, [1x1 project] (EfficientNetV2), no SE */
+    SEKIT_NB_FUSED,      /* k x k expand, [SE], [1x1 project] (EfficientNetV2; timm's EdgeResidual,
+                            and ConvBnAct without the projection) */
     SEKIT_NB_BOTTLENECK, /* RegNetY: 1x1, grouped 3x3, SE, 1x1; projection shortcut; ReLU after */
 };
 
@@ -264,7 +267,10 @@ struct sekit_arch {
     int nnet; /* blocks */
     struct sekit_net_block net[SEKIT_MAX_NET_BLOCKS];
     int head_width;  /* the 1x1 head conv's outputs before the pool; 0: none */
-    int head_hidden; /* MobileNetV3: the classifier's hidden Linear width */
+    int head_hidden; /* MobileNetV3: the classifier's hidden width (torchvision's Linear, timm's
+                        conv_head after the pool) */
+    int head_bias;   /* timm MobileNetV3: conv_head has a bias */
+    int same_pad;    /* TF 'same' padding (timm's tf_ ports), computed from the input size */
 };
 
 /* The derived shape of one residual block. */
@@ -305,6 +311,8 @@ const char *sekit_arch_stem_desc(const struct sekit_arch *a, char *buf, size_t s
 struct sekit_block_shape sekit_arch_block(const struct sekit_arch *a, int s, int b);
 /* Channels entering the classifier. */
 int sekit_arch_features(const struct sekit_arch *a);
+/* How many times the network reduces its input's height and width (32 for ImageNet models). */
+int sekit_arch_stride(const struct sekit_arch *a);
 
 /* ---------------------------------------------------------------------------------------- */
 /* model (src/model.c) */
