@@ -325,6 +325,19 @@ static const char *field_diff(const struct sekit_arch *a, const struct sekit_arc
     return NULL;
 }
 
+const char *sekit_arch_aa_twin(const struct sekit_arch *a)
+{
+    if (a->family != SEKIT_FAMILY_SERESNET || a->aa) return NULL;
+    for (int i = 0; i < NPRESETS; i++) {
+        struct sekit_arch p;
+        if (!presets[i].aa || sekit_arch_preset(&p, presets[i].name, NULL)) continue;
+        p.num_classes = a->num_classes;
+        p.in_chans = a->in_chans;
+        if (!field_diff(a, &p)) return presets[i].name;
+    }
+    return NULL;
+}
+
 int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
                      const char *what, struct sekit_err *e)
 {

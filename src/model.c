@@ -306,7 +306,19 @@ static int claimed_arch(struct sekit_model *m, const char *path, const char *arc
         snprintf(what, sizeof what, "__metadata__ sekit.arch '%.63s'", arch);
     } else {
         int rc = config_architecture(path, name, sizeof name, cfg, sizeof cfg, e);
-        if (rc || !name[0]) return rc;
+        if (rc) return rc;
+        const char *twin = sekit_arch_aa_twin(&m->arch);
+        if (!name[0] && twin && !sekit_st_meta(m->st, "sekit.aa"))
+            /* the same names fit a network with and without anti-aliasing, whose gates differ
+             * by their whole scale: no guess */
+            return sekit_errf(
+                e, SEKIT_ESHAPE,
+                "%s: the weights fit both %s (anti-aliased downsampling) and the same "
+                "network without anti-aliasing, and names cannot show which; say "
+                "it with --arch, the config.json beside the file, or __metadata__ "
+                "sekit.aa (avgpool|none)",
+                path, twin);
+        if (!name[0]) return SEKIT_OK;
         arch = name;
         from_config = 1;
         snprintf(what, sizeof what, "%s architecture '%s'", cfg, name);

@@ -304,6 +304,10 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
  * says where p came from in the message ("config.json architecture 'seresnetaa50d'"). */
 int sekit_arch_match(struct sekit_arch *a, const struct sekit_arch *p, const char *path,
                      const char *what, struct sekit_err *e);
+/* The anti-aliased upstream model whose weights have exactly a's names and shapes, or NULL:
+ * such weights may be either, and only a claim tells (sekit_model_load_as refuses them
+ * without one). */
+const char *sekit_arch_aa_twin(const struct sekit_arch *a);
 /* One line describing the stem, e.g. "deep 3x3 stem 24-32-64, max-pool padding 1". */
 const char *sekit_arch_stem_desc(const struct sekit_arch *a, char *buf, size_t size);
 

@@ -222,7 +222,20 @@ static void claimed_architectures(void)
     struct sekit_err e = {0};
     struct sekit_model *m = NULL;
     ok(sekit_model_load(&m, w, &e) == SEKIT_OK && !sekit_model_arch(m)->aa,
-       "no claim: the inferred -d architecture, without anti-aliasing");
+       "no claim: the inferred -d architecture, without anti-aliasing (no upstream model of "
+       "these shapes has it)");
+    /* weights of seresnetaa50d's shapes may be with or without anti-aliasing: loading refuses
+     * them without a claim */
+    struct sekit_arch twin;
+    if (ok(sekit_arch_preset(&twin, "seresnetaa50d", &e) == SEKIT_OK, "seresnetaa50d preset")) {
+        twin.aa = 0;
+        twin.num_classes = 10;
+        const char *t = sekit_arch_aa_twin(&twin);
+        is_str(t ? t : "(none)", "seresnetaa50d",
+               "its shapes without anti-aliasing have an anti-aliased twin");
+    }
+    if (ok(sekit_arch_preset(&twin, "seresnext26d_32x4d", &e) == SEKIT_OK, "seresnext26d preset"))
+        ok(sekit_arch_aa_twin(&twin) == NULL, "seresnext26d_32x4d has none");
     sekit_model_free(m);
     m = NULL;
     const char *j1 = "{\"architecture\": \"seresnetaa50d\", \"num_classes\": 5}";
