@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Side-by-side throughput: sekit's engine on both backends against PyTorch on SE-ResNet-50.
+"""Side-by-side throughput: sekit's engine on both backends against PyTorch on an SE network.
 
 For each (batch, threads) configuration, runs `build/sekit bench --json` on the OpenBLAS and the
-oneDNN backend, then the PyTorch reference network (tests/reference/senet_ref.py, timm layout,
-eval mode, no_grad) on random 224x224 inputs for the same number of seconds, and prints the
+oneDNN backend, then the PyTorch reference network (--arch seresnet50: tests/reference/
+senet_ref.py, timm layout; any other --arch: torchvision's own model of that name, e.g.
+efficientnet_b0, mobilenet_v3_large, regnet_y_400mf; eval mode, no_grad) on random 224x224
+inputs for the same number of seconds, and prints the
 images/s of all three and the ratios sekit / PyTorch. All run in this one invocation, one after
 the other, so they see the same machine state. Each rate is also given in GMAC/s (the network's
 multiply-accumulates per image, from `sekit info --json`) and as a share of a peak measured in the
@@ -12,7 +14,8 @@ same run at the same thread count: the GMAC/s of a large float32 GEMM through on
 machine's BLAS-class kernels reach here. Needs Debian's python3-torch and libdnnl2; run from the
 repository root after building:
 
-    /usr/bin/python3 bench/compare.py [--seconds 10] [--configs 1x1,1x2,8x1,8x2,32x1,32x2]
+    /usr/bin/python3 bench/compare.py [--arch seresnet50] [--seconds 10]
+                                      [--configs 1x1,1x2,8x1,8x2,32x1,32x2]
 """
 import argparse
 import json
@@ -26,15 +29,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 
 
-def torch_ips(batch: int, threads: int, seconds: float, size: int) -> float:
+def torch_ips(arch: str, batch: int, threads: int, seconds: float, size: int) -> float:
     """Images/s of PyTorch eval-mode inference, in a fresh process so thread pools start clean."""
+    build = ("from senet_ref import seresnet50 as net" if arch == "seresnet50" else
+             f"import torchvision; net = torchvision.models.{arch}")
     code = f"""
 import sys, time, torch
 sys.path.insert(0, {os.path.join(ROOT, 'tests', 'reference')!r})
-from senet_ref import seresnet50
+{build}
 torch.set_num_threads({threads})
 torch.manual_seed(0)
-m = seresnet50().eval()
+m = net().eval()
 x = torch.randn({batch}, 3, {size}, {size})
 with torch.no_grad():
     m(x)
@@ -81,15 +86,15 @@ print(k * n ** 3 / el / 1e9)
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def macs_per_image(sekit: str, size: int) -> float:
-    out = subprocess.run([sekit, "info", "--arch", "seresnet50", "--size", str(size), "--json"],
+def macs_per_image(sekit: str, arch: str, size: int) -> float:
+    out = subprocess.run([sekit, "info", "--arch", arch, "--size", str(size), "--json"],
                          check=True, capture_output=True, text=True)
     return float(json.loads(out.stdout)["macs"])
 
 
-def sekit_ips(sekit: str, backend: str, batch: int, threads: int, seconds: float,
+def sekit_ips(sekit: str, arch: str, backend: str, batch: int, threads: int, seconds: float,
               size: int) -> float:
-    out = subprocess.run([sekit, "bench", "--arch", "seresnet50", "--backend", backend, "--batch",
+    out = subprocess.run([sekit, "bench", "--arch", arch, "--backend", backend, "--batch",
                           str(batch), "--threads", str(threads), "--seconds", str(seconds),
                           "--size", str(size), "--json"], check=True, capture_output=True,
                          text=True)
@@ -99,6 +104,8 @@ def sekit_ips(sekit: str, backend: str, batch: int, threads: int, seconds: float
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sekit", default=os.path.join(ROOT, "build", "sekit"))
+    ap.add_argument("--arch", default="seresnet50",
+                    help="seresnet50, or a torchvision SE model sekit knows (efficientnet_b0, ...)")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--configs", default="1x1,1x2,8x1,8x2,32x1,32x2", help="BATCHxTHREADS,...")
@@ -110,8 +117,8 @@ def main() -> int:
               file=sys.stderr)
         return 1
     print(f"# {time.strftime('%Y-%m-%d')} {platform.node()} {platform.processor() or platform.machine()}"
-          f", {os.cpu_count()} cores, torch {torch.__version__}, SE-ResNet-50 {a.size}x{a.size}")
-    macs = macs_per_image(a.sekit, a.size)
+          f", {os.cpu_count()} cores, torch {torch.__version__}, {a.arch} {a.size}x{a.size}")
+    macs = macs_per_image(a.sekit, a.arch, a.size)
     print(f"# {macs / 1e9:.3f} GMAC per image; peak = 2048^3 float32 dnnl_sgemm, same threads")
     peaks = {}
     print(f"{'batch':>5} {'threads':>7} {'openblas':>9} {'onednn':>9} {'torch':>9} "
@@ -121,9 +128,9 @@ def main() -> int:
         b, t = (int(v) for v in cfg.split("x"))
         if t not in peaks:
             peaks[t] = peak_gmacs(t, a.seconds / 2)
-        o = sekit_ips(a.sekit, "openblas", b, t, a.seconds, a.size)
-        d = sekit_ips(a.sekit, "onednn", b, t, a.seconds, a.size)
-        p = torch_ips(b, t, a.seconds, a.size)
+        o = sekit_ips(a.sekit, a.arch, "openblas", b, t, a.seconds, a.size)
+        d = sekit_ips(a.sekit, a.arch, "onednn", b, t, a.seconds, a.size)
+        p = torch_ips(a.arch, b, t, a.seconds, a.size)
         dg, pg = d * macs / 1e9, p * macs / 1e9
         print(f"{b:>5} {t:>7} {o:>9.2f} {d:>9.2f} {p:>9.2f} {o / p:>14.2f} {d / p:>12.2f} "
               f"{dg:>13.1f} {pg:>12.1f} {peaks[t]:>11.1f} {dg / peaks[t]:>11.2f} "
