@@ -96,6 +96,18 @@ static void check_zoo(const char *c, struct sekit_st *ex, const struct sekit_mod
     check_meta(c, ex, "se_acts", acts);
     snprintf(buf, sizeof buf, "%g", a->bn_eps);
     check_meta(c, ex, "bn_eps", buf);
+    /* what timm's names cannot show, where the case states it */
+    char strides[512] = "", bacts[2048] = "";
+    for (int i = 0; i < a->nnet; i++) {
+        snprintf(strides + strlen(strides), sizeof strides - strlen(strides), "%s%d", i ? "," : "",
+                 a->net[i].stride);
+        snprintf(bacts + strlen(bacts), sizeof bacts - strlen(bacts), "%s%s", i ? "," : "",
+                 sekit_act_name(a->net[i].act));
+    }
+    if (sekit_st_meta(ex, "block_strides")) check_meta(c, ex, "block_strides", strides);
+    if (sekit_st_meta(ex, "block_acts")) check_meta(c, ex, "block_acts", bacts);
+    if (sekit_st_meta(ex, "padding"))
+        check_meta(c, ex, "padding", a->same_pad ? "same" : "symmetric");
 }
 
 static void run_case(const char *dir, const char *name, enum sekit_backend b, int threads)
@@ -126,7 +138,8 @@ static void run_case(const char *dir, const char *name, enum sekit_backend b, in
     }
     const struct sekit_arch *a = sekit_model_arch(m);
     check_meta(c, ex, "layout", sekit_layout_name(a->layout));
-    const int zoo = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    /* the cases of make_golden_zoo.py and make_golden_timm.py name their family */
+    const int zoo = sekit_st_meta(ex, "family") != NULL;
     if (zoo)
         check_zoo(c, ex, m);
     else
