@@ -57,6 +57,7 @@ static int select_blocks(const struct sekit_model *m, const char *spec,
             r->block = s->block;
             r->channels = s->channels;
             r->reduced = s->reduced;
+            snprintf(r->gate, sizeof r->gate, "%s", sekit_act_name(s->gate));
             r->model_index = i;
         }
     }

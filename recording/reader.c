@@ -65,12 +65,16 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
         c->rc = sekit_h5_fail(c->e, r->path, "open a block dataset");
         return 1;
     }
+    char *gate = NULL;
     if ((c->rc = sekit_h5_attr_read_str(d, r->path, where, "module", 0,
                                         sizeof r->blocks->module - 1, &mod, c->e)) ||
+        (c->rc = sekit_h5_attr_read_str(d, r->path, where, "gate", 0, sizeof r->blocks->gate - 1,
+                                        &gate, c->e)) ||
         (c->rc = sekit_h5_attr_read_i64(d, r->path, where, "stage", 0, &st, c->e)) ||
         (c->rc = sekit_h5_attr_read_i64(d, r->path, where, "block", 0, &bk, c->e))) {
         H5Dclose(d);
         free(mod);
+        free(gate);
         return 1;
     }
     H5Dclose(d);
@@ -82,13 +86,24 @@ static herr_t add_block(hid_t g, const char *name, const H5L_info_t *info, void 
                        "%s: %s is stage %lld, block %lld (stages 1 to %d, blocks 1 to %d)", r->path,
                        where, (long long)st, (long long)bk, SEKIT_MAX_STAGES + 1, SEKIT_MAX_BLOCKS);
         free(mod);
+        free(gate);
+        return 1;
+    }
+    if (gate && strcmp(gate, "sigmoid") && strcmp(gate, "hardsigmoid")) {
+        c->rc = sekit_errf(c->e, SEKIT_EFORMAT, "%s: %s has gate '%.32s' (sigmoid, hardsigmoid)",
+                           r->path, where, gate);
+        free(mod);
+        free(gate);
         return 1;
     }
     struct sekit_recording_block *b = &r->blocks[r->nblocks++];
     memset(b, 0, sizeof *b);
     snprintf(b->name, sizeof b->name, "%s", name);
     snprintf(b->module, sizeof b->module, "%s", mod ? mod : "");
+    /* recordings before the attribute hold only sigmoid gates */
+    snprintf(b->gate, sizeof b->gate, "%s", gate ? gate : "sigmoid");
     free(mod);
+    free(gate);
     b->stage = (int)st;
     b->block = (int)bk;
     b->channels = (int)dims[1];

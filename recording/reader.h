@@ -12,6 +12,7 @@
 
 struct sekit_recording_block {
     char name[32], module[64];
+    char gate[16]; /* the gate's activation: sigmoid, or hardsigmoid (exactly 0 and 1 reachable) */
     int stage, block, channels;
 };
 

@@ -502,15 +502,18 @@ static int h5rec_create(struct h5rec *h, hid_t f, const struct sekit_writer_spec
                                        (hsize_t)bl->channels, CHUNK_BYTES);
             h->blockd[g * nb + b] = d;
             int64_t st64 = bl->stage, bk = bl->block, ch = bl->channels, rd = bl->reduced;
-            bad = d < 0 || sekit_h5_attr_str(d, "module", bl->module) ||
-                  sekit_h5_attr_i64(d, "stage", &st64, 0) ||
-                  sekit_h5_attr_i64(d, "block", &bk, 0) ||
-                  sekit_h5_attr_i64(d, "channels", &ch, 0) ||
-                  sekit_h5_attr_i64(d, "reduced", &rd, 0) ||
-                  sekit_h5_attr_str(d, "long_name",
-                                    g ? "squeeze: spatial mean of the residual branch"
-                                      : "excitation: SE gate (sigmoid output) per channel") ||
-                  H5DSattach_scale(d, h->sample, 0) < 0 || H5DSattach_scale(d, h->chan[b], 1) < 0;
+            char long_name[96];
+            snprintf(long_name, sizeof long_name, "excitation: SE gate (%s output) per channel",
+                     bl->gate);
+            bad =
+                d < 0 || sekit_h5_attr_str(d, "module", bl->module) ||
+                sekit_h5_attr_str(d, "gate", bl->gate) || sekit_h5_attr_i64(d, "stage", &st64, 0) ||
+                sekit_h5_attr_i64(d, "block", &bk, 0) || sekit_h5_attr_i64(d, "channels", &ch, 0) ||
+                sekit_h5_attr_i64(d, "reduced", &rd, 0) ||
+                sekit_h5_attr_str(d, "long_name",
+                                  g ? "squeeze: spatial mean of the SE block's input"
+                                    : long_name) ||
+                H5DSattach_scale(d, h->sample, 0) < 0 || H5DSattach_scale(d, h->chan[b], 1) < 0;
         }
     }
     hid_t per_sample[] = {h->labels, h->preds, h->sidx, h->paths};

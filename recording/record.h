@@ -29,6 +29,7 @@
 
 struct sekit_writer_block {
     char name[32], module[64];
+    char gate[16]; /* the SE gate's activation, sekit_act_name: sigmoid, hardsigmoid */
     int stage, block, channels, reduced;
     int model_index; /* index for sekit_model_gate */
 };

@@ -206,6 +206,7 @@ void fixture_rec_blocks(const struct sekit_model *m, struct sekit_writer_block *
         snprintf(blocks[k].module, sizeof blocks[k].module, "%s", s->module);
         blocks[k].stage = s->stage, blocks[k].block = s->block;
         blocks[k].channels = s->channels, blocks[k].reduced = s->reduced;
+        snprintf(blocks[k].gate, sizeof blocks[k].gate, "%s", sekit_act_name(s->gate));
         blocks[k].model_index = k;
     }
 }

@@ -528,6 +528,7 @@ static void hostile_recordings(const char *rec)
     if (!ok(sekit_recording_open(&r, rec, &e) == 0, "the good recording opens")) return;
     const int64_t n = r->n;
     const int b = sekit_recording_find(r, "SE_3_1"), C = b >= 0 ? r->blocks[b].channels : 0;
+    is_str(b >= 0 ? r->blocks[b].gate : "", "sigmoid", "the recording names SE_3_1's gate");
     float *g = malloc(sizeof(float) * (size_t)(n * C));
     int32_t *lab = malloc(sizeof(int32_t) * (size_t)n);
     float *flab = malloc(sizeof(float) * (size_t)n);
