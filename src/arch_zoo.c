@@ -439,53 +439,73 @@ static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int m
     return SEKIT_OK;
 }
 
-static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+/* RegNetY in torchvision's layout (stem.0, trunk_output.block<s>.block<s>-<i>.f.a/b/se/c, proj,
+ * fc; i from 0) or timm's (stem.conv, s<s>.b<i>.conv1/2/3, se, downsample, head.fc; i from 1) */
+static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int timm,
+                        struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "stem.0.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "stem.0.weight is not a 3x3 stem conv");
+    const char *stem = timm ? "stem.conv.weight" : "stem.0.weight",
+               *fcname = timm ? "head.fc.weight" : "fc.weight";
+    const char *cw[3] = {"f.a.0", "f.b.0", "f.c.0"}, *proj = "proj.0", *sename = "f.se";
+    if (timm)
+        cw[0] = "conv1.conv", cw[1] = "conv2.conv", cw[2] = "conv3.conv", proj = "downsample.conv",
+        sename = "se";
+    const int first = timm ? 1 : 0;
+    const struct sekit_st_tensor *t = conv4(st, stem);
+    if (!t || t->shape[2] != 3)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: %s is not a 3x3 stem "
+                          "conv",
+                          path, stem);
     a->stem_width = (int)t->shape[0];
     a->in_chans = (int)t->shape[1];
     a->stem_act = SEKIT_ACT_RELU;
     int in = a->stem_width;
-    for (int s = 1; find(st, "trunk_output.block%d.block%d-0.f.a.0.weight", s, s); s++) {
-        for (int i = 0; conv4(st, "trunk_output.block%d.block%d-%d.f.a.0.weight", s, s, i); i++) {
+    for (int s = 1;; s++) {
+        int n = 0;
+        for (int i = first;; i++, n++) {
             char pre[80];
-            snprintf(pre, sizeof pre, "trunk_output.block%d.block%d-%d", s, s, i);
+            if (timm)
+                snprintf(pre, sizeof pre, "s%d.b%d", s, i);
+            else
+                snprintf(pre, sizeof pre, "trunk_output.block%d.block%d-%d", s, s, i);
+            const struct sekit_st_tensor *ca = conv4(st, "%s.%s.weight", pre, cw[0]);
+            if (!ca) break;
             if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
             struct sekit_net_block *b = add_block(a);
-            const struct sekit_st_tensor *ca = conv4(st, "%s.f.a.0.weight", pre),
-                                         *cb = conv4(st, "%s.f.b.0.weight", pre),
-                                         *cc = conv4(st, "%s.f.c.0.weight", pre);
+            const struct sekit_st_tensor *cb = conv4(st, "%s.%s.weight", pre, cw[1]),
+                                         *cc = conv4(st, "%s.%s.weight", pre, cw[2]);
             if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
                 ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
                 cc->shape[2] != 1)
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.f.a/b/c do not form a bottleneck", path,
-                                  pre);
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: the convs of %s do not form a bottleneck",
+                                  path, pre);
             b->kind = SEKIT_NB_BOTTLENECK;
             b->in_c = in;
             b->mid = (int)ca->shape[0];
             b->out_c = (int)cc->shape[0];
             b->k = (int)cb->shape[2];
             b->groups = (int)(ca->shape[0] / cb->shape[1]);
-            b->stride = i == 0 ? 2 : 1;
-            b->projection = find(st, "%s.proj.0.weight", pre) != NULL;
+            b->stride = i == first ? 2 : 1;
+            b->projection = find(st, "%s.%s.weight", pre, proj) != NULL;
             b->act = SEKIT_ACT_RELU;
             b->up_stage = s;
             b->up_index = i;
             char se[96];
-            snprintf(se, sizeof se, "%s.f.se", pre);
+            snprintf(se, sizeof se, "%s.%s", pre, sename);
             b->se_reduced = se_width(st, se, b->mid);
             if (b->se_reduced <= 0)
                 return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight is missing or does not fit",
                                   path, se);
             in = b->out_c;
         }
+        if (n == 0) break;
     }
-    if (a->nnet == 0) return bad(e, path, "no blocks under trunk_output.block1");
-    const struct sekit_st_tensor *fc = find(st, "fc.weight");
+    if (a->nnet == 0) return sekit_errf(e, SEKIT_ESHAPE, "%s: no RegNet blocks", path);
+    const struct sekit_st_tensor *fc = find(st, fcname);
     if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
-        return bad(e, path, "fc.weight is not the classifier");
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s is not the classifier", path, fcname);
     a->num_classes = (int)fc->shape[0];
     a->bn_eps = 1e-5;
     return SEKIT_OK;
@@ -603,59 +623,6 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
     return SEKIT_OK;
 }
 
-/* timm's RegNet (stem.conv, s<n>.b<m>.conv1/2/3, se, downsample, head.fc) */
-static int infer_timm_regnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
-{
-    const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "stem.conv.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "stem.conv.weight is not a 3x3 stem conv");
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
-    a->stem_act = SEKIT_ACT_RELU;
-    int in = a->stem_width;
-    for (int s = 1; find(st, "s%d.b1.conv1.conv.weight", s); s++) {
-        for (int i = 1; find(st, "s%d.b%d.conv1.conv.weight", s, i); i++) {
-            char pre[48];
-            snprintf(pre, sizeof pre, "s%d.b%d", s, i);
-            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = add_block(a);
-            const struct sekit_st_tensor *ca = conv4(st, "%s.conv1.conv.weight", pre),
-                                         *cb = conv4(st, "%s.conv2.conv.weight", pre),
-                                         *cc = conv4(st, "%s.conv3.conv.weight", pre);
-            if (!ca || ca->shape[1] != in || ca->shape[2] != 1 || !cb ||
-                cb->shape[0] != ca->shape[0] || ca->shape[0] % cb->shape[1] || !cc ||
-                cc->shape[1] != ca->shape[0] || cc->shape[2] != 1)
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.conv1/2/3 do not form a bottleneck",
-                                  path, pre);
-            b->kind = SEKIT_NB_BOTTLENECK;
-            b->in_c = in;
-            b->mid = (int)ca->shape[0];
-            b->out_c = (int)cc->shape[0];
-            b->k = (int)cb->shape[2];
-            b->groups = (int)(ca->shape[0] / cb->shape[1]);
-            b->stride = i == 1 ? 2 : 1;
-            b->projection = find(st, "%s.downsample.conv.weight", pre) != NULL;
-            b->act = SEKIT_ACT_RELU;
-            b->up_stage = s;
-            b->up_index = i;
-            char se[64];
-            snprintf(se, sizeof se, "%s.se", pre);
-            b->se_reduced = se_width(st, se, b->mid);
-            if (b->se_reduced <= 0)
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight is missing or does not fit",
-                                  path, se);
-            in = b->out_c;
-        }
-    }
-    if (a->nnet == 0) return bad(e, path, "no blocks under s1.b1");
-    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
-    if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
-        return bad(e, path, "head.fc.weight is not the classifier");
-    a->num_classes = (int)fc->shape[0];
-    a->bn_eps = 1e-5;
-    return SEKIT_OK;
-}
-
 /* The blocks of a and p agree in everything weights show. */
 static int same_shapes(const struct sekit_arch *a, const struct sekit_arch *p)
 {
@@ -741,10 +708,10 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     a->layout = timm ? SEKIT_LAYOUT_TIMM_ZOO : SEKIT_LAYOUT_TORCHVISION;
     int rc;
     if (timm)
-        rc = f == SEKIT_FAMILY_REGNETY ? infer_timm_regnet(a, st, e)
+        rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, 1, e)
                                        : infer_timm_blocks(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
     else
-        rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, e)
+        rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, 0, e)
                                        : infer_features(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
     if (rc) return rc;
     /* the upstream preset these exact shapes are, if any: its strides, activations and eps */
