@@ -94,8 +94,8 @@ int sekit_arch_stride(const struct sekit_arch *a)
          */
         return (a->stem == SEKIT_STEM_SMALL ? 1 : 4) << (a->nstages - 1);
     int stride = 2; /* every other family's stem conv */
-    for (int i = 0; i < a->nnet; i++)
-        stride *= a->net[i].stride;
+    for (int i = 0; i < a->nnet && stride < (1 << 20); i++)
+        stride *= a->net[i].stride == 2 ? 2 : 1;
     return stride;
 }
 

@@ -202,14 +202,12 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     if (!m->blocks || !m->se || !m->se_block)
         return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
     /* SE names by resolution (see the top of this file); the stem strides 2 */
-    int stage = 1, in_stage = 0, stride = 2;
+    int stage = 1, in_stage = 0, log2_stride = 1;
     for (int i = 0; i < a->nnet; i++) {
         const int first = m->nse;
         if ((rc = build_block(m, w, i, &m->nse))) return rc;
-        if (a->net[i].stride == 2) stride *= 2;
-        int s = 0;
-        while ((1 << (s + 1)) <= stride)
-            s++;
+        log2_stride += a->net[i].stride == 2;
+        const int s = log2_stride;
         in_stage = s == stage ? in_stage + 1 : 1;
         stage = s;
         if (m->nse > first) {

@@ -21,6 +21,15 @@ static void check_presets(void)
         struct sekit_err e = {0};
         FZ_CHECK(sekit_arch_preset(&p, *n, &e) == SEKIT_OK);
         int prev = p.stem_width;
+        /* the other families: a chain of blocks, each taking what the one before gives */
+        for (int i = 0; i < p.nnet; i++) {
+            const struct sekit_net_block *b = &p.net[i];
+            FZ_CHECK(b->in_c == prev && b->groups >= 1 && b->mid % b->groups == 0);
+            FZ_CHECK(b->stride == 1 || b->stride == 2);
+            prev = b->out_c;
+        }
+        if (p.family != SEKIT_FAMILY_SERESNET)
+            FZ_CHECK(sekit_arch_features(&p) == (p.head_width ? p.head_width : prev));
         for (int s = 0; s < p.nstages; s++)
             for (int b = 0; b < p.blocks[s]; b++) {
                 struct sekit_block_shape k = sekit_arch_block(&p, s, b);
@@ -28,7 +37,7 @@ static void check_presets(void)
                 FZ_CHECK(k.has_downsample == (k.in_c != k.out_c || k.stride != 1));
                 prev = k.out_c;
             }
-        FZ_CHECK(sekit_arch_features(&p) == prev);
+        if (p.family == SEKIT_FAMILY_SERESNET) FZ_CHECK(sekit_arch_features(&p) == prev);
     }
     struct sekit_arch p;
     struct sekit_err e = {0};
@@ -45,7 +54,9 @@ static void check_family(const struct sekit_model *m)
         struct sekit_arch p;
         struct sekit_err e = {0};
         FZ_CHECK(sekit_arch_preset(&p, *n, &e) == SEKIT_OK);
-        if (a->layout != p.layout || a->block != p.block || a->groups != p.groups) continue;
+        if (a->family != SEKIT_FAMILY_SERESNET || p.family != SEKIT_FAMILY_SERESNET ||
+            a->layout != p.layout || a->block != p.block || a->groups != p.groups)
+            continue;
         if (a->stem != SEKIT_STEM_SMALL && !sekit_model_meta(m, "sekit.stem"))
             FZ_CHECK(a->stem == p.stem);
         if (a->block == SEKIT_BLOCK_BOTTLENECK && !sekit_model_meta(m, "sekit.stride_on"))
