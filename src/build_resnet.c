@@ -85,6 +85,7 @@ int sekit_build_resnet(struct sekit_model *m, struct wsrc *w)
     }
     m->blocks = calloc((size_t)m->nblocks, sizeof *m->blocks);
     m->se = calloc((size_t)m->nblocks, sizeof *m->se);
+    m->se_cap = m->se ? m->nblocks : 0;
     m->se_block = calloc((size_t)m->nblocks, sizeof *m->se_block);
     if (!m->blocks || !m->se || !m->se_block)
         return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");

@@ -198,6 +198,7 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         nse += a->net[i].se_reduced > 0;
     m->blocks = calloc(nb, sizeof *m->blocks);
     m->se = calloc((size_t)nse + 1, sizeof *m->se);
+    m->se_cap = m->se ? nse + 1 : 0;
     m->se_block = calloc((size_t)nse + 1, sizeof *m->se_block);
     if (!m->blocks || !m->se || !m->se_block)
         return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");

@@ -396,7 +396,7 @@ static void free_buffers(struct sekit_model *m)
         free(*bufs[i]);
         *bufs[i] = NULL;
     }
-    for (int i = 0; m->se && i < m->nse; i++) {
+    for (int i = 0; m->se && i < m->se_cap; i++) {
         struct se_block *se = &m->se[i];
         free(se->gate);
         free(se->squeeze);
@@ -424,7 +424,7 @@ void sekit_model_free(struct sekit_model *m)
             free_conv(&b->branch[j]);
         free_conv(&b->ds);
     }
-    for (int i = 0; m->se && i < m->nse; i++) {
+    for (int i = 0; m->se && i < m->se_cap; i++) {
         free(m->se[i].w1);
         free(m->se[i].b1);
         free(m->se[i].w2);

@@ -77,7 +77,7 @@ struct sekit_model {
     struct block *blocks;
     int nblocks;
     struct se_block *se;
-    int nse;
+    int nse, se_cap;  /* SE blocks built; allocated (a failed build frees all se_cap) */
     int *se_block;    /* (nse) the block holding SE i */
     struct conv head; /* a 1x1 conv before the pool (EfficientNet, MobileNetV3); w NULL: none */
     struct fc fc[HEAD_FC_MAX];
