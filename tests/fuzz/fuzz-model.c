@@ -102,9 +102,22 @@ static void run_model(struct sekit_model *m, const uint8_t *data, size_t size)
             FZ_CHECK(in->channels == k.out_c && in->reduced == k.se_reduced);
             FZ_CHECK(sekit_model_se_find(m, in->name) == i);
         }
+    /* the other families: one SE per block that has one, in network order */
+    for (int j = 0; j < a->nnet; j++) {
+        if (!a->net[j].se_reduced) continue;
+        FZ_CHECK(i < sekit_model_se_count(m));
+        const struct sekit_se_info *in = sekit_model_se_info(m, i);
+        FZ_CHECK(in->reduced == a->net[j].se_reduced && in->channels == a->net[j].mid);
+        FZ_CHECK(sekit_model_se_find(m, in->name) == i);
+        i++;
+    }
     FZ_CHECK(i == sekit_model_se_count(m) && sekit_model_params(m) > 0);
-    /* the smallest input every stem and up to eight stages keep at least 1x1 */
-    const int S = a->stem == SEKIT_STEM_SMALL ? 16 : 32;
+    /* the smallest input every stem and up to eight stages keep at least 1x1; the other
+     * families: their total stride, when a pass that size stays cheap */
+    const int S = a->family != SEKIT_FAMILY_SERESNET ? sekit_arch_stride(a)
+                  : a->stem == SEKIT_STEM_SMALL      ? 16
+                                                     : 32;
+    if (S > 256) return;
     struct sekit_err e = {0};
     int rc = sekit_model_prepare(m, 1, S, S, &e);
     if (rc) {
