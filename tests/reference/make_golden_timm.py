@@ -301,36 +301,10 @@ def _residual_blocks(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d, 
 # ------------------------------------------------------------------------------------------
 # Values (as make_golden_zoo.randomise / calibrate / reference, for timm's modules)
 
-@torch.no_grad()
 def randomise(model: nn.Module) -> None:
-    """Parameters and BN statistics far from their defaults, all drawn in float32, in
-    named_modules() order, as make_golden_zoo.randomise does: BN running_mean U(-0.5, 0.5),
-    running_var U(0.5, 2), weight U(0.5, 1.5), bias U(-0.5, 0.5); convolutions He-normal over
-    their fan-in per group; the SE FCs a plain draw (bias U(-0.5, 0.5)), whose scale
-    calibrate() then sets. A conv with a bias (MobileNetV3's conv_head) draws it U(-0.5, 0.5)."""
-    fcs = {id(fc) for _, se in se_modules(model) for fc in se_fcs(se)}
-    done = set()
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.uniform_(0.5, 1.5)
-            m.bias.uniform_(-0.5, 0.5)
-        elif id(m) in fcs:
-            m.weight.normal_(0.0, 1.0 / m.weight[0].numel() ** 0.5)
-            m.bias.uniform_(-0.5, 0.5)
-        elif isinstance(m, nn.Conv2d):
-            m.weight.normal_(0.0, (2.0 / m.weight[0].numel()) ** 0.5)
-            if m.bias is not None:
-                m.bias.uniform_(-0.5, 0.5)
-        elif isinstance(m, nn.Linear):
-            m.weight.normal_(0.0, 1.0 / m.in_features ** 0.5)
-            m.bias.uniform_(-0.5, 0.5)
-        else:
-            continue
-        done.update(id(p) for p in m.parameters(recurse=False))
-    missed = [n for n, p in model.named_parameters() if id(p) not in done]
-    assert not missed, f"parameters left at timm's init: {missed}"
+    """make_golden_zoo.randomise with timm's SE FCs and MobileNetV3's conv_head bias."""
+    zoo.randomise(model, {id(fc) for _, se in se_modules(model) for fc in se_fcs(se)},
+                  conv_bias=True)
 
 
 @torch.no_grad()

@@ -183,12 +183,16 @@ def bn_eps(model: nn.Module) -> float:
 
 
 @torch.no_grad()
-def randomise(model: nn.Module) -> None:
+def randomise(model: nn.Module, se_fcs: set | None = None, conv_bias: bool = False) -> None:
     """Parameters and BN statistics far from their defaults, all drawn in float32, in
     named_modules() order (as make_golden.randomise, with running_mean in [-0.5, 0.5]).
-    Convolutions get He-normal weights (fan-in per group, so depthwise convs too); the SE FCs a
-    plain draw, whose scale calibrate() then sets."""
-    se_fcs = {id(fc) for _, se in se_modules(model) for fc in (se.fc1, se.fc2)}
+    Convolutions get He-normal weights (fan-in per group, so depthwise convs too); the SE FCs
+    (se_fcs: their module ids; default torchvision's fc1, fc2) a plain draw, whose scale
+    calibrate() then sets. Conv biases (timm's conv_head) draw U(-0.5, 0.5) where conv_bias
+    allows them; every parameter must have been drawn."""
+    if se_fcs is None:
+        se_fcs = {id(fc) for _, se in se_modules(model) for fc in (se.fc1, se.fc2)}
+    done = set()
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
@@ -200,10 +204,17 @@ def randomise(model: nn.Module) -> None:
             m.bias.uniform_(-0.5, 0.5)
         elif isinstance(m, nn.Conv2d):
             m.weight.normal_(0.0, (2.0 / m.weight[0].numel()) ** 0.5)
-            assert m.bias is None, "torchvision's Conv2dNormActivation convs have no bias"
+            assert conv_bias or m.bias is None, "torchvision's Conv2dNormActivation convs have no bias"
+            if m.bias is not None:
+                m.bias.uniform_(-0.5, 0.5)
         elif isinstance(m, nn.Linear):
             m.weight.normal_(0.0, 1.0 / m.in_features ** 0.5)
             m.bias.uniform_(-0.5, 0.5)
+        else:
+            continue
+        done.update(id(p) for p in m.parameters(recurse=False))
+    missed = [n for n, p in model.named_parameters() if id(p) not in done]
+    assert not missed, f"parameters left at their init: {missed}"
 
 
 def _residual_blocks(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d, nn.Module]]:
