@@ -62,6 +62,11 @@ struct sekit_block_stats {
      * population std over every image of the recorded classes, and the block's smallest and
      * largest gate (their logits bound its pre-sigmoid values) */
     double image_spread, gate_min, gate_max;
+    /* the gate's activation (sigmoid, hardsigmoid) and the share of gate values exactly 1 and
+     * exactly 0: a hard sigmoid reaches both on a finite input, a float32 sigmoid reaches 1 from
+     * a logit of about +17 and never 0 */
+    char gate[16];
+    double sat_one, sat_zero;
 };
 
 /* Image-class-channel products the nearest-class-mean cross-validation may spend per block. */

@@ -123,6 +123,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
                         int64_t n, int C, const int *classes, int nclasses, struct sekit_err *e)
 {
     memset(s, 0, sizeof *s);
+    snprintf(s->gate, sizeof s->gate, "sigmoid");
     s->channels = C;
     s->nclasses = nclasses;
     size_t kc = (size_t)nclasses * C;
@@ -150,7 +151,7 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
         return sekit_errf(e, SEKIT_ENOMEM, "out of memory for statistics");
     }
     memcpy(s->classes, classes, sizeof(int) * (size_t)nclasses);
-    int64_t total = 0, high = 0, low = 0, sat[4] = {0};
+    int64_t total = 0, high = 0, low = 0, sat[4] = {0}, one = 0, zero = 0;
     double gmin = INFINITY, gmax = -INFINITY;
     for (int64_t i = 0; i < n; i++)
         row_class[i] = -1;
@@ -172,6 +173,8 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
                 ks[1] += v > 0.99;
                 ks[2] += v < 0.1;
                 ks[3] += v < 0.01;
+                one += v == 1;
+                zero += v == 0;
             }
             double mu = a / (double)m;
             for (int64_t j = 0; j < m; j++)
@@ -253,6 +256,8 @@ int sekit_stats_compute(struct sekit_block_stats *s, const float *g, const int32
     s->sat_low = nv ? (double)low / (double)nv : 0;
     s->sat_09 = nv ? (double)sat[0] / (double)nv : 0;
     s->sat_01 = nv ? (double)sat[2] / (double)nv : 0;
+    s->sat_one = nv ? (double)one / (double)nv : 0;
+    s->sat_zero = nv ? (double)zero / (double)nv : 0;
     /* the scale-aware effect: class means against the "all" curve, in gate units and next to
      * the channel-to-channel variation of that curve */
     double dev = 0, am = 0, av = 0;
@@ -294,6 +299,7 @@ int sekit_stats_blocks(const struct sekit_recording *r, int from, int to,
         snprintf(s->module, sizeof s->module, "%s", bi->module);
         s->stage = bi->stage;
         s->block = bi->block;
+        snprintf(s->gate, sizeof s->gate, "%s", bi->gate[0] ? bi->gate : "sigmoid");
     }
     if (rc)
         for (int j = from; j < b; j++)
@@ -408,10 +414,13 @@ static const char definitions[] =
     "gate vectors (image j of a class in fold j mod 5) over ncm_images images, against "
     "ncm_chance, the largest class's share; image_spread: mean over channels of the "
     "population std of the gate over every image of the recorded classes; gate_min, gate_max: "
-    "the smallest and largest gate value of the block over those images";
+    "the smallest and largest gate value of the block over those images; saturation_at_1, "
+    "saturation_at_0: share of gate values exactly 1 and exactly 0 (a hard sigmoid, "
+    "clamp(x + 3, 0, 6) / 6, reaches both; a float32 sigmoid reaches 1 from a logit of about "
+    "+17 and never 0); each block group's gate attribute names its gate";
 
 /* The per-block indices, in the columns of /stats/summary. */
-enum { NSUMMARY = 16, NCLASSWISE = 5 };
+enum { NSUMMARY = 18, NCLASSWISE = 5 };
 static const char *const summary_name[NSUMMARY] = {"specificity",
                                                    "distance",
                                                    "correlation",
@@ -427,14 +436,17 @@ static const char *const summary_name[NSUMMARY] = {"specificity",
                                                    "ncm_chance",
                                                    "image_spread",
                                                    "gate_min",
-                                                   "gate_max"};
+                                                   "gate_max",
+                                                   "saturation_at_1",
+                                                   "saturation_at_0"};
 
 static double *summary_field(struct sekit_block_stats *s, int c)
 {
     double *f[NSUMMARY] = {&s->specificity, &s->distance,       &s->correlation, &s->scale_spread,
                            &s->sat_high,    &s->sat_low,        &s->sat_09,      &s->sat_01,
                            &s->class_dev,   &s->channel_spread, &s->effect,      &s->ncm_accuracy,
-                           &s->ncm_chance,  &s->image_spread,   &s->gate_min,    &s->gate_max};
+                           &s->ncm_chance,  &s->image_spread,   &s->gate_min,    &s->gate_max,
+                           &s->sat_one,     &s->sat_zero};
     return f[c];
 }
 
@@ -478,8 +490,8 @@ static int write_block(hid_t g, const struct sekit_block_stats *s, const char *c
                          s->class_sat) ||
           sekit_h5_attach(bg, "saturation", lab, th) ||
           sekit_h5_attr_i64(bg, "ncm_images", &s->ncm_images, 0) ||
-          sekit_h5_attr_str(bg, "module", s->module) || sekit_h5_attr_i64(bg, "stage", &stage, 0) ||
-          sekit_h5_attr_i64(bg, "block", &block, 0);
+          sekit_h5_attr_str(bg, "module", s->module) || sekit_h5_attr_str(bg, "gate", s->gate) ||
+          sekit_h5_attr_i64(bg, "stage", &stage, 0) || sekit_h5_attr_i64(bg, "block", &block, 0);
     hid_t ids[3] = {lab, ch, th};
     for (int i = 0; i < 3; i++)
         if (ids[i] >= 0) H5Dclose(ids[i]);
@@ -565,13 +577,14 @@ static void csv_quoted(FILE *fp, const char *v)
 
 static void write_summary_csv(FILE *fp, const struct sekit_block_stats *stats, int nb)
 {
-    fprintf(fp, "block,module,stage,block_index,channels");
+    fprintf(fp, "block,module,stage,block_index,channels,gate");
     for (int c = 0; c < NSUMMARY; c++)
         fprintf(fp, ",%s", summary_name[c]);
     fprintf(fp, ",ncm_images\n");
     for (int b = 0; b < nb; b++) {
         struct sekit_block_stats *s = (struct sekit_block_stats *)&stats[b];
-        fprintf(fp, "%s,%s,%d,%d,%d", s->name, s->module, s->stage, s->block, s->channels);
+        fprintf(fp, "%s,%s,%d,%d,%d,%s", s->name, s->module, s->stage, s->block, s->channels,
+                s->gate);
         for (int c = 0; c < NSUMMARY; c++)
             fprintf(fp, ",%.6f", *summary_field(s, c));
         fprintf(fp, ",%lld\n", (long long)s->ncm_images);
@@ -664,7 +677,7 @@ static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, in
         return sekit_errf(e, SEKIT_EFORMAT, "%s: no group %s", path, where);
     }
     int64_t dims[2] = {M, -1}, stage = 0, block = 0;
-    char *module = NULL;
+    char *module = NULL, *gate = NULL;
     int rc = SEKIT_OK;
     for (int i = 0; !rc && i < NCLASSWISE; i++) {
         snprintf(name, sizeof name, "%s/%s", where, classwise_name[i]);
@@ -690,6 +703,10 @@ static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, in
     if (!rc && bg < 0) rc = sekit_h5_fail(e, path, "open a block group");
     if (!rc)
         rc = sekit_h5_attr_read_str(bg, path, where, "module", 1, sizeof b->module - 1, &module, e);
+    if (!rc) rc = sekit_h5_attr_read_str(bg, path, where, "gate", 1, sizeof b->gate - 1, &gate, e);
+    if (!rc && strcmp(gate, "sigmoid") && strcmp(gate, "hardsigmoid"))
+        rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s has gate '%s' (sigmoid, hardsigmoid)", path,
+                        where, gate);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "stage", 1, &stage, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "block", 1, &block, e);
     if (!rc) rc = sekit_h5_attr_read_i64(bg, path, where, "ncm_images", 1, &b->ncm_images, e);
@@ -698,11 +715,13 @@ static int read_block(hid_t f, const char *path, struct sekit_block_stats *b, in
             rc = sekit_errf(e, SEKIT_EFORMAT, "%s: %s/count[%d] is negative", path, where, k);
     if (!rc) {
         snprintf(b->module, sizeof b->module, "%s", module);
+        snprintf(b->gate, sizeof b->gate, "%s", gate);
         b->stage = (int)stage;
         b->block = (int)block;
         b->channels = (int)dims[1];
     }
     free(module);
+    free(gate);
     if (bg >= 0) H5Gclose(bg);
     return rc;
 }

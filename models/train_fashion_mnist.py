@@ -62,7 +62,17 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
+# mobilenetv3: torchvision's MobileNetV3 class (its names, eps 1e-3, hard swish, SE after the
+# depthwise conv with ReLU inside and a hard-sigmoid gate, squeeze width _make_divisible(E/4, 8)),
+# an SE block in every bneck, the stem taking 1 channel. Rows: kernel, expanded width, output
+# width, activation (RE relu, HS hardswish), stride; the stem (3x3/2, 16 channels) takes 28x28
+# to 14x14, the bnecks run at 14x14, 7x7 and 4x4.
+MNV3_BNECKS = ((3, 16, 16, "RE", 1), (3, 72, 24, "RE", 1), (3, 88, 24, "RE", 1),
+               (5, 96, 40, "HS", 2), (5, 240, 40, "HS", 1), (5, 240, 40, "HS", 1),
+               (5, 240, 80, "HS", 2), (3, 320, 80, "HS", 1), (3, 320, 80, "HS", 1))
 NETS = {
+    "mobilenetv3": ({"family": "mobilenetv3", "bnecks": MNV3_BNECKS, "last_channel": 512,
+                     "in_chans": 1, "num_classes": 10}, "fashion_mnist_mobilenetv3.safetensors"),
     "seresnet50": ({"layout": "timm", "stem": "small", "block": "bottleneck",
                     "blocks": (3, 4, 6, 3), "planes": (12, 24, 48, 96), "stem_width": 24,
                     "in_chans": 1, "num_classes": 10}, "fashion_mnist_seresnet50.safetensors"),
@@ -120,7 +130,7 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return out
 
 
-def evaluate(model: SENet, x: torch.Tensor, y: torch.Tensor) -> float:
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     model.eval()
     correct = 0
     with torch.no_grad():
@@ -129,10 +139,68 @@ def evaluate(model: SENet, x: torch.Tensor, y: torch.Tensor) -> float:
     return 100.0 * correct / x.shape[0]
 
 
-def se_name(module: str) -> str:
-    """layer3.1.se -> SE_4_2: the paper's names, stage 2 the first residual stage."""
-    layer, block = module.split(".")[:2]
-    return f"SE_{int(layer[5:]) + 1}_{int(block) + 1}"
+def build(config: dict) -> torch.nn.Module:
+    """The untrained network of config (its initialisation depends on torch's seed)."""
+    if config.get("family") != "mobilenetv3":
+        return SENet(config)
+    from functools import partial
+
+    from torchvision.models.mobilenetv3 import InvertedResidualConfig, MobileNetV3
+    from torchvision.ops.misc import Conv2dNormActivation
+
+    rows, cin = [], 16
+    for k, exp, out, act, stride in config["bnecks"]:
+        rows.append(InvertedResidualConfig(cin, k, exp, out, True, act, stride, 1, 1.0))
+        cin = out
+    model = MobileNetV3(rows, config["last_channel"], num_classes=config["num_classes"])
+    # the stem as torchvision builds it, taking the images' one channel
+    model.features[0] = Conv2dNormActivation(
+        config["in_chans"], 16, kernel_size=3, stride=2,
+        norm_layer=partial(torch.nn.BatchNorm2d, eps=0.001, momentum=0.01),
+        activation_layer=torch.nn.Hardswish)
+    return model
+
+
+def se_probes(model: torch.nn.Module) -> list:
+    """(module name, module, probe) for every SE block; probe() gives the last forward's gates and
+    pre-gate values, [N, C] each."""
+    out = []
+    for name, m in model.named_modules():
+        if isinstance(m, SqueezeExcite):
+            out.append((name, m, lambda m=m: (m.gate, m.excitation_logits(m.squeeze))))
+        elif type(m).__name__ == "SqueezeExcitation":
+            seen = {}
+
+            def hook(_mod, inp, res, seen=seen):
+                seen["pre"], seen["gate"] = inp[0].flatten(1), res.flatten(1)
+
+            m.scale_activation.register_forward_hook(hook)
+            out.append((name, m, lambda seen=seen: (seen["gate"], seen["pre"])))
+    return out
+
+
+def se_names(config: dict, modules: list) -> list:
+    """The paper's names of the SE blocks, as sekit gives them. SE-ResNets: layer3.1.se -> SE_4_2,
+    stage 2 the first residual stage. MobileNetV3: stages by resolution, stage s at total stride
+    2^s (the stem strides 2), blocks counted within their stage."""
+    if config.get("family") != "mobilenetv3":
+        return [f"SE_{int(m.split('.')[0][5:]) + 1}_{int(m.split('.')[1]) + 1}" for m in modules]
+    names, stage, k = [], 1, 0
+    for _, _, _, _, stride in config["bnecks"]:
+        stage, k = (stage + 1, 1) if stride == 2 else (stage, k + 1)
+        names.append(f"SE_{stage}_{k}")
+    return names
+
+
+def sekit_metadata(config: dict) -> dict:
+    """What sekit cannot read from the weights' names and shapes: each block's stride and
+    activation (MobileNetV3's are not in its weights)."""
+    if config.get("family") != "mobilenetv3":
+        return {}
+    acts = {"RE": "relu", "HS": "hardswish"}
+    return {"sekit.block_strides": ",".join(str(r[4]) for r in config["bnecks"]),
+            "sekit.block_acts": ",".join(acts[r[3]] for r in config["bnecks"]),
+            "sekit.bn_eps": "0.001"}
 
 
 def paired_interval(full: np.ndarray, var: np.ndarray, seed: int, b: int = 2000) -> tuple:
@@ -153,25 +221,28 @@ def mcnemar(lost: int, gained: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def se_check(model: SENet, config: dict, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
+def se_check(model: torch.nn.Module, config: dict, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
     """Whether the SE blocks learned and matter: per block the correlation of its FC weights with
     their initialisation (the network the seed builds before training), the gates' spread over
     the test images, the pre-sigmoid range, and the top-1 change of freezing the block (and all
     blocks) at its mean gate over the test images, with a 95% paired bootstrap interval and the
     exact McNemar p-value."""
     torch.manual_seed(seed)
-    init = dict(SENet(config).named_parameters())
+    init = dict(build(config).named_parameters())
     model.eval()
-    ses = [(n, m) for n, m in model.named_modules() if isinstance(m, SqueezeExcite)]
+    probes = se_probes(model)
+    ses = [(n, m) for n, m, _ in probes]
+    names = se_names(config, [n for n, _ in ses])
     gates = [[] for _ in ses]
     logits = [[] for _ in ses]
     preds = []
     with torch.no_grad():
         for i in range(0, x.shape[0], 500):
             preds.append(model(x[i:i + 500]).argmax(1))
-            for k, (_, m) in enumerate(ses):
-                gates[k].append(m.gate)
-                logits[k].append(m.excitation_logits(m.squeeze))
+            for k, (_, _, probe) in enumerate(probes):
+                g, pre = probe()
+                gates[k].append(g)
+                logits[k].append(pre)
     full = (torch.cat(preds) == y).numpy()
     gates = [torch.cat(g) for g in gates]
     logits = [torch.cat(v) for v in logits]
@@ -200,11 +271,14 @@ def se_check(model: SENet, config: dict, seed: int, x: torch.Tensor, y: torch.Te
     params = dict(model.named_parameters())
     blocks = []
     for k, (name, m) in enumerate(ses):
-        row = {"block": se_name(name), "module": name}
+        row = {"block": names[k], "module": name}
         for fc in ("fc1", "fc2"):
             w, w0 = params[f"{name}.{fc}.weight"].detach().flatten(), init[f"{name}.{fc}.weight"].detach().flatten()
             row[f"{fc}_r_init"] = round(torch.corrcoef(torch.stack([w, w0]))[0, 1].item(), 3)
             row[f"{fc}_norm_ratio"] = round((w.norm() / w0.norm()).item(), 3)
+        row["gate"] = "sigmoid" if isinstance(m, SqueezeExcite) else "hardsigmoid"
+        # a hard sigmoid saturates at exactly 0 and 1 (where its gradient is zero)
+        row["gate_saturated"] = round(((gates[k] == 0) | (gates[k] == 1)).float().mean().item(), 4)
         row["gate_spread"] = round(gates[k].std(0, unbiased=False).mean().item(), 4)
         q = torch.quantile(logits[k].flatten()[::max(1, logits[k].numel() // 1000000)],
                            torch.tensor([0.01, 0.99]))
@@ -248,7 +322,7 @@ def measure(path: str, config: dict, data: str) -> int:
     xte, yte = load(data, "test")
     mean, std = xtr.mean().item(), xtr.std().item()
     xte = (xte - mean) / std
-    model = SENet(config)
+    model = build(config)
     model.load_state_dict(read_safetensors(path), strict=True)
     check = se_check(model, config, int(meta["seed"]), xte, yte)
     print_se_check(check)
@@ -290,11 +364,11 @@ def main() -> int:
     # the zero padding of augment() must be zero in pixel space: pad value of normalised black
     pad_value = (0.0 - mean) / std
 
-    model = SENet(config)
+    model = build(config)
     # The SE blocks' FCs get no weight decay and a learning rate a.se_lr times the rest's: their
     # gradients are 0.5-3x the decay term, so with decay they shrink to their initialisation's
     # scale and never learn, and at the common rate they hardly move from it (models/README.md)
-    se = {id(p) for m in model.modules() if isinstance(m, SqueezeExcite) for p in m.parameters()}
+    se = {id(p) for _, m, _ in se_probes(model) for p in m.parameters()}
     rest = [(n, p) for n, p in model.named_parameters() if id(p) not in se]
     groups = [{"params": [p for n, p in rest if p.ndim > 1], "weight_decay": 5e-4, "lr": a.lr},
               {"params": [p for n, p in rest if p.ndim <= 1], "weight_decay": 0.0, "lr": a.lr},
@@ -343,11 +417,12 @@ def main() -> int:
         "torch_version": torch.__version__,
         "train_seconds": f"{train_seconds:.0f}",
         "se_check": json.dumps(check),
+        **sekit_metadata(config),
     }
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     size = write_safetensors(out, state, meta)
     # the accuracy of the weights as stored: read back into a fresh network
-    stored = SENet(config)
+    stored = build(config)
     stored.load_state_dict(read_safetensors(out), strict=True)
     acc_stored = evaluate(stored, xte, yte)
     print(f"test top-1 {acc:.2f}% -> {out} ({size} bytes, {time.time() - t0:.0f}s); "

@@ -246,6 +246,11 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
     for (int k = 0; k < NS; k++)
         if (!v[k]) return oom(fig, e);
     double top[3] = {0, 0, 0};
+    /* hard-sigmoid gates saturate exactly: their extremes are the shares exactly 1 and 0 */
+    int hard = 0;
+    for (int b = 0; b < nblocks; b++)
+        hard += strcmp(st[b].gate, "hardsigmoid") == 0;
+    const int all_hard = nblocks > 0 && hard == nblocks;
     for (int b = 0; b < nblocks; b++) {
         const double lift = st[b].ncm_chance < 1
                                 ? (st[b].ncm_accuracy - st[b].ncm_chance) / (1 - st[b].ncm_chance)
@@ -255,8 +260,8 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
         v[1][b] = lift > 0 ? lift : 0;
         v[2][b] = st[b].specificity;
         v[3][b] = 100 * st[b].sat_09;
-        v[4][b] = 100 * st[b].sat_high;
-        v[5][b] = 100 * st[b].sat_low;
+        v[4][b] = 100 * (all_hard ? st[b].sat_one : st[b].sat_high);
+        v[5][b] = 100 * (all_hard ? st[b].sat_zero : st[b].sat_low);
         names[b] = st[b].name;
         top[0] = fmax(top[0], fmax(v[0][b], v[1][b]));
         top[1] = fmax(top[1], v[2][b]);
@@ -264,13 +269,15 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
     }
     /* the measures the verdicts read (docs/findings.md): effect size and NCM lift (rules 1 and
      * 2), the share above 0.9 (rule 3); eta squared beside them, and the extremes */
-    static const char *const label[NS] = {"effect size (class deviation / channel spread)",
-                                          "NCM lift over chance",
-                                          "class specificity (between-class / total variance)",
-                                          "gates > 0.9 (%)",
-                                          "gates > 0.99 (%)",
-                                          "gates < 0.01 (%)"};
+    static const char *const hard_label[2] = {"gates = 1 (%)", "gates = 0 (%)"};
+    const char *label[NS] = {"effect size (class deviation / channel spread)",
+                             "NCM lift over chance",
+                             "class specificity (between-class / total variance)",
+                             "gates > 0.9 (%)",
+                             "gates > 0.99 (%)",
+                             "gates < 0.01 (%)"};
     static const int color[NS] = {0, 3, 4, 1, 5, 2}, dashed[NS] = {0, 1, 0, 0, 1, 1};
+    if (all_hard) label[4] = hard_label[0], label[5] = hard_label[1];
     for (int k = 0; k < NS; k++) {
         se[k] = (struct sekit_series){label[k], nblocks,  x,         v[k], NULL,
                                       NULL,     color[k], dashed[k], 1,    NULL};
@@ -291,7 +298,9 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
     panels[1] = (struct sekit_panel){
         "class specificity", "SE block", "eta squared", 0,
         axis_top(top[1], 1), 1,          se + 2,        (const char *const *)names};
-    panels[2] = (struct sekit_panel){"saturation",
+    panels[2] = (struct sekit_panel){all_hard ? "saturation (hard-sigmoid gates)"
+                                     : hard   ? "saturation (sigmoid and hard-sigmoid gates)"
+                                              : "saturation (sigmoid gates)",
                                      "SE block",
                                      "share of gates (%)",
                                      0,

@@ -15,7 +15,7 @@
 #define SEKIT_FORMATS_H
 
 #define SEKIT_RECORD_FORMAT_VERSION 2   /* root attribute format_version */
-#define SEKIT_STATS_FORMAT_VERSION 5    /* root attribute stats_format_version */
+#define SEKIT_STATS_FORMAT_VERSION 6    /* root attribute stats_format_version */
 #define SEKIT_ABLATION_FORMAT_VERSION 5 /* root attribute ablation_format_version */
 
 /* The longest class name (and synset) in a recording or statistics file, in bytes. The writer

@@ -210,12 +210,13 @@ void sekit_findings_markdown(FILE *out, const struct sekit_findings *f,
     fprintf(out,
             ".\n3. **Saturation** (paper: \"SE_5_2 exhibits an interesting tendency towards a "
             "saturated state in which most of the activations are close to one\"; v3: \"and the "
-            "remainder is close to zero\"). %s: %.1f%% of its gates above 0.9 (%.1f%% above "
-            "0.99), %.1f%% below 0.1 (%.1f%% below 0.01); the most saturated earlier block has "
-            "%.1f%% above 0.9. Rule: agrees from 50%% above 0.9; a tendency from 10%% when no "
-            "earlier block has as many. ",
-            sat->name, 100 * sat->sat_09, 100 * sat->sat_high, 100 * sat->sat_01,
-            100 * sat->sat_low, 100 * f->sat_rest);
+            "remainder is close to zero\"). %s (a %s gate): %.1f%% of its gates above 0.9 "
+            "(%.1f%% above 0.99, %.1f%% exactly 1), %.1f%% below 0.1 (%.1f%% below 0.01, %.1f%% "
+            "exactly 0); the most saturated earlier block has %.1f%% above 0.9. Rule: agrees "
+            "from 50%% above 0.9; a tendency from 10%% when no earlier block has as many. ",
+            sat->name, strcmp(sat->gate, "hardsigmoid") ? "sigmoid" : "hard-sigmoid",
+            100 * sat->sat_09, 100 * sat->sat_high, 100 * sat->sat_one, 100 * sat->sat_01,
+            100 * sat->sat_low, 100 * sat->sat_zero, 100 * f->sat_rest);
     verdict(out, f, 2);
     fprintf(out,
             ".\n4. **One pattern up to scale at the end** (paper: at SE_5_3 \"a similar pattern "

@@ -150,15 +150,17 @@ static int read_ablations(const char *path, struct report_ablations *r, struct s
     return SEKIT_OK;
 }
 
-/* x's logit, or the bound a float sigmoid's 0 or 1 stands for */
-static void logit_text(char *buf, size_t n, double x)
+/* The gate's input that gives gate value x, or the bound its 0 or 1 stands for: the logit for a
+ * float sigmoid, 6x - 3 for a hard sigmoid clamp(x + 3, 0, 6) / 6 (flat outside [-3, 3]). */
+static void pre_gate_text(char *buf, size_t n, double x, const char *gate)
 {
+    const int hard = strcmp(gate, "hardsigmoid") == 0;
     if (x >= 1)
-        snprintf(buf, n, ">= +16.6");
+        snprintf(buf, n, hard ? ">= +3" : ">= +16.6");
     else if (x <= 0)
-        snprintf(buf, n, "<= -103");
+        snprintf(buf, n, hard ? "<= -3" : "<= -103");
     else
-        snprintf(buf, n, "%+.2f", log(x / (1 - x)));
+        snprintf(buf, n, "%+.2f", hard ? 6 * x - 3 : log(x / (1 - x)));
 }
 
 /* The section before every other: whether the gates' input dependence matters to this model at
@@ -173,16 +175,23 @@ static void write_se_check(FILE *f, const struct sekit_block_stats *st, int nb,
             "its mean gate keeps the average scaling the network was trained with and loses only "
             "its dependence on the input: the top-1 it costs is what that dependence buys. The "
             "gate spread is the mean over channels of each channel's standard deviation over the "
-            "images; the pre-sigmoid range is the logit of the smallest and largest gate.\n\n",
+            "images; the pre-gate range is the gate's input at the smallest and largest gate: "
+            "the logit for a sigmoid; for a hard sigmoid, clamp(x + 3, 0, 6) / 6, 6g - 3, "
+            "flat below -3 and above +3, where its gradient is zero. The shares of gates "
+            "exactly 0 and exactly 1 are those flat parts (a float32 sigmoid reaches 1 from a "
+            "logit of about +17 and never 0).\n\n",
             (long long)ra->images, ra->nclasses);
-    fprintf(f, "| block | C | gate spread over images | gates | pre-sigmoid | top-1 frozen at its "
-               "mean gate, points [95%%] | McNemar p |\n|---|---|---|---|---|---|---|\n");
+    fprintf(f, "| block | C | gate | gate spread over images | gates | pre-gate | exactly 0 / 1 | "
+               "top-1 frozen at its mean gate, points [95%%] | McNemar p |\n"
+               "|---|---|---|---|---|---|---|---|---|\n");
     for (int b = 0; b < nb; b++) {
         char lo[32], hi[32];
-        logit_text(lo, sizeof lo, st[b].gate_min);
-        logit_text(hi, sizeof hi, st[b].gate_max);
-        fprintf(f, "| %s | %d | %.4f | %.3f .. %.3f | %s .. %s | ", st[b].name, st[b].channels,
-                st[b].image_spread, st[b].gate_min, st[b].gate_max, lo, hi);
+        pre_gate_text(lo, sizeof lo, st[b].gate_min, st[b].gate);
+        pre_gate_text(hi, sizeof hi, st[b].gate_max, st[b].gate);
+        fprintf(f, "| %s | %d | %s | %.4f | %.3f .. %.3f | %s .. %s | %.1f%% / %.1f%% | ",
+                st[b].name, st[b].channels,
+                strcmp(st[b].gate, "hardsigmoid") ? "sigmoid" : "hard sigmoid", st[b].image_spread,
+                st[b].gate_min, st[b].gate_max, lo, hi, 100 * st[b].sat_zero, 100 * st[b].sat_one);
         const struct sekit_ablation_effect *z = b < ra->nse ? &ra->freeze[b] : NULL;
         if (z && z->measured)
             fprintf(f, "%+.2f [%+.2f, %+.2f] | %.2g |\n", z->delta_top1, z->top1_lo, z->top1_hi,
@@ -192,7 +201,7 @@ static void write_se_check(FILE *f, const struct sekit_block_stats *st, int nb,
     }
     const struct sekit_ablation_effect *a = &c->frozen_all;
     if (a->measured)
-        fprintf(f, "| **all %d blocks** | | | | | **%+.2f [%+.2f, %+.2f]** | %.2g |\n", ra->nse,
+        fprintf(f, "| **all %d blocks** | | | | | | | **%+.2f [%+.2f, %+.2f]** | %.2g |\n", ra->nse,
                 a->delta_top1, a->top1_lo, a->top1_hi, a->p_top1);
     fprintf(f, "\nThe full model: top-1 %.2f%% against chance %.1f%% (one class in %d). ", c->top1,
             c->chance, ra->nclasses);

@@ -210,6 +210,18 @@ static void hand_case(void)
     /* 12 values: two > 0.99 and two < 0.01 */
     float sat[2] = {(float)s.sat_high, (float)s.sat_low}, want_sat[2] = {2 / 12.0f, 2 / 12.0f};
     is_close(sat, want_sat, 2, 1e-7, "hand case: saturation 2/12 high and low");
+    ok(s.sat_one == 0 && s.sat_zero == 0 && !strcmp(s.gate, "sigmoid"),
+       "hand case: no gate exactly 0 or 1 (%g %g), a sigmoid gate by default (%s)", s.sat_one,
+       s.sat_zero, s.gate);
+    /* a hard sigmoid's saturated values: 0.9999999 is neither 1 nor counted as one */
+    const float hs[] = {0, 1, 0.5f, 1, 0.9999999f, 0, 1, 1e-30f};
+    const int32_t hl[] = {3, 3, 7, 7};
+    struct sekit_block_stats h;
+    if (ok(sekit_stats_compute(&h, hs, hl, 4, 2, cls, 2, &e) == 0, "hard-sigmoid case computes")) {
+        ok(h.sat_one == 3 / 8.0 && h.sat_zero == 2 / 8.0,
+           "hard-sigmoid case: 3/8 exactly 1, 2/8 exactly 0 (got %g, %g)", h.sat_one, h.sat_zero);
+        sekit_stats_free(&h);
+    }
     /* distance: RMS of (0.745, -0.495) = sqrt((0.555025 + 0.245025) / 2) */
     float d = (float)s.distance, want_d = (float)sqrt((0.555025 + 0.245025) / 2);
     is_close(&d, &want_d, 1, 1e-7, "hand case: distance between the class means");
@@ -887,18 +899,19 @@ static void stats_round_trip(const char *rec)
     for (int b = 0; b < r->nblocks; b++) {
         const struct sekit_block_stats *x = &s->blocks[b], *y = &st[b];
         size_t kc = (size_t)y->nclasses * (size_t)y->channels;
-        int eq = !strcmp(x->name, y->name) && !strcmp(x->module, y->module) &&
-                 x->stage == y->stage && x->block == y->block && x->channels == y->channels &&
-                 x->nclasses == y->nclasses &&
-                 !memcmp(x->classes, y->classes, sizeof(int) * (size_t)y->nclasses) &&
-                 !memcmp(x->count, y->count, sizeof(int64_t) * (size_t)y->nclasses) &&
-                 same_floats(x->mean, y->mean, kc) && same_floats(x->std, y->std, kc) &&
-                 same_floats(x->median, y->median, kc) && same_floats(x->q1, y->q1, kc) &&
-                 same_floats(x->q3, y->q3, kc) &&
-                 same_floats(x->all_mean, y->all_mean, (size_t)y->channels) &&
-                 x->specificity == y->specificity && x->distance == y->distance &&
-                 x->correlation == y->correlation && x->scale_spread == y->scale_spread &&
-                 x->sat_high == y->sat_high && x->sat_low == y->sat_low;
+        int eq =
+            !strcmp(x->name, y->name) && !strcmp(x->module, y->module) && x->stage == y->stage &&
+            x->block == y->block && x->channels == y->channels && x->nclasses == y->nclasses &&
+            !memcmp(x->classes, y->classes, sizeof(int) * (size_t)y->nclasses) &&
+            !memcmp(x->count, y->count, sizeof(int64_t) * (size_t)y->nclasses) &&
+            same_floats(x->mean, y->mean, kc) && same_floats(x->std, y->std, kc) &&
+            same_floats(x->median, y->median, kc) && same_floats(x->q1, y->q1, kc) &&
+            same_floats(x->q3, y->q3, kc) &&
+            same_floats(x->all_mean, y->all_mean, (size_t)y->channels) &&
+            x->specificity == y->specificity && x->distance == y->distance &&
+            x->correlation == y->correlation && x->scale_spread == y->scale_spread &&
+            x->sat_high == y->sat_high && x->sat_low == y->sat_low && x->sat_one == y->sat_one &&
+            x->sat_zero == y->sat_zero && !strcmp(x->gate, y->gate);
         if (!eq) diag("block %s differs", y->name);
         fields_ok &= eq;
     }
@@ -927,6 +940,19 @@ static void stats_round_trip(const char *rec)
     ok(p && sekit_stats_read(&s2, p, &e) == SEKIT_EFORMAT &&
            strstr(e.msg, "/stats/classes[2] = 10 outside 0..9"),
        "a class index out of range is refused: %s", e.msg);
+    /* a gate the figures cannot read saturation of */
+    p = NULL;
+    if (copy_file(path, bad) == 0) {
+        hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t g = f < 0 ? -1 : H5Gopen2(f, "/stats/SE_2_1", H5P_DEFAULT);
+        if (g >= 0 && H5Adelete(g, "gate") >= 0 && sekit_h5_attr_str(g, "gate", "tanh") == 0)
+            p = bad;
+        if (g >= 0) H5Gclose(g);
+        if (f >= 0) H5Fclose(f);
+    }
+    ok(p && sekit_stats_read(&s2, p, &e) == SEKIT_EFORMAT &&
+           strstr(e.msg, "/stats/SE_2_1 has gate 'tanh' (sigmoid, hardsigmoid)"),
+       "a block of an unknown gate is refused: %s", e.msg);
     ok(sekit_stats_read(&s2, rec, &e) == SEKIT_EFORMAT &&
            strstr(e.msg, "not a sekit statistics file"),
        "a recording is not a statistics file: %s", e.msg);
@@ -957,7 +983,8 @@ static int same_block(const struct sekit_block_stats *x, const struct sekit_bloc
            x->channel_spread == y->channel_spread && x->effect == y->effect &&
            x->ncm_accuracy == y->ncm_accuracy && x->ncm_chance == y->ncm_chance &&
            x->ncm_images == y->ncm_images && x->image_spread == y->image_spread &&
-           x->gate_min == y->gate_min && x->gate_max == y->gate_max;
+           x->gate_min == y->gate_min && x->gate_max == y->gate_max && x->sat_one == y->sat_one &&
+           x->sat_zero == y->sat_zero && !strcmp(x->gate, y->gate);
 }
 
 /* What `sekit stats` does across MPI ranks, in one process: the blocks computed in separate

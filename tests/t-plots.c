@@ -26,6 +26,7 @@
  * unchanged.
  */
 #include "../ablation/ablation.h"
+#include "../plots/figures.h"
 #include "../plots/plot.h"
 #include "fixture.h"
 #include "tap.h"
@@ -887,7 +888,41 @@ static void depth_axes(void)
         from0 += sscanf(p, "set yrange [%lf:%lf]", &lo, &hi) == 2 && lo == 0 && hi > 0;
     }
     ok(n == 3 && from0 == 3, "depth: the three panels' y axes start at 0 (%d of %d)", from0, n);
+    ok(gp && strstr(gp, "saturation (sigmoid gates)") && strstr(gp, "gates > 0.99 (%)"),
+       "depth: the saturation panel names the recording's sigmoid gates");
     free(d), free(gp);
+}
+
+/* Hard-sigmoid blocks: the saturation panel says so and draws the shares exactly 1 and 0. */
+static void depth_hard_sigmoid(void)
+{
+    struct sekit_block_stats st[2];
+    memset(st, 0, sizeof st);
+    for (int b = 0; b < 2; b++) {
+        snprintf(st[b].name, sizeof st[b].name, "SE_1_%d", b + 1);
+        snprintf(st[b].gate, sizeof st[b].gate, "hardsigmoid");
+        st[b].sat_high = 0.5, st[b].sat_one = 0.25 * (b + 1), st[b].sat_zero = 0.125;
+        st[b].ncm_chance = 0.1;
+    }
+    struct sekit_figure fig;
+    struct sekit_err e = {0};
+    if (!ok(sekit_figure_depth(&fig, st, 2, "test", &e) == 0, "depth of hard-sigmoid blocks: %s",
+            e.msg))
+        return;
+    const struct sekit_panel *p = &fig.panels[2];
+    ok(!strcmp(p->title, "saturation (hard-sigmoid gates)") && p->nseries == 3 &&
+           !strcmp(p->series[1].label, "gates = 1 (%)") && p->series[1].y[1] == 50 &&
+           !strcmp(p->series[2].label, "gates = 0 (%)") && p->series[2].y[0] == 12.5,
+       "depth of hard-sigmoid blocks: the panel draws the shares exactly 1 and 0 (%s)", p->title);
+    sekit_figure_free(&fig);
+    snprintf(st[1].gate, sizeof st[1].gate, "sigmoid");
+    if (ok(sekit_figure_depth(&fig, st, 2, "test", &e) == 0, "depth of mixed gates: %s", e.msg)) {
+        p = &fig.panels[2];
+        ok(!strcmp(p->title, "saturation (sigmoid and hard-sigmoid gates)") &&
+               !strcmp(p->series[1].label, "gates > 0.99 (%)") && p->series[1].y[1] == 50,
+           "depth of mixed gates: the thresholds, and the title names both (%s)", p->title);
+        sekit_figure_free(&fig);
+    }
 }
 
 /* --title, --size, --channels. */
@@ -978,6 +1013,7 @@ int main(void)
         class_colors();
         pair_count();
         depth_axes();
+        depth_hard_sigmoid();
         options();
     }
     bar_values();
