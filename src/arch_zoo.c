@@ -604,22 +604,28 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
     if (!fc || fc->ndim != 2 || fc->shape[1] != h->shape[0] || fc->shape[0] < 1)
         return bad(e, path, "classifier.weight is not the classifier");
     a->num_classes = (int)fc->shape[0];
+    a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
+    /* EfficientNet B0-B8, tinynet and V2 (any depth multiplier) by the family's rule, which
+     * holds for files whose first stage is what those models build there: depthwise-separable
+     * blocks with SE (B-series) or plain convs (V2). The other timm models (MobileNetV3, MNASNet,
+     * MixNet, LCNet, FBNetV3, HardCoReNAS) by their arch_def, when the blocks fit one */
     const int stages = a->net[a->nnet - 1].up_stage + 1;
+    int effnet = !mnv3 && stages <= 7;
+    for (int i = 0; effnet && i < a->nnet && a->net[i].up_stage == 0; i++) {
+        const struct sekit_net_block *b = &a->net[i];
+        effnet = b->nsplit <= 1 && ((b->kind == SEKIT_NB_MBCONV && !b->expand && b->se_reduced) ||
+                                    b->kind == SEKIT_NB_FUSED);
+    }
+    if (!effnet) {
+        sekit_timm_infer(a);
+        return SEKIT_OK;
+    }
+    static const int stride[7] = {1, 2, 2, 2, 1, 2, 1};
     for (int i = 0; i < a->nnet; i++) {
         struct sekit_net_block *b = &a->net[i];
-        static const int effnet[7] = {1, 2, 2, 2, 1, 2, 1}, large[7] = {1, 2, 2, 2, 1, 2, 1},
-                         small[6] = {2, 2, 2, 1, 2, 1};
-        if (!mnv3 && stages <= 7) {
-            b->stride = b->up_index ? 1 : effnet[b->up_stage];
-            b->act = SEKIT_ACT_SILU;
-        } else if (mnv3 && (stages == 7 || stages == 6)) {
-            /* timm's mobilenetv3_large_* / _small_*: ReLU in the first 3 (2) stages */
-            const int lg = stages == 7;
-            b->stride = b->up_index ? 1 : lg ? large[b->up_stage] : small[b->up_stage];
-            b->act = b->up_stage < (lg ? 3 : 2) ? SEKIT_ACT_RELU : SEKIT_ACT_HARDSWISH;
-        }
+        b->stride = b->up_index ? 1 : stride[b->up_stage];
+        b->act = SEKIT_ACT_SILU;
     }
-    a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
     return SEKIT_OK;
 }
 
@@ -758,8 +764,9 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
                           "%s: __metadata__ sekit.padding '%.32s' is neither same nor symmetric",
                           path, pad);
     if (pad) a->same_pad = strcmp(pad, "same") == 0;
-    /* timm's ports of TensorFlow models differ only in padding and eps: both must be known */
-    if (timm && f != SEKIT_FAMILY_REGNETY && !pad) a->bn_eps = 0;
+    /* timm's ports of TensorFlow models differ only in padding and eps: both must be known,
+     * unless the models the blocks fit have no such port */
+    if (timm && f != SEKIT_FAMILY_REGNETY && !pad) a->bn_eps = sekit_timm_tf_twin(a) ? 0 : 1e-5;
     return SEKIT_OK;
 }
 
@@ -776,36 +783,60 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
                 {"regnety", SEKIT_FAMILY_REGNETY}};
     const int tf = strncmp(name, "tf_", 3) == 0;
     const char *base = tf ? name + 3 : name;
-    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+    /* the models of timm's EfficientNet builder with an arch_def here: their blocks' facts */
+    int rc = sekit_timm_claim(a, name, path, what, e);
+    if (rc != 1 && rc != SEKIT_OK) return rc;
+    int known = rc == SEKIT_OK;
+    for (size_t i = 0; !known && i < sizeof fams / sizeof fams[0]; i++) {
         if (strncmp(base, fams[i].prefix, strlen(fams[i].prefix)) != 0) continue;
         if (fams[i].f != a->family)
             return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: they are a %s",
                               path, what, sekit_family_name(a->family));
-        a->same_pad = tf;
-        if (a->family != SEKIT_FAMILY_REGNETY) a->bn_eps = tf ? 1e-3 : 1e-5;
-        snprintf(a->name, sizeof a->name, "%s", name);
-        return SEKIT_OK;
+        known = 1;
     }
-    return 1;
+    if (!known) return 1;
+    a->same_pad = tf;
+    if (a->family != SEKIT_FAMILY_REGNETY) a->bn_eps = tf ? 1e-3 : 1e-5;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    return SEKIT_OK;
 }
 
 int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_err *e)
 {
+    char fits[400];
+    const int timm = a->layout == SEKIT_LAYOUT_TIMM_ZOO && a->family != SEKIT_FAMILY_REGNETY;
     for (int i = 0; i < a->nnet; i++)
-        if (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)
+        if (timm && (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)) {
+            if (sekit_timm_fits(a, fits, sizeof fits) == 0)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: weights cannot show each block's stride and activation, "
+                                  "and these blocks are no timm model sekit knows; say them in "
+                                  "__metadata__ sekit.block_strides and sekit.block_acts",
+                                  path);
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: weights cannot show each block's stride and activation, and "
+                              "timm models that differ in them have these blocks (%s); say which "
+                              "with --arch, the config.json beside the file or __metadata__ "
+                              "sekit.arch",
+                              path, fits);
+        } else if (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE) {
             return sekit_errf(e, SEKIT_ESHAPE,
                               "%s: a %s of blocks no upstream model has: weights cannot show each "
                               "block's stride and activation; say them in __metadata__ "
                               "sekit.block_strides and sekit.block_acts, or load it as the "
                               "architecture it is (--arch)",
                               path, sekit_family_name(a->family));
-    if (a->bn_eps == 0 && a->layout == SEKIT_LAYOUT_TIMM_ZOO)
+        }
+    if (a->bn_eps == 0 && a->layout == SEKIT_LAYOUT_TIMM_ZOO) {
+        if (sekit_timm_fits(a, fits, sizeof fits) == 0)
+            snprintf(fits, sizeof fits, "%s", sekit_family_name(a->family));
         return sekit_errf(e, SEKIT_ESHAPE,
-                          "%s: timm's %s and its TensorFlow port (tf_*) have the same weight names "
+                          "%s: timm's %s and their TensorFlow ports (tf_*) have these weight names "
                           "and shapes but differ in padding and BatchNorm eps; say which with "
                           "--arch, the config.json beside the file, __metadata__ sekit.arch, or "
                           "__metadata__ sekit.padding (same|symmetric) and sekit.bn_eps",
-                          path, sekit_family_name(a->family));
+                          path, fits);
+    }
     if (a->bn_eps == 0)
         return sekit_errf(e, SEKIT_ESHAPE,
                           "%s: an EfficientNet of blocks no upstream model has: weights cannot "

@@ -24,6 +24,19 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
                     struct sekit_err *e);
 /* SEKIT_ESHAPE naming what neither the weights, a preset, a claim nor the metadata told. */
 int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_err *e);
+/* timm's EfficientNet-builder models (arch_timm.c): block facts names cannot show, from timm's
+ * arch_def of each model. sekit_timm_claim applies model `name`'s to a (inferred in the timm
+ * layout): SEKIT_OK, SEKIT_ESHAPE (naming the models that do fit) when a's blocks are not that
+ * model's, 1 when name is not one of these. sekit_timm_infer applies the one model a's blocks
+ * fit, when every model they fit gives the same facts: 1, else 0 (a unchanged).
+ * sekit_timm_fits lists the models a's blocks fit into list (n bytes): their count. */
+int sekit_timm_claim(struct sekit_arch *a, const char *name, const char *path, const char *what,
+                     struct sekit_err *e);
+int sekit_timm_infer(struct sekit_arch *a);
+int sekit_timm_fits(const struct sekit_arch *a, char *list, size_t n);
+/* Whether a's weights may be a TensorFlow port's (another padding and eps): 1 unless every timm
+ * model they fit has no tf_ twin. */
+int sekit_timm_tf_twin(const struct sekit_arch *a);
 /* Channels entering the classifier's pool. */
 int sekit_zoo_features(const struct sekit_arch *a);
 

@@ -122,7 +122,8 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         if (nb->expand) sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, 1, 1, 1, act);
         sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->mid, act);
         if (nb->se_reduced) bl->se_after = n - 1;
-        sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1,
+                        nb->pw_act ? act : SEKIT_ACT_NONE);
         break;
     case SEKIT_NB_FUSED:
         sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, nb->k, nb->stride, 1, act);
@@ -148,9 +149,13 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, bl->branch[j].cout, nb->se_reduced, 1,
                                 0)))
             return rc;
-        s->info.act = a->family == SEKIT_FAMILY_EFFICIENTNET ? SEKIT_ACT_SILU : SEKIT_ACT_RELU;
-        s->info.gate =
-            a->family == SEKIT_FAMILY_MOBILENETV3 ? SEKIT_ACT_HARDSIGMOID : SEKIT_ACT_SIGMOID;
+        /* the families' own SE unless the block says otherwise (timm's arch_defs) */
+        s->info.act = nb->se_act                               ? nb->se_act
+                      : a->family == SEKIT_FAMILY_EFFICIENTNET ? SEKIT_ACT_SILU
+                                                               : SEKIT_ACT_RELU;
+        s->info.gate = nb->gate                                ? nb->gate
+                       : a->family == SEKIT_FAMILY_MOBILENETV3 ? SEKIT_ACT_HARDSIGMOID
+                                                               : SEKIT_ACT_SIGMOID;
         bl->se = *nse;
         m->se_block[(*nse)++] = i;
     }
@@ -167,7 +172,8 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         }
     } else {
         bl->out_act = SEKIT_ACT_NONE;
-        bl->shortcut = nb->stride == 1 && nb->in_c == nb->out_c ? SHORTCUT_IDENTITY : SHORTCUT_NONE;
+        bl->shortcut = !nb->noskip && nb->stride == 1 && nb->in_c == nb->out_c ? SHORTCUT_IDENTITY
+                                                                               : SHORTCUT_NONE;
     }
     return SEKIT_OK;
 }
@@ -225,21 +231,23 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         snprintf(wn, sizeof wn, tv ? "features.%d.0.weight" : "conv_head.weight", last + 1);
         snprintf(bn, sizeof bn, tv ? "features.%d.1" : "bn2", last + 1);
         sekit_conv_init(&m->head, a->net[a->nnet - 1].out_c, a->head_width, 1, 1, 1,
-                        mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU);
+                        a->head_act ? a->head_act
+                        : mnv3      ? SEKIT_ACT_HARDSWISH
+                                    : SEKIT_ACT_SILU);
         m->head.same = a->same_pad;
         if ((rc = sekit_load_conv_bn(w, &m->head, wn, bn, a->bn_eps))) return rc;
     }
     if (mnv3 && !tv) {
         /* timm: pooled, then conv_head (a 1x1 conv with bias on a 1 x 1 map) */
         m->nfc = 2;
-        m->fc[0].act = SEKIT_ACT_HARDSWISH;
+        m->fc[0].act = a->head_act ? a->head_act : SEKIT_ACT_HARDSWISH;
         if ((rc = sekit_load_fc(w, &m->fc[0], "conv_head", m->features, a->head_hidden,
                                 a->head_bias, 1)) ||
             (rc = sekit_load_fc(w, &m->fc[1], "classifier", a->head_hidden, a->num_classes, 1, 0)))
             return rc;
     } else if (mnv3) {
         m->nfc = 2;
-        m->fc[0].act = SEKIT_ACT_HARDSWISH;
+        m->fc[0].act = a->head_act ? a->head_act : SEKIT_ACT_HARDSWISH;
         if ((rc = sekit_load_fc(w, &m->fc[0], "classifier.0", m->features, a->head_hidden, 1, 0)) ||
             (rc =
                  sekit_load_fc(w, &m->fc[1], "classifier.3", a->head_hidden, a->num_classes, 1, 0)))

@@ -196,6 +196,8 @@ enum sekit_family {
     SEKIT_FAMILY_REGNETY,      /* bottlenecks with a grouped 3x3 and SE on it */
 };
 
+#define SEKIT_MAX_SPLIT 5 /* MixNet: kernels of one split depthwise conv */
+
 enum sekit_net_block_kind {
     SEKIT_NB_MBCONV,     /* [1x1 expand], depthwise k x k, [SE], 1x1 project */
     SEKIT_NB_FUSED,      /* k x k expand, [SE], [1x1 project] (EfficientNetV2; timm's EdgeResidual,
@@ -213,6 +215,14 @@ struct sekit_net_block {
     int projection;         /* RegNetY: a 1x1 strided conv shortcut */
     enum sekit_act act;     /* the block's activation */
     int up_stage, up_index; /* upstream module indices (features.<s>.<i>, block<s>-<i>) */
+    /* What a family's rule fixes, or a timm model's arch_def says block by block (arch_timm.c):
+     * the SE's inner activation and gate (SEKIT_ACT_NONE: the family's), no residual even where
+     * the shapes allow one, an activation after MBConv's last conv (timm's dsa blocks) */
+    enum sekit_act se_act, gate;
+    int noskip, pw_act;
+    /* MixNet: the depthwise conv split into nsplit channel groups of kernels split_k (0, 1: one
+     * kernel k) */
+    int nsplit, split_k[SEKIT_MAX_SPLIT];
 };
 
 enum sekit_stem {
@@ -264,6 +274,7 @@ struct sekit_arch {
     enum sekit_family family;
     double bn_eps; /* BatchNorm eps: not in the weights, part of the architecture */
     enum sekit_act stem_act;
+    enum sekit_act head_act; /* the head conv's (or hidden FC's); SEKIT_ACT_NONE: the family's */
     int nnet; /* blocks */
     struct sekit_net_block net[SEKIT_MAX_NET_BLOCKS];
     int head_width;  /* the 1x1 head conv's outputs before the pool; 0: none */

@@ -522,12 +522,76 @@ static void backends_agree(void)
     is_int(sekit_backend_parse("cuda"), -1, "'cuda' names none");
 }
 
+/* timm's EfficientNet-builder models whose blocks' strides, activations, residuals and SE gates
+ * sekit takes from their arch_def: a claim that does not fit is refused naming what fits, and
+ * weights with no claim at all get the facts of the one model they fit, but not its padding. */
+static void timm_arch_defs(void)
+{
+    char src[800], w[800];
+    snprintf(src, sizeof src, "%s/tests/reference/data/timm_lcnet_100_narrow.safetensors",
+             tap_srcdir());
+    struct sekit_err e = {0};
+    struct sekit_model *m = NULL;
+    if (ok(sekit_model_load(&m, src, &e) == SEKIT_OK, "LCNet claimed in its metadata: %s", e.msg)) {
+        const struct sekit_arch *a = sekit_model_arch(m);
+        ok(a->net[0].pw_act && a->net[0].noskip && a->net[7].noskip && a->net[7].stride == 1 &&
+               a->net[11].stride == 2 && a->net[11].act == SEKIT_ACT_HARDSWISH &&
+               a->net[11].se_act == SEKIT_ACT_RELU && a->net[11].gate == SEKIT_ACT_HARDSIGMOID,
+           "LCNet's dsa blocks: activated projections, no residual (even at 256 -> 256, stride "
+           "1), SE with ReLU inside and a hard-sigmoid gate");
+    }
+    sekit_model_free(m);
+    m = NULL;
+    ok(sekit_model_load_as(&m, src, "fbnetv3_b", &e) == SEKIT_ESHAPE &&
+           strstr(e.msg, "'fbnetv3_b' does not fit") &&
+           strstr(e.msg, "these blocks fit lcnet_035, lcnet_050, lcnet_075, lcnet_100"),
+       "claimed as FBNetV3: refused, naming the models that fit: %s", e.msg);
+    sekit_model_free(m);
+    m = NULL;
+    /* the same weights without their claim: the key renamed in place */
+    size_t len = 0;
+    unsigned char *b = fixture_slurp(src, &len);
+    unsigned char *k = NULL;
+    for (size_t i = 0; b && i + 12 < len && !k; i++)
+        if (!memcmp(b + i, "\"sekit.arch\"", 12)) k = b + i + 1;
+    snprintf(w, sizeof w, "%s/lcnet_unclaimed.safetensors", tap_tmpdir());
+    if (ok(k && (k[9] = 'X', fixture_spit(w, b, len)), "LCNet weights without a claim")) {
+        /* timm has no TensorFlow port of LCNet: nothing is left open */
+        ok(sekit_model_load(&m, w, &e) == SEKIT_OK && !sekit_model_arch(m)->same_pad &&
+               sekit_model_arch(m)->bn_eps == 1e-5 && sekit_model_arch(m)->net[0].pw_act,
+           "no claim: the one model the blocks fit, which has no TensorFlow port: %s", e.msg);
+        sekit_model_free(m);
+        m = NULL;
+        ok(sekit_model_load_as(&m, w, "tf_lcnet_100", &e) != SEKIT_OK &&
+               strstr(e.msg, "tf_lcnet_100"),
+           "a TensorFlow port timm does not have is no name sekit knows: %s", e.msg);
+        sekit_model_free(m);
+    }
+    free(b);
+    /* MobileNetV3 has one: its weights without a claim are refused, naming both */
+    snprintf(src, sizeof src, "%s/tests/reference/data/timm_mobilenetv3_small.safetensors",
+             tap_srcdir());
+    m = NULL;
+    b = fixture_slurp(src, &len);
+    k = NULL;
+    for (size_t i = 0; b && i + 15 < len && !k; i++)
+        if (!memcmp(b + i, "\"sekit.padding\"", 15)) k = b + i + 1;
+    snprintf(w, sizeof w, "%s/mnv3_unclaimed.safetensors", tap_tmpdir());
+    if (ok(k && (k[12] = 'X', fixture_spit(w, b, len)), "MobileNetV3 weights, padding unsaid"))
+        ok(sekit_model_load(&m, w, &e) == SEKIT_ESHAPE && strstr(e.msg, "TensorFlow ports") &&
+               strstr(e.msg, "MobileNetV3"),
+           "refused: padding and eps left open: %s", e.msg);
+    sekit_model_free(m);
+    free(b);
+}
+
 int main(void)
 {
     presets();
     upstream_presets();
     torchvision_presets();
     claimed_architectures();
+    timm_arch_defs();
     for (int b = 0; b <= SEKIT_BACKEND_ONEDNN; b++)
         if (sekit_backend_available(b)) hooks(b);
     backends_agree();

@@ -58,7 +58,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 DEFAULT_TIMM = "/tmp/timm-src"
 LAYOUT = "timm"
-MAX_TOTAL_BYTES = 1_500_000
+MAX_TOTAL_BYTES = 3_000_000
 N_IMAGES = zoo.N_IMAGES
 GATE_LOGIT_STD = zoo.GATE_LOGIT_STD
 RESIDUAL_RATIO = zoo.RESIDUAL_RATIO
@@ -78,10 +78,11 @@ def load_timm(path: str) -> None:
     from timm.layers.padding import get_same_padding
     from timm.models import _efficientnet_blocks as eb
     from timm.models import _efficientnet_builder as ebuild
-    from timm.models import efficientnet, mobilenetv3, regnet
+    from timm.models import efficientnet, hardcorenas, mobilenetv3, regnet
     T.update(timm=timm, Conv2dSame=Conv2dSame, SEModule=SEModule, get_act_layer=get_act_layer,
              TimmSigmoid=TimmSigmoid, get_same_padding=get_same_padding, eb=eb, ebuild=ebuild,
-             efficientnet=efficientnet, mobilenetv3=mobilenetv3, regnet=regnet)
+             efficientnet=efficientnet, mobilenetv3=mobilenetv3, regnet=regnet,
+             hardcorenas=hardcorenas)
 
 
 # ------------------------------------------------------------------------------------------
@@ -154,6 +155,63 @@ def _regnety() -> nn.Module:
     return regnet.RegNet(cfg, num_classes=5)
 
 
+def _narrowed(name: str, multiplier: float, num_features: int, num_classes: int) -> nn.Module:
+    """timm model `name` as its entry point builds it (its arch_def, activations, SE layer,
+    head, BatchNorm and padding), with every width scaled by `multiplier` through timm's own
+    round_channels and a narrower head: the entry point's keyword arguments to its model class
+    are captured, changed there only, and the class built from them."""
+    got = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(*args, **kwargs):
+        cls = args[0] if args and isinstance(args[0], type) else None
+        got.update(kwargs, _cls=cls)
+        raise Captured
+
+    def capture_effnet(*args, **kwargs):
+        got["_effnet"] = True
+        capture(*args, **kwargs)
+
+    fns = ("_create_effnet", "_create_mnv3", "build_model_with_cfg")
+    mods = [T["efficientnet"], T["mobilenetv3"], T["hardcorenas"]]
+    saved = [(m, f, getattr(m, f)) for m in mods for f in fns if hasattr(m, f)]
+    entry = T["timm"].models.model_entrypoint(name)
+    for m, f, _ in saved:
+        setattr(m, f, capture_effnet if f == "_create_effnet" else capture)
+    try:
+        entry(pretrained=False)
+    except Captured:
+        pass
+    finally:
+        for m, f, fn in saved:
+            setattr(m, f, fn)
+    assert got, f"{name}: its entry point built no model through a known class"
+    effnet, cls = got.pop("_effnet", False), got.pop("_cls", None)
+    cls = T["efficientnet"].EfficientNet if effnet else cls or T["mobilenetv3"].MobileNetV3
+    for k in ("pretrained_strict", "kwargs_filter", "features_only", "pretrained_cfg",
+              "pretrained_cfg_overlay"):
+        got.pop(k, None)
+    round_fn = got.get("round_chs_fn")
+    keywords = dict(round_fn.keywords) if isinstance(round_fn, partial) else {}
+    keywords["multiplier"] = multiplier
+    got["round_chs_fn"] = partial(T["ebuild"].round_channels, **keywords)
+    got["num_features"] = num_features
+    got["num_classes"] = num_classes
+    return cls(**got)
+
+
+# timm's EfficientNet-builder models whose blocks' facts (strides, activations, residuals,
+# SE activation and gate) sekit takes from its own copy of their arch_def: each built by its
+# entry point, narrowed, and claimed by name in __metadata__ sekit.arch.
+NARROWED = [
+    ("semnasnet_100", "efficientnet", 0.1, 48, 5, 40),
+    ("lcnet_100", "mobilenetv3", 0.1, 48, 4, 40),
+    ("fbnetv3_b", "mobilenetv3", 0.1, 48, 6, 36),
+    ("hardcorenas_a", "mobilenetv3", 0.1, 48, 3, 38),
+]
+
 CASES = [
     {"name": "timm_efficientnet_small", "family": "efficientnet", "hw": 37, "padding": "symmetric",
      "build": lambda: _efficientnet(EFF_ARCH, False, 7, 24, 128),
@@ -200,6 +258,17 @@ CASES = [
      "config": "RegNetCfg depth 5, w0 16, wa 16, wm 1.5, group_size 8, se_ratio 0.25, "
                "stem 16 -> widths 16, 32, 56, 80, depths 1, 1, 2, 1",
      "description": "timm RegNetY (small custom RegNetCfg), Bottleneck blocks, BN eps 1e-5"},
+]
+
+CASES += [
+    {"name": f"timm_{name}_narrow", "family": family, "hw": hw, "padding": "symmetric",
+     "build": partial(_narrowed, name, mult, feats, classes),
+     "meta": {"sekit.arch": name},
+     "config": f"timm's {name} (its entry point's arch_def and layers), widths x{mult} by "
+               f"round_channels, head {feats}, {classes} classes",
+     "description": f"timm {name} as its entry point builds it, widths x{mult}, claimed by "
+                    "__metadata__ sekit.arch"}
+    for name, family, mult, feats, classes, hw in NARROWED
 ]
 
 # --full: timm's own full-size models, with their known parameter counts.
