@@ -511,6 +511,47 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
     return SEKIT_OK;
 }
 
+/* The conv <pre>.<name> of a timm block into *t: one tensor <name>.weight, or MixNet's
+ * MixedConv2d, <name>.<i>.weight for i from 0, which *t then sums up: outputs and (but for a
+ * depthwise split, 1 per group) inputs added, the largest kernel; its splits' count and kernels
+ * into *n and k. NULL when absent or when the splits are not timm's: channel parts as
+ * _split_channels cuts them, odd kernels, square. */
+static const struct sekit_st_tensor *timm_conv(const struct sekit_st *st, const char *pre,
+                                               const char *name, struct sekit_st_tensor *t, int *n,
+                                               int k[SEKIT_MAX_SPLIT])
+{
+    const struct sekit_st_tensor *one = conv4(st, "%s.%s.weight", pre, name);
+    *n = 1;
+    if (one) {
+        *t = *one;
+        k[0] = (int)one->shape[2];
+        return t;
+    }
+    const struct sekit_st_tensor *p[SEKIT_MAX_SPLIT + 1];
+    int m = 0;
+    while (m <= SEKIT_MAX_SPLIT && (p[m] = conv4(st, "%s.%s.%d.weight", pre, name, m)))
+        m++;
+    if (m < 2 || m > SEKIT_MAX_SPLIT) return NULL;
+    memset(t, 0, sizeof *t);
+    t->ndim = 4;
+    const int dw = p[0]->shape[1] == 1;
+    for (int i = 0; i < m; i++) {
+        if ((p[i]->shape[1] == 1) != dw || p[i]->shape[2] % 2 == 0) return NULL;
+        t->shape[0] += p[i]->shape[0];
+        t->shape[1] += p[i]->shape[1];
+        if (p[i]->shape[2] > t->shape[2]) t->shape[2] = t->shape[3] = p[i]->shape[2];
+        k[i] = (int)p[i]->shape[2];
+    }
+    if (dw) t->shape[1] = 1;
+    for (int i = 0; i < m; i++) {
+        const int64_t out = t->shape[0] / m + (i ? 0 : t->shape[0] % m),
+                      in = dw ? 1 : t->shape[1] / m + (i ? 0 : t->shape[1] % m);
+        if (p[i]->shape[0] != out || p[i]->shape[1] != in) return NULL;
+    }
+    *n = m;
+    return t;
+}
+
 /* timm's EfficientNet and MobileNetV3 (blocks.<s>.<i>), by the convs each block type names:
  *   InvertedResidual       conv_pw, conv_dw, [se], conv_pwl   -> MBConv with expansion
  *   DepthwiseSeparable     conv_dw, [se], conv_pw             -> MBConv without
@@ -530,9 +571,12 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
         for (int i = 0;; i++, n++) {
             char pre[64];
             snprintf(pre, sizeof pre, "blocks.%d.%d", s, i);
-            const struct sekit_st_tensor *pw = conv4(st, "%s.conv_pw.weight", pre),
-                                         *dw = conv4(st, "%s.conv_dw.weight", pre),
-                                         *pwl = conv4(st, "%s.conv_pwl.weight", pre),
+            struct sekit_st_tensor tpw, tdw, tpwl;
+            int npw, ndw, npwl, kpw[SEKIT_MAX_SPLIT] = {0}, kdw[SEKIT_MAX_SPLIT] = {0},
+                                kpwl[SEKIT_MAX_SPLIT] = {0};
+            const struct sekit_st_tensor *pw = timm_conv(st, pre, "conv_pw", &tpw, &npw, kpw),
+                                         *dw = timm_conv(st, pre, "conv_dw", &tdw, &ndw, kdw),
+                                         *pwl = timm_conv(st, pre, "conv_pwl", &tpwl, &npwl, kpwl),
                                          *ex = conv4(st, "%s.conv_exp.weight", pre),
                                          *cv = conv4(st, "%s.conv.weight", pre);
             if (!pw && !dw && !ex && !cv) break;
@@ -571,6 +615,15 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
                 ok = cv->shape[1] == in;
             } else {
                 ok = 0;
+            }
+            if (ok && b->kind == SEKIT_NB_MBCONV && (ndw > 1 || npw > 1 || npwl > 1)) {
+                /* MixNet's split convs (the 1x1 ones' largest kernel was checked: all 1x1) */
+                if (ndw > 1) {
+                    b->nsplit = ndw;
+                    memcpy(b->split_k, kdw, sizeof kdw);
+                }
+                b->exp_split = pwl ? npw : 1;
+                b->pwl_split = pwl ? npwl : npw;
             }
             if (!ok)
                 return sekit_errf(e, SEKIT_ESHAPE,

@@ -139,11 +139,30 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         break;
     }
     bl->nbranch = n;
+    /* MixNet's split convs: per branch conv the splits and their kernels */
+    int nsplit[BRANCH_MAX] = {0};
+    const int *split_k[BRANCH_MAX] = {0};
+    static const int ones[SEKIT_MAX_SPLIT] = {1, 1, 1, 1, 1};
+    if (nb->kind == SEKIT_NB_MBCONV) {
+        const int dwj = nb->expand;
+        if (nb->expand) nsplit[0] = nb->exp_split, split_k[0] = ones;
+        nsplit[dwj] = nb->nsplit, split_k[dwj] = nb->split_k;
+        nsplit[dwj + 1] = nb->pwl_split, split_k[dwj + 1] = ones;
+    }
     /* in the file's order: the SE's FCs come between the conv it scales and the next */
     int rc;
     for (int j = 0; j < n; j++) {
         bl->branch[j].same = a->same_pad;
-        if ((rc = sekit_load_conv_bn(w, &bl->branch[j], nm.conv[j], nm.bn[j], eps))) return rc;
+        if (nsplit[j] > 1) {
+            char prefix[96];
+            snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(nm.conv[j]) - strlen(".weight")),
+                     nm.conv[j]);
+            rc = sekit_load_conv_bn_split(w, &bl->branch[j], prefix, nsplit[j], split_k[j],
+                                          nm.bn[j], eps);
+        } else {
+            rc = sekit_load_conv_bn(w, &bl->branch[j], nm.conv[j], nm.bn[j], eps);
+        }
+        if (rc) return rc;
         if (j != bl->se_after) continue;
         struct se_block *s = &m->se[*nse];
         if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, bl->branch[j].cout, nb->se_reduced, 1,

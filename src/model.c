@@ -166,6 +166,63 @@ int sekit_load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const 
     return rc;
 }
 
+/* timm's _split_channels: part i of total in n parts */
+static int split_part(int total, int n, int i)
+{
+    return total / n + (i == 0 ? total - total / n * n : 0);
+}
+
+int sekit_load_conv_bn_split(struct wsrc *w, struct conv *c, const char *prefix, int nsplit,
+                             const int *ks, const char *bnprefix, double eps)
+{
+    const int dw = c->groups == c->cin && c->groups == c->cout;
+    SEKIT_ASSERT(nsplit > 1 && (dw || (c->groups == 1 && c->kh == 1 && c->kw == 1)));
+    char wname[160];
+    snprintf(wname, sizeof wname, "%s.0.weight", prefix);
+    int64_t wshape[4];
+    int rc = conv_alloc(w, c, wname, wshape);
+    if (rc) return rc;
+    const int K = c->kh, cin_g = c->cin / c->groups;
+    memset(c->w, 0, sizeof(float) * (size_t)c->cout * cin_g * K * K);
+    c->taps = 0;
+    for (int i = 0, o0 = 0, i0 = 0; i < nsplit && !rc; i++) {
+        const int co = split_part(c->cout, nsplit, i), ci = split_part(c->cin, nsplit, i),
+                  k = ks[i];
+        SEKIT_ASSERT(k >= 1 && k <= K && (K - k) % 2 == 0);
+        const int64_t shape[4] = {co, dw ? 1 : ci, k, k};
+        float *part = falloc((size_t)co * shape[1] * k * k);
+        if (!part) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", prefix);
+        snprintf(wname, sizeof wname, "%s.%d.weight", prefix, i);
+        rc = sekit_take(w, part, wname, 4, shape, W_CONV);
+        const int off = (K - k) / 2;
+        for (int o = 0; !rc && o < co; o++)
+            for (int j = 0; j < shape[1]; j++)
+                for (int y = 0; y < k; y++)
+                    for (int x = 0; x < k; x++)
+                        c->w[(((size_t)(o0 + o) * cin_g + (dw ? 0 : i0 + j)) * K + off + y) * K +
+                             off + x] = part[(((size_t)o * shape[1] + j) * k + y) * k + x];
+        c->taps += (int64_t)co * shape[1] * k * k;
+        free(part);
+        o0 += co;
+        i0 += ci;
+    }
+    float *bn = rc ? NULL : falloc(4 * (size_t)c->cout);
+    if (!rc && !bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", prefix);
+    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
+    const int64_t vshape[1] = {c->cout};
+    for (int i = 0; i < 4 && !rc; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
+        rc = sekit_take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
+    }
+    if (!rc)
+        sekit_bn_fold(c->w, c->b, bn, bn + c->cout, bn + 2 * c->cout, bn + 3 * c->cout, c->cout,
+                      (size_t)cin_g * K * K, eps);
+    free(bn);
+    return rc;
+}
+
 int sekit_load_conv_bias(struct wsrc *w, struct conv *c, const char *prefix)
 {
     int64_t wshape[4];
@@ -550,7 +607,8 @@ static void size_conv(struct sizes *z, const struct conv *c, int n, int *h, int 
     size_t col = depthwise(c) ? 0 : sekit_conv2d_col_size(n, c->cin, c->kh, c->kw, oh, ow);
     if (out > z->act) z->act = out;
     if (col > z->col) z->col = col;
-    z->macs += (int64_t)c->cout * (c->cin / c->groups) * c->kh * c->kw * oh * ow;
+    z->macs +=
+        (c->taps ? c->taps : (int64_t)c->cout * (c->cin / c->groups) * c->kh * c->kw) * oh * ow;
     *h = oh;
     *w = ow;
 }

@@ -23,6 +23,8 @@ struct conv {
     int pad;  /* symmetric padding; with `same`, ignored */
     int same; /* TF 'same' padding: from the input size, the extra row/column bottom/right */
     enum sekit_act act;
+    int64_t taps;               /* weights per output pixel when w holds zeros between split
+                                   convs (sekit_load_conv_bn_split), else 0 */
     float *w;                   /* (cout, cin/groups, kh, kw), BN folded */
     float *b;                   /* (cout) */
     struct sekit_dnn_conv *dnn; /* the oneDNN backend's compiled convolution, or NULL */
@@ -125,6 +127,14 @@ void sekit_conv_init(struct conv *c, int cin, int cout, int k, int stride, int g
  * the BN (eval mode, eps) into it; c->name becomes wname. */
 int sekit_load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const char *bnprefix,
                        double eps);
+/* MixNet's MixedConv2d: nsplit convs `prefix`.<i>.weight (i from 0) over channel groups split
+ * as timm's _split_channels splits cin and cout (equal parts, the first with the remainder),
+ * kernel ks[i], read into c's dense weight: a depthwise split's kernel centred in c's kh x kw
+ * with zeros around it (the same outputs under its own padding, symmetric or 'same', since
+ * kernels are odd), a 1x1 split as its block of a block-diagonal 1x1 conv; then the BN folded
+ * in as sekit_load_conv_bn does. Only the splits' weights count as parameters and MACs. */
+int sekit_load_conv_bn_split(struct wsrc *w, struct conv *c, const char *prefix, int nsplit,
+                             const int *ks, const char *bnprefix, double eps);
 /* Reads c's weight `prefix`.weight and bias `prefix`.bias (a conv without BN). */
 int sekit_load_conv_bias(struct wsrc *w, struct conv *c, const char *prefix);
 /* Allocates SE block se of C channels reduced to CR (info filled but for names) and reads its

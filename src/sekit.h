@@ -221,8 +221,9 @@ struct sekit_net_block {
     enum sekit_act se_act, gate;
     int noskip, pw_act;
     /* MixNet: the depthwise conv split into nsplit channel groups of kernels split_k (0, 1: one
-     * kernel k) */
-    int nsplit, split_k[SEKIT_MAX_SPLIT];
+     * kernel k; k is then the largest), the 1x1 expansion and projection into exp_split and
+     * pwl_split groups (0, 1: one conv) */
+    int nsplit, split_k[SEKIT_MAX_SPLIT], exp_split, pwl_split;
 };
 
 enum sekit_stem {

@@ -58,7 +58,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 DEFAULT_TIMM = "/tmp/timm-src"
 LAYOUT = "timm"
-MAX_TOTAL_BYTES = 3_000_000
+MAX_TOTAL_BYTES = 4_000_000
 N_IMAGES = zoo.N_IMAGES
 GATE_LOGIT_STD = zoo.GATE_LOGIT_STD
 RESIDUAL_RATIO = zoo.RESIDUAL_RATIO
@@ -210,6 +210,9 @@ NARROWED = [
     ("lcnet_100", "mobilenetv3", 0.1, 48, 4, 40),
     ("fbnetv3_b", "mobilenetv3", 0.1, 48, 6, 36),
     ("hardcorenas_a", "mobilenetv3", 0.1, 48, 3, 38),
+    # MixNet: split depthwise kernels (3 to 11) and split 1x1 convs; the TF port pads 'same'
+    ("mixnet_s", "efficientnet", 0.1, 48, 5, 39),
+    ("tf_mixnet_s", "efficientnet", 0.1, 48, 5, 36),
 ]
 
 CASES = [
@@ -261,7 +264,8 @@ CASES = [
 ]
 
 CASES += [
-    {"name": f"timm_{name}_narrow", "family": family, "hw": hw, "padding": "symmetric",
+    {"name": f"timm_{name}_narrow", "family": family, "hw": hw,
+     "padding": "same" if name.startswith("tf_") else "symmetric",
      "build": partial(_narrowed, name, mult, feats, classes),
      "meta": {"sekit.arch": name},
      "config": f"timm's {name} (its entry point's arch_def and layers), widths x{mult} by "
@@ -342,6 +346,10 @@ def block_stride_act(b: nn.Module) -> tuple[int, str]:
     else:
         conv, act = b.conv2.conv, b.conv1.bn.act
         assert type(b.act3) is type(act) and type(b.conv2.bn.act) is type(act)
+    if isinstance(conv, nn.ModuleDict):  # MixNet's MixedConv2d: its splits share the stride
+        strides = {c.stride for c in conv.values()}
+        assert len(strides) == 1, strides
+        conv = next(iter(conv.values()))
     assert conv.stride[0] == conv.stride[1] and conv.dilation == (1, 1)
     return conv.stride[0], act_name(act)
 
