@@ -281,6 +281,14 @@ FULL = [
     ("tf_efficientnet_b0", "efficientnet", "same", 5_288_548),
     ("mobilenetv3_large_100", "mobilenetv3", "symmetric", 5_483_032),
     ("regnety_016", "regnety", "symmetric", 11_202_430),
+    ("semnasnet_100", "efficientnet", "symmetric", 3_887_038),
+    ("mnasnet_small", "efficientnet", "symmetric", 2_030_264),
+    ("lcnet_100", "mobilenetv3", "symmetric", 2_953_800),
+    ("fbnetv3_b", "mobilenetv3", "symmetric", 8_598_464),
+    ("hardcorenas_a", "mobilenetv3", "symmetric", 5_260_232),
+    ("mixnet_s", "efficientnet", "symmetric", 4_134_606),
+    ("tf_mixnet_s", "efficientnet", "same", 4_134_606),
+    ("mobilenetv3_small_100", "mobilenetv3", "symmetric", 2_542_856),
 ]
 FULL_HW = 224
 FULL_IMAGES = 1
