@@ -59,6 +59,8 @@ const char *sekit_family_name(enum sekit_family f)
         return "MobileNetV3";
     case SEKIT_FAMILY_REGNETY:
         return "RegNetY";
+    case SEKIT_FAMILY_REXNET:
+        return "ReXNet";
     }
     return "?";
 }

@@ -511,6 +511,72 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
     return SEKIT_OK;
 }
 
+/* timm's ReXNet: stem.conv, features.<i> LinearBottleneck blocks ([conv_exp], conv_dw, [se with
+ * bn], conv_pwl; each .conv and .bn), features.<n> the 1x1 head conv, head.fc. Every upstream
+ * ReXNet (rexnet_*, rexnetr_*: widths and channel divisors differ, depth never) has 16 blocks
+ * striding as stages of 1, 2, 2, 3, 3, 5 blocks with strides 1, 2, 2, 2, 1, 2; SiLU after the
+ * expansion, stem and head, ReLU6 after the depthwise conv (and its SE), BN eps 1e-5. */
+static int infer_rexnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "stem.conv.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "stem.conv.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    a->stem_act = a->head_act = SEKIT_ACT_SILU;
+    a->bn_eps = 1e-5;
+    int in = a->stem_width, i = 0;
+    for (;; i++) {
+        char pre[64];
+        snprintf(pre, sizeof pre, "features.%d", i);
+        const struct sekit_st_tensor *dw = conv4(st, "%s.conv_dw.conv.weight", pre),
+                                     *ex = conv4(st, "%s.conv_exp.conv.weight", pre),
+                                     *pwl = conv4(st, "%s.conv_pwl.conv.weight", pre);
+        if (!dw) break;
+        if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+        struct sekit_net_block *b = add_block(a);
+        b->kind = SEKIT_NB_MBCONV;
+        b->in_c = in;
+        b->expand = ex != NULL;
+        b->mid = ex ? (int)ex->shape[0] : in;
+        b->k = (int)dw->shape[2];
+        b->groups = b->mid;
+        b->out_c = pwl ? (int)pwl->shape[0] : 0;
+        b->up_stage = i;
+        b->act = SEKIT_ACT_SILU;
+        if ((ex && (ex->shape[1] != in || ex->shape[2] != 1)) || dw->shape[0] != b->mid ||
+            dw->shape[1] != 1 || !pwl || pwl->shape[1] != b->mid || pwl->shape[2] != 1)
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: the convs of %s form no ReXNet block (or do not take %d "
+                              "channels)",
+                              path, pre, in);
+        char se[80];
+        snprintf(se, sizeof se, "%s.se", pre);
+        if ((b->se_reduced = se_width(st, se, b->mid)) < 0)
+            return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.fc1.weight does not fit %d channels", path,
+                              se, b->mid);
+        b->se_act = SEKIT_ACT_RELU;
+        b->gate = SEKIT_ACT_SIGMOID;
+        in = b->out_c;
+    }
+    if (a->nnet == 0) return bad(e, path, "no ReXNet blocks under features.0");
+    const struct sekit_st_tensor *h = conv4(st, "features.%d.conv.weight", i);
+    if (!h || h->shape[1] != in || h->shape[2] != 1)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: features.%d.conv.weight is not the 1x1 head conv",
+                          path, i);
+    a->head_width = (int)h->shape[0];
+    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[1] != a->head_width || fc->shape[0] < 1)
+        return bad(e, path, "head.fc.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    if (a->nnet == 16) {
+        static const int stride[16] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1};
+        for (int j = 0; j < 16; j++)
+            a->net[j].stride = stride[j];
+    }
+    return SEKIT_OK;
+}
+
 /* The conv <pre>.<name> of a timm block into *t: one tensor <name>.weight, or MixNet's
  * MixedConv2d, <name>.<i>.weight for i from 0, which *t then sums up: outputs and (but for a
  * depthwise split, 1 per group) inputs added, the largest kernel; its splits' count and kernels
@@ -753,6 +819,9 @@ int sekit_zoo_detect(const struct sekit_st *st)
                                                : SEKIT_FAMILY_MOBILENETV3;
     if (sekit_st_find(st, "stem.conv.weight") && sekit_st_find(st, "s1.b1.conv1.conv.weight"))
         return SEKIT_FAMILY_REGNETY;
+    if (sekit_st_find(st, "stem.conv.weight") &&
+        sekit_st_find(st, "features.0.conv_dw.conv.weight"))
+        return SEKIT_FAMILY_REXNET;
     return -1;
 }
 
@@ -766,7 +835,9 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     const int timm = sekit_st_find(st, "conv_stem.weight") || sekit_st_find(st, "stem.conv.weight");
     a->layout = timm ? SEKIT_LAYOUT_TIMM_ZOO : SEKIT_LAYOUT_TORCHVISION;
     int rc;
-    if (timm)
+    if (f == SEKIT_FAMILY_REXNET)
+        rc = infer_rexnet(a, st, e);
+    else if (timm)
         rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, 1, e)
                                        : infer_timm_blocks(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
     else
@@ -819,7 +890,8 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     if (pad) a->same_pad = strcmp(pad, "same") == 0;
     /* timm's ports of TensorFlow models differ only in padding and eps: both must be known,
      * unless the models the blocks fit have no such port */
-    if (timm && f != SEKIT_FAMILY_REGNETY && !pad) a->bn_eps = sekit_timm_tf_twin(a) ? 0 : 1e-5;
+    if (timm && f != SEKIT_FAMILY_REGNETY && f != SEKIT_FAMILY_REXNET && !pad)
+        a->bn_eps = sekit_timm_tf_twin(a) ? 0 : 1e-5;
     return SEKIT_OK;
 }
 
@@ -833,7 +905,8 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
     } fams[] = {{"efficientnet", SEKIT_FAMILY_EFFICIENTNET},
                 {"tinynet", SEKIT_FAMILY_EFFICIENTNET},
                 {"mobilenetv3", SEKIT_FAMILY_MOBILENETV3},
-                {"regnety", SEKIT_FAMILY_REGNETY}};
+                {"regnety", SEKIT_FAMILY_REGNETY},
+                {"rexnet", SEKIT_FAMILY_REXNET}};
     const int tf = strncmp(name, "tf_", 3) == 0;
     const char *base = tf ? name + 3 : name;
     /* the models of timm's EfficientNet builder with an arch_def here: their blocks' facts */
@@ -857,7 +930,8 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
 int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_err *e)
 {
     char fits[400];
-    const int timm = a->layout == SEKIT_LAYOUT_TIMM_ZOO && a->family != SEKIT_FAMILY_REGNETY;
+    const int timm = a->layout == SEKIT_LAYOUT_TIMM_ZOO && a->family != SEKIT_FAMILY_REGNETY &&
+                     a->family != SEKIT_FAMILY_REXNET;
     for (int i = 0; i < a->nnet; i++)
         if (timm && (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)) {
             if (sekit_timm_fits(a, fits, sizeof fits) == 0)

@@ -59,6 +59,15 @@ static void block_names(const struct sekit_arch *a, const struct sekit_net_block
         snprintf(n->proj_bn, sizeof n->proj_bn, "%s.%s", blk, tv ? "proj.1" : "downsample.bn");
         return;
     }
+    if (a->family == SEKIT_FAMILY_REXNET) {
+        static const char *const rx[3] = {"conv_exp", "conv_dw", "conv_pwl"};
+        for (int j = 0, r = !nb->expand; r < 3; j++, r++) {
+            snprintf(n->conv[j], sizeof n->conv[j], "%s.%s.conv.weight", blk, rx[r]);
+            snprintf(n->bn[j], sizeof n->bn[j], "%s.%s.bn", blk, rx[r]);
+        }
+        snprintf(n->se, sizeof n->se, "%s.se", blk);
+        return;
+    }
     /* MBConv: [expand], depthwise, project; fused: k x k, [project] */
     const int nconv = nb->kind == SEKIT_NB_MBCONV ? 2 + nb->expand : 1 + nb->expand;
     const int se_after = nb->kind == SEKIT_NB_MBCONV ? nb->expand : 0;
@@ -94,8 +103,10 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     const double eps = a->bn_eps;
     const enum sekit_act act = nb->act;
     const int regnet = a->family == SEKIT_FAMILY_REGNETY,
-              tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
-    if (regnet && tv)
+              tv = a->layout == SEKIT_LAYOUT_TORCHVISION, rexnet = a->family == SEKIT_FAMILY_REXNET;
+    if (rexnet)
+        snprintf(bl->name, sizeof bl->name, "features.%d", nb->up_stage);
+    else if (regnet && tv)
         snprintf(bl->name, sizeof bl->name, "trunk_output.block%d.block%d-%d", nb->up_stage,
                  nb->up_stage, nb->up_index);
     else if (regnet)
@@ -120,8 +131,13 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     switch (nb->kind) {
     case SEKIT_NB_MBCONV:
         if (nb->expand) sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, 1, 1, 1, act);
-        sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->mid, act);
+        /* ReXNet: no activation on the depthwise conv, ReLU6 after it and its SE */
+        sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->mid,
+                        !rexnet          ? act
+                        : nb->se_reduced ? SEKIT_ACT_NONE
+                                         : SEKIT_ACT_RELU6);
         if (nb->se_reduced) bl->se_after = n - 1;
+        bl->se_out_act = rexnet && nb->se_reduced ? SEKIT_ACT_RELU6 : SEKIT_ACT_NONE;
         sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1,
                         nb->pw_act ? act : SEKIT_ACT_NONE);
         break;
@@ -166,7 +182,8 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         if (j != bl->se_after) continue;
         struct se_block *s = &m->se[*nse];
         if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, bl->branch[j].cout, nb->se_reduced, 1,
-                                0)))
+                                0)) ||
+            (rexnet && (rc = sekit_load_se_bn(w, s, nm.se, 1e-5))))
             return rc;
         /* the families' own SE unless the block says otherwise (timm's arch_defs) */
         s->info.act = nb->se_act                               ? nb->se_act
@@ -192,6 +209,7 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     } else {
         bl->out_act = SEKIT_ACT_NONE;
         bl->shortcut = !nb->noskip && nb->stride == 1 && nb->in_c == nb->out_c ? SHORTCUT_IDENTITY
+                       : rexnet && nb->stride == 1 && nb->in_c < nb->out_c     ? SHORTCUT_PARTIAL
                                                                                : SHORTCUT_NONE;
     }
     return SEKIT_OK;
@@ -201,7 +219,8 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
 {
     const struct sekit_arch *a = &m->arch;
     const int regnet = a->family == SEKIT_FAMILY_REGNETY,
-              mnv3 = a->family == SEKIT_FAMILY_MOBILENETV3;
+              mnv3 = a->family == SEKIT_FAMILY_MOBILENETV3,
+              rexnet = a->family == SEKIT_FAMILY_REXNET;
     int rc;
     if (a->nnet < 1 || a->nnet > SEKIT_MAX_NET_BLOCKS || a->in_chans < 1 || a->stem_width < 1 ||
         a->num_classes < 1 || !(a->bn_eps > 0) || a->head_width < 0 || a->head_hidden < 0)
@@ -210,11 +229,12 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     m->nstem = 1;
     sekit_conv_init(&m->stem[0], a->in_chans, a->stem_width, 3, 2, 1, a->stem_act);
     m->stem[0].same = a->same_pad;
-    if ((rc = sekit_load_conv_bn(
-             w, &m->stem[0],
-             tv ? (regnet ? "stem.0.weight" : "features.0.0.weight")
-                : (regnet ? "stem.conv.weight" : "conv_stem.weight"),
-             tv ? (regnet ? "stem.1" : "features.0.1") : (regnet ? "stem.bn" : "bn1"), a->bn_eps)))
+    if ((rc = sekit_load_conv_bn(w, &m->stem[0],
+                                 tv ? (regnet ? "stem.0.weight" : "features.0.0.weight")
+                                    : (regnet || rexnet ? "stem.conv.weight" : "conv_stem.weight"),
+                                 tv ? (regnet ? "stem.1" : "features.0.1")
+                                    : (regnet || rexnet ? "stem.bn" : "bn1"),
+                                 a->bn_eps)))
         return rc;
     const size_t nb = (size_t)a->nnet;
     m->nblocks = a->nnet;
@@ -247,8 +267,12 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     m->features = a->head_width ? a->head_width : a->net[a->nnet - 1].out_c;
     if (a->head_width) {
         char wn[64], bn[64];
-        snprintf(wn, sizeof wn, tv ? "features.%d.0.weight" : "conv_head.weight", last + 1);
-        snprintf(bn, sizeof bn, tv ? "features.%d.1" : "bn2", last + 1);
+        snprintf(wn, sizeof wn,
+                 tv       ? "features.%d.0.weight"
+                 : rexnet ? "features.%d.conv.weight"
+                          : "conv_head.weight",
+                 last + 1);
+        snprintf(bn, sizeof bn, tv ? "features.%d.1" : rexnet ? "features.%d.bn" : "bn2", last + 1);
         sekit_conv_init(&m->head, a->net[a->nnet - 1].out_c, a->head_width, 1, 1, 1,
                         a->head_act ? a->head_act
                         : mnv3      ? SEKIT_ACT_HARDSWISH
@@ -275,7 +299,7 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         m->nfc = 1;
         if ((rc = sekit_load_fc(w, &m->fc[0],
                                 tv ? (regnet ? "fc" : "classifier.1")
-                                   : (regnet ? "head.fc" : "classifier"),
+                                   : (regnet || rexnet ? "head.fc" : "classifier"),
                                 m->features, a->num_classes, 1, 0)))
             return rc;
     }

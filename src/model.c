@@ -223,6 +223,33 @@ int sekit_load_conv_bn_split(struct wsrc *w, struct conv *c, const char *prefix,
     return rc;
 }
 
+int sekit_load_se_bn(struct wsrc *w, struct se_block *se, const char *prefix, double eps)
+{
+    const int C = se->info.channels, CR = se->info.reduced;
+    SEKIT_ASSERT(se->b1);
+    float *bn = falloc(4 * (size_t)CR);
+    if (!bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for %s", prefix);
+    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
+    const int64_t vshape[1] = {CR};
+    int rc = SEKIT_OK;
+    for (int i = 0; i < 4 && !rc; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s.bn.%s", prefix, parts[i]);
+        rc = sekit_take(w, bn + (size_t)i * CR, name, 1, vshape, kinds[i]);
+    }
+    if (!rc) {
+        /* (w z + b - mean) g / sqrt(var + eps) + beta: fc1's bias joins the BN's mean, which
+         * sekit_bn_fold replaces the bias with */
+        for (int r = 0; r < CR; r++)
+            bn[2 * CR + r] -= se->b1[r];
+        sekit_bn_fold(se->w1, se->b1, bn, bn + CR, bn + 2 * CR, bn + 3 * CR, CR, (size_t)C, eps);
+        se->info.params += 2 * (int64_t)CR;
+    }
+    free(bn);
+    return rc;
+}
+
 int sekit_load_conv_bias(struct wsrc *w, struct conv *c, const char *prefix)
 {
     int64_t wshape[4];
@@ -887,12 +914,15 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
         if (j == b->se_after) {
             gate = squeeze_excite(m, s, &m->se[b->se], x, N, hb * wb);
             const int fused =
-                j + 1 == b->nbranch && b->shortcut != SHORTCUT_NONE && b->out_act == SEKIT_ACT_RELU;
+                j + 1 == b->nbranch &&
+                (b->shortcut == SHORTCUT_IDENTITY || b->shortcut == SHORTCUT_PROJECTION) &&
+                b->out_act == SEKIT_ACT_RELU && b->se_out_act == SEKIT_ACT_NONE;
             if (!fused) {
                 if (nhwc)
                     sekit_se_scale_nhwc((float *)x, gate, N, c->cout, hb * wb);
                 else
                     sekit_se_scale((float *)x, gate, N, c->cout, hb * wb);
+                sekit_act_forward((float *)x, (size_t)N * c->cout * hb * wb, b->se_out_act);
                 gate = NULL;
             }
         }
@@ -915,6 +945,9 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
             sekit_se_scale_add_relu_nhwc(out, out, gate, shortcut, N, C, P);
         else
             sekit_se_scale_add_relu(out, out, gate, shortcut, N, C, P);
+    } else if (b->shortcut == SHORTCUT_PARTIAL) {
+        sekit_add_partial(out, shortcut, N, C, b->in_c, P, nhwc);
+        sekit_act_forward(out, (size_t)N * C * P, b->out_act);
     } else if (b->shortcut != SHORTCUT_NONE) {
         sekit_add_act(out, out, shortcut, (size_t)N * C * P, b->out_act);
     } else {

@@ -42,7 +42,8 @@ struct se_block {
 
 #define BRANCH_MAX 4
 
-enum shortcut { SHORTCUT_NONE, SHORTCUT_IDENTITY, SHORTCUT_PROJECTION };
+/* PARTIAL: RexNet's, the input added to the branch's first in_c channels (in_c <= out_c) */
+enum shortcut { SHORTCUT_NONE, SHORTCUT_IDENTITY, SHORTCUT_PROJECTION, SHORTCUT_PARTIAL };
 
 struct block {
     char name[64]; /* the upstream module, e.g. layer3.2 or features.4.0 */
@@ -52,6 +53,7 @@ struct block {
     int aa_after; /* a 2x2/2 average pool follows branch[aa_after] (timm's aa); -1: none */
     int se_after; /* the SE block scales branch[se_after]'s output; -1: no SE */
     int se;       /* that SE block's index, or -1 */
+    enum sekit_act se_out_act; /* after the SE's scaling (RexNet's ReLU6), else none */
     enum shortcut shortcut;
     struct conv ds;               /* the projection */
     int ds_pool;                  /* a 2x2/2 ceil-mode average pool before ds (avg_down) */
@@ -141,6 +143,9 @@ int sekit_load_conv_bias(struct wsrc *w, struct conv *c, const char *prefix);
  * FCs: `prefix`.`fc1`.weight [CR, C(, 1, 1)] and so on; biases when `bias`. */
 int sekit_load_se(struct wsrc *w, struct se_block *se, const char *prefix, const char *fc1,
                   const char *fc2, int C, int CR, int bias, int linear);
+/* ReXNet's SE: BatchNorm `prefix`.bn (eval mode, eps) after fc1, folded into se's fc1; its
+ * weight and bias count as the SE's parameters. */
+int sekit_load_se_bn(struct wsrc *w, struct se_block *se, const char *prefix, double eps);
 /* Reads a head FC `prefix`.weight [out, in(, 1, 1)] and, when `bias`, `prefix`.bias. */
 int sekit_load_fc(struct wsrc *w, struct fc *f, const char *prefix, int in, int out, int bias,
                   int conv);

@@ -194,6 +194,8 @@ enum sekit_family {
     SEKIT_FAMILY_EFFICIENTNET, /* MBConv (and EfficientNetV2's fused) blocks, SiLU, sigmoid SE */
     SEKIT_FAMILY_MOBILENETV3,  /* inverted residuals, ReLU / hard swish, hard-sigmoid SE */
     SEKIT_FAMILY_REGNETY,      /* bottlenecks with a grouped 3x3 and SE on it */
+    SEKIT_FAMILY_REXNET,       /* timm's ReXNet: linear bottlenecks, SE with BN, ReLU6 after it,
+                                  a residual on the first input-many channels */
 };
 
 #define SEKIT_MAX_SPLIT 5 /* MixNet: kernels of one split depthwise conv */

@@ -69,6 +69,9 @@ void sekit_se_scale(float *x, const float *s, int N, int C, int P);
 /* se.c: the residual sum and the activation after it, any layout:
  *   out = act(x + shortcut).   out, x, shortcut (n values); out may alias x */
 void sekit_add_act(float *out, const float *x, const float *shortcut, size_t n, enum sekit_act act);
+/* se.c: RexNet's partial residual, in place: the shortcut's Cs channels added to out's first Cs
+ * of C (Cs <= C).   out (N, C, P) or (N, P, C) when nhwc   shortcut (N, Cs, P) or (N, P, Cs) */
+void sekit_add_partial(float *out, const float *shortcut, int N, int C, int Cs, int P, int nhwc);
 
 /* se.c: the SE scale fused with the residual sum and the block's ReLU:
  *   out = relu(x * s[n, c] + shortcut).   out, x, shortcut (N, C, P)   s (N, C)

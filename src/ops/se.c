@@ -36,6 +36,21 @@ void sekit_add_act(float *out, const float *x, const float *shortcut, size_t n, 
     sekit_act_forward(out, n, act);
 }
 
+void sekit_add_partial(float *out, const float *shortcut, int N, int C, int Cs, int P, int nhwc)
+{
+    for (int n = 0; n < N; n++)
+        if (nhwc)
+            for (int p = 0; p < P; p++) {
+                float *o = out + ((size_t)n * P + p) * C;
+                const float *s = shortcut + ((size_t)n * P + p) * Cs;
+                for (int c = 0; c < Cs; c++)
+                    o[c] += s[c];
+            }
+        else
+            for (size_t i = 0; i < (size_t)Cs * P; i++)
+                out[(size_t)n * C * P + i] += shortcut[(size_t)n * Cs * P + i];
+}
+
 void sekit_se_scale_add_relu(float *out, const float *x, const float *s, const float *shortcut,
                              int N, int C, int P)
 {

@@ -58,7 +58,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 DEFAULT_TIMM = "/tmp/timm-src"
 LAYOUT = "timm"
-MAX_TOTAL_BYTES = 4_000_000
+MAX_TOTAL_BYTES = 5_000_000
 N_IMAGES = zoo.N_IMAGES
 GATE_LOGIT_STD = zoo.GATE_LOGIT_STD
 RESIDUAL_RATIO = zoo.RESIDUAL_RATIO
@@ -78,11 +78,11 @@ def load_timm(path: str) -> None:
     from timm.layers.padding import get_same_padding
     from timm.models import _efficientnet_blocks as eb
     from timm.models import _efficientnet_builder as ebuild
-    from timm.models import efficientnet, hardcorenas, mobilenetv3, regnet
+    from timm.models import efficientnet, hardcorenas, mobilenetv3, regnet, rexnet
     T.update(timm=timm, Conv2dSame=Conv2dSame, SEModule=SEModule, get_act_layer=get_act_layer,
              TimmSigmoid=TimmSigmoid, get_same_padding=get_same_padding, eb=eb, ebuild=ebuild,
              efficientnet=efficientnet, mobilenetv3=mobilenetv3, regnet=regnet,
-             hardcorenas=hardcorenas)
+             hardcorenas=hardcorenas, rexnet=rexnet)
 
 
 # ------------------------------------------------------------------------------------------
@@ -215,6 +215,12 @@ NARROWED = [
     ("tf_mixnet_s", "efficientnet", 0.1, 48, 5, 36),
 ]
 
+def _rexnet() -> nn.Module:
+    """timm's RexNet class as its rexnet_* entry points build it, at width 0.1: 16 blocks, SE
+    with BatchNorm on blocks 4-16, partial residuals wherever a stride-1 block widens."""
+    return T["rexnet"].RexNet(width_mult=0.1, num_classes=5)
+
+
 CASES = [
     {"name": "timm_efficientnet_small", "family": "efficientnet", "hw": 37, "padding": "symmetric",
      "build": lambda: _efficientnet(EFF_ARCH, False, 7, 24, 128),
@@ -264,6 +270,14 @@ CASES = [
 ]
 
 CASES += [
+    {"name": "timm_rexnet_narrow", "family": "rexnet", "hw": 36, "padding": "symmetric",
+     "build": _rexnet,
+     "config": "RexNet(width_mult=0.25): stem 32, 16 LinearBottlenecks (widths 16 .. 56), "
+               "SE ratio 1/12 with BatchNorm, head conv 320; BN eps 1e-5",
+     "description": "timm ReXNet (the RexNet class at width 0.1), SE with BatchNorm, ReLU6 "
+                    "after the SE, partial residuals"},
+]
+CASES += [
     {"name": f"timm_{name}_narrow", "family": family, "hw": hw,
      "padding": "same" if name.startswith("tf_") else "symmetric",
      "build": partial(_narrowed, name, mult, feats, classes),
@@ -289,6 +303,8 @@ FULL = [
     ("mixnet_s", "efficientnet", "symmetric", 4_134_606),
     ("tf_mixnet_s", "efficientnet", "same", 4_134_606),
     ("mobilenetv3_small_100", "mobilenetv3", "symmetric", 2_542_856),
+    ("rexnet_100", "rexnet", "symmetric", 4_796_873),
+    ("rexnetr_150", "rexnet", "symmetric", 9_782_256),
 ]
 FULL_HW = 224
 FULL_IMAGES = 1
@@ -309,8 +325,14 @@ def se_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
 def se_fcs(se: nn.Module) -> tuple[nn.Conv2d, nn.Conv2d]:
     if isinstance(se, T["eb"].SqueezeExcite):
         return se.conv_reduce, se.conv_expand
-    assert isinstance(se.bn, nn.Identity) and not se.add_maxpool, "plain SEModule only"
+    assert not se.add_maxpool, "SEModule without its max-pool variant only"
     return se.fc1, se.fc2
+
+
+def se_bn(se: nn.Module) -> nn.Module:
+    """The BatchNorm after the first FC: ReXNet's SEModule(norm_layer=BatchNorm2d), else
+    Identity."""
+    return se.bn if isinstance(se, T["SEModule"]) else nn.Identity()
 
 
 def se_act(se: nn.Module) -> nn.Module:
@@ -320,7 +342,7 @@ def se_act(se: nn.Module) -> nn.Module:
 def pre_gate(se: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The SE's values before its gate, computed as its forward does."""
     reduce, expand = se_fcs(se)
-    return expand(se_act(se)(reduce(x.mean((2, 3), keepdim=True))))
+    return expand(se_act(se)(se_bn(se)(reduce(x.mean((2, 3), keepdim=True)))))
 
 
 def gate_kind(se: nn.Module) -> str:
@@ -341,7 +363,8 @@ def blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Every block, in network order: blocks.<s>.<i> (EfficientNet, MobileNetV3) or s<k>.b<j>
     (RegNet)."""
     eb, regnet = T["eb"], T["regnet"]
-    kinds = (eb.DepthwiseSeparableConv, eb.InvertedResidual, eb.ConvBnAct, regnet.Bottleneck)
+    kinds = (eb.DepthwiseSeparableConv, eb.InvertedResidual, eb.ConvBnAct, regnet.Bottleneck,
+             T["rexnet"].LinearBottleneck)
     return [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
 
 
@@ -351,6 +374,11 @@ def block_stride_act(b: nn.Module) -> tuple[int, str]:
         conv, act = b.conv_dw, b.bn1.act
     elif isinstance(b, eb.ConvBnAct):
         conv, act = b.conv, b.bn1.act
+    elif isinstance(b, T["rexnet"].LinearBottleneck):
+        # the expansion's SiLU names the block; ReLU6 after the depthwise conv is ReXNet's own
+        conv = b.conv_dw.conv
+        act = b.conv_exp.bn.act if b.conv_exp is not None else nn.SiLU()
+        assert isinstance(b.act_dw, nn.ReLU6) and isinstance(b.conv_dw.bn.act, nn.Identity)
     else:
         conv, act = b.conv2.conv, b.conv1.bn.act
         assert type(b.act3) is type(act) and type(b.conv2.bn.act) is type(act)
@@ -378,6 +406,8 @@ def _residual_blocks(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d, 
             out.append((b, b.conv3.bn, proj))
         elif isinstance(b, eb.ConvBnAct):
             assert not b.has_skip, "ConvBnAct with skip: branch ends in an activation"
+        elif isinstance(b, T["rexnet"].LinearBottleneck) and b.use_shortcut:
+            out.append((b, b.conv_pwl.bn, None))
     for _, bn, _ in out:
         assert isinstance(bn.act, nn.Identity) and isinstance(bn.drop, nn.Identity)
     return out
