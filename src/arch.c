@@ -212,20 +212,52 @@ static const struct preset presets[] = {
 };
 #define NPRESETS ((int)(sizeof presets / sizeof presets[0]))
 
-/* Upstream SE networks sekit does not run, and why: asked for by name (--arch, config.json)
- * they are refused with the reason rather than as unknown. */
+#define NFNET_WHY                                                                                  \
+    "NFNet (timm nfnet_*, dm_nfnet_*, eca_nfnet_*, nf_*): normalizer-free, weight-standardised "   \
+    "convs with learned gains and no BatchNorm, SE outputs scaled by 2 and skip-init gains; "      \
+    "sekit "                                                                                       \
+    "folds BatchNorm into its convs and has no weight standardisation"
+#define ECA_WHY                                                                                    \
+    "ECA (timm ecaresnet*, eca_*): the gate comes from a 1-D conv across channels, not from two "  \
+    "FCs through a reduced width; sekit's gates are the SE block's"
+#define VOVNET_WHY                                                                                 \
+    "ESE-VoVNet (timm ese_vovnet*): one-shot aggregation blocks concatenating every conv's "       \
+    "output, and effective SE (one FC, hard-sigmoid gate); not in sekit's engine"
+#define TRESNET_WHY                                                                                \
+    "TResNet (timm tresnet_*): a space-to-depth stem, anti-aliased downsampling by a fixed blur "  \
+    "and in-place activated BatchNorm with leaky ReLU; not in sekit's engine"
+#define RESNETRS_WHY                                                                               \
+    "ResNet-RS (timm resnetrs*): its stem's max-pool is a strided 3x3 conv (replace_stem_pool); "  \
+    "sekit's SE-ResNets pool there"
+#define GHOSTNET_WHY                                                                               \
+    "GhostNet (timm ghostnet_*): ghost modules concatenate a 1x1 conv's output with a cheap "      \
+    "depthwise conv of it; sekit's engine has no such block yet"
+
+/* Upstream SE networks sekit does not run, and why: asked for by name (--arch, config.json;
+ * a name with this prefix) they are refused with the reason rather than as unknown, and so are
+ * weight files holding the tensor that only they have. */
 static const struct {
-    const char *name, *why;
+    const char *prefix, *tensor, *why;
 } refused[] = {
-    {"seresnet33ts", BYOBNET_WHY},
-    {"seresnext26ts", BYOBNET_WHY},
+    {"seresnet33ts", "stages.0.0.conv1_1x1.conv.weight", BYOBNET_WHY},
+    {"seresnext26ts", NULL, BYOBNET_WHY},
+    {"nfnet_", "stem.conv1.gain", NFNET_WHY},
+    {"dm_nfnet_", NULL, NFNET_WHY},
+    {"eca_nfnet_", NULL, NFNET_WHY},
+    {"nf_", NULL, NFNET_WHY},
+    {"ecaresnet", "layer1.0.se.conv.weight", ECA_WHY},
+    {"eca_", NULL, ECA_WHY},
+    {"ese_vovnet", "stages.0.blocks.0.conv_reduction.conv.weight", VOVNET_WHY},
+    {"tresnet_", "body.conv1.conv.weight", TRESNET_WHY},
+    {"resnetrs", "maxpool.0.weight", RESNETRS_WHY},
+    {"ghostnet_", "blocks.0.0.ghost1.primary_conv.0.weight", GHOSTNET_WHY},
 };
 #define NREFUSED ((int)(sizeof refused / sizeof refused[0]))
 
 const char *sekit_arch_refusal(const char *name)
 {
     for (int i = 0; i < NREFUSED; i++)
-        if (strcmp(refused[i].name, name) == 0) return refused[i].why;
+        if (strncmp(refused[i].prefix, name, strlen(refused[i].prefix)) == 0) return refused[i].why;
     return NULL;
 }
 
@@ -410,6 +442,10 @@ int sekit_arch_infer(struct sekit_arch *a, const struct sekit_st *st, struct sek
         sekit_st_find(st, "stages.0.0.shortcut.conv.weight") ||
         sekit_st_find(st, "stem.conv.conv.weight"))
         return sekit_errf(e, SEKIT_ESHAPE, "%s: not supported: " BYOBNET_WHY, path);
+    for (int i = 0; i < NREFUSED; i++)
+        if (refused[i].tensor && sekit_st_find(st, refused[i].tensor))
+            return sekit_errf(e, SEKIT_ESHAPE, "%s: not supported (it holds %s): %s", path,
+                              refused[i].tensor, refused[i].why);
     /* the stem: one conv, or a deep stem of three (timm conv1.0/.3/.6, Cadene layer0.conv1-3) */
     const struct sekit_st_tensor *stem = sekit_st_find(st, "layer0.conv1.weight"), *deep[3] = {0};
     if (stem) {

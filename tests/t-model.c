@@ -93,6 +93,33 @@ static void upstream_presets(void)
     ok(sekit_arch_preset(&a, "seresnet33ts", &e) == SEKIT_EINVAL &&
            strstr(e.msg, "not supported") && strstr(e.msg, "ByobNet") && strstr(e.msg, "SiLU"),
        "a ByobNet SE model is refused naming what sekit does not run: %s", e.msg);
+    /* the other SE families sekit does not run, by name and by the tensors only they have */
+    static const struct {
+        const char *name, *tensor, *family;
+    } other[] = {{"dm_nfnet_f0", "stem.conv1.gain", "NFNet"},
+                 {"ecaresnet50d", "layer1.0.se.conv.weight", "ECA"},
+                 {"ese_vovnet19b_dw", "stages.0.blocks.0.conv_reduction.conv.weight", "VoVNet"},
+                 {"tresnet_m", "body.conv1.conv.weight", "TResNet"},
+                 {"resnetrs50", "maxpool.0.weight", "ResNet-RS"},
+                 {"ghostnet_100", "blocks.0.0.ghost1.primary_conv.0.weight", "GhostNet"}};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        ok(sekit_arch_preset(&a, other[i].name, &e) == SEKIT_EINVAL &&
+               strstr(e.msg, "not supported") && strstr(e.msg, other[i].family),
+           "%s is refused by name with the reason: %s", other[i].name, e.msg);
+        char path[800], header[400];
+        snprintf(path, sizeof path, "%s/%s.safetensors", tap_tmpdir(), other[i].name);
+        snprintf(header, sizeof header,
+                 "{\"%s\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                 "\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                 other[i].tensor);
+        const float data[2] = {1, 1};
+        struct sekit_model *m = NULL;
+        ok(fixture_write_st(path, header, data, sizeof data) &&
+               sekit_model_load(&m, path, &e) == SEKIT_ESHAPE && strstr(e.msg, other[i].tensor) &&
+               strstr(e.msg, other[i].family),
+           "%s weights are refused by their %s: %s", other[i].family, other[i].tensor, e.msg);
+        sekit_model_free(m);
+    }
 }
 
 /* torchvision's SE families: sum(p.numel() for p in torchvision.models.<name>().parameters()),
