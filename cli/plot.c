@@ -24,8 +24,9 @@ static int parse_size(const char *s, int *w, int *h)
 
 static const struct cli_cmd cmd = {
     "plot",
-    "plot FILE.h5 --figure inter-class|intra-class|depth|ablation --out FIG\n"
+    "plot FILE.h5 --figure inter-class|intra-class|depth|ablation|depth-compare --out FIG\n"
     "                  [--classes A,B,...] [--blocks SE_a_b,...] [--all OTHER.h5]\n"
+    "                  [--compare OTHER.h5]\n"
     "                  [--channels a-b,...] [--title TEXT] [--size WxH]\n"
     "                  [--gnuplot DIR] [--engine cairo|gnuplot]",
     "Draws a figure of the SENet paper's analysis from a statistics file (`sekit stats`) or a\n"
@@ -40,6 +41,9 @@ static const struct cli_cmd cmd = {
     "recorded;\n               at most 8)\n"
     "  depth        class specificity and saturation of every block in network order\n"
     "  ablation     change in top-1 of every ablation variant\n"
+    "  depth-compare  the depth trend of FILE.h5 beside that of --compare OTHER.h5 (another\n"
+    "               network's statistics or recording): effect size, NCM lift and gates > 0.9\n"
+    "               against relative depth\n"
     "Panels default to the last block of every stage plus every block of the last stage "
     "(the\npaper's choice: SE_2_3, SE_3_4, SE_4_6, SE_5_1..3 in SE-ResNet-50).\n"
     "With --gnuplot DIR, DIR/<figure>.gp redraws the figure from DIR/<figure>.dat: `gnuplot\n"
@@ -67,6 +71,8 @@ int cmd_plot(int argc, char **argv)
         OPT_S("--blocks", &q.blocks, "SE_a_b,...", "the blocks (panels) to draw"),
         OPT_S("--all", &q.all, "OTHER.h5",
               "inter-class: the all-classes curve from this recording"),
+        OPT_S("--compare", &q.compare, "OTHER.h5",
+              "depth-compare: the other network's statistics or recording"),
         OPT_S("--gnuplot", &q.gnuplot_dir, "DIR",
               "also write DIR/<figure>.dat and DIR/<figure>.gp that redraw it"),
         OPT_C("--engine", &q.use_gnuplot, engines, "E",

@@ -9,7 +9,7 @@
 static const struct cli_cmd cmd = {
     "reproduce",
     "reproduce [--model M --data D] --out DIR [--classes A,B,C,D]\n"
-    "                       [--pair A,B] [--mode mean|both] [OPTIONS]",
+    "                       [--pair A,B] [--mode mean|both] [--compare STATS.h5] [OPTIONS]",
     "Runs the paper's analysis end to end; the model and the data are loaded once. With no\n"
     "--model/--data: the bundled Fashion-MNIST SE-ResNet on the Fashion-MNIST test split.\n"
     "  1. record the --classes (--per-class images of each: default 50, a sample seeded by\n"
@@ -23,7 +23,8 @@ static const struct cli_cmd cmd = {
     "DIR/gnuplot\n"
     "  5. DIR/report.md: figures, ablation table, and for each observation of the paper "
     "what\n     this model shows, from the measured numbers; the time of every stage and the\n"
-    "     ablations' throughput\n"
+    "     ablations' throughput; with --compare, the depth trends of this network and the\n"
+    "     other run's side by side (DIR/depth-compare.*)\n"
     "Outputs in DIR are replaced.\n",
     NULL,
     0,
@@ -59,6 +60,9 @@ int cmd_reproduce(int argc, char **argv)
         OPT_S("--classes", &j.classes, "A,B,C,D",
               "the inter-class figure's classes (default Trouser,Pullover,Sneaker,Bag)"),
         OPT_S("--pair", &j.pair, "A,B", "the intra-class figure's classes (default Trouser,Bag)"),
+        OPT_S("--compare", &j.compare, "STATS.h5",
+              "another run's all.stats.h5 (another network on the same data):\nthe report "
+              "compares the two networks' depth trends"),
         OPT_C("--mode", &mode, reproduce_modes, "M",
               "ablation mode: mean (default: every preset frozen at its mean\ngates, remove mode "
               "beside for the last stage, last two blocks and\nall blocks) or both (every preset "

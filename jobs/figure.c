@@ -17,6 +17,7 @@ const char *const sekit_figure_names[SEKIT_FIGURE_KINDS + 1] = {
     [SEKIT_FIGURE_INTRA_CLASS] = "intra-class",
     [SEKIT_FIGURE_DEPTH] = "depth",
     [SEKIT_FIGURE_ABLATION] = "ablation",
+    [SEKIT_FIGURE_DEPTH_COMPARE] = "depth-compare",
 };
 
 static const char *block_name(const void *ctx, int i)
@@ -165,6 +166,35 @@ static int emit(const struct sekit_figure_request *q, struct sekit_figure *f, st
     return sekit_plot_render(f, q->out, e);
 }
 
+/* The depth-compare figure of q->input beside q->compare. */
+static int depth_compare(const struct sekit_figure_request *q, struct sekit_err *e)
+{
+    if (!q->compare)
+        return sekit_errf(e, SEKIT_EINVAL,
+                          "the depth-compare figure needs a second network's "
+                          "statistics (--compare FILE)");
+    struct sekit_stats_file *s[2] = {NULL, NULL};
+    int rc = sekit_stats_load(&s[0], q->input, e);
+    if (!rc) rc = sekit_stats_load(&s[1], q->compare, e);
+    if (!rc) {
+        char la[256], lb[256], what[1100];
+        sekit_figure_run_label(q->input, la, sizeof la);
+        sekit_figure_run_label(q->compare, lb, sizeof lb);
+        if (!strcmp(la, lb)) snprintf(lb + strlen(lb), sizeof lb - strlen(lb), " (2)");
+        snprintf(what, sizeof what, "%s: %d blocks, %s: %d blocks; %lld and %lld images", la,
+                 s[0]->nblocks, lb, s[1]->nblocks, (long long)s[0]->n, (long long)s[1]->n);
+        const struct sekit_block_stats *const st[2] = {s[0]->blocks, s[1]->blocks};
+        const int n[2] = {s[0]->nblocks, s[1]->nblocks};
+        const char *const label[2] = {la, lb};
+        struct sekit_figure fig = {0};
+        if (!(rc = sekit_figure_depth_compare(&fig, st, n, label, what, e))) rc = emit(q, &fig, e);
+        sekit_figure_free(&fig);
+    }
+    sekit_stats_file_free(s[0]);
+    sekit_stats_file_free(s[1]);
+    return rc;
+}
+
 int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
 {
     const enum sekit_figure_kind kind = q->figure;
@@ -195,6 +225,10 @@ int sekit_job_figure(const struct sekit_figure_request *q, struct sekit_err *e)
         return sekit_errf(e, SEKIT_EINVAL,
                           "--channels applies to the inter-class and intra-class figures, not %s",
                           name);
+    if (q->compare && kind != SEKIT_FIGURE_DEPTH_COMPARE)
+        return sekit_errf(e, SEKIT_EINVAL, "--compare applies to the depth-compare figure, not %s",
+                          name);
+    if (kind == SEKIT_FIGURE_DEPTH_COMPARE) return depth_compare(q, e);
     struct sekit_figure fig = {0};
     char what[1024];
     if (kind == SEKIT_FIGURE_ABLATION) {

@@ -153,6 +153,7 @@ enum sekit_figure_kind {
     SEKIT_FIGURE_INTRA_CLASS,
     SEKIT_FIGURE_DEPTH,
     SEKIT_FIGURE_ABLATION,
+    SEKIT_FIGURE_DEPTH_COMPARE, /* the depth trends of input and compare side by side */
     SEKIT_FIGURE_KINDS
 };
 /* Each kind's name, indexed by the kind ("inter-class", ...), NULL-terminated. */
@@ -165,6 +166,7 @@ struct sekit_figure_request {
     const char *classes;     /* comma-separated names, ImageNet synsets or indices, or NULL */
     const char *blocks;      /* comma-separated block names, or NULL */
     const char *all;         /* inter-class: recording whose class means make the "all" curve */
+    const char *compare;     /* depth-compare: the other network's statistics (or recording) */
     const char *gnuplot_dir; /* also write <dir>/<figure>.{dat,gp} */
     int use_gnuplot;         /* render through gnuplot instead of cairo */
     const char *title;       /* replaces the figure's title, or NULL */
@@ -179,6 +181,7 @@ struct sekit_reproduce_job {
     const char *dir;
     const char *classes; /* the inter-class figure's classes (names, synsets or indices) */
     const char *pair;    /* the intra-class figure's two classes */
+    const char *compare; /* another run's statistics: the report compares the depth trends */
     int64_t per_class;   /* images of each class in classes.h5, 0: all (all.h5, ablations: all) */
     uint64_t seed;       /* 0: the first per_class images, else a seeded sample */
     /* SEKIT_MODES_MEAN: every preset frozen at the mean gates (what the SE check and verdict 5

@@ -51,6 +51,7 @@ static int report_markdown(const struct sekit_pipeline_opts *o, const struct sek
         .classes = j->classes,
         .pair = j->pair,
         .command_line = j->command_line,
+        .compare = j->compare,
         .backend = sekit_backend_name(sekit_model_backend(p->m)),
         .ranks = sekit_dist_world()->size,
         .threads = o->threads,
@@ -68,15 +69,17 @@ static int report_markdown(const struct sekit_pipeline_opts *o, const struct sek
 static int figures(const struct sekit_reproduce_job *j, const char *s4, const char *sall,
                    const char *gdir, struct sekit_err *e)
 {
-    static const char *const names[3] = {"fig6-inter-class", "fig7-intra-class", "depth"};
+    static const char *const names[4] = {"fig6-inter-class", "fig7-intra-class", "depth",
+                                         "depth-compare"};
     static const char *const exts[3] = {"png", "pdf", "svg"};
     for (int x = 0; x < 3; x++) {
-        struct sekit_figure_request q[3] = {
+        struct sekit_figure_request q[4] = {
             {.input = s4, .figure = SEKIT_FIGURE_INTER_CLASS, .all = sall},
             {.input = s4, .figure = SEKIT_FIGURE_INTRA_CLASS, .classes = j->pair},
             {.input = sall, .figure = SEKIT_FIGURE_DEPTH},
+            {.input = sall, .figure = SEKIT_FIGURE_DEPTH_COMPARE, .compare = j->compare},
         };
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < (j->compare ? 4 : 3); i++) {
             char fo[4200];
             snprintf(fo, sizeof fo, "%s/%s.%s", j->dir, names[i], exts[x]);
             q[i].out = fo;
@@ -168,6 +171,13 @@ int sekit_job_reproduce(const struct sekit_pipeline_opts *o, struct sekit_reprod
     snprintf(gdir, sizeof gdir, "%s/gnuplot", j->dir);
     snprintf(abl, sizeof abl, "%s/ablation", j->dir);
     int rc = SEKIT_OK;
+    if (j->compare) {
+        /* read before any work: a file that is no statistics costs nothing */
+        struct sekit_stats_file *c = NULL;
+        rc = sekit_stats_read(&c, j->compare, e);
+        sekit_stats_file_free(c);
+        if (rc) return rc;
+    }
     if (d->rank == 0 && !(rc = make_dir(j->dir, e))) rc = make_dir(gdir, e);
     if ((rc = sekit_dist_agree(d, rc, e))) return rc;
     const double t0 = sekit_seconds();

@@ -231,6 +231,21 @@ static double axis_top(double max, double cap)
     return top < cap ? top : cap;
 }
 
+void sekit_figure_run_label(const char *path, char *out, size_t n)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    while (slash && slash > dir && slash[1] == 0) /* trailing slashes */
+        *slash = 0, slash = strrchr(dir, '/');
+    if (!slash) {
+        sekit_figure_file_name(path, out, n);
+        return;
+    }
+    *slash = 0;
+    sekit_figure_file_name(dir[0] ? dir : "/", out, n);
+}
+
 int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
                        const char *what, struct sekit_err *e)
 {
@@ -311,6 +326,60 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
     fig->title = own_text(fig, "Class dependence and saturation with depth");
     fig->note = own_text(fig, "%s\nblocks in network order", what);
     return layout(fig, 3, 3, panels, 0, e);
+}
+
+/* NCM lift over chance: (accuracy - chance) / (1 - chance), 0 when below chance. */
+static double ncm_lift(const struct sekit_block_stats *s)
+{
+    const double lift =
+        s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
+    return lift > 0 ? lift : 0;
+}
+
+int sekit_figure_depth_compare(struct sekit_figure *fig,
+                               const struct sekit_block_stats *const st[2], const int n[2],
+                               const char *const label[2], const char *what, struct sekit_err *e)
+{
+    memset(fig, 0, sizeof *fig);
+    enum { NP = 3 };
+    struct sekit_panel *panels = own(fig, sizeof *panels * NP);
+    struct sekit_series *se = own(fig, sizeof *se * NP * 2);
+    if (!panels || !se) return oom(fig, e);
+    double top[NP] = {0, 0, 0};
+    for (int m = 0; m < 2; m++) {
+        double *x = own(fig, sizeof(double) * (size_t)n[m]), *v[NP];
+        for (int p = 0; p < NP; p++)
+            v[p] = own(fig, sizeof(double) * (size_t)n[m]);
+        if (!x || !v[0] || !v[1] || !v[2]) return oom(fig, e);
+        for (int b = 0; b < n[m]; b++) {
+            x[b] = n[m] > 1 ? (double)b / (n[m] - 1) : 0;
+            v[0][b] = st[m][b].effect;
+            v[1][b] = ncm_lift(&st[m][b]);
+            v[2][b] = 100 * st[m][b].sat_09;
+            for (int p = 0; p < NP; p++)
+                top[p] = fmax(top[p], v[p][b]);
+        }
+        for (int p = 0; p < NP; p++)
+            se[p * 2 + m] =
+                (struct sekit_series){label[m], n[m], x, v[p], NULL, NULL, m, m, 1, NULL};
+    }
+    static const char *const title[NP] = {"class dependence", "class information", "saturation"};
+    static const char *const ylabel[NP] = {"effect size", "NCM lift over chance",
+                                           "gates > 0.9 (%)"};
+    const double cap[NP] = {fmax(1, 1.08 * top[0]), 1, 100};
+    for (int p = 0; p < NP; p++)
+        panels[p] = (struct sekit_panel){title[p],
+                                         "relative depth (first block 0, last 1)",
+                                         ylabel[p],
+                                         0,
+                                         p == 2 ? fmax(10, axis_top(top[p], cap[p]))
+                                                : axis_top(top[p], cap[p]),
+                                         2,
+                                         se + p * 2,
+                                         NULL};
+    fig->title = own_text(fig, "Depth trends of two networks");
+    fig->note = own_text(fig, "%s", what);
+    return layout(fig, NP, NP, panels, 0, e);
 }
 
 /* The ablation chart's colours: a removal, a mean-frozen variant, the full model. */

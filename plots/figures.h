@@ -34,6 +34,9 @@ int sekit_figure_channels(int C, int *idx);
 /* The file name of path without its directories ("runs/a/classes.h5" -> "classes.h5"), for the
  * subtitles: a figure for a paper must not carry the author's directories. */
 void sekit_figure_file_name(const char *path, char *out, size_t n);
+/* A run's name in figures and reports: the name of the directory holding path (a reproduce
+ * run's DIR), else path's file name. */
+void sekit_figure_run_label(const char *path, char *out, size_t n);
 
 /* rows: indices into each block's class rows (stats.classes) to draw; all: per panel block an
  * optional all-classes curve [C] (NULL: the blocks' own all_mean); channels[nch]: the channels
@@ -48,6 +51,13 @@ int sekit_figure_intra_class(struct sekit_figure *fig, const struct sekit_block_
                              const char *what, struct sekit_err *e);
 int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
                        const char *what, struct sekit_err *e);
+/* Two networks' depth trends side by side (st[0] of n[0] blocks named label[0], st[1] ...):
+ * effect size, NCM lift over chance and the share of gates above 0.9 of every block against
+ * its relative depth, 0 for the first block, 1 for the last, so that networks of different
+ * depths share an axis. */
+int sekit_figure_depth_compare(struct sekit_figure *fig,
+                               const struct sekit_block_stats *const st[2], const int n[2],
+                               const char *const label[2], const char *what, struct sekit_err *e);
 /* The ablation chart of table t: every variant's change in top-1 and in top-5 against the full
  * model as a bar with its paired interval, single blocks and sets of blocks (stages, last two,
  * all) on panels of their own; removals and mean-frozen variants get a colour each, named in

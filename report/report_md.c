@@ -5,6 +5,7 @@
 #include "report_md.h"
 #include "findings.h"
 #include "../ablation/ablation.h"
+#include "../plots/figures.h"
 #include "../src/fileio.h"
 
 #include <ctype.h>
@@ -289,6 +290,82 @@ static void write_report_body(FILE *f, const struct sekit_report_run *j,
     fprintf(f, "\n## Block ablations\n\n");
 }
 
+/* One network's depth trend in numbers: Spearman's rho of effect size with depth, the first and
+ * last blocks' effect size and NCM lift, where the largest effect size sits (relative depth). */
+struct trend {
+    double rho, effect_first, effect_last, lift_first, lift_last, peak_depth, sat_max;
+    const char *peak, *sat_block, *gate;
+};
+
+static double lift(const struct sekit_block_stats *s)
+{
+    const double l =
+        s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
+    return l > 0 ? l : 0;
+}
+
+static struct trend trend_of(const struct sekit_block_stats *st, int nb)
+{
+    struct trend t = {0};
+    double *v = malloc(sizeof(double) * (size_t)nb + 1);
+    int peak = 0, sat = 0, hard = 0;
+    for (int b = 0; b < nb; b++) {
+        if (v) v[b] = st[b].effect;
+        if (st[b].effect > st[peak].effect) peak = b;
+        if (st[b].sat_09 > st[sat].sat_09) sat = b;
+        hard += strcmp(st[b].gate, "hardsigmoid") == 0;
+    }
+    t.rho = v ? sekit_spearman_depth(v, nb) : 0;
+    free(v);
+    t.effect_first = st[0].effect, t.effect_last = st[nb - 1].effect;
+    t.lift_first = lift(&st[0]), t.lift_last = lift(&st[nb - 1]);
+    t.peak = st[peak].name, t.peak_depth = nb > 1 ? (double)peak / (nb - 1) : 0;
+    t.sat_block = st[sat].name, t.sat_max = st[sat].sat_09;
+    t.gate = hard == nb ? "hard sigmoid" : hard ? "sigmoid and hard sigmoid" : "sigmoid";
+    return t;
+}
+
+/* The comparison of this network's depth trend with another run's (j->compare). */
+static int write_compare(FILE *f, const struct sekit_report_run *j,
+                         const struct sekit_block_stats *st, int nb, struct sekit_err *e)
+{
+    struct sekit_stats_file *o = NULL;
+    int rc = sekit_stats_read(&o, j->compare, e);
+    if (rc) return rc;
+    char lb[256];
+    sekit_figure_run_label(j->compare, lb, sizeof lb);
+    const struct trend a = trend_of(st, nb), b = trend_of(o->blocks, o->nblocks);
+    fprintf(f,
+            "## Depth trend beside another network\n\nThis network beside the one of `%s` "
+            "(%lld images of %s, split %s), each from its own statistics of every image; depth "
+            "is relative (the first block 0, the last 1), since the two differ in blocks. "
+            "Rising means Spearman's rho of effect size with depth of at least %.1f, the "
+            "tendency rule of observation 2.\n\n![depth-compare](depth-compare.png)\n\n",
+            j->compare, (long long)o->n, o->dataset ? o->dataset : "?", o->split ? o->split : "?",
+            SEKIT_RHO_TENDENCY);
+    fprintf(f, "| | this network | %s |\n|---|---|---|\n", lb);
+    fprintf(f, "| SE blocks | %d (%s .. %s) | %d (%s .. %s) |\n", nb, st[0].name, st[nb - 1].name,
+            o->nblocks, o->blocks[0].name, o->blocks[o->nblocks - 1].name);
+    fprintf(f, "| gate | %s | %s |\n", a.gate, b.gate);
+    fprintf(f, "| Spearman rho, effect size with depth | %.2f | %.2f |\n", a.rho, b.rho);
+    fprintf(f, "| effect size, first / last block | %.2f / %.2f | %.2f / %.2f |\n", a.effect_first,
+            a.effect_last, b.effect_first, b.effect_last);
+    fprintf(f, "| NCM lift over chance, first / last block | %.2f / %.2f | %.2f / %.2f |\n",
+            a.lift_first, a.lift_last, b.lift_first, b.lift_last);
+    fprintf(f, "| largest effect size at (relative depth) | %s (%.2f) | %s (%.2f) |\n", a.peak,
+            a.peak_depth, b.peak, b.peak_depth);
+    fprintf(f, "| most gates above 0.9 | %s, %.1f%% | %s, %.1f%% |\n\n", a.sat_block,
+            100 * a.sat_max, b.sat_block, 100 * b.sat_max);
+    const int ra = a.rho >= SEKIT_RHO_TENDENCY, rb = b.rho >= SEKIT_RHO_TENDENCY;
+    fprintf(f, "%s\n\n",
+            ra && rb   ? "Class dependence rises with depth in both networks."
+            : ra || rb ? (ra ? "Class dependence rises with depth in this network only."
+                             : "Class dependence rises with depth in the other network only.")
+                       : "Class dependence rises with depth in neither network.");
+    sekit_stats_file_free(o);
+    return SEKIT_OK;
+}
+
 int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_path,
                           const char *ablation_path, struct sekit_err *e)
 {
@@ -315,7 +392,8 @@ int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_pa
     }
     FILE *f = t.fp;
     write_report_body(f, j, st, nb, &ra, &fd);
-    rc = copy_into(f, md, e);
+    if (j->compare) rc = write_compare(f, j, st, nb, e);
+    if (!rc) rc = copy_into(f, md, e);
     write_provenance(f, j);
     fprintf(f,
             "\n## Time\n\n| stage | seconds |\n|---|---|\n| record (`classes.h5`) | %.1f |\n"

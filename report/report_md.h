@@ -25,6 +25,8 @@ struct sekit_report_run {
     const char *preproc, *preproc_sources;
     const char *classes, *pair; /* the inter-class figure's classes, the intra-class pair */
     const char *command_line;   /* shell-quoted; NULL: none */
+    const char *compare;        /* another network's statistics to compare depth trends with,
+                                   drawn as depth-compare.png; NULL: none */
     const char *backend;
     int ranks;   /* MPI ranks, 1 without */
     int threads; /* each rank's, 0: a thread per core */
