@@ -95,7 +95,8 @@ int cmd_reproduce(int argc, char **argv)
     free(line);
     if (rc) return cli_fail("reproduce", &e);
     printf("%s/report.md (figures: %s/fig6-inter-class.png, fig7-intra-class.png, depth.png, "
-           "ablation.png; %.1f s, ablations %.0f image-variants/s)\n",
-           j.dir, j.dir, j.t_total, j.image_variants_per_second);
+           "%sablation.png; %.1f s, ablations %.0f image-variants/s)\n",
+           j.dir, j.dir, j.compare ? "depth-compare.png, " : "", j.t_total,
+           j.image_variants_per_second);
     return CLI_OK;
 }

@@ -273,7 +273,8 @@ static void option_parser(void)
          "sekit ablate: --mode: expected one of remove, mean, both, got 'half' (see 'sekit ablate "
          "--help')"},
         {"plot x.h5 --figure fig9 --out x.png",
-         "--figure: expected one of inter-class, intra-class, depth, ablation, got 'fig9'"},
+         "--figure: expected one of inter-class, intra-class, depth, ablation, depth-compare, got "
+         "'fig9'"},
         {"plot x.h5 --out x.png", "sekit plot: --figure: required (F) (see 'sekit plot --help')"},
         {"record", "sekit record: --out: required (FILE) (see 'sekit record --help')"},
         {"stats", "sekit stats: give a recording (RUN.h5)"},
@@ -656,7 +657,7 @@ static void resume_finished(void)
  * cannot), and its help lists --classes once and shows --quiet. */
 static void reproduce_cmdline(void)
 {
-    char out[700], cmd[2400];
+    char out[700], cmd[4800];
     static char buf[32768];
     int lines;
     snprintf(out, sizeof out, "%s/r/a/b/c", tap_tmpdir());
@@ -676,6 +677,32 @@ static void reproduce_cmdline(void)
     }
     ok(st == 0 && lines == 0, "reproduce --out with three missing levels: exit %d", st);
     is_int(n, 12, "--per-class 3 of 4 classes: classes.h5 holds 12 images");
+    /* --compare: the other run's statistics beside this run's depth trend */
+    char out2[800], rep[900], png[900];
+    snprintf(out2, sizeof out2, "%s/r2", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "reproduce --model '%s' --data '%s' --out '%s' --per-class 3 --quiet "
+             "--compare '%s/all.stats.h5'",
+             model, data, out2, out);
+    st = fixture_run(cmd, &lines);
+    snprintf(rep, sizeof rep, "%s/report.md", out2);
+    snprintf(png, sizeof png, "%s/depth-compare.png", out2);
+    size_t len = 0;
+    char *md = (char *)fixture_slurp(rep, &len);
+    ok(st == 0 && md && strstr(md, "## Depth trend beside another network") &&
+           strstr(md, "| Spearman rho, effect size with depth |") &&
+           strstr(md, "![depth-compare](depth-compare.png)") && access(png, F_OK) == 0,
+       "reproduce --compare: the report's comparison and its figure (exit %d)", st);
+    free(md);
+    snprintf(out2, sizeof out2, "%s/r3", tap_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "reproduce --model '%s' --data '%s' --out '%s' --quiet --compare '%s/classes.h5'",
+             model, data, out2, out);
+    st = fixture_run(cmd, &lines);
+    ok(st == 1 && lines == 1 && fixture_stderr_has("classes.h5: not a sekit statistics file") &&
+           access(out2, F_OK) != 0,
+       "reproduce --compare of a recording: refused before any work, no DIR (exit %d): %s", st,
+       fixture_stderr());
     snprintf(cmd, sizeof cmd, "reproduce --model '%s' --data '%s' --out /dev/null/x/y --quiet",
              model, data);
     st = fixture_run(cmd, &lines);
