@@ -28,8 +28,11 @@
 /* Why timm's ByobNet SE models (stem.*, stages.* names) are not run: their blocks differ from
  * the paper's SE-ResNet module, not only their names. */
 #define BYOBNET_WHY                                                                                \
-    "timm ByobNet layout: SiLU activations, the SE block on the bottleneck's middle 3x3 output "   \
-    "instead of its last, and a final 1x1 feature conv; sekit runs the paper's SE-ResNet module"
+    "timm ByobNet layout of a kind sekit does not run: it runs ByobNet's SE-ResNe(X)ts "           \
+    "(seresnet33ts, seresnext26ts: a tiered stem, SiLU bottlenecks with SE on the middle conv)"
+#define BYOBNET_NAME_WHY                                                                           \
+    "timm ByobNet: sekit runs seresnet33ts and seresnext26ts from their weights (stages.*, "       \
+    "claimed by --arch or config.json) but has no preset to build one by name"
 
 const char *sekit_layout_name(enum sekit_layout l)
 {
@@ -61,6 +64,8 @@ const char *sekit_family_name(enum sekit_family f)
         return "RegNetY";
     case SEKIT_FAMILY_REXNET:
         return "ReXNet";
+    case SEKIT_FAMILY_BYOBNET:
+        return "ByobNet";
     }
     return "?";
 }
@@ -239,8 +244,8 @@ static const struct preset presets[] = {
 static const struct {
     const char *prefix, *tensor, *why;
 } refused[] = {
-    {"seresnet33ts", "stages.0.0.conv1_1x1.conv.weight", BYOBNET_WHY},
-    {"seresnext26ts", NULL, BYOBNET_WHY},
+    {"seresnet33ts", NULL, BYOBNET_NAME_WHY},
+    {"seresnext26ts", NULL, BYOBNET_NAME_WHY},
     {"nfnet_", "stem.conv1.gain", NFNET_WHY},
     {"dm_nfnet_", NULL, NFNET_WHY},
     {"eca_nfnet_", NULL, NFNET_WHY},

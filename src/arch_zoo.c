@@ -577,6 +577,85 @@ static int infer_rexnet(struct sekit_arch *a, const struct sekit_st *st, struct 
     return SEKIT_OK;
 }
 
+/* timm's ByobNet SE-ResNe(X)ts (seresnet33ts, seresnext26ts): a tiered stem stem.conv1-3 (3x3,
+ * the first strided), stages.<s>.<b> bottlenecks (conv1_1x1, grouped conv2_kxk, attn.fc1/fc2
+ * SE, conv3_1x1 (each .conv and .bn), shortcut.conv/.bn projection), SiLU, the first block of every
+ * stage but the first striding, an optional final_conv, head.fc. Whether the stem pools or
+ * strides its third conv is not in the weights (stem_pool -1 until a claim says). */
+static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *c[3];
+    int in = 0;
+    for (int j = 0; j < 3; j++) {
+        c[j] = conv4(st, "stem.conv%d.conv.weight", j + 1);
+        if (!c[j] || c[j]->shape[2] != 3 || (j && c[j]->shape[1] != c[j - 1]->shape[0]))
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: stem.conv%d.conv.weight is not the tiered stem's 3x3 conv "
+                              "(sekit runs ByobNet's SE-ResNe(X)ts, seresnet33ts and "
+                              "seresnext26ts)",
+                              path, j + 1);
+    }
+    a->in_chans = (int)c[0]->shape[1];
+    a->stem_chs[0] = (int)c[0]->shape[0];
+    a->stem_chs[1] = (int)c[1]->shape[0];
+    a->stem_width = in = (int)c[2]->shape[0];
+    a->stem_act = a->head_act = SEKIT_ACT_SILU;
+    a->stem_pool = -1;
+    a->bn_eps = 1e-5;
+    for (int s = 0;; s++) {
+        int n = 0;
+        for (int i = 0;; i++, n++) {
+            char pre[64];
+            snprintf(pre, sizeof pre, "stages.%d.%d", s, i);
+            const struct sekit_st_tensor *ca = conv4(st, "%s.conv1_1x1.conv.weight", pre),
+                                         *cb = conv4(st, "%s.conv2_kxk.conv.weight", pre),
+                                         *cc = conv4(st, "%s.conv3_1x1.conv.weight", pre);
+            if (!ca) break;
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            struct sekit_net_block *b = add_block(a);
+            if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
+                ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
+                cc->shape[2] != 1)
+                return sekit_errf(e, SEKIT_ESHAPE, "%s: the convs of %s do not form a bottleneck",
+                                  path, pre);
+            b->kind = SEKIT_NB_BOTTLENECK;
+            b->in_c = in;
+            b->mid = (int)ca->shape[0];
+            b->out_c = (int)cc->shape[0];
+            b->k = (int)cb->shape[2];
+            b->groups = (int)(ca->shape[0] / cb->shape[1]);
+            b->stride = s > 0 && i == 0 ? 2 : 1;
+            b->projection = find(st, "%s.shortcut.conv.weight", pre) != NULL;
+            b->act = SEKIT_ACT_SILU;
+            b->se_act = SEKIT_ACT_RELU;
+            b->gate = SEKIT_ACT_SIGMOID;
+            b->up_stage = s;
+            b->up_index = i;
+            char se[96];
+            snprintf(se, sizeof se, "%s.attn", pre);
+            if ((b->se_reduced = se_width(st, se, b->mid)) <= 0)
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: %s.fc1.weight is missing or does not fit: sekit runs the "
+                                  "ByobNet models whose attention is SE",
+                                  path, se);
+            in = b->out_c;
+        }
+        if (n == 0) break;
+    }
+    if (a->nnet == 0) return bad(e, path, "no ByobNet blocks under stages.0");
+    const struct sekit_st_tensor *h = conv4(st, "final_conv.conv.weight");
+    if (h && (h->shape[1] != in || h->shape[2] != 1))
+        return bad(e, path, "final_conv.conv.weight is not a 1x1 conv of the last block's output");
+    a->head_width = h ? (int)h->shape[0] : 0;
+    const int feats = h ? a->head_width : in;
+    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[1] != feats || fc->shape[0] < 1)
+        return bad(e, path, "head.fc.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    return SEKIT_OK;
+}
+
 /* The conv <pre>.<name> of a timm block into *t: one tensor <name>.weight, or MixNet's
  * MixedConv2d, <name>.<i>.weight for i from 0, which *t then sums up: outputs and (but for a
  * depthwise split, 1 per group) inputs added, the largest kernel; its splits' count and kernels
@@ -822,6 +901,9 @@ int sekit_zoo_detect(const struct sekit_st *st)
     if (sekit_st_find(st, "stem.conv.weight") &&
         sekit_st_find(st, "features.0.conv_dw.conv.weight"))
         return SEKIT_FAMILY_REXNET;
+    if (sekit_st_find(st, "stem.conv1.conv.weight") &&
+        sekit_st_find(st, "stages.0.0.conv1_1x1.conv.weight"))
+        return SEKIT_FAMILY_BYOBNET;
     return -1;
 }
 
@@ -832,11 +914,14 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "inferred");
     a->family = (enum sekit_family)f;
-    const int timm = sekit_st_find(st, "conv_stem.weight") || sekit_st_find(st, "stem.conv.weight");
+    const int timm = sekit_st_find(st, "conv_stem.weight") ||
+                     sekit_st_find(st, "stem.conv.weight") || f == SEKIT_FAMILY_BYOBNET;
     a->layout = timm ? SEKIT_LAYOUT_TIMM_ZOO : SEKIT_LAYOUT_TORCHVISION;
     int rc;
     if (f == SEKIT_FAMILY_REXNET)
         rc = infer_rexnet(a, st, e);
+    else if (f == SEKIT_FAMILY_BYOBNET)
+        rc = infer_byob(a, st, e);
     else if (timm)
         rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, 1, e)
                                        : infer_timm_blocks(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
@@ -890,7 +975,8 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     if (pad) a->same_pad = strcmp(pad, "same") == 0;
     /* timm's ports of TensorFlow models differ only in padding and eps: both must be known,
      * unless the models the blocks fit have no such port */
-    if (timm && f != SEKIT_FAMILY_REGNETY && f != SEKIT_FAMILY_REXNET && !pad)
+    if (timm && f != SEKIT_FAMILY_REGNETY && f != SEKIT_FAMILY_REXNET &&
+        f != SEKIT_FAMILY_BYOBNET && !pad)
         a->bn_eps = sekit_timm_tf_twin(a) ? 0 : 1e-5;
     return SEKIT_OK;
 }
@@ -906,7 +992,9 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
                 {"tinynet", SEKIT_FAMILY_EFFICIENTNET},
                 {"mobilenetv3", SEKIT_FAMILY_MOBILENETV3},
                 {"regnety", SEKIT_FAMILY_REGNETY},
-                {"rexnet", SEKIT_FAMILY_REXNET}};
+                {"rexnet", SEKIT_FAMILY_REXNET},
+                {"seresnet33ts", SEKIT_FAMILY_BYOBNET},
+                {"seresnext26ts", SEKIT_FAMILY_BYOBNET}};
     const int tf = strncmp(name, "tf_", 3) == 0;
     const char *base = tf ? name + 3 : name;
     /* the models of timm's EfficientNet builder with an arch_def here: their blocks' facts */
@@ -921,6 +1009,8 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
         known = 1;
     }
     if (!known) return 1;
+    /* ByobNet's SE models: seresnext26ts pools after its stem, seresnet33ts strides conv3 */
+    if (a->family == SEKIT_FAMILY_BYOBNET) a->stem_pool = strncmp(base, "seresnext26ts", 13) == 0;
     a->same_pad = tf;
     if (a->family != SEKIT_FAMILY_REGNETY) a->bn_eps = tf ? 1e-3 : 1e-5;
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -931,7 +1021,14 @@ int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_e
 {
     char fits[400];
     const int timm = a->layout == SEKIT_LAYOUT_TIMM_ZOO && a->family != SEKIT_FAMILY_REGNETY &&
-                     a->family != SEKIT_FAMILY_REXNET;
+                     a->family != SEKIT_FAMILY_REXNET && a->family != SEKIT_FAMILY_BYOBNET;
+    if (a->family == SEKIT_FAMILY_BYOBNET && a->stem_pool < 0)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: timm's ByobNet stems either max-pool after their third conv "
+                          "(seresnext26ts) or stride it (seresnet33ts), with the same weights; "
+                          "say which with --arch, the config.json beside the file or "
+                          "__metadata__ sekit.arch",
+                          path);
     for (int i = 0; i < a->nnet; i++)
         if (timm && (!a->net[i].stride || a->net[i].act == SEKIT_ACT_NONE)) {
             if (sekit_timm_fits(a, fits, sizeof fits) == 0)

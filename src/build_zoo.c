@@ -44,6 +44,17 @@ static void block_names(const struct sekit_arch *a, const struct sekit_net_block
     n->fc1 = "fc1";
     n->fc2 = "fc2";
     const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    if (a->family == SEKIT_FAMILY_BYOBNET) {
+        static const char *const c[3] = {"conv1_1x1", "conv2_kxk", "conv3_1x1"};
+        for (int j = 0; j < 3; j++) {
+            snprintf(n->conv[j], sizeof n->conv[j], "%s.%s.conv.weight", blk, c[j]);
+            snprintf(n->bn[j], sizeof n->bn[j], "%s.%s.bn", blk, c[j]);
+        }
+        snprintf(n->se, sizeof n->se, "%s.attn", blk);
+        snprintf(n->proj_conv, sizeof n->proj_conv, "%s.shortcut.conv.weight", blk);
+        snprintf(n->proj_bn, sizeof n->proj_bn, "%s.shortcut.bn", blk);
+        return;
+    }
     if (nb->kind == SEKIT_NB_BOTTLENECK) {
         static const char *const tvc[3] = {"f.a.0", "f.b.0", "f.c.0"},
                                  *tvb[3] = {"f.a.1", "f.b.1", "f.c.1"},
@@ -103,8 +114,11 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     const double eps = a->bn_eps;
     const enum sekit_act act = nb->act;
     const int regnet = a->family == SEKIT_FAMILY_REGNETY,
-              tv = a->layout == SEKIT_LAYOUT_TORCHVISION, rexnet = a->family == SEKIT_FAMILY_REXNET;
-    if (rexnet)
+              tv = a->layout == SEKIT_LAYOUT_TORCHVISION, rexnet = a->family == SEKIT_FAMILY_REXNET,
+              byob = a->family == SEKIT_FAMILY_BYOBNET;
+    if (byob)
+        snprintf(bl->name, sizeof bl->name, "stages.%d.%d", nb->up_stage, nb->up_index);
+    else if (rexnet)
         snprintf(bl->name, sizeof bl->name, "features.%d", nb->up_stage);
     else if (regnet && tv)
         snprintf(bl->name, sizeof bl->name, "trunk_output.block%d.block%d-%d", nb->up_stage,
@@ -195,7 +209,7 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         bl->se = *nse;
         m->se_block[(*nse)++] = i;
     }
-    if (regnet) {
+    if (regnet || byob) {
         bl->out_act = act;
         bl->shortcut = nb->projection ? SHORTCUT_PROJECTION : SHORTCUT_IDENTITY;
         if (nb->projection) {
@@ -225,11 +239,29 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     if (a->nnet < 1 || a->nnet > SEKIT_MAX_NET_BLOCKS || a->in_chans < 1 || a->stem_width < 1 ||
         a->num_classes < 1 || !(a->bn_eps > 0) || a->head_width < 0 || a->head_hidden < 0)
         return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
-    const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
-    m->nstem = 1;
-    sekit_conv_init(&m->stem[0], a->in_chans, a->stem_width, 3, 2, 1, a->stem_act);
+    const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION, byob = a->family == SEKIT_FAMILY_BYOBNET;
+    if (byob) {
+        /* the tiered stem: 3x3/2, 3x3, 3x3 (/2 unless a max-pool follows) */
+        if (a->stem_pool < 0 || a->stem_chs[0] < 1 || a->stem_chs[1] < 1)
+            return sekit_errf(w->e, SEKIT_EINVAL, "invalid architecture description");
+        const int cin[3] = {a->in_chans, a->stem_chs[0], a->stem_chs[1]},
+                  cout[3] = {a->stem_chs[0], a->stem_chs[1], a->stem_width},
+                  stride[3] = {2, 1, a->stem_pool ? 1 : 2};
+        m->nstem = 3;
+        for (int j = 0; j < 3; j++) {
+            char wn[64], bn[64];
+            snprintf(wn, sizeof wn, "stem.conv%d.conv.weight", j + 1);
+            snprintf(bn, sizeof bn, "stem.conv%d.bn", j + 1);
+            sekit_conv_init(&m->stem[j], cin[j], cout[j], 3, stride[j], 1, a->stem_act);
+            if ((rc = sekit_load_conv_bn(w, &m->stem[j], wn, bn, a->bn_eps))) return rc;
+        }
+        if (a->stem_pool) m->pool_k = 3, m->pool_stride = 2, m->pool_pad = 1;
+    }
+    m->nstem = byob ? 3 : 1;
+    if (!byob) sekit_conv_init(&m->stem[0], a->in_chans, a->stem_width, 3, 2, 1, a->stem_act);
     m->stem[0].same = a->same_pad;
-    if ((rc = sekit_load_conv_bn(w, &m->stem[0],
+    if (!byob &&
+        (rc = sekit_load_conv_bn(w, &m->stem[0],
                                  tv ? (regnet ? "stem.0.weight" : "features.0.0.weight")
                                     : (regnet || rexnet ? "stem.conv.weight" : "conv_stem.weight"),
                                  tv ? (regnet ? "stem.1" : "features.0.1")
@@ -247,8 +279,8 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     m->se_block = calloc((size_t)nse + 1, sizeof *m->se_block);
     if (!m->blocks || !m->se || !m->se_block)
         return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory");
-    /* SE names by resolution (see the top of this file); the stem strides 2 */
-    int stage = 1, in_stage = 0, log2_stride = 1;
+    /* SE names by resolution (see the top of this file); the stem strides 2 (ByobNet's 4) */
+    int stage = byob ? 2 : 1, in_stage = 0, log2_stride = byob ? 2 : 1;
     for (int i = 0; i < a->nnet; i++) {
         const int first = m->nse;
         if ((rc = build_block(m, w, i, &m->nse))) return rc;
@@ -270,9 +302,15 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         snprintf(wn, sizeof wn,
                  tv       ? "features.%d.0.weight"
                  : rexnet ? "features.%d.conv.weight"
+                 : byob   ? "final_conv.conv.weight"
                           : "conv_head.weight",
                  last + 1);
-        snprintf(bn, sizeof bn, tv ? "features.%d.1" : rexnet ? "features.%d.bn" : "bn2", last + 1);
+        snprintf(bn, sizeof bn,
+                 tv       ? "features.%d.1"
+                 : rexnet ? "features.%d.bn"
+                 : byob   ? "final_conv.bn"
+                          : "bn2",
+                 last + 1);
         sekit_conv_init(&m->head, a->net[a->nnet - 1].out_c, a->head_width, 1, 1, 1,
                         a->head_act ? a->head_act
                         : mnv3      ? SEKIT_ACT_HARDSWISH
@@ -299,7 +337,7 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         m->nfc = 1;
         if ((rc = sekit_load_fc(w, &m->fc[0],
                                 tv ? (regnet ? "fc" : "classifier.1")
-                                   : (regnet || rexnet ? "head.fc" : "classifier"),
+                                   : (regnet || rexnet || byob ? "head.fc" : "classifier"),
                                 m->features, a->num_classes, 1, 0)))
             return rc;
     }

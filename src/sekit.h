@@ -196,6 +196,8 @@ enum sekit_family {
     SEKIT_FAMILY_REGNETY,      /* bottlenecks with a grouped 3x3 and SE on it */
     SEKIT_FAMILY_REXNET,       /* timm's ReXNet: linear bottlenecks, SE with BN, ReLU6 after it,
                                   a residual on the first input-many channels */
+    SEKIT_FAMILY_BYOBNET,      /* timm's ByobNet SE-ResNe(X)ts: SiLU bottlenecks with SE on the
+                                  middle conv, a tiered stem, a final 1x1 feature conv */
 };
 
 #define SEKIT_MAX_SPLIT 5 /* MixNet: kernels of one split depthwise conv */
@@ -278,6 +280,8 @@ struct sekit_arch {
     double bn_eps; /* BatchNorm eps: not in the weights, part of the architecture */
     enum sekit_act stem_act;
     enum sekit_act head_act; /* the head conv's (or hidden FC's); SEKIT_ACT_NONE: the family's */
+    int stem_pool; /* ByobNet's three-conv stem: 1 a 3x3/2 max-pool after it, 0 its third conv
+                      strided instead, -1 unknown (the weights are the same) */
     int nnet; /* blocks */
     struct sekit_net_block net[SEKIT_MAX_NET_BLOCKS];
     int head_width;  /* the 1x1 head conv's outputs before the pool; 0: none */

@@ -58,7 +58,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 DEFAULT_TIMM = "/tmp/timm-src"
 LAYOUT = "timm"
-MAX_TOTAL_BYTES = 5_000_000
+MAX_TOTAL_BYTES = 6_000_000
 N_IMAGES = zoo.N_IMAGES
 GATE_LOGIT_STD = zoo.GATE_LOGIT_STD
 RESIDUAL_RATIO = zoo.RESIDUAL_RATIO
@@ -78,11 +78,11 @@ def load_timm(path: str) -> None:
     from timm.layers.padding import get_same_padding
     from timm.models import _efficientnet_blocks as eb
     from timm.models import _efficientnet_builder as ebuild
-    from timm.models import efficientnet, hardcorenas, mobilenetv3, regnet, rexnet
+    from timm.models import byobnet, efficientnet, hardcorenas, mobilenetv3, regnet, rexnet
     T.update(timm=timm, Conv2dSame=Conv2dSame, SEModule=SEModule, get_act_layer=get_act_layer,
              TimmSigmoid=TimmSigmoid, get_same_padding=get_same_padding, eb=eb, ebuild=ebuild,
              efficientnet=efficientnet, mobilenetv3=mobilenetv3, regnet=regnet,
-             hardcorenas=hardcorenas, rexnet=rexnet)
+             hardcorenas=hardcorenas, rexnet=rexnet, byobnet=byobnet)
 
 
 # ------------------------------------------------------------------------------------------
@@ -221,6 +221,20 @@ def _rexnet() -> nn.Module:
     return T["rexnet"].RexNet(width_mult=0.1, num_classes=5)
 
 
+def _byobnet(pool: str, groups: int, final: int) -> nn.Module:
+    """timm's ByobNet as seresnet33ts (pool '', grouped 0: plain 3x3, a final 1x1 conv) or
+    seresnext26ts (max-pool, group size 32, no final conv) are built, narrowed: tiered stem,
+    SiLU, SE (attn_layer 'se') on every bottleneck's middle conv."""
+    byob = T["byobnet"]
+    cfg = byob.ByoModelCfg(
+        blocks=(byob.ByoBlockCfg(type="bottle", d=1, c=32, s=1, gs=groups, br=0.25),
+                byob.ByoBlockCfg(type="bottle", d=2, c=64, s=2, gs=groups, br=0.25),
+                byob.ByoBlockCfg(type="bottle", d=1, c=96, s=2, gs=groups, br=0.25)),
+        stem_chs=32, stem_type="tiered", stem_pool=pool, num_features=final, act_layer="silu",
+        attn_layer="se")
+    return byob.ByobNet(cfg, num_classes=5)
+
+
 CASES = [
     {"name": "timm_efficientnet_small", "family": "efficientnet", "hw": 37, "padding": "symmetric",
      "build": lambda: _efficientnet(EFF_ARCH, False, 7, 24, 128),
@@ -270,6 +284,20 @@ CASES = [
 ]
 
 CASES += [
+    {"name": "timm_seresnet33ts_narrow", "family": "byobnet", "hw": 40, "padding": "symmetric",
+     "build": partial(_byobnet, "", 0, 128),
+     "meta": {"sekit.arch": "seresnet33ts"},
+     "config": "ByobNet as seresnet33ts: tiered stem 12-16-32, its third conv strided (no "
+               "pool), bottlenecks 32 / 64 x2 / 96 (bottle ratio 0.25), SE, final conv 128",
+     "description": "timm ByobNet built as seresnet33ts is (stem_pool '', final conv), narrowed; "
+                    "claimed as seresnet33ts"},
+    {"name": "timm_seresnext26ts_narrow", "family": "byobnet", "hw": 40, "padding": "symmetric",
+     "build": partial(_byobnet, "maxpool", 4, 0),
+     "meta": {"sekit.arch": "seresnext26ts"},
+     "config": "ByobNet as seresnext26ts: tiered stem 12-16-32 and a 3x3/2 max-pool, grouped "
+               "bottlenecks (group size 4) 32 / 64 x2 / 96, SE, no final conv",
+     "description": "timm ByobNet built as seresnext26ts is (max-pool stem, grouped), narrowed; "
+                    "claimed as seresnext26ts"},
     {"name": "timm_rexnet_narrow", "family": "rexnet", "hw": 36, "padding": "symmetric",
      "build": _rexnet,
      "config": "RexNet(width_mult=0.25): stem 32, 16 LinearBottlenecks (widths 16 .. 56), "
@@ -305,6 +333,8 @@ FULL = [
     ("mobilenetv3_small_100", "mobilenetv3", "symmetric", 2_542_856),
     ("rexnet_100", "rexnet", "symmetric", 4_796_873),
     ("rexnetr_150", "rexnet", "symmetric", 9_782_256),
+    ("seresnet33ts", "byobnet", "symmetric", 19_779_200),
+    ("seresnext26ts", "byobnet", "symmetric", 10_388_064),
 ]
 FULL_HW = 224
 FULL_IMAGES = 1
@@ -364,7 +394,7 @@ def blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
     (RegNet)."""
     eb, regnet = T["eb"], T["regnet"]
     kinds = (eb.DepthwiseSeparableConv, eb.InvertedResidual, eb.ConvBnAct, regnet.Bottleneck,
-             T["rexnet"].LinearBottleneck)
+             T["rexnet"].LinearBottleneck, T["byobnet"].BottleneckBlock)
     return [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
 
 
@@ -374,6 +404,9 @@ def block_stride_act(b: nn.Module) -> tuple[int, str]:
         conv, act = b.conv_dw, b.bn1.act
     elif isinstance(b, eb.ConvBnAct):
         conv, act = b.conv, b.bn1.act
+    elif isinstance(b, T["byobnet"].BottleneckBlock):
+        conv, act = b.conv2_kxk.conv, b.conv1_1x1.bn.act
+        assert type(b.act) is type(act) and type(b.conv2_kxk.bn.act) is type(act)
     elif isinstance(b, T["rexnet"].LinearBottleneck):
         # the expansion's SiLU names the block; ReLU6 after the depthwise conv is ReXNet's own
         conv = b.conv_dw.conv
@@ -406,6 +439,9 @@ def _residual_blocks(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d, 
             out.append((b, b.conv3.bn, proj))
         elif isinstance(b, eb.ConvBnAct):
             assert not b.has_skip, "ConvBnAct with skip: branch ends in an activation"
+        elif isinstance(b, T["byobnet"].BottleneckBlock):
+            proj = None if isinstance(b.shortcut, nn.Identity) else b.shortcut
+            out.append((b, b.conv3_1x1.bn, proj))
         elif isinstance(b, T["rexnet"].LinearBottleneck) and b.use_shortcut:
             out.append((b, b.conv_pwl.bn, None))
     for _, bn, _ in out:
