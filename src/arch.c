@@ -66,6 +66,8 @@ const char *sekit_family_name(enum sekit_family f)
         return "ReXNet";
     case SEKIT_FAMILY_BYOBNET:
         return "ByobNet";
+    case SEKIT_FAMILY_GHOSTNET:
+        return "GhostNet";
     }
     return "?";
 }
@@ -234,10 +236,6 @@ static const struct preset presets[] = {
 #define RESNETRS_WHY                                                                               \
     "ResNet-RS (timm resnetrs*): its stem's max-pool is a strided 3x3 conv (replace_stem_pool); "  \
     "sekit's SE-ResNets pool there"
-#define GHOSTNET_WHY                                                                               \
-    "GhostNet (timm ghostnet_*): ghost modules concatenate a 1x1 conv's output with a cheap "      \
-    "depthwise conv of it; sekit's engine has no such block yet"
-
 /* Upstream SE networks sekit does not run, and why: asked for by name (--arch, config.json;
  * a name with this prefix) they are refused with the reason rather than as unknown, and so are
  * weight files holding the tensor that only they have. */
@@ -255,7 +253,6 @@ static const struct {
     {"ese_vovnet", "stages.0.blocks.0.conv_reduction.conv.weight", VOVNET_WHY},
     {"tresnet_", "body.conv1.conv.weight", TRESNET_WHY},
     {"resnetrs", "maxpool.0.weight", RESNETRS_WHY},
-    {"ghostnet_", "blocks.0.0.ghost1.primary_conv.0.weight", GHOSTNET_WHY},
 };
 #define NREFUSED ((int)(sizeof refused / sizeof refused[0]))
 

@@ -656,6 +656,117 @@ static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct se
     return SEKIT_OK;
 }
 
+/* The output width of a ghost module <pre>.<g> (primary_conv.0 [init, in], cheap_operation.0
+ * [init, 1, 3, 3]: init = ceil(width / 2) outputs each, concatenated and cut to the width)
+ * whose consumer takes `used` channels: used, or -1 when the module cannot give it. */
+static int ghost_width(const struct sekit_st *st, const char *pre, const char *g, int in, int used)
+{
+    const struct sekit_st_tensor *p = conv4(st, "%s.%s.primary_conv.0.weight", pre, g),
+                                 *c = conv4(st, "%s.%s.cheap_operation.0.weight", pre, g);
+    if (!p || !c || p->shape[1] != in || p->shape[2] != 1 || c->shape[0] != p->shape[0] ||
+        c->shape[1] != 1 || used < 1 || (used + 1) / 2 != p->shape[0])
+        return -1;
+    return used;
+}
+
+/* timm's GhostNet (v1): conv_stem, blocks.<s>.<i> GhostBottlenecks (ghost1, conv_dw/bn_dw only
+ * where the block strides 2, se (SqueezeExcite, hard-sigmoid gate), ghost2, shortcut.0-3: a
+ * depthwise conv and a 1x1 conv, each with BN, where the shape changes), the last stage one
+ * ConvBnAct (its conv becomes the head conv), then pool, conv_head (1x1 with bias), ReLU,
+ * classifier. ReLU everywhere but in ghost2 and after conv_dw and the shortcut's convs; BN eps
+ * 1e-5. A ghost module's width is its consumer's input (conv_dw, se, the next block or the
+ * head conv): weights show only ceil(width / 2). */
+static int infer_ghostnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    const struct sekit_st_tensor *t = conv4(st, "conv_stem.weight");
+    if (!t || t->shape[2] != 3) return bad(e, path, "conv_stem.weight is not a 3x3 stem conv");
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    a->stem_act = a->head_act = SEKIT_ACT_RELU;
+    a->bn_eps = 1e-5;
+    int in = a->stem_width, s = 0;
+    for (;; s++) {
+        int n = 0;
+        for (int i = 0;; i++, n++) {
+            char pre[64];
+            snprintf(pre, sizeof pre, "blocks.%d.%d", s, i);
+            const struct sekit_st_tensor *p1 = conv4(st, "%s.ghost1.primary_conv.0.weight", pre),
+                                         *p2 = conv4(st, "%s.ghost2.primary_conv.0.weight", pre),
+                                         *dw = conv4(st, "%s.conv_dw.weight", pre),
+                                         *s0 = conv4(st, "%s.shortcut.0.weight", pre),
+                                         *s2 = conv4(st, "%s.shortcut.2.weight", pre);
+            if (!p1) break;
+            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
+            if (a->nnet > 0) {
+                /* the previous block's ghost2 feeds this one */
+                struct sekit_net_block *prev = &a->net[a->nnet - 1];
+                char pp[64];
+                snprintf(pp, sizeof pp, "blocks.%d.%d", prev->up_stage, prev->up_index);
+                if ((prev->out_c && prev->out_c != p1->shape[1]) ||
+                    ghost_width(st, pp, "ghost2", prev->mid, (int)p1->shape[1]) < 0)
+                    return sekit_errf(e, SEKIT_ESHAPE, "%s: %s.ghost2 does not give %s's %d inputs",
+                                      path, pp, pre, (int)p1->shape[1]);
+                prev->out_c = in = (int)p1->shape[1];
+            }
+            struct sekit_net_block *b = add_block(a);
+            b->kind = SEKIT_NB_GHOST;
+            b->in_c = in;
+            b->up_stage = s;
+            b->up_index = i;
+            b->act = b->se_act = SEKIT_ACT_RELU;
+            b->gate = SEKIT_ACT_HARDSIGMOID;
+            b->mid = p2 ? (int)p2->shape[1] : -1;
+            b->stride = dw ? 2 : 1;
+            b->k = dw ? (int)dw->shape[2] : s0 ? (int)s0->shape[2] : 3;
+            b->groups = 1;
+            b->projection = s0 != NULL;
+            b->out_c = s2 ? (int)s2->shape[0] : 0;
+            char se[80];
+            snprintf(se, sizeof se, "%s.se", pre);
+            b->se_reduced = p2 ? se_width_named(st, se, "conv_reduce", b->mid) : -1;
+            if (!p2 || ghost_width(st, pre, "ghost1", in, b->mid) < 0 || b->se_reduced < 0 ||
+                (dw && (dw->shape[0] != b->mid || dw->shape[1] != 1)) ||
+                (s0 && (!s2 || s0->shape[0] != in || s0->shape[1] != 1 || s2->shape[1] != in ||
+                        s2->shape[2] != 1)) ||
+                (!s0 && dw))
+                return sekit_errf(e, SEKIT_ESHAPE,
+                                  "%s: the convs of %s form no ghost bottleneck (or do not take "
+                                  "%d channels)",
+                                  path, pre, in);
+        }
+        if (n == 0) break;
+    }
+    if (a->nnet == 0) return bad(e, path, "no ghost bottlenecks under blocks.0");
+    const struct sekit_st_tensor *h = conv4(st, "blocks.%d.0.conv.weight", s);
+    struct sekit_net_block *last = &a->net[a->nnet - 1];
+    char pl[64];
+    snprintf(pl, sizeof pl, "blocks.%d.%d", last->up_stage, last->up_index);
+    if (!h || h->shape[2] != 1 || (last->out_c && last->out_c != h->shape[1]) ||
+        ghost_width(st, pl, "ghost2", last->mid, (int)h->shape[1]) < 0)
+        return sekit_errf(e, SEKIT_ESHAPE,
+                          "%s: blocks.%d.0.conv.weight is not a 1x1 conv of the last ghost "
+                          "module's output",
+                          path, s);
+    last->out_c = (int)h->shape[1];
+    for (int i = 0; i < a->nnet; i++)
+        if (!a->net[i].projection && (a->net[i].in_c != a->net[i].out_c || a->net[i].stride != 1))
+            return sekit_errf(e, SEKIT_ESHAPE,
+                              "%s: blocks.%d.%d changes shape but has no shortcut convs", path,
+                              a->net[i].up_stage, a->net[i].up_index);
+    a->head_width = (int)h->shape[0];
+    const struct sekit_st_tensor *ch = conv4(st, "conv_head.weight"),
+                                 *fc = find(st, "classifier.weight");
+    if (!ch || ch->shape[1] != a->head_width || ch->shape[2] != 1)
+        return bad(e, path, "conv_head.weight is not a 1x1 conv of the head conv's output");
+    a->head_hidden = (int)ch->shape[0];
+    a->head_bias = find(st, "conv_head.bias") != NULL;
+    if (!fc || fc->ndim != 2 || fc->shape[1] != a->head_hidden || fc->shape[0] < 1)
+        return bad(e, path, "classifier.weight is not the classifier");
+    a->num_classes = (int)fc->shape[0];
+    return SEKIT_OK;
+}
+
 /* The conv <pre>.<name> of a timm block into *t: one tensor <name>.weight, or MixNet's
  * MixedConv2d, <name>.<i>.weight for i from 0, which *t then sums up: outputs and (but for a
  * depthwise split, 1 per group) inputs added, the largest kernel; its splits' count and kernels
@@ -892,6 +1003,9 @@ int sekit_zoo_detect(const struct sekit_st *st)
     if (sekit_st_find(st, "stem.0.weight") &&
         sekit_st_find(st, "trunk_output.block1.block1-0.f.a.0.weight"))
         return SEKIT_FAMILY_REGNETY;
+    if (sekit_st_find(st, "conv_stem.weight") &&
+        sekit_st_find(st, "blocks.0.0.ghost1.primary_conv.0.weight"))
+        return SEKIT_FAMILY_GHOSTNET;
     if (sekit_st_find(st, "conv_stem.weight") && sekit_st_find(st, "conv_head.weight"))
         /* timm's EfficientNet normalises conv_head's output (bn2); MobileNetV3 pools first */
         return sekit_st_find(st, "bn2.weight") ? SEKIT_FAMILY_EFFICIENTNET
@@ -922,6 +1036,8 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
         rc = infer_rexnet(a, st, e);
     else if (f == SEKIT_FAMILY_BYOBNET)
         rc = infer_byob(a, st, e);
+    else if (f == SEKIT_FAMILY_GHOSTNET)
+        rc = infer_ghostnet(a, st, e);
     else if (timm)
         rc = f == SEKIT_FAMILY_REGNETY ? infer_regnet(a, st, 1, e)
                                        : infer_timm_blocks(a, st, f == SEKIT_FAMILY_MOBILENETV3, e);
@@ -976,7 +1092,7 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     /* timm's ports of TensorFlow models differ only in padding and eps: both must be known,
      * unless the models the blocks fit have no such port */
     if (timm && f != SEKIT_FAMILY_REGNETY && f != SEKIT_FAMILY_REXNET &&
-        f != SEKIT_FAMILY_BYOBNET && !pad)
+        f != SEKIT_FAMILY_BYOBNET && f != SEKIT_FAMILY_GHOSTNET && !pad)
         a->bn_eps = sekit_timm_tf_twin(a) ? 0 : 1e-5;
     return SEKIT_OK;
 }
@@ -994,7 +1110,8 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
                 {"regnety", SEKIT_FAMILY_REGNETY},
                 {"rexnet", SEKIT_FAMILY_REXNET},
                 {"seresnet33ts", SEKIT_FAMILY_BYOBNET},
-                {"seresnext26ts", SEKIT_FAMILY_BYOBNET}};
+                {"seresnext26ts", SEKIT_FAMILY_BYOBNET},
+                {"ghostnet_", SEKIT_FAMILY_GHOSTNET}};
     const int tf = strncmp(name, "tf_", 3) == 0;
     const char *base = tf ? name + 3 : name;
     /* the models of timm's EfficientNet builder with an arch_def here: their blocks' facts */
@@ -1021,7 +1138,8 @@ int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_e
 {
     char fits[400];
     const int timm = a->layout == SEKIT_LAYOUT_TIMM_ZOO && a->family != SEKIT_FAMILY_REGNETY &&
-                     a->family != SEKIT_FAMILY_REXNET && a->family != SEKIT_FAMILY_BYOBNET;
+                     a->family != SEKIT_FAMILY_REXNET && a->family != SEKIT_FAMILY_BYOBNET &&
+                     a->family != SEKIT_FAMILY_GHOSTNET;
     if (a->family == SEKIT_FAMILY_BYOBNET && a->stem_pool < 0)
         return sekit_errf(e, SEKIT_ESHAPE,
                           "%s: timm's ByobNet stems either max-pool after their third conv "

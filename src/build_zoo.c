@@ -33,6 +33,8 @@
  * the BN prefix, the SE prefix and its two FCs, the projection's conv and BN. */
 struct names {
     char conv[BRANCH_MAX][96], bn[BRANCH_MAX][96];
+    char cheap[BRANCH_MAX][96], cheap_bn[BRANCH_MAX][96]; /* GhostNet's cheap convs */
+    char proj2_conv[96], proj2_bn[96];                    /* GhostNet's second shortcut conv */
     char se[96], proj_conv[96], proj_bn[96];
     const char *fc1, *fc2;
 };
@@ -44,6 +46,33 @@ static void block_names(const struct sekit_arch *a, const struct sekit_net_block
     n->fc1 = "fc1";
     n->fc2 = "fc2";
     const int tv = a->layout == SEKIT_LAYOUT_TORCHVISION;
+    if (nb->kind == SEKIT_NB_GHOST) {
+        /* ghost1, [conv_dw], ghost2 */
+        const char *g[3] = {"ghost1", nb->stride > 1 ? "conv_dw" : NULL, "ghost2"};
+        for (int j = 0, r = 0; r < 3; r++) {
+            if (!g[r]) continue;
+            if (r == 1) {
+                snprintf(n->conv[j], sizeof n->conv[j], "%s.conv_dw.weight", blk);
+                snprintf(n->bn[j], sizeof n->bn[j], "%s.bn_dw", blk);
+            } else {
+                snprintf(n->conv[j], sizeof n->conv[j], "%s.%s.primary_conv.0.weight", blk, g[r]);
+                snprintf(n->bn[j], sizeof n->bn[j], "%s.%s.primary_conv.1", blk, g[r]);
+                snprintf(n->cheap[j], sizeof n->cheap[j], "%s.%s.cheap_operation.0.weight", blk,
+                         g[r]);
+                snprintf(n->cheap_bn[j], sizeof n->cheap_bn[j], "%s.%s.cheap_operation.1", blk,
+                         g[r]);
+            }
+            j++;
+        }
+        snprintf(n->se, sizeof n->se, "%s.se", blk);
+        n->fc1 = "conv_reduce";
+        n->fc2 = "conv_expand";
+        snprintf(n->proj_conv, sizeof n->proj_conv, "%s.shortcut.0.weight", blk);
+        snprintf(n->proj_bn, sizeof n->proj_bn, "%s.shortcut.1", blk);
+        snprintf(n->proj2_conv, sizeof n->proj2_conv, "%s.shortcut.2.weight", blk);
+        snprintf(n->proj2_bn, sizeof n->proj2_bn, "%s.shortcut.3", blk);
+        return;
+    }
     if (a->family == SEKIT_FAMILY_BYOBNET) {
         static const char *const c[3] = {"conv1_1x1", "conv2_kxk", "conv3_1x1"};
         for (int j = 0; j < 3; j++) {
@@ -115,7 +144,7 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
     const enum sekit_act act = nb->act;
     const int regnet = a->family == SEKIT_FAMILY_REGNETY,
               tv = a->layout == SEKIT_LAYOUT_TORCHVISION, rexnet = a->family == SEKIT_FAMILY_REXNET,
-              byob = a->family == SEKIT_FAMILY_BYOBNET;
+              byob = a->family == SEKIT_FAMILY_BYOBNET, ghost = nb->kind == SEKIT_NB_GHOST;
     if (byob)
         snprintf(bl->name, sizeof bl->name, "stages.%d.%d", nb->up_stage, nb->up_index);
     else if (rexnet)
@@ -161,6 +190,21 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         if (nb->expand)
             sekit_conv_init(&bl->branch[n++], nb->mid, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
         break;
+    case SEKIT_NB_GHOST: {
+        /* ghost modules: primary 1x1 to ceil(width / 2), its depthwise 3x3 "cheap" copy */
+        const int i1 = (nb->mid + 1) / 2, i2 = (nb->out_c + 1) / 2;
+        sekit_conv_init(&bl->branch[n], nb->in_c, i1, 1, 1, 1, act);
+        sekit_conv_init(&bl->cheap[n], i1, i1, 3, 1, i1, act);
+        bl->ghost_out[n++] = nb->mid;
+        if (nb->stride > 1)
+            sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->mid,
+                            SEKIT_ACT_NONE);
+        if (nb->se_reduced) bl->se_after = n - 1;
+        sekit_conv_init(&bl->branch[n], nb->mid, i2, 1, 1, 1, SEKIT_ACT_NONE);
+        sekit_conv_init(&bl->cheap[n], i2, i2, 3, 1, i2, SEKIT_ACT_NONE);
+        bl->ghost_out[n++] = nb->out_c;
+        break;
+    }
     case SEKIT_NB_BOTTLENECK:
         sekit_conv_init(&bl->branch[n++], nb->in_c, nb->mid, 1, 1, 1, act);
         sekit_conv_init(&bl->branch[n++], nb->mid, nb->mid, nb->k, nb->stride, nb->groups, act);
@@ -192,11 +236,15 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         } else {
             rc = sekit_load_conv_bn(w, &bl->branch[j], nm.conv[j], nm.bn[j], eps);
         }
+        if (!rc && ghost && nm.cheap[j][0]) {
+            /* a ghost module's cheap conv, in the file's order after its primary */
+            rc = sekit_load_conv_bn(w, &bl->cheap[j], nm.cheap[j], nm.cheap_bn[j], eps);
+        }
         if (rc) return rc;
         if (j != bl->se_after) continue;
         struct se_block *s = &m->se[*nse];
-        if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, bl->branch[j].cout, nb->se_reduced, 1,
-                                0)) ||
+        const int C = bl->cheap[j].cout ? bl->ghost_out[j] : bl->branch[j].cout;
+        if ((rc = sekit_load_se(w, s, nm.se, nm.fc1, nm.fc2, C, nb->se_reduced, 1, 0)) ||
             (rexnet && (rc = sekit_load_se_bn(w, s, nm.se, 1e-5))))
             return rc;
         /* the families' own SE unless the block says otherwise (timm's arch_defs) */
@@ -209,7 +257,18 @@ static int build_block(struct sekit_model *m, struct wsrc *w, int i, int *nse)
         bl->se = *nse;
         m->se_block[(*nse)++] = i;
     }
-    if (regnet || byob) {
+    if (ghost) {
+        bl->out_act = SEKIT_ACT_NONE;
+        bl->shortcut = nb->projection ? SHORTCUT_PROJECTION : SHORTCUT_IDENTITY;
+        if (nb->projection) {
+            sekit_conv_init(&bl->ds, nb->in_c, nb->in_c, nb->k, nb->stride, nb->in_c,
+                            SEKIT_ACT_NONE);
+            sekit_conv_init(&bl->ds2, nb->in_c, nb->out_c, 1, 1, 1, SEKIT_ACT_NONE);
+            if ((rc = sekit_load_conv_bn(w, &bl->ds, nm.proj_conv, nm.proj_bn, eps)) ||
+                (rc = sekit_load_conv_bn(w, &bl->ds2, nm.proj2_conv, nm.proj2_bn, eps)))
+                return rc;
+        }
+    } else if (regnet || byob) {
         bl->out_act = act;
         bl->shortcut = nb->projection ? SHORTCUT_PROJECTION : SHORTCUT_IDENTITY;
         if (nb->projection) {
@@ -234,7 +293,8 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     const struct sekit_arch *a = &m->arch;
     const int regnet = a->family == SEKIT_FAMILY_REGNETY,
               mnv3 = a->family == SEKIT_FAMILY_MOBILENETV3,
-              rexnet = a->family == SEKIT_FAMILY_REXNET;
+              rexnet = a->family == SEKIT_FAMILY_REXNET,
+              ghostnet = a->family == SEKIT_FAMILY_GHOSTNET;
     int rc;
     if (a->nnet < 1 || a->nnet > SEKIT_MAX_NET_BLOCKS || a->in_chans < 1 || a->stem_width < 1 ||
         a->num_classes < 1 || !(a->bn_eps > 0) || a->head_width < 0 || a->head_hidden < 0)
@@ -300,16 +360,18 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
     if (a->head_width) {
         char wn[64], bn[64];
         snprintf(wn, sizeof wn,
-                 tv       ? "features.%d.0.weight"
-                 : rexnet ? "features.%d.conv.weight"
-                 : byob   ? "final_conv.conv.weight"
-                          : "conv_head.weight",
+                 tv         ? "features.%d.0.weight"
+                 : rexnet   ? "features.%d.conv.weight"
+                 : byob     ? "final_conv.conv.weight"
+                 : ghostnet ? "blocks.%d.0.conv.weight"
+                            : "conv_head.weight",
                  last + 1);
         snprintf(bn, sizeof bn,
-                 tv       ? "features.%d.1"
-                 : rexnet ? "features.%d.bn"
-                 : byob   ? "final_conv.bn"
-                          : "bn2",
+                 tv         ? "features.%d.1"
+                 : rexnet   ? "features.%d.bn"
+                 : byob     ? "final_conv.bn"
+                 : ghostnet ? "blocks.%d.0.bn1"
+                            : "bn2",
                  last + 1);
         sekit_conv_init(&m->head, a->net[a->nnet - 1].out_c, a->head_width, 1, 1, 1,
                         a->head_act ? a->head_act
@@ -318,7 +380,7 @@ int sekit_build_zoo(struct sekit_model *m, struct wsrc *w)
         m->head.same = a->same_pad;
         if ((rc = sekit_load_conv_bn(w, &m->head, wn, bn, a->bn_eps))) return rc;
     }
-    if (mnv3 && !tv) {
+    if ((mnv3 || ghostnet) && !tv) {
         /* timm: pooled, then conv_head (a 1x1 conv with bias on a 1 x 1 map) */
         m->nfc = 2;
         m->fc[0].act = a->head_act ? a->head_act : SEKIT_ACT_HARDSWISH;

@@ -504,9 +504,12 @@ void sekit_model_free(struct sekit_model *m)
         free_conv(&m->stem[j]);
     for (int i = 0; m->blocks && i < m->nblocks; i++) {
         struct block *b = &m->blocks[i];
-        for (int j = 0; j < BRANCH_MAX; j++)
+        for (int j = 0; j < BRANCH_MAX; j++) {
             free_conv(&b->branch[j]);
+            free_conv(&b->cheap[j]);
+        }
         free_conv(&b->ds);
+        free_conv(&b->ds2);
     }
     for (int i = 0; m->se && i < m->se_cap; i++) {
         free(m->se[i].w1);
@@ -662,7 +665,15 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
         int h0 = h, w0 = w;
         z->hw[i][0] = h, z->hw[i][1] = w;
         for (int j = 0; j < b->nbranch; j++) {
+            int hc = h, wc = w;
             size_conv(z, &b->branch[j], n, &h, &w);
+            if (b->cheap[j].w) {
+                hc = h, wc = w;
+                size_conv(z, &b->cheap[j], n, &hc, &wc);
+                /* the module's concatenated output */
+                const size_t out = (size_t)n * b->ghost_out[j] * h * w;
+                if (out > z->act) z->act = out;
+            }
             if (j == b->aa_after) {
                 h = sekit_out_size(h, 2, 2, 0, 0);
                 w = sekit_out_size(w, 2, 2, 0, 0);
@@ -674,6 +685,7 @@ static int walk_sizes(const struct sekit_model *m, int n, int H, int W, struct s
             w0 = sekit_out_size(w0, 2, 2, 0, 1);
         }
         if (b->shortcut == SHORTCUT_PROJECTION) size_conv(z, &b->ds, n, &h0, &w0);
+        if (b->shortcut == SHORTCUT_PROJECTION && b->ds2.w) size_conv(z, &b->ds2, n, &h0, &w0);
         /* an anti-aliased branch floors odd sizes where its shortcut's pool rounds up (timm
          * fails there too) */
         if (b->shortcut != SHORTCUT_NONE && (h != h0 || w != w0)) return -1 - i;
@@ -904,7 +916,20 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
         const struct conv *c = &b->branch[j];
         float *y = j + 1 == b->nbranch ? out : tmp[k];
         if (y != out) k = 1 - k;
-        run_conv(m, s, c, y, x, N, &hb, &wb);
+        int cj = c->cout;
+        if (b->cheap[j].w) {
+            /* a ghost module: the primary conv into sc (free until the shortcut), its cheap
+             * depthwise conv into the t1/t2 that neither x nor y is, both into y */
+            float *q = tmp[0] != x && tmp[0] != y ? tmp[0] : tmp[1];
+            SEKIT_ASSERT(q != x && q != y);
+            run_conv(m, s, c, s->sc, x, N, &hb, &wb);
+            int hc = hb, wc = wb;
+            run_conv(m, s, &b->cheap[j], q, s->sc, N, &hc, &wc);
+            cj = b->ghost_out[j];
+            sekit_concat2(y, s->sc, c->cout, q, cj - c->cout, b->cheap[j].cout, N, hb * wb, nhwc);
+        } else {
+            run_conv(m, s, c, y, x, N, &hb, &wb);
+        }
         x = y;
         if (j == b->aa_after) {
             run_avgpool2(m, tmp[k], x, N, c->cout, &hb, &wb, 0);
@@ -919,10 +944,10 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
                 b->out_act == SEKIT_ACT_RELU && b->se_out_act == SEKIT_ACT_NONE;
             if (!fused) {
                 if (nhwc)
-                    sekit_se_scale_nhwc((float *)x, gate, N, c->cout, hb * wb);
+                    sekit_se_scale_nhwc((float *)x, gate, N, cj, hb * wb);
                 else
-                    sekit_se_scale((float *)x, gate, N, c->cout, hb * wb);
-                sekit_act_forward((float *)x, (size_t)N * c->cout * hb * wb, b->se_out_act);
+                    sekit_se_scale((float *)x, gate, N, cj, hb * wb);
+                sekit_act_forward((float *)x, (size_t)N * cj * hb * wb, b->se_out_act);
                 gate = NULL;
             }
         }
@@ -935,7 +960,13 @@ static void block_forward(const struct sekit_model *m, const struct ws *s, struc
             run_avgpool2(m, s->t1, in, N, b->in_c, &hs, &ws, 1);
             xs = s->t1;
         }
-        run_conv(m, s, &b->ds, s->sc, xs, N, &hs, &ws);
+        if (b->ds2.w) {
+            /* the branch is done with t1 and t2 */
+            run_conv(m, s, &b->ds, s->t2, xs, N, &hs, &ws);
+            run_conv(m, s, &b->ds2, s->sc, s->t2, N, &hs, &ws);
+        } else {
+            run_conv(m, s, &b->ds, s->sc, xs, N, &hs, &ws);
+        }
         shortcut = s->sc;
     }
     const int C = b->out_c, P = hb * wb;
@@ -1121,9 +1152,13 @@ static void dnn_free(struct sekit_model *m)
         for (int j = 0; j < BRANCH_MAX; j++) {
             sekit_dnn_conv_free(b->branch[j].dnn);
             b->branch[j].dnn = NULL;
+            sekit_dnn_conv_free(b->cheap[j].dnn);
+            b->cheap[j].dnn = NULL;
         }
         sekit_dnn_conv_free(b->ds.dnn);
         b->ds.dnn = NULL;
+        sekit_dnn_conv_free(b->ds2.dnn);
+        b->ds2.dnn = NULL;
     }
     sekit_dnn_conv_free(m->head.dnn);
     m->head.dnn = NULL;
@@ -1186,6 +1221,10 @@ static int dnn_build(struct sekit_model *m, struct sekit_err *e)
         int hb = b->in_h, wb = b->in_w;
         for (int j = 0; !rc && j < b->nbranch; j++) {
             rc = dnn_conv(m, &b->branch[j], &hb, &wb, e);
+            if (!rc && b->cheap[j].w) {
+                int hc = hb, wc = wb;
+                rc = dnn_conv(m, &b->cheap[j], &hc, &wc, e);
+            }
             if (j == b->aa_after) {
                 hb = sekit_out_size(hb, 2, 2, 0, 0);
                 wb = sekit_out_size(wb, 2, 2, 0, 0);
@@ -1198,6 +1237,7 @@ static int dnn_build(struct sekit_model *m, struct sekit_err *e)
                 ws = sekit_out_size(ws, 2, 2, 0, 1);
             }
             rc = dnn_conv(m, &b->ds, &hs, &ws, e);
+            if (!rc && b->ds2.w) rc = dnn_conv(m, &b->ds2, &hs, &ws, e);
         }
     }
     if (!rc && m->head.w) {

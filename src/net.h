@@ -55,7 +55,13 @@ struct block {
     int se;       /* that SE block's index, or -1 */
     enum sekit_act se_out_act; /* after the SE's scaling (RexNet's ReLU6), else none */
     enum shortcut shortcut;
+    /* GhostNet's ghost modules: where cheap[j].w is set, branch[j] is the primary conv and the
+     * module's output is its output and cheap[j]'s (a depthwise conv of it) concatenated, cut
+     * to ghost_out[j] channels */
+    struct conv cheap[BRANCH_MAX];
+    int ghost_out[BRANCH_MAX];
     struct conv ds;               /* the projection */
+    struct conv ds2;              /* GhostNet: a 1x1 conv after ds (then a depthwise conv) */
     int ds_pool;                  /* a 2x2/2 ceil-mode average pool before ds (avg_down) */
     enum sekit_act out_act;       /* after the residual sum, or on the branch without one */
     int in_h, in_w, out_h, out_w; /* at the prepared input size */

@@ -198,6 +198,7 @@ enum sekit_family {
                                   a residual on the first input-many channels */
     SEKIT_FAMILY_BYOBNET,      /* timm's ByobNet SE-ResNe(X)ts: SiLU bottlenecks with SE on the
                                   middle conv, a tiered stem, a final 1x1 feature conv */
+    SEKIT_FAMILY_GHOSTNET,     /* timm's GhostNet (v1): ghost bottlenecks, hard-sigmoid SE */
 };
 
 #define SEKIT_MAX_SPLIT 5 /* MixNet: kernels of one split depthwise conv */
@@ -207,6 +208,8 @@ enum sekit_net_block_kind {
     SEKIT_NB_FUSED,      /* k x k expand, [SE], [1x1 project] (EfficientNetV2; timm's EdgeResidual,
                             and ConvBnAct without the projection) */
     SEKIT_NB_BOTTLENECK, /* RegNetY: 1x1, grouped 3x3, SE, 1x1; projection shortcut; ReLU after */
+    SEKIT_NB_GHOST,      /* GhostNet: ghost module (ReLU), [depthwise k x k /2], [SE], ghost module;
+                            shortcut: identity or depthwise k x k then 1x1 (projection) */
 };
 
 /* One block of a family other than SE-ResNet, in network order. */

@@ -78,8 +78,8 @@ static void check_resnet(const char *c, struct sekit_st *ex, const struct sekit_
  * with the upstream module path, gate and inner activation the reference hooked. */
 static void check_zoo(const char *c, struct sekit_st *ex, const struct sekit_model *m)
 {
-    static const char *const families[] = {"seresnet", "efficientnet", "mobilenetv3",
-                                           "regnety",  "rexnet",       "byobnet"};
+    static const char *const families[] = {"seresnet", "efficientnet", "mobilenetv3", "regnety",
+                                           "rexnet",   "byobnet",      "ghostnet"};
     const struct sekit_arch *a = sekit_model_arch(m);
     check_meta(c, ex, "family", families[a->family]);
     char mods[4096] = "", gates[1024] = "", acts[1024] = "", buf[64];

@@ -101,8 +101,7 @@ static void upstream_presets(void)
                  {"ecaresnet50d", "layer1.0.se.conv.weight", "ECA"},
                  {"ese_vovnet19b_dw", "stages.0.blocks.0.conv_reduction.conv.weight", "VoVNet"},
                  {"tresnet_m", "body.conv1.conv.weight", "TResNet"},
-                 {"resnetrs50", "maxpool.0.weight", "ResNet-RS"},
-                 {"ghostnet_100", "blocks.0.0.ghost1.primary_conv.0.weight", "GhostNet"}};
+                 {"resnetrs50", "maxpool.0.weight", "ResNet-RS"}};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
         ok(sekit_arch_preset(&a, other[i].name, &e) == SEKIT_EINVAL &&
                strstr(e.msg, "not supported") && strstr(e.msg, other[i].family),

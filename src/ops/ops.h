@@ -69,6 +69,10 @@ void sekit_se_scale(float *x, const float *s, int N, int C, int P);
 /* se.c: the residual sum and the activation after it, any layout:
  *   out = act(x + shortcut).   out, x, shortcut (n values); out may alias x */
 void sekit_add_act(float *out, const float *x, const float *shortcut, size_t n, enum sekit_act act);
+/* se.c: GhostNet's concatenation: out = a's Ca channels then b's first Cb of its Cbs.
+ *   out (N, Ca + Cb, P) or (N, P, Ca + Cb) when nhwc   a (N, Ca, P)   b (N, Cbs, P), or NHWC */
+void sekit_concat2(float *out, const float *a, int Ca, const float *b, int Cb, int Cbs, int N,
+                   int P, int nhwc);
 /* se.c: RexNet's partial residual, in place: the shortcut's Cs channels added to out's first Cs
  * of C (Cs <= C).   out (N, C, P) or (N, P, C) when nhwc   shortcut (N, Cs, P) or (N, P, Cs) */
 void sekit_add_partial(float *out, const float *shortcut, int N, int C, int Cs, int P, int nhwc);

@@ -9,6 +9,8 @@
  */
 #include "ops.h"
 
+#include <string.h>
+
 void sekit_se_excite(float *s, float *hidden, const float *z, const float *w1, const float *b1,
                      const float *w2, const float *b2, int N, int C, int CR, enum sekit_act act,
                      enum sekit_act gate)
@@ -34,6 +36,24 @@ void sekit_add_act(float *out, const float *x, const float *shortcut, size_t n, 
     for (size_t i = 0; i < n; i++)
         out[i] = x[i] + shortcut[i];
     sekit_act_forward(out, n, act);
+}
+
+void sekit_concat2(float *out, const float *a, int Ca, const float *b, int Cb, int Cbs, int N,
+                   int P, int nhwc)
+{
+    const int C = Ca + Cb;
+    for (int n = 0; n < N; n++)
+        if (nhwc)
+            for (int p = 0; p < P; p++) {
+                float *o = out + ((size_t)n * P + p) * C;
+                memcpy(o, a + ((size_t)n * P + p) * Ca, sizeof(float) * (size_t)Ca);
+                memcpy(o + Ca, b + ((size_t)n * P + p) * Cbs, sizeof(float) * (size_t)Cb);
+            }
+        else {
+            memcpy(out + (size_t)n * C * P, a + (size_t)n * Ca * P, sizeof(float) * (size_t)Ca * P);
+            memcpy(out + ((size_t)n * C + Ca) * P, b + (size_t)n * Cbs * P,
+                   sizeof(float) * (size_t)Cb * P);
+        }
 }
 
 void sekit_add_partial(float *out, const float *shortcut, int N, int C, int Cs, int P, int nhwc)

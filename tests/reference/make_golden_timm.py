@@ -58,7 +58,7 @@ from pth2safetensors import write_safetensors  # noqa: E402
 
 DEFAULT_TIMM = "/tmp/timm-src"
 LAYOUT = "timm"
-MAX_TOTAL_BYTES = 6_000_000
+MAX_TOTAL_BYTES = 7_000_000
 N_IMAGES = zoo.N_IMAGES
 GATE_LOGIT_STD = zoo.GATE_LOGIT_STD
 RESIDUAL_RATIO = zoo.RESIDUAL_RATIO
@@ -78,11 +78,12 @@ def load_timm(path: str) -> None:
     from timm.layers.padding import get_same_padding
     from timm.models import _efficientnet_blocks as eb
     from timm.models import _efficientnet_builder as ebuild
-    from timm.models import byobnet, efficientnet, hardcorenas, mobilenetv3, regnet, rexnet
+    from timm.models import (byobnet, efficientnet, ghostnet, hardcorenas, mobilenetv3, regnet,
+                             rexnet)
     T.update(timm=timm, Conv2dSame=Conv2dSame, SEModule=SEModule, get_act_layer=get_act_layer,
              TimmSigmoid=TimmSigmoid, get_same_padding=get_same_padding, eb=eb, ebuild=ebuild,
              efficientnet=efficientnet, mobilenetv3=mobilenetv3, regnet=regnet,
-             hardcorenas=hardcorenas, rexnet=rexnet, byobnet=byobnet)
+             hardcorenas=hardcorenas, rexnet=rexnet, byobnet=byobnet, ghostnet=ghostnet)
 
 
 # ------------------------------------------------------------------------------------------
@@ -221,6 +222,29 @@ def _rexnet() -> nn.Module:
     return T["rexnet"].RexNet(width_mult=0.1, num_classes=5)
 
 
+def _ghostnet() -> nn.Module:
+    """timm's GhostNet (v1) with the cfgs its ghostnet_* entry points build, at width 0.1."""
+    gh = T["ghostnet"]
+    got = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(*args, **kwargs):
+        got.update(kwargs)
+        raise Captured
+
+    saved = gh.build_model_with_cfg
+    gh.build_model_with_cfg = capture
+    try:
+        gh.ghostnet_100(pretrained=False)
+    except Captured:
+        pass
+    finally:
+        gh.build_model_with_cfg = saved
+    return gh.GhostNet(cfgs=got["cfgs"], width=0.1, num_classes=5)
+
+
 def _byobnet(pool: str, groups: int, final: int) -> nn.Module:
     """timm's ByobNet as seresnet33ts (pool '', grouped 0: plain 3x3, a final 1x1 conv) or
     seresnext26ts (max-pool, group size 32, no final conv) are built, narrowed: tiered stem,
@@ -284,6 +308,11 @@ CASES = [
 ]
 
 CASES += [
+    {"name": "timm_ghostnet_narrow", "family": "ghostnet", "hw": 40, "padding": "symmetric",
+     "build": _ghostnet,
+     "config": "GhostNet v1 with ghostnet_100's cfgs at width 0.1: 16 ghost bottlenecks, SE "
+               "(hard sigmoid) on 7, final ConvBnAct 96, conv_head 1280",
+     "description": "timm GhostNet (v1) with its entry point's cfgs at width 0.1"},
     {"name": "timm_seresnet33ts_narrow", "family": "byobnet", "hw": 40, "padding": "symmetric",
      "build": partial(_byobnet, "", 0, 128),
      "meta": {"sekit.arch": "seresnet33ts"},
@@ -335,6 +364,7 @@ FULL = [
     ("rexnetr_150", "rexnet", "symmetric", 9_782_256),
     ("seresnet33ts", "byobnet", "symmetric", 19_779_200),
     ("seresnext26ts", "byobnet", "symmetric", 10_388_064),
+    ("ghostnet_100", "ghostnet", "symmetric", 5_182_508),
 ]
 FULL_HW = 224
 FULL_IMAGES = 1
@@ -394,8 +424,12 @@ def blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
     (RegNet)."""
     eb, regnet = T["eb"], T["regnet"]
     kinds = (eb.DepthwiseSeparableConv, eb.InvertedResidual, eb.ConvBnAct, regnet.Bottleneck,
-             T["rexnet"].LinearBottleneck, T["byobnet"].BottleneckBlock)
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
+             T["rexnet"].LinearBottleneck, T["byobnet"].BottleneckBlock,
+             T["ghostnet"].GhostBottleneck)
+    # GhostNet's last stage is one ConvBnAct, which sekit runs as the head conv
+    ghost = isinstance(model, T["ghostnet"].GhostNet)
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(m, kinds) and not (ghost and isinstance(m, eb.ConvBnAct))]
 
 
 def block_stride_act(b: nn.Module) -> tuple[int, str]:
@@ -404,6 +438,9 @@ def block_stride_act(b: nn.Module) -> tuple[int, str]:
         conv, act = b.conv_dw, b.bn1.act
     elif isinstance(b, eb.ConvBnAct):
         conv, act = b.conv, b.bn1.act
+    elif isinstance(b, T["ghostnet"].GhostBottleneck):
+        conv = b.conv_dw if b.conv_dw is not None else b.ghost1.primary_conv[0]
+        act = b.ghost1.primary_conv[2]
     elif isinstance(b, T["byobnet"].BottleneckBlock):
         conv, act = b.conv2_kxk.conv, b.conv1_1x1.bn.act
         assert type(b.act) is type(act) and type(b.conv2_kxk.bn.act) is type(act)
@@ -439,6 +476,10 @@ def _residual_blocks(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d, 
             out.append((b, b.conv3.bn, proj))
         elif isinstance(b, eb.ConvBnAct):
             assert not b.has_skip, "ConvBnAct with skip: branch ends in an activation"
+        elif isinstance(b, T["ghostnet"].GhostBottleneck):
+            # the branch ends in ghost2's concatenation of two BatchNorms' outputs, the second
+            # fed by the first: no one BatchNorm sets its scale, so it is left as drawn
+            continue
         elif isinstance(b, T["byobnet"].BottleneckBlock):
             proj = None if isinstance(b.shortcut, nn.Identity) else b.shortcut
             out.append((b, b.conv3_1x1.bn, proj))
