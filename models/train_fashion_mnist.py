@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Training recipe of sekit's bundled models: SE-ResNets on Fashion-MNIST.
+"""Training recipe of sekit's bundled models: SE networks on Fashion-MNIST.
 
 This is data, not a build step: it was run once by hand per network and its outputs are
 committed. Re-running it with the same seed and PyTorch version reproduces the recipe (not
@@ -18,6 +18,18 @@ width: C/16 rounded to a multiple of 8, at least 8), global average pool, 10-way
   stages of two basic blocks (24, 48, 96 channels at 28x28, 14x14, 7x7); 45.3 M
   multiply-accumulates; SE_2_1 .. SE_4_2.
 
+and a network of another family:
+
+- mobilenetv3 (models/fashion_mnist_mobilenetv3.safetensors): torchvision's MobileNetV3 class
+  (its tensor names, BatchNorm eps 1e-3, hard swish, the SE after the depthwise conv with ReLU
+  inside and a hard-sigmoid gate, squeeze width _make_divisible(E / 4, 8)) built from
+  MNV3_BNECKS: a 3x3/2 stem of 16 channels taking the 1-channel images to 14x14, nine bnecks,
+  every one with SE (three at 14x14, three at 7x7, three at 4x4; kernels 3 and 5, ReLU in the
+  first three, hard swish after), a 480-channel last conv and the classifier (512 hidden). Its
+  SE blocks are SE_1_1 .. SE_3_3 (stages by resolution, the stem's stride 2 counted). Its
+  __metadata__ says each block's stride and activation (sekit.block_strides, sekit.block_acts)
+  and the eps, which torchvision's names do not show.
+
 Recipe: 1-channel input scaled to [0, 1] and normalised with the training set's mean and std;
 augmentation by random 28x28 crops of the image zero-padded by 2 pixels and horizontal flips;
 SGD with Nesterov momentum 0.9, weight decay 5e-4 (not on BN and biases), batch 128, one-cycle
@@ -29,18 +41,19 @@ cost nothing (models/README.md has the measurements before and after).
 After training, the SE check (se_check) measures what the analysis studies and writes it into
 the file's __metadata__ as "se_check" (JSON): per SE block the correlation of its FC weights
 with their initialisation (rebuilt from the seed) and their norm ratio, the gates' spread over
-the test images, the pre-sigmoid range (1st and 99th percentiles, min and max), and the top-1
-change of freezing the block at its mean gate, with a 95% paired bootstrap interval and the
-exact McNemar p-value; the same for all blocks frozen together. --measure FILE computes it for
-a file already trained.
+the test images, the pre-gate range (1st and 99th percentiles, min and max; keys pre_sigmoid_*
+whatever the gate), the gate kind and the share of gates exactly 0 or 1 (a hard sigmoid's flat
+parts), and the top-1 change of freezing the block at its mean gate, with a 95% paired
+bootstrap interval and the exact McNemar p-value; the same for all blocks frozen together.
+--measure FILE computes it for a file already trained.
 
 The test accuracy measured at the end (eval mode, the 10,000 test images, no augmentation) goes
 into the file's __metadata__, with the class names, mean/std and input size that sekit reads;
 the recipe then reads the file back into a fresh network and prints the accuracy of the weights
 as stored (exit status 1 if it differs).
 
-    /usr/bin/python3 models/train_fashion_mnist.py [--net seresnet50|basic6] [--epochs 10] [--data DIR]
-        [--out FILE]
+    /usr/bin/python3 models/train_fashion_mnist.py [--net seresnet50|basic6|mobilenetv3]
+        [--epochs 10] [--threads 2] [--data DIR] [--out FILE]
 """
 import argparse
 import gzip
