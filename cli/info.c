@@ -88,7 +88,12 @@ static void print_text(const char *source, const struct sekit_model *m,
     } else {
         printf("layout       %s, %s, BatchNorm eps %g\n", sekit_layout_name(a->layout),
                sekit_family_name(a->family), a->bn_eps);
-        printf("stem         3x3/2 conv %d, %s\n", a->stem_width, sekit_act_name(a->stem_act));
+        if (a->family == SEKIT_FAMILY_BYOBNET)
+            printf("stem         tiered: 3x3/2 conv %d, 3x3 conv %d, 3x3%s conv %d, %s%s\n",
+                   a->stem_chs[0], a->stem_chs[1], a->stem_pool ? "" : "/2", a->stem_width,
+                   sekit_act_name(a->stem_act), a->stem_pool ? ", 3x3/2 max-pool" : "");
+        else
+            printf("stem         3x3/2 conv %d, %s\n", a->stem_width, sekit_act_name(a->stem_act));
         printf("blocks       %d, %d with SE; input %d channels, %d classes\n", a->nnet,
                sekit_model_se_count(m), a->in_chans, a->num_classes);
     }
