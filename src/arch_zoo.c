@@ -325,15 +325,26 @@ static int se_width(const struct sekit_st *st, const char *prefix, int C)
     return se_width_named(st, prefix, "fc1", C);
 }
 
+/* The 3x3 stem conv `name`: its widths into a; SEKIT_ESHAPE when it is no such conv. */
+static int take_stem(struct sekit_arch *a, const struct sekit_st *st, const char *name,
+                     struct sekit_err *e)
+{
+    const struct sekit_st_tensor *t = conv4(st, "%s", name);
+    if (!t || t->shape[2] != 3)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s is not a 3x3 stem conv", sekit_st_path(st),
+                          name);
+    a->stem_width = (int)t->shape[0];
+    a->in_chans = (int)t->shape[1];
+    return SEKIT_OK;
+}
+
 /* torchvision EfficientNet (features.<s>.<i>.block.*) or MobileNetV3 (features.<i>.block.*) */
 static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int mnv3,
                           struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "features.0.0.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "features.0.0.weight is not a 3x3 stem conv");
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
+    int rc = take_stem(a, st, "features.0.0.weight", e);
+    if (rc) return rc;
     a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
     int in = a->stem_width, s = 1;
     for (;; s++) {
@@ -452,14 +463,8 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
         cw[0] = "conv1.conv", cw[1] = "conv2.conv", cw[2] = "conv3.conv", proj = "downsample.conv",
         sename = "se";
     const int first = timm ? 1 : 0;
-    const struct sekit_st_tensor *t = conv4(st, stem);
-    if (!t || t->shape[2] != 3)
-        return sekit_errf(e, SEKIT_ESHAPE,
-                          "%s: %s is not a 3x3 stem "
-                          "conv",
-                          path, stem);
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
+    int rc = take_stem(a, st, stem, e);
+    if (rc) return rc;
     a->stem_act = SEKIT_ACT_RELU;
     int in = a->stem_width;
     for (int s = 1;; s++) {
@@ -519,10 +524,8 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
 static int infer_rexnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "stem.conv.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "stem.conv.weight is not a 3x3 stem conv");
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
+    int rc = take_stem(a, st, "stem.conv.weight", e);
+    if (rc) return rc;
     a->stem_act = a->head_act = SEKIT_ACT_SILU;
     a->bn_eps = 1e-5;
     int in = a->stem_width, i = 0;
@@ -679,10 +682,8 @@ static int ghost_width(const struct sekit_st *st, const char *pre, const char *g
 static int infer_ghostnet(struct sekit_arch *a, const struct sekit_st *st, struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "conv_stem.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "conv_stem.weight is not a 3x3 stem conv");
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
+    int rc = take_stem(a, st, "conv_stem.weight", e);
+    if (rc) return rc;
     a->stem_act = a->head_act = SEKIT_ACT_RELU;
     a->bn_eps = 1e-5;
     int in = a->stem_width, s = 0;
@@ -817,10 +818,8 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
                              struct sekit_err *e)
 {
     const char *path = sekit_st_path(st);
-    const struct sekit_st_tensor *t = conv4(st, "conv_stem.weight");
-    if (!t || t->shape[2] != 3) return bad(e, path, "conv_stem.weight is not a 3x3 stem conv");
-    a->stem_width = (int)t->shape[0];
-    a->in_chans = (int)t->shape[1];
+    int rc = take_stem(a, st, "conv_stem.weight", e);
+    if (rc) return rc;
     int in = a->stem_width;
     for (int s = 0;; s++) {
         int n = 0;

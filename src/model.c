@@ -141,24 +141,32 @@ static int conv_alloc(struct wsrc *w, struct conv *c, const char *wname, int64_t
     return SEKIT_OK;
 }
 
+/* BatchNorm `prefix`.{weight,bias,running_mean,running_var} of C channels into bn[4 C]. */
+static int take_bn(struct wsrc *w, float *bn, const char *prefix, int C)
+{
+    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
+    const int64_t vshape[1] = {C};
+    int rc = SEKIT_OK;
+    for (int i = 0; i < 4 && !rc; i++) {
+        char name[200];
+        snprintf(name, sizeof name, "%s.%s", prefix, parts[i]);
+        rc = sekit_take(w, bn + (size_t)i * C, name, 1, vshape, kinds[i]);
+    }
+    return rc;
+}
+
 int sekit_load_conv_bn(struct wsrc *w, struct conv *c, const char *wname, const char *bnprefix,
                        double eps)
 {
     int64_t wshape[4];
-    const int64_t vshape[1] = {c->cout};
     int rc = conv_alloc(w, c, wname, wshape);
     if (rc) return rc;
     const size_t wn = (size_t)c->cout * wshape[1] * c->kh * c->kw;
     float *bn = falloc(4 * (size_t)c->cout);
     if (!bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", wname);
-    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
-    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
     rc = sekit_take(w, c->w, wname, 4, wshape, W_CONV);
-    for (int i = 0; i < 4 && !rc; i++) {
-        char name[160];
-        snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
-        rc = sekit_take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
-    }
+    if (!rc) rc = take_bn(w, bn, bnprefix, c->cout);
     if (!rc)
         sekit_bn_fold(c->w, c->b, bn, bn + c->cout, bn + 2 * c->cout, bn + 3 * c->cout, c->cout,
                       wn / (size_t)c->cout, eps);
@@ -208,14 +216,7 @@ int sekit_load_conv_bn_split(struct wsrc *w, struct conv *c, const char *prefix,
     }
     float *bn = rc ? NULL : falloc(4 * (size_t)c->cout);
     if (!rc && !bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for '%s'", prefix);
-    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
-    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
-    const int64_t vshape[1] = {c->cout};
-    for (int i = 0; i < 4 && !rc; i++) {
-        char name[160];
-        snprintf(name, sizeof name, "%s.%s", bnprefix, parts[i]);
-        rc = sekit_take(w, bn + (size_t)i * c->cout, name, 1, vshape, kinds[i]);
-    }
+    if (!rc) rc = take_bn(w, bn, bnprefix, c->cout);
     if (!rc)
         sekit_bn_fold(c->w, c->b, bn, bn + c->cout, bn + 2 * c->cout, bn + 3 * c->cout, c->cout,
                       (size_t)cin_g * K * K, eps);
@@ -229,15 +230,9 @@ int sekit_load_se_bn(struct wsrc *w, struct se_block *se, const char *prefix, do
     SEKIT_ASSERT(se->b1);
     float *bn = falloc(4 * (size_t)CR);
     if (!bn) return sekit_errf(w->e, SEKIT_ENOMEM, "out of memory for %s", prefix);
-    static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
-    static const enum wkind kinds[4] = {W_BN_WEIGHT, W_BN_BIAS, W_BN_MEAN, W_BN_VAR};
-    const int64_t vshape[1] = {CR};
-    int rc = SEKIT_OK;
-    for (int i = 0; i < 4 && !rc; i++) {
-        char name[160];
-        snprintf(name, sizeof name, "%s.bn.%s", prefix, parts[i]);
-        rc = sekit_take(w, bn + (size_t)i * CR, name, 1, vshape, kinds[i]);
-    }
+    char bnprefix[160];
+    snprintf(bnprefix, sizeof bnprefix, "%s.bn", prefix);
+    int rc = take_bn(w, bn, bnprefix, CR);
     if (!rc) {
         /* (w z + b - mean) g / sqrt(var + eps) + beta: fc1's bias joins the BN's mean, which
          * sekit_bn_fold replaces the bias with */
