@@ -205,25 +205,33 @@ static int same_bytes(const char *a, const char *b)
     return same;
 }
 
+/* A recording of the 20 fixture images by model m into rec. */
+static int record_fixture(const char *m, const char *rec, struct sekit_err *e)
+{
+    struct sekit_pipeline_opts o;
+    struct sekit_pipeline p;
+    sekit_pipeline_defaults(&o, m);
+    o.data = fixture_idx_dataset(20);
+    struct sekit_record_job j = {.out = rec};
+    int rc = sekit_pipeline_open(&p, &o, e);
+    if (!rc) rc = sekit_pipeline_select(&p, "all", 0, 0, e);
+    if (!rc) rc = sekit_job_record(&p, &j, NULL, e);
+    sekit_pipeline_close(&p);
+    return rc;
+}
+
 /* The figures read the statistics file the analysis wrote; from a recording they compute the same
  * statistics in memory, so both draw the same figure, byte for byte (PNG: cairo's SVG numbers
  * its elements per process). */
 static void figures_from_stats(void)
 {
-    struct sekit_pipeline_opts o;
-    struct sekit_pipeline p;
     struct sekit_err e = {0};
     char rec[800], st[800], a[800], b[800];
     snprintf(rec, sizeof rec, "%s/fig.h5", tap_tmpdir());
     snprintf(st, sizeof st, "%s/fig.stats.h5", tap_tmpdir());
-    sekit_pipeline_defaults(&o, model);
-    o.data = fixture_idx_dataset(20);
-    struct sekit_record_job j = {.out = rec};
-    int rc = sekit_pipeline_open(&p, &o, &e);
-    if (!rc) rc = sekit_pipeline_select(&p, "all", 0, 0, &e);
-    if (!rc) rc = sekit_job_record(&p, &j, NULL, &e);
-    sekit_pipeline_close(&p);
-    if (!is_int(rc, SEKIT_OK, "a recording of the fixture images: %s", e.msg)) return;
+    if (!is_int(record_fixture(model, rec, &e), SEKIT_OK, "a recording of the fixture images: %s",
+                e.msg))
+        return;
     is_int(sekit_job_stats(rec, NULL, NULL, NULL, &e), SEKIT_OK, "its statistics file");
     for (int k = 0; k < 3; k++) {
         const char *fig = sekit_figure_names[k];
@@ -746,6 +754,47 @@ static void random_weights(void)
     }
 }
 
+/* The bundled MobileNetV3 end to end: its hard-sigmoid gates are recorded as such, the
+ * statistics file carries the gate kind and the shares exactly 0 and 1, and those shares are
+ * what the gates hold. */
+static void hard_sigmoid_gates(void)
+{
+    struct sekit_err e = {0};
+    char mnv3[800], rec[800], st[800];
+    snprintf(mnv3, sizeof mnv3, "%s/models/fashion_mnist_mobilenetv3.safetensors", tap_srcdir());
+    snprintf(rec, sizeof rec, "%s/mnv3.h5", tap_tmpdir());
+    snprintf(st, sizeof st, "%s/mnv3.stats.h5", tap_tmpdir());
+    if (!is_int(record_fixture(mnv3, rec, &e), SEKIT_OK,
+                "the MobileNetV3 records the fixture images: %s", e.msg))
+        return;
+    struct sekit_recording *r = NULL;
+    struct sekit_stats_file *s = NULL;
+    if (!is_int(sekit_job_stats(rec, st, NULL, NULL, &e), SEKIT_OK, "its statistics: %s", e.msg) ||
+        !is_int(sekit_recording_open(&r, rec, &e), SEKIT_OK, "the recording opens") ||
+        !is_int(sekit_stats_read(&s, st, &e), SEKIT_OK, "the statistics read back: %s", e.msg))
+        goto out;
+    int gates = s->nblocks == r->nblocks && s->nblocks == 9, shares = gates;
+    for (int b = 0; gates && b < s->nblocks; b++) {
+        const struct sekit_block_stats *x = &s->blocks[b];
+        gates = !strcmp(x->gate, "hardsigmoid") && !strcmp(r->blocks[b].gate, "hardsigmoid");
+        /* the shares from the gates themselves */
+        const size_t n = (size_t)r->n * x->channels;
+        float *g = malloc(sizeof(float) * n + 1);
+        int64_t one = 0, zero = 0;
+        if (g && sekit_recording_read(r, "excitation", b, g, &e) == SEKIT_OK)
+            for (size_t i = 0; i < n; i++)
+                one += g[i] == 1.0f, zero += g[i] == 0.0f;
+        shares &=
+            g && x->sat_one == (double)one / (double)n && x->sat_zero == (double)zero / (double)n;
+        free(g);
+    }
+    ok(gates, "every one of its 9 blocks: a hard-sigmoid gate in the recording and the statistics");
+    ok(shares, "the shares exactly 1 and exactly 0 are those of the recorded gates");
+out:
+    sekit_stats_file_free(s);
+    sekit_recording_close(r);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -756,6 +805,7 @@ int main(void)
     figures_from_stats();
     one_pass();
     random_weights();
+    hard_sigmoid_gates();
     html_report();
     html_render();
     command_line();
