@@ -287,7 +287,6 @@ static void write_report_body(FILE *f, const struct sekit_report_run *j,
             "computed on `all.h5` (every image of the split, %d classes) and the ablations.\n\n",
             st[0].nclasses);
     sekit_findings_markdown(f, fd, st);
-    fprintf(f, "\n## Block ablations\n\n");
 }
 
 /* One network's depth trend in numbers: Spearman's rho of effect size with depth, the first and
@@ -336,7 +335,7 @@ static int write_compare(FILE *f, const struct sekit_report_run *j,
     sekit_figure_run_label(j->compare, lb, sizeof lb);
     const struct trend a = trend_of(st, nb), b = trend_of(o->blocks, o->nblocks);
     fprintf(f,
-            "## Depth trend beside another network\n\nThis network beside the one of `%s` "
+            "\n## Depth trend beside another network\n\nThis network beside the one of `%s` "
             "(%lld images of %s, split %s), each from its own statistics of every image; depth "
             "is relative (the first block 0, the last 1), since the two differ in blocks. "
             "Rising means Spearman's rho of effect size with depth of at least %.1f, the "
@@ -357,7 +356,7 @@ static int write_compare(FILE *f, const struct sekit_report_run *j,
     fprintf(f, "| most gates above 0.9 | %s, %.1f%% | %s, %.1f%% |\n\n", a.sat_block,
             100 * a.sat_max, b.sat_block, 100 * b.sat_max);
     const int ra = a.rho >= SEKIT_RHO_TENDENCY, rb = b.rho >= SEKIT_RHO_TENDENCY;
-    fprintf(f, "%s\n\n",
+    fprintf(f, "%s\n",
             ra && rb   ? "Class dependence rises with depth in both networks."
             : ra || rb ? (ra ? "Class dependence rises with depth in this network only."
                              : "Class dependence rises with depth in the other network only.")
@@ -393,6 +392,7 @@ int sekit_report_markdown(const struct sekit_report_run *j, const char *stats_pa
     FILE *f = t.fp;
     write_report_body(f, j, st, nb, &ra, &fd);
     if (j->compare) rc = write_compare(f, j, st, nb, e);
+    fprintf(f, "\n## Block ablations\n\n");
     if (!rc) rc = copy_into(f, md, e);
     write_provenance(f, j);
     fprintf(f,
