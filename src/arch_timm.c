@@ -18,6 +18,7 @@
  */
 #include "arch_zoo.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,4 +390,145 @@ int sekit_timm_infer(struct sekit_arch *a)
     free(rows);
     free(other);
     return ok;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* timm's ReXNet and GhostNet by name: their widths as timm's model code computes them */
+
+/* timm's make_divisible(v, divisor) (min_value = divisor, round_limit 0.9) */
+static int divisible(double v, int d)
+{
+    int n = (int)(v + d / 2.0) / d * d;
+    if (n < d) n = d;
+    if (n < 0.9 * v) n += d;
+    return n;
+}
+
+static struct sekit_net_block *new_block(struct sekit_arch *a)
+{
+    SEKIT_ASSERT(a->nnet < SEKIT_MAX_NET_BLOCKS);
+    struct sekit_net_block *b = &a->net[a->nnet++];
+    memset(b, 0, sizeof *b);
+    return b;
+}
+
+static void timm_common(struct sekit_arch *a, const char *name, enum sekit_family f)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->family = f;
+    a->layout = SEKIT_LAYOUT_TIMM_ZOO;
+    a->in_chans = 3;
+    a->num_classes = 1000;
+    a->bn_eps = 1e-5;
+}
+
+/* timm/models/rexnet.py, _block_cfg and _build_blocks at depth 1: 16 blocks in stages of 1, 2,
+ * 2, 3, 3, 5 striding 1, 2, 2, 2, 1, 2; output widths stepping by 180/16 from 16 (16 / w below
+ * width 1), scaled by w and rounded (Python's round: half to even); expansion 6 but in the
+ * first; SE (ratio 1/12, BatchNorm inside) from the fourth block. */
+static void rexnet_build(struct sekit_arch *a, double w, int div)
+{
+    static const int layers[6] = {1, 2, 2, 3, 3, 5}, strides[6] = {1, 2, 2, 2, 1, 2};
+    a->stem_act = a->head_act = SEKIT_ACT_SILU;
+    int in = a->stem_width = divisible(nearbyint((w < 1 ? 32 / w : 32) * w), div);
+    double base = w < 1 ? 16 / w : 16;
+    for (int s = 0, i = 0; s < 6; s++)
+        for (int r = 0; r < layers[s]; r++, i++) {
+            struct sekit_net_block *b = new_block(a);
+            b->kind = SEKIT_NB_MBCONV;
+            b->in_c = in;
+            b->out_c = divisible(nearbyint(base * w), div);
+            base += 180.0 / 16;
+            b->expand = i > 0;
+            b->mid = b->expand ? divisible(nearbyint(in * 6.0), div) : in;
+            b->k = 3;
+            b->stride = r == 0 ? strides[s] : 1;
+            b->groups = b->mid;
+            b->act = SEKIT_ACT_SILU;
+            b->se_reduced = i >= 3 ? divisible((int)(b->mid * (1.0 / 12)), div) : 0;
+            b->se_act = SEKIT_ACT_RELU;
+            b->gate = SEKIT_ACT_SIGMOID;
+            b->up_stage = i;
+            in = b->out_c;
+        }
+    a->head_width = divisible(1280 * w, div);
+}
+
+/* timm/models/ghostnet.py (v1): the cfgs of _create_ghostnet, each row kernel, expanded width,
+ * output width, SE ratio, stride, grouped into the stages blocks.<s>; widths scaled by w and
+ * made divisible by 4; the last stage a 1x1 ConvBnAct to 960 w, then conv_head 1280. */
+static void ghostnet_build(struct sekit_arch *a, double w)
+{
+    static const struct {
+        int k, exp, c;
+        double se;
+        int s, stage;
+    } cfg[16] = {{3, 16, 16, 0, 1, 0},      {3, 48, 24, 0, 2, 1},      {3, 72, 24, 0, 1, 2},
+                 {5, 72, 40, 0.25, 2, 3},   {5, 120, 40, 0.25, 1, 4},  {3, 240, 80, 0, 2, 5},
+                 {3, 200, 80, 0, 1, 6},     {3, 184, 80, 0, 1, 6},     {3, 184, 80, 0, 1, 6},
+                 {3, 480, 112, 0.25, 1, 6}, {3, 672, 112, 0.25, 1, 6}, {5, 672, 160, 0.25, 2, 7},
+                 {5, 960, 160, 0, 1, 8},    {5, 960, 160, 0.25, 1, 8}, {5, 960, 160, 0, 1, 8},
+                 {5, 960, 160, 0.25, 1, 8}};
+    a->stem_act = a->head_act = SEKIT_ACT_RELU;
+    int in = a->stem_width = divisible(16 * w, 4);
+    for (int i = 0; i < 16; i++) {
+        struct sekit_net_block *b = new_block(a);
+        b->kind = SEKIT_NB_GHOST;
+        b->in_c = in;
+        b->mid = divisible(cfg[i].exp * w, 4);
+        b->out_c = divisible(cfg[i].c * w, 4);
+        b->k = cfg[i].k;
+        b->stride = cfg[i].s;
+        b->groups = 1;
+        b->projection = in != b->out_c || b->stride != 1;
+        b->act = b->se_act = SEKIT_ACT_RELU;
+        b->gate = SEKIT_ACT_HARDSIGMOID;
+        b->se_reduced = cfg[i].se > 0 ? divisible(b->mid * cfg[i].se, 4) : 0;
+        b->up_stage = cfg[i].stage;
+        b->up_index = i > 0 && cfg[i - 1].stage == cfg[i].stage ? b[-1].up_index + 1 : 0;
+        in = b->out_c;
+    }
+    a->head_width = divisible(960 * w, 4);
+    a->head_hidden = 1280;
+    a->head_bias = 1;
+}
+
+static const struct {
+    const char *name;
+    enum sekit_family f;
+    double w;
+    int div;
+} named[] = {{"rexnet_100", SEKIT_FAMILY_REXNET, 1.0, 1},
+             {"rexnet_130", SEKIT_FAMILY_REXNET, 1.3, 1},
+             {"rexnet_150", SEKIT_FAMILY_REXNET, 1.5, 1},
+             {"rexnet_200", SEKIT_FAMILY_REXNET, 2.0, 1},
+             {"rexnet_300", SEKIT_FAMILY_REXNET, 3.0, 1},
+             {"rexnetr_100", SEKIT_FAMILY_REXNET, 1.0, 8},
+             {"rexnetr_130", SEKIT_FAMILY_REXNET, 1.3, 8},
+             {"rexnetr_150", SEKIT_FAMILY_REXNET, 1.5, 8},
+             {"rexnetr_200", SEKIT_FAMILY_REXNET, 2.0, 8},
+             {"rexnetr_300", SEKIT_FAMILY_REXNET, 3.0, 16},
+             {"ghostnet_050", SEKIT_FAMILY_GHOSTNET, 0.5, 4},
+             {"ghostnet_100", SEKIT_FAMILY_GHOSTNET, 1.0, 4},
+             {"ghostnet_130", SEKIT_FAMILY_GHOSTNET, 1.3, 4}};
+enum { NNAMED = sizeof named / sizeof named[0] };
+
+int sekit_timm_preset(struct sekit_arch *a, const char *name)
+{
+    for (int i = 0; i < NNAMED; i++) {
+        if (strcmp(name, named[i].name)) continue;
+        timm_common(a, name, named[i].f);
+        if (named[i].f == SEKIT_FAMILY_REXNET)
+            rexnet_build(a, named[i].w, named[i].div);
+        else
+            ghostnet_build(a, named[i].w);
+        return 1;
+    }
+    return 0;
+}
+
+const char *sekit_timm_preset_name(int i)
+{
+    return i >= 0 && i < NNAMED ? named[i].name : NULL;
 }

@@ -232,7 +232,7 @@ static const char *const zoo_names[] = {
 
 const char *sekit_zoo_name(int i)
 {
-    return i >= 0 && i < NZOO ? zoo_names[i] : NULL;
+    return i >= 0 && i < NZOO ? zoo_names[i] : sekit_timm_preset_name(i - NZOO);
 }
 
 int sekit_zoo_preset(struct sekit_arch *a, const char *name)
@@ -273,7 +273,7 @@ int sekit_zoo_preset(struct sekit_arch *a, const char *name)
             regnet_build(a, &regnets[i]);
             return 1;
         }
-    return 0;
+    return sekit_timm_preset(a, name);
 }
 
 /* ---------------------------------------------------------------------------------------- */

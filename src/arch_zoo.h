@@ -37,6 +37,10 @@ int sekit_timm_fits(const struct sekit_arch *a, char *list, size_t n);
 /* Whether a's weights may be a TensorFlow port's (another padding and eps): 1 unless every timm
  * model they fit has no tf_ twin. */
 int sekit_timm_tf_twin(const struct sekit_arch *a);
+/* timm's ReXNet and GhostNet by name (rexnet_100, rexnetr_150, ghostnet_100, ...): 1, or 0
+ * when name is none of them; the i-th name, or NULL past the end. */
+int sekit_timm_preset(struct sekit_arch *a, const char *name);
+const char *sekit_timm_preset_name(int i);
 /* Channels entering the classifier's pool. */
 int sekit_zoo_features(const struct sekit_arch *a);
 

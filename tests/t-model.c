@@ -63,7 +63,9 @@ static void presets(void)
 }
 
 /* The upstream models of timm's resnet.py and senet.py: sum(p.numel() for p in
- * timm.create_model(name).parameters()), timm 0.9.16. */
+ * timm.create_model(name).parameters()), timm 0.9.16; and of rexnet.py and ghostnet.py, timm
+ * aa4b5850 (every ReXNet and GhostNet name agrees; these span the channel divisors 1, 8, 16 and
+ * 4 and widths below and above 1). */
 static void upstream_presets(void)
 {
     static const struct {
@@ -73,7 +75,9 @@ static void upstream_presets(void)
         {"seresnext26d_32x4d", 16809512}, {"seresnext26t_32x4d", 16806976},
         {"seresnet50t", 28104720},        {"seresnet152d", 66841080},
         {"seresnetaa50d", 28107256},      {"senet154", 115088984},
-        {"legacy_senet154", 115088984},
+        {"legacy_senet154", 115088984},   {"rexnet_100", 4796873},
+        {"rexnetr_150", 9782256},         {"rexnetr_300", 34810008},
+        {"ghostnet_050", 2587292},        {"ghostnet_130", 7358820},
     };
     for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
         struct sekit_arch a;
