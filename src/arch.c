@@ -30,9 +30,6 @@
 #define BYOBNET_WHY                                                                                \
     "timm ByobNet layout of a kind sekit does not run: it runs ByobNet's SE-ResNe(X)ts "           \
     "(seresnet33ts, seresnext26ts: a tiered stem, SiLU bottlenecks with SE on the middle conv)"
-#define BYOBNET_NAME_WHY                                                                           \
-    "timm ByobNet: sekit runs seresnet33ts and seresnext26ts from their weights (stages.*, "       \
-    "claimed by --arch or config.json) but has no preset to build one by name"
 
 const char *sekit_layout_name(enum sekit_layout l)
 {
@@ -242,8 +239,6 @@ static const struct preset presets[] = {
 static const struct {
     const char *prefix, *tensor, *why;
 } refused[] = {
-    {"seresnet33ts", NULL, BYOBNET_NAME_WHY},
-    {"seresnext26ts", NULL, BYOBNET_NAME_WHY},
     {"nfnet_", "stem.conv1.gain", NFNET_WHY},
     {"dm_nfnet_", NULL, NFNET_WHY},
     {"eca_nfnet_", NULL, NFNET_WHY},

@@ -393,7 +393,8 @@ int sekit_timm_infer(struct sekit_arch *a)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* timm's ReXNet and GhostNet by name: their widths as timm's model code computes them */
+/* timm's ReXNet, GhostNet and ByobNet SE models by name: their widths as timm's model code
+ * computes them */
 
 /* timm's make_divisible(v, divisor) (min_value = divisor, round_limit 0.9) */
 static int divisible(double v, int d)
@@ -494,12 +495,50 @@ static void ghostnet_build(struct sekit_arch *a, double w)
     a->head_bias = 1;
 }
 
+/* timm/models/byobnet.py's seresnet33ts (pool 0, final conv 1280) and seresnext26ts (pool 1,
+ * group size 32, no final conv): a tiered stem 24-32-64, four stages of bottlenecks (middle
+ * width make_divisible(c / 4)), SE with ratio 1/16 rounded to a multiple of 8 (round_limit 0:
+ * never up), SiLU. */
+static void byob_build(struct sekit_arch *a, int next)
+{
+    static const int c33[4] = {256, 512, 1536, 1536}, d33[4] = {2, 3, 3, 2},
+                     c26[4] = {256, 512, 1024, 2048}, d26[4] = {2, 2, 2, 2};
+    const int *c = next ? c26 : c33, *d = next ? d26 : d33, gs = next ? 32 : 0;
+    a->stem_act = a->head_act = SEKIT_ACT_SILU;
+    a->stem_chs[0] = 24, a->stem_chs[1] = 32;
+    a->stem_pool = next;
+    int in = a->stem_width = 64;
+    for (int s = 0; s < 4; s++)
+        for (int i = 0; i < d[s]; i++) {
+            struct sekit_net_block *b = new_block(a);
+            b->kind = SEKIT_NB_BOTTLENECK;
+            b->in_c = in;
+            b->out_c = c[s];
+            b->mid = divisible(c[s] * 0.25, 8);
+            b->k = 3;
+            b->stride = s > 0 && i == 0 ? 2 : 1;
+            b->groups = gs ? b->mid / gs : 1;
+            b->projection = in != b->out_c || b->stride != 1;
+            b->act = SEKIT_ACT_SILU;
+            b->se_act = SEKIT_ACT_RELU;
+            b->gate = SEKIT_ACT_SIGMOID;
+            const int rd = (int)(b->mid / 16.0 + 4) / 8 * 8;
+            b->se_reduced = rd < 8 ? 8 : rd;
+            b->up_stage = s;
+            b->up_index = i;
+            in = b->out_c;
+        }
+    a->head_width = next ? 0 : 1280;
+}
+
 static const struct {
     const char *name;
     enum sekit_family f;
     double w;
     int div;
-} named[] = {{"rexnet_100", SEKIT_FAMILY_REXNET, 1.0, 1},
+} named[] = {{"seresnet33ts", SEKIT_FAMILY_BYOBNET, 0, 0},
+             {"seresnext26ts", SEKIT_FAMILY_BYOBNET, 1, 0},
+             {"rexnet_100", SEKIT_FAMILY_REXNET, 1.0, 1},
              {"rexnet_130", SEKIT_FAMILY_REXNET, 1.3, 1},
              {"rexnet_150", SEKIT_FAMILY_REXNET, 1.5, 1},
              {"rexnet_200", SEKIT_FAMILY_REXNET, 2.0, 1},
@@ -521,6 +560,8 @@ int sekit_timm_preset(struct sekit_arch *a, const char *name)
         timm_common(a, name, named[i].f);
         if (named[i].f == SEKIT_FAMILY_REXNET)
             rexnet_build(a, named[i].w, named[i].div);
+        else if (named[i].f == SEKIT_FAMILY_BYOBNET)
+            byob_build(a, named[i].w > 0);
         else
             ghostnet_build(a, named[i].w);
         return 1;
