@@ -479,10 +479,12 @@ static void ghostnet_build(struct sekit_arch *a, double w)
         b->in_c = in;
         b->mid = divisible(cfg[i].exp * w, 4);
         b->out_c = divisible(cfg[i].c * w, 4);
-        b->k = cfg[i].k;
         b->stride = cfg[i].s;
         b->groups = 1;
         b->projection = in != b->out_c || b->stride != 1;
+        /* the kernel of its depthwise convs (conv_dw, the shortcut's): a block with neither
+         * has no use for one, and says 3 as inference from its weights does */
+        b->k = b->stride > 1 || b->projection ? cfg[i].k : 3;
         b->act = b->se_act = SEKIT_ACT_RELU;
         b->gate = SEKIT_ACT_HARDSIGMOID;
         b->se_reduced = cfg[i].se > 0 ? divisible(b->mid * cfg[i].se, 4) : 0;

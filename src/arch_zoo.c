@@ -604,7 +604,14 @@ static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct se
     a->stem_chs[1] = (int)c[1]->shape[0];
     a->stem_width = in = (int)c[2]->shape[0];
     a->stem_act = a->head_act = SEKIT_ACT_SILU;
-    a->stem_pool = -1;
+    /* the stem's pool: not in the weights; __metadata__ sekit.stem_pool (maxpool|conv) or a
+     * claim says it */
+    const char *pool = sekit_st_meta(st, "sekit.stem_pool");
+    a->stem_pool = !pool ? -1 : !strcmp(pool, "maxpool") ? 1 : !strcmp(pool, "conv") ? 0 : -2;
+    if (a->stem_pool == -2)
+        return sekit_errf(e, SEKIT_EFORMAT,
+                          "%s: __metadata__ sekit.stem_pool '%.32s' is neither maxpool nor conv",
+                          path, pool);
     a->bn_eps = 1e-5;
     for (int s = 0;; s++) {
         int n = 0;
@@ -1125,6 +1132,14 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
         known = 1;
     }
     if (!known) return 1;
+    /* a model sekit builds by name must have the weights' blocks, widths included */
+    struct sekit_arch p;
+    char exact[64];
+    snprintf(exact, sizeof exact, "%.*s", (int)strcspn(base, "."), base);
+    if (a->family != SEKIT_FAMILY_EFFICIENTNET && a->family != SEKIT_FAMILY_MOBILENETV3 &&
+        sekit_timm_preset(&p, exact) && !same_shapes(a, &p))
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the blocks differ",
+                          path, what);
     /* ByobNet's SE models: seresnext26ts pools after its stem, seresnet33ts strides conv3 */
     if (a->family == SEKIT_FAMILY_BYOBNET) a->stem_pool = strncmp(base, "seresnext26ts", 13) == 0;
     a->same_pad = tf;

@@ -315,18 +315,19 @@ CASES += [
      "description": "timm GhostNet (v1) with its entry point's cfgs at width 0.1"},
     {"name": "timm_seresnet33ts_narrow", "family": "byobnet", "hw": 40, "padding": "symmetric",
      "build": partial(_byobnet, "", 0, 128),
-     "meta": {"sekit.arch": "seresnet33ts"},
+     # narrowed, it is no seresnet33ts: the metadata says the stem instead of a claim
+     "meta": {"sekit.stem_pool": "conv"},
      "config": "ByobNet as seresnet33ts: tiered stem 12-16-32, its third conv strided (no "
                "pool), bottlenecks 32 / 64 x2 / 96 (bottle ratio 0.25), SE, final conv 128",
      "description": "timm ByobNet built as seresnet33ts is (stem_pool '', final conv), narrowed; "
-                    "claimed as seresnet33ts"},
+                    "its stem said by __metadata__ sekit.stem_pool"},
     {"name": "timm_seresnext26ts_narrow", "family": "byobnet", "hw": 40, "padding": "symmetric",
      "build": partial(_byobnet, "maxpool", 4, 0),
-     "meta": {"sekit.arch": "seresnext26ts"},
+     "meta": {"sekit.stem_pool": "maxpool"},
      "config": "ByobNet as seresnext26ts: tiered stem 12-16-32 and a 3x3/2 max-pool, grouped "
                "bottlenecks (group size 4) 32 / 64 x2 / 96, SE, no final conv",
      "description": "timm ByobNet built as seresnext26ts is (max-pool stem, grouped), narrowed; "
-                    "claimed as seresnext26ts"},
+                    "its stem said by __metadata__ sekit.stem_pool"},
     {"name": "timm_rexnet_narrow", "family": "rexnet", "hw": 36, "padding": "symmetric",
      "build": _rexnet,
      "config": "RexNet(width_mult=0.25): stem 32, 16 LinearBottlenecks (widths 16 .. 56), "
