@@ -246,6 +246,14 @@ void sekit_figure_run_label(const char *path, char *out, size_t n)
     sekit_figure_file_name(dir[0] ? dir : "/", out, n);
 }
 
+/* NCM lift over chance: (accuracy - chance) / (1 - chance), 0 when below chance. */
+static double ncm_lift(const struct sekit_block_stats *s)
+{
+    const double lift =
+        s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
+    return lift > 0 ? lift : 0;
+}
+
 int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats *st, int nblocks,
                        const char *what, struct sekit_err *e)
 {
@@ -267,12 +275,9 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
         hard += strcmp(st[b].gate, "hardsigmoid") == 0;
     const int all_hard = nblocks > 0 && hard == nblocks;
     for (int b = 0; b < nblocks; b++) {
-        const double lift = st[b].ncm_chance < 1
-                                ? (st[b].ncm_accuracy - st[b].ncm_chance) / (1 - st[b].ncm_chance)
-                                : 0;
         x[b] = b;
         v[0][b] = st[b].effect;
-        v[1][b] = lift > 0 ? lift : 0;
+        v[1][b] = ncm_lift(&st[b]);
         v[2][b] = st[b].specificity;
         v[3][b] = 100 * st[b].sat_09;
         v[4][b] = 100 * (all_hard ? st[b].sat_one : st[b].sat_high);
@@ -326,14 +331,6 @@ int sekit_figure_depth(struct sekit_figure *fig, const struct sekit_block_stats 
     fig->title = own_text(fig, "Class dependence and saturation with depth");
     fig->note = own_text(fig, "%s\nblocks in network order", what);
     return layout(fig, 3, 3, panels, 0, e);
-}
-
-/* NCM lift over chance: (accuracy - chance) / (1 - chance), 0 when below chance. */
-static double ncm_lift(const struct sekit_block_stats *s)
-{
-    const double lift =
-        s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
-    return lift > 0 ? lift : 0;
 }
 
 int sekit_figure_depth_compare(struct sekit_figure *fig,

@@ -296,13 +296,6 @@ struct trend {
     const char *peak, *sat_block, *gate;
 };
 
-static double lift(const struct sekit_block_stats *s)
-{
-    const double l =
-        s->ncm_chance < 1 ? (s->ncm_accuracy - s->ncm_chance) / (1 - s->ncm_chance) : 0;
-    return l > 0 ? l : 0;
-}
-
 static struct trend trend_of(const struct sekit_block_stats *st, int nb)
 {
     struct trend t = {0};
@@ -317,7 +310,8 @@ static struct trend trend_of(const struct sekit_block_stats *st, int nb)
     t.rho = v ? sekit_spearman_depth(v, nb) : 0;
     free(v);
     t.effect_first = st[0].effect, t.effect_last = st[nb - 1].effect;
-    t.lift_first = lift(&st[0]), t.lift_last = lift(&st[nb - 1]);
+    t.lift_first = fmax(0, sekit_ncm_lift(&st[0]));
+    t.lift_last = fmax(0, sekit_ncm_lift(&st[nb - 1]));
     t.peak = st[peak].name, t.peak_depth = nb > 1 ? (double)peak / (nb - 1) : 0;
     t.sat_block = st[sat].name, t.sat_max = st[sat].sat_09;
     t.gate = hard == nb ? "hard sigmoid" : hard ? "sigmoid and hard sigmoid" : "sigmoid";

@@ -368,7 +368,7 @@ int sekit_timm_tf_twin(const struct sekit_arch *a)
     return !fits || twin;
 }
 
-int sekit_timm_infer(struct sekit_arch *a)
+void sekit_timm_infer(struct sekit_arch *a)
 {
     struct row *rows = calloc((size_t)a->nnet + 1, sizeof *rows),
                *other = calloc((size_t)a->nnet + 1, sizeof *other);
@@ -385,43 +385,19 @@ int sekit_timm_infer(struct sekit_arch *a)
         for (int j = 0; agree && j < a->nnet; j++)
             agree = same_facts(&rows[j], &other[j]) && rows[j].s == other[j].s;
     }
-    const int ok = found >= 0 && agree;
-    if (ok) apply(a, &defs[found], rows);
+    if (found >= 0 && agree) apply(a, &defs[found], rows);
     free(rows);
     free(other);
-    return ok;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* timm's ReXNet, GhostNet and ByobNet SE models by name: their widths as timm's model code
  * computes them */
 
-/* timm's make_divisible(v, divisor) (min_value = divisor, round_limit 0.9) */
-static int divisible(double v, int d)
-{
-    int n = (int)(v + d / 2.0) / d * d;
-    if (n < d) n = d;
-    if (n < 0.9 * v) n += d;
-    return n;
-}
-
-static struct sekit_net_block *new_block(struct sekit_arch *a)
-{
-    SEKIT_ASSERT(a->nnet < SEKIT_MAX_NET_BLOCKS);
-    struct sekit_net_block *b = &a->net[a->nnet++];
-    memset(b, 0, sizeof *b);
-    return b;
-}
-
 static void timm_common(struct sekit_arch *a, const char *name, enum sekit_family f)
 {
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    a->family = f;
+    sekit_zoo_common(a, name, f, 1e-5);
     a->layout = SEKIT_LAYOUT_TIMM_ZOO;
-    a->in_chans = 3;
-    a->num_classes = 1000;
-    a->bn_eps = 1e-5;
 }
 
 /* timm/models/rexnet.py, _block_cfg and _build_blocks at depth 1: 16 blocks in stages of 1, 2,
@@ -432,28 +408,28 @@ static void rexnet_build(struct sekit_arch *a, double w, int div)
 {
     static const int layers[6] = {1, 2, 2, 3, 3, 5}, strides[6] = {1, 2, 2, 2, 1, 2};
     a->stem_act = a->head_act = SEKIT_ACT_SILU;
-    int in = a->stem_width = divisible(nearbyint((w < 1 ? 32 / w : 32) * w), div);
+    int in = a->stem_width = sekit_zoo_divisible(nearbyint((w < 1 ? 32 / w : 32) * w), div);
     double base = w < 1 ? 16 / w : 16;
     for (int s = 0, i = 0; s < 6; s++)
         for (int r = 0; r < layers[s]; r++, i++) {
-            struct sekit_net_block *b = new_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->kind = SEKIT_NB_MBCONV;
             b->in_c = in;
-            b->out_c = divisible(nearbyint(base * w), div);
+            b->out_c = sekit_zoo_divisible(nearbyint(base * w), div);
             base += 180.0 / 16;
             b->expand = i > 0;
-            b->mid = b->expand ? divisible(nearbyint(in * 6.0), div) : in;
+            b->mid = b->expand ? sekit_zoo_divisible(nearbyint(in * 6.0), div) : in;
             b->k = 3;
             b->stride = r == 0 ? strides[s] : 1;
             b->groups = b->mid;
             b->act = SEKIT_ACT_SILU;
-            b->se_reduced = i >= 3 ? divisible((int)(b->mid * (1.0 / 12)), div) : 0;
+            b->se_reduced = i >= 3 ? sekit_zoo_divisible((int)(b->mid * (1.0 / 12)), div) : 0;
             b->se_act = SEKIT_ACT_RELU;
             b->gate = SEKIT_ACT_SIGMOID;
             b->up_stage = i;
             in = b->out_c;
         }
-    a->head_width = divisible(1280 * w, div);
+    a->head_width = sekit_zoo_divisible(1280 * w, div);
 }
 
 /* timm/models/ghostnet.py (v1): the cfgs of _create_ghostnet, each row kernel, expanded width,
@@ -472,13 +448,13 @@ static void ghostnet_build(struct sekit_arch *a, double w)
                  {5, 960, 160, 0, 1, 8},    {5, 960, 160, 0.25, 1, 8}, {5, 960, 160, 0, 1, 8},
                  {5, 960, 160, 0.25, 1, 8}};
     a->stem_act = a->head_act = SEKIT_ACT_RELU;
-    int in = a->stem_width = divisible(16 * w, 4);
+    int in = a->stem_width = sekit_zoo_divisible(16 * w, 4);
     for (int i = 0; i < 16; i++) {
-        struct sekit_net_block *b = new_block(a);
+        struct sekit_net_block *b = sekit_zoo_add_block(a);
         b->kind = SEKIT_NB_GHOST;
         b->in_c = in;
-        b->mid = divisible(cfg[i].exp * w, 4);
-        b->out_c = divisible(cfg[i].c * w, 4);
+        b->mid = sekit_zoo_divisible(cfg[i].exp * w, 4);
+        b->out_c = sekit_zoo_divisible(cfg[i].c * w, 4);
         b->stride = cfg[i].s;
         b->groups = 1;
         b->projection = in != b->out_c || b->stride != 1;
@@ -487,20 +463,20 @@ static void ghostnet_build(struct sekit_arch *a, double w)
         b->k = b->stride > 1 || b->projection ? cfg[i].k : 3;
         b->act = b->se_act = SEKIT_ACT_RELU;
         b->gate = SEKIT_ACT_HARDSIGMOID;
-        b->se_reduced = cfg[i].se > 0 ? divisible(b->mid * cfg[i].se, 4) : 0;
+        b->se_reduced = cfg[i].se > 0 ? sekit_zoo_divisible(b->mid * cfg[i].se, 4) : 0;
         b->up_stage = cfg[i].stage;
         b->up_index = i > 0 && cfg[i - 1].stage == cfg[i].stage ? b[-1].up_index + 1 : 0;
         in = b->out_c;
     }
-    a->head_width = divisible(960 * w, 4);
+    a->head_width = sekit_zoo_divisible(960 * w, 4);
     a->head_hidden = 1280;
     a->head_bias = 1;
 }
 
 /* timm/models/byobnet.py's seresnet33ts (pool 0, final conv 1280) and seresnext26ts (pool 1,
  * group size 32, no final conv): a tiered stem 24-32-64, four stages of bottlenecks (middle
- * width make_divisible(c / 4)), SE with ratio 1/16 rounded to a multiple of 8 (round_limit 0:
- * never up), SiLU. */
+ * width make_sekit_zoo_divisible(c / 4)), SE with ratio 1/16 rounded to a multiple of 8
+ * (round_limit 0: never up), SiLU. */
 static void byob_build(struct sekit_arch *a, int next)
 {
     static const int c33[4] = {256, 512, 1536, 1536}, d33[4] = {2, 3, 3, 2},
@@ -512,11 +488,11 @@ static void byob_build(struct sekit_arch *a, int next)
     int in = a->stem_width = 64;
     for (int s = 0; s < 4; s++)
         for (int i = 0; i < d[s]; i++) {
-            struct sekit_net_block *b = new_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->kind = SEKIT_NB_BOTTLENECK;
             b->in_c = in;
             b->out_c = c[s];
-            b->mid = divisible(c[s] * 0.25, 8);
+            b->mid = sekit_zoo_divisible(c[s] * 0.25, 8);
             b->k = 3;
             b->stride = s > 0 && i == 0 ? 2 : 1;
             b->groups = gs ? b->mid / gs : 1;

@@ -23,17 +23,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least 8, rounded up when
- * rounding would lose more than 10% */
-static int make_divisible(double v)
+int sekit_zoo_divisible(double v, int d)
 {
-    int n = (int)(v + 4) / 8 * 8;
-    if (n < 8) n = 8;
-    if (n < 0.9 * v) n += 8;
+    int n = (int)(v + d / 2.0) / d * d;
+    if (n < d) n = d;
+    if (n < 0.9 * v) n += d;
     return n;
 }
 
-static struct sekit_net_block *add_block(struct sekit_arch *a)
+/* torchvision's _make_divisible(v, 8) */
+static int make_divisible(double v)
+{
+    return sekit_zoo_divisible(v, 8);
+}
+
+struct sekit_net_block *sekit_zoo_add_block(struct sekit_arch *a)
 {
     SEKIT_ASSERT(a->nnet < SEKIT_MAX_NET_BLOCKS);
     struct sekit_net_block *b = &a->net[a->nnet++];
@@ -41,7 +45,7 @@ static struct sekit_net_block *add_block(struct sekit_arch *a)
     return b;
 }
 
-static void zoo_common(struct sekit_arch *a, const char *name, enum sekit_family f, double eps)
+void sekit_zoo_common(struct sekit_arch *a, const char *name, enum sekit_family f, double eps)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -91,7 +95,7 @@ static void effnet_build(struct sekit_arch *a, const struct mb_cfg *cfg, int nst
         const struct mb_cfg *c = &cfg[s];
         const int out = make_divisible(c->out * width), n = (int)ceil(c->layers * depth);
         for (int i = 0; i < n; i++) {
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->kind = c->fused ? SEKIT_NB_FUSED : SEKIT_NB_MBCONV;
             b->in_c = in;
             b->out_c = out;
@@ -138,7 +142,7 @@ static void mnv3_build(struct sekit_arch *a, const struct ir_cfg *cfg, int n, in
     a->stem_width = cfg[0].in;
     for (int i = 0; i < n; i++) {
         const struct ir_cfg *c = &cfg[i];
-        struct sekit_net_block *b = add_block(a);
+        struct sekit_net_block *b = sekit_zoo_add_block(a);
         b->kind = SEKIT_NB_MBCONV;
         b->in_c = c->in;
         b->mid = c->mid;
@@ -193,12 +197,10 @@ static void regnet_build(struct sekit_arch *a, const struct regnet_cfg *c)
             j++;
         const int g = c->group_width < widths[i] ? c->group_width : widths[i];
         /* _make_divisible(w, g) with min_value g */
-        int w = (int)(widths[i] + g / 2.0) / g * g;
-        if (w < g) w = g;
-        if (w < 0.9 * widths[i]) w += g;
+        const int w = sekit_zoo_divisible(widths[i], g);
         stage++;
         for (int k = i; k < j; k++) {
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->kind = SEKIT_NB_BOTTLENECK;
             b->in_c = in;
             b->mid = w;
@@ -244,7 +246,7 @@ int sekit_zoo_preset(struct sekit_arch *a, const char *name)
     if (sscanf(name, "efficientnet_b%d%c", &b, &tail) == 1 && b >= 0 && b <= 7 &&
         strlen(name) == 15) {
         /* B5-B7 are ports whose BatchNorm keeps TensorFlow's eps */
-        zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, b >= 5 ? 1e-3 : 1e-5);
+        sekit_zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, b >= 5 ? 1e-3 : 1e-5);
         effnet_build(a, effnet_b, 7, bw[b], bd[b], 0);
         return 1;
     }
@@ -257,19 +259,19 @@ int sekit_zoo_preset(struct sekit_arch *a, const char *name)
               {"efficientnet_v2_l", effnet_v2l, 7}};
     for (int i = 0; i < 3; i++)
         if (strcmp(name, v2[i].name) == 0) {
-            zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, 1e-3);
+            sekit_zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, 1e-3);
             effnet_build(a, v2[i].cfg, v2[i].n, 1.0, 1.0, 1280);
             return 1;
         }
     if (strcmp(name, "mobilenet_v3_large") == 0 || strcmp(name, "mobilenet_v3_small") == 0) {
         const int large = name[13] == 'l';
-        zoo_common(a, name, SEKIT_FAMILY_MOBILENETV3, 1e-3);
+        sekit_zoo_common(a, name, SEKIT_FAMILY_MOBILENETV3, 1e-3);
         mnv3_build(a, large ? mnv3_large : mnv3_small, large ? 15 : 11, large ? 1280 : 1024);
         return 1;
     }
     for (int i = 0; i < NREGNETS; i++)
         if (strcmp(name, regnets[i].name) == 0) {
-            zoo_common(a, name, SEKIT_FAMILY_REGNETY, 1e-5);
+            sekit_zoo_common(a, name, SEKIT_FAMILY_REGNETY, 1e-5);
             regnet_build(a, &regnets[i]);
             return 1;
         }
@@ -338,6 +340,18 @@ static int take_stem(struct sekit_arch *a, const struct sekit_st *st, const char
     return SEKIT_OK;
 }
 
+/* The classifier `name` [classes, in]: its class count into a; SEKIT_ESHAPE when it is no such
+ * matrix. */
+static int take_classifier(struct sekit_arch *a, const struct sekit_st *st, const char *name,
+                           int64_t in, struct sekit_err *e)
+{
+    const struct sekit_st_tensor *fc = find(st, "%s", name);
+    if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
+        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s is not the classifier", sekit_st_path(st), name);
+    a->num_classes = (int)fc->shape[0];
+    return SEKIT_OK;
+}
+
 /* torchvision EfficientNet (features.<s>.<i>.block.*) or MobileNetV3 (features.<i>.block.*) */
 static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int mnv3,
                           struct sekit_err *e)
@@ -358,7 +372,7 @@ static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int m
             const struct sekit_st_tensor *c0 = conv4(st, "%s.0.0.weight", pre);
             if (!c0) break;
             if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->in_c = in;
             b->up_stage = mnv3 ? s + i : s;
             b->up_index = mnv3 ? 0 : i;
@@ -478,7 +492,7 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
             const struct sekit_st_tensor *ca = conv4(st, "%s.%s.weight", pre, cw[0]);
             if (!ca) break;
             if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             const struct sekit_st_tensor *cb = conv4(st, "%s.%s.weight", pre, cw[1]),
                                          *cc = conv4(st, "%s.%s.weight", pre, cw[2]);
             if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
@@ -508,12 +522,8 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
         if (n == 0) break;
     }
     if (a->nnet == 0) return sekit_errf(e, SEKIT_ESHAPE, "%s: no RegNet blocks", path);
-    const struct sekit_st_tensor *fc = find(st, fcname);
-    if (!fc || fc->ndim != 2 || fc->shape[1] != in || fc->shape[0] < 1)
-        return sekit_errf(e, SEKIT_ESHAPE, "%s: %s is not the classifier", path, fcname);
-    a->num_classes = (int)fc->shape[0];
     a->bn_eps = 1e-5;
-    return SEKIT_OK;
+    return take_classifier(a, st, fcname, in, e);
 }
 
 /* timm's ReXNet: stem.conv, features.<i> LinearBottleneck blocks ([conv_exp], conv_dw, [se with
@@ -537,7 +547,7 @@ static int infer_rexnet(struct sekit_arch *a, const struct sekit_st *st, struct 
                                      *pwl = conv4(st, "%s.conv_pwl.conv.weight", pre);
         if (!dw) break;
         if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-        struct sekit_net_block *b = add_block(a);
+        struct sekit_net_block *b = sekit_zoo_add_block(a);
         b->kind = SEKIT_NB_MBCONV;
         b->in_c = in;
         b->expand = ex != NULL;
@@ -568,10 +578,7 @@ static int infer_rexnet(struct sekit_arch *a, const struct sekit_st *st, struct 
         return sekit_errf(e, SEKIT_ESHAPE, "%s: features.%d.conv.weight is not the 1x1 head conv",
                           path, i);
     a->head_width = (int)h->shape[0];
-    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
-    if (!fc || fc->ndim != 2 || fc->shape[1] != a->head_width || fc->shape[0] < 1)
-        return bad(e, path, "head.fc.weight is not the classifier");
-    a->num_classes = (int)fc->shape[0];
+    if ((rc = take_classifier(a, st, "head.fc.weight", a->head_width, e))) return rc;
     if (a->nnet == 16) {
         static const int stride[16] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1};
         for (int j = 0; j < 16; j++)
@@ -623,7 +630,7 @@ static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct se
                                          *cc = conv4(st, "%s.conv3_1x1.conv.weight", pre);
             if (!ca) break;
             if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
                 ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
                 cc->shape[2] != 1)
@@ -658,12 +665,7 @@ static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct se
     if (h && (h->shape[1] != in || h->shape[2] != 1))
         return bad(e, path, "final_conv.conv.weight is not a 1x1 conv of the last block's output");
     a->head_width = h ? (int)h->shape[0] : 0;
-    const int feats = h ? a->head_width : in;
-    const struct sekit_st_tensor *fc = find(st, "head.fc.weight");
-    if (!fc || fc->ndim != 2 || fc->shape[1] != feats || fc->shape[0] < 1)
-        return bad(e, path, "head.fc.weight is not the classifier");
-    a->num_classes = (int)fc->shape[0];
-    return SEKIT_OK;
+    return take_classifier(a, st, "head.fc.weight", h ? a->head_width : in, e);
 }
 
 /* The output width of a ghost module <pre>.<g> (primary_conv.0 [init, in], cheap_operation.0
@@ -717,7 +719,7 @@ static int infer_ghostnet(struct sekit_arch *a, const struct sekit_st *st, struc
                                       path, pp, pre, (int)p1->shape[1]);
                 prev->out_c = in = (int)p1->shape[1];
             }
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->kind = SEKIT_NB_GHOST;
             b->in_c = in;
             b->up_stage = s;
@@ -763,16 +765,12 @@ static int infer_ghostnet(struct sekit_arch *a, const struct sekit_st *st, struc
                               "%s: blocks.%d.%d changes shape but has no shortcut convs", path,
                               a->net[i].up_stage, a->net[i].up_index);
     a->head_width = (int)h->shape[0];
-    const struct sekit_st_tensor *ch = conv4(st, "conv_head.weight"),
-                                 *fc = find(st, "classifier.weight");
+    const struct sekit_st_tensor *ch = conv4(st, "conv_head.weight");
     if (!ch || ch->shape[1] != a->head_width || ch->shape[2] != 1)
         return bad(e, path, "conv_head.weight is not a 1x1 conv of the head conv's output");
     a->head_hidden = (int)ch->shape[0];
     a->head_bias = find(st, "conv_head.bias") != NULL;
-    if (!fc || fc->ndim != 2 || fc->shape[1] != a->head_hidden || fc->shape[0] < 1)
-        return bad(e, path, "classifier.weight is not the classifier");
-    a->num_classes = (int)fc->shape[0];
-    return SEKIT_OK;
+    return take_classifier(a, st, "classifier.weight", a->head_hidden, e);
 }
 
 /* The conv <pre>.<name> of a timm block into *t: one tensor <name>.weight, or MixNet's
@@ -843,7 +841,7 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
                                          *cv = conv4(st, "%s.conv.weight", pre);
             if (!pw && !dw && !ex && !cv) break;
             if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = add_block(a);
+            struct sekit_net_block *b = sekit_zoo_add_block(a);
             b->in_c = in;
             b->up_stage = s;
             b->up_index = i;
@@ -915,10 +913,7 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
     } else {
         a->head_width = (int)h->shape[0];
     }
-    const struct sekit_st_tensor *fc = find(st, "classifier.weight");
-    if (!fc || fc->ndim != 2 || fc->shape[1] != h->shape[0] || fc->shape[0] < 1)
-        return bad(e, path, "classifier.weight is not the classifier");
-    a->num_classes = (int)fc->shape[0];
+    if ((rc = take_classifier(a, st, "classifier.weight", h->shape[0], e))) return rc;
     a->stem_act = mnv3 ? SEKIT_ACT_HARDSWISH : SEKIT_ACT_SILU;
     /* EfficientNet B0-B8, tinynet and V2 (any depth multiplier) by the family's rule, which
      * holds for files whose first stage is what those models build there: depthwise-separable

@@ -6,6 +6,13 @@
 #define SEKIT_ARCH_ZOO_H
 #include "sekit.h"
 
+/* The builders' shared pieces: timm's and torchvision's make_divisible(v, d) (the nearest
+ * multiple of d, at least d, rounded up when rounding would lose more than 10%); a new zeroed
+ * block at the end of a; a cleared a with torchvision's defaults (3 channels, 1000 classes). */
+int sekit_zoo_divisible(double v, int d);
+struct sekit_net_block *sekit_zoo_add_block(struct sekit_arch *a);
+void sekit_zoo_common(struct sekit_arch *a, const char *name, enum sekit_family f, double eps);
+
 /* The family of a file in one of these layouts, or -1. */
 int sekit_zoo_detect(const struct sekit_st *st);
 /* Infers a (family from sekit_zoo_detect) from the file's names, shapes and metadata. */
@@ -28,11 +35,12 @@ int sekit_zoo_check(const struct sekit_arch *a, const char *path, struct sekit_e
  * arch_def of each model. sekit_timm_claim applies model `name`'s to a (inferred in the timm
  * layout): SEKIT_OK, SEKIT_ESHAPE (naming the models that do fit) when a's blocks are not that
  * model's, 1 when name is not one of these. sekit_timm_infer applies the one model a's blocks
- * fit, when every model they fit gives the same facts: 1, else 0 (a unchanged).
+ * fit, when every model they fit gives the same facts, and else leaves a unchanged (its blocks
+ * without strides, which sekit_zoo_check refuses).
  * sekit_timm_fits lists the models a's blocks fit into list (n bytes): their count. */
 int sekit_timm_claim(struct sekit_arch *a, const char *name, const char *path, const char *what,
                      struct sekit_err *e);
-int sekit_timm_infer(struct sekit_arch *a);
+void sekit_timm_infer(struct sekit_arch *a);
 int sekit_timm_fits(const struct sekit_arch *a, char *list, size_t n);
 /* Whether a's weights may be a TensorFlow port's (another padding and eps): 1 unless every timm
  * model they fit has no tf_ twin. */
