@@ -464,6 +464,34 @@ static int infer_features(struct sekit_arch *a, const struct sekit_st *st, int m
     return SEKIT_OK;
 }
 
+/* A bottleneck block of in channels from its convs ca (1x1), cb (grouped k x k) and cc (1x1) of
+ * block pre, appended to a; NULL with e set when they do not form one. */
+static struct sekit_net_block *bottleneck(struct sekit_arch *a, const struct sekit_st *st,
+                                          const char *pre, const struct sekit_st_tensor *ca,
+                                          const struct sekit_st_tensor *cb,
+                                          const struct sekit_st_tensor *cc, int in,
+                                          struct sekit_err *e)
+{
+    const char *path = sekit_st_path(st);
+    if (a->nnet == SEKIT_MAX_NET_BLOCKS) {
+        bad(e, path, "too many blocks");
+        return NULL;
+    }
+    if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
+        ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] || cc->shape[2] != 1) {
+        sekit_errf(e, SEKIT_ESHAPE, "%s: the convs of %s do not form a bottleneck", path, pre);
+        return NULL;
+    }
+    struct sekit_net_block *b = sekit_zoo_add_block(a);
+    b->kind = SEKIT_NB_BOTTLENECK;
+    b->in_c = in;
+    b->mid = (int)ca->shape[0];
+    b->out_c = (int)cc->shape[0];
+    b->k = (int)cb->shape[2];
+    b->groups = (int)(ca->shape[0] / cb->shape[1]);
+    return b;
+}
+
 /* RegNetY in torchvision's layout (stem.0, trunk_output.block<s>.block<s>-<i>.f.a/b/se/c, proj,
  * fc; i from 0) or timm's (stem.conv, s<s>.b<i>.conv1/2/3, se, downsample, head.fc; i from 1) */
 static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int timm,
@@ -491,21 +519,10 @@ static int infer_regnet(struct sekit_arch *a, const struct sekit_st *st, int tim
                 snprintf(pre, sizeof pre, "trunk_output.block%d.block%d-%d", s, s, i);
             const struct sekit_st_tensor *ca = conv4(st, "%s.%s.weight", pre, cw[0]);
             if (!ca) break;
-            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = sekit_zoo_add_block(a);
-            const struct sekit_st_tensor *cb = conv4(st, "%s.%s.weight", pre, cw[1]),
-                                         *cc = conv4(st, "%s.%s.weight", pre, cw[2]);
-            if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
-                ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
-                cc->shape[2] != 1)
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: the convs of %s do not form a bottleneck",
-                                  path, pre);
-            b->kind = SEKIT_NB_BOTTLENECK;
-            b->in_c = in;
-            b->mid = (int)ca->shape[0];
-            b->out_c = (int)cc->shape[0];
-            b->k = (int)cb->shape[2];
-            b->groups = (int)(ca->shape[0] / cb->shape[1]);
+            struct sekit_net_block *b =
+                bottleneck(a, st, pre, ca, conv4(st, "%s.%s.weight", pre, cw[1]),
+                           conv4(st, "%s.%s.weight", pre, cw[2]), in, e);
+            if (!b) return e->code;
             b->stride = i == first ? 2 : 1;
             b->projection = find(st, "%s.%s.weight", pre, proj) != NULL;
             b->act = SEKIT_ACT_RELU;
@@ -629,19 +646,8 @@ static int infer_byob(struct sekit_arch *a, const struct sekit_st *st, struct se
                                          *cb = conv4(st, "%s.conv2_kxk.conv.weight", pre),
                                          *cc = conv4(st, "%s.conv3_1x1.conv.weight", pre);
             if (!ca) break;
-            if (a->nnet == SEKIT_MAX_NET_BLOCKS) return bad(e, path, "too many blocks");
-            struct sekit_net_block *b = sekit_zoo_add_block(a);
-            if (ca->shape[1] != in || ca->shape[2] != 1 || !cb || cb->shape[0] != ca->shape[0] ||
-                ca->shape[0] % cb->shape[1] || !cc || cc->shape[1] != ca->shape[0] ||
-                cc->shape[2] != 1)
-                return sekit_errf(e, SEKIT_ESHAPE, "%s: the convs of %s do not form a bottleneck",
-                                  path, pre);
-            b->kind = SEKIT_NB_BOTTLENECK;
-            b->in_c = in;
-            b->mid = (int)ca->shape[0];
-            b->out_c = (int)cc->shape[0];
-            b->k = (int)cb->shape[2];
-            b->groups = (int)(ca->shape[0] / cb->shape[1]);
+            struct sekit_net_block *b = bottleneck(a, st, pre, ca, cb, cc, in, e);
+            if (!b) return e->code;
             b->stride = s > 0 && i == 0 ? 2 : 1;
             b->projection = find(st, "%s.shortcut.conv.weight", pre) != NULL;
             b->act = SEKIT_ACT_SILU;
