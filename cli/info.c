@@ -118,10 +118,22 @@ static void print_text(const char *source, const struct sekit_model *m,
                    100.0 * (double)s->stage_params[i] / total);
 }
 
+/* Every named architecture, one per line: its name, family and weight-name layout. */
+static int print_list(void)
+{
+    for (const char *const *n = sekit_arch_preset_names(); *n; n++) {
+        struct sekit_arch a;
+        struct sekit_err e = {0};
+        if (sekit_arch_preset(&a, *n, &e)) return cli_fail("info", &e);
+        printf("%-28s %-14s %s\n", *n, sekit_family_name(a.family), sekit_layout_name(a.layout));
+    }
+    return CLI_OK;
+}
+
 static const struct cli_cmd cmd = {
     "info",
     "info [MODEL.safetensors] [--json] [--size N]\n       sekit info --arch NAME [--json] "
-    "[--size N]",
+    "[--size N]\n       sekit info --list",
     "Prints the architecture inferred from a weight file (or of a named architecture), a "
     "table\nof its SE blocks (paper name, weight-name prefix, channels C, reduced width CR, "
     "parameters),\ntotal parameters as PyTorch's parameters() counts them, and the SE "
@@ -134,16 +146,20 @@ static const struct cli_cmd cmd = {
     "sekit info --arch seresnet50\n"
     "# the bundled default model's blocks\n"
     "sekit info\n"
-    "sekit info --arch seresnet50 --json --size 224\n"};
+    "sekit info --arch seresnet50 --json --size 224\n"
+    "# every architecture sekit knows by name (timm/NAME: timm's model where torchvision has\n"
+    "# one of the same name)\n"
+    "sekit info --list\n"};
 
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL, *arch = NULL;
-    int json = 0;
+    int json = 0, list = 0;
     long size = 0;
     const struct opt own[] = {
         OPT_S("--arch", &arch, "NAME", "a named architecture instead of a file"),
         OPT_F("--json", &json, "one JSON object instead of the tables"),
+        OPT_F("--list", &list, "every named architecture: name, family, layout"),
         OPT_N(OPT_INT, "--size", &size, 8, 4096, "N",
               "input side for the MAC count (default: the model's input_size\nmetadata, else 224, "
               "or 32 for small stems)"),
@@ -151,6 +167,9 @@ int cmd_info(int argc, char **argv)
     };
     int rc = cli_parse(&cmd, own, NULL, argc, argv, &path);
     if (rc) return rc == OPTS_HELP ? CLI_OK : rc;
+    if (list && (path || arch || json || size))
+        return cli_usage_error("info", "--list takes no other argument");
+    if (list) return print_list();
     if (path && arch) return cli_usage_error("info", "give either MODEL or --arch NAME");
     if (!path && !arch) path = sekit_default_model_path();
     struct sekit_model *m;

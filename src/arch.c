@@ -260,12 +260,14 @@ const char *sekit_arch_refusal(const char *name)
 
 const char *const *sekit_arch_preset_names(void)
 {
-    static const char *names[NPRESETS + 64];
+    static const char *names[NPRESETS + 256];
     int n = 0;
     for (int i = 0; i < NPRESETS; i++)
         names[n++] = presets[i].name;
-    for (int i = 0; sekit_zoo_name(i) && n < NPRESETS + 63; i++)
+    for (int i = 0; sekit_zoo_name(i); i++) {
+        SEKIT_ASSERT(n < NPRESETS + 255);
         names[n++] = sekit_zoo_name(i);
+    }
     names[n] = NULL;
     return names;
 }

@@ -162,27 +162,62 @@ static void mnv3_build(struct sekit_arch *a, const struct ir_cfg *cfg, int n, in
 /* ---------------------------------------------------------------------------------------- */
 /* RegNetY */
 
+/* widths as torchvision's _make_divisible(w, g) and timm's _tv models round them, or as timm's
+ * other RegNetYs do (quantize_float: the nearest multiple of g, halves to even) */
+enum regnet_round { RG_DIVISIBLE, RG_QUANTIZE };
+
 struct regnet_cfg {
     const char *name;
     int depth;
     double w0, wa, wm;
     int group_width;
+    enum sekit_layout layout;
+    enum regnet_round round;
 };
 
+#define TV SEKIT_LAYOUT_TORCHVISION, RG_DIVISIBLE
+#define TIMM SEKIT_LAYOUT_TIMM_ZOO, RG_QUANTIZE
+#define TIMM_TV SEKIT_LAYOUT_TIMM_ZOO, RG_DIVISIBLE
+/* torchvision's regnet_y_* and timm's regnety_* (timm/models/regnet.py model_cfgs, aa4b5850) */
 static const struct regnet_cfg regnets[] = {
-    {"regnet_y_400mf", 16, 48, 27.89, 2.09, 8},    {"regnet_y_800mf", 14, 56, 38.84, 2.4, 16},
-    {"regnet_y_1_6gf", 27, 48, 20.71, 2.65, 24},   {"regnet_y_3_2gf", 21, 80, 42.63, 2.66, 24},
-    {"regnet_y_8gf", 17, 192, 76.82, 2.19, 56},    {"regnet_y_16gf", 18, 200, 106.23, 2.48, 112},
-    {"regnet_y_32gf", 20, 232, 115.89, 2.53, 232}, {"regnet_y_128gf", 27, 456, 160.83, 2.52, 264},
+    {"regnet_y_400mf", 16, 48, 27.89, 2.09, 8, TV},
+    {"regnet_y_800mf", 14, 56, 38.84, 2.4, 16, TV},
+    {"regnet_y_1_6gf", 27, 48, 20.71, 2.65, 24, TV},
+    {"regnet_y_3_2gf", 21, 80, 42.63, 2.66, 24, TV},
+    {"regnet_y_8gf", 17, 192, 76.82, 2.19, 56, TV},
+    {"regnet_y_16gf", 18, 200, 106.23, 2.48, 112, TV},
+    {"regnet_y_32gf", 20, 232, 115.89, 2.53, 232, TV},
+    {"regnet_y_128gf", 27, 456, 160.83, 2.52, 264, TV},
+    {"regnety_002", 13, 24, 36.44, 2.49, 8, TIMM},
+    {"regnety_004", 16, 48, 27.89, 2.09, 8, TIMM},
+    {"regnety_006", 15, 48, 32.54, 2.32, 16, TIMM},
+    {"regnety_008", 14, 56, 38.84, 2.4, 16, TIMM},
+    {"regnety_008_tv", 14, 56, 38.84, 2.4, 16, TIMM_TV},
+    {"regnety_016", 27, 48, 20.71, 2.65, 24, TIMM},
+    {"regnety_032", 21, 80, 42.63, 2.66, 24, TIMM},
+    {"regnety_040", 22, 96, 31.41, 2.24, 64, TIMM},
+    {"regnety_064", 25, 112, 33.22, 2.27, 72, TIMM},
+    {"regnety_080", 17, 192, 76.82, 2.19, 56, TIMM},
+    {"regnety_080_tv", 17, 192, 76.82, 2.19, 56, TIMM_TV},
+    {"regnety_120", 19, 168, 73.36, 2.37, 112, TIMM},
+    {"regnety_160", 18, 200, 106.23, 2.48, 112, TIMM},
+    {"regnety_320", 20, 232, 115.89, 2.53, 232, TIMM},
+    {"regnety_640", 20, 352, 147.48, 2.4, 328, TIMM},
+    {"regnety_1280", 27, 456, 160.83, 2.52, 264, TIMM},
+    {"regnety_2560", 27, 640, 230.83, 2.53, 373, TIMM},
 };
+#undef TV
+#undef TIMM
+#undef TIMM_TV
 #define NREGNETS ((int)(sizeof regnets / sizeof regnets[0]))
 
-/* torchvision's BlockParams.from_init_params and _adjust_widths_groups_compatibilty, for
- * bottleneck multiplier 1 and SE ratio 0.25 */
+/* torchvision's BlockParams.from_init_params and _adjust_widths_groups_compatibilty, and timm's
+ * generate_regnet and adjust_widths_groups_comp, for bottleneck ratio 1 and SE ratio 0.25 */
 static void regnet_build(struct sekit_arch *a, const struct regnet_cfg *c)
 {
     a->stem_act = SEKIT_ACT_RELU;
     a->stem_width = 32;
+    a->layout = c->layout;
     int widths[64], nw = 0;
     for (int i = 0; i < c->depth; i++) {
         const double cont = i * c->wa + c->w0;
@@ -196,8 +231,9 @@ static void regnet_build(struct sekit_arch *a, const struct regnet_cfg *c)
         while (j < nw && widths[j] == widths[i])
             j++;
         const int g = c->group_width < widths[i] ? c->group_width : widths[i];
-        /* _make_divisible(w, g) with min_value g */
-        const int w = sekit_zoo_divisible(widths[i], g);
+        /* _make_divisible(w, g) with min_value g, or Python's round(w / g) * g */
+        const int w = c->round == RG_DIVISIBLE ? sekit_zoo_divisible(widths[i], g)
+                                               : (int)nearbyint((double)widths[i] / g) * g;
         stage++;
         for (int k = i; k < j; k++) {
             struct sekit_net_block *b = sekit_zoo_add_block(a);
@@ -226,24 +262,26 @@ static const char *const zoo_names[] = {
     "efficientnet_b0",    "efficientnet_b1",   "efficientnet_b2",   "efficientnet_b3",
     "efficientnet_b4",    "efficientnet_b5",   "efficientnet_b6",   "efficientnet_b7",
     "efficientnet_v2_s",  "efficientnet_v2_m", "efficientnet_v2_l", "mobilenet_v3_large",
-    "mobilenet_v3_small", "regnet_y_400mf",    "regnet_y_800mf",    "regnet_y_1_6gf",
-    "regnet_y_3_2gf",     "regnet_y_8gf",      "regnet_y_16gf",     "regnet_y_32gf",
-    "regnet_y_128gf",
+    "mobilenet_v3_small",
 };
 #define NZOO ((int)(sizeof zoo_names / sizeof zoo_names[0]))
 
 const char *sekit_zoo_name(int i)
 {
-    return i >= 0 && i < NZOO ? zoo_names[i] : sekit_timm_preset_name(i - NZOO);
+    if (i >= 0 && i < NZOO) return zoo_names[i];
+    if (i >= NZOO && i < NZOO + NREGNETS) return regnets[i - NZOO].name;
+    return sekit_timm_preset_name(i - NZOO - NREGNETS);
 }
 
 int sekit_zoo_preset(struct sekit_arch *a, const char *name)
 {
     static const double bw[8] = {1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0},
                         bd[8] = {1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 2.6, 3.1};
+    /* timm/NAME: timm's model, also where torchvision has one of the same name */
+    const int timm = strncmp(name, "timm/", 5) == 0;
     int b;
     char tail;
-    if (sscanf(name, "efficientnet_b%d%c", &b, &tail) == 1 && b >= 0 && b <= 7 &&
+    if (!timm && sscanf(name, "efficientnet_b%d%c", &b, &tail) == 1 && b >= 0 && b <= 7 &&
         strlen(name) == 15) {
         /* B5-B7 are ports whose BatchNorm keeps TensorFlow's eps */
         sekit_zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, b >= 5 ? 1e-3 : 1e-5);
@@ -257,20 +295,22 @@ int sekit_zoo_preset(struct sekit_arch *a, const char *name)
     } v2[] = {{"efficientnet_v2_s", effnet_v2s, 6},
               {"efficientnet_v2_m", effnet_v2m, 7},
               {"efficientnet_v2_l", effnet_v2l, 7}};
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; !timm && i < 3; i++)
         if (strcmp(name, v2[i].name) == 0) {
             sekit_zoo_common(a, name, SEKIT_FAMILY_EFFICIENTNET, 1e-3);
             effnet_build(a, v2[i].cfg, v2[i].n, 1.0, 1.0, 1280);
             return 1;
         }
-    if (strcmp(name, "mobilenet_v3_large") == 0 || strcmp(name, "mobilenet_v3_small") == 0) {
+    if (!timm &&
+        (strcmp(name, "mobilenet_v3_large") == 0 || strcmp(name, "mobilenet_v3_small") == 0)) {
         const int large = name[13] == 'l';
         sekit_zoo_common(a, name, SEKIT_FAMILY_MOBILENETV3, 1e-3);
         mnv3_build(a, large ? mnv3_large : mnv3_small, large ? 15 : 11, large ? 1280 : 1024);
         return 1;
     }
     for (int i = 0; i < NREGNETS; i++)
-        if (strcmp(name, regnets[i].name) == 0) {
+        if (strcmp(name + (timm ? 5 : 0), regnets[i].name) == 0 &&
+            (!timm || regnets[i].layout == SEKIT_LAYOUT_TIMM_ZOO)) {
             sekit_zoo_common(a, name, SEKIT_FAMILY_REGNETY, 1e-5);
             regnet_build(a, &regnets[i]);
             return 1;
@@ -948,8 +988,9 @@ static int infer_timm_blocks(struct sekit_arch *a, const struct sekit_st *st, in
 /* The blocks of a and p agree in everything weights show. */
 static int same_shapes(const struct sekit_arch *a, const struct sekit_arch *p)
 {
-    if (a->family != p->family || a->nnet != p->nnet || a->stem_width != p->stem_width ||
-        a->head_width != p->head_width || a->head_hidden != p->head_hidden)
+    if (a->family != p->family || a->layout != p->layout || a->nnet != p->nnet ||
+        a->stem_width != p->stem_width || a->head_width != p->head_width ||
+        a->head_hidden != p->head_hidden)
         return 0;
     for (int i = 0; i < a->nnet; i++) {
         const struct sekit_net_block *x = &a->net[i], *y = &p->net[i];
@@ -1054,8 +1095,8 @@ int sekit_zoo_infer(struct sekit_arch *a, const struct sekit_st *st, struct seki
     if (rc) return rc;
     /* the upstream preset these exact shapes are, if any: its strides, activations and eps */
     struct sekit_arch p;
-    for (int i = 0; !timm && i < NZOO; i++)
-        if (sekit_zoo_preset(&p, zoo_names[i]) && same_shapes(a, &p)) {
+    for (int i = 0; !timm && i < NZOO + NREGNETS; i++)
+        if (sekit_zoo_preset(&p, sekit_zoo_name(i)) && same_shapes(a, &p)) {
             const int classes = a->num_classes, chans = a->in_chans;
             *a = p;
             a->num_classes = classes;
@@ -1119,6 +1160,7 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
                 {"seresnet33ts", SEKIT_FAMILY_BYOBNET},
                 {"seresnext26ts", SEKIT_FAMILY_BYOBNET},
                 {"ghostnet_", SEKIT_FAMILY_GHOSTNET}};
+    if (strncmp(name, "timm/", 5) == 0) name += 5;
     const int tf = strncmp(name, "tf_", 3) == 0;
     const char *base = tf ? name + 3 : name;
     /* the models of timm's EfficientNet builder with an arch_def here: their blocks' facts */
@@ -1138,7 +1180,7 @@ int sekit_zoo_claim(struct sekit_arch *a, const char *name, const char *path, co
     char exact[64];
     snprintf(exact, sizeof exact, "%.*s", (int)strcspn(base, "."), base);
     if (a->family != SEKIT_FAMILY_EFFICIENTNET && a->family != SEKIT_FAMILY_MOBILENETV3 &&
-        sekit_timm_preset(&p, exact) && !same_shapes(a, &p))
+        sekit_zoo_preset(&p, exact) && !same_shapes(a, &p))
         return sekit_errf(e, SEKIT_ESHAPE, "%s: %s does not fit the weights: the blocks differ",
                           path, what);
     /* ByobNet's SE models: seresnext26ts pools after its stem, seresnet33ts strides conv3 */

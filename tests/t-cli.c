@@ -327,6 +327,29 @@ static void info_json(void)
     if (st2 || !strstr(buf, "SE_5_3")) diag("%s", buf);
 }
 
+/* info --list names every architecture once, with its family and layout: where torchvision and
+ * timm have models of the same name, timm's goes by timm/NAME. */
+static void info_list(void)
+{
+    char cmd[1200], buf[65536];
+    snprintf(cmd, sizeof cmd, "'%s' info --list", tap_sekit());
+    const int st = capture(cmd, buf, sizeof buf);
+    int lines = 0;
+    for (const char *p = buf; (p = strchr(p, '\n')); p++)
+        lines++;
+    ok(st == 0 && lines > 150 && strstr(buf, "\nseresnet50 ") &&
+           strstr(buf, "\nefficientnet_b0              EfficientNet   torchvision\n") &&
+           strstr(buf, "\ntimm/efficientnet_b0         EfficientNet   timm\n") &&
+           strstr(buf, "\ntf_efficientnetv2_b0         EfficientNet   timm\n") &&
+           strstr(buf, "\nregnety_032                  RegNetY        timm\n") &&
+           strstr(buf, "\nmobilenetv3_large_100        MobileNetV3    timm\n"),
+       "info --list: %d architectures, torchvision's and timm's efficientnet_b0 apart (exit %d)",
+       lines, st);
+    snprintf(cmd, sizeof cmd, "'%s' info --list --json 2>&1", tap_sekit());
+    ok(capture(cmd, buf, sizeof buf) == 2 && strstr(buf, "--list takes no other argument"),
+       "info --list with another option is a usage error: %s", buf);
+}
+
 static void eval_json(void)
 {
     char cmd[2400];
@@ -728,6 +751,7 @@ int main(void)
     snprintf(data, sizeof data, "%s", fixture_idx_dataset(NIMG));
     option_parser();
     info_json();
+    info_list();
     record_kill_resume();
     bad_input();
     eval_json();

@@ -65,20 +65,46 @@ static void presets(void)
 /* The upstream models of timm's resnet.py and senet.py: sum(p.numel() for p in
  * timm.create_model(name).parameters()), timm 0.9.16; and of rexnet.py and ghostnet.py, timm
  * aa4b5850 (every ReXNet and GhostNet name agrees; these span the channel divisors 1, 8, 16 and
- * 4 and widths below and above 1), and byobnet.py's two SE models. */
+ * 4 and widths below and above 1), byobnet.py's two SE models, regnet.py's RegNetYs and the
+ * models of timm's EfficientNet builder (every name sekit knows agrees:
+ * tests/reference/check_presets.py). */
 static void upstream_presets(void)
 {
     static const struct {
         const char *name;
         long long params;
     } up[] = {
-        {"seresnext26d_32x4d", 16809512}, {"seresnext26t_32x4d", 16806976},
-        {"seresnet50t", 28104720},        {"seresnet152d", 66841080},
-        {"seresnetaa50d", 28107256},      {"senet154", 115088984},
-        {"legacy_senet154", 115088984},   {"rexnet_100", 4796873},
-        {"rexnetr_150", 9782256},         {"rexnetr_300", 34810008},
-        {"ghostnet_050", 2587292},        {"ghostnet_130", 7358820},
-        {"seresnet33ts", 19779200},       {"seresnext26ts", 10388064},
+        {"seresnext26d_32x4d", 16809512},
+        {"seresnext26t_32x4d", 16806976},
+        {"seresnet50t", 28104720},
+        {"seresnet152d", 66841080},
+        {"seresnetaa50d", 28107256},
+        {"senet154", 115088984},
+        {"legacy_senet154", 115088984},
+        {"rexnet_100", 4796873},
+        {"rexnetr_150", 9782256},
+        {"rexnetr_300", 34810008},
+        {"ghostnet_050", 2587292},
+        {"ghostnet_130", 7358820},
+        {"seresnet33ts", 19779200},
+        {"seresnext26ts", 10388064},
+        /* the EfficientNet builder's: widths scaled with round_limit 0.9, 0 (EfficientNetV2
+         * B3) and 0.95 (FBNetV3, its SE too); depth by ceil, round (tinynet, MixNet) and per
+         * stage (efficientnetv2_rw_m); fixed stems (tinynet, MobileNetV3 below 0.75), heads
+         * fixed, scaled and at least 1280 (tinynet); MixNet's split convs */
+        {"timm/efficientnet_b3", 12233232},
+        {"tf_efficientnetv2_b3", 14358406},
+        {"efficientnetv2_rw_m", 53236442},
+        {"tinynet_d", 2338446},
+        {"mixnet_xl", 11896768},
+        {"mobilenetv3_small_050", 1593224},
+        {"mobilenetv3_rw", 5479918},
+        {"fbnetv3_d", 10306272},
+        {"lcnet_035", 1644370},
+        {"hardcorenas_b", 5176544},
+        {"semnasnet_075", 2912278},
+        {"regnety_002", 3162996},
+        {"regnety_008_tv", 6432512},
     };
     for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
         struct sekit_arch a;
